@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package sipsite needs to build, run and test.
+# Idempotent: packages already present are left alone; apt-get update runs
+# only when something is missing.
+set -euo pipefail
+
+build_pkgs=(
+  build-essential g++ cmake ninja-build ccache pkg-config
+  libboost1.81-dev libssl-dev libsqlcipher-dev sqlcipher
+  nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libargon2-dev
+  libsystemd-dev libspdlog-dev libgtest-dev libgmock-dev
+)
+test_pkgs=(
+  openssl sqlite3 clang-14 libclang-rt-14-dev iproute2 procps python3
+)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-}" != "--build-only" ]; then
+  want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}" >&2
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
