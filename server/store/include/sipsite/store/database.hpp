@@ -1,0 +1,139 @@
+#pragma once
+// One SQLCipher connection. Not thread-safe: each thread that needs the
+// database opens its own connection (SQLite serialises writers across
+// connections and processes; readers see committed data through WAL).
+
+#include <sipsite/store/db_key.hpp>
+#include <sipsite/store/error.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace sipsite::store {
+
+// A prepared statement with positional parameters (1-based, as in SQLite).
+class Statement {
+ public:
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+
+  // true: a row is ready; false: done.
+  Result<bool> step();
+  std::string text(int column) const;
+  std::int64_t integer(int column) const;
+
+ private:
+  friend class Database;
+  struct Finalize {
+    void operator()(sqlite3_stmt* s) const;
+  };
+  Statement(sqlite3_stmt* s, sqlite3* db) : stmt_(s), db_(db) {}
+  std::unique_ptr<sqlite3_stmt, Finalize> stmt_;
+  sqlite3* db_;
+};
+
+enum class OpenMode {
+  existing,  // the file must exist; never creates one
+  create,    // the file must not exist; creates it (mode 0600)
+};
+
+class Database {
+ public:
+  // Opens (or creates) the database, checks the key, applies pending
+  // migrations. A wrong key is Errc::wrong_key and leaves the file untouched.
+  static Result<Database> open(const std::filesystem::path& path, const DbKey& key, OpenMode mode);
+  // As open(), but migrates only up to `schema_version` (tests of upgrades).
+  static Result<Database> open_at_version(const std::filesystem::path& path, const DbKey& key,
+                                          OpenMode mode, int schema_version);
+
+  Result<Statement> prepare(std::string_view sql);
+
+  template <class... Args>
+  Result<Statement> query(std::string_view sql, const Args&... args) {
+    auto stmt = prepare(sql);
+    if (stmt) bind_all(*stmt, 1, args...);
+    return stmt;
+  }
+
+  // Runs a statement that returns no rows; returns the number of rows changed.
+  template <class... Args>
+  Result<int> execute(std::string_view sql, const Args&... args) {
+    auto stmt = query(sql, args...);
+    if (!stmt) return stmt.error();
+    if (auto done = stmt->step(); !done) return done.error();
+    return changes();
+  }
+
+  // Runs several statements without parameters (migrations, pragmas).
+  Result<void> execute_script(std::string_view sql);
+
+  // BEGIN IMMEDIATE … COMMIT around `work`; ROLLBACK if it returns an error.
+  Result<void> transaction(const std::function<Result<void>()>& work);
+
+  int schema_version();
+  // Changes whenever another connection commits (PRAGMA data_version):
+  // cheap polling for "did the CLI change something?".
+  std::int64_t data_version();
+  int changes() const;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  struct Close {
+    void operator()(sqlite3* db) const;
+  };
+  Database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
+  Error last_error(std::string_view what) const;
+
+  static void bind_all(Statement&, int) {}
+  template <class First, class... Rest>
+  static void bind_all(Statement& s, int index, const First& first, const Rest&... rest) {
+    s.bind(index, first);
+    bind_all(s, index + 1, rest...);
+  }
+
+  std::unique_ptr<sqlite3, Close> db_;
+  std::filesystem::path path_;
+};
+
+// Reads every row of `stmt` with `read(const Statement&) -> T`.
+template <class Read>
+auto collect_rows(Result<Statement> stmt, Read read)
+    -> Result<std::vector<decltype(read(std::declval<const Statement&>()))>> {
+  using T = decltype(read(std::declval<const Statement&>()));
+  if (!stmt) return stmt.error();
+  std::vector<T> rows;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return row.error();
+    if (!*row) return rows;
+    rows.push_back(read(*stmt));
+  }
+}
+
+// Reads the first row of `stmt`, if any.
+template <class Read>
+auto first_row(Result<Statement> stmt, Read read)
+    -> Result<std::optional<decltype(read(std::declval<const Statement&>()))>> {
+  using T = decltype(read(std::declval<const Statement&>()));
+  if (!stmt) return stmt.error();
+  auto row = stmt->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<T>();
+  return std::optional<T>(read(*stmt));
+}
+
+// The latest schema version this build knows (number of embedded migrations).
+int latest_schema_version();
+
+}  // namespace sipsite::store

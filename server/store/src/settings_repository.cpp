@@ -1,0 +1,20 @@
+#include <sipsite/store/settings_repository.hpp>
+
+#include "unix_time.hpp"
+
+namespace sipsite::store {
+
+Result<std::optional<std::string>> SettingsRepository::get(std::string_view key) {
+  return first_row(db_.query("SELECT value FROM settings WHERE key = ?", key),
+                   [](const Statement& s) { return s.text(0); });
+}
+
+Result<void> SettingsRepository::put(std::string_view key, std::string_view value) {
+  auto r = db_.execute(
+      "INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?, ?, ?)",
+      key, value, detail::unix_now());
+  if (!r) return r.error();
+  return {};
+}
+
+}  // namespace sipsite::store

@@ -1,0 +1,187 @@
+#include <sipsite/schema/migrations.hpp>
+#include <sipsite/store/database.hpp>
+#include <sipsite/store/site_repository.hpp>
+#include <sipsite/store/user_repository.hpp>
+
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sys/stat.h>
+
+namespace sipsite::store {
+namespace {
+
+using test::run_command;
+using test::TempDir;
+
+DbKey key() { return DbKey::generate().value(); }
+
+const UserRecord kAlice{"alice-secret-aor", "alpha-secret.example", "alpha-secret.example", "md5", "sha", 0, 0};
+
+TEST(Database, CreatesAPrivateFileAndMigratesToTheLatestVersion) {
+  TempDir dir;
+  auto db = Database::open(dir / "s.db", key(), OpenMode::create);
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_EQ(db->schema_version(), latest_schema_version());
+  EXPECT_GE(latest_schema_version(), 2);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "s.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(Database, ExistingModeNeverCreatesAFile) {
+  TempDir dir;
+  auto db = Database::open(dir / "s.db", key(), OpenMode::existing);
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.error().code, Errc::not_initialised);
+  EXPECT_FALSE(std::filesystem::exists(dir / "s.db"));
+}
+
+TEST(Database, CreateModeNeverReplacesAFile) {
+  TempDir dir;
+  const DbKey k = key();
+  ASSERT_TRUE(Database::open(dir / "s.db", k, OpenMode::create));
+  auto again = Database::open(dir / "s.db", key(), OpenMode::create);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::already_exists);
+  EXPECT_TRUE(Database::open(dir / "s.db", k, OpenMode::existing));
+}
+
+TEST(Database, WrongKeyFailsCleanlyAndLeavesTheFileIntact) {
+  TempDir dir;
+  const DbKey k = key();
+  {
+    auto db = Database::open(dir / "s.db", k, OpenMode::create);
+    ASSERT_TRUE(UserRepository(*db).add(kAlice));
+  }
+  const std::string before = test::read_file(dir / "s.db");
+  auto wrong = Database::open(dir / "s.db", key(), OpenMode::existing);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, Errc::wrong_key);
+  EXPECT_NE(wrong.error().message.find("key does not open"), std::string::npos);
+  EXPECT_EQ(test::read_file(dir / "s.db"), before);
+  auto right = Database::open(dir / "s.db", k, OpenMode::existing);
+  ASSERT_TRUE(right);
+  EXPECT_TRUE(UserRepository(*right).find(kAlice.username, kAlice.domain).value().has_value());
+}
+
+TEST(Database, FileIsOpaqueToSqlite3AndHoldsNoPlaintext) {
+  TempDir dir;
+  {
+    auto db = Database::open(dir / "s.db", key(), OpenMode::create);
+    ASSERT_TRUE(SiteRepository(*db).create({"alpha-secret.example", "CERT", "KEY", 0}));
+    ASSERT_TRUE(UserRepository(*db).add(kAlice));
+    // Inspect the WAL while the connection is open, before any checkpoint.
+    for (const char* suffix : {"", "-wal"}) {
+      const std::string bytes = test::read_file(dir.path().string() + "/s.db" + suffix);
+      EXPECT_EQ(bytes.find("alice-secret-aor"), std::string::npos) << suffix;
+      EXPECT_EQ(bytes.find("alpha-secret"), std::string::npos) << suffix;
+      EXPECT_EQ(bytes.find("SQLite format"), std::string::npos) << suffix;
+      EXPECT_EQ(bytes.find("CREATE TABLE"), std::string::npos) << suffix;
+    }
+  }
+  const std::string bytes = test::read_file(dir / "s.db");
+  ASSERT_GT(bytes.size(), 4096u);
+  EXPECT_EQ(bytes.find("alice-secret-aor"), std::string::npos);
+  EXPECT_EQ(bytes.find("alpha-secret"), std::string::npos);
+  const auto r = run_command("sqlite3 " + (dir / "s.db").string() + " 'SELECT * FROM users;'");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("file is not a database"), std::string::npos) << r.output;
+}
+
+TEST(Database, OpensWithTheSqlcipherToolGivenTheRawKey) {
+  // Interoperability with the stock tool: an admin with the key can inspect
+  // or recover the database, given the settings we document.
+  TempDir dir;
+  const DbKey k = key();
+  {
+    auto db = Database::open(dir / "s.db", k, OpenMode::create);
+    ASSERT_TRUE(UserRepository(*db).add(kAlice));
+  }
+  const auto r = run_command("printf \"PRAGMA key = \\\"x'" + k.hex() +
+                             "'\\\";\\nPRAGMA cipher_page_size = 4096;\\nSELECT username FROM users;\\n\" | sqlcipher " +
+                             (dir / "s.db").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("alice-secret-aor"), std::string::npos) << r.output;
+}
+
+TEST(Migrations, AreNumberedInOrder) {
+  const auto migrations = schema::migrations();
+  ASSERT_FALSE(migrations.empty());
+  for (std::size_t i = 0; i < migrations.size(); ++i) {
+    char prefix[24];
+    std::snprintf(prefix, sizeof prefix, "%03zu_", i + 1);
+    EXPECT_EQ(migrations[i].name.substr(0, 4), prefix) << migrations[i].name;
+    EXPECT_TRUE(std::regex_match(std::string(migrations[i].name), std::regex("[0-9]{3}_[a-z0-9_]+\\.sql")));
+  }
+}
+
+TEST(Migrations, AreIdempotent) {
+  TempDir dir;
+  const DbKey k = key();
+  ASSERT_TRUE(Database::open(dir / "s.db", k, OpenMode::create));
+  for (int i = 0; i < 3; ++i) {
+    auto db = Database::open(dir / "s.db", k, OpenMode::existing);
+    ASSERT_TRUE(db) << db.error().message;
+    EXPECT_EQ(db->schema_version(), latest_schema_version());
+  }
+}
+
+TEST(Migrations, UpgradeAnOlderSchemaKeepingItsData) {
+  TempDir dir;
+  const DbKey k = key();
+  {
+    auto v1 = Database::open_at_version(dir / "s.db", k, OpenMode::create, 1);
+    ASSERT_TRUE(v1) << v1.error().message;
+    EXPECT_EQ(v1->schema_version(), 1);
+    ASSERT_TRUE(UserRepository(*v1).add(kAlice));
+    // Version 2's table is absent at version 1.
+    EXPECT_FALSE(v1->prepare("SELECT count(*) FROM peer_requests"));
+  }
+  auto db = Database::open(dir / "s.db", k, OpenMode::existing);
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_EQ(db->schema_version(), latest_schema_version());
+  EXPECT_TRUE(db->prepare("SELECT count(*) FROM peer_requests"));
+  EXPECT_TRUE(UserRepository(*db).find(kAlice.username, kAlice.domain).value().has_value());
+}
+
+TEST(Migrations, RefuseADatabaseFromANewerRelease) {
+  TempDir dir;
+  const DbKey k = key();
+  {
+    auto db = Database::open(dir / "s.db", k, OpenMode::create);
+    ASSERT_TRUE(db->execute_script("PRAGMA user_version = 999;"));
+  }
+  auto db = Database::open(dir / "s.db", k, OpenMode::existing);
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.error().code, Errc::schema_too_new);
+}
+
+TEST(Database, TransactionRollsBackOnError) {
+  TempDir dir;
+  auto db = Database::open(dir / "s.db", key(), OpenMode::create);
+  UserRepository users(*db);
+  auto r = db->transaction([&]() -> Result<void> {
+    if (auto a = users.add(kAlice); !a) return a;
+    return Error{Errc::invalid, "abort"};
+  });
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(users.list().value().empty());
+}
+
+TEST(Database, DataVersionMovesWhenAnotherConnectionCommits) {
+  TempDir dir;
+  const DbKey k = key();
+  auto watcher = Database::open(dir / "s.db", k, OpenMode::create);
+  auto writer = Database::open(dir / "s.db", k, OpenMode::existing);
+  const auto before = watcher->data_version();
+  EXPECT_EQ(watcher->data_version(), before);
+  ASSERT_TRUE(UserRepository(*writer).add(kAlice));
+  EXPECT_NE(watcher->data_version(), before);
+  EXPECT_EQ(UserRepository(*watcher).list().value().size(), 1u);
+}
+
+}  // namespace
+}  // namespace sipsite::store

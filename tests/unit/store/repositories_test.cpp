@@ -1,0 +1,128 @@
+#include <sipsite/store/admin_repository.hpp>
+#include <sipsite/store/audit_repository.hpp>
+#include <sipsite/store/peer_repository.hpp>
+#include <sipsite/store/settings_repository.hpp>
+#include <sipsite/store/site_repository.hpp>
+#include <sipsite/store/user_repository.hpp>
+
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sipsite::store {
+namespace {
+
+class Repositories : public ::testing::Test {
+ protected:
+  test::TempDir dir_;
+  Database db_ = Database::open(dir_ / "s.db", DbKey::generate().value(), OpenMode::create).value();
+};
+
+UserRecord user(std::string name) { return {std::move(name), "alpha.example", "alpha.example", "m", "s", 0, 0}; }
+
+PeerRecord peer(std::string domain, std::string fp) {
+  return {std::move(domain), std::move(fp), "PEM", "beta.example:5062", PeerState::untrusted, 0, 0};
+}
+
+TEST_F(Repositories, SiteIsCreatedOnceAndLoaded) {
+  SiteRepository site(db_);
+  auto missing = site.load();
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::not_initialised);
+  ASSERT_TRUE(site.create({"alpha.example", "CERT", "KEY", 0}));
+  auto again = site.create({"other.example", "C", "K", 0});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::duplicate);
+  auto loaded = site.load();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->domain, "alpha.example");
+  EXPECT_EQ(loaded->certificate_pem, "CERT");
+  EXPECT_EQ(loaded->private_key_pem, "KEY");
+  EXPECT_GT(loaded->created_at, 0);
+  ASSERT_TRUE(site.replace_identity("CERT2", "KEY2"));
+  EXPECT_EQ(site.load()->certificate_pem, "CERT2");
+}
+
+TEST_F(Repositories, UsersAddListRemove) {
+  UserRepository users(db_);
+  ASSERT_TRUE(users.add(user("bob")));
+  ASSERT_TRUE(users.add(user("alice")));
+  auto dup = users.add(user("alice"));
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::duplicate);
+  EXPECT_EQ(dup.error().message, "user alice@alpha.example already exists");
+  auto list = users.list().value();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].username, "alice");
+  EXPECT_EQ(list[1].username, "bob");
+  ASSERT_TRUE(users.remove("alice", "alpha.example"));
+  auto gone = users.remove("alice", "alpha.example");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, Errc::not_found);
+  EXPECT_FALSE(users.find("alice", "alpha.example").value().has_value());
+  EXPECT_TRUE(users.find("bob", "alpha.example").value().has_value());
+}
+
+TEST_F(Repositories, PeersAreUniqueByFingerprintAndDomain) {
+  PeerRepository peers(db_);
+  ASSERT_TRUE(peers.add(peer("beta.example", "AA")));
+  auto same_fp = peers.add(peer("gamma.example", "AA"));
+  ASSERT_FALSE(same_fp);
+  EXPECT_EQ(same_fp.error().code, Errc::duplicate);
+  EXPECT_NE(same_fp.error().message.find("beta.example"), std::string::npos);
+  auto same_domain = peers.add(peer("beta.example", "BB"));
+  ASSERT_FALSE(same_domain);
+  EXPECT_EQ(same_domain.error().code, Errc::duplicate);
+  EXPECT_EQ(peers.list().value().size(), 1u);
+}
+
+TEST_F(Repositories, PeerStateChanges) {
+  PeerRepository peers(db_);
+  ASSERT_TRUE(peers.add(peer("beta.example", "AA")));
+  ASSERT_TRUE(peers.set_state("AA", PeerState::trusted));
+  EXPECT_EQ(peers.find_by_domain("beta.example").value()->state, PeerState::trusted);
+  ASSERT_TRUE(peers.set_state("AA", PeerState::revoked));
+  EXPECT_EQ(peers.find_by_fingerprint("AA").value()->state, PeerState::revoked);
+  auto unknown = peers.set_state("ZZ", PeerState::trusted);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::not_found);
+}
+
+TEST_F(Repositories, SchemaRefusesAnUnknownPeerState) {
+  auto r = db_.execute("INSERT INTO peers (domain, fingerprint, certificate_pem, address, state, created_at, "
+                       "updated_at) VALUES ('x', 'y', 'z', '', 'friendly', 0, 0)");
+  EXPECT_FALSE(r);
+}
+
+TEST_F(Repositories, AdminPasswordIsReplaced) {
+  AdminRepository admins(db_);
+  EXPECT_FALSE(admins.find("admin").value().has_value());
+  ASSERT_TRUE(admins.put({"admin", "h1", true, 0}));
+  ASSERT_TRUE(admins.put({"admin", "h2", false, 0}));
+  auto a = admins.find("admin").value();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->password_hash, "h2");
+  EXPECT_FALSE(a->must_change);
+}
+
+TEST_F(Repositories, AuditIsNewestFirst) {
+  AuditRepository audit(db_);
+  ASSERT_TRUE(audit.append("cli:root", "local", "user.add", "alice@alpha.example"));
+  ASSERT_TRUE(audit.append("cli:root", "local", "peer.trust", "beta.example"));
+  auto entries = audit.recent(10).value();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].action, "peer.trust");
+  EXPECT_EQ(entries[1].action, "user.add");
+  EXPECT_EQ(audit.recent(1).value().size(), 1u);
+}
+
+TEST_F(Repositories, SettingsPutAndGet) {
+  SettingsRepository settings(db_);
+  EXPECT_FALSE(settings.get("retention.cdr_days").value().has_value());
+  ASSERT_TRUE(settings.put("retention.cdr_days", "180"));
+  ASSERT_TRUE(settings.put("retention.cdr_days", "90"));
+  EXPECT_EQ(settings.get("retention.cdr_days").value().value(), "90");
+}
+
+}  // namespace
+}  // namespace sipsite::store
