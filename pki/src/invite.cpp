@@ -14,17 +14,11 @@ constexpr std::string_view kPrefix = "sipsite:invite?";
 
 Error bad(std::string what) { return Error{Errc::bad_invite, "invalid invite: " + std::move(what)}; }
 
-bool is_host_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':';
-}
-
 }  // namespace
 
 std::string Invite::to_string() const {
-  const bool v6 = host.find(':') != std::string::npos;
-  std::string address = v6 ? "[" + host + "]" : host;
-  return std::string(kPrefix) + "v=1&domain=" + domain + "&address=" + address + ":" +
-         std::to_string(port) + "&fp=" + fingerprint.to_string();
+  return std::string(kPrefix) + "v=1&domain=" + domain + "&address=" + address.to_string() +
+         "&fp=" + fingerprint.to_string();
 }
 
 Result<Invite> Invite::parse(std::string_view text) {
@@ -58,33 +52,9 @@ Result<Invite> Invite::parse(std::string_view text) {
 
   Invite invite;
   invite.domain = lowercase_domain(*domain);
-  std::string_view addr = *address;
-  std::string_view port_text;
-  if (addr.starts_with('[')) {
-    const std::size_t close = addr.find(']');
-    if (close == std::string_view::npos || close + 1 >= addr.size() || addr[close + 1] != ':') {
-      return bad("address must be HOST:PORT or [IPv6]:PORT");
-    }
-    invite.host = std::string(addr.substr(1, close - 1));
-    port_text = addr.substr(close + 2);
-  } else {
-    const std::size_t colon = addr.rfind(':');
-    if (colon == std::string_view::npos || addr.substr(0, colon).find(':') != std::string_view::npos) {
-      return bad("address must be HOST:PORT or [IPv6]:PORT");
-    }
-    invite.host = std::string(addr.substr(0, colon));
-    port_text = addr.substr(colon + 1);
-  }
-  if (invite.host.empty() || invite.host.size() > 253 ||
-      !std::all_of(invite.host.begin(), invite.host.end(), is_host_char)) {
-    return bad("address has an invalid host");
-  }
-  unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
-    return bad("address has an invalid port");
-  }
-  invite.port = static_cast<std::uint16_t>(port);
+  auto parsed_address = parse_host_port(*address);
+  if (!parsed_address) return bad("address " + parsed_address.error().message);
+  invite.address = std::move(*parsed_address);
   auto parsed_fp = Fingerprint::parse(*fp);
   if (!parsed_fp) return bad("the fingerprint is malformed");
   invite.fingerprint = *parsed_fp;

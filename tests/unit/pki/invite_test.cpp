@@ -12,35 +12,35 @@ Fingerprint sample() {
 
 TEST(Invite, RoundTripsIPv4AndName) {
   for (const char* host : {"203.0.113.7", "alpha.example"}) {
-    Invite in{"alpha.example", host, 5062, sample()};
+    Invite in{"alpha.example", {host, 5062}, sample()};
     const std::string line = in.to_string();
     EXPECT_EQ(line.find('\n'), std::string::npos);
     auto out = Invite::parse(line);
     ASSERT_TRUE(out) << out.error().message;
     EXPECT_EQ(out->domain, "alpha.example");
-    EXPECT_EQ(out->host, host);
-    EXPECT_EQ(out->port, 5062);
+    EXPECT_EQ(out->address.host, host);
+    EXPECT_EQ(out->address.port, 5062);
     EXPECT_EQ(out->fingerprint, sample());
   }
 }
 
 TEST(Invite, BracketsIPv6) {
-  Invite in{"alpha.example", "2001:db8::7", 5062, sample()};
+  Invite in{"alpha.example", {"2001:db8::7", 5062}, sample()};
   const std::string line = in.to_string();
   EXPECT_NE(line.find("address=[2001:db8::7]:5062"), std::string::npos) << line;
   auto out = Invite::parse(line);
   ASSERT_TRUE(out) << out.error().message;
-  EXPECT_EQ(out->host, "2001:db8::7");
+  EXPECT_EQ(out->address.host, "2001:db8::7");
 }
 
 TEST(Invite, FormatIsStable) {
-  Invite in{"alpha.example", "203.0.113.7", 5062, sample()};
+  Invite in{"alpha.example", {"203.0.113.7", 5062}, sample()};
   EXPECT_EQ(in.to_string(), "sipsite:invite?v=1&domain=alpha.example&address=203.0.113.7:5062&fp=" +
                                 sample().to_string());
 }
 
 TEST(Invite, IgnoresUnknownParametersAndSurroundingSpace) {
-  const std::string line = "  " + Invite{"alpha.example", "h.example", 1, sample()}.to_string() + "&future=x\r\n";
+  const std::string line = "  " + Invite{"alpha.example", {"h.example", 1}, sample()}.to_string() + "&future=x\r\n";
   EXPECT_TRUE(Invite::parse(line));
 }
 

@@ -21,6 +21,7 @@ enum class Errc {
   bad_fingerprint,
   bad_invite,
   bad_domain,
+  bad_address,            // not HOST:PORT
 };
 
 struct Error {

@@ -8,6 +8,7 @@
 
 #include <sipsite/pki/error.hpp>
 #include <sipsite/pki/fingerprint.hpp>
+#include <sipsite/pki/host_port.hpp>
 
 #include <cstdint>
 #include <string>
@@ -17,8 +18,7 @@ namespace sipsite::pki {
 
 struct Invite {
   std::string domain;
-  std::string host;      // DNS name or IP literal, without brackets
-  std::uint16_t port = 0;
+  HostPort address;      // the site's federation listener, as peers reach it
   Fingerprint fingerprint;
 
   std::string to_string() const;
