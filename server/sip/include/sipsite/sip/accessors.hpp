@@ -1,0 +1,34 @@
+#pragma once
+// Typed access to the headers of a Message, with RFC 3261 cardinality:
+// single-value headers that appear more than once are errors
+// (duplicate_header, RFC 4475 multi01), required ones that are missing are
+// missing_* errors, malformed ones bad_* errors. Views in the results point
+// into the Message and live as long as it does.
+
+#include "sipsite/sip/cseq.hpp"
+#include "sipsite/sip/message.hpp"
+#include "sipsite/sip/name_addr.hpp"
+#include "sipsite/sip/parse_error.hpp"
+#include "sipsite/sip/via.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace sipsite::sip {
+
+// Every Via, across repeated header lines and comma lists, topmost first.
+[[nodiscard]] Result<std::vector<Via>> via_headers(const Message& m);
+[[nodiscard]] Result<NameAddr> from_header(const Message& m);
+[[nodiscard]] Result<NameAddr> to_header(const Message& m);
+[[nodiscard]] Result<std::string_view> call_id_header(const Message& m);
+[[nodiscard]] Result<CSeq> cseq_header(const Message& m);
+// nullopt when absent (a proxy then uses 70, RFC 3261 16.6 step 3).
+[[nodiscard]] Result<std::optional<std::uint32_t>> max_forwards_header(const Message& m);
+// nullopt when absent.
+[[nodiscard]] Result<std::optional<std::uint32_t>> expires_header(const Message& m);
+// All Contact headers merged; "*" must stand alone (RFC 3261 10.2.2).
+[[nodiscard]] Result<ContactList> contact_headers(const Message& m);
+
+}  // namespace sipsite::sip

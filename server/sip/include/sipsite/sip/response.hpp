@@ -1,0 +1,37 @@
+#pragma once
+// Building responses to requests (RFC 3261 8.2.6), including stateless error
+// responses to requests that failed to parse or validate.
+
+#include "sipsite/sip/message.hpp"
+#include "sipsite/sip/parse_error.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sipsite::sip {
+
+// A response to request: every Via in order, From, To, Call-ID and CSeq
+// copied (RFC 3261 8.2.6.2), Timestamp too for 100 (8.2.6.1). For codes
+// above 100, when To has no tag, ";tag=" is added: to_tag if given, else
+// stateless_to_tag() of the request, so retransmissions get the same tag.
+// Precondition: request.is_request(). Headers the request lacks are simply
+// not copied.
+[[nodiscard]] Message make_response(const Message& request, int code, std::string_view reason_phrase,
+                                    std::string_view to_tag = {});
+
+// A deterministic To tag for stateless responses: a hash of Call-ID, From
+// tag and top Via branch, as 16 hex digits.
+[[nodiscard]] std::string stateless_to_tag(std::string_view call_id, std::string_view from_tag,
+                                           std::string_view branch);
+
+// The bytes of the error response for raw, a request that failed
+// parse_datagram/validate (or a StreamEvent::raw), per error_status(error).
+// nullopt — drop — when error_status says so, when raw is a response, or
+// when the headers a response needs cannot be recovered from raw: a
+// well-formed Via (it routes the answer), a well-formed CSeq (it matches
+// it), a Call-ID, From and To (copied verbatim; the first of duplicates).
+[[nodiscard]] std::optional<std::string> make_error_response(std::string_view raw, const ParseError& error,
+                                                             std::string_view to_tag = {});
+
+}  // namespace sipsite::sip
