@@ -33,25 +33,25 @@ std::optional<PeerState> peer_state_from_string(std::string_view s) {
 }
 
 Result<void> PeerRepository::add(const PeerRecord& peer) {
-  return db_.transaction([&]() -> Result<void> {
-    auto by_fp = find_by_fingerprint(peer.fingerprint);
-    if (!by_fp) return by_fp.error();
-    if (*by_fp) {
-      return Error{Errc::duplicate, "this certificate is already known as peer " + (*by_fp)->domain};
-    }
-    auto by_domain = find_by_domain(peer.domain);
-    if (!by_domain) return by_domain.error();
-    if (*by_domain) {
-      return Error{Errc::duplicate, "a peer for domain " + peer.domain + " already exists with fingerprint " +
-                                        (*by_domain)->fingerprint};
-    }
-    const auto now = detail::unix_now();
-    auto r = db_.execute("INSERT INTO peers (" + std::string(kColumns) + ") VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         peer.domain, peer.fingerprint, peer.certificate_pem, peer.address,
-                         to_string(peer.state), now, now);
-    if (!r) return r.error();
-    return {};
-  });
+  // The lookups only make the error message precise; the UNIQUE constraints
+  // are what keep the table consistent against a concurrent writer.
+  auto by_fp = find_by_fingerprint(peer.fingerprint);
+  if (!by_fp) return by_fp.error();
+  if (*by_fp) return Error{Errc::duplicate, "this certificate is already known as peer " + (*by_fp)->domain};
+  auto by_domain = find_by_domain(peer.domain);
+  if (!by_domain) return by_domain.error();
+  if (*by_domain) {
+    return Error{Errc::duplicate,
+                 "a peer for domain " + peer.domain + " already exists with fingerprint " + (*by_domain)->fingerprint};
+  }
+  const auto now = detail::unix_now();
+  auto r = db_.execute("INSERT INTO peers (" + std::string(kColumns) + ") VALUES (?, ?, ?, ?, ?, ?, ?)", peer.domain,
+                       peer.fingerprint, peer.certificate_pem, peer.address, to_string(peer.state), now, now);
+  if (!r) {
+    if (r.error().code == Errc::duplicate) return Error{Errc::duplicate, "peer " + peer.domain + " already exists"};
+    return r.error();
+  }
+  return {};
 }
 
 Result<std::optional<PeerRecord>> PeerRepository::find_where(std::string_view column, std::string_view value) {

@@ -1,0 +1,133 @@
+#include "cli.hpp"
+
+#include "commands.hpp"
+
+#include <sipsite/pki/certificate.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <iostream>
+
+namespace sipsite::app {
+
+namespace {
+
+// Flattens CLI11's message to one line.
+std::string one_line(std::string text) {
+  for (char& c : text) {
+    if (c == '\n') c = ' ';
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"sipsite: private SIP voice and messaging between trusted sites"};
+  app.set_version_flag("--version", "sipsite 0.1.0");
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  GlobalOptions g;
+  std::string state_dir, key_file, config_file;
+  app.add_option("--state-dir", state_dir, "State directory (default /var/lib/sipsite as root, else ./sipsite-state)");
+  app.add_option("--db-key-file", key_file, "Database key file (default STATE/db.key)");
+  app.add_option("--config", config_file, "Configuration file (default STATE/sipsite.toml if present)");
+  app.add_option("--log-level", g.log_level, "trace, debug, info, warn, error or off (run only)");
+
+  std::function<int()> command;
+  const auto sub = [&](CLI::App& parent, const char* name, const char* help) {
+    CLI::App* s = parent.add_subcommand(name, help);
+    s->fallthrough();
+    return s;
+  };
+
+  InitOptions init;
+  init.validity_days = pki::kDefaultValidityDays;
+  auto* init_cmd = sub(app, "init", "Create the site: keypair, certificate, encrypted database, admin password");
+  init_cmd->add_option("--domain", init.domain, "The site's domain, e.g. alpha.example")->required();
+  init_cmd->add_option("--validity-days", init.validity_days, "Certificate validity (default 3650)");
+  init_cmd->add_flag("--force", init.force, "Replace an existing site (destroys its identity and data)");
+  init_cmd->callback([&] { command = [&] { return cmd_init(g, init); }; });
+
+  sub(app, "run", "Run the daemon (foreground; systemd Type=notify)")->callback([&] {
+    command = [&] { return cmd_run(g); };
+  });
+  sub(app, "fingerprint", "Print the site certificate's SHA-256 fingerprint")->callback([&] {
+    command = [&] { return cmd_fingerprint(g); };
+  });
+  sub(app, "cert", "Print the site certificate (PEM)")->callback([&] { command = [&] { return cmd_cert(g); }; });
+  sub(app, "invite", "Print a one-line invite for another site's admin")->callback([&] {
+    command = [&] { return cmd_invite(g); };
+  });
+  sub(app, "config-reference", "Print the configuration reference (Markdown)")->callback([&] {
+    command = [&] { return cmd_config_reference(); };
+  });
+
+  auto* admin = sub(app, "admin", "Console administrator");
+  admin->require_subcommand(1);
+  sub(*admin, "reset-password", "Issue a new one-time admin password")->callback([&] {
+    command = [&] { return cmd_admin_reset_password(g); };
+  });
+
+  auto* peer = sub(app, "peer", "Peer sites");
+  peer->require_subcommand(1);
+  PeerImportOptions import;
+  auto* import_cmd = sub(*peer, "import", "Add a peer from its certificate (untrusted until you trust it)");
+  import_cmd->add_option("--file", import.file, "The peer's certificate, PEM")->required();
+  import_cmd->add_option("--address", import.address, "HOST:PORT of the peer's federation listener");
+  import_cmd->callback([&] { command = [&] { return cmd_peer_import(g, import); }; });
+
+  PeerSelector selector;
+  for (const auto& [name, state, help] :
+       {std::tuple{"trust", store::PeerState::trusted, "Trust a peer (after verifying its fingerprint)"},
+        std::tuple{"revoke", store::PeerState::revoked, "Revoke a peer"}}) {
+    auto* c = sub(*peer, name, help);
+    auto* by_fp = c->add_option("--fingerprint", selector.fingerprint, "The peer's fingerprint");
+    auto* by_domain = c->add_option("--domain", selector.domain, "The peer's domain");
+    by_fp->excludes(by_domain);
+    const store::PeerState target = state;
+    c->callback([&, target] { command = [&, target] { return cmd_peer_set_state(g, selector, target); }; });
+  }
+  bool json = false;
+  auto* peer_list = sub(*peer, "list", "List peers");
+  peer_list->add_flag("--json", json, "JSON output");
+  peer_list->callback([&] { command = [&] { return cmd_peer_list(g, json); }; });
+
+  auto* user = sub(app, "user", "Local users (AORs)");
+  user->require_subcommand(1);
+  std::string aor;
+  bool password_stdin = false;
+  auto* user_add = sub(*user, "add", "Add a user; the password is read from stdin");
+  user_add->add_option("--aor", aor, "user@domain")->required();
+  user_add->add_flag("--password-stdin", password_stdin, "Read the password from stdin (required)");
+  user_add->callback([&] { command = [&] { return cmd_user_add(g, aor, password_stdin, std::cin); }; });
+  auto* user_del = sub(*user, "del", "Delete a user");
+  user_del->add_option("--aor", aor, "user@domain")->required();
+  user_del->callback([&] { command = [&] { return cmd_user_del(g, aor); }; });
+  auto* user_list = sub(*user, "list", "List users");
+  user_list->add_flag("--json", json, "JSON output");
+  user_list->callback([&] { command = [&] { return cmd_user_list(g, json); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --version
+  } catch (const CLI::ParseError& e) {
+    return fail(kExitUsage, one_line(e.what()) + " (see 'sipsite --help')");
+  }
+
+  g.state_dir = state_dir.empty() ? default_state_dir() : std::filesystem::path(state_dir);
+  if (!key_file.empty()) g.db_key_file = key_file;
+  if (!config_file.empty()) g.config_file = config_file;
+  if (!command) return fail(kExitUsage, "no command given (see 'sipsite --help')");
+  return command();
+}
+
+}  // namespace sipsite::app

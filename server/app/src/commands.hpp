@@ -1,0 +1,45 @@
+#pragma once
+// The sipsite commands. Each returns the process exit code and writes its
+// one-line error to stderr itself (see site_access.hpp).
+
+#include "site_access.hpp"
+
+#include <sipsite/store/peer_repository.hpp>
+
+#include <iosfwd>
+#include <string>
+
+namespace sipsite::app {
+
+struct InitOptions {
+  std::string domain;
+  int validity_days = 0;
+  bool force = false;
+};
+int cmd_init(const GlobalOptions& g, const InitOptions& o);
+int cmd_fingerprint(const GlobalOptions& g);
+int cmd_cert(const GlobalOptions& g);
+int cmd_invite(const GlobalOptions& g);
+int cmd_admin_reset_password(const GlobalOptions& g);
+int cmd_config_reference();
+
+struct PeerImportOptions {
+  std::string file;
+  std::string address;  // optional: a peer that only dials in has none
+};
+int cmd_peer_import(const GlobalOptions& g, const PeerImportOptions& o);
+
+struct PeerSelector {
+  std::string fingerprint;
+  std::string domain;
+};
+int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::PeerState state);
+int cmd_peer_list(const GlobalOptions& g, bool json);
+
+int cmd_user_add(const GlobalOptions& g, const std::string& aor, bool password_stdin, std::istream& in);
+int cmd_user_del(const GlobalOptions& g, const std::string& aor);
+int cmd_user_list(const GlobalOptions& g, bool json);
+
+int cmd_run(const GlobalOptions& g);
+
+}  // namespace sipsite::app

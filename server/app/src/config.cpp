@@ -1,0 +1,213 @@
+#include "config.hpp"
+
+#include <sipsite/pki/domain_name.hpp>
+
+#include <boost/throw_exception.hpp>
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+// Debian builds toml++ as a library with exceptions on; parse errors are
+// caught at once and become a ConfigError.
+#include <toml++/toml.h>
+
+namespace sipsite::app {
+
+namespace {
+
+using Apply = std::optional<std::string>;
+
+bool is_ip_literal(const std::string& host) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+std::optional<std::string> as_string(const toml::node& node) {
+  if (const auto* s = node.as_string()) return s->get();
+  return std::nullopt;
+}
+
+// A listener address: an IP literal (no names: we bind, not resolve) and a
+// port, 0 letting the kernel choose.
+Apply parse_listen(const toml::node& node, HostPort& out) {
+  const auto text = as_string(node);
+  if (!text) return "must be a string \"ADDRESS:PORT\"";
+  auto hp = pki::parse_host_port(*text, /*allow_port_zero=*/true);
+  if (!hp) return hp.error().message;
+  if (!is_ip_literal(hp->host)) return "'" + *text + "': listen on an IP address (0.0.0.0, [::], 127.0.0.1…)";
+  out = std::move(*hp);
+  return std::nullopt;
+}
+
+Apply parse_listen_list(const toml::node& node, std::vector<HostPort>& out) {
+  const auto* array = node.as_array();
+  if (array == nullptr) return "must be an array of \"ADDRESS:PORT\" strings ([] turns it off)";
+  std::vector<HostPort> values;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    HostPort hp;
+    if (auto err = parse_listen(*array->get(i), hp)) return "[" + std::to_string(i) + "]: " + *err;
+    values.push_back(std::move(hp));
+  }
+  out = std::move(values);
+  return std::nullopt;
+}
+
+Apply parse_public_address(const toml::node& node, Config& c) {
+  const auto text = as_string(node);
+  if (!text) return "must be a string";
+  std::string host = *text;
+  std::uint16_t port = 0;
+  if (auto hp = pki::parse_host_port(*text); hp) {
+    host = hp->host;
+    port = hp->port;
+  } else if (text->starts_with('[') && text->ends_with(']')) {
+    host = text->substr(1, text->size() - 2);
+  }
+  if (!is_ip_literal(host) && !pki::is_valid_domain_name(host)) {
+    return "'" + *text + "' is neither an IP address nor a domain name";
+  }
+  c.public_host = host;
+  c.public_federation_port = port;
+  return std::nullopt;
+}
+
+Apply parse_port_range(const toml::node& node, PortRange& out) {
+  const auto text = as_string(node);
+  const std::string bad = "must be \"FIRST-LAST\" with 1024 <= FIRST <= LAST <= 65535 and an even FIRST";
+  if (!text) return bad;
+  const auto dash = text->find('-');
+  if (dash == std::string::npos) return bad;
+  unsigned first = 0, last = 0;
+  const char* begin = text->data();
+  const char* mid = begin + dash;
+  const char* end = begin + text->size();
+  auto r1 = std::from_chars(begin, mid, first);
+  auto r2 = std::from_chars(mid + 1, end, last);
+  if (r1.ec != std::errc{} || r1.ptr != mid || r2.ec != std::errc{} || r2.ptr != end) return bad;
+  // RTP on even ports, RTCP on the next odd one (RFC 3550 §11).
+  if (first < 1024 || last > 65535 || first > last || first % 2 != 0 || last - first < 1) return bad;
+  out = {static_cast<std::uint16_t>(first), static_cast<std::uint16_t>(last)};
+  return std::nullopt;
+}
+
+Apply parse_log_level(const toml::node& node, Config& c) {
+  const auto text = as_string(node);
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  if (text) {
+    for (auto level : kLevels) {
+      if (*text == level) {
+        c.log_level = *text;
+        return std::nullopt;
+      }
+    }
+  }
+  return "must be one of trace, debug, info, warn, error, off";
+}
+
+const std::vector<ConfigKey>& key_table() {
+  static const std::vector<ConfigKey> keys = {
+      {"site.public_address", "string", "the site domain",
+       "Address (IP or DNS name, optionally :PORT for a NAT that maps the federation port elsewhere) at which "
+       "peers and media reach this site. Goes into invites and SDP.",
+       parse_public_address},
+      {"sip.udp", "array of strings", "[\"0.0.0.0:5060\"]", "LAN SIP listeners over UDP; [] turns UDP off.",
+       [](const toml::node& n, Config& c) { return parse_listen_list(n, c.sip_udp); }},
+      {"sip.tcp", "array of strings", "[\"0.0.0.0:5060\"]", "LAN SIP listeners over TCP; [] turns TCP off.",
+       [](const toml::node& n, Config& c) { return parse_listen_list(n, c.sip_tcp); }},
+      {"sip.tls", "array of strings", "[\"0.0.0.0:5061\"]",
+       "LAN SIP listeners over TLS (server authentication with the site certificate); [] turns TLS off.",
+       [](const toml::node& n, Config& c) { return parse_listen_list(n, c.sip_tls); }},
+      {"federation.listen", "string", "\"0.0.0.0:5062\"",
+       "Mutual-TLS listener for trusted peer sites.",
+       [](const toml::node& n, Config& c) { return parse_listen(n, c.federation_listen); }},
+      {"admin.listen", "string", "\"127.0.0.1:8443\"",
+       "HTTPS admin console. Keep it on loopback unless the LAN must reach it.",
+       [](const toml::node& n, Config& c) { return parse_listen(n, c.admin_listen); }},
+      {"media.ports", "string", "\"40000-40999\"",
+       "UDP port range of the media relay (RTP on even ports, RTCP on the next).",
+       [](const toml::node& n, Config& c) { return parse_port_range(n, c.media_ports); }},
+      {"log.level", "string", "\"info\"", "Least severe level logged: trace, debug, info, warn, error, off.",
+       parse_log_level},
+  };
+  return keys;
+}
+
+const ConfigKey* find_key(std::string_view name) {
+  for (const auto& key : key_table()) {
+    if (key.name == name) return &key;
+  }
+  return nullptr;
+}
+
+ConfigError error_at(std::string_view source, std::string_view key, std::string_view message) {
+  return ConfigError{std::string(source) + ": " + std::string(key) + ": " + std::string(message)};
+}
+
+}  // namespace
+
+void throw_exception_from_error(const ConfigError& e, const boost::source_location& loc) {
+  boost::throw_with_location(std::runtime_error(e.message), loc);
+}
+
+std::span<const ConfigKey> config_keys() { return key_table(); }
+
+ConfigResult<Config> parse_config(std::string_view text, std::string_view source_name) {
+  toml::table parsed;
+  try {
+    parsed = toml::parse(text, source_name);
+  } catch (const toml::parse_error& err) {
+    std::ostringstream msg;
+    msg << source_name << ":" << err.source().begin.line << ":" << err.source().begin.column << ": "
+        << err.description();
+    return ConfigError{msg.str()};
+  }
+  Config config;
+  for (auto&& [section_key, section] : parsed) {
+    const std::string section_name(section_key.str());
+    const auto* table = section.as_table();
+    if (table == nullptr) {
+      if (find_key(section_name) == nullptr) {
+        return error_at(source_name, section_name, "unknown key (expected a [section] such as [sip])");
+      }
+      return error_at(source_name, section_name, "must be a table");
+    }
+    for (auto&& [key, value] : *table) {
+      const std::string name = section_name + "." + std::string(key.str());
+      const ConfigKey* spec = find_key(name);
+      if (spec == nullptr) return error_at(source_name, name, "unknown key");
+      if (auto err = spec->apply(value, config)) return error_at(source_name, name, *err);
+    }
+  }
+  return config;
+}
+
+ConfigResult<Config> load_config_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ConfigError{path.string() + ": cannot read the configuration file"};
+  constexpr std::size_t kMaxConfigBytes = 1 << 20;
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) return ConfigError{path.string() + ": larger than 1 MiB"};
+  return parse_config(text, path.string());
+}
+
+std::string config_reference_markdown() {
+  std::string out =
+      "# Configuration reference\n\n"
+      "Generated by `sipsite config-reference` from the daemon's own table of keys (a test keeps this file\n"
+      "identical to that output). The file is TOML, passed with `sipsite run --config FILE`; every key is\n"
+      "optional. Unknown keys and bad values stop the daemon with a one-line error naming the key.\n\n"
+      "| key | type | default | meaning |\n|---|---|---|---|\n";
+  for (const auto& key : key_table()) {
+    out += "| `" + std::string(key.name) + "` | " + std::string(key.type) + " | `" +
+           std::string(key.default_value) + "` | " + std::string(key.meaning) + " |\n";
+  }
+  return out;
+}
+
+}  // namespace sipsite::app

@@ -1,0 +1,76 @@
+#pragma once
+// The daemon's configuration file (TOML). Every key is optional; defaults are
+// built in. The table of keys (config_keys()) is the single source for
+// validation, for `sipsite config-reference` and for docs/CONFIG.md.
+
+#include <sipsite/pki/host_port.hpp>
+
+#include <boost/system/result.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace toml {
+inline namespace v3 {
+class node;
+}
+}  // namespace toml
+
+namespace sipsite::app {
+
+using pki::HostPort;
+
+struct PortRange {
+  std::uint16_t first = 0;
+  std::uint16_t last = 0;
+  std::string to_string() const { return std::to_string(first) + "-" + std::to_string(last); }
+};
+
+struct Config {
+  // As peers and media see this site through its NAT; empty: the domain.
+  std::string public_host;
+  // Public federation port when the NAT maps it to another; 0: listen port.
+  std::uint16_t public_federation_port = 0;
+  std::vector<HostPort> sip_udp{{"0.0.0.0", 5060}};
+  std::vector<HostPort> sip_tcp{{"0.0.0.0", 5060}};
+  std::vector<HostPort> sip_tls{{"0.0.0.0", 5061}};
+  HostPort federation_listen{"0.0.0.0", 5062};
+  HostPort admin_listen{"127.0.0.1", 8443};
+  PortRange media_ports{40000, 40999};
+  std::string log_level = "info";
+};
+
+struct ConfigError {
+  std::string message;  // one line, names the file and the key
+};
+
+[[noreturn]] void throw_exception_from_error(const ConfigError& e, const boost::source_location& loc);
+
+template <class T>
+using ConfigResult = boost::system::result<T, ConfigError>;
+
+// One configuration key: its dotted name, TOML type, default, meaning, and
+// how it is applied (returns an error message, or nullopt when accepted).
+struct ConfigKey {
+  std::string_view name;
+  std::string_view type;
+  std::string_view default_value;
+  std::string_view meaning;
+  std::function<std::optional<std::string>(const toml::node&, Config&)> apply;
+};
+
+std::span<const ConfigKey> config_keys();
+
+ConfigResult<Config> parse_config(std::string_view text, std::string_view source_name);
+ConfigResult<Config> load_config_file(const std::filesystem::path& path);
+
+// The config reference as Markdown (docs/CONFIG.md is this output).
+std::string config_reference_markdown();
+
+}  // namespace sipsite::app

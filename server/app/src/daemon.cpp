@@ -1,0 +1,138 @@
+#include "daemon.hpp"
+
+#include "logging.hpp"
+
+#include <sipsite/store/peer_repository.hpp>
+#include <sipsite/store/user_repository.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <systemd/sd-daemon.h>
+
+#include <csignal>
+
+namespace sipsite::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// How often the daemon looks for changes made by the CLI (or another
+// process): well inside DESIGN.md's one second.
+constexpr auto kDatabasePollInterval = std::chrono::milliseconds(250);
+
+// Rethrows what a coroutine threw, so a bug stops the daemon loudly instead
+// of leaving a silently dead task.
+void rethrow(const std::exception_ptr& e) {
+  if (e) std::rethrow_exception(e);
+}
+
+}  // namespace
+
+Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert)
+    : config_(std::move(config)), site_(std::move(site)), key_(std::move(key)), cert_(std::move(cert)) {}
+
+void Daemon::log_listeners() const {
+  auto log = logger("app");
+  const auto planned = [&](std::string_view what, const HostPort& hp) {
+    log->info("listener {} {}: configured (not served by this build yet)", what, hp.to_string());
+  };
+  for (const auto& hp : config_.sip_udp) planned("sip/udp", hp);
+  for (const auto& hp : config_.sip_tcp) planned("sip/tcp", hp);
+  for (const auto& hp : config_.sip_tls) planned("sip/tls", hp);
+  planned("federation/mtls", config_.federation_listen);
+  planned("admin/https", config_.admin_listen);
+  log->info("media relay ports {}: configured (not served by this build yet)", config_.media_ports.to_string());
+}
+
+void Daemon::load_live_state() {
+  auto log = logger("store");
+  auto users = store::UserRepository(site_.db).list();
+  auto peers = store::PeerRepository(site_.db).list();
+  if (!users || !peers) {
+    log->error("cannot read the database: {}", (!users ? users.error() : peers.error()).message);
+    return;
+  }
+  std::size_t trusted = 0;
+  for (const auto& p : *peers) trusted += p.state == store::PeerState::trusted ? 1 : 0;
+  log->info("state loaded: {} users, {} peers ({} trusted)", users->size(), peers->size(), trusted);
+}
+
+asio::awaitable<void> Daemon::wait_for_signal() {
+  asio::signal_set signals(io_, SIGTERM, SIGINT);
+  const int signal = co_await signals.async_wait(asio::use_awaitable);
+  logger("app")->info("received {}, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  sd_notify(0, "STOPPING=1");
+  stopping_ = true;
+  io_.stop();
+}
+
+asio::awaitable<void> Daemon::watch_database() {
+  asio::steady_timer timer(io_);
+  while (!stopping_) {
+    const auto version = site_.db.data_version();
+    if (version != data_version_) {
+      if (data_version_ != -1) logger("store")->info("database changed by another process; reloading");
+      data_version_ = version;
+      load_live_state();
+    }
+    timer.expires_after(kDatabasePollInterval);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+asio::awaitable<void> Daemon::feed_watchdog(std::chrono::microseconds interval) {
+  asio::steady_timer timer(io_);
+  while (!stopping_) {
+    sd_notify(0, "WATCHDOG=1");
+    timer.expires_after(interval / 2);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+int Daemon::run() {
+  auto log = logger("app");
+  log->info("site {} fingerprint {}", site_.site.domain, cert_.fingerprint().to_string());
+  log_listeners();
+
+  asio::co_spawn(io_, wait_for_signal(), rethrow);
+  asio::co_spawn(io_, watch_database(), rethrow);
+  std::uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0) {
+    asio::co_spawn(io_, feed_watchdog(std::chrono::microseconds(watchdog_usec)), rethrow);
+  }
+  sd_notify(0, ("READY=1\nSTATUS=serving " + site_.site.domain).c_str());
+  log->info("ready");
+  io_.run();
+  log->info("stopped");
+  return kExitOk;
+}
+
+int cmd_run(const GlobalOptions& g) {
+  Config config;
+  if (auto path = resolve_config_path(g)) {
+    auto loaded = load_config_file(*path);
+    if (!loaded) return fail(kExitUsage, loaded.error().message);
+    config = std::move(*loaded);
+  }
+  if (!init_logging(g.log_level.empty() ? config.log_level : g.log_level)) {
+    return fail(kExitUsage, "--log-level must be one of trace, debug, info, warn, error, off");
+  }
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  auto cert = pki::Certificate::from_pem(site->site.certificate_pem);
+  auto key = pki::PrivateKey::from_pem(site->site.private_key_pem);
+  if (!cert || !key || !cert->matches(*key)) {
+    return fail(kExitRuntime, "the stored site certificate and key do not match; restore from backup");
+  }
+  if (auto valid = cert->check_validity(); !valid) {
+    logger("pki")->warn("site certificate: {}", valid.error().message);
+  }
+  Daemon daemon(std::move(config), std::move(*site), std::move(*key), std::move(*cert));
+  return daemon.run();
+}
+
+}  // namespace sipsite::app

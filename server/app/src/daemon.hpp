@@ -1,0 +1,38 @@
+#pragma once
+// The composition root of `sipsite run`: owns every service in dependency
+// order, wires them, and runs the event loop until SIGTERM or SIGINT.
+
+#include "config.hpp"
+#include "site_access.hpp"
+
+#include <sipsite/pki/certificate.hpp>
+#include <sipsite/pki/private_key.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+namespace sipsite::app {
+
+class Daemon {
+ public:
+  Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert);
+  // Blocks until a stop signal; returns the exit code.
+  int run();
+
+ private:
+  boost::asio::awaitable<void> wait_for_signal();
+  boost::asio::awaitable<void> watch_database();
+  boost::asio::awaitable<void> feed_watchdog(std::chrono::microseconds interval);
+  void load_live_state();
+  void log_listeners() const;
+
+  Config config_;
+  OpenSite site_;
+  pki::PrivateKey key_;
+  pki::Certificate cert_;
+  boost::asio::io_context io_;
+  bool stopping_ = false;
+  std::int64_t data_version_ = -1;
+};
+
+}  // namespace sipsite::app

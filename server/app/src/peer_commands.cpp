@@ -1,0 +1,169 @@
+// peer import | trust | revoke | list
+
+#include "commands.hpp"
+
+#include <sipsite/pki/certificate.hpp>
+#include <sipsite/pki/domain_name.hpp>
+#include <sipsite/pki/host_port.hpp>
+#include <sipsite/pki/pairing.hpp>
+#include <sipsite/store/audit_repository.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+
+namespace sipsite::app {
+
+namespace {
+
+constexpr std::size_t kMaxPemBytes = 64 * 1024;
+
+std::optional<std::string> read_small_file(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot read " + path;
+    return std::nullopt;
+  }
+  std::string text(kMaxPemBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxPemBytes) {
+    error = path + " is larger than 64 KiB: not a certificate";
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::optional<pki::Fingerprint> own_fingerprint(const OpenSite& site) {
+  auto cert = pki::Certificate::from_pem(site.site.certificate_pem);
+  if (!cert) return std::nullopt;
+  return cert->fingerprint();
+}
+
+}  // namespace
+
+int cmd_peer_import(const GlobalOptions& g, const PeerImportOptions& o) {
+  std::string error;
+  const auto pem = read_small_file(o.file, error);
+  if (!pem) return fail(kExitUsage, error);
+  auto cert = pki::parse_peer_certificate(*pem);
+  if (!cert) return fail(kExitUsage, o.file + ": " + cert.error().message);
+  std::string address;
+  if (!o.address.empty()) {
+    auto hp = pki::parse_host_port(o.address);
+    if (!hp) return fail(kExitUsage, "--address: " + hp.error().message);
+    address = hp->to_string();
+  }
+
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  const pki::Fingerprint fp = cert->fingerprint();
+  const auto own = own_fingerprint(*site);
+  if (own && *own == fp) return fail(kExitUsage, o.file + " is this site's own certificate");
+  if (cert->domain() == site->site.domain) {
+    return fail(kExitUsage, o.file + " names this site's own domain " + site->site.domain);
+  }
+
+  store::PeerRecord peer{cert->domain(), fp.to_string(), cert->to_pem(), address, store::PeerState::untrusted, 0, 0};
+  auto added = site->db.transaction([&]() -> store::Result<void> {
+    if (auto r = store::PeerRepository(site->db).add(peer); !r) return r;
+    return store::AuditRepository(site->db).append(cli_actor(), "local", "peer.import",
+                                                   peer.domain + " " + peer.fingerprint);
+  });
+  if (!added) return fail(added.error());
+
+  std::cout << peer.fingerprint << "\n";
+  std::cerr << "sipsite: imported peer " << peer.domain << " (untrusted)\n";
+  if (own) std::cerr << "sipsite: pairing code: " << pki::pairing_code(*own, fp) << "\n";
+  std::cerr << "sipsite: confirm the fingerprint with " << peer.domain
+            << "'s admin, then: sipsite peer trust --fingerprint " << peer.fingerprint << std::endl;
+  return kExitOk;
+}
+
+int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::PeerState state) {
+  if (who.fingerprint.empty() == who.domain.empty()) {
+    return fail(kExitUsage, "give exactly one of --fingerprint or --domain");
+  }
+  std::string fingerprint;
+  if (!who.fingerprint.empty()) {
+    auto fp = pki::Fingerprint::parse(who.fingerprint);
+    if (!fp) return fail(kExitUsage, "--fingerprint: " + fp.error().message);
+    fingerprint = fp->to_string();
+  }
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  store::PeerRepository peers(site->db);
+  auto found = fingerprint.empty() ? peers.find_by_domain(pki::lowercase_domain(who.domain))
+                                   : peers.find_by_fingerprint(fingerprint);
+  if (!found) return fail(found.error());
+  if (!*found) {
+    return fail(kExitRuntime, fingerprint.empty() ? "no peer with domain " + who.domain
+                                                  : "no peer with fingerprint " + fingerprint +
+                                                        " (import its certificate first: sipsite peer import)");
+  }
+  const store::PeerRecord& peer = **found;
+  if (peer.state == state) {
+    std::cerr << "sipsite: " << peer.domain << " is already " << store::to_string(state) << std::endl;
+    return kExitOk;
+  }
+  if (state == store::PeerState::trusted) {
+    auto cert = pki::Certificate::from_pem(peer.certificate_pem);
+    if (!cert) return fail(kExitRuntime, "stored certificate of " + peer.domain + ": " + cert.error().message);
+    if (auto valid = cert->check_validity(); !valid) {
+      return fail(kExitRuntime, "cannot trust " + peer.domain + ": " + valid.error().message);
+    }
+  }
+  const std::string action = std::string("peer.") + (state == store::PeerState::trusted ? "trust" : "revoke");
+  auto r = site->db.transaction([&]() -> store::Result<void> {
+    if (auto s = peers.set_state(peer.fingerprint, state); !s) return s;
+    return store::AuditRepository(site->db).append(cli_actor(), "local", action, peer.domain + " " + peer.fingerprint);
+  });
+  if (!r) return fail(r.error());
+  std::cerr << "sipsite: " << peer.domain << " is now " << store::to_string(state) << std::endl;
+  return kExitOk;
+}
+
+int cmd_peer_list(const GlobalOptions& g, bool json) {
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  auto peers = store::PeerRepository(site->db).list();
+  if (!peers) return fail(peers.error());
+  const auto own = own_fingerprint(*site);
+
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : *peers) {
+      nlohmann::json row = {{"domain", p.domain},
+                            {"fingerprint", p.fingerprint},
+                            {"address", p.address},
+                            {"state", store::to_string(p.state)},
+                            {"created_at", iso8601(p.created_at)},
+                            {"updated_at", iso8601(p.updated_at)}};
+      if (auto cert = pki::Certificate::from_pem(p.certificate_pem)) {
+        row["certificate_not_after"] = iso8601(std::chrono::system_clock::to_time_t(cert->not_after()));
+      }
+      if (auto fp = pki::Fingerprint::parse(p.fingerprint); fp && own) {
+        row["pairing_code"] = pki::pairing_code(*own, *fp);
+      }
+      out.push_back(std::move(row));
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (peers->empty()) {
+    std::cerr << "sipsite: no peers (add one with: sipsite peer import --file PEER.pem --address HOST:PORT)"
+              << std::endl;
+    return kExitOk;
+  }
+  std::cout << std::left << std::setw(32) << "DOMAIN" << std::setw(10) << "STATE" << std::setw(28) << "ADDRESS"
+            << "FINGERPRINT\n";
+  for (const auto& p : *peers) {
+    std::cout << std::left << std::setw(32) << p.domain << std::setw(10) << store::to_string(p.state)
+              << std::setw(28) << (p.address.empty() ? "-" : p.address) << p.fingerprint << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace sipsite::app

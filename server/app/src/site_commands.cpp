@@ -1,0 +1,196 @@
+// init, fingerprint, cert, invite, admin reset-password, config-reference.
+
+#include "commands.hpp"
+#include "config.hpp"
+
+#include <sipsite/pki/certificate.hpp>
+#include <sipsite/pki/domain_name.hpp>
+#include <sipsite/pki/invite.hpp>
+#include <sipsite/store/admin_repository.hpp>
+#include <sipsite/store/audit_repository.hpp>
+#include <sipsite/store/state_dir.hpp>
+#include <sipsite/webadmin/password.hpp>
+
+#include <iostream>
+#include <sys/stat.h>
+#include <vector>
+
+namespace sipsite::app {
+
+namespace {
+
+constexpr std::string_view kAdminUser = "admin";
+
+// Files init created, removed again unless init completes.
+class CreatedFiles {
+ public:
+  void add(std::filesystem::path p) { files_.push_back(std::move(p)); }
+  void keep() { files_.clear(); }
+  ~CreatedFiles() {
+    for (const auto& f : files_) {
+      std::error_code ec;
+      std::filesystem::remove(f, ec);
+    }
+  }
+
+ private:
+  std::vector<std::filesystem::path> files_;
+};
+
+std::vector<std::filesystem::path> database_files(const std::filesystem::path& db) {
+  return {db, db.string() + "-wal", db.string() + "-shm"};
+}
+
+int prepare_state_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return fail(kExitRuntime, "cannot create state directory " + dir.string() + ": " + ec.message());
+    ::chmod(dir.c_str(), 0700);
+    return kExitOk;
+  }
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return fail(kExitUsage, "state directory " + dir.string() + " is not a directory");
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    std::cerr << "sipsite: warning: " << dir.string()
+              << " is accessible by group or others; consider chmod 700" << std::endl;
+  }
+  return kExitOk;
+}
+
+// A fresh one-time admin password, stored as its hash with must_change set.
+store::Result<std::string> reset_admin_password(store::Database& db) {
+  std::string password = webadmin::generate_one_time_password();
+  const auto hash = webadmin::hash_password(password);
+  if (!hash) return store::Error{store::Errc::io, "cannot hash the admin password"};
+  if (auto r = store::AdminRepository(db).put({std::string(kAdminUser), *hash, true, 0}); !r) return r.error();
+  return password;
+}
+
+}  // namespace
+
+int cmd_init(const GlobalOptions& g, const InitOptions& o) {
+  const std::string domain = pki::lowercase_domain(o.domain);
+  if (!pki::is_valid_domain_name(domain)) {
+    return fail(kExitUsage, "--domain '" + o.domain + "' is not a valid domain name (e.g. alpha.example)");
+  }
+  if (o.validity_days < 1 || o.validity_days > 36500) {
+    return fail(kExitUsage, "--validity-days must be between 1 and 36500");
+  }
+  if (int rc = prepare_state_dir(g.state_dir); rc != kExitOk) return rc;
+
+  const auto db_path = store::database_path(g.state_dir);
+  const KeySource key_source = resolve_key_source(g);
+  std::error_code ec;
+  if (std::filesystem::exists(db_path, ec)) {
+    if (!o.force) {
+      return fail(kExitRuntime, "a site is already initialised in " + g.state_dir.string() +
+                                    "; 'init --force' replaces it and destroys its identity, users and peers");
+    }
+    for (const auto& f : database_files(db_path)) std::filesystem::remove(f, ec);
+    if (key_source.is_default) std::filesystem::remove(key_source.path, ec);
+  }
+
+  CreatedFiles created;
+  std::optional<store::DbKey> key;
+  if (std::filesystem::exists(key_source.path, ec)) {
+    auto existing = store::read_key_file(key_source.path);
+    if (!existing) return fail(existing.error());
+    key = *existing;
+  } else {
+    auto fresh = store::DbKey::generate();
+    if (!fresh) return fail(fresh.error());
+    if (auto w = store::write_key_file(key_source.path, *fresh); !w) return fail(w.error());
+    created.add(key_source.path);
+    key = *fresh;
+  }
+
+  auto private_key = pki::PrivateKey::generate_p256();
+  if (!private_key) return fail(kExitRuntime, private_key.error().message);
+  auto cert = pki::Certificate::self_signed(
+      *private_key, pki::CertificateOptions::valid_for_days(domain, o.validity_days));
+  if (!cert) return fail(kExitRuntime, cert.error().message);
+
+  for (const auto& f : database_files(db_path)) created.add(f);
+  auto db = store::Database::open(db_path, *key, store::OpenMode::create);
+  if (!db) return fail(db.error());
+  std::string password;
+  auto stored = db->transaction([&]() -> store::Result<void> {
+    if (auto r = store::SiteRepository(*db).create({domain, cert->to_pem(), private_key->to_pem(), 0}); !r) return r;
+    auto p = reset_admin_password(*db);
+    if (!p) return p.error();
+    password = std::move(*p);
+    return store::AuditRepository(*db).append(cli_actor(), "local", "site.init", domain);
+  });
+  if (!stored) return fail(stored.error());
+  created.keep();
+
+  std::cout << "site: " << domain << "\n"
+            << "fingerprint: " << cert->fingerprint().to_string() << "\n"
+            << "admin password: " << password << "\n";
+  std::cerr << "sipsite: the admin password is shown once; the console asks for a new one at first login\n"
+            << "sipsite: database key: " << key_source.path.string()
+            << " (keep a copy apart from database backups: without it the data is lost)" << std::endl;
+  return kExitOk;
+}
+
+int cmd_fingerprint(const GlobalOptions& g) {
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  auto cert = pki::Certificate::from_pem(site->site.certificate_pem);
+  if (!cert) return fail(kExitRuntime, "stored site certificate: " + cert.error().message);
+  std::cout << cert->fingerprint().to_string() << "\n";
+  return kExitOk;
+}
+
+int cmd_cert(const GlobalOptions& g) {
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  std::cout << site->site.certificate_pem;
+  return kExitOk;
+}
+
+int cmd_invite(const GlobalOptions& g) {
+  Config config;
+  if (auto path = resolve_config_path(g)) {
+    auto loaded = load_config_file(*path);
+    if (!loaded) return fail(kExitUsage, loaded.error().message);
+    config = std::move(*loaded);
+  }
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  auto cert = pki::Certificate::from_pem(site->site.certificate_pem);
+  if (!cert) return fail(kExitRuntime, "stored site certificate: " + cert.error().message);
+  pki::Invite invite;
+  invite.domain = site->site.domain;
+  invite.address.host = config.public_host.empty() ? site->site.domain : config.public_host;
+  invite.address.port =
+      config.public_federation_port != 0 ? config.public_federation_port : config.federation_listen.port;
+  invite.fingerprint = cert->fingerprint();
+  std::cout << invite.to_string() << "\n";
+  return kExitOk;
+}
+
+int cmd_admin_reset_password(const GlobalOptions& g) {
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  std::string password;
+  auto r = site->db.transaction([&]() -> store::Result<void> {
+    auto p = reset_admin_password(site->db);
+    if (!p) return p.error();
+    password = std::move(*p);
+    return store::AuditRepository(site->db).append(cli_actor(), "local", "admin.reset_password", kAdminUser);
+  });
+  if (!r) return fail(r.error());
+  std::cout << "admin password: " << password << "\n";
+  return kExitOk;
+}
+
+int cmd_config_reference() {
+  std::cout << config_reference_markdown();
+  return kExitOk;
+}
+
+}  // namespace sipsite::app
