@@ -178,6 +178,11 @@ Result<Message> parse_message(std::string_view bytes, const ParseLimits& limits,
   std::size_t eol = whole.find(kCrlf);
   if (eol > limits.max_line_length) return error(ParseErrc::line_too_long, kind, "start line too long");
   const auto start_line = view(0, eol);
+  // The start line first: its errors decide the answer (505 vs 400) and
+  // say whether this is a request at all.
+  const auto started = kind == MessageKind::response ? parse_status_line(m, start_line)
+                                                     : parse_request_line(m, start_line);
+  if (!started) return started.error();
 
   std::vector<Header>& headers = MessageAccess::headers(m);
   bool open = false;  // a header is being collected (folding may follow)
@@ -227,9 +232,6 @@ Result<Message> parse_message(std::string_view bytes, const ParseLimits& limits,
   }
   close();
 
-  const auto started = kind == MessageKind::response ? parse_status_line(m, start_line)
-                                                     : parse_request_line(m, start_line);
-  if (!started) return started.error();
   MessageAccess::body(m, view(head_len, head_len + body_len));
   MessageAccess::adopt(m, std::move(buffer));
   return m;

@@ -2,7 +2,6 @@
 
 #include "charset.hpp"
 #include "framing.hpp"
-#include "sipsite/sip/cseq.hpp"
 #include "sipsite/sip/name_addr.hpp"
 #include "sipsite/sip/serializer.hpp"
 #include "sipsite/sip/via.hpp"
@@ -154,7 +153,7 @@ std::optional<std::string> make_error_response(std::string_view raw, const Parse
   }
   const auto cseq = request.value(HeaderId::cseq);
   const auto call_id = request.value(HeaderId::call_id);
-  if (!via_seen || !cseq || !parse_cseq(*cseq) || !call_id || call_id->empty() ||
+  if (!via_seen || !cseq || cseq->empty() || !call_id || call_id->empty() ||
       !request.value(HeaderId::from) || !request.value(HeaderId::to)) {
     return std::nullopt;
   }

@@ -15,6 +15,7 @@ ParseError uri_error(std::string reason) {
 // ";" separated name[=value] items whose characters satisfy pred (with
 // escapes). Used for uri-parameters and tel parameters.
 bool split_params(std::string_view text, Params& out) {
+  if (text.empty()) return false;  // a ';' with nothing after it
   while (!text.empty()) {
     // text starts right after a ';'
     const auto end = text.find(';');

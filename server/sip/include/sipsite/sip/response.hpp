@@ -28,9 +28,10 @@ namespace sipsite::sip {
 // The bytes of the error response for raw, a request that failed
 // parse_datagram/validate (or a StreamEvent::raw), per error_status(error).
 // nullopt — drop — when error_status says so, when raw is a response, or
-// when the headers a response needs cannot be recovered from raw: a
-// well-formed Via (it routes the answer), a well-formed CSeq (it matches
-// it), a Call-ID, From and To (copied verbatim; the first of duplicates).
+// when the headers a response needs cannot be recovered from raw: every Via
+// well-formed (the top one routes the answer), and a CSeq, Call-ID, From and
+// To present. Those four are echoed verbatim even when malformed (the
+// client matches on its own bytes); of duplicates, the first is used.
 [[nodiscard]] std::optional<std::string> make_error_response(std::string_view raw, const ParseError& error,
                                                              std::string_view to_tag = {});
 
