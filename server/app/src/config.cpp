@@ -110,7 +110,7 @@ Apply parse_log_level(const toml::node& node, Config& c) {
 
 const std::vector<ConfigKey>& key_table() {
   static const std::vector<ConfigKey> keys = {
-      {"site.public_address", "string", "the site domain",
+      {"site.public_address", "string", "(the site domain)",
        "Address (IP or DNS name, optionally :PORT for a NAT that maps the federation port elsewhere) at which "
        "peers and media reach this site. Goes into invites and SDP.",
        parse_public_address},

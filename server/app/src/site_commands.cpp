@@ -11,8 +11,11 @@
 #include <sipsite/store/state_dir.hpp>
 #include <sipsite/webadmin/password.hpp>
 
+#include <fcntl.h>
 #include <iostream>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 namespace sipsite::app {
@@ -69,6 +72,27 @@ store::Result<std::string> reset_admin_password(store::Database& db) {
   return password;
 }
 
+// An exclusive lock on the state directory for the duration of init, so two
+// concurrent inits cannot interleave key and database creation.
+class StateDirLock {
+ public:
+  explicit StateDirLock(const std::filesystem::path& dir) : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+    if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~StateDirLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  StateDirLock(const StateDirLock&) = delete;
+  StateDirLock& operator=(const StateDirLock&) = delete;
+  bool locked() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
 }  // namespace
 
 int cmd_init(const GlobalOptions& g, const InitOptions& o) {
@@ -80,6 +104,8 @@ int cmd_init(const GlobalOptions& g, const InitOptions& o) {
     return fail(kExitUsage, "--validity-days must be between 1 and 36500");
   }
   if (int rc = prepare_state_dir(g.state_dir); rc != kExitOk) return rc;
+  const StateDirLock lock(g.state_dir);
+  if (!lock.locked()) return fail(kExitRuntime, "cannot lock state directory " + g.state_dir.string());
 
   const auto db_path = store::database_path(g.state_dir);
   const KeySource key_source = resolve_key_source(g);
@@ -113,9 +139,9 @@ int cmd_init(const GlobalOptions& g, const InitOptions& o) {
       *private_key, pki::CertificateOptions::valid_for_days(domain, o.validity_days));
   if (!cert) return fail(kExitRuntime, cert.error().message);
 
-  for (const auto& f : database_files(db_path)) created.add(f);
   auto db = store::Database::open(db_path, *key, store::OpenMode::create);
   if (!db) return fail(db.error());
+  for (const auto& f : database_files(db_path)) created.add(f);
   std::string password;
   auto stored = db->transaction([&]() -> store::Result<void> {
     if (auto r = store::SiteRepository(*db).create({domain, cert->to_pem(), private_key->to_pem(), 0}); !r) return r;

@@ -117,7 +117,11 @@ Result<Uri> parse_sip(std::string_view text, std::string_view rest, bool secure)
     // rest starts with '?'
     if (!split_headers(rest.substr(1), u.headers)) return uri_error("malformed URI headers");
   }
-  return Uri{text, std::move(u)};
+  Uri out;
+  out.text = text;
+  out.kind = UriKind::sip;
+  out.sip_uri = std::move(u);
+  return out;
 }
 
 Result<Uri> parse_tel(std::string_view text, std::string_view rest) {
@@ -131,7 +135,11 @@ Result<Uri> parse_tel(std::string_view text, std::string_view rest) {
   if (semi != std::string_view::npos) {
     if (!split_params(rest.substr(semi + 1), t.params)) return uri_error("malformed tel parameter");
   }
-  return Uri{text, std::move(t)};
+  Uri out;
+  out.text = text;
+  out.kind = UriKind::tel;
+  out.tel_uri = std::move(t);
+  return out;
 }
 
 }  // namespace
@@ -139,7 +147,7 @@ Result<Uri> parse_tel(std::string_view text, std::string_view rest) {
 std::string_view Uri::scheme() const noexcept {
   if (const auto* s = sip()) return s->secure ? "sips" : "sip";
   if (tel() != nullptr) return "tel";
-  return std::get<OtherUri>(value).scheme;
+  return other_uri.scheme;
 }
 
 Result<Uri> parse_uri(std::string_view text) {
@@ -155,7 +163,11 @@ Result<Uri> parse_uri(std::string_view text) {
   if (iequals(scheme, "sips")) return parse_sip(text, rest, true);
   if (iequals(scheme, "tel")) return parse_tel(text, rest);
   if (rest.empty() || !all_escaped(rest, detail::is_uric_char)) return uri_error("malformed absolute URI");
-  return Uri{text, OtherUri{scheme, rest}};
+  Uri out;
+  out.text = text;
+  out.kind = UriKind::other;
+  out.other_uri = OtherUri{scheme, rest};
+  return out;
 }
 
 std::optional<std::string> unescape(std::string_view text) {

@@ -102,6 +102,17 @@ Result<Database> Database::open(const std::filesystem::path& path, const DbKey& 
 
 Result<Database> Database::open_at_version(const std::filesystem::path& path, const DbKey& key,
                                            OpenMode mode, int schema_version) {
+  auto db = open_and_migrate(path, key, mode, schema_version);
+  if (!db && mode == OpenMode::create && db.error().code != Errc::already_exists) {
+    // Leave nothing half-made behind a failed create.
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(path.string() + suffix, ec);
+  }
+  return db;
+}
+
+Result<Database> Database::open_and_migrate(const std::filesystem::path& path, const DbKey& key, OpenMode mode,
+                                            int schema_version) {
   std::error_code ec;
   const bool exists = std::filesystem::exists(path, ec);
   if (mode == OpenMode::existing && !exists) {

@@ -11,7 +11,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 
 namespace sipsite::sip {
 
@@ -36,13 +35,18 @@ struct OtherUri {
   std::string_view opaque;  // everything after the first ':'
 };
 
+enum class UriKind : std::uint8_t { sip, tel, other };
+
 struct Uri {
   std::string_view text;  // the whole URI as received
-  std::variant<SipUri, TelUri, OtherUri> value;
+  UriKind kind = UriKind::sip;
+  SipUri sip_uri;      // meaningful when kind == sip (sip: and sips:)
+  TelUri tel_uri;      // when kind == tel
+  OtherUri other_uri;  // when kind == other
 
-  [[nodiscard]] const SipUri* sip() const noexcept { return std::get_if<SipUri>(&value); }
-  [[nodiscard]] const TelUri* tel() const noexcept { return std::get_if<TelUri>(&value); }
-  [[nodiscard]] bool is_sip() const noexcept { return sip() != nullptr; }
+  [[nodiscard]] const SipUri* sip() const noexcept { return kind == UriKind::sip ? &sip_uri : nullptr; }
+  [[nodiscard]] const TelUri* tel() const noexcept { return kind == UriKind::tel ? &tel_uri : nullptr; }
+  [[nodiscard]] bool is_sip() const noexcept { return kind == UriKind::sip; }
   // "sip", "sips", "tel" or the other scheme as written
   [[nodiscard]] std::string_view scheme() const noexcept;
 };

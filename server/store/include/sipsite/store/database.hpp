@@ -92,6 +92,8 @@ class Database {
   struct Close {
     void operator()(sqlite3* db) const;
   };
+  static Result<Database> open_and_migrate(const std::filesystem::path& path, const DbKey& key, OpenMode mode,
+                                           int schema_version);
   Database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
   Error last_error(std::string_view what) const;
 

@@ -1,0 +1,121 @@
+"""sipsite run: configuration, listeners, signals, systemd notification,
+and changes made by the CLI reaching the running daemon."""
+import os
+import signal
+import unittest
+
+from harness import Daemon, NotifySocket, SiteTestCase, run
+
+
+class DaemonTest(SiteTestCase):
+    def setUp(self):
+        super().setUp()
+        self.init_site()
+
+    def start(self, *args, env=None):
+        d = Daemon(["--state-dir", self.path("site"), *args], env=env)
+        self.addCleanup(d.kill)
+        return d
+
+    def test_logs_each_listener_and_stops_on_sigterm(self):
+        cfg = self.write("c.toml", '[sip]\nudp = ["127.0.0.1:15060", "[::1]:15060"]\ntcp = []\n'
+                                   'tls = ["0.0.0.0:15061"]\n[federation]\nlisten = "0.0.0.0:15062"\n'
+                                   '[admin]\nlisten = "127.0.0.1:18443"\n[media]\nports = "41000-41099"\n')
+        d = self.start("--config", cfg)
+        log = d.wait_for("ready")
+        for expected in ("sip/udp 127.0.0.1:15060", "sip/udp [::1]:15060", "sip/tls 0.0.0.0:15061",
+                         "federation/mtls 0.0.0.0:15062", "admin/https 127.0.0.1:18443", "41000-41099"):
+            self.assertIn(expected, log)
+        self.assertNotIn("sip/tcp", log)
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        self.assertIn("received SIGTERM", d.output())
+
+    def test_stops_on_sigint(self):
+        d = self.start()
+        d.wait_for("ready")
+        self.assertEqual(d.stop(signal.SIGINT), 0)
+
+    def test_notifies_systemd_ready_watchdog_and_stopping(self):
+        notify = NotifySocket(self.tmp)
+        self.addCleanup(notify.close)
+        d = self.start(env={"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000"})
+        notify.wait_for("READY=1")
+        notify.wait_for("WATCHDOG=1")
+        self.assertEqual(d.stop(), 0)
+        notify.wait_for("STOPPING=1")
+
+    def test_cli_changes_reach_the_running_daemon(self):
+        d = self.start()
+        d.wait_for(r"state loaded: 0 users, 0 peers")
+        self.assertOk(self.sipsite("user", "add", "--aor", "alice@alpha.example", "--password-stdin",
+                                   stdin="password123\n"))
+        d.wait_for(r"state loaded: 1 users, 0 peers", timeout=5)
+        beta = self.init_site("beta.example", state="beta")
+        pem = self.write("beta.pem", self.sipsite("cert", state="beta").out)
+        self.assertOk(self.sipsite("peer", "import", "--file", pem))
+        self.assertOk(self.sipsite("peer", "trust", "--fingerprint", beta["fingerprint"]))
+        d.wait_for(r"state loaded: 1 users, 1 peers \(1 trusted\)", timeout=5)
+        self.assertEqual(d.stop(), 0)
+
+    def test_journald_format_has_no_timestamps(self):
+        d = self.start(env={"JOURNAL_STREAM": "8:1234"})
+        log = d.wait_for("ready")
+        self.assertRegex(log.splitlines()[0], r"^info app: site alpha\.example")
+        d.stop()
+
+
+class ConfigErrorTest(SiteTestCase):
+    def setUp(self):
+        super().setUp()
+        self.init_site()
+
+    def run_with(self, text):
+        cfg = self.write("bad.toml", text)
+        return self.sipsite("run", "--config", cfg, timeout=30)
+
+    def test_unknown_keys_are_named(self):
+        self.assertFails(self.run_with('[sip]\nudpp = ["0.0.0.0:5060"]\n'), 2, "sip.udpp", "unknown key")
+        self.assertFails(self.run_with('[sipp]\nudp = []\n'), 2, "sipp.udp", "unknown key")
+        self.assertFails(self.run_with('loose = 1\n'), 2, "loose", "unknown key")
+
+    def test_bad_values_are_named(self):
+        cases = {
+            '[sip]\nudp = "0.0.0.0:5060"\n': "sip.udp",
+            '[sip]\nudp = ["0.0.0.0"]\n': "sip.udp",
+            '[sip]\ntcp = ["0.0.0.0:70000"]\n': "sip.tcp",
+            '[sip]\ntls = ["alpha.example:5061"]\n': "sip.tls",
+            '[sip]\nudp = [5060]\n': "sip.udp",
+            '[federation]\nlisten = 5062\n': "federation.listen",
+            '[admin]\nlisten = "localhost:8443"\n': "admin.listen",
+            '[media]\nports = "40001-40999"\n': "media.ports",
+            '[media]\nports = "100-200"\n': "media.ports",
+            '[media]\nports = "5-"\n': "media.ports",
+            '[site]\npublic_address = "not a host"\n': "site.public_address",
+            '[log]\nlevel = "loud"\n': "log.level",
+            'site = "x"\n': "site",
+        }
+        for text, key in cases.items():
+            r = self.run_with(text)
+            self.assertFails(r, 2, key)
+
+    def test_syntax_errors_give_the_line(self):
+        self.assertFails(self.run_with('[sip]\nudp = [\n'), 2, "bad.toml:")
+        self.assertFails(self.run_with('[sip\n'), 2, "bad.toml:1:")
+        self.assertFails(self.run_with('\x00\xff'), 2)
+
+    def test_missing_config_file(self):
+        self.assertFails(self.sipsite("run", "--config", self.path("none.toml")), 2, "cannot read")
+
+    def test_bad_log_level_flag(self):
+        self.assertFails(self.sipsite("run", "--log-level", "chatty"), 2, "--log-level")
+
+    def test_example_config_is_valid(self):
+        example = os.path.join(os.environ["SIPSITE_SOURCE_DIR"], "deploy", "sipsite.toml")
+        d = Daemon(["--state-dir", self.path("site"), "--config", example])
+        self.addCleanup(d.kill)
+        d.wait_for("ready")
+        self.assertEqual(d.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
