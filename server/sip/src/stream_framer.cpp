@@ -108,7 +108,7 @@ StreamEvent StreamFramer::next() {
     ev.message = std::move(*parsed);
   } else {
     ev.type = StreamEvent::Type::bad_message;
-    ev.error = std::move(parsed.error());
+    ev.error = parsed.error();
     ev.raw = std::string(bytes);
   }
   consume(bytes.size());

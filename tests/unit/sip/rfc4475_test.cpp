@@ -340,7 +340,8 @@ TEST(Rfc4475Facts, SemiuriUserPart) {
 }
 
 TEST(Rfc4475Facts, TransportsAreTokens) {
-  const auto vias = via_headers(must_parse("transports"));
+  const auto m = must_parse("transports");
+  const auto vias = via_headers(m);
   ASSERT_EQ(vias->size(), 5U);
   EXPECT_EQ((*vias)[1].transport, "SCTP");
   EXPECT_EQ((*vias)[3].transport, "UNKNOWN");
@@ -367,16 +368,19 @@ TEST(Rfc4475Facts, UnusualAndEmptyReasonPhrases) {
 }
 
 TEST(Rfc4475Facts, ContactParamsStayWhereTheyWereWritten) {
-  const auto c1 = contact_headers(must_parse("cparam01"))->contacts.at(0);
+  const auto m1 = must_parse("cparam01");
+  const auto c1 = contact_headers(m1)->contacts.at(0);
   EXPECT_TRUE(c1.uri.sip()->params.empty());
   EXPECT_TRUE(find_param(c1.params, "unknownparam"));
-  const auto c2 = contact_headers(must_parse("cparam02"))->contacts.at(0);
+  const auto m2 = must_parse("cparam02");
+  const auto c2 = contact_headers(m2)->contacts.at(0);
   EXPECT_TRUE(find_param(c2.uri.sip()->params, "unknownparam"));
   EXPECT_TRUE(c2.params.empty());
 }
 
 TEST(Rfc4475Facts, RegescrtKeepsTheEscapedHeaderInTheContact) {
-  const auto c = contact_headers(must_parse("regescrt"))->contacts.at(0);
+  const auto m = must_parse("regescrt");
+  const auto c = contact_headers(m)->contacts.at(0);
   ASSERT_EQ(c.uri.sip()->headers.size(), 1U);
   EXPECT_EQ(c.uri.sip()->headers[0].name, "Route");
   EXPECT_EQ(*unescape(*c.uri.sip()->headers[0].value), "<sip:sip.example.com>");
@@ -392,7 +396,8 @@ TEST(Rfc4475Facts, SemanticTestsParse) {
   EXPECT_EQ(must_parse("bext01").values(HeaderId::proxy_require).size(), 2U);
   EXPECT_EQ(**max_forwards_header(must_parse("zeromf")), 0U);
   EXPECT_EQ(via_headers(must_parse("bcast"))->at(1).host, "255.255.255.255");
-  const auto badbranch = via_headers(must_parse("badbranch"))->front();
+  const auto badbranch_message = must_parse("badbranch");
+  const auto badbranch = via_headers(badbranch_message)->front();
   EXPECT_EQ(*badbranch.branch(), "z9hG4bK");
   EXPECT_FALSE(badbranch.has_rfc3261_branch());
   const auto inv2543 = must_parse("inv2543");
