@@ -47,8 +47,9 @@ bool Message::matches(const Header& h, HeaderId id, std::string_view name) const
 }
 
 const Header* Message::find(HeaderId id) const noexcept {
+  if (id == HeaderId::unknown) return nullptr;  // unknown headers are found by name
   for (const auto& h : headers_) {
-    if (id != HeaderId::unknown && h.id == id) return &h;
+    if (h.id == id) return &h;
   }
   return nullptr;
 }
