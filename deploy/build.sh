@@ -2,7 +2,8 @@
 # Configures and builds sipsite with CMake + Ninja (+ ccache when present).
 #   deploy/build.sh                 -> build/        (RelWithDebInfo)
 #   deploy/build.sh --sanitize      -> build-asan/   (ASan + UBSan)
-# Extra arguments after -- go to cmake.
+# Extra arguments after -- go to cmake. Progress goes to stderr; the build
+# directory is printed on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,6 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-cmake -S . -B "$build_dir" -G Ninja "${cmake_args[@]}" >/dev/null
-ninja -C "$build_dir" -j "$(nproc)"
+cmake -S . -B "$build_dir" -G Ninja "${cmake_args[@]}" >&2
+ninja -C "$build_dir" -j "$(nproc)" >&2
 echo "$build_dir"
