@@ -1,0 +1,113 @@
+#pragma once
+// How the sans-I/O SIP core meets the world. The core never opens a socket,
+// reads a clock, starts a thread or touches the database: server/transport
+// and server/app implement these interfaces, and tests substitute fakes
+// (see manual_timers.hpp).
+//
+// Thread safety: the core and every callback it is given run on one thread
+// (the SIP strand). Implementations must call back on that thread.
+
+#include "sipsite/sip/message.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sipsite::sip {
+
+enum class Protocol { udp, tcp, tls };
+
+std::string_view to_string(Protocol p);  // "UDP", "TCP", "TLS" as in Via
+inline bool is_reliable(Protocol p) { return p != Protocol::udp; }
+
+// A transport address. `host` is an IP literal without brackets.
+struct Endpoint {
+  Protocol protocol = Protocol::udp;
+  std::string host;
+  std::uint16_t port = 0;
+
+  bool operator==(const Endpoint&) const = default;
+};
+
+// A TCP or TLS connection, as the transport numbers them; 0 means "none"
+// (UDP, or let the transport pick or open a connection).
+using FlowId = std::uint64_t;
+
+// Where to send: the endpoint, and the connection to reuse if it is still
+// open (responses go back on the flow the request came in on; requests to a
+// phone registered over TCP/TLS go on the flow it registered on).
+struct Destination {
+  Endpoint endpoint;
+  FlowId flow = 0;
+};
+
+// A message as it arrived.
+struct Inbound {
+  Message message;
+  Endpoint source;  // the packet's real source (NAT-mapped address)
+  FlowId flow = 0;
+  Endpoint local;   // the listener it arrived on
+};
+
+class Sender {
+ public:
+  virtual ~Sender() = default;
+  // Best effort: a failure to send (connection gone, ICMP) is reported to
+  // the transaction layer by `on_send_failed` where it matters (RFC 3261
+  // §17.1.4), never by an exception.
+  virtual void send(const Destination& to, std::string bytes) = 0;
+};
+
+using TimePoint = std::chrono::steady_clock::time_point;
+using Duration = std::chrono::milliseconds;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint now() const = 0;
+};
+
+using TimerId = std::uint64_t;
+
+class Timers {
+ public:
+  virtual ~Timers() = default;
+  // Runs `fn` once after `delay` unless cancelled first. Never calls `fn`
+  // from inside start().
+  virtual TimerId start(Duration delay, std::function<void()> fn) = 0;
+  // Cancelling an expired or unknown id is a no-op.
+  virtual void cancel(TimerId id) = 0;
+};
+
+// Unpredictable values for branch parameters, tags, Call-IDs and nonces.
+class Random {
+ public:
+  virtual ~Random() = default;
+  virtual std::uint64_t next() = 0;
+  // 16 lowercase hex digits from next(), handy for tags and branches.
+  std::string token();
+};
+
+// --- What the core asks of the site's data (implemented by server/app over
+// an in-memory snapshot of the store, so the SIP path never waits on disk).
+
+struct UserCredentials {
+  std::string username;
+  std::string realm;
+  std::string ha1_md5;     // lowercase hex
+  std::string ha1_sha256;  // lowercase hex
+};
+
+class Directory {
+ public:
+  virtual ~Directory() = default;
+  // The site's own domain: requests for it are local.
+  virtual const std::string& local_domain() const = 0;
+  virtual std::optional<UserCredentials> find_user(std::string_view username) const = 0;
+};
+
+}  // namespace sipsite::sip
