@@ -1,5 +1,7 @@
 #include "sipsite/sip/counters.hpp"
 
+#include <tuple>
+
 namespace sipsite::sip {
 
 namespace {
