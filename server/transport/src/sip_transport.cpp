@@ -256,7 +256,8 @@ struct SipTransport::Impl {
       if (!parsed) {
         counters.parse_error();
         if (auto reply = sip::make_error_response(bytes, parsed.error())) {
-          socket->async_send_to(asio::buffer(*reply), from, [keep = std::make_shared<std::string>(std::move(*reply))](auto, auto) {});
+          auto data = std::make_shared<std::string>(std::move(*reply));
+          socket->async_send_to(asio::buffer(*data), from, [data](auto, auto) {});
         }
         continue;
       }

@@ -193,7 +193,7 @@ TEST_F(TransportTest, UdpGarbageGetsA400AndTheTransportKeepsServing) {
   std::array<char, 4096> buf;
   udp::endpoint from;
   const std::size_t n = client.receive_from(asio::buffer(buf), from);
-  EXPECT_EQ(std::string(buf.data(), n).rfind("SIP/2.0 400 ", 0), 0u) << std::string(buf.data(), n);
+  EXPECT_EQ(std::string(buf.data(), n).rfind("SIP/2.0 400 ", 0), 0u) << "[" << std::string(buf.data(), n) << "]";
   // A NUL, a maximal datagram of junk, a bare keep-alive: none gets through.
   for (const std::string& junk : {std::string(1, '\0'), std::string(65507, 'x'), std::string("\r\n\r\n")}) {
     client.send_to(asio::buffer(junk), server);
