@@ -13,6 +13,10 @@
 
 namespace sipsite::sip::test {
 
+inline bool same(const Destination& a, const Destination& b) {
+  return a.endpoint == b.endpoint && a.flow == b.flow;
+}
+
 struct Sent {
   Destination to;
   std::string bytes;
