@@ -11,7 +11,7 @@ build_pkgs=(
   libsystemd-dev libspdlog-dev libgtest-dev libgmock-dev
 )
 test_pkgs=(
-  openssl sqlite3 clang-14 libclang-rt-14-dev iproute2 procps python3
+  openssl sqlite3 clang-14 libclang-rt-14-dev iproute2 procps python3 baresip-core
 )
 
 want=("${build_pkgs[@]}")

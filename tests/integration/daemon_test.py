@@ -111,10 +111,13 @@ class ConfigErrorTest(SiteTestCase):
 
     def test_example_config_is_valid(self):
         example = os.path.join(os.environ["SIPSITE_SOURCE_DIR"], "deploy", "sipsite.toml")
-        d = Daemon(["--state-dir", self.path("site"), "--config", example])
-        self.addCleanup(d.kill)
-        d.wait_for("ready")
-        self.assertEqual(d.stop(), 0)
+        r = self.sipsite("run", "--check", "--config", example)
+        self.assertOk(r)
+        self.assertIn("valid", r.out)
+
+    def test_check_reports_errors_like_run(self):
+        self.assertFails(self.sipsite("run", "--check", "--config", self.write("b.toml", "[sip]\nudp = 1\n")), 2,
+                         "sip.udp")
 
 
 if __name__ == "__main__":

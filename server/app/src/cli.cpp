@@ -52,9 +52,10 @@ int run_cli(int argc, char** argv) {
   init_cmd->add_flag("--force", init.force, "Replace an existing site (destroys its identity and data)");
   init_cmd->callback([&] { command = [&] { return cmd_init(g, init); }; });
 
-  sub(app, "run", "Run the daemon (foreground; systemd Type=notify)")->callback([&] {
-    command = [&] { return cmd_run(g); };
-  });
+  bool check_only = false;
+  auto* run_cmd = sub(app, "run", "Run the daemon (foreground; systemd Type=notify)");
+  run_cmd->add_flag("--check", check_only, "Check the configuration and the site, then exit");
+  run_cmd->callback([&] { command = [&] { return cmd_run(g, check_only); }; });
   sub(app, "fingerprint", "Print the site certificate's SHA-256 fingerprint")->callback([&] {
     command = [&] { return cmd_fingerprint(g); };
   });

@@ -40,6 +40,7 @@ int cmd_user_add(const GlobalOptions& g, const std::string& aor, bool password_s
 int cmd_user_del(const GlobalOptions& g, const std::string& aor);
 int cmd_user_list(const GlobalOptions& g, bool json);
 
-int cmd_run(const GlobalOptions& g);
+// check_only: validate configuration and site, print a summary, exit.
+int cmd_run(const GlobalOptions& g, bool check_only);
 
 }  // namespace sipsite::app

@@ -13,6 +13,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <csignal>
+#include <iostream>
 
 namespace sipsite::app {
 
@@ -111,7 +112,7 @@ int Daemon::run() {
   return kExitOk;
 }
 
-int cmd_run(const GlobalOptions& g) {
+int cmd_run(const GlobalOptions& g, bool check_only) {
   Config config;
   if (auto path = resolve_config_path(g)) {
     auto loaded = load_config_file(*path);
@@ -130,6 +131,10 @@ int cmd_run(const GlobalOptions& g) {
   }
   if (auto valid = cert->check_validity(); !valid) {
     logger("pki")->warn("site certificate: {}", valid.error().message);
+  }
+  if (check_only) {
+    std::cout << "configuration and site " << site->site.domain << " are valid" << std::endl;
+    return kExitOk;
   }
   Daemon daemon(std::move(config), std::move(*site), std::move(*key), std::move(*cert));
   return daemon.run();
