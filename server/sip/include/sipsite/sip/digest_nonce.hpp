@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -84,6 +85,7 @@ class DigestNonces {
   [[nodiscard]] std::uint64_t now_ms() const;
   // Decodes and authenticates; nullopt when not ours.
   [[nodiscard]] std::optional<Key> decode(std::string_view nonce, std::string_view realm) const;
+  [[nodiscard]] NonceCheck age(const Key& key, std::uint64_t now) const;
   void purge(std::uint64_t now);
 
   const Clock& clock_;

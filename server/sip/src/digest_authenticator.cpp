@@ -1,0 +1,175 @@
+#include "sipsite/sip/digest_authenticator.hpp"
+
+#include "sipsite/sip/header_id.hpp"
+#include "sipsite/sip/response.hpp"
+#include "sipsite/sip/uri.hpp"
+
+#include <cctype>
+
+namespace sipsite::sip {
+namespace {
+
+// At most this many Authorization lines are looked at (a client has one per
+// realm; more is noise or an attempt to make us parse a lot).
+constexpr std::size_t kMaxCredentialHeaders = 4;
+
+std::string to_lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::uint16_t effective_port(const SipUri& u) { return u.port.value_or(u.secure ? 5061 : 5060); }
+
+}  // namespace
+
+bool digest_uri_matches(std::string_view digest_uri, std::string_view request_uri) {
+  if (digest_uri == request_uri) return true;
+  const auto a = parse_uri(digest_uri);
+  const auto b = parse_uri(request_uri);
+  if (!a || !b || !a->is_sip() || !b->is_sip()) return false;
+  const SipUri& x = a->sip_uri;
+  const SipUri& y = b->sip_uri;
+  if (x.secure != y.secure || !iequals(x.host, y.host) || effective_port(x) != effective_port(y)) return false;
+  const auto ux = unescape(x.user);
+  const auto uy = unescape(y.user);
+  return ux && uy && *ux == *uy;
+}
+
+DigestAuthenticator::DigestAuthenticator(const Directory& directory, const Clock& clock, Random& random,
+                                         Counters& counters, DigestAuthenticatorSettings settings)
+    : directory_(directory),
+      counters_(counters),
+      settings_(std::move(settings)),
+      nonces_(clock, random,
+              DigestNonceSettings{settings_.secret, settings_.nonce_lifetime, settings_.max_tracked_nonces}),
+      per_source_(clock, settings_.per_source),
+      per_user_(clock, settings_.per_user) {
+  // Unknown users are checked against these so that they cost what known
+  // ones do. Their value is irrelevant (nobody can match an unknown user);
+  // only the length must be right.
+  const std::string seed = random.token();
+  dummy_ha1_md5_ = digest_hash(DigestAlgorithm::md5, seed);
+  dummy_ha1_sha256_ = digest_hash(DigestAlgorithm::sha256, seed);
+  settings_.secret.clear();  // DigestNonces keeps its own copy
+}
+
+AuthDecision DigestAuthenticator::challenge(const Inbound& request, bool proxy, bool stale) {
+  const std::string& realm = directory_.local_domain();
+  Message response = proxy ? make_response(request.message, 407, "Proxy Authentication Required")
+                           : make_response(request.message, 401, "Unauthorized");
+  const std::string_view header = proxy ? "Proxy-Authenticate" : "WWW-Authenticate";
+  DigestChallenge c;
+  c.realm = realm;
+  c.nonce = nonces_.issue(realm);
+  c.opaque = nonces_.opaque(realm);
+  c.qop = "auth";
+  c.stale = stale;
+  c.algorithm = DigestAlgorithm::sha256;
+  response.add_header(header, format_digest_challenge(c));
+  if (settings_.offer_md5) {
+    c.algorithm = DigestAlgorithm::md5;
+    response.add_header(header, format_digest_challenge(c));
+  }
+  AuthDecision d;
+  d.verdict = AuthDecision::Verdict::challenge;
+  d.response = std::move(response);
+  return d;
+}
+
+AuthDecision DigestAuthenticator::rate_limited(const Inbound& request, Duration remaining) {
+  counters_.auth_rate_limited();
+  Message response = make_response(request.message, 403, "Forbidden (too many failed attempts)");
+  const auto seconds = std::chrono::ceil<std::chrono::seconds>(remaining).count();
+  response.add_header("Retry-After", std::to_string(seconds < 1 ? 1 : seconds));
+  AuthDecision d;
+  d.verdict = AuthDecision::Verdict::rate_limited;
+  d.response = std::move(response);
+  return d;
+}
+
+void DigestAuthenticator::record_failure(const std::string& source_key, const std::string* username) {
+  counters_.auth_failure();
+  per_source_.record_failure(source_key);
+  if (username != nullptr) per_user_.record_failure(*username);
+}
+
+AuthDecision DigestAuthenticator::authenticate(const Inbound& request, bool proxy) {
+  const std::string& realm = directory_.local_domain();
+  const std::string source_key = rate_limit_source_key(request.source.host);
+  if (const auto remaining = per_source_.blocked(source_key)) return rate_limited(request, *remaining);
+
+  // The credentials for our realm, if any.
+  const Message& m = request.message;
+  std::optional<DigestCredentials> creds;
+  bool malformed = false;
+  std::size_t seen = 0;
+  for (const auto& h : m.headers()) {
+    if (h.id != (proxy ? HeaderId::proxy_authorization : HeaderId::authorization)) continue;
+    if (++seen > kMaxCredentialHeaders) break;
+    auto parsed = parse_digest_credentials(h.value);
+    if (!parsed) {
+      if (parsed.error() != DigestErrc::not_digest) malformed = true;
+      continue;
+    }
+    if (parsed->realm != realm) continue;  // for another hop
+    creds = std::move(*parsed);
+    break;
+  }
+  if (!creds) {
+    if (malformed) record_failure(source_key, nullptr);
+    return challenge(request, proxy, false);
+  }
+  if (const auto remaining = per_user_.blocked(creds->username)) return rate_limited(request, *remaining);
+
+  // Everything that does not depend on the user first; the outcome is
+  // folded in at the end so that every path hashes once.
+  const bool sha = is_sha256(creds->algorithm);
+  bool acceptable = creds->qop.has_value() && iequals(*creds->qop, "auth") && !creds->userhash &&
+                    (!creds->opaque || *creds->opaque == nonces_.opaque(realm)) && (sha || settings_.offer_md5) &&
+                    digest_uri_matches(creds->uri, m.request_uri());
+  std::string_view ha1 = sha ? dummy_ha1_sha256_ : dummy_ha1_md5_;
+  const auto user = directory_.find_user(creds->username);
+  if (user) {
+    const std::string& stored = sha ? user->ha1_sha256 : user->ha1_md5;
+    if (stored.size() == ha1.size()) {
+      ha1 = stored;
+    } else {
+      acceptable = false;  // no usable HA1 for this algorithm
+    }
+  } else {
+    acceptable = false;
+  }
+  DigestResponseInput in;
+  in.algorithm = creds->algorithm;
+  in.ha1 = ha1;
+  in.nonce = creds->nonce;
+  in.cnonce = creds->cnonce;
+  in.nc = creds->nc_text;
+  in.qop = creds->qop ? std::optional<std::string_view>(*creds->qop) : std::nullopt;
+  in.method = m.method();
+  in.uri = creds->uri;
+  const std::string expected = digest_response(in);
+  const bool verified = digest_equal(expected, to_lower_ascii(creds->response)) && acceptable;
+
+  if (!verified) {
+    record_failure(source_key, &creds->username);
+    return challenge(request, proxy, false);
+  }
+  switch (nonces_.use(creds->nonce, realm, creds->nc)) {
+    case NonceCheck::ok: break;
+    case NonceCheck::replayed:
+      counters_.auth_failure();  // a replay or a reordered request: not a password guess
+      return challenge(request, proxy, true);
+    case NonceCheck::invalid:
+    case NonceCheck::expired: return challenge(request, proxy, true);
+  }
+  AuthDecision d;
+  d.verdict = AuthDecision::Verdict::accepted;
+  d.username = user->username;
+  return d;
+}
+
+}  // namespace sipsite::sip
