@@ -1,0 +1,142 @@
+#pragma once
+// The SIP routing core: the single front door server/transport calls. It
+// validates what arrives, answers malformed requests, stamps the top Via
+// (received/rport, RFC 3261 §18.2.1, RFC 3581), runs the transaction layer
+// (transaction.hpp) and, above it, the site's logic:
+//   REGISTER for the site        -> RegistrationHandler
+//   OPTIONS to the site itself   -> 200 with Allow/Supported
+//   requests for a local AOR     -> proxy authentication (407/403), From
+//                                   must be the authenticated user, then
+//                                   404 / 480 / parallel forking to every
+//                                   binding (stateful, Record-Route)
+//   CANCEL                       -> 200, 487 upstream, CANCEL the branches
+//   in-dialog requests and 2xx   -> loose routing through our Record-Route
+//   ACKs                            (§16.4; 2xx ACKs forwarded statelessly)
+//   other domains                -> PeerRouter (refuses with 403 by default)
+//
+// Thread safety: none; call everything on the SIP strand. The Sender must
+// not call back into the core from inside send(); report failures later
+// with on_send_failed().
+
+#include "sipsite/sip/counters.hpp"
+#include "sipsite/sip/io.hpp"
+#include "sipsite/sip/limits.hpp"
+#include "sipsite/sip/proxy.hpp"
+#include "sipsite/sip/services.hpp"
+#include "sipsite/sip/transaction.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace sipsite::sip {
+
+struct CoreSettings {
+  // The site's domain; empty means Directory::local_domain().
+  std::string local_domain;
+  // The addresses the site is reached at, as written in Via and
+  // Record-Route (never a wildcard like 0.0.0.0): one or more per protocol
+  // that is listened on. Requests leave with a Via of the first listener of
+  // the outgoing protocol; Record-Route names the listener a request came
+  // in on (matched by protocol and port).
+  std::vector<Endpoint> listeners;
+  TimerSettings timers;
+  // RFC 3261 §16.6 step 11: an INVITE branch with a provisional response
+  // but no final one is cancelled after this long.
+  Duration timer_c{std::chrono::minutes(3)};
+  ParseLimits limits;
+  std::string allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, REFER, PRACK, "
+                      "SUBSCRIBE, NOTIFY";
+  std::string supported;  // option tags answered to OPTIONS (none by default)
+};
+
+class Core final : private TransactionUser {
+ public:
+  // Every reference must outlive the Core. `peers` may be null: requests
+  // for other domains are then refused (RefusingPeerRouter).
+  Core(CoreSettings settings, Sender& sender, Timers& timers, Clock& clock, Random& random,
+       Directory& directory, Authenticator& authenticator, Location& location,
+       RegistrationHandler& registrar, Counters& counters, PeerRouter* peers = nullptr);
+  ~Core() override;
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  // One complete UDP datagram, or one message framed off a TCP/TLS stream
+  // (StreamFramer). `source` is the packet's real source, `flow` the
+  // connection (0 for UDP), `local` the listener it arrived on. Malformed
+  // requests are answered (400/505/513 per error_status) to `source` on
+  // `flow`; malformed responses and garbage are dropped.
+  void receive(std::string_view bytes, const Endpoint& source, FlowId flow, const Endpoint& local);
+  // The same for a message the transport already parsed (it is validated
+  // here). Use this from the transport's InboundHandler::on_message.
+  void receive(Inbound inbound);
+
+  // Transport feedback, to be called on the SIP strand:
+  // a send to `to` failed (connect refused, connection gone, ICMP);
+  void on_send_failed(const Destination& to);
+  // a TCP/TLS connection closed (its FlowId will not be reused).
+  void on_flow_closed(FlowId flow);
+
+  // Introspection for tests and the console.
+  [[nodiscard]] const TransactionLayer& transactions() const { return layer_; }
+  [[nodiscard]] std::size_t proxy_contexts() const { return contexts_.size(); }
+
+  struct Branch;
+  struct Context;
+  struct Target;
+
+ private:
+  // TransactionUser
+  void on_response(ClientTransactionId id, const Inbound& response) override;
+  void on_client_error(ClientTransactionId id, TransactionError error) override;
+  void on_server_error(ServerTransactionId id, TransactionError error) override;
+
+  void handle_request(Inbound in);
+  void handle_response(const Inbound& in);
+  void dispatch(ServerTransactionId id, Inbound& in);
+  void handle_cancel(ServerTransactionId id, const Inbound& in);
+  void route_local(ServerTransactionId id, Inbound& in, std::string_view user);
+  void route_other_domain(ServerTransactionId id, Inbound& in);
+  void forward_ack(Inbound& in);
+  void forward_response_statelessly(const Message& response);
+  bool authenticate(ServerTransactionId id, const Inbound& in, std::string& user);
+  void respond(ServerTransactionId id, const Message& request, int code, std::string_view reason);
+  void reply_error(std::string_view raw, const ParseError& error, const Endpoint& source, FlowId flow);
+  void proxy(ServerTransactionId id, const Inbound& in, Message base, const std::vector<Target>& targets);
+  void branch_final(Context& ctx, Branch& branch);
+  void cancel_branches(Context& ctx);
+  void cancel_branch(Context& ctx, Branch& branch);
+  void finish_if_done(ServerTransactionId key);
+  void timer_c_fired(ServerTransactionId key, ClientTransactionId branch);
+  void erase_context(ServerTransactionId key);
+
+  [[nodiscard]] bool is_local_host(std::string_view host) const;
+  [[nodiscard]] bool is_us(std::string_view host, std::optional<std::uint16_t> port) const;
+  [[nodiscard]] Endpoint listener_for(Protocol p, const Endpoint& local) const;
+  [[nodiscard]] std::string via_for(Protocol p, const Endpoint& local, std::string_view branch) const;
+  [[nodiscard]] std::string record_route_for(const Endpoint& local) const;
+  [[nodiscard]] std::optional<Destination> resolve(std::string_view uri, std::string_view to_user) const;
+
+  CoreSettings settings_;
+  Sender& sender_;
+  Timers& timers_;
+  [[maybe_unused]] Clock& clock_;
+  Random& random_;
+  Directory& directory_;
+  Authenticator& authenticator_;
+  Location& location_;
+  RegistrationHandler& registrar_;
+  Counters& counters_;
+  RefusingPeerRouter refusing_;
+  PeerRouter& peers_;
+  TransactionLayer layer_;
+  // Proxy contexts, keyed by the id of their upstream server transaction.
+  std::unordered_map<ServerTransactionId, std::unique_ptr<Context>> contexts_;
+  std::unordered_map<ClientTransactionId, ServerTransactionId> branch_owner_;
+};
+
+}  // namespace sipsite::sip

@@ -1,0 +1,771 @@
+#include "sipsite/sip/core.hpp"
+
+#include "sipsite/sip/accessors.hpp"
+#include "sipsite/sip/list.hpp"
+#include "sipsite/sip/name_addr.hpp"
+#include "sipsite/sip/parser.hpp"
+#include "sipsite/sip/response.hpp"
+#include "sipsite/sip/serializer.hpp"
+#include "sipsite/sip/uri.hpp"
+#include "sipsite/sip/validate.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+namespace sipsite::sip {
+namespace {
+
+constexpr std::uint32_t kDefaultMaxForwards = 70;
+
+std::string_view strip_brackets(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
+  return host;
+}
+
+std::string host_for_uri(std::string_view host) {
+  if (host.find(':') != std::string_view::npos && host.front() != '[') return "[" + std::string(host) + "]";
+  return std::string(host);
+}
+
+bool is_ip_literal(std::string_view host) {
+  host = strip_brackets(host);
+  if (host.find(':') != std::string_view::npos) return true;  // IPv6
+  if (host.empty()) return false;
+  return std::all_of(host.begin(), host.end(),
+                     [](char c) { return c == '.' || std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+std::uint16_t default_port(Protocol p) { return p == Protocol::tls ? 5061 : 5060; }
+
+std::optional<Protocol> protocol_from(std::string_view token) {
+  if (iequals(token, "udp")) return Protocol::udp;
+  if (iequals(token, "tcp")) return Protocol::tcp;
+  if (iequals(token, "tls")) return Protocol::tls;
+  return std::nullopt;
+}
+
+std::string lower_transport(Protocol p) {
+  switch (p) {
+    case Protocol::udp: return "udp";
+    case Protocol::tcp: return "tcp";
+    case Protocol::tls: return "tls";
+  }
+  return "udp";
+}
+
+std::string join(const std::vector<std::string_view>& parts, std::size_t from) {
+  std::string out;
+  for (std::size_t i = from; i < parts.size(); ++i) {
+    if (!out.empty()) out += ", ";
+    out += parts[i];
+  }
+  return out;
+}
+
+// Removes the first value of the first `id` header (Via, Route), keeping
+// the rest of a comma-separated line.
+void pop_first_value(Message& m, HeaderId id) {
+  const auto& headers = m.headers();
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    if (headers[i].id != id) continue;
+    const std::string name(canonical_name(id));
+    const auto parts = split_list(headers[i].value);
+    const std::string rest = join(parts, 1);
+    m.remove_header_at(i);
+    if (!rest.empty()) m.insert_header(i, name, rest);
+    return;
+  }
+}
+
+std::string via_text(const Via& v) {
+  std::string out;
+  out += v.protocol_name;
+  out += '/';
+  out += v.protocol_version;
+  out += '/';
+  out += v.transport;
+  out += ' ';
+  out += v.host;
+  if (v.port) out += ":" + std::to_string(*v.port);
+  for (const auto& p : v.params) {
+    out += ';';
+    out += p.name;
+    if (p.value) {
+      out += '=';
+      out += *p.value;
+    }
+  }
+  return out;
+}
+
+// RFC 3261 §18.2.1 and RFC 3581 §4: received= when the sent-by host is not
+// the packet's source (always with rport), rport= the source port.
+void stamp_via(Message& m, const Endpoint& source) {
+  const auto& headers = m.headers();
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    if (headers[i].id != HeaderId::via) continue;
+    auto parts = split_list(headers[i].value);
+    auto vias = parse_via_list(parts.front());
+    if (!vias || vias->size() != 1) return;
+    Via v = std::move(vias->front());
+    const bool rport = v.has_rport();
+    if (!rport && strip_brackets(v.host) == source.host) return;
+    std::erase_if(v.params, [](const Param& p) { return iequals(p.name, "received") || iequals(p.name, "rport"); });
+    const std::string port = std::to_string(source.port);
+    v.params.push_back(Param{"received", source.host});
+    if (rport) v.params.push_back(Param{"rport", port});
+    std::string value = via_text(v);
+    if (parts.size() > 1) value += ", " + join(parts, 1);
+    m.remove_header_at(i);
+    m.insert_header(i, "Via", value);
+    return;
+  }
+}
+
+std::optional<std::string> user_of(const Uri& uri) {
+  if (!uri.is_sip() || uri.sip_uri.user.empty()) return std::nullopt;
+  return unescape(uri.sip_uri.user);
+}
+
+// A keyed-free, deterministic branch for stateless forwarding (§16.11):
+// the same request forwarded twice gets the same branch.
+std::string stateless_branch(const Message& m) {
+  std::string_view branch;
+  std::string_view call_id;
+  if (const auto vias = via_headers(m); vias && vias->front().branch()) branch = *vias->front().branch();
+  if (const auto id = m.value(HeaderId::call_id)) call_id = *id;
+  return "z9hG4bKsl" + stateless_to_tag(call_id, m.method(), branch);
+}
+
+bool record_routes(std::string_view method) {
+  return method == "INVITE" || method == "SUBSCRIBE" || method == "REFER" || method == "NOTIFY";
+}
+
+}  // namespace
+
+struct Core::Target {
+  std::string request_uri;  // empty: keep the Request-URI (loose routing)
+  Destination destination;
+};
+
+struct Core::Branch {
+  ClientTransactionId id = 0;
+  Destination destination;
+  Message request;          // as sent, for CANCEL
+  bool provisional = false; // got a 1xx: a CANCEL may be sent
+  bool cancel_wanted = false;
+  bool cancel_sent = false;
+  bool done = false;
+  BranchOutcome outcome;
+  std::optional<Message> response;  // the final response, our Via removed
+  TimerId timer_c = 0;
+};
+
+struct Core::Context {
+  ServerTransactionId server = 0;
+  Inbound request;  // as received (Via stamped), for responses made here
+  bool invite = false;
+  bool final_sent = false;
+  std::vector<Branch> branches;
+};
+
+Core::Core(CoreSettings settings, Sender& sender, Timers& timers, Clock& clock, Random& random,
+           Directory& directory, Authenticator& authenticator, Location& location,
+           RegistrationHandler& registrar, Counters& counters, PeerRouter* peers)
+    : settings_(std::move(settings)),
+      sender_(sender),
+      timers_(timers),
+      clock_(clock),
+      random_(random),
+      directory_(directory),
+      authenticator_(authenticator),
+      location_(location),
+      registrar_(registrar),
+      counters_(counters),
+      peers_(peers != nullptr ? *peers : refusing_),
+      layer_(settings_.timers, *this, sender, timers, counters) {}
+
+Core::~Core() {
+  for (auto& [key, ctx] : contexts_) {
+    for (auto& b : ctx->branches) {
+      if (b.timer_c != 0) timers_.cancel(b.timer_c);
+    }
+  }
+}
+
+// --- the front door
+
+void Core::receive(std::string_view bytes, const Endpoint& source, FlowId flow, const Endpoint& local) {
+  auto parsed = parse_datagram(bytes, settings_.limits);
+  if (!parsed) {
+    counters_.parse_error();
+    reply_error(bytes, parsed.error(), source, flow);
+    return;
+  }
+  receive(Inbound{std::move(*parsed), source, flow, local});
+}
+
+void Core::receive(Inbound inbound) {
+  if (const auto valid = validate(inbound.message); !valid) {
+    counters_.parse_error();
+    if (inbound.message.is_request()) {
+      reply_error(serialize(inbound.message), valid.error(), inbound.source, inbound.flow);
+    }
+    return;
+  }
+  if (inbound.message.is_response()) {
+    handle_response(inbound);
+  } else {
+    handle_request(std::move(inbound));
+  }
+}
+
+void Core::on_send_failed(const Destination& to) { layer_.on_send_failed(to); }
+
+void Core::on_flow_closed(FlowId flow) { layer_.on_flow_closed(flow); }
+
+void Core::reply_error(std::string_view raw, const ParseError& error, const Endpoint& source, FlowId flow) {
+  auto bytes = make_error_response(raw, error);
+  if (!bytes) return;
+  counters_.response_sent(error_status(error).code);
+  sender_.send(Destination{source, flow}, std::move(*bytes));
+}
+
+void Core::respond(ServerTransactionId id, const Message& request, int code, std::string_view reason) {
+  layer_.send_response(id, make_response(request, code, reason));
+}
+
+// --- requests
+
+void Core::handle_request(Inbound in) {
+  counters_.request_received(in.message.method());
+  stamp_via(in.message, in.source);
+  const auto r = layer_.receive_request(in);
+  switch (r.kind) {
+    case ServerRequest::Kind::absorbed: return;
+    case ServerRequest::Kind::ack: forward_ack(in); return;
+    case ServerRequest::Kind::new_transaction: dispatch(r.id, in); return;
+  }
+}
+
+void Core::dispatch(ServerTransactionId id, Inbound& in) {
+  Message& m = in.message;
+  const std::string_view method = m.method();
+  if (method == "CANCEL") {
+    handle_cancel(id, in);
+    return;
+  }
+  const auto uri = parse_uri(m.request_uri());
+  if (!uri) {
+    respond(id, m, 416, "Unsupported URI Scheme");
+    return;
+  }
+
+  if (method == "REGISTER") {
+    if (uri->is_sip() && uri->sip_uri.user.empty() && is_local_host(uri->sip_uri.host)) {
+      layer_.send_response(id, registrar_.handle_register(in));
+    } else {
+      respond(id, m, 403, "Forbidden (not a domain of this site)");
+    }
+    return;
+  }
+
+  // Loose routing (§16.4): a Route naming us is ours to remove.
+  bool popped = false;
+  std::optional<std::string> next_route;
+  if (const auto routes = m.values(HeaderId::route); !routes.empty()) {
+    const auto top = parse_name_addr(routes.front());
+    if (top && top->uri.is_sip() && is_us(top->uri.sip_uri.host, top->uri.sip_uri.port)) {
+      pop_first_value(m, HeaderId::route);
+      popped = true;
+      if (routes.size() > 1) {
+        if (const auto next = parse_name_addr(routes[1]); next) next_route = std::string(next->uri.text);
+      }
+    } else {
+      // Someone else's route set: we are not an open relay.
+      respond(id, m, 403, "Forbidden (Route does not go through this site)");
+      return;
+    }
+  }
+
+  const bool to_site = uri->is_sip() && uri->sip_uri.user.empty() && is_local_host(uri->sip_uri.host);
+  if (!next_route && to_site) {
+    if (method == "OPTIONS") {
+      auto ok = make_response(m, 200, "OK");
+      ok.add_header("Allow", settings_.allow);
+      ok.add_header("Supported", settings_.supported);
+      ok.add_header("Accept", "application/sdp");
+      layer_.send_response(id, ok);
+    } else {
+      auto resp = make_response(m, 405, "Method Not Allowed");
+      resp.add_header("Allow", "OPTIONS, REGISTER");
+      layer_.send_response(id, resp);
+    }
+    return;
+  }
+
+  // Max-Forwards (§16.3 step 3), for everything we forward.
+  const auto mf = max_forwards_header(m);
+  const std::uint32_t max_forwards = mf && *mf ? **mf : kDefaultMaxForwards;
+  if (max_forwards == 0) {
+    respond(id, m, 483, "Too Many Hops");
+    return;
+  }
+  Message base = m;
+  base.set_header("Max-Forwards", std::to_string(std::min(max_forwards, kDefaultMaxForwards + 1) - 1));
+
+  const bool in_dialog = [&] {
+    const auto to = to_header(m);
+    return to && to->tag();
+  }();
+
+  if (next_route || (popped && in_dialog && !(uri->is_sip() && is_local_host(uri->sip_uri.host)))) {
+    // In-dialog (or pre-routed) request through our Record-Route: to the
+    // next Route, else to the Request-URI (the remote target).
+    std::string to_user;
+    if (const auto to = to_header(m); to && to->uri.is_sip() && is_local_host(to->uri.sip_uri.host)) {
+      to_user = user_of(to->uri).value_or("");
+    }
+    const auto dest = resolve(next_route ? *next_route : std::string(m.request_uri()), next_route ? "" : to_user);
+    if (!dest) {
+      respond(id, m, 404, "Not Found (next hop unknown)");
+      return;
+    }
+    proxy(id, in, std::move(base), {Target{"", *dest}});
+    return;
+  }
+
+  if (uri->is_sip() && is_local_host(uri->sip_uri.host)) {
+    const auto user = user_of(*uri);
+    if (!user) {
+      respond(id, m, 404, "Not Found");
+      return;
+    }
+    std::string authenticated;
+    if (!authenticate(id, in, authenticated)) return;
+    const auto from = from_header(m);
+    if (!from || !from->uri.is_sip() || user_of(from->uri).value_or("") != authenticated ||
+        !is_local_host(from->uri.sip_uri.host)) {
+      respond(id, m, 403, "Forbidden (From is not the authenticated user)");
+      return;
+    }
+    base.remove_headers(HeaderId::proxy_authorization);  // consumed here (§22.3)
+    if (!directory_.find_user(*user)) {
+      respond(id, m, 404, "Not Found");
+      return;
+    }
+    const auto bindings = location_.lookup(*user);
+    if (bindings.empty()) {
+      respond(id, m, 480, "Temporarily Unavailable");
+      return;
+    }
+    std::vector<Target> targets;
+    targets.reserve(bindings.size());
+    for (const auto& b : bindings) targets.push_back(Target{b.contact, b.destination});
+    proxy(id, in, std::move(base), targets);
+    return;
+  }
+
+  // Another domain.
+  std::string authenticated;
+  if (!authenticate(id, in, authenticated)) return;
+  const PeerRoute route = peers_.route(in, authenticated);
+  if (route.action == PeerRoute::Action::forward) {
+    base.remove_headers(HeaderId::proxy_authorization);
+    proxy(id, in, std::move(base), {Target{"", route.destination}});
+    return;
+  }
+  respond(id, m, route.code, route.reason);
+}
+
+bool Core::authenticate(ServerTransactionId id, const Inbound& in, std::string& user) {
+  auto decision = authenticator_.authenticate(in, /*proxy=*/true);
+  if (decision.verdict == AuthDecision::Verdict::accepted) {
+    user = std::move(decision.username);
+    return true;
+  }
+  if (decision.response) {
+    layer_.send_response(id, *decision.response);
+  } else if (decision.verdict == AuthDecision::Verdict::rate_limited) {
+    layer_.abandon_server(id);  // silence for a flooding source
+  } else {
+    respond(id, in.message, 403, "Forbidden");
+  }
+  return false;
+}
+
+void Core::handle_cancel(ServerTransactionId id, const Inbound& in) {
+  const ServerTransactionId invite = layer_.find_invite_for_cancel(in.message);
+  if (invite == 0) {
+    respond(id, in.message, 481, "Call/Transaction Does Not Exist");
+    return;
+  }
+  respond(id, in.message, 200, "OK");
+  const auto it = contexts_.find(invite);
+  if (it == contexts_.end()) return;
+  Context& ctx = *it->second;
+  if (!ctx.final_sent) {
+    // Answered here at once rather than waiting for the branches' 487s,
+    // so that a dead phone cannot hold the caller (a 2xx that races the
+    // CANCEL is still forwarded, statelessly).
+    ctx.final_sent = true;
+    respond(invite, ctx.request.message, 487, "Request Terminated");
+  }
+  cancel_branches(ctx);
+  finish_if_done(invite);
+}
+
+// Stateless forwarding of an ACK that matched no transaction: the ACK for
+// a 2xx, end to end (§16.11). Only through our own Record-Route.
+void Core::forward_ack(Inbound& in) {
+  Message& m = in.message;
+  const auto routes = m.values(HeaderId::route);
+  if (routes.empty()) return;
+  const auto top = parse_name_addr(routes.front());
+  if (!top || !top->uri.is_sip() || !is_us(top->uri.sip_uri.host, top->uri.sip_uri.port)) return;
+  pop_first_value(m, HeaderId::route);
+  std::optional<Destination> dest;
+  if (routes.size() > 1) {
+    if (const auto next = parse_name_addr(routes[1])) dest = resolve(next->uri.text, "");
+  } else {
+    const auto uri = parse_uri(m.request_uri());
+    if (!uri || (uri->is_sip() && is_local_host(uri->sip_uri.host))) return;
+    std::string to_user;
+    if (const auto to = to_header(m); to && to->uri.is_sip() && is_local_host(to->uri.sip_uri.host)) {
+      to_user = user_of(to->uri).value_or("");
+    }
+    dest = resolve(m.request_uri(), to_user);
+  }
+  if (!dest) return;
+  const auto mf = max_forwards_header(m);
+  const std::uint32_t max_forwards = mf && *mf ? **mf : kDefaultMaxForwards;
+  if (max_forwards == 0) return;
+  m.set_header("Max-Forwards", std::to_string(std::min(max_forwards, kDefaultMaxForwards + 1) - 1));
+  m.add_header_front("Via", via_for(dest->endpoint.protocol, in.local, stateless_branch(m)));
+  sender_.send(*dest, serialize(m));
+}
+
+// --- the stateful proxy
+
+void Core::proxy(ServerTransactionId id, const Inbound& in, Message base, const std::vector<Target>& targets) {
+  auto ctx = std::make_unique<Context>();
+  ctx->server = id;
+  ctx->request = in;
+  ctx->invite = in.message.method() == "INVITE";
+  if (ctx->invite) respond(id, in.message, 100, "Trying");
+  if (record_routes(in.message.method())) base.add_header_front("Record-Route", record_route_for(in.local));
+
+  Context& c = *ctx;
+  contexts_.emplace(id, std::move(ctx));
+  c.branches.resize(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    Branch& b = c.branches[i];
+    b.destination = targets[i].destination;
+    b.request = base;
+    if (!targets[i].request_uri.empty()) b.request.set_request_uri(targets[i].request_uri);
+    b.request.add_header_front("Via",
+                               via_for(b.destination.endpoint.protocol, in.local, "z9hG4bK" + random_.token()));
+  }
+  for (auto& b : c.branches) {
+    b.id = layer_.start_client(b.request, b.destination);
+    if (b.id == 0) {
+      b.done = true;
+      b.outcome = BranchOutcome{500, true};
+      continue;
+    }
+    branch_owner_.emplace(b.id, id);
+    if (c.invite) {
+      const ClientTransactionId cid = b.id;
+      b.timer_c = timers_.start(settings_.timer_c, [this, id, cid] { timer_c_fired(id, cid); });
+    }
+  }
+  finish_if_done(id);
+}
+
+void Core::on_response(ClientTransactionId cid, const Inbound& in) {
+  const auto owner = branch_owner_.find(cid);
+  if (owner == branch_owner_.end()) {
+    // A branch whose context is gone (or our own CANCEL): only 2xx to an
+    // INVITE must still travel upstream.
+    if (in.message.status_code() / 100 == 2) {
+      if (const auto cseq = cseq_header(in.message); cseq && cseq->method == "INVITE") {
+        Message resp = in.message;
+        pop_first_value(resp, HeaderId::via);
+        forward_response_statelessly(resp);
+      }
+    }
+    return;
+  }
+  const ServerTransactionId key = owner->second;
+  Context& ctx = *contexts_.at(key);
+  const auto bit = std::find_if(ctx.branches.begin(), ctx.branches.end(),
+                                [cid](const Branch& b) { return b.id == cid; });
+  if (bit == ctx.branches.end()) return;
+  Branch& branch = *bit;
+  const int code = in.message.status_code();
+  Message resp = in.message;
+  pop_first_value(resp, HeaderId::via);
+
+  if (code < 200) {
+    branch.provisional = true;
+    if (branch.cancel_wanted && !branch.cancel_sent) {
+      cancel_branch(ctx, branch);
+      return;
+    }
+    if (code > 100 && !ctx.final_sent) layer_.send_response(ctx.server, resp);
+    if (code > 100 && branch.timer_c != 0) {  // §16.7 step 2: a provisional resets Timer C
+      timers_.cancel(branch.timer_c);
+      branch.timer_c = timers_.start(settings_.timer_c, [this, key, cid] { timer_c_fired(key, cid); });
+    }
+    return;
+  }
+
+  if (code < 300) {
+    if (ctx.invite) {
+      // Every 2xx to an INVITE goes upstream (§16.7 step 5).
+      if (!layer_.send_response(ctx.server, resp)) forward_response_statelessly(resp);
+      ctx.final_sent = true;
+      if (!branch.done) {
+        branch.done = true;
+        branch.outcome = BranchOutcome{code, false};
+        branch_final(ctx, branch);
+      }
+      cancel_branches(ctx);
+    } else {
+      if (!ctx.final_sent) layer_.send_response(ctx.server, resp);
+      ctx.final_sent = true;
+      branch.done = true;
+      branch.outcome = BranchOutcome{code, false};
+      branch_final(ctx, branch);
+    }
+    finish_if_done(key);
+    return;
+  }
+
+  if (branch.done) return;
+  branch.done = true;
+  branch.outcome = BranchOutcome{code, false};
+  branch.response = std::move(resp);
+  branch_final(ctx, branch);
+  if (code >= 600 && !ctx.final_sent) {
+    // A 6xx ends the search (§16.7 step 5); forwarded at once so that a
+    // branch that never answers our CANCEL cannot delay it.
+    ctx.final_sent = true;
+    layer_.send_response(ctx.server, *branch.response);
+    cancel_branches(ctx);
+  }
+  finish_if_done(key);
+}
+
+void Core::on_client_error(ClientTransactionId cid, TransactionError /*error*/) {
+  const auto owner = branch_owner_.find(cid);
+  if (owner == branch_owner_.end()) return;
+  const ServerTransactionId key = owner->second;
+  Context& ctx = *contexts_.at(key);
+  for (auto& b : ctx.branches) {
+    if (b.id != cid || b.done) continue;
+    // Timeouts and transport errors both mean "the phone is not there":
+    // counted as 408 (rather than §16.9's 503, which would reach the
+    // caller as 500).
+    b.done = true;
+    b.outcome = BranchOutcome{408, true};
+    branch_final(ctx, b);
+  }
+  branch_owner_.erase(cid);
+  finish_if_done(key);
+}
+
+void Core::on_server_error(ServerTransactionId id, TransactionError error) {
+  const auto it = contexts_.find(id);
+  if (it == contexts_.end()) return;
+  Context& ctx = *it->second;
+  if (error == TransactionError::transport && !ctx.final_sent) {
+    ctx.final_sent = true;  // nobody left to answer: stop ringing
+    cancel_branches(ctx);
+  }
+  finish_if_done(id);
+}
+
+void Core::branch_final(Context& /*ctx*/, Branch& branch) {
+  if (branch.timer_c != 0) timers_.cancel(branch.timer_c);
+  branch.timer_c = 0;
+}
+
+void Core::cancel_branches(Context& ctx) {
+  for (auto& b : ctx.branches) cancel_branch(ctx, b);
+}
+
+void Core::cancel_branch(Context& ctx, Branch& b) {
+  if (!ctx.invite || b.done || b.cancel_sent) return;
+  if (!b.provisional) {
+    b.cancel_wanted = true;  // §9.1: not before a provisional response
+    return;
+  }
+  b.cancel_sent = true;
+  layer_.start_client(TransactionLayer::make_cancel(b.request), b.destination);
+}
+
+void Core::timer_c_fired(ServerTransactionId key, ClientTransactionId cid) {
+  const auto it = contexts_.find(key);
+  if (it == contexts_.end()) return;
+  Context& ctx = *it->second;
+  for (auto& b : ctx.branches) {
+    if (b.id != cid || b.done) continue;
+    b.timer_c = 0;
+    if (b.provisional && !b.cancel_sent) {
+      b.cancel_sent = true;
+      layer_.start_client(TransactionLayer::make_cancel(b.request), b.destination);
+    }
+    b.done = true;
+    b.outcome = BranchOutcome{408, true};
+    layer_.abandon_client(cid);
+    branch_owner_.erase(cid);
+  }
+  finish_if_done(key);
+}
+
+void Core::finish_if_done(ServerTransactionId key) {
+  const auto it = contexts_.find(key);
+  if (it == contexts_.end()) return;
+  Context& ctx = *it->second;
+  if (!std::all_of(ctx.branches.begin(), ctx.branches.end(), [](const Branch& b) { return b.done; })) return;
+  if (!ctx.final_sent && !ctx.branches.empty()) {
+    ctx.final_sent = true;
+    std::vector<BranchOutcome> outcomes;
+    outcomes.reserve(ctx.branches.size());
+    for (const auto& b : ctx.branches) outcomes.push_back(b.outcome);
+    Branch& best = ctx.branches[choose_best_response(outcomes)];
+    if (best.response) {
+      Message resp = *best.response;
+      if (resp.status_code() == 503) resp.set_status(500, "Server Internal Error");  // §16.7 step 6
+      layer_.send_response(ctx.server, resp);
+    } else if (best.outcome.code == 408) {
+      respond(ctx.server, ctx.request.message, 408, "Request Timeout");
+    } else {
+      respond(ctx.server, ctx.request.message, 500, "Server Internal Error");
+    }
+  }
+  erase_context(key);
+}
+
+void Core::erase_context(ServerTransactionId key) {
+  const auto it = contexts_.find(key);
+  if (it == contexts_.end()) return;
+  for (auto& b : it->second->branches) {
+    if (b.timer_c != 0) timers_.cancel(b.timer_c);
+    // A branch left alive (a 2xx one, Accepted) forwards any further 2xx
+    // statelessly from now on.
+    branch_owner_.erase(b.id);
+  }
+  contexts_.erase(it);
+}
+
+// --- responses
+
+void Core::handle_response(const Inbound& in) {
+  counters_.response_received(in.message.status_code());
+  if (layer_.receive_response(in)) return;
+  // Stray: only a 2xx to an INVITE is forwarded (§16.7: proxies forward
+  // every 2xx, the caller's UA needs it to send its ACK).
+  if (in.message.status_code() / 100 != 2) return;
+  const auto cseq = cseq_header(in.message);
+  if (!cseq || cseq->method != "INVITE") return;
+  const auto vias = via_headers(in.message);
+  if (!vias || vias->size() < 2 || !is_us(vias->front().host, vias->front().port)) return;
+  Message resp = in.message;
+  pop_first_value(resp, HeaderId::via);
+  forward_response_statelessly(resp);
+}
+
+// `response` already has our Via removed; it goes where its top Via says
+// (§18.2.2 with received/rport).
+void Core::forward_response_statelessly(const Message& response) {
+  const auto vias = via_headers(response);
+  if (!vias) return;
+  const Via& v = vias->front();
+  const auto proto = protocol_from(v.transport);
+  if (!proto) return;
+  Endpoint to;
+  to.protocol = *proto;
+  to.host = std::string(strip_brackets(v.received().value_or(v.host)));
+  to.port = v.rport().value_or(v.port.value_or(default_port(*proto)));
+  counters_.response_sent(response.status_code());
+  sender_.send(Destination{to, 0}, serialize(response));
+}
+
+// --- addresses
+
+bool Core::is_local_host(std::string_view host) const {
+  const std::string_view domain = settings_.local_domain.empty() ? std::string_view(directory_.local_domain())
+                                                                 : std::string_view(settings_.local_domain);
+  if (iequals(host, domain)) return true;
+  host = strip_brackets(host);
+  return std::any_of(settings_.listeners.begin(), settings_.listeners.end(),
+                     [host](const Endpoint& e) { return iequals(e.host, host); });
+}
+
+bool Core::is_us(std::string_view host, std::optional<std::uint16_t> port) const {
+  const std::string_view domain = settings_.local_domain.empty() ? std::string_view(directory_.local_domain())
+                                                                 : std::string_view(settings_.local_domain);
+  if (iequals(host, domain)) return true;
+  host = strip_brackets(host);
+  return std::any_of(settings_.listeners.begin(), settings_.listeners.end(), [&](const Endpoint& e) {
+    return iequals(e.host, host) && (!port || *port == e.port);
+  });
+}
+
+Endpoint Core::listener_for(Protocol p, const Endpoint& local) const {
+  // The listener the request came in on, if it is of that protocol...
+  for (const auto& e : settings_.listeners) {
+    if (e.protocol == p && e.protocol == local.protocol && e.port == local.port &&
+        (e.host == local.host || local.host == "0.0.0.0" || local.host == "::")) {
+      return e;
+    }
+  }
+  // ...else the first of that protocol.
+  for (const auto& e : settings_.listeners) {
+    if (e.protocol == p) return e;
+  }
+  Endpoint e = local;
+  e.protocol = p;
+  return e;
+}
+
+std::string Core::via_for(Protocol p, const Endpoint& local, std::string_view branch) const {
+  const Endpoint e = listener_for(p, local);
+  return "SIP/2.0/" + std::string(to_string(p)) + " " + host_for_uri(e.host) + ":" + std::to_string(e.port) +
+         ";branch=" + std::string(branch);
+}
+
+std::string Core::record_route_for(const Endpoint& local) const {
+  const Endpoint e = listener_for(local.protocol, local);
+  return "<sip:" + host_for_uri(e.host) + ":" + std::to_string(e.port) + ";transport=" +
+         lower_transport(e.protocol) + ";lr>";
+}
+
+// Where a request for `uri_text` goes: the registered flow of the binding
+// whose contact it is (so NATed and TCP phones are reached), else the
+// URI's own address when it is an IP literal. No DNS here.
+std::optional<Destination> Core::resolve(std::string_view uri_text, std::string_view to_user) const {
+  const auto uri = parse_uri(uri_text);
+  if (!uri || !uri->is_sip()) return std::nullopt;
+  const SipUri& s = uri->sip_uri;
+  if (!to_user.empty()) {
+    for (const auto& b : location_.lookup(to_user)) {
+      const auto c = parse_uri(b.contact);
+      if (!c || !c->is_sip()) continue;
+      if (c->sip_uri.user == s.user && iequals(c->sip_uri.host, s.host) && c->sip_uri.port == s.port) {
+        return b.destination;
+      }
+    }
+  }
+  if (!is_ip_literal(s.host)) return std::nullopt;
+  Protocol p = s.secure ? Protocol::tls : Protocol::udp;
+  if (const auto* t = find_param(s.params, "transport"); t && t->value) {
+    if (const auto parsed = protocol_from(*t->value)) p = *parsed;
+  }
+  return Destination{Endpoint{p, std::string(strip_brackets(s.host)), s.port.value_or(default_port(p))}, 0};
+}
+
+}  // namespace sipsite::sip
