@@ -128,8 +128,10 @@ AuthDecision DigestAuthenticator::authenticate(const Inbound& request, bool prox
   // folded in at the end so that every path hashes once.
   const bool sha = is_sha256(creds->algorithm);
   bool acceptable = creds->qop.has_value() && iequals(*creds->qop, "auth") && !creds->userhash &&
-                    (!creds->opaque || *creds->opaque == nonces_.opaque(realm)) && (sha || settings_.offer_md5) &&
-                    digest_uri_matches(creds->uri, m.request_uri());
+                    (sha || settings_.offer_md5) && digest_uri_matches(creds->uri, m.request_uri());
+  // The opaque goes with the nonce (both change with the secret): a wrong
+  // one with a right response is a stale challenge, not a failure.
+  const bool opaque_ok = !creds->opaque || *creds->opaque == nonces_.opaque(realm);
   std::string_view ha1 = sha ? dummy_ha1_sha256_ : dummy_ha1_md5_;
   const auto user = directory_.find_user(creds->username);
   if (user) {
@@ -158,6 +160,7 @@ AuthDecision DigestAuthenticator::authenticate(const Inbound& request, bool prox
     record_failure(source_key, &creds->username);
     return challenge(request, proxy, false);
   }
+  if (!opaque_ok) return challenge(request, proxy, true);
   switch (nonces_.use(creds->nonce, realm, creds->nc)) {
     case NonceCheck::ok: break;
     case NonceCheck::replayed:

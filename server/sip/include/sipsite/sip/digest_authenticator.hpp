@@ -8,7 +8,7 @@
 // Directory returns must have been computed over that realm.
 //
 // A request is accepted when its credentials for our realm carry qop=auth,
-// a supported algorithm, our opaque (if any), a digest uri that names the
+// an offered algorithm, our opaque (if any), a digest uri that names the
 // Request-URI, a response that verifies against the user's HA1, and a
 // nonce of ours that is unexpired and whose nc is higher than any accepted
 // before. Otherwise:
@@ -17,7 +17,8 @@
 //     (bad password, unknown user, bad        source and for the username,
 //     uri, no qop, malformed header)          Counters::auth_failure
 //   * response right, nonce expired,       -> challenge with stale=true, so the
-//     unknown (restart) or nc replayed        phone retries without asking its user
+//     unknown (restart), nc replayed or       phone retries without asking its user
+//     opaque not ours
 //   * source or username in cool-down      -> rate_limited: 403 "Forbidden (too
 //                                             many failed attempts)" with
 //                                             Retry-After, Counters::auth_rate_limited
