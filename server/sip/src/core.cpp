@@ -138,6 +138,49 @@ std::string stateless_branch(const Message& m) {
   return "z9hG4bKsl" + stateless_to_tag(call_id, m.method(), branch);
 }
 
+// SipHash-2-4 (Aumasson, Bernstein): a keyed MAC for the dialog token in
+// our Record-Route, so that only dialogs this site record-routed can be
+// routed through it without authentication.
+std::uint64_t rotl(std::uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+std::uint64_t siphash24(std::uint64_t k0, std::uint64_t k1, std::string_view in) {
+  std::uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
+  std::uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
+  std::uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
+  std::uint64_t v3 = 0x7465646279746573ULL ^ k1;
+  const auto round = [&] {
+    v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
+    v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
+  };
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  const auto byte = [&in](std::size_t k) { return static_cast<std::uint64_t>(static_cast<unsigned char>(in[k])); };
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t m = 0;
+    for (std::size_t j = 0; j < 8; ++j) m |= byte(i + j) << (8 * j);
+    v3 ^= m;
+    round();
+    round();
+    v0 ^= m;
+  }
+  std::uint64_t b = static_cast<std::uint64_t>(n) << 56;
+  for (std::size_t j = 0; i + j < n; ++j) b |= byte(i + j) << (8 * j);
+  v3 ^= b;
+  round();
+  round();
+  v0 ^= b;
+  v2 ^= 0xff;
+  for (int r = 0; r < 4; ++r) round();
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+std::string_view call_id_of(const Message& m) {
+  const auto id = call_id_header(m);
+  return id ? *id : std::string_view{};
+}
+
 bool record_routes(std::string_view method) {
   return method == "INVITE" || method == "SUBSCRIBE" || method == "REFER" || method == "NOTIFY";
 }
@@ -184,7 +227,9 @@ Core::Core(CoreSettings settings, Sender& sender, Timers& timers, Clock& clock, 
       registrar_(registrar),
       counters_(counters),
       peers_(peers != nullptr ? *peers : refusing_),
-      layer_(settings_.timers, *this, sender, timers, counters) {}
+      layer_(settings_.timers, *this, sender, timers, counters),
+      key0_(random.next()),
+      key1_(random.next()) {}
 
 Core::~Core() {
   for (auto& [key, ctx] : contexts_) {
@@ -273,12 +318,14 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
 
   // Loose routing (§16.4): a Route naming us is ours to remove.
   bool popped = false;
+  std::string token;  // the rt= of the Route we popped
   std::optional<std::string> next_route;
   if (const auto routes = m.values(HeaderId::route); !routes.empty()) {
     const auto top = parse_name_addr(routes.front());
     if (top && top->uri.is_sip() && is_us(top->uri.sip_uri.host, top->uri.sip_uri.port)) {
       pop_first_value(m, HeaderId::route);
       popped = true;
+      if (const auto* rt = find_param(top->uri.sip_uri.params, "rt"); rt && rt->value) token = *rt->value;
       if (routes.size() > 1) {
         if (const auto next = parse_name_addr(routes[1]); next) next_route = std::string(next->uri.text);
       }
@@ -322,7 +369,12 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
 
   if (next_route || (popped && in_dialog && !(uri->is_sip() && is_local_host(uri->sip_uri.host)))) {
     // In-dialog (or pre-routed) request through our Record-Route: to the
-    // next Route, else to the Request-URI (the remote target).
+    // next Route, else to the Request-URI (the remote target). Only for
+    // dialogs we record-routed: nobody else may use us as a relay.
+    if (token != dialog_token(call_id_of(m))) {
+      respond(id, m, 403, "Forbidden (not a dialog of this site)");
+      return;
+    }
     std::string to_user;
     if (const auto to = to_header(m); to && to->uri.is_sip() && is_local_host(to->uri.sip_uri.host)) {
       to_user = user_of(to->uri).value_or("");
@@ -424,6 +476,8 @@ void Core::forward_ack(Inbound& in) {
   if (routes.empty()) return;
   const auto top = parse_name_addr(routes.front());
   if (!top || !top->uri.is_sip() || !is_us(top->uri.sip_uri.host, top->uri.sip_uri.port)) return;
+  const auto* rt = find_param(top->uri.sip_uri.params, "rt");
+  if (!rt || !rt->value || *rt->value != dialog_token(call_id_of(m))) return;
   pop_first_value(m, HeaderId::route);
   std::optional<Destination> dest;
   if (routes.size() > 1) {
@@ -454,7 +508,10 @@ void Core::proxy(ServerTransactionId id, const Inbound& in, Message base, const 
   ctx->request = in;
   ctx->invite = in.message.method() == "INVITE";
   if (ctx->invite) respond(id, in.message, 100, "Trying");
-  if (record_routes(in.message.method())) base.add_header_front("Record-Route", record_route_for(in.local));
+  if (record_routes(in.message.method())) {
+    base.add_header_front("Record-Route",
+                          record_route_for(in.local, call_id_of(in.message)));
+  }
 
   Context& c = *ctx;
   contexts_.emplace(id, std::move(ctx));
@@ -738,10 +795,21 @@ std::string Core::via_for(Protocol p, const Endpoint& local, std::string_view br
          ";branch=" + std::string(branch);
 }
 
-std::string Core::record_route_for(const Endpoint& local) const {
+std::string Core::record_route_for(const Endpoint& local, std::string_view call_id) const {
   const Endpoint e = listener_for(local.protocol, local);
   return "<sip:" + host_for_uri(e.host) + ":" + std::to_string(e.port) + ";transport=" +
-         lower_transport(e.protocol) + ";lr>";
+         lower_transport(e.protocol) + ";lr;rt=" + dialog_token(call_id) + ">";
+}
+
+std::string Core::dialog_token(std::string_view call_id) const {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t v = siphash24(key0_, key1_, call_id);
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = kHex[v & 0xF];
+    v >>= 4;
+  }
+  return out;
 }
 
 // Where a request for `uri_text` goes: the registered flow of the binding

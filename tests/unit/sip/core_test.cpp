@@ -39,7 +39,7 @@ const Endpoint kSiteTcp{Protocol::tcp, "10.0.0.1", 5060};
 const Phone kAlice{"alice", {Protocol::udp, "10.0.0.2", 5060}, 0, "sip:alice@10.0.0.2:5060"};
 const Phone kBob1{"bob1", {Protocol::udp, "10.0.0.3", 5060}, 0, "sip:bob@10.0.0.3:5060"};
 const Phone kBob2{"bob2", {Protocol::tcp, "10.0.0.4", 5070}, 42, "sip:bob@10.0.0.4:5070;transport=tcp"};
-constexpr std::string_view kRecordRoute = "<sip:10.0.0.1:5060;transport=udp;lr>";
+constexpr std::string_view kRecordRoutePrefix = "<sip:10.0.0.1:5060;transport=udp;lr;rt=";
 
 // A request as a phone writes it.
 struct Req {
@@ -244,7 +244,7 @@ TEST_F(CoreTest, InviteForksFirst2xxWinsOtherBranchCancelledThenAckAndByeFollowT
   EXPECT_TRUE(vias[0].starts_with("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK"));
   EXPECT_EQ(vias[1], "SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKa1;received=10.0.0.2;rport=5060");
   EXPECT_EQ(*inv1.value(HeaderId::max_forwards), "69");
-  EXPECT_EQ(*inv1.value(HeaderId::record_route), kRecordRoute);
+  EXPECT_TRUE(inv1.value(HeaderId::record_route)->starts_with(kRecordRoutePrefix));
   EXPECT_FALSE(inv1.find(HeaderId::proxy_authorization));
   EXPECT_EQ(inv1.body(), "body");
   const Message inv2 = last("bob2", "INVITE").message;
@@ -271,14 +271,15 @@ TEST_F(CoreTest, InviteForksFirst2xxWinsOtherBranchCancelledThenAckAndByeFollowT
   // Alice ACKs the 2xx along the route set: forwarded statelessly to bob2.
   const Message ok = last("alice", "200").message;
   ASSERT_TRUE(ok.value(HeaderId::record_route) && ok.value(HeaderId::contact));
-  EXPECT_EQ(*ok.value(HeaderId::record_route), kRecordRoute);
+  const std::string record_route(*ok.value(HeaderId::record_route));
+  EXPECT_EQ(record_route, *inv1.value(HeaderId::record_route));
   Req ack;
   ack.method = "ACK";
   ack.uri = std::string(parse_name_addr(*ok.value(HeaderId::contact))->uri.text);
   ack.to = std::string(*ok.value(HeaderId::to));
   ack.branch = "z9hG4bKa1ack";
   ack.auth = "";
-  ack.extra = "Route: " + std::string(kRecordRoute) + "\r\n";
+  ack.extra = "Route: " + record_route + "\r\n";
   send(kAlice, ack);
   EXPECT_EQ(sent(), (Lines{"ACK -> bob2"}));
   EXPECT_FALSE(last("bob2", "ACK").message.find(HeaderId::route));
@@ -296,7 +297,7 @@ TEST_F(CoreTest, InviteForksFirst2xxWinsOtherBranchCancelledThenAckAndByeFollowT
   bye.via_host = "10.0.0.4:5070";
   bye.cseq = 1;
   bye.auth = "";
-  bye.extra = "Route: " + std::string(kRecordRoute) + "\r\n";
+  bye.extra = "Route: " + record_route + "\r\n";
   send(kBob2, bye);
   EXPECT_EQ(sent(), (Lines{"BYE -> alice"}));
   EXPECT_FALSE(last("alice", "BYE").message.find(HeaderId::route));
@@ -547,6 +548,34 @@ TEST_F(CoreTest, StrayResponsesAreDroppedExceptTwoHundredsToInvite) {
   foreign.replace(foreign.find("10.0.0.1:5060"), 13, "10.9.9.9:5060");
   send(kBob1, foreign);
   EXPECT_EQ(sent(), Lines{});
+}
+
+TEST_F(CoreTest, InDialogRequestsNeedOurDialogToken) {
+  // A BYE that names us in its Route but was never record-routed by us
+  // (forged, or with another dialog's token) does not reach the phone.
+  Req bye;
+  bye.method = "BYE";
+  bye.uri = "sip:bob@10.0.0.3:5060";
+  bye.to = "<sip:bob@site.example>;tag=bobtag";
+  bye.auth = "";
+  bye.extra = "Route: <sip:10.0.0.1:5060;transport=udp;lr>\r\n";
+  send(kAlice, bye);
+  EXPECT_EQ(sent(), (Lines{"403 -> alice"}));
+  bye.branch = "z9hG4bKa2";
+  bye.extra = "Route: <sip:10.0.0.1:5060;transport=udp;lr;rt=0123456789abcdef>\r\n";
+  send(kAlice, bye);
+  EXPECT_EQ(sent(), (Lines{"403 -> alice"}));
+  Req ack = bye;
+  ack.method = "ACK";
+  ack.branch = "z9hG4bKa3";
+  send(kAlice, ack);
+  EXPECT_EQ(sent(), Lines{});
+  // Nor may a pre-loaded route use us as a relay to somewhere else.
+  Req relay;
+  relay.branch = "z9hG4bKa4";
+  relay.extra = "Route: <sip:10.0.0.1;lr>, <sip:198.51.100.7;lr>\r\n";
+  send(kAlice, relay);
+  EXPECT_EQ(sent(), (Lines{"403 -> alice"}));
 }
 
 TEST_F(CoreTest, ForeignRouteIsNotRelayed) {

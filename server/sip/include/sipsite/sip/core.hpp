@@ -11,7 +11,10 @@
 //                                   binding (stateful, Record-Route)
 //   CANCEL                       -> 200, 487 upstream, CANCEL the branches
 //   in-dialog requests and 2xx   -> loose routing through our Record-Route
-//   ACKs                            (§16.4; 2xx ACKs forwarded statelessly)
+//   ACKs                            (§16.4; 2xx ACKs forwarded statelessly),
+//                                   only for dialogs we record-routed (the
+//                                   Record-Route carries rt=, a keyed MAC
+//                                   of the Call-ID)
 //   other domains                -> PeerRouter (refuses with 403 by default)
 //
 // Thread safety: none; call everything on the SIP strand. The Sender must
@@ -118,7 +121,11 @@ class Core final : private TransactionUser {
   [[nodiscard]] bool is_us(std::string_view host, std::optional<std::uint16_t> port) const;
   [[nodiscard]] Endpoint listener_for(Protocol p, const Endpoint& local) const;
   [[nodiscard]] std::string via_for(Protocol p, const Endpoint& local, std::string_view branch) const;
-  [[nodiscard]] std::string record_route_for(const Endpoint& local) const;
+  [[nodiscard]] std::string record_route_for(const Endpoint& local, std::string_view call_id) const;
+  // A keyed MAC of the Call-ID carried as rt= in our Record-Route: an
+  // in-dialog request (or 2xx ACK) is routed through the site only if the
+  // Route it names us with carries the token of its Call-ID.
+  [[nodiscard]] std::string dialog_token(std::string_view call_id) const;
   [[nodiscard]] std::optional<Destination> resolve(std::string_view uri, std::string_view to_user) const;
 
   CoreSettings settings_;
@@ -137,6 +144,8 @@ class Core final : private TransactionUser {
   // Proxy contexts, keyed by the id of their upstream server transaction.
   std::unordered_map<ServerTransactionId, std::unique_ptr<Context>> contexts_;
   std::unordered_map<ClientTransactionId, ServerTransactionId> branch_owner_;
+  std::uint64_t key0_;  // dialog_token's key, fresh per process
+  std::uint64_t key1_;
 };
 
 }  // namespace sipsite::sip
