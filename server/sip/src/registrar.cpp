@@ -63,6 +63,7 @@ struct Update {
 }  // namespace
 
 bool contact_uris_equal(std::string_view a, std::string_view b) {
+  if (a == b) return true;  // the common case (a refresh), without parsing
   const auto ua = parse_uri(a);
   const auto ub = parse_uri(b);
   if (!ua || !ub || !ua->is_sip() || !ub->is_sip()) return a == b;
