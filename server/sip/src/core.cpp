@@ -113,7 +113,10 @@ void stamp_via(Message& m, const Endpoint& source) {
     if (!rport && strip_brackets(v.host) == source.host) return;
     std::erase_if(v.params, [](const Param& p) { return iequals(p.name, "received") || iequals(p.name, "rport"); });
     const std::string port = std::to_string(source.port);
-    v.params.push_back(Param{"received", source.host});
+    // IPv6 in brackets: RFC 3261's grammar says bare, RFC 5118 §4.5 allows
+    // the reference form, and our own Via parser accepts only the latter.
+    const std::string received = host_for_uri(source.host);
+    v.params.push_back(Param{"received", received});
     if (rport) v.params.push_back(Param{"rport", port});
     std::string value = via_text(v);
     if (parts.size() > 1) value += ", " + join(parts, 1);

@@ -514,6 +514,20 @@ TEST_F(CoreTest, ViaIsStampedWithReceivedAndRport) {
   EXPECT_EQ(sent(), (Lines{"200 -> 203.0.113.5:40000"}));  // back through the NAT
 }
 
+TEST_F(CoreTest, Ipv6SourceIsStampedAndAnswered) {
+  const Phone v6{"v6", {Protocol::udp, "2001:db8::9", 5062}, 0, ""};
+  Req m;
+  m.method = "MESSAGE";
+  m.via_host = "[2001:db8::9]:5060";
+  send(v6, m);
+  EXPECT_EQ(sent(), (Lines{"MESSAGE -> bob1", "MESSAGE -> bob2"}));
+  const auto vias = last("bob1", "MESSAGE").message.values(HeaderId::via);
+  ASSERT_EQ(vias.size(), 2U);
+  EXPECT_EQ(vias[1], "SIP/2.0/UDP [2001:db8::9]:5060;branch=z9hG4bKa1;received=[2001:db8::9];rport=5062");
+  answer(kBob1, "MESSAGE", 200, "OK");
+  EXPECT_EQ(sent(), (Lines{"200 -> 2001:db8::9:5062"}));
+}
+
 TEST_F(CoreTest, GarbageIsAnswered400OrDropped) {
   core.receive("\x01\x02 hello", kAlice.ep, 0, kSiteUdp);
   EXPECT_EQ(sent(), Lines{});
