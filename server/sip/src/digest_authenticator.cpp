@@ -21,6 +21,10 @@ std::string to_lower_ascii(std::string_view s) {
   return out;
 }
 
+// Usernames are limited per key; long ones (never a real user) share a key
+// by their prefix so that the limiter's memory stays small.
+constexpr std::size_t kMaxUserKey = 128;
+
 std::uint16_t effective_port(const SipUri& u) { return u.port.value_or(u.secure ? 5061 : 5060); }
 
 }  // namespace
@@ -93,7 +97,7 @@ AuthDecision DigestAuthenticator::rate_limited(const Inbound& request, Duration 
 void DigestAuthenticator::record_failure(const std::string& source_key, const std::string* username) {
   counters_.auth_failure();
   per_source_.record_failure(source_key);
-  if (username != nullptr) per_user_.record_failure(*username);
+  if (username != nullptr) per_user_.record_failure(std::string_view(*username).substr(0, kMaxUserKey));
 }
 
 AuthDecision DigestAuthenticator::authenticate(const Inbound& request, bool proxy) {
@@ -122,7 +126,9 @@ AuthDecision DigestAuthenticator::authenticate(const Inbound& request, bool prox
     if (malformed) record_failure(source_key, nullptr);
     return challenge(request, proxy, false);
   }
-  if (const auto remaining = per_user_.blocked(creds->username)) return rate_limited(request, *remaining);
+  if (const auto remaining = per_user_.blocked(std::string_view(creds->username).substr(0, kMaxUserKey))) {
+    return rate_limited(request, *remaining);
+  }
 
   // Everything that does not depend on the user first; the outcome is
   // folded in at the end so that every path hashes once.

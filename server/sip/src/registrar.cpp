@@ -253,8 +253,8 @@ Message Registrar::handle_register(const Inbound& request) {
       seen.erase(seen.begin() + static_cast<std::ptrdiff_t>(*victim));
     }
   }
-  // (no Contact at all: a query, step 6 — nothing changes)
-  location_.replace(username, bindings);
+  // No Contact at all is a query (step 6): nothing to store.
+  if (contacts->star || !contacts->contacts.empty()) location_.replace(username, bindings);
 
   Message ok = reply(request, 200, "OK");
   for (const auto& b : bindings) {
