@@ -5,6 +5,7 @@ the phone is driven over `ctrl_tcp` (netstring-framed JSON commands, events
 pushed back the same way). Every wait is bounded.
 """
 import json
+import re
 import os
 import shutil
 import socket
@@ -33,6 +34,7 @@ audio_player aufile,/dev/null
 audio_source ausine,440
 audio_alert aufile,/dev/null
 module_path /usr/lib/baresip/modules
+module opus.so
 module g711.so
 module ausine.so
 module aufile.so
@@ -44,7 +46,7 @@ rtp_ports {rtp_ports[0]}-{rtp_ports[1]}
 """)
         outbound = f"sip:127.0.0.1:{server_port};transport={transport}"
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write(f'<sip:{aor};transport={transport}>;auth_pass={password};outbound="{outbound}";regint=300\n')
+            f.write(f'<sip:{aor}>;auth_pass={password};outbound="{outbound}";regint=300\n')
         self.log = open(os.path.join(self.dir, "baresip.log"), "w")
         self.proc = subprocess.Popen(["baresip", "-f", self.dir], stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
@@ -101,6 +103,28 @@ rtp_ports {rtp_ports[0]}-{rtp_ports[1]}
                     return e
             seen = len(self.events)
         raise AssertionError(f"{self.aor}: no {event_type} within {timeout}s; events {self.events}\n{self.output()}")
+
+    def wait_registered(self, timeout=20):
+        """Polls `reginfo` (registration may finish before the control
+        connection exists, so its event can be missed)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.command("reginfo")
+            end = time.monotonic() + 1
+            while time.monotonic() < end:
+                self._pump()
+                for i, e in enumerate(self.events):
+                    if e.get("response"):
+                        del self.events[i]
+                        text = re.sub(r"\x1b\[[0-9;]*m", "", e.get("data", ""))
+                        if re.search(r"\bOK\b", text):
+                            return text
+                        break
+                else:
+                    continue
+                break
+            time.sleep(0.2)
+        raise AssertionError(f"{self.aor}: not registered within {timeout}s\n{self.output()}")
 
     def close(self):
         if self.sock:

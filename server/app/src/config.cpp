@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -75,6 +76,21 @@ Apply parse_public_address(const toml::node& node, Config& c) {
   return std::nullopt;
 }
 
+Apply parse_digest_algorithms(const toml::node& node, Config& c) {
+  const auto* array = node.as_array();
+  const std::string bad = "must be a non-empty array of \"MD5\" and/or \"SHA-256\", without repeats";
+  if (array == nullptr || array->empty() || array->size() > 2) return bad;
+  std::vector<std::string> values;
+  for (const auto& element : *array) {
+    const auto text = as_string(element);
+    if (!text || (*text != "MD5" && *text != "SHA-256")) return bad;
+    if (std::find(values.begin(), values.end(), *text) != values.end()) return bad;
+    values.push_back(*text);
+  }
+  c.digest_algorithms = std::move(values);
+  return std::nullopt;
+}
+
 Apply parse_port_range(const toml::node& node, PortRange& out) {
   const auto text = as_string(node);
   const std::string bad = "must be \"FIRST-LAST\" with 1024 <= FIRST <= LAST <= 65535 and an even FIRST";
@@ -114,6 +130,20 @@ const std::vector<ConfigKey>& key_table() {
        "Address (IP or DNS name, optionally :PORT for a NAT that maps the federation port elsewhere) at which "
        "peers and media reach this site. Goes into invites and SDP.",
        parse_public_address},
+      {"sip.address", "string", "(the host's first non-loopback IPv4 address)",
+       "IP address phones reach the site at, written in Via and Record-Route when a listener is bound to "
+       "0.0.0.0 or [::].",
+       [](const toml::node& n, Config& c) -> Apply {
+         const auto text = as_string(n);
+         if (!text || !is_ip_literal(*text)) return "must be an IP address, e.g. \"192.168.1.10\"";
+         c.sip_address = *text;
+         return std::nullopt;
+       }},
+      {"sip.digest_algorithms", "array of strings", "[\"MD5\", \"SHA-256\"]",
+       "Digest challenges offered to phones, most preferred first (\"MD5\", \"SHA-256\"). MD5 leads by default "
+       "because phones that read only the first challenge often lack SHA-256; put \"SHA-256\" first, or alone, "
+       "when every phone supports it.",
+       parse_digest_algorithms},
       {"sip.udp", "array of strings", "[\"0.0.0.0:5060\"]", "LAN SIP listeners over UDP; [] turns UDP off.",
        [](const toml::node& n, Config& c) { return parse_listen_list(n, c.sip_udp); }},
       {"sip.tcp", "array of strings", "[\"0.0.0.0:5060\"]", "LAN SIP listeners over TCP; [] turns TCP off.",

@@ -37,6 +37,13 @@ struct Config {
   std::string public_host;
   // Public federation port when the NAT maps it to another; 0: listen port.
   std::uint16_t public_federation_port = 0;
+  // Written in Via and Record-Route for listeners on a wildcard address;
+  // empty: the host's first non-loopback IPv4 address.
+  std::string sip_address;
+  // Digest challenges offered to phones, most preferred first: "MD5",
+  // "SHA-256". MD5 leads by default because phones that read only the first
+  // challenge often lack SHA-256 (baresip 1.0 among them).
+  std::vector<std::string> digest_algorithms{"MD5", "SHA-256"};
   std::vector<HostPort> sip_udp{{"0.0.0.0", 5060}};
   std::vector<HostPort> sip_tcp{{"0.0.0.0", 5060}};
   std::vector<HostPort> sip_tls{{"0.0.0.0", 5061}};

@@ -2,6 +2,7 @@
 
 #include "logging.hpp"
 
+#include <sipsite/pki/domain_name.hpp>
 #include <sipsite/store/peer_repository.hpp>
 #include <sipsite/store/user_repository.hpp>
 
@@ -34,16 +35,23 @@ void rethrow(const std::exception_ptr& e) {
 }  // namespace
 
 Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert)
-    : config_(std::move(config)), site_(std::move(site)), key_(std::move(key)), cert_(std::move(cert)) {}
+    : config_(std::move(config)),
+      site_(std::move(site)),
+      key_(std::move(key)),
+      cert_(std::move(cert)),
+      sip_(io_, config_, site_.site.domain, cert_, key_) {}
 
 void Daemon::log_listeners() const {
   auto log = logger("app");
+  for (const auto& ep : sip_.advertised()) {
+    const std::string protocol(sip::to_string(ep.protocol));
+    const bool v6 = ep.host.find(':') != std::string::npos;
+    log->info("listening sip/{} {}{}{}:{}", pki::lowercase_domain(protocol), v6 ? "[" : "", ep.host, v6 ? "]" : "",
+              ep.port);
+  }
   const auto planned = [&](std::string_view what, const HostPort& hp) {
     log->info("listener {} {}: configured (not served by this build yet)", what, hp.to_string());
   };
-  for (const auto& hp : config_.sip_udp) planned("sip/udp", hp);
-  for (const auto& hp : config_.sip_tcp) planned("sip/tcp", hp);
-  for (const auto& hp : config_.sip_tls) planned("sip/tls", hp);
   planned("federation/mtls", config_.federation_listen);
   planned("admin/https", config_.admin_listen);
   log->info("media relay ports {}: configured (not served by this build yet)", config_.media_ports.to_string());
@@ -59,6 +67,7 @@ void Daemon::load_live_state() {
   }
   std::size_t trusted = 0;
   for (const auto& p : *peers) trusted += p.state == store::PeerState::trusted ? 1 : 0;
+  sip_.replace_users(*users);
   log->info("state loaded: {} users, {} peers ({} trusted)", users->size(), peers->size(), trusted);
 }
 
@@ -68,6 +77,7 @@ asio::awaitable<void> Daemon::wait_for_signal() {
   logger("app")->info("received {}, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   sd_notify(0, "STOPPING=1");
   stopping_ = true;
+  sip_.stop();
   io_.stop();
 }
 
@@ -97,6 +107,10 @@ asio::awaitable<void> Daemon::feed_watchdog(std::chrono::microseconds interval) 
 int Daemon::run() {
   auto log = logger("app");
   log->info("site {} fingerprint {}", site_.site.domain, cert_.fingerprint().to_string());
+  if (auto failed = sip_.start()) {
+    log->error("{}", *failed);
+    return fail(kExitRuntime, *failed);
+  }
   log_listeners();
 
   asio::co_spawn(io_, wait_for_signal(), rethrow);

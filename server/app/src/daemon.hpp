@@ -3,6 +3,7 @@
 // order, wires them, and runs the event loop until SIGTERM or SIGINT.
 
 #include "config.hpp"
+#include "sip_service.hpp"
 #include "site_access.hpp"
 
 #include <sipsite/pki/certificate.hpp>
@@ -16,7 +17,8 @@ namespace sipsite::app {
 class Daemon {
  public:
   Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert);
-  // Blocks until a stop signal; returns the exit code.
+  // Blocks until a stop signal; returns the exit code (1 when a listener
+  // cannot be opened).
   int run();
 
  private:
@@ -31,6 +33,7 @@ class Daemon {
   pki::PrivateKey key_;
   pki::Certificate cert_;
   boost::asio::io_context io_;
+  SipService sip_;
   bool stopping_ = false;
   std::int64_t data_version_ = -1;
 };

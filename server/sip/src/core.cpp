@@ -311,7 +311,7 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
   }
 
   if (method == "REGISTER") {
-    if (uri->is_sip() && uri->sip_uri.user.empty() && is_local_host(uri->sip_uri.host)) {
+    if (uri->is_sip() && uri->sip_uri.user.empty() && is_us(uri->sip_uri.host, uri->sip_uri.port)) {
       layer_.send_response(id, registrar_.handle_register(in));
     } else {
       respond(id, m, 403, "Forbidden (not a domain of this site)");
@@ -339,7 +339,7 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
     }
   }
 
-  const bool to_site = uri->is_sip() && uri->sip_uri.user.empty() && is_local_host(uri->sip_uri.host);
+  const bool to_site = uri->is_sip() && uri->sip_uri.user.empty() && is_us(uri->sip_uri.host, uri->sip_uri.port);
   if (!next_route && to_site) {
     if (method == "OPTIONS") {
       auto ok = make_response(m, 200, "OK");
@@ -370,7 +370,7 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
     return to && to->tag();
   }();
 
-  if (next_route || (popped && in_dialog && !(uri->is_sip() && is_local_host(uri->sip_uri.host)))) {
+  if (next_route || (popped && in_dialog && !(uri->is_sip() && is_us(uri->sip_uri.host, uri->sip_uri.port)))) {
     // In-dialog (or pre-routed) request through our Record-Route: to the
     // next Route, else to the Request-URI (the remote target). Only for
     // dialogs we record-routed: nobody else may use us as a relay.
@@ -391,7 +391,7 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
     return;
   }
 
-  if (uri->is_sip() && is_local_host(uri->sip_uri.host)) {
+  if (uri->is_sip() && is_us(uri->sip_uri.host, uri->sip_uri.port)) {
     const auto user = user_of(*uri);
     if (!user) {
       respond(id, m, 404, "Not Found");
@@ -487,7 +487,7 @@ void Core::forward_ack(Inbound& in) {
     if (const auto next = parse_name_addr(routes[1])) dest = resolve(next->uri.text, "");
   } else {
     const auto uri = parse_uri(m.request_uri());
-    if (!uri || (uri->is_sip() && is_local_host(uri->sip_uri.host))) return;
+    if (!uri || (uri->is_sip() && is_us(uri->sip_uri.host, uri->sip_uri.port))) return;
     std::string to_user;
     if (const auto to = to_header(m); to && to->uri.is_sip() && is_local_host(to->uri.sip_uri.host)) {
       to_user = user_of(to->uri).value_or("");

@@ -1,5 +1,7 @@
 #include "sipsite/sip/digest_authenticator.hpp"
 
+#include <algorithm>
+
 #include "sipsite/sip/header_id.hpp"
 #include "sipsite/sip/response.hpp"
 #include "sipsite/sip/uri.hpp"
@@ -71,16 +73,18 @@ AuthDecision DigestAuthenticator::challenge(const Inbound& request, bool proxy, 
   c.opaque = nonces_.opaque(realm);
   c.qop = "auth";
   c.stale = stale;
-  c.algorithm = DigestAlgorithm::sha256;
-  response.add_header(header, format_digest_challenge(c));
-  if (settings_.offer_md5) {
-    c.algorithm = DigestAlgorithm::md5;
+  for (const DigestAlgorithm a : settings_.algorithms) {
+    c.algorithm = a;
     response.add_header(header, format_digest_challenge(c));
   }
   AuthDecision d;
   d.verdict = AuthDecision::Verdict::challenge;
   d.response = std::move(response);
   return d;
+}
+
+bool DigestAuthenticator::offers(DigestAlgorithm a) const {
+  return std::find(settings_.algorithms.begin(), settings_.algorithms.end(), a) != settings_.algorithms.end();
 }
 
 AuthDecision DigestAuthenticator::rate_limited(const Inbound& request, Duration remaining) {
@@ -134,7 +138,7 @@ AuthDecision DigestAuthenticator::authenticate(const Inbound& request, bool prox
   // folded in at the end so that every path hashes once.
   const bool sha = is_sha256(creds->algorithm);
   bool acceptable = creds->qop.has_value() && iequals(*creds->qop, "auth") && !creds->userhash &&
-                    (sha || settings_.offer_md5) && digest_uri_matches(creds->uri, m.request_uri());
+                    offers(sha ? DigestAlgorithm::sha256 : DigestAlgorithm::md5) && digest_uri_matches(creds->uri, m.request_uri());
   // The opaque goes with the nonce (both change with the secret): a wrong
   // one with a right response is a stale challenge, not a failure.
   const bool opaque_ok = !creds->opaque || *creds->opaque == nonces_.opaque(realm);

@@ -289,7 +289,7 @@ TEST_F(DigestAuthenticatorTest, RefusesWhatItDidNotOffer) {
 
 TEST_F(DigestAuthenticatorTest, Md5CanBeTurnedOff) {
   auto settings = test_settings();
-  settings.offer_md5 = false;
+  settings.algorithms = {DigestAlgorithm::sha256};
   DigestAuthenticator sha_only{dir, time, random, counters, settings};
   auto p = phone("alice", "wonderland");
   const auto d = sha_only.authenticate(p.inbound(p.make_register({}, std::nullopt)), false);
@@ -305,6 +305,18 @@ TEST_F(DigestAuthenticatorTest, Md5CanBeTurnedOff) {
   ASSERT_TRUE(md5_phone.take_challenge(fake, DigestAlgorithm::md5));
   EXPECT_EQ(sha_only.authenticate(md5_phone.inbound(md5_phone.make_register({}, std::nullopt)), false).verdict,
             Verdict::challenge);
+}
+
+TEST_F(DigestAuthenticatorTest, ChallengesFollowTheConfiguredOrder) {
+  auto settings = test_settings();
+  settings.algorithms = {DigestAlgorithm::md5, DigestAlgorithm::sha256};
+  DigestAuthenticator md5_first{dir, time, random, counters, settings};
+  auto p = phone("alice", "wonderland");
+  const auto d = md5_first.authenticate(p.inbound(p.make_register({}, std::nullopt)), false);
+  const auto challenges = d.response->values("WWW-Authenticate");
+  ASSERT_EQ(challenges.size(), 2U);
+  EXPECT_EQ(parse_digest_challenge(challenges[0])->algorithm, DigestAlgorithm::md5);
+  EXPECT_EQ(parse_digest_challenge(challenges[1])->algorithm, DigestAlgorithm::sha256);
 }
 
 TEST_F(DigestAuthenticatorTest, OtherRealmsAndUppercaseHex) {

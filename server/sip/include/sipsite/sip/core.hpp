@@ -117,7 +117,12 @@ class Core final : private TransactionUser {
   void timer_c_fired(ServerTransactionId key, ClientTransactionId branch);
   void erase_context(ServerTransactionId key);
 
+  // The site's domain or one of its listener addresses (any port): for AOR
+  // domains in From/To.
   [[nodiscard]] bool is_local_host(std::string_view host) const;
+  // The domain, or a listener address with a matching port (no port: any
+  // listener): for Request-URIs and Routes, since phones on the same host
+  // share the site's IP address with other ports.
   [[nodiscard]] bool is_us(std::string_view host, std::optional<std::uint16_t> port) const;
   [[nodiscard]] Endpoint listener_for(Protocol p, const Endpoint& local) const;
   [[nodiscard]] std::string via_for(Protocol p, const Endpoint& local, std::string_view branch) const;

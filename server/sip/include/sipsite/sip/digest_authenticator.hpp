@@ -51,7 +51,11 @@ struct DigestAuthenticatorSettings {
   std::vector<std::uint8_t> secret;
   Duration nonce_lifetime = std::chrono::minutes(5);
   std::size_t max_tracked_nonces = 65536;
-  bool offer_md5 = true;  // SHA-256 is always offered; MD5 too unless this is false
+  // The challenges offered, most preferred first (RFC 8760 §2.4: SHA-256
+  // first). Some phones read only the first challenge and fail on an
+  // algorithm they lack (baresip 1.0 in Debian 12 does on SHA-256), so the
+  // app lets the admin choose the order. Must not be empty.
+  std::vector<DigestAlgorithm> algorithms{DigestAlgorithm::sha256, DigestAlgorithm::md5};
   // Failures per source address (IPv6: per /64) and per username.
   RateLimiterSettings per_source{.max_failures = 20,
                                  .window = std::chrono::minutes(1),
@@ -78,6 +82,7 @@ class DigestAuthenticator final : public Authenticator {
 
  private:
   AuthDecision challenge(const Inbound& request, bool proxy, bool stale);
+  [[nodiscard]] bool offers(DigestAlgorithm a) const;
   AuthDecision rate_limited(const Inbound& request, Duration remaining);
   void record_failure(const std::string& source_key, const std::string* username);
 

@@ -1,0 +1,127 @@
+#include "sip_service.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <set>
+
+namespace sipsite::app {
+
+namespace {
+
+std::vector<std::uint8_t> random_secret() {
+  std::vector<std::uint8_t> secret(32);
+  if (RAND_bytes(secret.data(), static_cast<int>(secret.size())) != 1) {
+    OpenSslRandom fallback;
+    for (auto& b : secret) b = static_cast<std::uint8_t>(fallback.next());
+  }
+  return secret;
+}
+
+// The host's first non-loopback IPv4 address, for listeners bound to a
+// wildcard (phones need a real address in Via and Record-Route).
+std::string primary_ipv4() {
+  ifaddrs* list = nullptr;
+  std::string found = "127.0.0.1";
+  if (::getifaddrs(&list) != 0) return found;
+  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+    const auto addr = boost::asio::ip::address_v4(ntohl(in->sin_addr.s_addr));
+    if (addr.is_loopback()) continue;
+    found = addr.to_string();
+    break;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+transport::Listeners listeners_of(const Config& c) { return {c.sip_udp, c.sip_tcp, c.sip_tls}; }
+
+sip::DigestAuthenticatorSettings digest_settings(const Config& c) {
+  sip::DigestAuthenticatorSettings s;
+  s.secret = random_secret();
+  s.algorithms.clear();
+  for (const auto& name : c.digest_algorithms) {
+    s.algorithms.push_back(name == "MD5" ? sip::DigestAlgorithm::md5 : sip::DigestAlgorithm::sha256);
+  }
+  return s;
+}
+
+}  // namespace
+
+SipService::SipService(boost::asio::io_context& io, const Config& config, const std::string& domain,
+                       const pki::Certificate& cert, const pki::PrivateKey& key)
+    : io_(io),
+      config_(config),
+      timers_(io),
+      directory_(domain),
+      location_(timers_, counters_),
+      authenticator_(directory_, timers_, random_, counters_, digest_settings(config)),
+      registrar_(directory_, authenticator_, location_, timers_,
+                 sip::RegistrarSettings{.wall_clock = [] { return std::chrono::system_clock::now(); }}) {
+  if (!config.sip_tls.empty()) {
+    if (auto ctx = pki::make_lan_server_context(cert, key)) tls_ = std::move(*ctx);
+  }
+  transport_ = std::make_unique<transport::SipTransport>(io_, transport::Limits{}, *this, counters_, tls_.get());
+}
+
+SipService::~SipService() { stop(); }
+
+std::optional<std::string> SipService::start() {
+  if (!config_.sip_tls.empty() && !tls_) return "cannot set up TLS with the site certificate";
+  if (auto bound = transport_->listen(listeners_of(config_)); !bound) return bound.error().message;
+
+  const std::string host_address = config_.sip_address.empty() ? primary_ipv4() : config_.sip_address;
+  for (sip::Endpoint ep : transport_->local_endpoints()) {
+    boost::system::error_code ec;
+    const auto addr = boost::asio::ip::make_address(ep.host, ec);
+    if (!ec && addr.is_unspecified()) ep.host = host_address;
+    advertised_.push_back(std::move(ep));
+  }
+  sip::CoreSettings settings;
+  settings.local_domain = directory_.local_domain();
+  settings.listeners = advertised_;
+  core_ = std::make_unique<sip::Core>(std::move(settings), *transport_, timers_, timers_, random_, directory_,
+                                      authenticator_, location_, registrar_, counters_);
+  location_.start_sweeping(timers_);
+  return std::nullopt;
+}
+
+void SipService::stop() {
+  location_.stop_sweeping();
+  if (transport_) transport_->stop();
+}
+
+void SipService::replace_users(const std::vector<store::UserRecord>& users) {
+  std::set<std::string> before;
+  for (const auto& [username, binding] : location_.snapshot()) before.insert(username);
+  directory_.replace(users);
+  for (const auto& username : before) {
+    if (!directory_.find_user(username)) location_.remove_all(username);
+  }
+}
+
+void SipService::on_message(sip::Inbound inbound) {
+  if (core_) core_->receive(std::move(inbound));
+}
+
+void SipService::on_flow_closed(sip::FlowId flow) {
+  // A phone registered over a connection that is gone cannot be reached
+  // until it registers again (RFC 5626 §4.4 behaviour, without outbound).
+  location_.remove_flow(flow);
+  if (core_) core_->on_flow_closed(flow);
+}
+
+void SipService::on_send_failed(const sip::Destination& to) {
+  if (!core_) return;
+  // The core must not be re-entered from inside a send: report later.
+  boost::asio::post(io_, [this, to] { core_->on_send_failed(to); });
+}
+
+}  // namespace sipsite::app

@@ -1,0 +1,68 @@
+#pragma once
+// The SIP side of the daemon, wired: transport (UDP/TCP/TLS listeners) ->
+// Core (transactions, proxy) -> registrar, digest authentication, location
+// service, directory snapshot. Members are declared in dependency order, so
+// they are built in that order and destroyed in reverse.
+
+#include "config.hpp"
+#include "openssl_random.hpp"
+#include "site_directory.hpp"
+
+#include <sipsite/pki/certificate.hpp>
+#include <sipsite/pki/private_key.hpp>
+#include <sipsite/pki/tls_context.hpp>
+#include <sipsite/sip/core.hpp>
+#include <sipsite/sip/counters.hpp>
+#include <sipsite/sip/digest_authenticator.hpp>
+#include <sipsite/sip/location_service.hpp>
+#include <sipsite/sip/registrar.hpp>
+#include <sipsite/transport/asio_timers.hpp>
+#include <sipsite/transport/sip_transport.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace sipsite::app {
+
+class SipService final : public transport::InboundHandler {
+ public:
+  SipService(boost::asio::io_context& io, const Config& config, const std::string& domain,
+             const pki::Certificate& cert, const pki::PrivateKey& key);
+  ~SipService() override;
+
+  // Binds the listeners and starts serving; an error names what failed.
+  std::optional<std::string> start();
+  void stop();
+
+  // New snapshot of the users; bindings of deleted users are dropped.
+  void replace_users(const std::vector<store::UserRecord>& users);
+
+  // The addresses written into Via and Record-Route, one per listener.
+  const std::vector<sip::Endpoint>& advertised() const { return advertised_; }
+  const sip::Counters& counters() const { return counters_; }
+
+  // transport::InboundHandler
+  void on_message(sip::Inbound inbound) override;
+  void on_flow_closed(sip::FlowId flow) override;
+  void on_send_failed(const sip::Destination& to) override;
+
+ private:
+  boost::asio::io_context& io_;
+  const Config& config_;
+  sip::Counters counters_;
+  transport::AsioTimers timers_;
+  OpenSslRandom random_;
+  SiteDirectory directory_;
+  sip::LocationService location_;
+  sip::DigestAuthenticator authenticator_;
+  sip::Registrar registrar_;
+  pki::SslCtxPtr tls_;
+  std::unique_ptr<transport::SipTransport> transport_;
+  std::vector<sip::Endpoint> advertised_;
+  std::unique_ptr<sip::Core> core_;  // built once the listeners' ports are known
+};
+
+}  // namespace sipsite::app
