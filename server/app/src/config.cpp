@@ -139,10 +139,10 @@ const std::vector<ConfigKey>& key_table() {
          c.sip_address = *text;
          return std::nullopt;
        }},
-      {"sip.digest_algorithms", "array of strings", "[\"MD5\", \"SHA-256\"]",
-       "Digest challenges offered to phones, most preferred first (\"MD5\", \"SHA-256\"). MD5 leads by default "
-       "because phones that read only the first challenge often lack SHA-256; put \"SHA-256\" first, or alone, "
-       "when every phone supports it.",
+      {"sip.digest_algorithms", "array of strings", "[\"MD5\"]",
+       "Digest challenges offered to phones, most preferred first: \"SHA-256\" and/or \"MD5\" (RFC 8760). MD5 "
+       "alone by default, because some phones fail outright when any challenge names an algorithm they lack "
+       "(baresip 1.0 does); use [\"SHA-256\", \"MD5\"] or [\"SHA-256\"] when every phone supports SHA-256.",
        parse_digest_algorithms},
       {"sip.udp", "array of strings", "[\"0.0.0.0:5060\"]", "LAN SIP listeners over UDP; [] turns UDP off.",
        [](const toml::node& n, Config& c) { return parse_listen_list(n, c.sip_udp); }},

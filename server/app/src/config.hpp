@@ -41,9 +41,9 @@ struct Config {
   // empty: the host's first non-loopback IPv4 address.
   std::string sip_address;
   // Digest challenges offered to phones, most preferred first: "MD5",
-  // "SHA-256". MD5 leads by default because phones that read only the first
-  // challenge often lack SHA-256 (baresip 1.0 among them).
-  std::vector<std::string> digest_algorithms{"MD5", "SHA-256"};
+  // "SHA-256". MD5 alone by default: some phones fail outright when any
+  // challenge names an algorithm they lack (baresip 1.0, Debian 12's).
+  std::vector<std::string> digest_algorithms{"MD5"};
   std::vector<HostPort> sip_udp{{"0.0.0.0", 5060}};
   std::vector<HostPort> sip_tcp{{"0.0.0.0", 5060}};
   std::vector<HostPort> sip_tls{{"0.0.0.0", 5061}};
