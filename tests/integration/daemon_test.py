@@ -18,13 +18,16 @@ class DaemonTest(SiteTestCase):
         return d
 
     def test_logs_each_listener_and_stops_on_sigterm(self):
-        cfg = self.write("c.toml", '[sip]\nudp = ["127.0.0.1:15060", "[::1]:15060"]\ntcp = []\n'
-                                   'tls = ["0.0.0.0:15061"]\n[federation]\nlisten = "0.0.0.0:15062"\n'
+        cfg = self.write("c.toml", '[sip]\naddress = "192.0.2.10"\nudp = ["127.0.0.1:0", "[::1]:0"]\ntcp = []\n'
+                                   'tls = ["0.0.0.0:0"]\n[federation]\nlisten = "0.0.0.0:15062"\n'
                                    '[admin]\nlisten = "127.0.0.1:18443"\n[media]\nports = "41000-41099"\n')
         d = self.start("--config", cfg)
         log = d.wait_for("ready")
-        for expected in ("sip/udp 127.0.0.1:15060", "sip/udp [::1]:15060", "sip/tls 0.0.0.0:15061",
-                         "federation/mtls 0.0.0.0:15062", "admin/https 127.0.0.1:18443", "41000-41099"):
+        self.assertRegex(log, r"listening sip/udp 127\.0\.0\.1:[1-9]\d*\n")
+        self.assertRegex(log, r"listening sip/udp \[::1\]:[1-9]\d*\n")
+        # A wildcard listener is advertised with sip.address.
+        self.assertRegex(log, r"listening sip/tls 192\.0\.2\.10:[1-9]\d*\n")
+        for expected in ("federation/mtls 0.0.0.0:15062", "admin/https 127.0.0.1:18443", "41000-41099"):
             self.assertIn(expected, log)
         self.assertNotIn("sip/tcp", log)
         self.assertEqual(d.stop(signal.SIGTERM), 0)
@@ -105,6 +108,16 @@ class ConfigErrorTest(SiteTestCase):
 
     def test_missing_config_file(self):
         self.assertFails(self.sipsite("run", "--config", self.path("none.toml")), 2, "cannot read")
+
+    def test_a_listener_in_use_is_a_clear_runtime_error(self):
+        d = Daemon(["--state-dir", self.path("site")])
+        self.addCleanup(d.kill)
+        port = d.sip_ports()["udp"]
+        cfg = self.write("busy.toml", f'[sip]\nudp = ["127.0.0.1:{port}"]\ntcp = []\ntls = []\n')
+        r = self.sipsite("run", "--config", cfg, timeout=30)
+        self.assertEqual(r.code, 1, r)
+        self.assertIn(f"cannot listen on sip/udp 127.0.0.1:{port}", r.err)
+        d.stop()
 
     def test_bad_log_level_flag(self):
         self.assertFails(self.sipsite("run", "--log-level", "chatty"), 2, "--log-level")

@@ -133,11 +133,23 @@ def make_cert_with_dates(directory, cn, start, end):
     return os.path.join(directory, "cert.pem")
 
 
+def loopback_config(path, extra=""):
+    """A config whose SIP listeners are on 127.0.0.1 with kernel-chosen
+    ports, so tests never collide; read the ports with Daemon.sip_ports()."""
+    with open(path, "w") as f:
+        f.write('[sip]\nudp = ["127.0.0.1:0"]\ntcp = ["127.0.0.1:0"]\ntls = ["127.0.0.1:0"]\n' + extra)
+    return path
+
+
 class Daemon:
     """`sipsite run` as a child process, its stderr collected in a file."""
 
     def __init__(self, args, env=None):
         self.log_path = tempfile.mktemp(prefix="sipsite-run-", suffix=".log")
+        if "--config" not in args:
+            # Never the default ports: tests run in parallel.
+            self.config_path = loopback_config(self.log_path + ".toml")
+            args = [*args, "--config", self.config_path]
         self.log = open(self.log_path, "w")
         full_env = dict(os.environ)
         full_env.pop("NOTIFY_SOCKET", None)
@@ -163,6 +175,11 @@ class Daemon:
             time.sleep(0.05)
         raise AssertionError(f"{pattern!r} not seen in daemon log:\n{self.output()}")
 
+    def sip_ports(self):
+        """{'udp': port, 'tcp': port, 'tls': port} from the listening lines."""
+        text = self.wait_for(r"ready")
+        return {p: int(port) for p, port in re.findall(r"listening sip/(udp|tcp|tls) 127\.0\.0\.1:(\d+)", text)}
+
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -177,10 +194,11 @@ class Daemon:
             self.proc.wait(timeout=20)
         if not self.log.closed:
             self.log.close()
-        try:
-            os.unlink(self.log_path)
-        except FileNotFoundError:
-            pass
+        for p in (self.log_path, self.log_path + ".toml"):
+            try:
+                os.unlink(p)
+            except FileNotFoundError:
+                pass
 
 
 class NotifySocket:
