@@ -54,6 +54,22 @@ class PhoneInteropTest(SiteTestCase):
     def test_call_over_tls(self):
         self.call("tls")
 
+    def test_call_forks_to_both_of_bobs_phones_and_the_other_stops_ringing(self):
+        alice = self.phone("alice", "udp", (43400, 43499))
+        desk = self.phone("bob", "udp", (43500, 43599))
+        mobile = self.phone("bob", "tcp", (43600, 43699))
+        for p in (alice, desk, mobile):
+            p.wait_registered()
+        alice.command("dial", "sip:bob@alpha.example")
+        desk.wait_event("CALL_INCOMING")
+        mobile.wait_event("CALL_INCOMING")
+        mobile.command("accept")
+        alice.wait_event("CALL_ESTABLISHED")
+        mobile.wait_event("CALL_ESTABLISHED")
+        desk.wait_event("CALL_CLOSED")  # CANCELled by the site when the mobile answered
+        alice.command("hangup")
+        mobile.wait_event("CALL_CLOSED")
+
     def test_unanswered_call_is_cancelled_by_the_caller(self):
         alice = self.phone("alice", "udp", (43200, 43299))
         bob = self.phone("bob", "udp", (43300, 43399))

@@ -199,6 +199,41 @@ TEST_P(Rfc4475File, StreamFramingIsSplitIndependent) {
   EXPECT_EQ(run(7), whole);
 }
 
+// The same, split into two reads at every offset, and with the message
+// repeated three times in one read (several messages per read).
+TEST_P(Rfc4475File, StreamFramingAtEveryOffsetAndBackToBack) {
+  const auto bytes = rfc4475(GetParam());
+  std::size_t events = 0;
+  const auto trace_of = [&events](const std::vector<std::string_view>& reads) {
+    StreamFramer framer;
+    std::string trace;
+    events = 0;
+    for (const auto read : reads) {
+      framer.feed(read);
+      for (auto ev = framer.next(); ev.type != StreamEvent::Type::need_more; ev = framer.next()) {
+        ++events;
+        trace += std::to_string(static_cast<int>(ev.type));
+        if (ev.error) trace += to_string(ev.error->code);
+        if (ev.message) trace += serialize(*ev.message);
+        if (ev.type == StreamEvent::Type::fatal) return trace;
+      }
+    }
+    return trace;
+  };
+  const std::string_view all(bytes);
+  const auto whole = trace_of({all});
+  const bool single_message = events == 1 && whole.front() == '0' + static_cast<int>(StreamEvent::Type::message);
+  for (std::size_t k = 1; k < bytes.size(); ++k) {
+    ASSERT_EQ(trace_of({all.substr(0, k), all.substr(k)}), whole) << "split at " << k;
+  }
+  const std::string thrice = bytes + bytes + bytes;
+  const auto repeated = trace_of({thrice});
+  if (single_message) {
+    // A message that frames exactly comes out three times.
+    EXPECT_EQ(repeated, whole + whole + whole);
+  }
+}
+
 std::vector<std::string> file_names(bool valid_only) {
   std::vector<std::string> names;
   for (const auto& [name, verdict] : expectations()) {
