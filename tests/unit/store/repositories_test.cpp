@@ -126,3 +126,42 @@ TEST_F(Repositories, SettingsPutAndGet) {
 
 }  // namespace
 }  // namespace sipsite::store
+
+#include <sipsite/store/pending_repository.hpp>
+
+namespace sipsite::store {
+namespace {
+
+TEST_F(Repositories, PendingRequestsAreRecordedUpdatedIgnoredAndCapped) {
+  PendingRepository pending(db_);
+  EXPECT_EQ(pending.record("FP1", "PEM1", "gamma.example", "192.0.2.1:4000").value(), PendingOutcome::recorded);
+  EXPECT_EQ(pending.record("FP1", "PEM1", "gamma.example", "192.0.2.1:4001").value(), PendingOutcome::updated);
+  auto one = pending.find("FP1").value();
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->attempts, 2);
+  EXPECT_EQ(one->source_address, "192.0.2.1:4001");
+  ASSERT_TRUE(pending.ignore("FP1"));
+  EXPECT_EQ(pending.record("FP1", "PEM1", "gamma.example", "192.0.2.1:4002").value(), PendingOutcome::ignored);
+  EXPECT_EQ(pending.find("FP1").value()->attempts, 2);
+  EXPECT_TRUE(pending.list(false).value().empty());
+  EXPECT_EQ(pending.list(true).value().size(), 1u);
+  EXPECT_EQ(pending.ignore("NOPE").error().code, Errc::not_found);
+
+  // Capped at 3: the least recently seen non-ignored request makes room;
+  // ignored entries (deny list) are never evicted.
+  EXPECT_EQ(pending.record("FP2", "P", "d2.example", "s", 3).value(), PendingOutcome::recorded);
+  EXPECT_EQ(pending.record("FP3", "P", "d3.example", "s", 3).value(), PendingOutcome::recorded);
+  EXPECT_EQ(pending.record("FP4", "P", "d4.example", "s", 3).value(), PendingOutcome::recorded);  // evicts FP2
+  EXPECT_EQ(pending.list(true).value().size(), 3u);
+  EXPECT_FALSE(pending.find("FP2").value());
+  EXPECT_TRUE(pending.find("FP1").value());
+  ASSERT_TRUE(pending.ignore("FP3"));
+  EXPECT_EQ(pending.record("FP5", "P", "d5.example", "s", 3).value(), PendingOutcome::recorded);  // evicts FP4
+  EXPECT_FALSE(pending.find("FP4").value());
+  ASSERT_TRUE(pending.ignore("FP5"));
+  EXPECT_EQ(pending.record("FP6", "P", "d6.example", "s", 3).value(), PendingOutcome::full);
+  EXPECT_FALSE(pending.find("FP6").value());
+}
+
+}  // namespace
+}  // namespace sipsite::store
