@@ -82,6 +82,7 @@ int run_cli(int argc, char** argv) {
   import_cmd->callback([&] { command = [&] { return cmd_peer_import(g, import); }; });
 
   PeerSelector selector;
+  std::string trust_address;
   for (const auto& [name, state, help] :
        {std::tuple{"trust", store::PeerState::trusted, "Trust a peer (after verifying its fingerprint)"},
         std::tuple{"revoke", store::PeerState::revoked, "Revoke a peer"}}) {
@@ -89,9 +90,26 @@ int run_cli(int argc, char** argv) {
     auto* by_fp = c->add_option("--fingerprint", selector.fingerprint, "The peer's fingerprint");
     auto* by_domain = c->add_option("--domain", selector.domain, "The peer's domain");
     by_fp->excludes(by_domain);
+    if (state == store::PeerState::trusted) {
+      c->add_option("--address", trust_address, "HOST:PORT of its federation listener (for a pending request)");
+    }
     const store::PeerState target = state;
-    c->callback([&, target] { command = [&, target] { return cmd_peer_set_state(g, selector, target); }; });
+    c->callback([&, target] {
+      command = [&, target] { return cmd_peer_set_state(g, selector, target, trust_address); };
+    });
   }
+  std::string invite_text;
+  auto* add = sub(*peer, "add", "Add and trust a site from its invite (its certificate is fetched and checked)");
+  add->add_option("--invite", invite_text, "The one-line invite from the other site's admin")->required();
+  add->callback([&] { command = [&] { return cmd_peer_add_invite(g, invite_text); }; });
+  bool pending_json = false;
+  auto* pending = sub(*peer, "pending", "List refused handshakes from unknown sites");
+  pending->add_flag("--json", pending_json, "JSON output");
+  pending->callback([&] { command = [&] { return cmd_peer_pending(g, pending_json); }; });
+  std::string ignore_fp;
+  auto* ignore = sub(*peer, "ignore", "Refuse a pending site for good (no new requests)");
+  ignore->add_option("--fingerprint", ignore_fp, "The pending request's fingerprint")->required();
+  ignore->callback([&] { command = [&] { return cmd_peer_ignore(g, ignore_fp); }; });
   bool json = false;
   auto* peer_list = sub(*peer, "list", "List peers");
   peer_list->add_flag("--json", json, "JSON output");

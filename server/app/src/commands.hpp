@@ -33,7 +33,15 @@ struct PeerSelector {
   std::string fingerprint;
   std::string domain;
 };
-int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::PeerState state);
+// Trusting a fingerprint that is only a pending request makes it a peer
+// (its address, if `address` is empty, stays unknown: it dials in).
+int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::PeerState state,
+                       const std::string& address = {});
+// Connects to the invite's address, checks the certificate presented
+// against the invite's fingerprint, and stores the peer as trusted.
+int cmd_peer_add_invite(const GlobalOptions& g, const std::string& invite);
+int cmd_peer_pending(const GlobalOptions& g, bool json);
+int cmd_peer_ignore(const GlobalOptions& g, const std::string& fingerprint);
 int cmd_peer_list(const GlobalOptions& g, bool json);
 
 int cmd_user_add(const GlobalOptions& g, const std::string& aor, bool password_stdin, std::istream& in);

@@ -39,7 +39,8 @@ Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certifica
       site_(std::move(site)),
       key_(std::move(key)),
       cert_(std::move(cert)),
-      sip_(io_, config_, site_.site.domain, cert_, key_) {}
+      sip_(io_, config_, site_.site.domain, cert_, key_),
+      federation_(io_, config_, site_.db, cert_, key_) {}
 
 void Daemon::log_listeners() const {
   auto log = logger("app");
@@ -52,7 +53,9 @@ void Daemon::log_listeners() const {
   const auto planned = [&](std::string_view what, const HostPort& hp) {
     log->info("listener {} {}: configured (not served by this build yet)", what, hp.to_string());
   };
-  planned("federation/mtls", config_.federation_listen);
+  const auto fed = federation_.local_endpoint();
+  log->info("listening federation/mtls {}{}{}:{}", fed.host.find(':') != std::string::npos ? "[" : "", fed.host,
+            fed.host.find(':') != std::string::npos ? "]" : "", fed.port);
   planned("admin/https", config_.admin_listen);
   log->info("media relay ports {}: configured (not served by this build yet)", config_.media_ports.to_string());
 }
@@ -68,6 +71,7 @@ void Daemon::load_live_state() {
   std::size_t trusted = 0;
   for (const auto& p : *peers) trusted += p.state == store::PeerState::trusted ? 1 : 0;
   sip_.replace_users(*users);
+  federation_.replace_peers(*peers);
   log->info("state loaded: {} users, {} peers ({} trusted)", users->size(), peers->size(), trusted);
 }
 
@@ -78,6 +82,7 @@ asio::awaitable<void> Daemon::wait_for_signal() {
   sd_notify(0, "STOPPING=1");
   stopping_ = true;
   sip_.stop();
+  federation_.stop();
   io_.stop();
 }
 
@@ -107,7 +112,9 @@ asio::awaitable<void> Daemon::feed_watchdog(std::chrono::microseconds interval) 
 int Daemon::run() {
   auto log = logger("app");
   log->info("site {} fingerprint {}", site_.site.domain, cert_.fingerprint().to_string());
-  if (auto failed = sip_.start()) {
+  auto failed = sip_.start();
+  if (!failed) failed = federation_.start();
+  if (failed) {
     log->error("{}", *failed);
     return fail(kExitRuntime, *failed);
   }

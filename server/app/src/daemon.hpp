@@ -3,6 +3,7 @@
 // order, wires them, and runs the event loop until SIGTERM or SIGINT.
 
 #include "config.hpp"
+#include "federation_service.hpp"
 #include "sip_service.hpp"
 #include "site_access.hpp"
 
@@ -34,6 +35,7 @@ class Daemon {
   pki::Certificate cert_;
   boost::asio::io_context io_;
   SipService sip_;
+  FederationService federation_;
   bool stopping_ = false;
   std::int64_t data_version_ = -1;
 };

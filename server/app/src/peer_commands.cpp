@@ -5,9 +5,16 @@
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/domain_name.hpp>
 #include <sipsite/pki/host_port.hpp>
+#include <sipsite/pki/invite.hpp>
+#include <sipsite/pki/pinning.hpp>
 #include <sipsite/pki/pairing.hpp>
 #include <sipsite/store/audit_repository.hpp>
+#include <sipsite/store/pending_repository.hpp>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -42,7 +49,92 @@ std::optional<pki::Fingerprint> own_fingerprint(const OpenSite& site) {
   return cert->fingerprint();
 }
 
+// Connects to a site's federation port and returns the certificate it
+// presents (the handshake itself is expected to be refused there: we are
+// not trusted yet, and our attempt becomes a pending request on that side).
+std::optional<pki::Certificate> probe_certificate(const pki::HostPort& address, const OpenSite& site,
+                                                  std::string& error) {
+  namespace asio = boost::asio;
+  auto cert = pki::Certificate::from_pem(site.site.certificate_pem);
+  auto key = pki::PrivateKey::from_pem(site.site.private_key_pem);
+  if (!cert || !key) {
+    error = "the stored site identity is unreadable";
+    return std::nullopt;
+  }
+  auto ctx = pki::make_probe_client_context(*cert, *key);
+  if (!ctx) {
+    error = ctx.error().message;
+    return std::nullopt;
+  }
+  SSL_CTX_up_ref(ctx->get());
+  asio::io_context io;
+  asio::ssl::context ssl(ctx->get());
+  asio::ssl::stream<asio::ip::tcp::socket> stream(io, ssl);
+  asio::ip::tcp::resolver resolver(io);
+  boost::system::error_code failure;
+  resolver.async_resolve(address.host, std::to_string(address.port), [&](auto ec, auto results) {
+    if (ec) {
+      failure = ec;
+      return;
+    }
+    asio::async_connect(stream.next_layer(), results, [&](auto cec, auto) {
+      if (cec) {
+        failure = cec;
+        return;
+      }
+      stream.async_handshake(asio::ssl::stream_base::client, [&](auto) {
+        boost::system::error_code ignored;
+        stream.next_layer().close(ignored);
+      });
+    });
+  });
+  io.run_for(std::chrono::seconds(10));
+  auto identity = pki::peer_identity(stream.native_handle());
+  if (!identity.certificate) {
+    error = "no certificate received from " + address.to_string() +
+            (failure ? " (" + failure.message() + ")" : " (no TLS answer within 10 s)");
+    return std::nullopt;
+  }
+  return std::move(identity.certificate);
+}
+
 }  // namespace
+
+int cmd_peer_add_invite(const GlobalOptions& g, const std::string& invite_text) {
+  auto invite = pki::Invite::parse(invite_text);
+  if (!invite) return fail(kExitUsage, "--invite: " + invite.error().message);
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  if (invite->domain == site->site.domain) return fail(kExitUsage, "--invite: this is this site's own invite");
+  std::string error;
+  auto cert = probe_certificate(invite->address, *site, error);
+  if (!cert) return fail(kExitRuntime, error);
+  const auto presented = cert->fingerprint();
+  if (presented != invite->fingerprint) {
+    return fail(kExitRuntime, "fingerprint mismatch: the invite says " + invite->fingerprint.to_string() + " but " +
+                                  invite->address.to_string() + " presented " + presented.to_string() +
+                                  "; nothing was stored");
+  }
+  if (auto valid = cert->check_validity(); !valid) return fail(kExitRuntime, valid.error().message);
+  if (cert->domain() != invite->domain) {
+    return fail(kExitRuntime, "the certificate names " + cert->domain() + ", the invite " + invite->domain);
+  }
+  store::PeerRecord peer{invite->domain, presented.to_string(), cert->to_pem(), invite->address.to_string(),
+                         store::PeerState::trusted, 0, 0};
+  auto added = site->db.transaction([&]() -> store::Result<void> {
+    if (auto r = store::PeerRepository(site->db).add(peer); !r) return r;
+    return store::AuditRepository(site->db).append(cli_actor(), "local", "peer.add",
+                                                   peer.domain + " " + peer.fingerprint + " (invite)");
+  });
+  if (!added) return fail(added.error());
+  std::cout << peer.fingerprint << "\n";
+  if (const auto own = own_fingerprint(*site)) {
+    std::cerr << "sipsite: pairing code: " << pki::pairing_code(*own, presented) << "\n";
+  }
+  std::cerr << "sipsite: " << peer.domain << " is trusted here; its admin must now trust this site "
+            << "(it appears there as a pending request)" << std::endl;
+  return kExitOk;
+}
 
 int cmd_peer_import(const GlobalOptions& g, const PeerImportOptions& o) {
   std::string error;
@@ -82,7 +174,29 @@ int cmd_peer_import(const GlobalOptions& g, const PeerImportOptions& o) {
   return kExitOk;
 }
 
-int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::PeerState state) {
+namespace {
+
+// A pending request the admin decided to trust becomes a trusted peer, in
+// one transaction with its removal from the pending list.
+int trust_pending(OpenSite& site, const store::PendingRequest& request, const std::string& address) {
+  auto cert = pki::parse_peer_certificate(request.certificate_pem);
+  if (!cert) return fail(kExitRuntime, "cannot trust the pending request: " + cert.error().message);
+  store::PeerRecord peer{cert->domain(), request.fingerprint, cert->to_pem(), address, store::PeerState::trusted, 0, 0};
+  auto r = site.db.transaction([&]() -> store::Result<void> {
+    if (auto a = store::PeerRepository(site.db).add(peer); !a) return a;
+    if (auto d = store::PendingRepository(site.db).remove(request.fingerprint); !d) return d;
+    return store::AuditRepository(site.db).append(cli_actor(), "local", "peer.trust",
+                                                  peer.domain + " " + peer.fingerprint + " (pending request)");
+  });
+  if (!r) return fail(r.error());
+  std::cerr << "sipsite: " << peer.domain << " is now trusted" << std::endl;
+  return kExitOk;
+}
+
+}  // namespace
+
+int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::PeerState state,
+                       const std::string& address) {
   if (who.fingerprint.empty() == who.domain.empty()) {
     return fail(kExitUsage, "give exactly one of --fingerprint or --domain");
   }
@@ -98,6 +212,17 @@ int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::P
   auto found = fingerprint.empty() ? peers.find_by_domain(pki::lowercase_domain(who.domain))
                                    : peers.find_by_fingerprint(fingerprint);
   if (!found) return fail(found.error());
+  std::string peer_address;
+  if (!address.empty()) {
+    auto hp = pki::parse_host_port(address);
+    if (!hp) return fail(kExitUsage, "--address: " + hp.error().message);
+    peer_address = hp->to_string();
+  }
+  if (!*found && state == store::PeerState::trusted && !fingerprint.empty()) {
+    auto request = store::PendingRepository(site->db).find(fingerprint);
+    if (!request) return fail(request.error());
+    if (*request) return trust_pending(*site, **request, peer_address);
+  }
   if (!*found) {
     return fail(kExitRuntime, fingerprint.empty() ? "no peer with domain " + who.domain
                                                   : "no peer with fingerprint " + fingerprint +
@@ -122,6 +247,52 @@ int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::P
   });
   if (!r) return fail(r.error());
   std::cerr << "sipsite: " << peer.domain << " is now " << store::to_string(state) << std::endl;
+  return kExitOk;
+}
+
+int cmd_peer_pending(const GlobalOptions& g, bool json) {
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  auto requests = store::PendingRepository(site->db).list(false);
+  if (!requests) return fail(requests.error());
+  const auto own = own_fingerprint(*site);
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : *requests) {
+      nlohmann::json row = {{"fingerprint", r.fingerprint}, {"claimed_domain", r.claimed_domain},
+                            {"source_address", r.source_address}, {"first_seen", iso8601(r.first_seen)},
+                            {"last_seen", iso8601(r.last_seen)}, {"attempts", r.attempts}};
+      if (auto fp = pki::Fingerprint::parse(r.fingerprint); fp && own) row["pairing_code"] = pki::pairing_code(*own, *fp);
+      out.push_back(std::move(row));
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (requests->empty()) {
+    std::cerr << "sipsite: no pending requests" << std::endl;
+    return kExitOk;
+  }
+  std::cout << std::left << std::setw(32) << "CLAIMED DOMAIN" << std::setw(24) << "FROM" << std::setw(9) << "ATTEMPTS"
+            << "FINGERPRINT\n";
+  for (const auto& r : *requests) {
+    std::cout << std::left << std::setw(32) << r.claimed_domain << std::setw(24) << r.source_address << std::setw(9)
+              << r.attempts << r.fingerprint << "\n";
+  }
+  return kExitOk;
+}
+
+int cmd_peer_ignore(const GlobalOptions& g, const std::string& fingerprint_text) {
+  auto fp = pki::Fingerprint::parse(fingerprint_text);
+  if (!fp) return fail(kExitUsage, "--fingerprint: " + fp.error().message);
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  const std::string fingerprint = fp->to_string();
+  auto r = site->db.transaction([&]() -> store::Result<void> {
+    if (auto i = store::PendingRepository(site->db).ignore(fingerprint); !i) return i;
+    return store::AuditRepository(site->db).append(cli_actor(), "local", "peer.ignore", fingerprint);
+  });
+  if (!r) return fail(r.error());
+  std::cerr << "sipsite: requests from " << fingerprint << " are now refused without notice" << std::endl;
   return kExitOk;
 }
 

@@ -1,0 +1,94 @@
+#include "federation_service.hpp"
+
+#include "logging.hpp"
+
+#include <sipsite/store/pending_repository.hpp>
+
+namespace sipsite::app {
+
+namespace {
+constexpr auto kPendingInterval = std::chrono::minutes(1);
+constexpr int kPendingPerMinute = 30;
+constexpr std::size_t kRateTableCap = 4096;
+}  // namespace
+
+FederationService::FederationService(boost::asio::io_context& io, const Config& config, store::Database& db,
+                                     const pki::Certificate& cert, const pki::PrivateKey& key)
+    : io_(io), config_(config), db_(db), verifier_(cert.fingerprint()) {
+  if (auto ctx = pki::make_federation_server_context(cert, key, verifier_)) server_ctx_ = std::move(*ctx);
+}
+
+std::optional<std::string> FederationService::start() {
+  if (!server_ctx_) return "cannot set up the federation TLS context with the site certificate";
+  listener_ = std::make_unique<transport::FederationListener>(io_, server_ctx_.get(), *this, transport::Limits{});
+  if (auto r = listener_->listen(config_.federation_listen); !r) return r.error().message;
+  return std::nullopt;
+}
+
+void FederationService::stop() {
+  if (listener_) listener_->stop();
+}
+
+void FederationService::replace_peers(const std::vector<store::PeerRecord>& peers) {
+  pki::PinnedSet pins;
+  for (const auto& p : peers) {
+    if (p.state != store::PeerState::trusted) continue;
+    if (auto fp = pki::Fingerprint::parse(p.fingerprint)) pins.emplace(*fp, p.domain);
+  }
+  const auto before = verifier_.snapshot();
+  verifier_.replace(pins);
+  if (!listener_) return;
+  for (const auto& [fp, domain] : *before) {
+    if (pins.count(fp) == 0) {
+      if (const auto n = listener_->disconnect(fp); n > 0) {
+        logger("federation")->info("peer {} no longer trusted: closed {} connection(s)", domain, n);
+      }
+    }
+  }
+}
+
+bool FederationService::admit_pending(const pki::Fingerprint& fp) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - window_start_ >= kPendingInterval) {
+    window_start_ = now;
+    window_count_ = 0;
+  }
+  if (window_count_ >= kPendingPerMinute) return false;
+  auto it = last_recorded_.find(fp);
+  if (it != last_recorded_.end() && now - it->second < kPendingInterval) return false;
+  if (last_recorded_.size() >= kRateTableCap) last_recorded_.clear();
+  last_recorded_[fp] = now;
+  ++window_count_;
+  return true;
+}
+
+void FederationService::on_refused(const pki::PeerIdentity& identity, const sip::Endpoint& source) {
+  auto log = logger("federation");
+  const std::string from = source.host + ":" + std::to_string(source.port);
+  if (identity.verdict != pki::PinVerdict::unknown || !identity.certificate) {
+    log->info("refused handshake from {}: {}", from, pki::to_string(identity.verdict));
+    return;
+  }
+  const auto fp = identity.certificate->fingerprint();
+  if (!admit_pending(fp)) return;
+  const std::string domain = identity.certificate->domain();
+  auto outcome = store::PendingRepository(db_).record(fp.to_string(), identity.certificate->to_pem(),
+                                                      domain.empty() ? "(none)" : domain, from);
+  if (!outcome) {
+    log->error("cannot record a pending request: {}", outcome.error().message);
+  } else if (*outcome == store::PendingOutcome::recorded) {
+    log->info("pending request from {} claiming {}: fingerprint {}", from, domain, fp.to_string());
+  }
+}
+
+void FederationService::on_peer_connected(const pki::Certificate& peer, const sip::Endpoint& source) {
+  logger("federation")->info("peer {} connected from {}:{}", peer.domain(), source.host, source.port);
+}
+
+void FederationService::on_peer_disconnected(const pki::Fingerprint& peer) {
+  const auto pins = verifier_.snapshot();
+  const auto it = pins->find(peer);
+  logger("federation")->info("peer {} disconnected", it != pins->end() ? it->second : peer.to_string());
+}
+
+}  // namespace sipsite::app

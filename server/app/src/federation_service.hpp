@@ -1,0 +1,56 @@
+#pragma once
+// The federation side of the daemon: the pinned mutual-TLS listener, the
+// pinned set kept in step with the database, pending requests for unknown
+// certificates (rate-limited before they reach the database), and
+// disconnection of peers that are no longer trusted.
+
+#include "config.hpp"
+
+#include <sipsite/pki/pinning.hpp>
+#include <sipsite/store/database.hpp>
+#include <sipsite/store/peer_repository.hpp>
+#include <sipsite/transport/federation_listener.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace sipsite::app {
+
+class FederationService final : public transport::FederationHandler {
+ public:
+  FederationService(boost::asio::io_context& io, const Config& config, store::Database& db,
+                    const pki::Certificate& cert, const pki::PrivateKey& key);
+
+  std::optional<std::string> start();
+  void stop();
+  // New trusted set from the peers table; peers no longer trusted are
+  // disconnected at once.
+  void replace_peers(const std::vector<store::PeerRecord>& peers);
+  sip::Endpoint local_endpoint() const { return listener_ ? listener_->local_endpoint() : sip::Endpoint{}; }
+
+  // transport::FederationHandler
+  void on_refused(const pki::PeerIdentity& identity, const sip::Endpoint& source) override;
+  void on_peer_connected(const pki::Certificate& peer, const sip::Endpoint& source) override;
+  void on_peer_disconnected(const pki::Fingerprint& peer) override;
+
+ private:
+  bool admit_pending(const pki::Fingerprint& fp);
+
+  boost::asio::io_context& io_;
+  const Config& config_;
+  store::Database& db_;
+  pki::PinVerifier verifier_;
+  pki::SslCtxPtr server_ctx_;
+  std::unique_ptr<transport::FederationListener> listener_;
+  // Pending-request rate limit: one database write per fingerprint per
+  // minute, and at most kPendingPerMinute writes a minute in all.
+  std::map<pki::Fingerprint, std::chrono::steady_clock::time_point> last_recorded_;
+  std::chrono::steady_clock::time_point window_start_{};
+  int window_count_ = 0;
+};
+
+}  // namespace sipsite::app
