@@ -137,7 +137,9 @@ def loopback_config(path, extra=""):
     """A config whose SIP listeners are on 127.0.0.1 with kernel-chosen
     ports, so tests never collide; read the ports with Daemon.sip_ports()."""
     with open(path, "w") as f:
-        f.write('[sip]\nudp = ["127.0.0.1:0"]\ntcp = ["127.0.0.1:0"]\ntls = ["127.0.0.1:0"]\n' + extra)
+        f.write('[federation]\nlisten = "127.0.0.1:0"\n'
+                '[sip]\nudp = ["127.0.0.1:0"]\ntcp = ["127.0.0.1:0"]\ntls = ["127.0.0.1:0"]\n' + extra)
+        f.write('\n[admin]\nlisten = "127.0.0.1:0"\n')
     return path
 
 
@@ -179,6 +181,15 @@ class Daemon:
         """{'udp': port, 'tcp': port, 'tls': port} from the listening lines."""
         text = self.wait_for(r"ready")
         return {p: int(port) for p, port in re.findall(r"listening sip/(udp|tcp|tls) 127\.0\.0\.1:(\d+)", text)}
+
+    def federation_port(self):
+        text = self.wait_for(r"ready")
+        return int(re.search(r"listening federation/mtls 127\.0\.0\.1:(\d+)", text).group(1))
+
+    def admin_port(self):
+        """The admin console's port, from its listening line."""
+        text = self.wait_for(r"ready")
+        return int(re.search(r"listening admin/https 127\.0\.0\.1:(\d+)", text).group(1))
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc.poll() is None:
