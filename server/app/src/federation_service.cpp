@@ -16,17 +16,35 @@ FederationService::FederationService(boost::asio::io_context& io, const Config& 
                                      const pki::Certificate& cert, const pki::PrivateKey& key)
     : io_(io), config_(config), db_(db), verifier_(cert.fingerprint()) {
   if (auto ctx = pki::make_federation_server_context(cert, key, verifier_)) server_ctx_ = std::move(*ctx);
+  if (auto ctx = pki::make_federation_client_context(cert, key, verifier_)) client_ctx_ = std::move(*ctx);
 }
 
 std::optional<std::string> FederationService::start() {
-  if (!server_ctx_) return "cannot set up the federation TLS context with the site certificate";
+  if (!server_ctx_ || !client_ctx_) return "cannot set up the federation TLS contexts with the site certificate";
   listener_ = std::make_unique<transport::FederationListener>(io_, server_ctx_.get(), *this, transport::Limits{});
   if (auto r = listener_->listen(config_.federation_listen); !r) return r.error().message;
+  connector_ = std::make_unique<transport::FederationConnector>(
+      io_, client_ctx_.get(), transport::ConnectorSettings{},
+      [](const pki::Fingerprint&, const transport::PeerLink& link) {
+        auto log = logger("federation");
+        if (link.state == transport::LinkState::connected) {
+          log->info("link to {}: connected", link.domain);
+        } else if (link.state == transport::LinkState::refused_by_peer) {
+          log->warn("link to {}: refused by peer ({} does not trust this site)", link.domain, link.domain);
+        } else if (link.state == transport::LinkState::unreachable) {
+          log->info("link to {}: unreachable ({})", link.domain, link.detail);
+        }
+      });
   return std::nullopt;
 }
 
 void FederationService::stop() {
+  if (connector_) connector_->stop();
   if (listener_) listener_->stop();
+}
+
+std::map<pki::Fingerprint, transport::PeerLink> FederationService::links() const {
+  return connector_ ? connector_->links() : std::map<pki::Fingerprint, transport::PeerLink>{};
 }
 
 void FederationService::replace_peers(const std::vector<store::PeerRecord>& peers) {
@@ -37,6 +55,16 @@ void FederationService::replace_peers(const std::vector<store::PeerRecord>& peer
   }
   const auto before = verifier_.snapshot();
   verifier_.replace(pins);
+  if (connector_) {
+    std::vector<transport::PeerTarget> targets;
+    for (const auto& p : peers) {
+      if (p.state != store::PeerState::trusted || p.address.empty()) continue;
+      auto fp = pki::Fingerprint::parse(p.fingerprint);
+      auto address = pki::parse_host_port(p.address);
+      if (fp && address) targets.push_back({*fp, p.domain, *address});
+    }
+    connector_->set_targets(targets);
+  }
   if (!listener_) return;
   for (const auto& [fp, domain] : *before) {
     if (pins.count(fp) == 0) {

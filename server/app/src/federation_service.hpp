@@ -9,6 +9,7 @@
 #include <sipsite/pki/pinning.hpp>
 #include <sipsite/store/database.hpp>
 #include <sipsite/store/peer_repository.hpp>
+#include <sipsite/transport/federation_connector.hpp>
 #include <sipsite/transport/federation_listener.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -31,6 +32,8 @@ class FederationService final : public transport::FederationHandler {
   // disconnected at once.
   void replace_peers(const std::vector<store::PeerRecord>& peers);
   sip::Endpoint local_endpoint() const { return listener_ ? listener_->local_endpoint() : sip::Endpoint{}; }
+  // Liveness of the outgoing links, for the console.
+  std::map<pki::Fingerprint, transport::PeerLink> links() const;
 
   // transport::FederationHandler
   void on_refused(const pki::PeerIdentity& identity, const sip::Endpoint& source) override;
@@ -45,7 +48,9 @@ class FederationService final : public transport::FederationHandler {
   store::Database& db_;
   pki::PinVerifier verifier_;
   pki::SslCtxPtr server_ctx_;
+  pki::SslCtxPtr client_ctx_;
   std::unique_ptr<transport::FederationListener> listener_;
+  std::unique_ptr<transport::FederationConnector> connector_;
   // Pending-request rate limit: one database write per fingerprint per
   // minute, and at most kPendingPerMinute writes a minute in all.
   std::map<pki::Fingerprint, std::chrono::steady_clock::time_point> last_recorded_;

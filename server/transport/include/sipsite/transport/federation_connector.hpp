@@ -1,0 +1,74 @@
+#pragma once
+// Outgoing federation links: one persistent mutual-TLS connection to each
+// trusted peer whose address is known, kept alive with CRLF pings (RFC 5626
+// §3.5.1, which also measure the round-trip time) and re-dialled with
+// exponential backoff. A peer that refuses our certificate is shown as such
+// ("does not trust this site") and re-tried slowly instead of silently
+// forever at full speed.
+//
+// Threading: one io_context run by one thread; callbacks on it.
+
+#include <sipsite/pki/host_port.hpp>
+#include <sipsite/pki/pinning.hpp>
+#include <sipsite/transport/sip_transport.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sipsite::transport {
+
+struct PeerTarget {
+  pki::Fingerprint fingerprint;
+  std::string domain;
+  pki::HostPort address;
+};
+
+enum class LinkState {
+  connecting,
+  connected,
+  refused_by_peer,  // the peer's site does not trust this site (yet, or any more)
+  unreachable,      // no TCP/TLS answer, or the peer presented another certificate
+};
+std::string_view to_string(LinkState s);
+
+struct PeerLink {
+  std::string domain;
+  LinkState state = LinkState::connecting;
+  std::chrono::system_clock::time_point since{};      // of the current state
+  std::chrono::system_clock::time_point last_seen{};  // last byte from the peer
+  std::chrono::milliseconds rtt{-1};                  // last keep-alive round trip; -1 unknown
+  std::string detail;                                 // why, for the console and the log
+};
+
+struct ConnectorSettings {
+  std::chrono::seconds keepalive{30};
+  std::chrono::seconds max_backoff{60};
+  std::chrono::seconds connect_timeout{10};
+};
+
+class FederationConnector {
+ public:
+  using StateChanged = std::function<void(const pki::Fingerprint&, const PeerLink&)>;
+
+  // `client_ctx` (make_federation_client_context) is borrowed.
+  FederationConnector(boost::asio::io_context& io, SSL_CTX* client_ctx, ConnectorSettings settings,
+                      StateChanged on_change);
+  ~FederationConnector();
+
+  // Dials new targets, drops links to targets no longer listed.
+  void set_targets(const std::vector<PeerTarget>& targets);
+  std::map<pki::Fingerprint, PeerLink> links() const;
+  void stop();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sipsite::transport
