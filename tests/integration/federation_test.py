@@ -111,3 +111,29 @@ class FederationTest(SiteTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TwoRunningSitesTest(SiteTestCase):
+    """Both daemons running, each trusting the other with its address: the
+    links come up by themselves, and revocation shows on the other side."""
+
+    def test_links_come_up_and_revocation_is_visible_to_the_revoked_site(self):
+        sites = {}
+        for name in ("alpha", "beta"):
+            self.init_site(f"{name}.example", state=name)
+            d = Daemon(["--state-dir", self.path(name)])
+            self.addCleanup(d.kill)
+            sites[name] = d
+        ports = {name: d.federation_port() for name, d in sites.items()}
+        for me, other in (("alpha", "beta"), ("beta", "alpha")):
+            pem = self.write(f"{other}.pem", self.sipsite("cert", state=other).out)
+            self.assertOk(self.sipsite("peer", "import", "--file", pem, "--address", f"127.0.0.1:{ports[other]}",
+                                       state=me))
+            self.assertOk(self.sipsite("peer", "trust", "--domain", f"{other}.example", state=me))
+        sites["alpha"].wait_for(r"link to beta\.example: connected", timeout=15)
+        sites["beta"].wait_for(r"link to alpha\.example: connected", timeout=15)
+
+        self.assertOk(self.sipsite("peer", "revoke", "--domain", "beta.example", state="alpha"))
+        sites["beta"].wait_for(r"link to alpha\.example: refused by peer", timeout=15)
+        for d in sites.values():
+            self.assertEqual(d.stop(), 0)

@@ -111,6 +111,8 @@ void FederationService::on_refused(const pki::PeerIdentity& identity, const sip:
 
 void FederationService::on_peer_connected(const pki::Certificate& peer, const sip::Endpoint& source) {
   logger("federation")->info("peer {} connected from {}:{}", peer.domain(), source.host, source.port);
+  // It connected, so it trusts us now: no need to wait out our backoff.
+  if (connector_) connector_->retry_now(peer.fingerprint());
 }
 
 void FederationService::on_peer_disconnected(const pki::Fingerprint& peer) {

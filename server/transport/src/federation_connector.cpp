@@ -115,14 +115,12 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
         backoff = std::chrono::seconds{1};
         if (refused) {
           set_state(*d, LinkState::refused_by_peer, "the peer refused this site's certificate");
-          backoff = settings.max_backoff;
         } else if (!d->stopped) {
           set_state(*d, LinkState::unreachable, "connection lost");
         }
       }
       if (d->stopped) break;
-      const auto wait = links[d->target.fingerprint].state == LinkState::refused_by_peer ? settings.max_backoff : backoff;
-      if (!co_await pause(d, wait)) break;
+      if (!co_await pause(d, backoff)) break;
       backoff = std::min(backoff * 2, settings.max_backoff);
     }
   }
@@ -195,6 +193,14 @@ void FederationConnector::set_targets(const std::vector<PeerTarget>& targets) {
 }
 
 std::map<pki::Fingerprint, PeerLink> FederationConnector::links() const { return impl_->links; }
+
+void FederationConnector::retry_now(const pki::Fingerprint& peer) {
+  auto it = impl_->dialers.find(peer);
+  if (it == impl_->dialers.end()) return;
+  const auto link = impl_->links.find(peer);
+  if (link != impl_->links.end() && link->second.state == LinkState::connected) return;
+  if (it->second->timer) it->second->timer->cancel();
+}
 
 void FederationConnector::stop() {
   for (auto& [fp, d] : impl_->dialers) impl_->stop_dialer(d);

@@ -4,7 +4,8 @@
 // §3.5.1, which also measure the round-trip time) and re-dialled with
 // exponential backoff. A peer that refuses our certificate is shown as such
 // ("does not trust this site") and re-tried slowly instead of silently
-// forever at full speed.
+// forever at full speed: backoff doubles from 1 s to max_backoff, and a
+// peer that connects to us (so trusts us now) is re-dialled at once.
 //
 // Threading: one io_context run by one thread; callbacks on it.
 
@@ -64,6 +65,9 @@ class FederationConnector {
   // Dials new targets, drops links to targets no longer listed.
   void set_targets(const std::vector<PeerTarget>& targets);
   std::map<pki::Fingerprint, PeerLink> links() const;
+  // Ends the backoff wait of that peer's link now (e.g. it just connected to
+  // us, so it trusts us now).
+  void retry_now(const pki::Fingerprint& peer);
   void stop();
 
  private:
