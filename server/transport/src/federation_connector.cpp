@@ -42,7 +42,8 @@ struct Dialer {
   PeerTarget target;
   bool stopped = false;
   std::unique_ptr<TlsStream> stream;
-  std::unique_ptr<asio::steady_timer> timer;
+  std::unique_ptr<asio::steady_timer> timer;       // backoff waits
+  std::unique_ptr<asio::steady_timer> ping_timer;  // keep-alive interval
 };
 
 struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
@@ -125,27 +126,47 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  // Pings until the connection fails; true when the peer refused us (an
-  // alert before anything else was received).
+  // Reads until the connection fails, while a companion task pings every
+  // `keepalive` (a closed link is noticed at once, not at the next ping).
+  // True when the peer refused us: the connection failed before anything
+  // was received.
   asio::awaitable<bool> keep_alive(std::shared_ptr<Dialer> d) {
+    auto sent_at = std::make_shared<std::optional<std::chrono::steady_clock::time_point>>();
+    d->ping_timer = std::make_unique<asio::steady_timer>(io);
+    asio::co_spawn(io, pinger(d, sent_at), rethrow);
     bool confirmed = false;
     std::array<char, 512> buffer;
     while (!d->stopped) {
-      const auto sent = std::chrono::steady_clock::now();
-      auto [wec, wn] = co_await asio::async_write(*d->stream, asio::buffer(std::string_view("\r\n\r\n")), kTuple);
-      if (wec) co_return !confirmed;
       auto [rec, n] = co_await d->stream->async_read_some(asio::buffer(buffer), kTuple);
-      if (rec) co_return !confirmed;
+      if (rec) break;
       if (!confirmed) {
         confirmed = true;
         set_state(*d, LinkState::connected, "");
       }
       PeerLink& link = links[d->target.fingerprint];
       link.last_seen = std::chrono::system_clock::now();
-      link.rtt = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
-      if (!co_await pause(d, settings.keepalive)) break;
+      if (*sent_at) {
+        link.rtt = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - **sent_at);
+        sent_at->reset();
+      }
     }
-    co_return false;
+    d->ping_timer->cancel();
+    co_return !confirmed;
+  }
+
+  asio::awaitable<void> pinger(std::shared_ptr<Dialer> d,
+                               std::shared_ptr<std::optional<std::chrono::steady_clock::time_point>> sent_at) {
+    asio::steady_timer& timer = *d->ping_timer;
+    for (bool first = true; !d->stopped; first = false) {
+      if (!first) {
+        timer.expires_after(settings.keepalive);
+        auto [ec] = co_await timer.async_wait(kTuple);
+        if (ec || d->stopped) break;
+      }
+      *sent_at = std::chrono::steady_clock::now();
+      auto [wec, wn] = co_await asio::async_write(*d->stream, asio::buffer(std::string_view("\r\n\r\n")), kTuple);
+      if (wec) break;
+    }
   }
 
   void stop_dialer(const std::shared_ptr<Dialer>& d) {
@@ -153,6 +174,7 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
     boost::system::error_code ec;
     if (d->stream) d->stream->next_layer().close(ec);
     if (d->timer) d->timer->cancel();
+    if (d->ping_timer) d->ping_timer->cancel();
   }
 
   asio::io_context& io;
