@@ -43,7 +43,7 @@ struct Dialer {
   bool stopped = false;
   std::unique_ptr<TlsStream> stream;
   std::unique_ptr<asio::steady_timer> timer;       // backoff waits
-  std::unique_ptr<asio::steady_timer> ping_timer;  // keep-alive interval
+  std::shared_ptr<asio::steady_timer> ping_timer;  // keep-alive interval (shared with its pinger)
 };
 
 struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
@@ -132,7 +132,7 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
   // was received.
   asio::awaitable<bool> keep_alive(std::shared_ptr<Dialer> d) {
     auto sent_at = std::make_shared<std::optional<std::chrono::steady_clock::time_point>>();
-    d->ping_timer = std::make_unique<asio::steady_timer>(io);
+    d->ping_timer = std::make_shared<asio::steady_timer>(io);
     asio::co_spawn(io, pinger(d, sent_at), rethrow);
     bool confirmed = false;
     std::array<char, 512> buffer;
@@ -156,16 +156,16 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> pinger(std::shared_ptr<Dialer> d,
                                std::shared_ptr<std::optional<std::chrono::steady_clock::time_point>> sent_at) {
-    asio::steady_timer& timer = *d->ping_timer;
+    const auto timer = d->ping_timer;  // this link's, even after a re-dial replaces it
     for (bool first = true; !d->stopped; first = false) {
       if (!first) {
-        timer.expires_after(settings.keepalive);
-        auto [ec] = co_await timer.async_wait(kTuple);
+        timer->expires_after(settings.keepalive);
+        auto [ec] = co_await timer->async_wait(kTuple);
         if (ec || d->stopped) break;
       }
       *sent_at = std::chrono::steady_clock::now();
       auto [wec, wn] = co_await asio::async_write(*d->stream, asio::buffer(std::string_view("\r\n\r\n")), kTuple);
-      if (wec) break;
+      if (wec || timer != d->ping_timer) break;
     }
   }
 
