@@ -8,15 +8,18 @@ build_pkgs=(
   build-essential g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libssl-dev libsqlcipher-dev sqlcipher
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libargon2-dev
-  libsystemd-dev libspdlog-dev libgtest-dev libgmock-dev
+  libsystemd-dev libspdlog-dev libgtest-dev libgmock-dev libqrencode-dev
 )
 test_pkgs=(
   openssl sqlite3 clang-14 libclang-rt-14-dev iproute2 procps python3 baresip-core
+  chromium nodejs
 )
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build-only" ]; then
   want+=("${test_pkgs[@]}")
+  # Browser tests: npm ships with NodeSource's nodejs; Debian's is separate.
+  if ! command -v npm >/dev/null 2>&1; then want+=(npm); fi
 fi
 
 missing=()

@@ -3,6 +3,7 @@
 #include "logging.hpp"
 
 #include <sipsite/pki/domain_name.hpp>
+#include <sipsite/pki/invite.hpp>
 #include <sipsite/store/peer_repository.hpp>
 #include <sipsite/store/user_repository.hpp>
 
@@ -32,15 +33,34 @@ void rethrow(const std::exception_ptr& e) {
   if (e) std::rethrow_exception(e);
 }
 
+// The admin console's settings; the invite as `sipsite invite` prints it.
+webadmin::ConsoleSettings console_settings(const Config& config, const store::SiteRecord& site,
+                                           const pki::Certificate& cert) {
+  pki::Invite invite;
+  invite.domain = site.domain;
+  invite.address.host = config.public_host.empty() ? site.domain : config.public_host;
+  invite.address.port =
+      config.public_federation_port != 0 ? config.public_federation_port : config.federation_listen.port;
+  invite.fingerprint = cert.fingerprint();
+  webadmin::ConsoleSettings s;
+  s.listen = config.admin_listen;
+  s.api.domain = site.domain;
+  s.api.certificate_pem = site.certificate_pem;
+  s.api.invite = invite.to_string();
+  return s;
+}
+
 }  // namespace
 
-Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert)
+Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert, store::Database console_db)
     : config_(std::move(config)),
       site_(std::move(site)),
       key_(std::move(key)),
       cert_(std::move(cert)),
       sip_(io_, config_, site_.site.domain, cert_, key_),
-      federation_(io_, config_, site_.db, cert_, key_) {}
+      federation_(io_, config_, site_.db, cert_, key_),
+      live_state_(io_, sip_, site_.site.domain),
+      console_(console_settings(config_, site_.site, cert_), std::move(console_db), live_state_) {}
 
 void Daemon::log_listeners() const {
   auto log = logger("app");
@@ -50,13 +70,10 @@ void Daemon::log_listeners() const {
     log->info("listening sip/{} {}{}{}:{}", pki::lowercase_domain(protocol), v6 ? "[" : "", ep.host, v6 ? "]" : "",
               ep.port);
   }
-  const auto planned = [&](std::string_view what, const HostPort& hp) {
-    log->info("listener {} {}: configured (not served by this build yet)", what, hp.to_string());
-  };
   const auto fed = federation_.local_endpoint();
   log->info("listening federation/mtls {}{}{}:{}", fed.host.find(':') != std::string::npos ? "[" : "", fed.host,
             fed.host.find(':') != std::string::npos ? "]" : "", fed.port);
-  planned("admin/https", config_.admin_listen);
+  log->info("listening admin/https {}", console_.local_address().to_string());
   log->info("media relay ports {}: configured (not served by this build yet)", config_.media_ports.to_string());
 }
 
@@ -81,6 +98,7 @@ asio::awaitable<void> Daemon::wait_for_signal() {
   logger("app")->info("received {}, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   sd_notify(0, "STOPPING=1");
   stopping_ = true;
+  console_.stop();
   sip_.stop();
   federation_.stop();
   io_.stop();
@@ -114,6 +132,7 @@ int Daemon::run() {
   log->info("site {} fingerprint {}", site_.site.domain, cert_.fingerprint().to_string());
   auto failed = sip_.start();
   if (!failed) failed = federation_.start();
+  if (!failed) failed = console_.start(cert_, key_);
   if (failed) {
     log->error("{}", *failed);
     return fail(kExitRuntime, *failed);
@@ -157,7 +176,9 @@ int cmd_run(const GlobalOptions& g, bool check_only) {
     std::cout << "configuration and site " << site->site.domain << " are valid" << std::endl;
     return kExitOk;
   }
-  Daemon daemon(std::move(config), std::move(*site), std::move(*key), std::move(*cert));
+  auto console_db = open_site(g);
+  if (!console_db) return fail(console_db.error());
+  Daemon daemon(std::move(config), std::move(*site), std::move(*key), std::move(*cert), std::move(console_db->db));
   return daemon.run();
 }
 

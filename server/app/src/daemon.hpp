@@ -3,12 +3,14 @@
 // order, wires them, and runs the event loop until SIGTERM or SIGINT.
 
 #include "config.hpp"
+#include "console_live_state.hpp"
 #include "federation_service.hpp"
 #include "sip_service.hpp"
 #include "site_access.hpp"
 
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/private_key.hpp>
+#include <sipsite/webadmin/console.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -17,7 +19,8 @@ namespace sipsite::app {
 
 class Daemon {
  public:
-  Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert);
+  // `console_db`: the admin console's own connection (it runs on its own thread).
+  Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert, store::Database console_db);
   // Blocks until a stop signal; returns the exit code (1 when a listener
   // cannot be opened).
   int run();
@@ -36,6 +39,8 @@ class Daemon {
   boost::asio::io_context io_;
   SipService sip_;
   FederationService federation_;
+  ConsoleLiveState live_state_;
+  webadmin::Console console_;
   bool stopping_ = false;
   std::int64_t data_version_ = -1;
 };

@@ -43,6 +43,8 @@ class SipService final : public transport::InboundHandler {
   // The addresses written into Via and Record-Route, one per listener.
   const std::vector<sip::Endpoint>& advertised() const { return advertised_; }
   const sip::Counters& counters() const { return counters_; }
+  // The registrations, for the console: use on the SIP thread only.
+  const sip::LocationService& location() const { return location_; }
 
   // transport::InboundHandler
   void on_message(sip::Inbound inbound) override;

@@ -1,0 +1,380 @@
+// The console's request handling without sockets: Api::handle() fed
+// requests directly, a real (temporary) encrypted database, a fake clock and
+// a fake LiveState.
+
+#include <sipsite/pki/certificate.hpp>
+#include <sipsite/pki/private_key.hpp>
+#include <sipsite/store/admin_repository.hpp>
+#include <sipsite/store/audit_repository.hpp>
+#include <sipsite/store/peer_repository.hpp>
+#include <sipsite/store/user_repository.hpp>
+#include <sipsite/webadmin/api.hpp>
+#include <sipsite/webadmin/password.hpp>
+
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+namespace sipsite::webadmin {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+using test::TempDir;
+
+constexpr const char* kOneTime = "abcde-fghij-kmnop-qrstu";
+constexpr const char* kNewPassword = "a much longer new password";
+
+class FakeLive final : public LiveState {
+ public:
+  std::string metrics() override { return "sipsite_sip_requests_total 7\n"; }
+  std::vector<Registration> registrations() override { return regs; }
+  std::vector<Registration> regs;
+};
+
+pki::Certificate make_cert(const std::string& domain) {
+  auto key = pki::PrivateKey::generate_p256().value();
+  return pki::Certificate::self_signed(key, pki::CertificateOptions::valid_for_days(domain, 30)).value();
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  ApiTest()
+      : db_(store::Database::open(dir_ / "s.db", store::DbKey::generate().value(), store::OpenMode::create).value()),
+        cert_(make_cert("alpha.example")) {
+    store::AdminRepository(db_).put({"admin", hash_password(kOneTime).value(), true, 0}).value();
+    ApiSettings s;
+    s.domain = "alpha.example";
+    s.certificate_pem = cert_.to_pem();
+    s.invite = "sipsite:invite?v=1&domain=alpha.example&address=alpha.example:5062&fp=" + cert_.fingerprint().to_string();
+    s.login = LoginLimits{5, 10, 15min, 15min, 100};
+    s.now = [this] { return now_; };
+    api_.emplace(s, db_, live_);
+  }
+
+  Response send(http::verb method, std::string target, std::string body = "", bool with_csrf = true,
+                std::string content_type = "application/json") {
+    Request req{method, target, 11};
+    if (!cookie_.empty()) req.set(http::field::cookie, std::string(kSessionCookie) + "=" + cookie_);
+    if (with_csrf && !csrf_.empty()) req.set("X-CSRF-Token", csrf_);
+    if (!body.empty()) req.set(http::field::content_type, content_type);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    return api_->handle(req, RequestContext{client_});
+  }
+  Response get(std::string target) { return send(http::verb::get, std::move(target)); }
+  Response post(std::string target, const json& body) { return send(http::verb::post, std::move(target), body.dump()); }
+
+  static json body(const Response& r) { return json::parse(r.body()); }
+  static std::string code(const Response& r) { return body(r)["error"]["code"]; }
+
+  Response login(const std::string& password) {
+    auto r = post("/api/v1/session", {{"username", "admin"}, {"password", password}});
+    if (r.result() == http::status::ok) {
+      const std::string set_cookie(r[http::field::set_cookie]);
+      const auto start = set_cookie.find('=') + 1;
+      cookie_ = set_cookie.substr(start, set_cookie.find(';') - start);
+      csrf_ = body(r)["csrf_token"];
+    }
+    return r;
+  }
+  void login_and_change() {
+    ASSERT_EQ(login(kOneTime).result(), http::status::ok);
+    auto r = send(http::verb::put, "/api/v1/session/password", json{{"current", kOneTime}, {"new", kNewPassword}}.dump());
+    ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  }
+
+  TempDir dir_;
+  store::Database db_;
+  pki::Certificate cert_;
+  FakeLive live_;
+  std::chrono::steady_clock::time_point now_{std::chrono::hours(1000)};
+  std::string client_ = "192.0.2.1";
+  std::string cookie_;
+  std::string csrf_;
+  std::optional<Api> api_;
+};
+
+TEST_F(ApiTest, HealthzNeedsNoSessionAndEveryAnswerCarriesTheSecurityHeaders) {
+  auto r = get("/healthz");
+  EXPECT_EQ(r.result(), http::status::ok);
+  EXPECT_EQ(r.body(), "ok\n");
+  for (const auto& res : {r, get("/"), get("/nope"), get("/api/v1/site")}) {
+    EXPECT_NE(res["Content-Security-Policy"].find("default-src 'self'"), std::string::npos);
+    EXPECT_EQ(res["X-Frame-Options"], "DENY");
+    EXPECT_EQ(res["X-Content-Type-Options"], "nosniff");
+    EXPECT_EQ(res["Referrer-Policy"], "no-referrer");
+    EXPECT_FALSE(res["Strict-Transport-Security"].empty());
+  }
+}
+
+TEST_F(ApiTest, StaticUiIsServedWithoutInlineScript) {
+  auto r = get("/");
+  EXPECT_EQ(r.result(), http::status::ok);
+  EXPECT_TRUE(r[http::field::content_type].starts_with("text/html"));
+  EXPECT_EQ(r.body().find("<script>"), std::string::npos);
+  EXPECT_EQ(get("/app.js").result(), http::status::ok);
+  EXPECT_EQ(get("/style.css").result(), http::status::ok);
+}
+
+TEST_F(ApiTest, UnknownRouteIs404AndWrongMethodIs405) {
+  auto r = get("/api/v1/nothing");
+  EXPECT_EQ(r.result(), http::status::not_found);
+  EXPECT_EQ(code(r), "not_found");
+  r = send(http::verb::patch, "/api/v1/site");
+  EXPECT_EQ(r.result(), http::status::method_not_allowed);
+  EXPECT_EQ(r[http::field::allow], "GET");
+}
+
+TEST_F(ApiTest, EveryApiRouteButLoginNeedsASession) {
+  for (const auto& [method, pattern] : api_->routes()) {
+    if (!pattern.starts_with("/api/") && pattern != "/metrics") continue;
+    if (pattern == "/api/v1/openapi.json" || (pattern == "/api/v1/session" && method == http::verb::post)) continue;
+    std::string target = pattern;
+    for (auto p = target.find('{'); p != std::string::npos; p = target.find('{')) {
+      target.replace(p, target.find('}') - p + 1, "x");
+    }
+    auto r = send(method, target, "{}");
+    EXPECT_EQ(r.result(), http::status::unauthorized) << pattern;
+  }
+}
+
+TEST_F(ApiTest, LoginSetsAStrictCookieAndForcesThePasswordChange) {
+  auto r = login(kOneTime);
+  ASSERT_EQ(r.result(), http::status::ok);
+  const std::string set_cookie(r[http::field::set_cookie]);
+  EXPECT_TRUE(set_cookie.starts_with("__Host-sipsite_session="));
+  for (const char* attr : {"Secure", "HttpOnly", "SameSite=Strict", "Path=/"}) {
+    EXPECT_NE(set_cookie.find(attr), std::string::npos) << attr;
+  }
+  EXPECT_EQ(body(r)["must_change_password"], true);
+  EXPECT_EQ(cookie_.size(), 43u);
+
+  r = get("/api/v1/site");
+  EXPECT_EQ(r.result(), http::status::forbidden);
+  EXPECT_EQ(code(r), "password_change_required");
+  EXPECT_EQ(get("/api/v1/session").result(), http::status::ok);
+
+  r = send(http::verb::put, "/api/v1/session/password", json{{"current", kOneTime}, {"new", "short"}}.dump());
+  EXPECT_EQ(r.result(), http::status::bad_request);
+  EXPECT_EQ(code(r), "weak_password");
+  r = send(http::verb::put, "/api/v1/session/password", json{{"current", "wrong"}, {"new", kNewPassword}}.dump());
+  EXPECT_EQ(r.result(), http::status::forbidden);
+  EXPECT_EQ(code(r), "wrong_password");
+  r = send(http::verb::put, "/api/v1/session/password", json{{"current", kOneTime}, {"new", kNewPassword}}.dump());
+  ASSERT_EQ(r.result(), http::status::ok);
+  EXPECT_EQ(get("/api/v1/site").result(), http::status::ok);
+
+  auto admin = store::AdminRepository(db_).find("admin").value();
+  EXPECT_FALSE(admin->must_change);
+  EXPECT_TRUE(verify_password(admin->password_hash, kNewPassword));
+}
+
+TEST_F(ApiTest, StateChangesNeedTheCsrfToken) {
+  login_and_change();
+  const json user = {{"aor", "alice@alpha.example"}, {"password", "alice-password"}};
+  auto r = send(http::verb::post, "/api/v1/users", user.dump(), false);
+  EXPECT_EQ(r.result(), http::status::forbidden);
+  EXPECT_EQ(code(r), "csrf_failed");
+  const auto good = csrf_;
+  csrf_ = good.substr(0, 42) + (good.back() == 'A' ? "B" : "A");
+  EXPECT_EQ(code(send(http::verb::post, "/api/v1/users", user.dump())), "csrf_failed");
+  csrf_ = good;
+  EXPECT_EQ(send(http::verb::post, "/api/v1/users", user.dump()).result(), http::status::created);
+  EXPECT_EQ(send(http::verb::delete_, "/api/v1/session", "", false).result(), http::status::forbidden);
+}
+
+TEST_F(ApiTest, BadBodiesAreClear4xx) {
+  login_and_change();
+  auto r = send(http::verb::post, "/api/v1/users", "{not json");
+  EXPECT_EQ(r.result(), http::status::bad_request);
+  EXPECT_EQ(code(r), "bad_json");
+  EXPECT_EQ(code(send(http::verb::post, "/api/v1/users", "[1,2]")), "bad_json");
+  r = send(http::verb::post, "/api/v1/users", R"({"aor":"bob","password":"bob-password","admin":true})");
+  EXPECT_EQ(code(r), "unknown_field");
+  r = send(http::verb::post, "/api/v1/users", R"({"aor":"bob"})", true, "text/plain");
+  EXPECT_EQ(r.result(), http::status::unsupported_media_type);
+  EXPECT_EQ(code(send(http::verb::post, "/api/v1/users", R"({"aor":5})")), "invalid_field");
+  EXPECT_EQ(code(send(http::verb::post, "/api/v1/users", R"({})")), "missing_field");
+  EXPECT_EQ(code(post("/api/v1/session", {{"username", "admin"}})), "missing_field");
+}
+
+TEST_F(ApiTest, FailedLoginsAreAuditedAndRateLimited) {
+  for (int i = 0; i < 5; ++i) {
+    auto r = login("wrong password");
+    EXPECT_EQ(r.result(), http::status::unauthorized);
+    EXPECT_EQ(code(r), "invalid_credentials");
+  }
+  auto r = login(kOneTime);  // right password, but locked out
+  EXPECT_EQ(r.result(), http::status::too_many_requests);
+  EXPECT_EQ(r[http::field::retry_after], "900");
+  client_ = "192.0.2.2";
+  EXPECT_EQ(login(kOneTime).result(), http::status::ok);  // another source; the user limit is 10
+  auto audit = store::AuditRepository(db_).recent(20).value();
+  int failures = 0;
+  for (const auto& e : audit) failures += e.action == "login.failure" ? 1 : 0;
+  EXPECT_EQ(failures, 5);
+  EXPECT_EQ(audit.front().action, "login.success");
+  EXPECT_EQ(audit.front().source, "192.0.2.2");
+}
+
+TEST_F(ApiTest, UnknownUsersFailLikeWrongPasswords) {
+  auto r = post("/api/v1/session", {{"username", "root"}, {"password", "x"}});
+  EXPECT_EQ(r.result(), http::status::unauthorized);
+  EXPECT_EQ(code(r), "invalid_credentials");
+}
+
+TEST_F(ApiTest, SessionsExpireWhenIdleAndLoginRotatesThem) {
+  login_and_change();
+  const auto first = cookie_;
+  now_ += 29min;
+  EXPECT_EQ(get("/api/v1/site").result(), http::status::ok);
+  now_ += 31min;
+  EXPECT_EQ(get("/api/v1/site").result(), http::status::unauthorized);
+  ASSERT_EQ(login(kNewPassword).result(), http::status::ok);
+  EXPECT_NE(cookie_, first);
+  EXPECT_FALSE(body(get("/api/v1/session"))["must_change_password"]);
+  ASSERT_EQ(send(http::verb::delete_, "/api/v1/session").result(), http::status::no_content);
+  EXPECT_EQ(get("/api/v1/site").result(), http::status::unauthorized);
+}
+
+TEST_F(ApiTest, SiteShowsIdentityAndInviteButNoSecret) {
+  login_and_change();
+  auto r = get("/api/v1/site");
+  auto b = body(r);
+  EXPECT_EQ(b["domain"], "alpha.example");
+  EXPECT_EQ(b["fingerprint"], cert_.fingerprint().to_string());
+  EXPECT_EQ(b["fingerprint_grouped"], cert_.fingerprint().to_grouped_string());
+  EXPECT_TRUE(b["invite"].get<std::string>().starts_with("sipsite:invite?"));
+  EXPECT_EQ(r.body().find("PRIVATE KEY"), std::string::npos);
+  r = get("/api/v1/site/certificate");
+  EXPECT_EQ(r.body(), cert_.to_pem());
+  EXPECT_NE(std::string(r[http::field::content_disposition]).find("alpha.example.pem"), std::string::npos);
+  r = get("/api/v1/site/invite.svg");
+  EXPECT_EQ(r[http::field::content_type], "image/svg+xml");
+  EXPECT_NE(r.body().find("<svg"), std::string::npos);
+}
+
+TEST_F(ApiTest, UsersAddListPaginateAndDelete) {
+  login_and_change();
+  for (const char* name : {"alice", "bob", "carol"}) {
+    auto r = post("/api/v1/users", {{"aor", std::string(name) + "@alpha.example"}, {"password", "a-good-password"}});
+    ASSERT_EQ(r.result(), http::status::created) << r.body();
+    EXPECT_FALSE(body(r).contains("password"));  // a typed password is never echoed
+  }
+  auto r = post("/api/v1/users", {{"aor", "dave"}});  // bare name, generated password
+  ASSERT_EQ(r.result(), http::status::created);
+  EXPECT_EQ(body(r)["aor"], "dave@alpha.example");
+  EXPECT_EQ(body(r)["password"].get<std::string>().size(), 23u);
+  EXPECT_EQ(code(post("/api/v1/users", {{"aor", "alice@alpha.example"}, {"password", "a-good-password"}})), "conflict");
+  EXPECT_EQ(code(post("/api/v1/users", {{"aor", "eve@beta.example"}, {"password", "a-good-password"}})), "bad_aor");
+  EXPECT_EQ(code(post("/api/v1/users", {{"aor", "eve"}, {"password", "short"}})), "bad_password");
+
+  r = get("/api/v1/users?offset=1&limit=2");
+  auto b = body(r);
+  EXPECT_EQ(b["total"], 4);
+  ASSERT_EQ(b["items"].size(), 2u);
+  EXPECT_EQ(b["items"][0]["aor"], "bob@alpha.example");
+  EXPECT_EQ(r.body().find("ha1"), std::string::npos);
+  EXPECT_EQ(code(get("/api/v1/users?limit=0")), "invalid_query");
+  EXPECT_EQ(code(get("/api/v1/users?limit=501")), "invalid_query");
+  EXPECT_EQ(code(get("/api/v1/users?offset=-1")), "invalid_query");
+
+  EXPECT_EQ(send(http::verb::delete_, "/api/v1/users/bob%40alpha.example").result(), http::status::no_content);
+  EXPECT_EQ(send(http::verb::delete_, "/api/v1/users/bob%40alpha.example").result(), http::status::not_found);
+  EXPECT_FALSE(store::UserRepository(db_).find("bob", "alpha.example").value());
+  EXPECT_TRUE(store::UserRepository(db_).find("alice", "alpha.example").value());
+}
+
+TEST_F(ApiTest, PeersImportThenTrustOnlyWithTheConfirmedFingerprintThenRevoke) {
+  login_and_change();
+  const auto beta = make_cert("beta.example");
+  const std::string fp = beta.fingerprint().to_string();
+  auto r = post("/api/v1/peers", {{"pem", beta.to_pem()}, {"address", "127.0.0.1:5062"}});
+  ASSERT_EQ(r.result(), http::status::created) << r.body();
+  EXPECT_EQ(body(r)["state"], "untrusted");
+  EXPECT_EQ(body(r)["fingerprint"], fp);
+  EXPECT_EQ(body(r)["pairing_code"].get<std::string>().size(), 14u);
+  EXPECT_EQ(code(post("/api/v1/peers", {{"pem", beta.to_pem()}})), "conflict");
+  EXPECT_EQ(code(post("/api/v1/peers", {{"pem", cert_.to_pem()}})), "own_certificate");
+  EXPECT_EQ(code(post("/api/v1/peers", {{"pem", "garbage"}})), "bad_certificate");
+
+  const std::string path = "/api/v1/peers/" + fp;
+  EXPECT_EQ(code(send(http::verb::post, path + "/trust", "")), "unsupported_media_type");
+  EXPECT_EQ(code(post(path + "/trust", json::object())), "missing_field");
+  EXPECT_EQ(code(post(path + "/trust", {{"confirm_fingerprint", cert_.fingerprint().to_string()}})),
+            "fingerprint_not_confirmed");
+  r = post(path + "/trust", {{"confirm_fingerprint", fp}});
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  EXPECT_EQ(body(r)["state"], "trusted");
+  EXPECT_EQ(store::PeerRepository(db_).find_by_fingerprint(fp).value()->state, store::PeerState::trusted);
+
+  r = send(http::verb::post, path + "/revoke", "");
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  EXPECT_EQ(body(r)["state"], "revoked");
+  EXPECT_EQ(get("/api/v1/peers").result(), http::status::ok);
+  EXPECT_EQ(body(get("/api/v1/peers"))["items"][0]["state"], "revoked");
+  EXPECT_EQ(get("/api/v1/peers/" + make_cert("gamma.example").fingerprint().to_string()).result(),
+            http::status::not_found);
+  EXPECT_EQ(code(get("/api/v1/peers/nonsense")), "bad_fingerprint");
+}
+
+TEST_F(ApiTest, ImportChecksTheCertificateAgainstTheInvite) {
+  login_and_change();
+  const auto beta = make_cert("beta.example");
+  const auto other = make_cert("beta.example");
+  const std::string invite =
+      "sipsite:invite?v=1&domain=beta.example&address=198.51.100.2:5062&fp=" + beta.fingerprint().to_string();
+  EXPECT_EQ(code(post("/api/v1/peers", {{"pem", other.to_pem()}, {"invite", invite}})), "fingerprint_mismatch");
+  auto r = post("/api/v1/peers", {{"pem", beta.to_pem()}, {"invite", invite}});
+  ASSERT_EQ(r.result(), http::status::created) << r.body();
+  EXPECT_EQ(body(r)["address"], "198.51.100.2:5062");
+}
+
+TEST_F(ApiTest, AuditAndRegistrationsArePaginated) {
+  login_and_change();
+  live_.regs = {{"alice@alpha.example", "sip:alice@192.0.2.9:5060", "UDP", "192.0.2.9:5060", 300},
+                {"bob@alpha.example", "sip:bob@192.0.2.10:5060", "TCP", "192.0.2.10:40000", 60}};
+  auto b = body(get("/api/v1/registrations?limit=1&offset=1"));
+  EXPECT_EQ(b["total"], 2);
+  EXPECT_EQ(b["items"][0]["aor"], "bob@alpha.example");
+  b = body(get("/api/v1/audit?limit=1"));
+  ASSERT_EQ(b["items"].size(), 1u);
+  EXPECT_EQ(b["items"][0]["action"], "admin.password_change");
+  EXPECT_EQ(b["has_more"], true);
+  EXPECT_EQ(code(get("/api/v1/audit?offset=9999&limit=2")), "invalid_query");
+}
+
+TEST_F(ApiTest, MetricsNeedASessionAndComeFromTheLiveState) {
+  EXPECT_EQ(get("/metrics").result(), http::status::unauthorized);
+  login_and_change();
+  auto r = get("/metrics");
+  EXPECT_EQ(r.result(), http::status::ok);
+  EXPECT_EQ(r.body(), "sipsite_sip_requests_total 7\n");
+  EXPECT_TRUE(r[http::field::content_type].starts_with("text/plain; version=0.0.4"));
+}
+
+// The OpenAPI description and the router list the same (method, path) pairs.
+TEST_F(ApiTest, OpenApiDescribesExactlyTheRoutes) {
+  auto r = get("/api/v1/openapi.json");
+  ASSERT_EQ(r.result(), http::status::ok);
+  const auto spec = body(r);
+  std::set<std::pair<std::string, std::string>> documented;
+  for (const auto& [path, item] : spec["paths"].items()) {
+    for (const auto& [method, op] : item.items()) documented.emplace(method, path);
+  }
+  std::set<std::pair<std::string, std::string>> routed;
+  for (const auto& [method, pattern] : api_->routes()) {
+    if (!pattern.starts_with("/api/") && pattern != "/healthz" && pattern != "/metrics") continue;  // UI files
+    std::string m(http::to_string(method));
+    std::transform(m.begin(), m.end(), m.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    routed.emplace(m, pattern);
+  }
+  EXPECT_EQ(documented, routed);
+}
+
+}  // namespace
+}  // namespace sipsite::webadmin

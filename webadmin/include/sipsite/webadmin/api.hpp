@@ -1,0 +1,122 @@
+#pragma once
+// The console's request handling, without sockets: static UI, /healthz,
+// /metrics and the REST API under /api/v1, behind authentication, CSRF and
+// the forced password change. The server feeds it parsed requests; tests
+// call handle() directly.
+//
+// Authentication model:
+//  - POST /api/v1/session with {"username","password"} checks the Argon2id
+//    hash in the admins table and sets a session cookie
+//    (__Host-sipsite_session: Secure, HttpOnly, SameSite=Strict, Path=/), a
+//    fresh 256-bit id on every login; the answer carries the session's
+//    csrf_token.
+//  - Every state-changing request (POST, PUT, PATCH, DELETE) but the login
+//    itself must send X-CSRF-Token equal to the session's token, and a JSON
+//    body must be sent as application/json.
+//  - While the account must change its password (the one-time password from
+//    `sipsite init`), every route but GET/DELETE session and PUT
+//    session/password answers 403 password_change_required.
+//  - Failed logins are limited per source address and per username
+//    (LoginLimiter), with audit entries.
+//  - /metrics needs a session like the rest of the API; /healthz and the
+//    static UI files need none.
+//
+// Thread safety: none. One Api per console thread; it owns the database
+// connection it is given for its lifetime.
+
+#include <sipsite/store/database.hpp>
+#include <sipsite/webadmin/http.hpp>
+#include <sipsite/webadmin/live_state.hpp>
+#include <sipsite/webadmin/login_limiter.hpp>
+#include <sipsite/webadmin/router.hpp>
+#include <sipsite/webadmin/sessions.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sipsite::webadmin {
+
+struct ApiSettings {
+  std::string domain;
+  std::string certificate_pem;
+  std::string invite;  // the one-line invite (as `sipsite invite` prints it)
+  SessionLimits sessions;
+  LoginLimits login;
+  std::size_t min_admin_password = 12;
+  std::size_t max_page = 500;  // largest ?limit
+  // The console's clock (tests substitute a fake one).
+  std::function<std::chrono::steady_clock::time_point()> now = [] { return std::chrono::steady_clock::now(); };
+};
+
+struct RequestContext {
+  std::string client;  // the peer's IP address, for rate limits and the audit log
+};
+
+inline constexpr std::string_view kSessionCookie = "__Host-sipsite_session";
+
+class Api {
+ public:
+  // `db` and `live` must outlive the Api.
+  Api(ApiSettings settings, store::Database& db, LiveState& live);
+
+  // Never throws: a failure inside a handler is a 500 error object.
+  Response handle(const Request& req, const RequestContext& ctx);
+
+  // (method, pattern) of every route, for the OpenAPI check.
+  std::vector<std::pair<http::verb, std::string>> routes() const;
+
+  const SessionStore& sessions() const { return sessions_; }
+
+ private:
+  struct Call;
+  enum class Access {
+    open,          // no session needed
+    session_only,  // a session, even one that must change its password
+    full,          // a session whose password is changed
+  };
+  using Handler = Response (Api::*)(Call&);
+  struct RouteEntry {
+    Handler handler;
+    Access access;
+  };
+
+  Response dispatch(const Request& req, const RequestContext& ctx);
+
+  Response static_file(Call& c);
+  Response healthz(Call& c);
+  Response metrics(Call& c);
+  Response openapi(Call& c);
+  Response login(Call& c);
+  Response session_info(Call& c);
+  Response logout(Call& c);
+  Response change_password(Call& c);
+  Response site(Call& c);
+  Response site_certificate(Call& c);
+  Response site_invite_svg(Call& c);
+  Response list_peers(Call& c);
+  Response import_peer(Call& c);
+  Response get_peer(Call& c);
+  Response trust_peer(Call& c);
+  Response revoke_peer(Call& c);
+  Response list_users(Call& c);
+  Response add_user(Call& c);
+  Response delete_user(Call& c);
+  Response list_audit(Call& c);
+  Response list_registrations(Call& c);
+
+  Response set_peer_state(Call& c, bool trust);
+  void audit(const Call& c, std::string_view actor, std::string_view action, std::string_view detail);
+
+  ApiSettings settings_;
+  store::Database& db_;
+  LiveState& live_;
+  SessionStore sessions_;
+  LoginLimiter limiter_;
+  Router<RouteEntry> router_;
+  std::string own_fingerprint_;
+};
+
+}  // namespace sipsite::webadmin

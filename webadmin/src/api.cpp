@@ -1,0 +1,733 @@
+#include <sipsite/webadmin/api.hpp>
+
+#include "ui_files.hpp"
+
+#include <sipsite/pki/certificate.hpp>
+#include <sipsite/pki/domain_name.hpp>
+#include <sipsite/pki/host_port.hpp>
+#include <sipsite/pki/invite.hpp>
+#include <sipsite/pki/pairing.hpp>
+#include <sipsite/store/admin_repository.hpp>
+#include <sipsite/store/audit_repository.hpp>
+#include <sipsite/store/peer_repository.hpp>
+#include <sipsite/store/user_repository.hpp>
+#include <sipsite/webadmin/password.hpp>
+#include <sipsite/webadmin/qr_svg.hpp>
+#include <sipsite/webadmin/user_credentials.hpp>
+
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <initializer_list>
+
+namespace sipsite::webadmin {
+
+namespace {
+
+using json = nlohmann::json;
+using Status = http::status;
+
+constexpr std::size_t kMaxAdminPassword = 1024;
+constexpr std::size_t kMaxAuditWindow = 10000;  // offset + limit reachable in the audit log
+
+struct StaticFile {
+  std::string_view path;
+  std::string_view name;
+  std::string_view content_type;
+};
+constexpr StaticFile kStaticFiles[] = {
+    {"/", "index.html", "text/html; charset=utf-8"},
+    {"/app.js", "app.js", "text/javascript; charset=utf-8"},
+    {"/style.css", "style.css", "text/css; charset=utf-8"},
+    {"/favicon.svg", "favicon.svg", "image/svg+xml"},
+};
+
+std::string_view embedded(std::string_view name) {
+  for (const auto& f : ui::embedded_files()) {
+    if (f.name == name) return f.contents;
+  }
+  return {};
+}
+
+bool is_state_changing(http::verb v) {
+  return v == http::verb::post || v == http::verb::put || v == http::verb::patch || v == http::verb::delete_;
+}
+
+// Text safe to put in an audit entry or an error message: no control
+// characters, bounded.
+std::string printable(std::string_view s, std::size_t max = 64) {
+  std::string out;
+  for (char c : s.substr(0, max)) out += std::iscntrl(static_cast<unsigned char>(c)) ? '?' : c;
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+Response store_error(const store::Error& e) {
+  switch (e.code) {
+    case store::Errc::duplicate: return error_response(Status::conflict, "conflict", e.message);
+    case store::Errc::not_found: return error_response(Status::not_found, "not_found", e.message);
+    case store::Errc::invalid: return error_response(Status::bad_request, "invalid", e.message);
+    case store::Errc::busy:
+      return error_response(Status::service_unavailable, "busy", "the database is busy; try again");
+    default: return error_response(Status::internal_server_error, "store_error", e.message);
+  }
+}
+
+std::string cookie_value(const Request& req, std::string_view name) {
+  for (auto it = req.find(http::field::cookie); it != req.end() && it->name() == http::field::cookie; ++it) {
+    std::string_view header = it->value();
+    while (!header.empty()) {
+      const auto semi = header.find(';');
+      std::string_view pair = header.substr(0, semi);
+      header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      const auto eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+    }
+  }
+  return {};
+}
+
+std::string session_cookie(std::string_view id, bool clear) {
+  std::string c(kSessionCookie);
+  c += "=";
+  c += id;
+  c += "; Path=/; Secure; HttpOnly; SameSite=Strict";
+  if (clear) c += "; Max-Age=0";
+  return c;
+}
+
+// The request body as a JSON object having only `allowed` members; an error
+// response otherwise. An empty body counts as {} when `optional`.
+std::optional<Response> parse_body(const Request& req, std::initializer_list<std::string_view> allowed, json& out,
+                                   bool optional = false) {
+  if (req.body().empty() && optional) {
+    out = json::object();
+    return std::nullopt;
+  }
+  std::string type(req[http::field::content_type]);
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (!type.starts_with("application/json")) {
+    return error_response(Status::unsupported_media_type, "unsupported_media_type",
+                          "send the body as application/json");
+  }
+  out = json::parse(req.body(), nullptr, false);
+  if (out.is_discarded()) return error_response(Status::bad_request, "bad_json", "the body is not valid JSON");
+  if (!out.is_object()) return error_response(Status::bad_request, "bad_json", "the body must be a JSON object");
+  for (const auto& [key, value] : out.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return error_response(Status::bad_request, "unknown_field", "unknown field '" + printable(key) + "'");
+    }
+  }
+  return std::nullopt;
+}
+
+// A string member; absent is nullopt with no error, another type an error.
+std::optional<Response> string_field(const json& body, std::string_view key, std::optional<std::string>& out) {
+  const auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) {
+    return error_response(Status::bad_request, "invalid_field", "'" + std::string(key) + "' must be a string");
+  }
+  out = it->get<std::string>();
+  return std::nullopt;
+}
+
+std::optional<Response> required_string(const json& body, std::string_view key, std::string& out) {
+  std::optional<std::string> v;
+  if (auto bad = string_field(body, key, v)) return bad;
+  if (!v) return error_response(Status::bad_request, "missing_field", "'" + std::string(key) + "' is required");
+  out = std::move(*v);
+  return std::nullopt;
+}
+
+struct Page {
+  std::size_t offset = 0;
+  std::size_t limit = 50;
+};
+
+std::optional<std::size_t> parse_count(std::string_view s) {
+  std::size_t v = 0;
+  if (s.empty() || s.size() > 9) return std::nullopt;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+json page_json(json items, std::size_t total, const Page& page) {
+  return {{"items", std::move(items)}, {"total", total}, {"offset", page.offset}, {"limit", page.limit}};
+}
+
+template <class T, class ToJson>
+json paginate(const std::vector<T>& rows, const Page& page, ToJson to_json) {
+  json items = json::array();
+  for (std::size_t i = page.offset; i < rows.size() && i < page.offset + page.limit; ++i) items.push_back(to_json(rows[i]));
+  return page_json(std::move(items), rows.size(), page);
+}
+
+}  // namespace
+
+struct Api::Call {
+  const Request& req;
+  const RequestContext& ctx;
+  Target target;
+  RouteParams params;
+  Session* session = nullptr;
+  std::string session_id;
+  Page page;
+
+  // ?offset=&limit= (defaults 0 and 50, limit at most `max`).
+  std::optional<Response> read_page(std::size_t max) {
+    if (auto it = target.query.find("offset"); it != target.query.end()) {
+      auto v = parse_count(it->second);
+      if (!v) return error_response(Status::bad_request, "invalid_query", "offset must be a whole number");
+      page.offset = *v;
+    }
+    if (auto it = target.query.find("limit"); it != target.query.end()) {
+      auto v = parse_count(it->second);
+      if (!v || *v < 1 || *v > max) {
+        return error_response(Status::bad_request, "invalid_query",
+                              "limit must be a whole number from 1 to " + std::to_string(max));
+      }
+      page.limit = *v;
+    }
+    return std::nullopt;
+  }
+};
+
+Api::Api(ApiSettings settings, store::Database& db, LiveState& live)
+    : settings_(std::move(settings)),
+      db_(db),
+      live_(live),
+      sessions_(settings_.sessions),
+      limiter_(settings_.login) {
+  if (auto cert = pki::Certificate::from_pem(settings_.certificate_pem)) {
+    own_fingerprint_ = cert->fingerprint().to_string();
+  }
+  using V = http::verb;
+  const auto add = [&](V v, std::string pattern, Handler h, Access a) {
+    router_.add(v, std::move(pattern), RouteEntry{h, a});
+  };
+  for (const auto& f : kStaticFiles) add(V::get, std::string(f.path), &Api::static_file, Access::open);
+  add(V::get, "/healthz", &Api::healthz, Access::open);
+  add(V::get, "/metrics", &Api::metrics, Access::full);
+  add(V::get, "/api/v1/openapi.json", &Api::openapi, Access::open);
+  add(V::post, "/api/v1/session", &Api::login, Access::open);
+  add(V::get, "/api/v1/session", &Api::session_info, Access::session_only);
+  add(V::delete_, "/api/v1/session", &Api::logout, Access::session_only);
+  add(V::put, "/api/v1/session/password", &Api::change_password, Access::session_only);
+  add(V::get, "/api/v1/site", &Api::site, Access::full);
+  add(V::get, "/api/v1/site/certificate", &Api::site_certificate, Access::full);
+  add(V::get, "/api/v1/site/invite.svg", &Api::site_invite_svg, Access::full);
+  add(V::get, "/api/v1/peers", &Api::list_peers, Access::full);
+  add(V::post, "/api/v1/peers", &Api::import_peer, Access::full);
+  add(V::get, "/api/v1/peers/{fingerprint}", &Api::get_peer, Access::full);
+  add(V::post, "/api/v1/peers/{fingerprint}/trust", &Api::trust_peer, Access::full);
+  add(V::post, "/api/v1/peers/{fingerprint}/revoke", &Api::revoke_peer, Access::full);
+  add(V::get, "/api/v1/users", &Api::list_users, Access::full);
+  add(V::post, "/api/v1/users", &Api::add_user, Access::full);
+  add(V::delete_, "/api/v1/users/{aor}", &Api::delete_user, Access::full);
+  add(V::get, "/api/v1/audit", &Api::list_audit, Access::full);
+  add(V::get, "/api/v1/registrations", &Api::list_registrations, Access::full);
+}
+
+std::vector<std::pair<http::verb, std::string>> Api::routes() const {
+  std::vector<std::pair<http::verb, std::string>> out;
+  for (const auto& r : router_.routes()) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
+Response Api::handle(const Request& req, const RequestContext& ctx) {
+  Response res;
+  try {
+    res = dispatch(req, ctx);
+  } catch (const std::exception&) {
+    res = error_response(Status::internal_server_error, "internal_error", "the console failed to handle the request");
+  }
+  res.version(req.version());
+  res.keep_alive(req.keep_alive());
+  add_security_headers(res);
+  res.prepare_payload();
+  return res;
+}
+
+Response Api::dispatch(const Request& req, const RequestContext& ctx) {
+  auto target = parse_target(req.target());
+  if (!target) return error_response(Status::bad_request, "bad_target", "the request target is malformed");
+  const auto match = router_.match(req.method(), target->path);
+  using Kind = Router<RouteEntry>::Match::Kind;
+  if (match.kind == Kind::bad_path) return error_response(Status::bad_request, "bad_target", "bad %-escape in the path");
+  if (match.kind == Kind::not_found) return error_response(Status::not_found, "not_found", "no such resource");
+  if (match.kind == Kind::method_not_allowed) {
+    std::string allow;
+    for (auto v : match.allowed) allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(v));
+    auto res = error_response(Status::method_not_allowed, "method_not_allowed",
+                              std::string(req.method_string()) + " is not allowed here; allowed: " + allow);
+    res.set(http::field::allow, allow);
+    return res;
+  }
+
+  Call c{req, ctx, std::move(*target), match.params, nullptr, {}, {}};
+  const RouteEntry& route = match.route->handler;
+  if (route.access != Access::open) {
+    c.session_id = cookie_value(req, kSessionCookie);
+    c.session = sessions_.find(c.session_id, settings_.now());
+    if (c.session == nullptr) {
+      return error_response(Status::unauthorized, "unauthenticated", "log in first (POST /api/v1/session)");
+    }
+    if (is_state_changing(req.method())) {
+      const auto token = req["X-CSRF-Token"];
+      if (token.empty() || !constant_time_equal(token, c.session->csrf_token)) {
+        return error_response(Status::forbidden, "csrf_failed",
+                              "missing or wrong X-CSRF-Token header (send the csrf_token of the login answer)");
+      }
+    }
+    if (route.access == Access::full && c.session->must_change_password) {
+      return error_response(Status::forbidden, "password_change_required",
+                            "change the one-time password first (PUT /api/v1/session/password)");
+    }
+  }
+  return (this->*route.handler)(c);
+}
+
+void Api::audit(const Call& c, std::string_view actor, std::string_view action, std::string_view detail) {
+  // Best effort: a failed audit write must not undo what the admin did, and
+  // the action's own transaction already reported any database trouble.
+  (void)store::AuditRepository(db_).append(actor, c.ctx.client, action, detail);
+}
+
+// --- open routes
+
+Response Api::static_file(Call& c) {
+  for (const auto& f : kStaticFiles) {
+    if (f.path != c.target.path) continue;
+    Response res{Status::ok, 11};
+    res.set(http::field::content_type, f.content_type);
+    res.set(http::field::cache_control, "no-cache");
+    res.body() = std::string(embedded(f.name));
+    return res;
+  }
+  return error_response(Status::not_found, "not_found", "no such resource");
+}
+
+Response Api::healthz(Call&) {
+  Response res{Status::ok, 11};
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.body() = "ok\n";
+  return res;
+}
+
+Response Api::openapi(Call&) {
+  Response res{Status::ok, 11};
+  res.set(http::field::content_type, "application/json; charset=utf-8");
+  res.body() = std::string(embedded("openapi.json"));
+  return res;
+}
+
+Response Api::login(Call& c) {
+  json body;
+  if (auto bad = parse_body(c.req, {"username", "password"}, body)) return *bad;
+  std::string username;
+  std::string password;
+  if (auto bad = required_string(body, "username", username)) return *bad;
+  if (auto bad = required_string(body, "password", password)) return *bad;
+  const auto now = settings_.now();
+  if (auto wait = limiter_.blocked(c.ctx.client, username, now)) {
+    auto res = error_response(Status::too_many_requests, "too_many_attempts",
+                              "too many failed logins; try again in " + std::to_string(wait->count()) + " s");
+    res.set(http::field::retry_after, std::to_string(wait->count()));
+    return res;
+  }
+  std::optional<store::AdminRecord> admin;
+  if (username.size() <= 64 && password.size() <= kMaxAdminPassword) {
+    auto found = store::AdminRepository(db_).find(username);
+    if (!found) return store_error(found.error());
+    admin = std::move(*found);
+  }
+  bool ok = false;
+  if (admin) {
+    ok = verify_password(admin->password_hash, password);
+  } else {
+    // Same work for an unknown user, so timing does not tell which exist.
+    static const std::string dummy = hash_password("not a real password").value_or("");
+    (void)verify_password(dummy, password);
+  }
+  OPENSSL_cleanse(password.data(), password.size());
+  if (!ok) {
+    const bool locked = limiter_.failure(c.ctx.client, username, now);
+    audit(c, printable(username), "login.failure", locked ? "lockout started" : "wrong username or password");
+    return error_response(Status::unauthorized, "invalid_credentials", "wrong username or password");
+  }
+  limiter_.success(c.ctx.client, username);
+  // A new session on every login (the old cookie, if any, ends here).
+  if (auto old = cookie_value(c.req, kSessionCookie); !old.empty()) sessions_.remove(old);
+  const std::string id = sessions_.create(admin->username, admin->must_change, now);
+  if (id.empty()) return error_response(Status::internal_server_error, "internal_error", "no random session id");
+  const Session* s = sessions_.find(id, now);
+  audit(c, admin->username, "login.success", admin->must_change ? "one-time password" : "");
+  auto res = json_response(Status::ok, {{"username", s->username},
+                                        {"csrf_token", s->csrf_token},
+                                        {"must_change_password", s->must_change_password}});
+  res.set(http::field::set_cookie, session_cookie(id, false));
+  return res;
+}
+
+// --- session
+
+Response Api::session_info(Call& c) {
+  return json_response(Status::ok, {{"username", c.session->username},
+                                    {"csrf_token", c.session->csrf_token},
+                                    {"must_change_password", c.session->must_change_password}});
+}
+
+Response Api::logout(Call& c) {
+  audit(c, c.session->username, "logout", "");
+  sessions_.remove(c.session_id);
+  Response res{Status::no_content, 11};
+  res.set(http::field::set_cookie, session_cookie("", true));
+  return res;
+}
+
+Response Api::change_password(Call& c) {
+  json body;
+  if (auto bad = parse_body(c.req, {"current", "new"}, body)) return *bad;
+  std::string current;
+  std::string fresh;
+  if (auto bad = required_string(body, "current", current)) return *bad;
+  if (auto bad = required_string(body, "new", fresh)) return *bad;
+  struct Wipe {
+    std::string& a;
+    std::string& b;
+    ~Wipe() {
+      OPENSSL_cleanse(a.data(), a.size());
+      OPENSSL_cleanse(b.data(), b.size());
+    }
+  } wipe{current, fresh};
+
+  const std::string username = c.session->username;
+  const auto now = settings_.now();
+  if (auto wait = limiter_.blocked(c.ctx.client, username, now)) {
+    auto res = error_response(Status::too_many_requests, "too_many_attempts",
+                              "too many wrong passwords; try again in " + std::to_string(wait->count()) + " s");
+    res.set(http::field::retry_after, std::to_string(wait->count()));
+    return res;
+  }
+  if (fresh.size() < settings_.min_admin_password || fresh.size() > kMaxAdminPassword) {
+    return error_response(Status::bad_request, "weak_password",
+                          "the new password must be " + std::to_string(settings_.min_admin_password) + "-" +
+                              std::to_string(kMaxAdminPassword) + " characters");
+  }
+  if (std::any_of(fresh.begin(), fresh.end(), [](char ch) { return std::iscntrl(static_cast<unsigned char>(ch)); })) {
+    return error_response(Status::bad_request, "weak_password", "the new password must not contain control characters");
+  }
+  if (fresh == current) {
+    return error_response(Status::bad_request, "weak_password", "the new password must differ from the current one");
+  }
+  auto admin = store::AdminRepository(db_).find(username);
+  if (!admin) return store_error(admin.error());
+  if (!*admin) return error_response(Status::unauthorized, "unauthenticated", "this account no longer exists");
+  if (!verify_password((*admin)->password_hash, current)) {
+    limiter_.failure(c.ctx.client, username, now);
+    audit(c, username, "admin.password_change_failure", "wrong current password");
+    return error_response(Status::forbidden, "wrong_password", "the current password is wrong");
+  }
+  const auto hash = hash_password(fresh);
+  if (!hash) return error_response(Status::internal_server_error, "internal_error", "cannot hash the password");
+  auto r = db_.transaction([&]() -> store::Result<void> {
+    if (auto p = store::AdminRepository(db_).put({username, *hash, false, 0}); !p) return p;
+    return store::AuditRepository(db_).append(username, c.ctx.client, "admin.password_change", "");
+  });
+  if (!r) return store_error(r.error());
+  c.session->must_change_password = false;
+  sessions_.remove_user_except(username, c.session_id);
+  return json_response(Status::ok, {{"username", username}, {"must_change_password", false}});
+}
+
+// --- metrics, site
+
+Response Api::metrics(Call&) {
+  Response res{Status::ok, 11};
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.body() = live_.metrics();
+  return res;
+}
+
+Response Api::site(Call&) {
+  json out = {{"domain", settings_.domain}, {"fingerprint", own_fingerprint_}, {"invite", settings_.invite}};
+  if (auto cert = pki::Certificate::from_pem(settings_.certificate_pem)) {
+    out["fingerprint_grouped"] = cert->fingerprint().to_grouped_string();
+    out["certificate_not_before"] = iso8601(std::chrono::system_clock::to_time_t(cert->not_before()));
+    out["certificate_not_after"] = iso8601(std::chrono::system_clock::to_time_t(cert->not_after()));
+  }
+  return json_response(Status::ok, out);
+}
+
+Response Api::site_certificate(Call&) {
+  Response res{Status::ok, 11};
+  res.set(http::field::content_type, "application/x-pem-file");
+  res.set(http::field::content_disposition, "attachment; filename=\"" + settings_.domain + ".pem\"");
+  res.body() = settings_.certificate_pem;
+  return res;
+}
+
+Response Api::site_invite_svg(Call&) {
+  auto svg = qr_svg(settings_.invite);
+  if (!svg) return error_response(Status::internal_server_error, "internal_error", "the invite does not fit a QR code");
+  Response res{Status::ok, 11};
+  res.set(http::field::content_type, "image/svg+xml");
+  res.body() = std::move(*svg);
+  return res;
+}
+
+// --- peers
+
+namespace {
+
+json peer_json(const store::PeerRecord& p, std::string_view own_fingerprint) {
+  json row = {{"domain", p.domain},
+              {"fingerprint", p.fingerprint},
+              {"address", p.address},
+              {"state", store::to_string(p.state)},
+              {"created_at", iso8601(p.created_at)},
+              {"updated_at", iso8601(p.updated_at)}};
+  auto fp = pki::Fingerprint::parse(p.fingerprint);
+  if (fp) row["fingerprint_grouped"] = fp->to_grouped_string();
+  if (auto cert = pki::Certificate::from_pem(p.certificate_pem)) {
+    row["certificate_not_after"] = iso8601(std::chrono::system_clock::to_time_t(cert->not_after()));
+  }
+  if (auto own = pki::Fingerprint::parse(own_fingerprint); own && fp) row["pairing_code"] = pki::pairing_code(*own, *fp);
+  return row;
+}
+
+}  // namespace
+
+Response Api::list_peers(Call& c) {
+  if (auto bad = c.read_page(settings_.max_page)) return *bad;
+  auto peers = store::PeerRepository(db_).list();
+  if (!peers) return store_error(peers.error());
+  return json_response(Status::ok, paginate(*peers, c.page, [&](const auto& p) { return peer_json(p, own_fingerprint_); }));
+}
+
+Response Api::get_peer(Call& c) {
+  auto fp = pki::Fingerprint::parse(c.params.at("fingerprint"));
+  if (!fp) return error_response(Status::bad_request, "bad_fingerprint", fp.error().message);
+  auto peer = store::PeerRepository(db_).find_by_fingerprint(fp->to_string());
+  if (!peer) return store_error(peer.error());
+  if (!*peer) return error_response(Status::not_found, "not_found", "no peer with fingerprint " + fp->to_string());
+  return json_response(Status::ok, peer_json(**peer, own_fingerprint_));
+}
+
+Response Api::import_peer(Call& c) {
+  json body;
+  if (auto bad = parse_body(c.req, {"pem", "invite", "address"}, body)) return *bad;
+  std::optional<std::string> pem, invite_text, address_text;
+  if (auto bad = string_field(body, "pem", pem)) return *bad;
+  if (auto bad = string_field(body, "invite", invite_text)) return *bad;
+  if (auto bad = string_field(body, "address", address_text)) return *bad;
+  if (!pem || pem->empty()) {
+    return error_response(Status::bad_request, "missing_field",
+                          invite_text ? "paste the other site's certificate (PEM) with its invite: this build cannot "
+                                        "fetch it from the invite's address yet"
+                                      : "'pem' is required: the other site's certificate");
+  }
+  if (pem->size() > 64 * 1024) return error_response(Status::bad_request, "bad_certificate", "not a certificate");
+  auto cert = pki::parse_peer_certificate(*pem);
+  if (!cert) return error_response(Status::bad_request, "bad_certificate", cert.error().message);
+  const pki::Fingerprint fp = cert->fingerprint();
+
+  std::string address;
+  if (invite_text && !invite_text->empty()) {
+    auto invite = pki::Invite::parse(*invite_text);
+    if (!invite) return error_response(Status::bad_request, "bad_invite", invite.error().message);
+    if (invite->fingerprint != fp) {
+      return error_response(Status::bad_request, "fingerprint_mismatch",
+                            "the certificate's fingerprint is not the invite's: do not trust it, ask the other "
+                            "site's admin");
+    }
+    if (invite->domain != cert->domain()) {
+      return error_response(Status::bad_request, "domain_mismatch",
+                            "the certificate names " + cert->domain() + " but the invite " + invite->domain);
+    }
+    address = invite->address.to_string();
+  }
+  if (address_text && !address_text->empty()) {
+    auto hp = pki::parse_host_port(*address_text);
+    if (!hp) return error_response(Status::bad_request, "bad_address", hp.error().message);
+    address = hp->to_string();
+  }
+  if (fp.to_string() == own_fingerprint_) {
+    return error_response(Status::bad_request, "own_certificate", "this is this site's own certificate");
+  }
+  if (cert->domain() == settings_.domain) {
+    return error_response(Status::bad_request, "own_domain", "the certificate names this site's own domain");
+  }
+  store::PeerRecord peer{cert->domain(), fp.to_string(), cert->to_pem(), address, store::PeerState::untrusted, 0, 0};
+  const std::string actor = c.session->username;
+  auto added = db_.transaction([&]() -> store::Result<void> {
+    if (auto r = store::PeerRepository(db_).add(peer); !r) return r;
+    return store::AuditRepository(db_).append(actor, c.ctx.client, "peer.import", peer.domain + " " + peer.fingerprint);
+  });
+  if (!added) return store_error(added.error());
+  auto stored = store::PeerRepository(db_).find_by_fingerprint(peer.fingerprint);
+  if (stored && *stored) peer = **stored;
+  return json_response(Status::created, peer_json(peer, own_fingerprint_));
+}
+
+Response Api::trust_peer(Call& c) { return set_peer_state(c, true); }
+Response Api::revoke_peer(Call& c) { return set_peer_state(c, false); }
+
+Response Api::set_peer_state(Call& c, bool trust) {
+  json body;
+  if (trust) {
+    if (auto bad = parse_body(c.req, {"confirm_fingerprint"}, body)) return *bad;
+  } else if (auto bad = parse_body(c.req, {}, body, true)) {
+    return *bad;
+  }
+  auto fp = pki::Fingerprint::parse(c.params.at("fingerprint"));
+  if (!fp) return error_response(Status::bad_request, "bad_fingerprint", fp.error().message);
+  if (trust) {
+    // The explicit verification step: the admin restates the fingerprint
+    // they confirmed with the other site.
+    std::string confirm;
+    if (auto bad = required_string(body, "confirm_fingerprint", confirm)) return *bad;
+    auto confirmed = pki::Fingerprint::parse(confirm);
+    if (!confirmed || *confirmed != *fp) {
+      return error_response(Status::bad_request, "fingerprint_not_confirmed",
+                            "confirm_fingerprint must repeat the peer's fingerprint once verified out of band");
+    }
+  }
+  store::PeerRepository peers(db_);
+  auto found = peers.find_by_fingerprint(fp->to_string());
+  if (!found) return store_error(found.error());
+  if (!*found) return error_response(Status::not_found, "not_found", "no peer with fingerprint " + fp->to_string());
+  store::PeerRecord peer = **found;
+  const auto state = trust ? store::PeerState::trusted : store::PeerState::revoked;
+  if (peer.state != state) {
+    if (trust) {
+      auto cert = pki::Certificate::from_pem(peer.certificate_pem);
+      if (!cert) return error_response(Status::conflict, "bad_certificate", cert.error().message);
+      if (auto valid = cert->check_validity(); !valid) {
+        return error_response(Status::conflict, "certificate_not_valid", valid.error().message);
+      }
+    }
+    const std::string actor = c.session->username;
+    const std::string action = trust ? "peer.trust" : "peer.revoke";
+    auto r = db_.transaction([&]() -> store::Result<void> {
+      if (auto s = peers.set_state(peer.fingerprint, state); !s) return s;
+      return store::AuditRepository(db_).append(actor, c.ctx.client, action, peer.domain + " " + peer.fingerprint);
+    });
+    if (!r) return store_error(r.error());
+    if (auto again = peers.find_by_fingerprint(peer.fingerprint); again && *again) peer = **again;
+  }
+  return json_response(Status::ok, peer_json(peer, own_fingerprint_));
+}
+
+// --- users
+
+Response Api::list_users(Call& c) {
+  if (auto bad = c.read_page(settings_.max_page)) return *bad;
+  auto users = store::UserRepository(db_).list();
+  if (!users) return store_error(users.error());
+  return json_response(Status::ok, paginate(*users, c.page, [](const store::UserRecord& u) {
+                         return json{{"aor", u.aor()},
+                                     {"username", u.username},
+                                     {"domain", u.domain},
+                                     {"created_at", iso8601(u.created_at)}};
+                       }));
+}
+
+Response Api::add_user(Call& c) {
+  json body;
+  if (auto bad = parse_body(c.req, {"aor", "password"}, body)) return *bad;
+  std::string aor_text;
+  std::optional<std::string> password;
+  if (auto bad = required_string(body, "aor", aor_text)) return *bad;
+  if (auto bad = string_field(body, "password", password)) return *bad;
+  // A bare user name is a user of this site.
+  if (aor_text.find('@') == std::string::npos) aor_text += "@" + settings_.domain;
+  std::string why;
+  const auto aor = parse_aor(aor_text, why);
+  if (!aor) return error_response(Status::bad_request, "bad_aor", "'" + printable(aor_text) + "': " + why);
+  if (aor->domain != settings_.domain) {
+    return error_response(Status::bad_request, "bad_aor", "users of this site are @" + settings_.domain);
+  }
+  const bool generated = !password || password->empty();
+  if (generated) password = generate_one_time_password();
+  if (auto bad = check_user_password(*password)) {
+    OPENSSL_cleanse(password->data(), password->size());
+    return error_response(Status::bad_request, "bad_password", *bad);
+  }
+  const store::UserRecord user = make_user_record(*aor, settings_.domain, *password);
+  const std::string actor = c.session->username;
+  auto r = db_.transaction([&]() -> store::Result<void> {
+    if (auto a = store::UserRepository(db_).add(user); !a) return a;
+    return store::AuditRepository(db_).append(actor, c.ctx.client, "user.add", user.aor());
+  });
+  if (!r) {
+    OPENSSL_cleanse(password->data(), password->size());
+    return store_error(r.error());
+  }
+  json out = {{"aor", user.aor()}, {"username", user.username}, {"domain", user.domain}};
+  // A generated password is shown once, to give to the user; a typed one is
+  // never echoed.
+  if (generated) out["password"] = *password;
+  OPENSSL_cleanse(password->data(), password->size());
+  return json_response(Status::created, out);
+}
+
+Response Api::delete_user(Call& c) {
+  std::string why;
+  const auto aor = parse_aor(c.params.at("aor"), why);
+  if (!aor) return error_response(Status::bad_request, "bad_aor", why);
+  const std::string actor = c.session->username;
+  auto r = db_.transaction([&]() -> store::Result<void> {
+    if (auto d = store::UserRepository(db_).remove(aor->username, aor->domain); !d) return d;
+    return store::AuditRepository(db_).append(actor, c.ctx.client, "user.del", aor->username + "@" + aor->domain);
+  });
+  if (!r) return store_error(r.error());
+  return Response{Status::no_content, 11};
+}
+
+// --- audit, registrations
+
+Response Api::list_audit(Call& c) {
+  if (auto bad = c.read_page(settings_.max_page)) return *bad;
+  if (c.page.offset + c.page.limit > kMaxAuditWindow) {
+    return error_response(Status::bad_request, "invalid_query",
+                          "the console shows the newest " + std::to_string(kMaxAuditWindow) + " entries");
+  }
+  // One more than the page, to tell whether there is a next page.
+  auto rows = store::AuditRepository(db_).recent(static_cast<int>(c.page.offset + c.page.limit + 1));
+  if (!rows) return store_error(rows.error());
+  json items = json::array();
+  for (std::size_t i = c.page.offset; i < rows->size() && i < c.page.offset + c.page.limit; ++i) {
+    const auto& e = (*rows)[i];
+    items.push_back({{"id", e.id},
+                     {"at", iso8601(e.at)},
+                     {"actor", e.actor},
+                     {"source", e.source},
+                     {"action", e.action},
+                     {"detail", e.detail}});
+  }
+  return json_response(Status::ok, {{"items", std::move(items)},
+                                    {"offset", c.page.offset},
+                                    {"limit", c.page.limit},
+                                    {"has_more", rows->size() > c.page.offset + c.page.limit}});
+}
+
+Response Api::list_registrations(Call& c) {
+  if (auto bad = c.read_page(settings_.max_page)) return *bad;
+  const auto regs = live_.registrations();
+  return json_response(Status::ok, paginate(regs, c.page, [](const Registration& r) {
+                         return json{{"aor", r.aor},
+                                     {"contact", r.contact},
+                                     {"transport", r.transport},
+                                     {"source", r.source},
+                                     {"expires_in", r.expires_in}};
+                       }));
+}
+
+}  // namespace sipsite::webadmin

@@ -1,0 +1,223 @@
+#include <sipsite/webadmin/console.hpp>
+
+#include <sipsite/pki/tls_context.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <future>
+#include <list>
+#include <thread>
+
+namespace sipsite::webadmin {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr auto kShutdownTimeout = std::chrono::seconds(3);
+constexpr auto kStopDeadline = std::chrono::seconds(5);
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// The answer to a request the parser refused; the connection closes after it.
+std::optional<Response> parse_failure_response(const beast::error_code& ec) {
+  if (ec == http::error::header_limit) {
+    return error_response(http::status::request_header_fields_too_large, "header_too_large",
+                          "the request header is too large");
+  }
+  if (ec == http::error::body_limit) {
+    return error_response(http::status::payload_too_large, "body_too_large", "the request body is too large");
+  }
+  if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+      ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    return error_response(http::status::bad_request, "bad_request", "malformed HTTP request");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct Console::Impl {
+  Impl(ConsoleSettings s, store::Database d, LiveState& l) : settings(std::move(s)), db(std::move(d)), live(l) {}
+
+  // Declared so that the io_context goes first: destroying it destroys any
+  // unfinished connection frames, which still use the TLS context, the API
+  // and the connection list.
+  ConsoleSettings settings;
+  store::Database db;
+  LiveState& live;
+  std::unique_ptr<asio::ssl::context> tls;
+  std::optional<Api> api;
+  // Every live connection, so stop() can close them (touched on io's thread only).
+  std::list<beast::tcp_stream*> connections;
+  pki::HostPort bound;
+  std::thread thread;
+  std::future<void> done;
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(tcp::socket socket);
+  template <class Stream>
+  asio::awaitable<void> run_session(Stream& stream, const RequestContext& ctx);
+  void close_all();
+};
+
+// One connection's request/response loop, for any stream (TLS here; a plain
+// or test stream works the same). State lives in this frame.
+template <class Stream>
+asio::awaitable<void> Console::Impl::run_session(Stream& stream, const RequestContext& ctx) {
+  const ServerLimits& limits = settings.limits;
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
+    parser.body_limit(limits.body_limit);
+
+    beast::get_lowest_layer(stream).expires_after(limits.header_timeout);
+    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+    if (!ec && !parser.is_done()) {
+      beast::get_lowest_layer(stream).expires_after(limits.body_timeout);
+      std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, kTuple);
+    }
+    if (ec) {
+      if (auto res = parse_failure_response(ec)) {
+        res->keep_alive(false);
+        add_security_headers(*res);
+        res->prepare_payload();
+        beast::get_lowest_layer(stream).expires_after(limits.write_timeout);
+        co_await http::async_write(stream, *res, kTuple);
+      }
+      co_return;
+    }
+
+    Response res = api->handle(parser.get(), ctx);
+    const bool keep_alive = res.keep_alive();
+    beast::get_lowest_layer(stream).expires_after(limits.write_timeout);
+    auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+    if (wec || !keep_alive) co_return;
+  }
+}
+
+asio::awaitable<void> Console::Impl::serve(tcp::socket socket) {
+  RequestContext ctx;
+  beast::error_code ec;
+  ctx.client = socket.remote_endpoint(ec).address().to_string();
+  TlsStream stream(std::move(socket), *tls);
+  beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
+  connections.push_front(&lowest);
+  struct Unregister {
+    std::list<beast::tcp_stream*>& list;
+    std::list<beast::tcp_stream*>::iterator it;
+    ~Unregister() { list.erase(it); }
+  } unregister{connections, connections.begin()};
+
+  lowest.expires_after(settings.limits.handshake_timeout);
+  auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (hec) co_return;
+  co_await run_session(stream, ctx);
+  if (!lowest.socket().is_open()) co_return;
+  lowest.expires_after(kShutdownTimeout);
+  co_await stream.async_shutdown(kTuple);
+}
+
+asio::awaitable<void> Console::Impl::accept_loop() {
+  asio::steady_timer backoff(io);
+  while (acceptor.is_open()) {
+    auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of descriptors or similar: wait a little rather than spin.
+      backoff.expires_after(std::chrono::milliseconds(100));
+      co_await backoff.async_wait(kTuple);
+      continue;
+    }
+    if (connections.size() >= settings.limits.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    // Tracked in `connections` until it ends; stop() closes them all. An
+    // exception can only be a bug in Beast or an allocation failure: the
+    // connection is dropped, the console goes on.
+    asio::co_spawn(io, serve(std::move(socket)), [](const std::exception_ptr&) {});
+  }
+}
+
+void Console::Impl::close_all() {
+  beast::error_code ec;
+  acceptor.close(ec);
+  for (beast::tcp_stream* s : connections) {
+    s->socket().shutdown(tcp::socket::shutdown_both, ec);
+    s->close();
+  }
+}
+
+Console::Console(ConsoleSettings settings, store::Database db, LiveState& live)
+    : impl_(std::make_unique<Impl>(std::move(settings), std::move(db), live)) {}
+
+Console::~Console() { stop(); }
+
+std::optional<std::string> Console::start(const pki::Certificate& cert, const pki::PrivateKey& key) {
+  Impl& m = *impl_;
+  const std::string where = "admin/https " + m.settings.listen.to_string();
+  auto ctx = pki::make_lan_server_context(cert, key);
+  if (!ctx) return "cannot set up TLS for " + where + ": " + ctx.error().message;
+  m.tls = std::make_unique<asio::ssl::context>(ctx->release());  // takes ownership
+
+  beast::error_code ec;
+  tcp::resolver resolver(m.io);
+  const auto results = resolver.resolve(m.settings.listen.host, std::to_string(m.settings.listen.port),
+                                        tcp::resolver::numeric_service | tcp::resolver::passive, ec);
+  if (ec || results.empty()) return "cannot resolve " + where + ": " + ec.message();
+  const tcp::endpoint endpoint = results.begin()->endpoint();
+  m.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) m.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) m.acceptor.bind(endpoint, ec);
+  if (!ec) m.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    m.acceptor.close();
+    return "cannot listen on " + where + ": " + ec.message();
+  }
+  const tcp::endpoint local = m.acceptor.local_endpoint(ec);
+  m.bound = pki::HostPort{local.address().to_string(), local.port()};
+
+  m.api.emplace(m.settings.api, m.db, m.live);
+  asio::co_spawn(m.io, m.accept_loop(), [](const std::exception_ptr&) {});
+  std::promise<void> finished;
+  m.done = finished.get_future();
+  m.thread = std::thread([&m, finished = std::move(finished)]() mutable {
+    m.io.run();
+    finished.set_value();
+  });
+  return std::nullopt;
+}
+
+pki::HostPort Console::local_address() const { return impl_->bound; }
+
+void Console::stop() {
+  Impl& m = *impl_;
+  if (!m.thread.joinable()) return;
+  asio::post(m.io, [&m] { m.close_all(); });
+  if (m.done.wait_for(kStopDeadline) != std::future_status::ready) m.io.stop();
+  m.thread.join();
+}
+
+}  // namespace sipsite::webadmin
