@@ -161,11 +161,12 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
       if (!first) {
         timer->expires_after(settings.keepalive);
         auto [ec] = co_await timer->async_wait(kTuple);
-        if (ec || d->stopped) break;
+        // A re-dial replaced the stream: this pinger's link is gone.
+        if (ec || d->stopped || timer != d->ping_timer) break;
       }
       *sent_at = std::chrono::steady_clock::now();
       auto [wec, wn] = co_await asio::async_write(*d->stream, asio::buffer(std::string_view("\r\n\r\n")), kTuple);
-      if (wec || timer != d->ping_timer) break;
+      if (wec) break;
     }
   }
 
