@@ -11,21 +11,11 @@
 
 #include <array>
 
+#include "asio_util.hpp"
+
 namespace sipsite::transport {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-using TlsStream = asio::ssl::stream<tcp::socket>;
-
-namespace {
-
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-void rethrow(const std::exception_ptr& e) {
-  if (e) std::rethrow_exception(e);
-}
-
-}  // namespace
+using namespace detail;
 
 std::string_view to_string(LinkState s) {
   switch (s) {

@@ -12,24 +12,16 @@
 #include <array>
 #include <map>
 
+#include "asio_util.hpp"
+
 namespace sipsite::transport {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-using TlsStream = asio::ssl::stream<tcp::socket>;
+using namespace detail;
 
 namespace {
 
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-void rethrow(const std::exception_ptr& e) {
-  if (e) std::rethrow_exception(e);
-}
-
 sip::Endpoint endpoint_of(const tcp::endpoint& ep) {
-  auto a = ep.address();
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  return sip::Endpoint{sip::Protocol::tls, a.to_string(), ep.port()};
+  return detail::endpoint_of(sip::Protocol::tls, ep.address(), ep.port());
 }
 
 struct PeerConnection {

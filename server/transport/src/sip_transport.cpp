@@ -22,12 +22,12 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "asio_util.hpp"
+
 namespace sipsite::transport {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
+using namespace detail;
 using udp = asio::ip::udp;
-using TlsStream = asio::ssl::stream<tcp::socket>;
 using Clock = std::chrono::steady_clock;
 
 void throw_exception_from_error(const TransportError& e, const boost::source_location& loc) {
@@ -36,28 +36,10 @@ void throw_exception_from_error(const TransportError& e, const boost::source_loc
 
 namespace {
 
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxDatagram = 65535;
-
-// IPv4 peers of a dual-stack IPv6 socket appear as ::ffff:a.b.c.d; the core
-// sees them as the IPv4 addresses they are.
-asio::ip::address unmapped(const asio::ip::address& a) {
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  return a;
-}
-
-sip::Endpoint endpoint_of(sip::Protocol p, const asio::ip::address& a, std::uint16_t port) {
-  return sip::Endpoint{p, unmapped(a).to_string(), port};
-}
 
 tcp::socket& lowest(tcp::socket& s) { return s; }
 tcp::socket& lowest(TlsStream& s) { return s.next_layer(); }
-
-// Spawned tasks report failures as values; an exception escaping one is a
-// bug, surfaced by rethrowing on the io_context thread.
-void rethrow(const std::exception_ptr& e) {
-  if (e) std::rethrow_exception(e);
-}
 
 struct Connection {
   virtual ~Connection() = default;
