@@ -10,6 +10,7 @@
 #include <sipsite/store/admin_repository.hpp>
 #include <sipsite/store/audit_repository.hpp>
 #include <sipsite/store/peer_repository.hpp>
+#include <sipsite/store/pending_repository.hpp>
 #include <sipsite/store/user_repository.hpp>
 #include <sipsite/webadmin/password.hpp>
 #include <sipsite/webadmin/qr_svg.hpp>
@@ -224,6 +225,8 @@ Api::Api(ApiSettings settings, store::Database& db, LiveState& live)
   add(V::get, "/api/v1/site/invite.svg", &Api::site_invite_svg, Access::full);
   add(V::get, "/api/v1/peers", &Api::list_peers, Access::full);
   add(V::post, "/api/v1/peers", &Api::import_peer, Access::full);
+  add(V::get, "/api/v1/peers/pending", &Api::list_pending, Access::full);
+  add(V::post, "/api/v1/peers/pending/{fingerprint}/ignore", &Api::ignore_pending, Access::full);
   add(V::get, "/api/v1/peers/{fingerprint}", &Api::get_peer, Access::full);
   add(V::post, "/api/v1/peers/{fingerprint}/trust", &Api::trust_peer, Access::full);
   add(V::post, "/api/v1/peers/{fingerprint}/revoke", &Api::revoke_peer, Access::full);
@@ -527,25 +530,48 @@ Response Api::import_peer(Call& c) {
   if (auto bad = string_field(body, "pem", pem)) return *bad;
   if (auto bad = string_field(body, "invite", invite_text)) return *bad;
   if (auto bad = string_field(body, "address", address_text)) return *bad;
-  if (!pem || pem->empty()) {
+  const bool has_pem = pem && !pem->empty();
+  const bool has_invite = invite_text && !invite_text->empty();
+  if (!has_pem && !has_invite) {
     return error_response(Status::bad_request, "missing_field",
-                          invite_text ? "paste the other site's certificate (PEM) with its invite: this build cannot "
-                                        "fetch it from the invite's address yet"
-                                      : "'pem' is required: the other site's certificate");
+                          "paste the other site's invite or its certificate (PEM)");
   }
-  if (pem->size() > 64 * 1024) return error_response(Status::bad_request, "bad_certificate", "not a certificate");
-  auto cert = pki::parse_peer_certificate(*pem);
-  if (!cert) return error_response(Status::bad_request, "bad_certificate", cert.error().message);
+  std::optional<pki::Invite> invite;
+  if (has_invite) {
+    auto parsed = pki::Invite::parse(*invite_text);
+    if (!parsed) return error_response(Status::bad_request, "bad_invite", parsed.error().message);
+    invite = std::move(*parsed);
+  }
+  std::optional<pki::Certificate> cert;
+  if (has_pem) {
+    if (pem->size() > 64 * 1024) return error_response(Status::bad_request, "bad_certificate", "not a certificate");
+    auto parsed = pki::parse_peer_certificate(*pem);
+    if (!parsed) return error_response(Status::bad_request, "bad_certificate", parsed.error().message);
+    cert = std::move(*parsed);
+  } else {
+    if (invite->domain == settings_.domain) {
+      return error_response(Status::bad_request, "own_domain", "this is this site's own invite");
+    }
+    if (!settings_.probe) {
+      return error_response(Status::bad_request, "missing_field", "paste the other site's certificate (PEM) too");
+    }
+    // The certificate the site presents at the invite's address; checked
+    // against the invite's fingerprint just below.
+    auto probed = settings_.probe(invite->address);
+    if (!probed.certificate) return error_response(Status::bad_gateway, "site_unreachable", probed.error);
+    if (auto valid = probed.certificate->check_validity(); !valid) {
+      return error_response(Status::bad_request, "bad_certificate", valid.error().message);
+    }
+    cert = std::move(probed.certificate);
+  }
   const pki::Fingerprint fp = cert->fingerprint();
 
   std::string address;
-  if (invite_text && !invite_text->empty()) {
-    auto invite = pki::Invite::parse(*invite_text);
-    if (!invite) return error_response(Status::bad_request, "bad_invite", invite.error().message);
+  if (invite) {
     if (invite->fingerprint != fp) {
       return error_response(Status::bad_request, "fingerprint_mismatch",
-                            "the certificate's fingerprint is not the invite's: do not trust it, ask the other "
-                            "site's admin");
+                            "the certificate's fingerprint " + fp.to_string() + " is not the invite's " +
+                                invite->fingerprint.to_string() + ": nothing was stored; ask the other site's admin");
     }
     if (invite->domain != cert->domain()) {
       return error_response(Status::bad_request, "domain_mismatch",
@@ -582,7 +608,7 @@ Response Api::revoke_peer(Call& c) { return set_peer_state(c, false); }
 Response Api::set_peer_state(Call& c, bool trust) {
   json body;
   if (trust) {
-    if (auto bad = parse_body(c.req, {"confirm_fingerprint"}, body)) return *bad;
+    if (auto bad = parse_body(c.req, {"confirm_fingerprint", "address"}, body)) return *bad;
   } else if (auto bad = parse_body(c.req, {}, body, true)) {
     return *bad;
   }
@@ -602,6 +628,11 @@ Response Api::set_peer_state(Call& c, bool trust) {
   store::PeerRepository peers(db_);
   auto found = peers.find_by_fingerprint(fp->to_string());
   if (!found) return store_error(found.error());
+  if (!*found && trust) {
+    auto request = store::PendingRepository(db_).find(fp->to_string());
+    if (!request) return store_error(request.error());
+    if (*request) return trust_pending(c, **request, body);
+  }
   if (!*found) return error_response(Status::not_found, "not_found", "no peer with fingerprint " + fp->to_string());
   store::PeerRecord peer = **found;
   const auto state = trust ? store::PeerState::trusted : store::PeerState::revoked;
@@ -623,6 +654,68 @@ Response Api::set_peer_state(Call& c, bool trust) {
     if (auto again = peers.find_by_fingerprint(peer.fingerprint); again && *again) peer = **again;
   }
   return json_response(Status::ok, peer_json(peer, own_fingerprint_));
+}
+
+// A pending request the admin decided to trust becomes a trusted peer, in
+// one transaction with its removal from the pending list (as the CLI does).
+Response Api::trust_pending(Call& c, const store::PendingRequest& request, const nlohmann::json& body) {
+  std::optional<std::string> address_text;
+  if (auto bad = string_field(body, "address", address_text)) return *bad;
+  std::string address;
+  if (address_text && !address_text->empty()) {
+    auto hp = pki::parse_host_port(*address_text);
+    if (!hp) return error_response(Status::bad_request, "bad_address", hp.error().message);
+    address = hp->to_string();
+  }
+  auto cert = pki::parse_peer_certificate(request.certificate_pem);
+  if (!cert) return error_response(Status::conflict, "certificate_not_valid", cert.error().message);
+  store::PeerRecord peer{cert->domain(), request.fingerprint, cert->to_pem(), address, store::PeerState::trusted, 0, 0};
+  const std::string actor = c.session->username;
+  auto r = db_.transaction([&]() -> store::Result<void> {
+    if (auto a = store::PeerRepository(db_).add(peer); !a) return a;
+    if (auto d = store::PendingRepository(db_).remove(request.fingerprint); !d) return d;
+    return store::AuditRepository(db_).append(actor, c.ctx.client, "peer.trust",
+                                              peer.domain + " " + peer.fingerprint + " (pending request)");
+  });
+  if (!r) return store_error(r.error());
+  if (auto stored = store::PeerRepository(db_).find_by_fingerprint(peer.fingerprint); stored && *stored) {
+    peer = **stored;
+  }
+  return json_response(Status::ok, peer_json(peer, own_fingerprint_));
+}
+
+Response Api::list_pending(Call& c) {
+  if (auto bad = c.read_page(settings_.max_page)) return *bad;
+  auto requests = store::PendingRepository(db_).list(false);
+  if (!requests) return store_error(requests.error());
+  return json_response(Status::ok, paginate(*requests, c.page, [&](const store::PendingRequest& r) {
+                         json row = {{"fingerprint", r.fingerprint},
+                                     {"claimed_domain", r.claimed_domain},
+                                     {"source_address", r.source_address},
+                                     {"first_seen", iso8601(r.first_seen)},
+                                     {"last_seen", iso8601(r.last_seen)},
+                                     {"attempts", r.attempts}};
+                         auto fp = pki::Fingerprint::parse(r.fingerprint);
+                         if (fp) row["fingerprint_grouped"] = fp->to_grouped_string();
+                         if (auto own = pki::Fingerprint::parse(own_fingerprint_); own && fp) {
+                           row["pairing_code"] = pki::pairing_code(*own, *fp);
+                         }
+                         return row;
+                       }));
+}
+
+Response Api::ignore_pending(Call& c) {
+  json body;
+  if (auto bad = parse_body(c.req, {}, body, true)) return *bad;
+  auto fp = pki::Fingerprint::parse(c.params.at("fingerprint"));
+  if (!fp) return error_response(Status::bad_request, "bad_fingerprint", fp.error().message);
+  const std::string actor = c.session->username;
+  auto r = db_.transaction([&]() -> store::Result<void> {
+    if (auto i = store::PendingRepository(db_).ignore(fp->to_string()); !i) return i;
+    return store::AuditRepository(db_).append(actor, c.ctx.client, "peer.ignore", fp->to_string());
+  });
+  if (!r) return store_error(r.error());
+  return Response{Status::no_content, 11};
 }
 
 // --- users

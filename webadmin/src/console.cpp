@@ -175,8 +175,10 @@ Console::Console(ConsoleSettings settings, store::Database db, LiveState& live)
 
 Console::~Console() { stop(); }
 
-std::optional<std::string> Console::start(const pki::Certificate& cert, const pki::PrivateKey& key) {
+std::optional<std::string> Console::start(const pki::Certificate& cert, const pki::PrivateKey& key,
+                                          std::string invite) {
   Impl& m = *impl_;
+  if (!invite.empty()) m.settings.api.invite = std::move(invite);
   const std::string where = "admin/https " + m.settings.listen.to_string();
   auto ctx = pki::make_lan_server_context(cert, key);
   if (!ctx) return "cannot set up TLS for " + where + ": " + ctx.error().message;
@@ -199,6 +201,7 @@ std::optional<std::string> Console::start(const pki::Certificate& cert, const pk
   const tcp::endpoint local = m.acceptor.local_endpoint(ec);
   m.bound = pki::HostPort{local.address().to_string(), local.port()};
 
+  if (!m.settings.api.probe) m.settings.api.probe = make_certificate_probe(cert, key);
   m.api.emplace(m.settings.api, m.db, m.live);
   asio::co_spawn(m.io, m.accept_loop(), [](const std::exception_ptr&) {});
   std::promise<void> finished;

@@ -1,1 +1,355 @@
+// sipsite admin console. Plain JavaScript, no external requests; every text
+// from the server goes through textContent (never innerHTML).
+"use strict";
 
+const state = { csrf: null, username: null, pendingVerify: null, usersOffset: 0, auditOffset: 0 };
+const PAGE = 50;
+const $ = (id) => document.getElementById(id);
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function api(method, path, body) {
+  const headers = {};
+  if (method !== "GET") headers["X-CSRF-Token"] = state.csrf || "";
+  const init = { method, headers, credentials: "same-origin", cache: "no-store" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, init);
+  if (res.status === 204) return null;
+  const type = res.headers.get("Content-Type") || "";
+  const data = type.startsWith("application/json") ? await res.json() : await res.text();
+  if (!res.ok) {
+    const err = (data && data.error) || {};
+    if (res.status === 401 && path !== "/api/v1/session") showLogin();
+    if (err.code === "password_change_required") showPage("password");
+    throw new ApiError(res.status, err.code || "error", err.message || `request failed (${res.status})`);
+  }
+  return data;
+}
+
+function say(text, isError) {
+  const m = $("message");
+  m.textContent = text;
+  m.classList.toggle("error", !!isError);
+  m.hidden = !text;
+}
+
+function fail(err) {
+  say(err.message || String(err), true);
+}
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(c == null ? "" : String(c)));
+  return e;
+}
+
+function fillTable(tableId, emptyId, rows, toRow) {
+  const table = $(tableId);
+  const body = table.querySelector("tbody");
+  body.replaceChildren(...rows.map(toRow));
+  if (emptyId) {
+    $(emptyId).hidden = rows.length > 0;
+    table.hidden = rows.length === 0;
+  }
+}
+
+function pager(id, page, onMove) {
+  const p = $(id);
+  const more = page.has_more !== undefined ? page.has_more : page.offset + page.items.length < page.total;
+  const prev = el("button", { type: "button", class: "secondary small" }, "Previous");
+  prev.disabled = page.offset === 0;
+  prev.addEventListener("click", () => onMove(Math.max(0, page.offset - PAGE)));
+  const next = el("button", { type: "button", class: "secondary small" }, "Next");
+  next.disabled = !more;
+  next.addEventListener("click", () => onMove(page.offset + PAGE));
+  const where = page.total !== undefined ? `${page.items.length ? page.offset + 1 : 0}–${page.offset + page.items.length} of ${page.total}` : "";
+  p.replaceChildren(prev, next, el("span", { class: "hint" }, where));
+}
+
+// --- pages
+
+const PAGES = ["login", "password", "dashboard", "peers", "users", "registrations", "audit"];
+
+function showPage(name) {
+  for (const p of PAGES) $("page-" + p).hidden = p !== name;
+  const inApp = name !== "login" && name !== "password";
+  $("nav").hidden = !inApp;
+  for (const a of document.querySelectorAll("nav a")) {
+    if (a.dataset.page === name) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  const heading = $("page-" + name).querySelector("h1");
+  if (heading) document.title = heading.textContent + " – sipsite";
+}
+
+function showLogin() {
+  state.csrf = null;
+  showPage("login");
+  $("login-password").value = "";
+  $("login-password").focus();
+}
+
+async function route() {
+  const name = (location.hash.replace(/^#\//, "") || "dashboard").split("?")[0];
+  const loaders = { dashboard: loadDashboard, peers: loadPeers, users: loadUsers, registrations: loadRegistrations, audit: loadAudit };
+  const load = loaders[name] || loadDashboard;
+  showPage(loaders[name] ? name : "dashboard");
+  say("");
+  try {
+    await load();
+  } catch (e) {
+    if (e.status !== 401 && e.code !== "password_change_required") fail(e);
+  }
+}
+
+async function loadDashboard() {
+  const site = await api("GET", "/api/v1/site");
+  $("site-domain").textContent = site.domain;
+  $("dash-domain").textContent = site.domain;
+  $("dash-fingerprint").textContent = site.fingerprint_grouped || site.fingerprint;
+  $("dash-fingerprint").title = site.fingerprint;
+  $("dash-not-after").textContent = site.certificate_not_after || "";
+  $("dash-invite").value = site.invite;
+  $("dash-qr").src = "/api/v1/site/invite.svg";
+  const [peers, users, regs, pending] = await Promise.all([
+    api("GET", "/api/v1/peers?limit=500"),
+    api("GET", "/api/v1/users?limit=1"),
+    api("GET", "/api/v1/registrations?limit=1"),
+    api("GET", "/api/v1/peers/pending?limit=1"),
+  ]);
+  const trusted = peers.items.filter((p) => p.state === "trusted").length;
+  $("dash-peers").textContent = `${peers.total} (${trusted} trusted)`;
+  $("dash-users").textContent = users.total;
+  $("dash-regs").textContent = regs.total;
+  $("dash-pending").textContent = pending.total;
+}
+
+function stateCell(s) {
+  return el("td", {}, el("span", { class: "state state-" + s }, s));
+}
+
+function openVerify(peer, viaPending) {
+  state.pendingVerify = { fingerprint: peer.fingerprint, pending: viaPending };
+  $("verify-domain").textContent = peer.domain || peer.claimed_domain;
+  $("verify-fingerprint").textContent = peer.fingerprint_grouped || peer.fingerprint;
+  $("verify-pairing").textContent = peer.pairing_code || "";
+  $("verify-check").checked = false;
+  $("verify-trust").disabled = true;
+  $("verify-panel").hidden = false;
+  $("verify-check").focus();
+}
+
+async function loadPeers() {
+  const [peers, pending] = await Promise.all([api("GET", "/api/v1/peers?limit=500"), api("GET", "/api/v1/peers/pending?limit=500")]);
+  fillTable("peers-table", "peers-empty", peers.items, (p) => {
+    const actions = el("td", { class: "actions" });
+    if (p.state !== "trusted") {
+      actions.append(el("button", { type: "button", class: "small", onclick: () => openVerify(p, false) }, "Verify and trust"));
+    }
+    if (p.state !== "revoked") {
+      actions.append(el("button", {
+        type: "button", class: "small danger", "aria-label": "Revoke " + p.domain,
+        onclick: async () => {
+          if (!confirm(`Revoke ${p.domain}? Its connections are closed at once and refused from now on.`)) return;
+          try {
+            await api("POST", `/api/v1/peers/${encodeURIComponent(p.fingerprint)}/revoke`);
+            say(`${p.domain} is revoked.`);
+            await loadPeers();
+          } catch (e) { fail(e); }
+        },
+      }, "Revoke"));
+    }
+    return el("tr", { "data-domain": p.domain }, el("td", {}, p.domain), stateCell(p.state), el("td", {}, p.address || "–"),
+      el("td", {}, p.pairing_code || ""), el("td", {}, el("code", {}, p.fingerprint)), actions);
+  });
+  fillTable("pending-table", "pending-empty", pending.items, (r) => {
+    const actions = el("td", { class: "actions" },
+      el("button", { type: "button", class: "small", onclick: () => openVerify(r, true) }, "Verify and trust"),
+      el("button", {
+        type: "button", class: "small secondary",
+        onclick: async () => {
+          if (!confirm(`Ignore requests from ${r.claimed_domain}? They will be refused without notice.`)) return;
+          try {
+            await api("POST", `/api/v1/peers/pending/${encodeURIComponent(r.fingerprint)}/ignore`);
+            await loadPeers();
+          } catch (e) { fail(e); }
+        },
+      }, "Ignore"));
+    return el("tr", { "data-domain": r.claimed_domain }, el("td", {}, r.claimed_domain), el("td", {}, r.source_address),
+      el("td", {}, r.attempts), el("td", {}, r.pairing_code || ""), actions);
+  });
+}
+
+async function loadUsers() {
+  const page = await api("GET", `/api/v1/users?offset=${state.usersOffset}&limit=${PAGE}`);
+  fillTable("users-table", "users-empty", page.items, (u) =>
+    el("tr", {}, el("td", {}, u.aor), el("td", {}, u.created_at),
+      el("td", {}, el("button", {
+        type: "button", class: "small danger", "aria-label": "Delete " + u.aor,
+        onclick: async () => {
+          if (!confirm(`Delete ${u.aor}? Their phone can no longer register.`)) return;
+          try {
+            await api("DELETE", `/api/v1/users/${encodeURIComponent(u.aor)}`);
+            say(`${u.aor} is deleted.`);
+            await loadUsers();
+          } catch (e) { fail(e); }
+        },
+      }, "Delete"))));
+  pager("users-pager", page, (o) => { state.usersOffset = o; loadUsers().catch(fail); });
+}
+
+async function loadRegistrations() {
+  const page = await api("GET", "/api/v1/registrations?limit=500");
+  fillTable("regs-table", "regs-empty", page.items, (r) =>
+    el("tr", {}, el("td", {}, r.aor), el("td", {}, el("code", {}, r.contact)), el("td", {}, r.transport),
+      el("td", {}, r.source), el("td", {}, `${r.expires_in} s`)));
+}
+
+async function loadAudit() {
+  const page = await api("GET", `/api/v1/audit?offset=${state.auditOffset}&limit=${PAGE}`);
+  fillTable("audit-table", null, page.items, (e) =>
+    el("tr", {}, el("td", {}, e.at.replace("T", " ").replace("Z", "")), el("td", {}, e.actor), el("td", {}, e.source),
+      el("td", {}, e.action), el("td", {}, e.detail)));
+  pager("audit-pager", page, (o) => { state.auditOffset = o; loadAudit().catch(fail); });
+}
+
+// --- forms
+
+async function onLogin(ev) {
+  ev.preventDefault();
+  say("");
+  try {
+    const r = await api("POST", "/api/v1/session", { username: $("login-username").value, password: $("login-password").value });
+    state.csrf = r.csrf_token;
+    state.username = r.username;
+    $("login-password").value = "";
+    if (r.must_change_password) {
+      showPage("password");
+      $("pw-current").focus();
+    } else {
+      await route();
+    }
+  } catch (e) {
+    fail(e);
+  }
+}
+
+async function onPassword(ev) {
+  ev.preventDefault();
+  if ($("pw-new").value !== $("pw-repeat").value) {
+    say("The two new passwords differ.", true);
+    return;
+  }
+  try {
+    await api("PUT", "/api/v1/session/password", { current: $("pw-current").value, new: $("pw-new").value });
+    for (const id of ["pw-current", "pw-new", "pw-repeat"]) $(id).value = "";
+    location.hash = "#/dashboard";
+    await route();
+    say("Password changed.");
+  } catch (e) {
+    fail(e);
+  }
+}
+
+async function onImport(ev) {
+  ev.preventDefault();
+  const body = {};
+  const invite = $("import-invite").value.trim();
+  const pem = $("import-pem").value.trim();
+  const address = $("import-address").value.trim();
+  if (invite) body.invite = invite;
+  if (pem) body.pem = pem;
+  if (address) body.address = address;
+  say(invite && !pem ? "Fetching the site's certificate…" : "");
+  try {
+    const peer = await api("POST", "/api/v1/peers", body);
+    $("import-form").reset();
+    say(`${peer.domain} added (not trusted yet). Verify its fingerprint.`);
+    await loadPeers();
+    openVerify(peer, false);
+  } catch (e) {
+    fail(e);
+  }
+}
+
+async function onTrust() {
+  const v = state.pendingVerify;
+  if (!v || !$("verify-check").checked) return;
+  try {
+    const peer = await api("POST", `/api/v1/peers/${encodeURIComponent(v.fingerprint)}/trust`, { confirm_fingerprint: v.fingerprint });
+    $("verify-panel").hidden = true;
+    state.pendingVerify = null;
+    say(`${peer.domain} is trusted. Its admin must trust this site too.`);
+    await loadPeers();
+  } catch (e) {
+    fail(e);
+  }
+}
+
+async function onAddUser(ev) {
+  ev.preventDefault();
+  const body = { aor: $("user-aor").value.trim() };
+  if ($("user-password").value) body.password = $("user-password").value;
+  try {
+    const u = await api("POST", "/api/v1/users", body);
+    $("user-form").reset();
+    const g = $("user-generated");
+    g.hidden = !u.password;
+    g.textContent = u.password ? `Password for ${u.aor}: ${u.password} — shown once; give it to the user now.` : "";
+    say(`${u.aor} added.`);
+    await loadUsers();
+  } catch (e) {
+    fail(e);
+  }
+}
+
+async function onLogout() {
+  try { await api("DELETE", "/api/v1/session"); } catch (e) { /* already gone */ }
+  showLogin();
+}
+
+async function start() {
+  $("login-form").addEventListener("submit", onLogin);
+  $("password-form").addEventListener("submit", onPassword);
+  $("import-form").addEventListener("submit", onImport);
+  $("user-form").addEventListener("submit", onAddUser);
+  $("logout").addEventListener("click", onLogout);
+  $("verify-check").addEventListener("change", () => { $("verify-trust").disabled = !$("verify-check").checked; });
+  $("verify-trust").addEventListener("click", onTrust);
+  $("verify-cancel").addEventListener("click", () => { $("verify-panel").hidden = true; });
+  $("copy-invite").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText($("dash-invite").value);
+      say("Invite copied.");
+    } catch (e) {
+      $("dash-invite").select();
+      say("Select and copy the invite by hand (the browser refused the clipboard).", true);
+    }
+  });
+  window.addEventListener("hashchange", () => { if (state.csrf) route(); });
+  try {
+    const s = await api("GET", "/api/v1/session");
+    state.csrf = s.csrf_token;
+    state.username = s.username;
+    if (s.must_change_password) showPage("password");
+    else await route();
+  } catch (e) {
+    showLogin();
+  }
+}
+
+document.addEventListener("DOMContentLoaded", start);

@@ -33,21 +33,26 @@ void rethrow(const std::exception_ptr& e) {
   if (e) std::rethrow_exception(e);
 }
 
-// The admin console's settings; the invite as `sipsite invite` prints it.
-webadmin::ConsoleSettings console_settings(const Config& config, const store::SiteRecord& site,
-                                           const pki::Certificate& cert) {
-  pki::Invite invite;
-  invite.domain = site.domain;
-  invite.address.host = config.public_host.empty() ? site.domain : config.public_host;
-  invite.address.port =
-      config.public_federation_port != 0 ? config.public_federation_port : config.federation_listen.port;
-  invite.fingerprint = cert.fingerprint();
+webadmin::ConsoleSettings console_settings(const Config& config, const store::SiteRecord& site) {
   webadmin::ConsoleSettings s;
   s.listen = config.admin_listen;
   s.api.domain = site.domain;
   s.api.certificate_pem = site.certificate_pem;
-  s.api.invite = invite.to_string();
   return s;
+}
+
+// The invite as `sipsite invite` prints it, but with the bound federation
+// port when the configured one is 0 (kernel-chosen).
+std::string site_invite(const Config& config, const store::SiteRecord& site, const pki::Certificate& cert,
+                        std::uint16_t bound_federation_port) {
+  pki::Invite invite;
+  invite.domain = site.domain;
+  invite.address.host = config.public_host.empty() ? site.domain : config.public_host;
+  invite.address.port = config.public_federation_port != 0 ? config.public_federation_port
+                        : config.federation_listen.port != 0 ? config.federation_listen.port
+                                                             : bound_federation_port;
+  invite.fingerprint = cert.fingerprint();
+  return invite.to_string();
 }
 
 }  // namespace
@@ -60,7 +65,7 @@ Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certifica
       sip_(io_, config_, site_.site.domain, cert_, key_),
       federation_(io_, config_, site_.db, cert_, key_),
       live_state_(io_, sip_, site_.site.domain),
-      console_(console_settings(config_, site_.site, cert_), std::move(console_db), live_state_) {}
+      console_(console_settings(config_, site_.site), std::move(console_db), live_state_) {}
 
 void Daemon::log_listeners() const {
   auto log = logger("app");
@@ -132,7 +137,9 @@ int Daemon::run() {
   log->info("site {} fingerprint {}", site_.site.domain, cert_.fingerprint().to_string());
   auto failed = sip_.start();
   if (!failed) failed = federation_.start();
-  if (!failed) failed = console_.start(cert_, key_);
+  if (!failed) {
+    failed = console_.start(cert_, key_, site_invite(config_, site_.site, cert_, federation_.local_endpoint().port));
+  }
   if (failed) {
     log->error("{}", *failed);
     return fail(kExitRuntime, *failed);

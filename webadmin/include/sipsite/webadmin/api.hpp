@@ -25,11 +25,15 @@
 // connection it is given for its lifetime.
 
 #include <sipsite/store/database.hpp>
+#include <sipsite/store/pending_repository.hpp>
+#include <sipsite/webadmin/certificate_probe.hpp>
 #include <sipsite/webadmin/http.hpp>
 #include <sipsite/webadmin/live_state.hpp>
 #include <sipsite/webadmin/login_limiter.hpp>
 #include <sipsite/webadmin/router.hpp>
 #include <sipsite/webadmin/sessions.hpp>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <chrono>
 #include <functional>
@@ -43,6 +47,9 @@ struct ApiSettings {
   std::string domain;
   std::string certificate_pem;
   std::string invite;  // the one-line invite (as `sipsite invite` prints it)
+  // Fetches a site's certificate for an invite-only import; empty: such
+  // imports are refused. Blocks the console thread for its duration.
+  CertificateProbe probe;
   SessionLimits sessions;
   LoginLimits login;
   std::size_t min_admin_password = 12;
@@ -101,6 +108,8 @@ class Api {
   Response get_peer(Call& c);
   Response trust_peer(Call& c);
   Response revoke_peer(Call& c);
+  Response list_pending(Call& c);
+  Response ignore_pending(Call& c);
   Response list_users(Call& c);
   Response add_user(Call& c);
   Response delete_user(Call& c);
@@ -108,6 +117,7 @@ class Api {
   Response list_registrations(Call& c);
 
   Response set_peer_state(Call& c, bool trust);
+  Response trust_pending(Call& c, const store::PendingRequest& request, const nlohmann::json& body);
   void audit(const Call& c, std::string_view actor, std::string_view action, std::string_view detail);
 
   ApiSettings settings_;

@@ -49,8 +49,11 @@ class Console {
   Console& operator=(const Console&) = delete;
 
   // Sets up TLS with the site's certificate, binds the listener and starts
-  // the console's thread. Returns what failed, or nullopt.
-  std::optional<std::string> start(const pki::Certificate& cert, const pki::PrivateKey& key);
+  // the console's thread. `invite` replaces settings.api.invite when not
+  // empty (the federation port may be known only once it is bound).
+  // Returns what failed, or nullopt.
+  std::optional<std::string> start(const pki::Certificate& cert, const pki::PrivateKey& key,
+                                   std::string invite = {});
 
   // The bound address, "127.0.0.1:8443" (after start()).
   pki::HostPort local_address() const;

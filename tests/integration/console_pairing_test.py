@@ -1,0 +1,104 @@
+"""Two running sites paired entirely through their admin consoles: invite
+pasted on one side (its certificate fetched and checked against the invite),
+fingerprint confirmed and trusted; the pending request trusted on the other
+side; both links come up; revocation from the console is seen at once."""
+import json
+import time
+import unittest
+
+from console_api_test import NEW_PASSWORD, Console
+from harness import Daemon, SiteTestCase
+
+CONFIG = """[site]
+public_address = "127.0.0.1"
+[federation]
+listen = "127.0.0.1:0"
+[sip]
+udp = ["127.0.0.1:0"]
+tcp = ["127.0.0.1:0"]
+tls = ["127.0.0.1:0"]
+[admin]
+listen = "127.0.0.1:0"
+"""
+
+
+class ConsolePairingTest(SiteTestCase):
+    def start(self, name):
+        init = self.init_site(f"{name}.example", state=name)
+        cfg = self.write(f"{name}.toml", CONFIG)
+        daemon = Daemon(["--state-dir", self.path(name), "--config", cfg])
+        self.addCleanup(daemon.kill)
+        console = Console(daemon.admin_port())
+        self.addCleanup(console.close)
+        self.assertEqual(console.login(init["admin password"]).status, 200)
+        r = console.request("PUT", "/api/v1/session/password", {"current": init["admin password"], "new": NEW_PASSWORD})
+        self.assertEqual(r.status, 200, r)
+        return daemon, console, console.get("/api/v1/site").json()
+
+    def wait_pending(self, console, fingerprint, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            items = console.get("/api/v1/peers/pending").json()["items"]
+            for item in items:
+                if item["fingerprint"] == fingerprint:
+                    return item
+            time.sleep(0.1)
+        self.fail(f"{fingerprint} never became pending")
+
+    def test_pairing_two_sites_through_their_consoles(self):
+        alpha_d, alpha, alpha_site = self.start("alpha")
+        beta_d, beta, beta_site = self.start("beta")
+        self.assertIn("address=127.0.0.1:", alpha_site["invite"])
+        self.assertNotIn("address=127.0.0.1:0&", alpha_site["invite"])
+
+        # A wrong fingerprint in the invite stores nothing.
+        forged = alpha_site["invite"].replace(alpha_site["fingerprint"], beta_site["fingerprint"])
+        r = beta.post("/api/v1/peers", {"invite": forged})
+        self.assertEqual((r.status, r.code()), (400, "fingerprint_mismatch"))
+        self.assertEqual(beta.get("/api/v1/peers").json()["total"], 0)
+
+        # Beta's admin pastes alpha's invite: alpha's certificate is fetched.
+        r = beta.post("/api/v1/peers", {"invite": alpha_site["invite"]})
+        self.assertEqual(r.status, 201, r)
+        peer = r.json()
+        self.assertEqual((peer["domain"], peer["fingerprint"], peer["state"]),
+                         ("alpha.example", alpha_site["fingerprint"], "untrusted"))
+        r = beta.post(f"/api/v1/peers/{peer['fingerprint']}/trust", {"confirm_fingerprint": peer["fingerprint"]})
+        self.assertEqual((r.status, r.json()["state"]), (200, "trusted"), r)
+
+        # Beta's attempts show on alpha's console as a pending request with
+        # the same pairing code; alpha's admin trusts it.
+        pending = self.wait_pending(alpha, beta_site["fingerprint"])
+        self.assertEqual(pending["claimed_domain"], "beta.example")
+        self.assertEqual(pending["pairing_code"], peer["pairing_code"])
+        beta_address = beta_site["invite"].split("address=")[1].split("&")[0]
+        r = alpha.post(f"/api/v1/peers/{beta_site['fingerprint']}/trust",
+                       {"confirm_fingerprint": beta_site["fingerprint"], "address": beta_address})
+        self.assertEqual((r.status, r.json()["state"]), (200, "trusted"), r)
+        self.assertEqual(alpha.get("/api/v1/peers/pending").json()["total"], 0)
+
+        alpha_d.wait_for(r"link to beta\.example: connected", timeout=20)
+        beta_d.wait_for(r"link to alpha\.example: connected", timeout=20)
+
+        # Revocation from alpha's console: beta sees itself refused.
+        r = alpha.post(f"/api/v1/peers/{beta_site['fingerprint']}/revoke")
+        self.assertEqual((r.status, r.json()["state"]), (200, "revoked"), r)
+        beta_d.wait_for(r"link to alpha\.example: refused by peer", timeout=20)
+        actions = [e["action"] for e in alpha.get("/api/v1/audit").json()["items"]]
+        self.assertIn("peer.trust", actions)
+        self.assertIn("peer.revoke", actions)
+
+    def test_ignored_pending_requests_disappear(self):
+        alpha_d, alpha, alpha_site = self.start("alpha")
+        beta_d, beta, beta_site = self.start("beta")
+        self.assertEqual(beta.post("/api/v1/peers", {"invite": alpha_site["invite"]}).status, 201)
+        self.wait_pending(alpha, beta_site["fingerprint"])
+        r = alpha.post(f"/api/v1/peers/pending/{beta_site['fingerprint']}/ignore")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(alpha.get("/api/v1/peers/pending").json()["total"], 0)
+        pending_cli = json.loads(self.sipsite("peer", "pending", "--json", state="alpha").out)
+        self.assertEqual(pending_cli, [])
+
+
+if __name__ == "__main__":
+    unittest.main()
