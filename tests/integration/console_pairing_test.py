@@ -45,6 +45,16 @@ class ConsolePairingTest(SiteTestCase):
             time.sleep(0.1)
         self.fail(f"{fingerprint} never became pending")
 
+    def wait_link(self, console, state, timeout=20):
+        deadline = time.monotonic() + timeout
+        peers = None
+        while time.monotonic() < deadline:
+            peers = console.get("/api/v1/peers").json()["items"]
+            if peers and peers[0].get("link", {}).get("state") == state:
+                return peers[0]["link"]
+            time.sleep(0.1)
+        self.fail(f"link never {state}: {peers}")
+
     def test_pairing_two_sites_through_their_consoles(self):
         alpha_d, alpha, alpha_site = self.start("alpha")
         beta_d, beta, beta_site = self.start("beta")
@@ -79,11 +89,15 @@ class ConsolePairingTest(SiteTestCase):
 
         alpha_d.wait_for(r"link to beta\.example: connected", timeout=20)
         beta_d.wait_for(r"link to alpha\.example: connected", timeout=20)
+        # Both consoles show the link up.
+        for console in (alpha, beta):
+            self.wait_link(console, "connected")
 
         # Revocation from alpha's console: beta sees itself refused.
         r = alpha.post(f"/api/v1/peers/{beta_site['fingerprint']}/revoke")
         self.assertEqual((r.status, r.json()["state"]), (200, "revoked"), r)
         beta_d.wait_for(r"link to alpha\.example: refused by peer", timeout=20)
+        self.wait_link(beta, "refused_by_peer")
         actions = [e["action"] for e in alpha.get("/api/v1/audit").json()["items"]]
         self.assertIn("peer.trust", actions)
         self.assertIn("peer.revoke", actions)

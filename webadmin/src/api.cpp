@@ -511,7 +511,19 @@ Response Api::list_peers(Call& c) {
   if (auto bad = c.read_page(settings_.max_page)) return *bad;
   auto peers = store::PeerRepository(db_).list();
   if (!peers) return store_error(peers.error());
-  return json_response(Status::ok, paginate(*peers, c.page, [&](const auto& p) { return peer_json(p, own_fingerprint_); }));
+  const auto links = live_.peer_links();
+  return json_response(Status::ok, paginate(*peers, c.page, [&](const store::PeerRecord& p) {
+                         json row = peer_json(p, own_fingerprint_);
+                         for (const auto& l : links) {
+                           if (l.fingerprint != p.fingerprint) continue;
+                           row["link"] = {{"state", l.state},
+                                          {"since", l.since ? iso8601(l.since) : ""},
+                                          {"last_seen", l.last_seen ? iso8601(l.last_seen) : ""},
+                                          {"rtt_ms", l.rtt_ms},
+                                          {"detail", l.detail}};
+                         }
+                         return row;
+                       }));
 }
 
 Response Api::get_peer(Call& c) {

@@ -142,12 +142,25 @@ function stateCell(s) {
   return el("td", {}, el("span", { class: "state state-" + s }, s));
 }
 
+function linkCell(p) {
+  const l = p.link;
+  if (!l) return el("td", { class: "link-state" }, p.state === "trusted" ? (p.address ? "–" : "incoming only") : "–");
+  const words = { connected: "connected", connecting: "connecting…", refused_by_peer: "refused by the other site", unreachable: "unreachable" };
+  const cell = el("td", { class: "link-state link-" + l.state }, words[l.state] || l.state);
+  if (l.rtt_ms >= 0) cell.append(el("div", { class: "hint" }, `round trip ${l.rtt_ms} ms`));
+  if (l.last_seen) cell.append(el("div", { class: "hint" }, "last seen " + l.last_seen.replace("T", " ").replace("Z", " UTC")));
+  if (l.detail && l.state !== "connected") cell.title = l.detail;
+  return cell;
+}
+
 function openVerify(peer, viaPending) {
   state.pendingVerify = { fingerprint: peer.fingerprint, pending: viaPending };
   $("verify-domain").textContent = peer.domain || peer.claimed_domain;
   $("verify-fingerprint").textContent = peer.fingerprint_grouped || peer.fingerprint;
   $("verify-pairing").textContent = peer.pairing_code || "";
   $("verify-check").checked = false;
+  $("verify-address-row").hidden = !viaPending;
+  $("verify-address").value = "";
   $("verify-trust").disabled = true;
   $("verify-panel").hidden = false;
   $("verify-check").focus();
@@ -173,7 +186,7 @@ async function loadPeers() {
         },
       }, "Revoke"));
     }
-    return el("tr", { "data-domain": p.domain }, el("td", {}, p.domain), stateCell(p.state), el("td", {}, p.address || "–"),
+    return el("tr", { "data-domain": p.domain }, el("td", {}, p.domain), stateCell(p.state), linkCell(p), el("td", {}, p.address || "–"),
       el("td", {}, p.pairing_code || ""), el("td", {}, el("code", {}, p.fingerprint)), actions);
   });
   fillTable("pending-table", "pending-empty", pending.items, (r) => {
@@ -290,7 +303,10 @@ async function onTrust() {
   const v = state.pendingVerify;
   if (!v || !$("verify-check").checked) return;
   try {
-    const peer = await api("POST", `/api/v1/peers/${encodeURIComponent(v.fingerprint)}/trust`, { confirm_fingerprint: v.fingerprint });
+    const body = { confirm_fingerprint: v.fingerprint };
+    const address = $("verify-address").value.trim();
+    if (v.pending && address) body.address = address;
+    const peer = await api("POST", `/api/v1/peers/${encodeURIComponent(v.fingerprint)}/trust`, body);
     $("verify-panel").hidden = true;
     state.pendingVerify = null;
     say(`${peer.domain} is trusted. Its admin must trust this site too.`);

@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <future>
 #include <memory>
 
@@ -9,10 +10,18 @@ namespace sipsite::app {
 
 std::string ConsoleLiveState::metrics() { return sip_.counters().prometheus(); }
 
-std::vector<webadmin::Registration> ConsoleLiveState::registrations() {
-  auto result = std::make_shared<std::promise<std::vector<webadmin::Registration>>>();
+template <class T, class Work>
+T ConsoleLiveState::on_sip_thread(Work work) {
+  auto result = std::make_shared<std::promise<T>>();
   auto future = result->get_future();
-  boost::asio::post(io_, [this, result] {
+  boost::asio::post(io_, [result, work = std::move(work)] { result->set_value(work()); });
+  // The SIP thread is busy or stopping: answer empty rather than hang the console.
+  if (future.wait_for(kWait) != std::future_status::ready) return {};
+  return future.get();
+}
+
+std::vector<webadmin::Registration> ConsoleLiveState::registrations() {
+  return on_sip_thread<std::vector<webadmin::Registration>>([this] {
     std::vector<webadmin::Registration> out;
     const auto now = std::chrono::steady_clock::now();
     for (const auto& [username, b] : sip_.location().snapshot()) {
@@ -22,11 +31,24 @@ std::vector<webadmin::Registration> ConsoleLiveState::registrations() {
                      (v6 ? "[" + ep.host + "]" : ep.host) + ":" + std::to_string(ep.port),
                      std::chrono::duration_cast<std::chrono::seconds>(b.expires - now).count()});
     }
-    result->set_value(std::move(out));
+    return out;
   });
-  // The SIP thread is busy or stopping: answer empty rather than hang the console.
-  if (future.wait_for(kWait) != std::future_status::ready) return {};
-  return future.get();
+}
+
+std::vector<webadmin::PeerLinkStatus> ConsoleLiveState::peer_links() {
+  return on_sip_thread<std::vector<webadmin::PeerLinkStatus>>([this] {
+    std::vector<webadmin::PeerLinkStatus> out;
+    const auto unix = [](std::chrono::system_clock::time_point t) -> std::int64_t {
+      return t == std::chrono::system_clock::time_point{} ? 0 : std::chrono::system_clock::to_time_t(t);
+    };
+    for (const auto& [fp, link] : federation_.links()) {
+      std::string state(transport::to_string(link.state));
+      std::replace(state.begin(), state.end(), ' ', '_');  // an identifier for the API: refused_by_peer
+      out.push_back({fp.to_string(), state, unix(link.since),
+                     unix(link.last_seen), static_cast<std::int64_t>(link.rtt.count()), link.detail});
+    }
+    return out;
+  });
 }
 
 }  // namespace sipsite::app

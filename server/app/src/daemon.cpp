@@ -64,7 +64,7 @@ Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certifica
       cert_(std::move(cert)),
       sip_(io_, config_, site_.site.domain, cert_, key_),
       federation_(io_, config_, site_.db, cert_, key_),
-      live_state_(io_, sip_, site_.site.domain),
+      live_state_(io_, sip_, federation_, site_.site.domain),
       console_(console_settings(config_, site_.site), std::move(console_db), live_state_) {}
 
 void Daemon::log_listeners() const {

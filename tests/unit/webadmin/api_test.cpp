@@ -32,6 +32,8 @@ class FakeLive final : public LiveState {
  public:
   std::string metrics() override { return "sipsite_sip_requests_total 7\n"; }
   std::vector<Registration> registrations() override { return regs; }
+  std::vector<PeerLinkStatus> peer_links() override { return links; }
+  std::vector<PeerLinkStatus> links;
   std::vector<Registration> regs;
 };
 

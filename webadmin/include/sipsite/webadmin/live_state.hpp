@@ -20,6 +20,16 @@ struct Registration {
   std::int64_t expires_in = 0;  // seconds
 };
 
+// The outgoing federation link to one trusted peer.
+struct PeerLinkStatus {
+  std::string fingerprint;       // "AB:CD:…"
+  std::string state;             // "connecting", "connected", "refused_by_peer", "unreachable"
+  std::int64_t since = 0;        // unix seconds, of the current state
+  std::int64_t last_seen = 0;    // unix seconds of the last byte from the peer; 0 never
+  std::int64_t rtt_ms = -1;      // last keep-alive round trip; -1 unknown
+  std::string detail;            // why, in words
+};
+
 class LiveState {
  public:
   virtual ~LiveState() = default;
@@ -28,6 +38,9 @@ class LiveState {
   // Every unexpired registration; empty when the state could not be read
   // in time (the console says so rather than wait).
   virtual std::vector<Registration> registrations() = 0;
+  // The outgoing links to trusted peers that have an address; empty when
+  // the state could not be read in time.
+  virtual std::vector<PeerLinkStatus> peer_links() = 0;
 };
 
 }  // namespace sipsite::webadmin
