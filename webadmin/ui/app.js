@@ -357,6 +357,10 @@ async function start() {
     }
   });
   window.addEventListener("hashchange", () => { if (state.csrf) route(); });
+  // Sites page: links and pending requests change by themselves.
+  setInterval(() => {
+    if (!$("page-peers").hidden && $("verify-panel").hidden && state.csrf) loadPeers().catch(() => {});
+  }, 3000);
   try {
     const s = await api("GET", "/api/v1/session");
     state.csrf = s.csrf_token;

@@ -1,0 +1,209 @@
+// The admin console in headless Chromium (Debian's, driven by playwright-core):
+// first login and forced password change on two real sites, pairing them
+// entirely through their consoles (invite -> verify -> trust on both sides)
+// until both show the link connected, adding a user, revoking the peer.
+// Screenshots of each page go to $SCREENSHOT_DIR (ctest: the build tree).
+//
+// Environment: SIPSITE_BIN (the daemon), CHROMIUM (default /usr/bin/chromium),
+// SCREENSHOT_DIR (default ./screenshots).
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const BIN = process.env.SIPSITE_BIN || "sipsite";
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const SHOTS = process.env.SCREENSHOT_DIR || path.join(process.cwd(), "screenshots");
+const NEW_PASSWORD = "a long new console password";
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sipsite-browser-"));
+const cleanups = [];
+
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function sipsite(dir, ...args) {
+  return execFileSync(BIN, [...args, "--state-dir", dir], { encoding: "utf8", timeout: 60000 });
+}
+
+async function startSite(name) {
+  const dir = path.join(tmp, name);
+  const out = sipsite(dir, "init", "--domain", `${name}.example`);
+  const password = /^admin password: (\S+)$/m.exec(out)[1];
+  const config = path.join(tmp, `${name}.toml`);
+  fs.writeFileSync(config, '[site]\npublic_address = "127.0.0.1"\n[federation]\nlisten = "127.0.0.1:0"\n' +
+    '[sip]\nudp = ["127.0.0.1:0"]\ntcp = ["127.0.0.1:0"]\ntls = ["127.0.0.1:0"]\n[admin]\nlisten = "127.0.0.1:0"\n');
+  const env = { ...process.env };
+  delete env.NOTIFY_SOCKET;
+  delete env.CREDENTIALS_DIRECTORY;
+  const proc = spawn(BIN, ["run", "--state-dir", dir, "--config", config], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  proc.stdout.on("data", (d) => { log += d; });
+  proc.stderr.on("data", (d) => { log += d; });
+  cleanups.push(async () => {
+    if (proc.exitCode === null) {
+      proc.kill("SIGTERM");
+      await new Promise((resolve) => proc.once("exit", resolve));
+    }
+  });
+  const deadline = Date.now() + 20000;
+  while (!/\bready\b/.test(log)) {
+    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`${name} did not start:\n${log}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const port = Number(/listening admin\/https 127\.0\.0\.1:(\d+)/.exec(log)[1]);
+  return { name, dir, password, port, url: `https://127.0.0.1:${port}/`, log: () => log };
+}
+
+async function shot(page, name) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+// One browser context per site: cookies are per host, not per port.
+async function openConsole(browser, site) {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.problems = [];
+  page.on("console", (m) => { if (m.type() === "error") page.problems.push(`console: ${m.text()}`); });
+  page.on("pageerror", (e) => page.problems.push(`page error: ${e.message}`));
+  page.on("request", (r) => {
+    if (!r.url().startsWith(site.url)) page.problems.push(`request outside the site: ${r.url()}`);
+  });
+  await page.goto(site.url);
+  return page;
+}
+
+async function firstLogin(page, site) {
+  await page.locator("#page-login").waitFor();
+  await page.fill("#login-password", site.password);
+  await shot(page, `${site.name}-01-login`);
+  await page.click("#login-form button[type=submit]");
+  await page.locator("#page-password").waitFor();
+  await page.fill("#pw-current", site.password);
+  await page.fill("#pw-new", NEW_PASSWORD);
+  await page.fill("#pw-repeat", NEW_PASSWORD);
+  await shot(page, `${site.name}-02-password-change`);
+  await page.click("#password-form button[type=submit]");
+  await page.locator("#page-dashboard").waitFor();
+  await page.locator("#dash-fingerprint:not(:empty)").waitFor();
+}
+
+async function peerRow(page, domain) {
+  return page.locator(`#peers-table tbody tr[data-domain="${domain}"]`);
+}
+
+async function waitForText(page, locator, pattern, timeout = 30000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const text = (await locator.count()) ? await locator.first().innerText() : "";
+    if (pattern.test(text)) return text;
+    if (Date.now() > deadline) throw new Error(`never matched ${pattern}: ${JSON.stringify(text)}`);
+    await page.waitForTimeout(250);
+  }
+}
+
+test("first login, pairing two sites through their consoles, users and revocation", { timeout: 180000 }, async () => {
+  const alphaSite = await startSite("alpha");
+  const betaSite = await startSite("beta");
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  cleanups.push(() => browser.close());
+  const alpha = await openConsole(browser, alphaSite);
+  const beta = await openConsole(browser, betaSite);
+
+  // First login: the one-time password is replaced before anything else.
+  await firstLogin(alpha, alphaSite);
+  await firstLogin(beta, betaSite);
+  const alphaFp = sipsite(alphaSite.dir, "fingerprint").trim();
+  assert.equal((await alpha.innerText("#dash-fingerprint")).replace(/\s/g, ""), alphaFp.replace(/:/g, ""));
+  const alphaInvite = await alpha.inputValue("#dash-invite");
+  const betaInvite = await beta.inputValue("#dash-invite");
+  assert.match(alphaInvite, /^sipsite:invite\?v=1&domain=alpha\.example&address=127\.0\.0\.1:\d+&fp=/);
+  assert.ok(await alpha.evaluate(() => document.getElementById("dash-qr").naturalWidth > 0), "QR code shown");
+  await shot(alpha, "alpha-03-dashboard");
+
+  // Beta's admin adds alpha from its invite, verifies the fingerprint, trusts.
+  await beta.click('nav a[data-page="peers"]');
+  await beta.locator("#page-peers").waitFor();
+  await beta.locator("#peers-empty").waitFor();
+  await shot(beta, "beta-04-sites-empty");
+  await beta.fill("#import-invite", alphaInvite);
+  await beta.click("#import-form button[type=submit]");
+  await beta.locator("#verify-panel").waitFor();
+  assert.equal((await beta.innerText("#verify-fingerprint")).replace(/\s/g, ""), alphaFp.replace(/:/g, ""));
+  assert.ok(await beta.isDisabled("#verify-trust"), "trust needs the verification checkbox");
+  const pairingOnBeta = await beta.innerText("#verify-pairing");
+  assert.match(pairingOnBeta, /^\d{4} \d{4} \d{4}$/);
+  await beta.check("#verify-check");
+  await shot(beta, "beta-05-verify");
+  await beta.click("#verify-trust");
+  await waitForText(beta, (await peerRow(beta, "alpha.example")).locator(".state"), /^trusted$/);
+
+  // Alpha sees beta's attempt as a pending request with the same pairing
+  // code, verifies and trusts it (with beta's address from its invite).
+  await alpha.click('nav a[data-page="peers"]');
+  const pending = alpha.locator('#pending-table tbody tr[data-domain="beta.example"]');
+  await waitForText(alpha, pending, new RegExp(pairingOnBeta), 30000);
+  await pending.getByRole("button", { name: "Verify and trust" }).click();
+  assert.equal(await alpha.innerText("#verify-pairing"), pairingOnBeta);
+  await alpha.fill("#verify-address", /address=([^&]+)/.exec(betaInvite)[1]);
+  await alpha.check("#verify-check");
+  await alpha.click("#verify-trust");
+  await waitForText(alpha, (await peerRow(alpha, "beta.example")).locator(".state"), /^trusted$/);
+
+  // Both consoles show the link connected (the page refreshes itself).
+  await waitForText(alpha, (await peerRow(alpha, "beta.example")).locator(".link-state"), /connected/, 60000);
+  await waitForText(beta, (await peerRow(beta, "alpha.example")).locator(".link-state"), /connected/, 60000);
+  await shot(alpha, "alpha-06-sites-connected");
+  await shot(beta, "beta-06-sites-connected");
+
+  // A user added in the console is a user for the CLI and the daemon.
+  await alpha.click('nav a[data-page="users"]');
+  await alpha.locator("#users-empty").waitFor();
+  await alpha.fill("#user-aor", "alice");
+  await alpha.fill("#user-password", "alice-sip-password");
+  await alpha.click("#user-form button[type=submit]");
+  await waitForText(alpha, alpha.locator("#users-table tbody"), /alice@alpha\.example/);
+  await shot(alpha, "alpha-07-users");
+  assert.match(sipsite(alphaSite.dir, "user", "list"), /alice@alpha\.example/);
+
+  // Revocation, confirmed in a dialog; beta sees itself refused.
+  await alpha.click('nav a[data-page="peers"]');
+  alpha.once("dialog", (d) => d.accept());
+  await (await peerRow(alpha, "beta.example")).getByRole("button", { name: "Revoke beta.example" }).click();
+  await waitForText(alpha, (await peerRow(alpha, "beta.example")).locator(".state"), /^revoked$/);
+  await shot(alpha, "alpha-08-revoked");
+  await waitForText(beta, (await peerRow(beta, "alpha.example")).locator(".link-state"), /refused/, 60000);
+  await shot(beta, "beta-08-refused");
+  const peers = JSON.parse(sipsite(alphaSite.dir, "peer", "list", "--json"));
+  assert.equal(peers[0].state, "revoked");
+
+  for (const [page, name] of [[alpha, "registrations"], [alpha, "audit"]]) {
+    await page.click(`nav a[data-page="${name}"]`);
+    await page.locator(`#page-${name}`).waitFor();
+    await page.waitForTimeout(300);
+    await shot(page, `alpha-09-${name}`);
+  }
+  await waitForText(alpha, alpha.locator("#audit-table tbody"), /peer\.revoke/);
+
+  // Logging out ends the session.
+  await alpha.click("#logout");
+  await alpha.locator("#page-login").waitFor();
+  await alpha.goto(alphaSite.url + "#/users");
+  await alpha.locator("#page-login").waitFor();
+
+  // No CSP violation, script error or request outside the site. (The 401
+  // of the session probe at load is expected and not a script error.)
+  for (const page of [alpha, beta]) {
+    const problems = page.problems.filter((p) => !/401|Unauthorized/.test(p));
+    assert.deepEqual(problems, []);
+  }
+});
