@@ -37,6 +37,7 @@ void throw_exception_from_error(const TransportError& e, const boost::source_loc
 namespace {
 
 constexpr std::size_t kMaxDatagram = 65535;
+constexpr int kUdpReceiveBuffer = 4 << 20;
 
 tcp::socket& lowest(tcp::socket& s) { return s; }
 tcp::socket& lowest(TlsStream& s) { return s.next_layer(); }
@@ -343,6 +344,11 @@ boost::system::result<void, TransportError> SipTransport::listen(const Listeners
     if (!ec && addr.is_v6()) socket->set_option(asio::ip::v6_only(true), ec);
     if (!ec) socket->bind(ep, ec);
     if (ec) return fail("udp", hp, ec);
+    // Bursts (call setup storms, a rebooting office of phones) must not
+    // overflow the kernel's default ~200 KiB queue: ask for 4 MiB (the kernel
+    // caps it at net.core.rmem_max; failing is harmless).
+    boost::system::error_code ignored;
+    socket->set_option(asio::socket_base::receive_buffer_size(kUdpReceiveBuffer), ignored);
     im.udp_sockets.push_back(socket);
   }
   for (const auto& [list, protocol, name] :
