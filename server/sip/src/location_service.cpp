@@ -74,9 +74,8 @@ std::size_t LocationService::remove_all(std::string_view username) {
 std::size_t LocationService::remove_flow(FlowId flow) {
   if (flow == 0) return 0;
   std::vector<std::string> names;
-  const auto [first, last] = flows_.equal_range(flow);
-  for (auto f = first; f != last; ++f) {
-    if (std::find(names.begin(), names.end(), f->second) == names.end()) names.push_back(f->second);
+  if (const auto f = flows_.find(flow); f != flows_.end()) {
+    for (const auto& [name, count] : f->second) names.push_back(name);
   }
   std::size_t removed = 0;
   for (const auto& name : names) {
@@ -124,7 +123,7 @@ void LocationService::update(Users::iterator it, std::vector<Binding> next) {
     if (!contains(next, b.contact)) counters_.registration_removed();
   }
   for (const auto& b : next) {
-    if (b.destination.flow != 0) flows_.emplace(b.destination.flow, username);
+    if (b.destination.flow != 0) index_flow(b.destination.flow, username);
     if (!contains(old, b.contact)) counters_.registration_added();
   }
   total_ = total_ - old.size() + next.size();
@@ -137,14 +136,15 @@ void LocationService::update(Users::iterator it, std::vector<Binding> next) {
   counters_.set_registrations(static_cast<std::int64_t>(total_));
 }
 
+void LocationService::index_flow(FlowId flow, const std::string& username) { ++flows_[flow][username]; }
+
 void LocationService::unindex_flow(FlowId flow, const std::string& username) {
-  const auto [first, last] = flows_.equal_range(flow);
-  for (auto f = first; f != last; ++f) {
-    if (f->second == username) {
-      flows_.erase(f);
-      return;
-    }
-  }
+  const auto f = flows_.find(flow);
+  if (f == flows_.end()) return;
+  const auto u = f->second.find(username);
+  if (u == f->second.end()) return;
+  if (--u->second == 0) f->second.erase(u);
+  if (f->second.empty()) flows_.erase(f);
 }
 
 std::vector<std::pair<std::string, Binding>> LocationService::snapshot() const {

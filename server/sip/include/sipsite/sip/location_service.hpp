@@ -89,13 +89,18 @@ class LocationService final : public Location {
   // Installs `next` as it->second (erasing the user when empty), keeping the
   // flow index, the total and the counters right. Invalidates it.
   void update(Users::iterator it, std::vector<Binding> next);
+  void index_flow(FlowId flow, const std::string& username);
   void unindex_flow(FlowId flow, const std::string& username);
   void schedule_sweep();
 
   const Clock& clock_;
   Counters& counters_;
   Users users_;
-  std::unordered_multimap<FlowId, std::string> flows_;  // flow -> username, one entry per binding on it
+  // flow -> username -> number of that user's bindings on the flow. A map
+  // per flow (not a multimap of flow -> username): thousands of bindings can
+  // share one connection (a gateway, a load test), and each update must
+  // stay O(1) rather than scan them.
+  std::unordered_map<FlowId, std::unordered_map<std::string, std::uint32_t>> flows_;
   std::size_t total_ = 0;
   Timers* timers_ = nullptr;
   TimerId sweep_timer_ = 0;
