@@ -137,6 +137,13 @@ class FirstLoginTest(ConsoleCase):
         for a in ("login.success", "admin.password_change", "login.failure"):
             self.assertIn(a, actions)
 
+        # A clean stop with console clients still connected (and, in a
+        # sanitizer build, nothing reported).
+        self.assertEqual(self.daemon.stop(), 0)
+        out = self.daemon.output()
+        self.assertNotIn("Sanitizer", out)
+        self.assertNotIn("runtime error", out)
+
     def test_failed_logins_are_rate_limited_even_with_the_right_password(self):
         c = self.console()
         for _ in range(5):
