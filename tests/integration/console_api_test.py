@@ -346,6 +346,22 @@ class ConsoleApiTest(ConsoleCase):
         self.assertIn(b"sipsite_sip_", r.data)
         self.assertEqual(self.console().get("/metrics").status, 401)
 
+    def test_api_token_scrapes_metrics_without_a_session(self):
+        c = self.admin()
+        r = c.post("/api/v1/tokens", {"name": "scraper"})
+        self.assertEqual(r.status, 201, r)
+        token = r.json()["token"]
+        scraper = self.console()
+        r = scraper.request("GET", "/metrics", headers={"Authorization": "Bearer " + token})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(b"sipsite_sip_", r.data)
+        r = scraper.request("GET", "/api/v1/tokens", headers={"Authorization": "Bearer " + token})
+        self.assertEqual((r.status, r.code()), (403, "session_required"))
+        token_id = [t["id"] for t in c.get("/api/v1/tokens").json()["items"] if t["name"] == "scraper"][0]
+        self.assertEqual(c.request("DELETE", f"/api/v1/tokens/{token_id}").status, 204)
+        r = scraper.request("GET", "/metrics", headers={"Authorization": "Bearer " + token})
+        self.assertEqual((r.status, r.code()), (401, "invalid_token"))
+
     def test_registrations_list(self):
         r = self.admin().get("/api/v1/registrations")
         self.assertEqual(r.status, 200)

@@ -12,6 +12,7 @@
 #include <sipsite/store/peer_repository.hpp>
 #include <sipsite/store/pending_repository.hpp>
 #include <sipsite/store/user_repository.hpp>
+#include <sipsite/webadmin/api_tokens.hpp>
 #include <sipsite/webadmin/password.hpp>
 #include <sipsite/webadmin/qr_svg.hpp>
 #include <sipsite/webadmin/user_credentials.hpp>
@@ -178,6 +179,7 @@ struct Api::Call {
   RouteParams params;
   Session* session = nullptr;
   std::string session_id;
+  std::string actor;  // for the audit log: the admin's name, or "token:NAME"
   Page page;
 
   // ?offset=&limit= (defaults 0 and 50, limit at most `max`).
@@ -235,6 +237,9 @@ Api::Api(ApiSettings settings, store::Database& db, LiveState& live)
   add(V::delete_, "/api/v1/users/{aor}", &Api::delete_user, Access::full);
   add(V::get, "/api/v1/audit", &Api::list_audit, Access::full);
   add(V::get, "/api/v1/registrations", &Api::list_registrations, Access::full);
+  add(V::get, "/api/v1/tokens", &Api::list_tokens, Access::session_full);
+  add(V::post, "/api/v1/tokens", &Api::create_token, Access::session_full);
+  add(V::delete_, "/api/v1/tokens/{id}", &Api::revoke_token, Access::session_full);
 }
 
 std::vector<std::pair<http::verb, std::string>> Api::routes() const {
@@ -273,9 +278,26 @@ Response Api::dispatch(const Request& req, const RequestContext& ctx) {
     return res;
   }
 
-  Call c{req, ctx, std::move(*target), match.params, nullptr, {}, {}};
+  Call c{req, ctx, std::move(*target), match.params, nullptr, {}, {}, {}};
   const RouteEntry& route = match.route->handler;
-  if (route.access != Access::open) {
+  if (const auto authz = req[http::field::authorization]; route.access != Access::open && !authz.empty()) {
+    // Scripts: a bearer token instead of a session. No CSRF check (no
+    // ambient credential a browser would send by itself).
+    if (!authz.starts_with("Bearer ")) {
+      return error_response(Status::unauthorized, "invalid_token", "use Authorization: Bearer TOKEN");
+    }
+    if (route.access != Access::full) {
+      return error_response(Status::forbidden, "session_required", "this needs a console session, not a token");
+    }
+    auto name = ApiTokens(db_).authenticate(authz.substr(7));
+    if (!name) return store_error(name.error());
+    if (!*name) {
+      auto res = error_response(Status::unauthorized, "invalid_token", "unknown or revoked API token");
+      res.set(http::field::www_authenticate, "Bearer");
+      return res;
+    }
+    c.actor = "token:" + **name;
+  } else if (route.access != Access::open) {
     c.session_id = cookie_value(req, kSessionCookie);
     c.session = sessions_.find(c.session_id, settings_.now());
     if (c.session == nullptr) {
@@ -288,10 +310,11 @@ Response Api::dispatch(const Request& req, const RequestContext& ctx) {
                               "missing or wrong X-CSRF-Token header (send the csrf_token of the login answer)");
       }
     }
-    if (route.access == Access::full && c.session->must_change_password) {
+    if (route.access != Access::session_only && c.session->must_change_password) {
       return error_response(Status::forbidden, "password_change_required",
                             "change the one-time password first (PUT /api/v1/session/password)");
     }
+    c.actor = c.session->username;
   }
   return (this->*route.handler)(c);
 }
@@ -603,7 +626,7 @@ Response Api::import_peer(Call& c) {
     return error_response(Status::bad_request, "own_domain", "the certificate names this site's own domain");
   }
   store::PeerRecord peer{cert->domain(), fp.to_string(), cert->to_pem(), address, store::PeerState::untrusted, 0, 0};
-  const std::string actor = c.session->username;
+  const std::string actor = c.actor;
   auto added = db_.transaction([&]() -> store::Result<void> {
     if (auto r = store::PeerRepository(db_).add(peer); !r) return r;
     return store::AuditRepository(db_).append(actor, c.ctx.client, "peer.import", peer.domain + " " + peer.fingerprint);
@@ -656,7 +679,7 @@ Response Api::set_peer_state(Call& c, bool trust) {
         return error_response(Status::conflict, "certificate_not_valid", valid.error().message);
       }
     }
-    const std::string actor = c.session->username;
+    const std::string actor = c.actor;
     const std::string action = trust ? "peer.trust" : "peer.revoke";
     auto r = db_.transaction([&]() -> store::Result<void> {
       if (auto s = peers.set_state(peer.fingerprint, state); !s) return s;
@@ -682,7 +705,7 @@ Response Api::trust_pending(Call& c, const store::PendingRequest& request, const
   auto cert = pki::parse_peer_certificate(request.certificate_pem);
   if (!cert) return error_response(Status::conflict, "certificate_not_valid", cert.error().message);
   store::PeerRecord peer{cert->domain(), request.fingerprint, cert->to_pem(), address, store::PeerState::trusted, 0, 0};
-  const std::string actor = c.session->username;
+  const std::string actor = c.actor;
   auto r = db_.transaction([&]() -> store::Result<void> {
     if (auto a = store::PeerRepository(db_).add(peer); !a) return a;
     if (auto d = store::PendingRepository(db_).remove(request.fingerprint); !d) return d;
@@ -721,7 +744,7 @@ Response Api::ignore_pending(Call& c) {
   if (auto bad = parse_body(c.req, {}, body, true)) return *bad;
   auto fp = pki::Fingerprint::parse(c.params.at("fingerprint"));
   if (!fp) return error_response(Status::bad_request, "bad_fingerprint", fp.error().message);
-  const std::string actor = c.session->username;
+  const std::string actor = c.actor;
   auto r = db_.transaction([&]() -> store::Result<void> {
     if (auto i = store::PendingRepository(db_).ignore(fp->to_string()); !i) return i;
     return store::AuditRepository(db_).append(actor, c.ctx.client, "peer.ignore", fp->to_string());
@@ -766,7 +789,7 @@ Response Api::add_user(Call& c) {
     return error_response(Status::bad_request, "bad_password", *bad);
   }
   const store::UserRecord user = make_user_record(*aor, settings_.domain, *password);
-  const std::string actor = c.session->username;
+  const std::string actor = c.actor;
   auto r = db_.transaction([&]() -> store::Result<void> {
     if (auto a = store::UserRepository(db_).add(user); !a) return a;
     return store::AuditRepository(db_).append(actor, c.ctx.client, "user.add", user.aor());
@@ -787,10 +810,59 @@ Response Api::delete_user(Call& c) {
   std::string why;
   const auto aor = parse_aor(c.params.at("aor"), why);
   if (!aor) return error_response(Status::bad_request, "bad_aor", why);
-  const std::string actor = c.session->username;
+  const std::string actor = c.actor;
   auto r = db_.transaction([&]() -> store::Result<void> {
     if (auto d = store::UserRepository(db_).remove(aor->username, aor->domain); !d) return d;
     return store::AuditRepository(db_).append(actor, c.ctx.client, "user.del", aor->username + "@" + aor->domain);
+  });
+  if (!r) return store_error(r.error());
+  return Response{Status::no_content, 11};
+}
+
+// --- API tokens
+
+Response Api::list_tokens(Call&) {
+  auto tokens = ApiTokens(db_).list();
+  if (!tokens) return store_error(tokens.error());
+  json items = json::array();
+  for (const auto& t : *tokens) {
+    items.push_back({{"id", t.id},
+                     {"name", t.name},
+                     {"created_by", t.created_by},
+                     {"created_at", iso8601(t.created_at)},
+                     {"last_used", t.last_used ? iso8601(t.last_used) : ""}});
+  }
+  const auto total = items.size();
+  return json_response(Status::ok, {{"items", std::move(items)}, {"total", total}});
+}
+
+Response Api::create_token(Call& c) {
+  json body;
+  if (auto bad = parse_body(c.req, {"name"}, body)) return *bad;
+  std::string name;
+  if (auto bad = required_string(body, "name", name)) return *bad;
+  if (name.empty() || name.size() > 64 ||
+      !std::all_of(name.begin(), name.end(), [](unsigned char ch) { return std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.'; })) {
+    return error_response(Status::bad_request, "bad_name", "a token name is 1-64 letters, digits or -_.");
+  }
+  std::string token;
+  auto r = db_.transaction([&]() -> store::Result<void> {
+    auto t = ApiTokens(db_).create(name, c.actor);
+    if (!t) return t.error();
+    token = std::move(*t);
+    return store::AuditRepository(db_).append(c.actor, c.ctx.client, "token.create", name);
+  });
+  if (!r) return store_error(r.error());
+  // The token is shown this once; only its hash is kept.
+  return json_response(Status::created, {{"name", name}, {"token", token}});
+}
+
+Response Api::revoke_token(Call& c) {
+  const auto id = parse_count(c.params.at("id"));
+  if (!id) return error_response(Status::not_found, "not_found", "no such token");
+  auto r = db_.transaction([&]() -> store::Result<void> {
+    if (auto d = ApiTokens(db_).revoke(static_cast<std::int64_t>(*id)); !d) return d;
+    return store::AuditRepository(db_).append(c.actor, c.ctx.client, "token.revoke", std::to_string(*id));
   });
   if (!r) return store_error(r.error());
   return Response{Status::no_content, 11};

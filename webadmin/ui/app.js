@@ -82,7 +82,7 @@ function pager(id, page, onMove) {
 
 // --- pages
 
-const PAGES = ["login", "password", "dashboard", "peers", "users", "registrations", "audit"];
+const PAGES = ["login", "password", "dashboard", "peers", "users", "registrations", "audit", "tokens"];
 
 function showPage(name) {
   for (const p of PAGES) $("page-" + p).hidden = p !== name;
@@ -105,7 +105,7 @@ function showLogin() {
 
 async function route() {
   const name = (location.hash.replace(/^#\//, "") || "dashboard").split("?")[0];
-  const loaders = { dashboard: loadDashboard, peers: loadPeers, users: loadUsers, registrations: loadRegistrations, audit: loadAudit };
+  const loaders = { dashboard: loadDashboard, peers: loadPeers, users: loadUsers, registrations: loadRegistrations, audit: loadAudit, tokens: loadTokens };
   const load = loaders[name] || loadDashboard;
   showPage(loaders[name] ? name : "dashboard");
   say("");
@@ -240,6 +240,36 @@ async function loadAudit() {
   pager("audit-pager", page, (o) => { state.auditOffset = o; loadAudit().catch(fail); });
 }
 
+async function loadTokens() {
+  const page = await api("GET", "/api/v1/tokens");
+  fillTable("tokens-table", "tokens-empty", page.items, (t) =>
+    el("tr", {}, el("td", {}, t.name), el("td", {}, t.created_by), el("td", {}, t.created_at), el("td", {}, t.last_used || "never"),
+      el("td", {}, el("button", {
+        type: "button", class: "small danger", "aria-label": "Revoke token " + t.name,
+        onclick: async () => {
+          if (!confirm(`Revoke the token ${t.name}? Scripts using it stop working at once.`)) return;
+          try {
+            await api("DELETE", `/api/v1/tokens/${t.id}`);
+            await loadTokens();
+          } catch (e) { fail(e); }
+        },
+      }, "Revoke"))));
+}
+
+async function onCreateToken(ev) {
+  ev.preventDefault();
+  try {
+    const t = await api("POST", "/api/v1/tokens", { name: $("token-name").value.trim() });
+    $("token-form").reset();
+    const p = $("token-created");
+    p.replaceChildren(`Token ${t.name} (shown once, copy it now): `, el("code", { id: "token-value" }, t.token));
+    p.hidden = false;
+    await loadTokens();
+  } catch (e) {
+    fail(e);
+  }
+}
+
 // --- forms
 
 async function onLogin(ev) {
@@ -343,6 +373,7 @@ async function start() {
   $("password-form").addEventListener("submit", onPassword);
   $("import-form").addEventListener("submit", onImport);
   $("user-form").addEventListener("submit", onAddUser);
+  $("token-form").addEventListener("submit", onCreateToken);
   $("logout").addEventListener("click", onLogout);
   $("verify-check").addEventListener("change", () => { $("verify-trust").disabled = !$("verify-check").checked; });
   $("verify-trust").addEventListener("click", onTrust);

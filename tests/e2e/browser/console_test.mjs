@@ -175,6 +175,15 @@ test("first login, pairing two sites through their consoles, users and revocatio
   await shot(alpha, "alpha-07-users");
   assert.match(sipsite(alphaSite.dir, "user", "list"), /alice@alpha\.example/);
 
+  // An API token for scripts, shown once.
+  await alpha.click('nav a[data-page="tokens"]');
+  await alpha.locator("#tokens-empty").waitFor();
+  await alpha.fill("#token-name", "monitoring");
+  await alpha.click("#token-form button[type=submit]");
+  await waitForText(alpha, alpha.locator("#token-value"), /^sst_[A-Za-z0-9_-]{43}$/);
+  await waitForText(alpha, alpha.locator("#tokens-table tbody"), /monitoring/);
+  await shot(alpha, "alpha-07-tokens");
+
   // Revocation, confirmed in a dialog; beta sees itself refused.
   await alpha.click('nav a[data-page="peers"]');
   alpha.once("dialog", (d) => d.accept());

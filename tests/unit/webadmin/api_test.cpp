@@ -359,6 +359,45 @@ TEST_F(ApiTest, MetricsNeedASessionAndComeFromTheLiveState) {
   EXPECT_TRUE(r[http::field::content_type].starts_with("text/plain; version=0.0.4"));
 }
 
+TEST_F(ApiTest, BearerTokensServeScriptsAndAreStoredHashed) {
+  login_and_change();
+  auto r = post("/api/v1/tokens", {{"name", "prometheus"}});
+  ASSERT_EQ(r.result(), http::status::created) << r.body();
+  const std::string token = body(r)["token"];
+  EXPECT_TRUE(token.starts_with("sst_"));
+  EXPECT_EQ(code(post("/api/v1/tokens", {{"name", "prometheus"}})), "conflict");
+  EXPECT_EQ(code(post("/api/v1/tokens", {{"name", "bad name!"}})), "bad_name");
+  auto listed = get("/api/v1/tokens");
+  EXPECT_EQ(body(listed)["items"][0]["name"], "prometheus");
+  EXPECT_EQ(listed.body().find(token), std::string::npos);
+  auto rows = store::collect_rows(db_.query("SELECT token_hash FROM api_tokens"),
+                                  [](const store::Statement& st) { return st.text(0); });
+  ASSERT_EQ(rows.value().size(), 1u);
+  EXPECT_EQ(rows.value()[0].find(token.substr(4)), std::string::npos);
+
+  const auto with_bearer = [&](http::verb v, std::string target, std::string b, std::string t) {
+    Request req{v, target, 11};
+    req.set(http::field::authorization, "Bearer " + t);
+    if (!b.empty()) req.set(http::field::content_type, "application/json");
+    req.body() = std::move(b);
+    req.prepare_payload();
+    return api_->handle(req, RequestContext{client_});
+  };
+  EXPECT_EQ(with_bearer(http::verb::get, "/metrics", "", token).result(), http::status::ok);
+  // No CSRF header with a token; the audit names the token.
+  r = with_bearer(http::verb::post, "/api/v1/users", R"({"aor":"script","password":"script-password"})", token);
+  EXPECT_EQ(r.result(), http::status::created) << r.body();
+  EXPECT_EQ(store::AuditRepository(db_).recent(1).value()[0].actor, "token:prometheus");
+  EXPECT_EQ(code(with_bearer(http::verb::get, "/api/v1/tokens", "", token)), "session_required");
+  EXPECT_EQ(code(with_bearer(http::verb::get, "/api/v1/users", "", token + "x")), "invalid_token");
+  EXPECT_EQ(code(with_bearer(http::verb::get, "/api/v1/users", "", "nonsense")), "invalid_token");
+
+  const auto id = body(get("/api/v1/tokens"))["items"][0]["id"].get<std::int64_t>();
+  EXPECT_EQ(send(http::verb::delete_, "/api/v1/tokens/" + std::to_string(id)).result(), http::status::no_content);
+  EXPECT_EQ(with_bearer(http::verb::get, "/metrics", "", token).result(), http::status::unauthorized);
+  EXPECT_EQ(send(http::verb::delete_, "/api/v1/tokens/" + std::to_string(id)).result(), http::status::not_found);
+}
+
 // The OpenAPI description and the router list the same (method, path) pairs.
 TEST_F(ApiTest, OpenApiDescribesExactlyTheRoutes) {
   auto r = get("/api/v1/openapi.json");

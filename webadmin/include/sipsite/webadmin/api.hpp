@@ -18,8 +18,10 @@
 //    session/password answers 403 password_change_required.
 //  - Failed logins are limited per source address and per username
 //    (LoginLimiter), with audit entries.
-//  - /metrics needs a session like the rest of the API; /healthz and the
-//    static UI files need none.
+//  - Scripts authenticate with an API token instead (Authorization: Bearer,
+//    see api_tokens.hpp): every API route but session and token management,
+//    and /metrics (for a Prometheus scraper). No CSRF token with a bearer.
+//  - /healthz and the static UI files need no authentication.
 //
 // Thread safety: none. One Api per console thread; it owns the database
 // connection it is given for its lifetime.
@@ -82,7 +84,8 @@ class Api {
   enum class Access {
     open,          // no session needed
     session_only,  // a session, even one that must change its password
-    full,          // a session whose password is changed
+    full,          // a session whose password is changed, or an API token
+    session_full,  // as full, but no API token (token management)
   };
   using Handler = Response (Api::*)(Call&);
   struct RouteEntry {
@@ -115,6 +118,9 @@ class Api {
   Response delete_user(Call& c);
   Response list_audit(Call& c);
   Response list_registrations(Call& c);
+  Response list_tokens(Call& c);
+  Response create_token(Call& c);
+  Response revoke_token(Call& c);
 
   Response set_peer_state(Call& c, bool trust);
   Response trust_pending(Call& c, const store::PendingRequest& request, const nlohmann::json& body);
