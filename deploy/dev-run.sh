@@ -20,7 +20,7 @@ else
   password="(set at first run; issue a new one: $sipsite admin reset-password --state-dir $state)"
 fi
 
-echo "console URL:    https://127.0.0.1:8443/  (not served by this build yet: the console is in progress)"
+echo "console URL:    https://127.0.0.1:8443/  (self-signed: check that the browser shows the fingerprint below)"
 echo "admin password: $password"
 echo "fingerprint:    $("$sipsite" fingerprint --state-dir "$state")"
 echo "invite:         $("$sipsite" invite --state-dir "$state")"
