@@ -6,15 +6,11 @@
 #include <sipsite/pki/domain_name.hpp>
 #include <sipsite/pki/host_port.hpp>
 #include <sipsite/pki/invite.hpp>
-#include <sipsite/pki/pinning.hpp>
 #include <sipsite/pki/pairing.hpp>
 #include <sipsite/store/audit_repository.hpp>
 #include <sipsite/store/pending_repository.hpp>
+#include <sipsite/webadmin/certificate_probe.hpp>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -49,55 +45,6 @@ std::optional<pki::Fingerprint> own_fingerprint(const OpenSite& site) {
   return cert->fingerprint();
 }
 
-// Connects to a site's federation port and returns the certificate it
-// presents (the handshake itself is expected to be refused there: we are
-// not trusted yet, and our attempt becomes a pending request on that side).
-std::optional<pki::Certificate> probe_certificate(const pki::HostPort& address, const OpenSite& site,
-                                                  std::string& error) {
-  namespace asio = boost::asio;
-  auto cert = pki::Certificate::from_pem(site.site.certificate_pem);
-  auto key = pki::PrivateKey::from_pem(site.site.private_key_pem);
-  if (!cert || !key) {
-    error = "the stored site identity is unreadable";
-    return std::nullopt;
-  }
-  auto ctx = pki::make_probe_client_context(*cert, *key);
-  if (!ctx) {
-    error = ctx.error().message;
-    return std::nullopt;
-  }
-  SSL_CTX_up_ref(ctx->get());
-  asio::io_context io;
-  asio::ssl::context ssl(ctx->get());
-  asio::ssl::stream<asio::ip::tcp::socket> stream(io, ssl);
-  asio::ip::tcp::resolver resolver(io);
-  boost::system::error_code failure;
-  resolver.async_resolve(address.host, std::to_string(address.port), [&](auto ec, auto results) {
-    if (ec) {
-      failure = ec;
-      return;
-    }
-    asio::async_connect(stream.next_layer(), results, [&](auto cec, auto) {
-      if (cec) {
-        failure = cec;
-        return;
-      }
-      stream.async_handshake(asio::ssl::stream_base::client, [&](auto) {
-        boost::system::error_code ignored;
-        stream.next_layer().close(ignored);
-      });
-    });
-  });
-  io.run_for(std::chrono::seconds(10));
-  auto identity = pki::peer_identity(stream.native_handle());
-  if (!identity.certificate) {
-    error = "no certificate received from " + address.to_string() +
-            (failure ? " (" + failure.message() + ")" : " (no TLS answer within 10 s)");
-    return std::nullopt;
-  }
-  return std::move(identity.certificate);
-}
-
 }  // namespace
 
 int cmd_peer_add_invite(const GlobalOptions& g, const std::string& invite_text) {
@@ -106,9 +53,14 @@ int cmd_peer_add_invite(const GlobalOptions& g, const std::string& invite_text) 
   auto site = open_site(g);
   if (!site) return fail(site.error());
   if (invite->domain == site->site.domain) return fail(kExitUsage, "--invite: this is this site's own invite");
-  std::string error;
-  auto cert = probe_certificate(invite->address, *site, error);
-  if (!cert) return fail(kExitRuntime, error);
+  auto own_cert = pki::Certificate::from_pem(site->site.certificate_pem);
+  auto own_key = pki::PrivateKey::from_pem(site->site.private_key_pem);
+  if (!own_cert || !own_key) return fail(kExitRuntime, "the stored site identity is unreadable");
+  const auto probe = webadmin::make_certificate_probe(*own_cert, *own_key);
+  if (!probe) return fail(kExitRuntime, "cannot set up TLS with the site certificate");
+  auto probed = probe(invite->address);
+  if (!probed.certificate) return fail(kExitRuntime, probed.error);
+  auto& cert = probed.certificate;
   const auto presented = cert->fingerprint();
   if (presented != invite->fingerprint) {
     return fail(kExitRuntime, "fingerprint mismatch: the invite says " + invite->fingerprint.to_string() + " but " +
