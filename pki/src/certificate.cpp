@@ -248,12 +248,25 @@ Result<Certificate> parse_peer_certificate(std::string_view pem, Clock::time_poi
   return cert;
 }
 
-std::string format_time(Clock::time_point t) {
-  const std::time_t tt = Clock::to_time_t(t);
+namespace {
+std::tm utc(std::time_t t) {
   std::tm tm{};
-  gmtime_r(&tt, &tm);
+  gmtime_r(&t, &tm);
+  return tm;
+}
+}  // namespace
+
+std::string format_time(Clock::time_point t) {
+  const std::tm tm = utc(Clock::to_time_t(t));
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+std::string iso8601(std::int64_t unix_seconds) {
+  const std::tm tm = utc(static_cast<std::time_t>(unix_seconds));
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
 

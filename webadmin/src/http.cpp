@@ -85,13 +85,4 @@ Response error_response(http::status status, std::string_view code, std::string_
   return json_response(status, {{"error", {{"code", code}, {"message", message}}}});
 }
 
-std::string iso8601(std::int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace sipsite::webadmin

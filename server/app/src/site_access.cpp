@@ -61,13 +61,4 @@ std::string cli_actor() {
   return "cli:" + (pw != nullptr ? std::string(pw->pw_name) : std::to_string(::geteuid()));
 }
 
-std::string iso8601(std::int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace sipsite::app

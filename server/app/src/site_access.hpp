@@ -3,6 +3,7 @@
 // file they resolve to, the opened database, and the one-line error helpers
 // that give DESIGN.md's exit codes (0 ok, 1 runtime error, 2 bad usage).
 
+#include <sipsite/pki/certificate.hpp>
 #include <sipsite/store/database.hpp>
 #include <sipsite/store/site_repository.hpp>
 
@@ -52,7 +53,6 @@ store::Result<OpenSite> open_site(const GlobalOptions& options);
 // "cli:<login name>" for the audit log.
 std::string cli_actor();
 
-// "2026-11-22T16:09:54Z"
-std::string iso8601(std::int64_t unix_seconds);
+using pki::iso8601;
 
 }  // namespace sipsite::app

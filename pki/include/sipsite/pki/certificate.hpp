@@ -76,7 +76,9 @@ class Certificate {
 // federating silently later, so the admin learns it now (see README).
 Result<Certificate> parse_peer_certificate(std::string_view pem, Clock::time_point now = Clock::now());
 
-// "2036-11-22 16:09:54 UTC"
+// "2036-11-22 16:09:54 UTC", for messages to admins.
 std::string format_time(Clock::time_point t);
+// Seconds since the epoch as "2026-11-22T16:09:54Z", for JSON.
+std::string iso8601(std::int64_t unix_seconds);
 
 }  // namespace sipsite::pki

@@ -3,6 +3,8 @@
 // request-target parsing, JSON and error responses, and the security headers
 // every response carries.
 
+#include <sipsite/pki/certificate.hpp>
+
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -48,7 +50,6 @@ Response json_response(http::status status, const nlohmann::json& body);
 // {"error": {"code": code, "message": message}}
 Response error_response(http::status status, std::string_view code, std::string_view message);
 
-// Seconds since the epoch as "2026-11-22T16:09:54Z".
-std::string iso8601(std::int64_t unix_seconds);
+using pki::iso8601;
 
 }  // namespace sipsite::webadmin
