@@ -1,4 +1,5 @@
 #include <sipsite/webadmin/api.hpp>
+#include <sipsite/webadmin/peer_json.hpp>
 
 #include "ui_files.hpp"
 
@@ -510,25 +511,6 @@ Response Api::site_invite_svg(Call&) {
 
 // --- peers
 
-namespace {
-
-json peer_json(const store::PeerRecord& p, std::string_view own_fingerprint) {
-  json row = {{"domain", p.domain},
-              {"fingerprint", p.fingerprint},
-              {"address", p.address},
-              {"state", store::to_string(p.state)},
-              {"created_at", iso8601(p.created_at)},
-              {"updated_at", iso8601(p.updated_at)}};
-  auto fp = pki::Fingerprint::parse(p.fingerprint);
-  if (fp) row["fingerprint_grouped"] = fp->to_grouped_string();
-  if (auto cert = pki::Certificate::from_pem(p.certificate_pem)) {
-    row["certificate_not_after"] = iso8601(std::chrono::system_clock::to_time_t(cert->not_after()));
-  }
-  if (auto own = pki::Fingerprint::parse(own_fingerprint); own && fp) row["pairing_code"] = pki::pairing_code(*own, *fp);
-  return row;
-}
-
-}  // namespace
 
 Response Api::list_peers(Call& c) {
   if (auto bad = c.read_page(settings_.max_page)) return *bad;
@@ -724,18 +706,7 @@ Response Api::list_pending(Call& c) {
   auto requests = store::PendingRepository(db_).list(false);
   if (!requests) return store_error(requests.error());
   return json_response(Status::ok, paginate(*requests, c.page, [&](const store::PendingRequest& r) {
-                         json row = {{"fingerprint", r.fingerprint},
-                                     {"claimed_domain", r.claimed_domain},
-                                     {"source_address", r.source_address},
-                                     {"first_seen", iso8601(r.first_seen)},
-                                     {"last_seen", iso8601(r.last_seen)},
-                                     {"attempts", r.attempts}};
-                         auto fp = pki::Fingerprint::parse(r.fingerprint);
-                         if (fp) row["fingerprint_grouped"] = fp->to_grouped_string();
-                         if (auto own = pki::Fingerprint::parse(own_fingerprint_); own && fp) {
-                           row["pairing_code"] = pki::pairing_code(*own, *fp);
-                         }
-                         return row;
+                         return pending_json(r, own_fingerprint_);
                        }));
 }
 

@@ -10,6 +10,7 @@
 #include <sipsite/store/audit_repository.hpp>
 #include <sipsite/store/pending_repository.hpp>
 #include <sipsite/webadmin/certificate_probe.hpp>
+#include <sipsite/webadmin/peer_json.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -210,13 +211,7 @@ int cmd_peer_pending(const GlobalOptions& g, bool json) {
   const auto own = own_fingerprint(*site);
   if (json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : *requests) {
-      nlohmann::json row = {{"fingerprint", r.fingerprint}, {"claimed_domain", r.claimed_domain},
-                            {"source_address", r.source_address}, {"first_seen", iso8601(r.first_seen)},
-                            {"last_seen", iso8601(r.last_seen)}, {"attempts", r.attempts}};
-      if (auto fp = pki::Fingerprint::parse(r.fingerprint); fp && own) row["pairing_code"] = pki::pairing_code(*own, *fp);
-      out.push_back(std::move(row));
-    }
+    for (const auto& r : *requests) out.push_back(webadmin::pending_json(r, own ? own->to_string() : ""));
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
@@ -257,21 +252,7 @@ int cmd_peer_list(const GlobalOptions& g, bool json) {
 
   if (json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& p : *peers) {
-      nlohmann::json row = {{"domain", p.domain},
-                            {"fingerprint", p.fingerprint},
-                            {"address", p.address},
-                            {"state", store::to_string(p.state)},
-                            {"created_at", iso8601(p.created_at)},
-                            {"updated_at", iso8601(p.updated_at)}};
-      if (auto cert = pki::Certificate::from_pem(p.certificate_pem)) {
-        row["certificate_not_after"] = iso8601(std::chrono::system_clock::to_time_t(cert->not_after()));
-      }
-      if (auto fp = pki::Fingerprint::parse(p.fingerprint); fp && own) {
-        row["pairing_code"] = pki::pairing_code(*own, *fp);
-      }
-      out.push_back(std::move(row));
-    }
+    for (const auto& p : *peers) out.push_back(webadmin::peer_json(p, own ? own->to_string() : ""));
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }

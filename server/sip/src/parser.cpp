@@ -33,6 +33,17 @@ VersionCheck check_version(std::string_view v) noexcept {
   return (major == "2" && minor == "0") ? VersionCheck::ok : VersionCheck::unsupported;
 }
 
+// The one answer to a start line's version: 400 when malformed, 505 when
+// another version.
+Result<void> require_sip_2_0(std::string_view version, MessageKind kind) {
+  switch (check_version(version)) {
+    case VersionCheck::ok: return {};
+    case VersionCheck::malformed: return error(ParseErrc::bad_start_line, kind, "malformed SIP-Version");
+    case VersionCheck::unsupported: return error(ParseErrc::bad_version, kind, "unsupported SIP-Version");
+  }
+  return error(ParseErrc::bad_start_line, kind, "malformed SIP-Version");
+}
+
 Result<void> parse_request_line(Message& m, std::string_view line) {
   constexpr auto kind = MessageKind::request;
   // Exactly single SPs (RFC 3261 25.1); extra or trailing SP is rejected
@@ -50,14 +61,7 @@ Result<void> parse_request_line(Message& m, std::string_view line) {
   if (const auto u = parse_uri(uri); !u) {
     return error(ParseErrc::bad_request_uri, kind, "malformed Request-URI: " + u.error().reason);
   }
-  switch (check_version(version)) {
-    case VersionCheck::ok:
-      break;
-    case VersionCheck::malformed:
-      return error(ParseErrc::bad_start_line, kind, "malformed SIP-Version");
-    case VersionCheck::unsupported:
-      return error(ParseErrc::bad_version, kind, "unsupported SIP-Version");
-  }
+  if (auto v = require_sip_2_0(version, kind); !v) return v;
   MessageAccess::request_line(m, method, uri, version);
   return {};
 }
@@ -67,14 +71,7 @@ Result<void> parse_status_line(Message& m, std::string_view line) {
   const auto sp1 = line.find(' ');
   if (sp1 == std::string_view::npos) return error(ParseErrc::bad_start_line, kind, "Status-Line needs a code");
   const auto version = line.substr(0, sp1);
-  switch (check_version(version)) {
-    case VersionCheck::ok:
-      break;
-    case VersionCheck::malformed:
-      return error(ParseErrc::bad_start_line, kind, "malformed SIP-Version");
-    case VersionCheck::unsupported:
-      return error(ParseErrc::bad_version, kind, "unsupported SIP-Version");
-  }
+  if (auto v = require_sip_2_0(version, kind); !v) return v;
   const auto rest = line.substr(sp1 + 1);
   const auto sp2 = rest.find(' ');
   const auto code_text = rest.substr(0, sp2);
