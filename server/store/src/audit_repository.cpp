@@ -20,4 +20,9 @@ Result<std::vector<AuditEntry>> AuditRepository::recent(int limit) {
       });
 }
 
+Result<int> AuditRepository::purge_before(std::int64_t before, int batch) {
+  return db_.execute("DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)",
+                     before, batch);
+}
+
 }  // namespace sipsite::store

@@ -63,7 +63,9 @@ Result<void> create_private_file(const std::filesystem::path& path) {
 void Statement::Finalize::operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  // An empty view may have no data pointer, which SQLite would bind as NULL.
+  sqlite3_bind_text(stmt_.get(), index, text.data() != nullptr ? text.data() : "", static_cast<int>(text.size()),
+                    SQLITE_TRANSIENT);
   return *this;
 }
 
@@ -86,6 +88,39 @@ std::string Statement::text(int column) const {
 }
 
 std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
+
+Statement& Statement::bind(int index, std::nullopt_t) {
+  sqlite3_bind_null(stmt_.get(), index);
+  return *this;
+}
+
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+  // A zero-length blob, not NULL, for an empty body.
+  if (bytes.empty()) {
+    sqlite3_bind_zeroblob(stmt_.get(), index, 0);
+  } else {
+    sqlite3_bind_blob(stmt_.get(), index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  }
+  return *this;
+}
+
+bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
+
+std::optional<std::int64_t> Statement::optional_integer(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return integer(column);
+}
+
+std::optional<std::string> Statement::optional_text(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return text(column);
+}
+
+std::string Statement::blob(int column) const {
+  const auto* p = sqlite3_column_blob(stmt_.get(), column);
+  const int n = sqlite3_column_bytes(stmt_.get(), column);
+  return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
+}
 
 void Database::Close::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 
@@ -186,6 +221,15 @@ Result<void> Database::execute_script(std::string_view sql) {
 }
 
 Result<void> Database::transaction(const std::function<Result<void>()>& work) {
+  if (sqlite3_get_autocommit(db_.get()) == 0) {
+    // Inside another transaction: a savepoint, so a repository call that
+    // is atomic on its own also composes into a caller's transaction.
+    if (auto begin = execute_script("SAVEPOINT nested;"); !begin) return begin;
+    auto result = work();
+    if (!result) (void)execute_script("ROLLBACK TO nested;");
+    if (auto release = execute_script("RELEASE nested;"); !release && result) return release;
+    return result;
+  }
   if (auto begin = execute_script("BEGIN IMMEDIATE;"); !begin) return begin;
   auto result = work();
   if (!result) {
@@ -197,6 +241,62 @@ Result<void> Database::transaction(const std::function<Result<void>()>& work) {
     return commit;
   }
   return {};
+}
+
+Result<void> Database::backup_to(const std::filesystem::path& out, const DbKey& key) {
+  if (auto created = create_private_file(out); !created) return created.error();
+  const auto remove_all = [&] {
+    std::error_code ec;
+    for (const char* suffix : {"", "-journal", "-wal", "-shm"}) std::filesystem::remove(out.string() + suffix, ec);
+  };
+  auto copied = [&]() -> Result<void> {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(out.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+    Database dest(raw, out);
+    if (rc != SQLITE_OK) return dest.last_error("cannot open " + out.string());
+    sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+    std::string keying = "PRAGMA key = \"x'" + key.hex() + "'\";";
+    auto keyed = dest.execute_script(keying);
+    OPENSSL_cleanse(keying.data(), keying.size());
+    if (!keyed) return keyed.error();
+    if (auto r = dest.execute_script(kCipherSettings); !r) return r.error();
+    sqlite3_backup* backup = sqlite3_backup_init(raw, "main", db_.get(), "main");
+    if (backup == nullptr) return dest.last_error("backup");
+    // One step: the whole copy reads one snapshot of the source, so it is
+    // consistent even while other connections commit (WAL lets them).
+    const int step = sqlite3_backup_step(backup, -1);
+    sqlite3_backup_finish(backup);
+    if (step != SQLITE_DONE) {
+      return Error{errc_of(step), std::string("backup: ") + sqlite3_errstr(step)};
+    }
+    if (auto check = dest.quick_check(); !check) return check.error();
+    return {};
+  }();
+  if (!copied) {
+    remove_all();
+    return copied.error();
+  }
+  // The copy is closed (and synced by SQLite's full sync); make its
+  // directory entry durable too.
+  const int dir = ::open(out.parent_path().empty() ? "." : out.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return {};
+}
+
+Result<bool> Database::checkpoint_truncate() {
+  auto row = first_row(prepare("PRAGMA wal_checkpoint(TRUNCATE);"), [](const Statement& s) { return s.integer(0); });
+  if (!row) return row.error();
+  return !*row || **row == 0;  // first column: 1 if it could not complete
+}
+
+Result<void> Database::quick_check() {
+  auto rows = collect_rows(prepare("PRAGMA quick_check;"), [](const Statement& s) { return s.text(0); });
+  if (!rows) return rows.error();
+  if (rows->size() == 1 && rows->front() == "ok") return {};
+  return Error{Errc::corrupt, "database check failed: " + (rows->empty() ? std::string("no answer") : rows->front())};
 }
 
 namespace {

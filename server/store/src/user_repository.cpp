@@ -1,3 +1,7 @@
+#include <sipsite/store/audit_repository.hpp>
+#include <sipsite/store/cdr_repository.hpp>
+#include <sipsite/store/message_repository.hpp>
+#include <sipsite/store/retention_settings.hpp>
 #include <sipsite/store/user_repository.hpp>
 
 #include "unix_time.hpp"
@@ -33,6 +37,31 @@ Result<void> UserRepository::remove(std::string_view username, std::string_view 
     return Error{Errc::not_found, "no user " + std::string(username) + "@" + std::string(domain)};
   }
   return {};
+}
+
+Result<DeletedAccount> UserRepository::delete_account(std::string_view username, std::string_view domain,
+                                                     std::string_view actor, std::string_view source) {
+  DeletedAccount deleted;
+  const std::string aor = std::string(username) + "@" + std::string(domain);
+  auto r = db_.transaction([&]() -> Result<void> {
+    if (auto removed = remove(username, domain); !removed) return removed;
+    auto messages = MessageRepository(db_).remove_for_recipient(username);
+    if (!messages) return messages.error();
+    deleted.messages = *messages;
+    auto keep = RetentionSettingsRepository(db_).flag(setting_key::kKeepCdrsOnUserDelete);
+    if (!keep) return keep.error();
+    deleted.cdrs_kept = *keep;
+    if (!*keep) {
+      auto cdrs = CdrRepository(db_).remove_for_aor(aor);
+      if (!cdrs) return cdrs.error();
+      deleted.cdrs = *cdrs;
+    }
+    std::string detail = aor + " (" + std::to_string(deleted.messages) + " stored messages, ";
+    detail += deleted.cdrs_kept ? "call records kept)" : std::to_string(deleted.cdrs) + " call records)";
+    return AuditRepository(db_).append(actor, source, "user.del", detail);
+  });
+  if (!r) return r.error();
+  return deleted;
 }
 
 Result<std::optional<UserRecord>> UserRepository::find(std::string_view username, std::string_view domain) {

@@ -23,6 +23,9 @@ class AuditRepository {
                       std::string_view details);
   // Newest first.
   Result<std::vector<AuditEntry>> recent(int limit);
+  // Retention: deletes at most `batch` entries older than `before`. Not
+  // reachable from the API (append-only from its point of view).
+  Result<int> purge_before(std::int64_t before, int batch);
 
  private:
   Database& db_;

@@ -27,11 +27,23 @@ class Statement {
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Statement& bind(int index, std::nullopt_t);
+  // NULL when empty.
+  template <class T>
+  Statement& bind(int index, const std::optional<T>& value) {
+    return value ? bind(index, *value) : bind(index, std::nullopt);
+  }
+  Statement& bind_blob(int index, std::string_view bytes);
 
   // true: a row is ready; false: done.
   Result<bool> step();
   std::string text(int column) const;
   std::int64_t integer(int column) const;
+  bool is_null(int column) const;
+  std::optional<std::int64_t> optional_integer(int column) const;
+  std::optional<std::string> optional_text(int column) const;
+  // A BLOB (or TEXT) column's bytes.
+  std::string blob(int column) const;
 
  private:
   friend class Database;
@@ -79,7 +91,24 @@ class Database {
   Result<void> execute_script(std::string_view sql);
 
   // BEGIN IMMEDIATE … COMMIT around `work`; ROLLBACK if it returns an error.
+  // Called inside another transaction, a savepoint instead (rolled back on
+  // error), so atomic repository calls compose.
   Result<void> transaction(const std::function<Result<void>()>& work);
+
+  // Writes a consistent snapshot of this database to `out`, a new file
+  // (mode 0600; Errc::already_exists if it exists) encrypted with `key`
+  // and the same cipher settings: SQLite's online backup in one step, so
+  // other connections keep reading and writing meanwhile (WAL). A failed
+  // backup leaves no file behind.
+  Result<void> backup_to(const std::filesystem::path& out, const DbKey& key);
+
+  // PRAGMA wal_checkpoint(TRUNCATE): copies the WAL into the database file
+  // and empties it. false when readers kept it from completing (not an
+  // error: the next checkpoint finishes the job).
+  Result<bool> checkpoint_truncate();
+
+  // PRAGMA quick_check; Errc::corrupt with SQLite's words if not "ok".
+  Result<void> quick_check();
 
   int schema_version();
   // Changes whenever another connection commits (PRAGMA data_version):

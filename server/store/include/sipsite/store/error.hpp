@@ -19,6 +19,7 @@ enum class Errc {
   duplicate,
   not_found,
   invalid,           // a value the schema refuses
+  full,              // a size or count cap is reached (stored messages)
   io,
 };
 

@@ -3,6 +3,7 @@
 
 #include <sipsite/store/database.hpp>
 
+#include <string_view>
 #include <vector>
 
 namespace sipsite::store {
@@ -19,6 +20,13 @@ struct UserRecord {
   std::string aor() const { return username + "@" + domain; }
 };
 
+// What delete_account() removed besides the user row.
+struct DeletedAccount {
+  int messages = 0;
+  int cdrs = 0;
+  bool cdrs_kept = false;  // privacy.keep_cdrs_on_user_delete was on
+};
+
 class UserRepository {
  public:
   explicit UserRepository(Database& db) : db_(db) {}
@@ -26,6 +34,15 @@ class UserRepository {
   Result<void> add(const UserRecord& user);
   // Errc::not_found if the AOR does not exist.
   Result<void> remove(std::string_view username, std::string_view domain);
+  // Deleting an account, the one way the CLI and the console do it: in one
+  // transaction, the user row (AOR and digest credentials), the messages
+  // stored for them, their CDRs (as caller or callee) unless the setting
+  // privacy.keep_cdrs_on_user_delete is on, and an audit entry "user.del"
+  // by `actor` from `source`. Errc::not_found (and nothing changed) if the
+  // AOR does not exist. Registrations live only in the daemon's memory:
+  // the daemon drops them when it sees the user gone.
+  Result<DeletedAccount> delete_account(std::string_view username, std::string_view domain, std::string_view actor,
+                                        std::string_view source);
   Result<std::optional<UserRecord>> find(std::string_view username, std::string_view domain);
   // Ordered by domain, then username.
   Result<std::vector<UserRecord>> list();
