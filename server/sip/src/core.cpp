@@ -251,7 +251,7 @@ void Core::receive(std::string_view bytes, const Endpoint& source, FlowId flow, 
     reply_error(bytes, parsed.error(), source, flow);
     return;
   }
-  receive(Inbound{std::move(*parsed), source, flow, local});
+  receive(Inbound{std::move(*parsed), source, flow, local, {}});
 }
 
 void Core::receive(Inbound inbound) {
@@ -311,7 +311,9 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
   }
 
   if (method == "REGISTER") {
-    if (uri->is_sip() && uri->sip_uri.user.empty() && is_us(uri->sip_uri.host, uri->sip_uri.port)) {
+    if (!in.peer.empty()) {
+      respond(id, m, 403, "Forbidden (peer sites do not register)");
+    } else if (uri->is_sip() && uri->sip_uri.user.empty() && is_us(uri->sip_uri.host, uri->sip_uri.port)) {
       layer_.send_response(id, registrar_.handle_register(in));
     } else {
       respond(id, m, 403, "Forbidden (not a domain of this site)");
@@ -397,15 +399,18 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
       respond(id, m, 404, "Not Found");
       return;
     }
-    std::string authenticated;
-    if (!authenticate(id, in, authenticated)) return;
-    const auto from = from_header(m);
-    if (!from || !from->uri.is_sip() || user_of(from->uri).value_or("") != authenticated ||
-        !is_local_host(from->uri.sip_uri.host)) {
-      respond(id, m, 403, "Forbidden (From is not the authenticated user)");
+    if (in.peer.empty()) {
+      std::string authenticated;
+      if (!authenticate(id, in, authenticated)) return;
+      if (!from_is_user(m, authenticated)) {
+        respond(id, m, 403, "Forbidden (From is not the authenticated user)");
+        return;
+      }
+      base.remove_headers(HeaderId::proxy_authorization);  // consumed here (§22.3)
+    } else if (const auto refusal = peer_identity_refusal(m, in.peer)) {
+      respond(id, m, 403, *refusal);
       return;
     }
-    base.remove_headers(HeaderId::proxy_authorization);  // consumed here (§22.3)
     if (!directory_.find_user(*user)) {
       respond(id, m, 404, "Not Found");
       return;
@@ -422,9 +427,18 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
     return;
   }
 
-  // Another domain.
+  // Another domain: only for our own users, never on behalf of a peer site
+  // (no transit between peers).
+  if (!in.peer.empty()) {
+    respond(id, m, 403, "Forbidden (not a user of this site)");
+    return;
+  }
   std::string authenticated;
   if (!authenticate(id, in, authenticated)) return;
+  if (!from_is_user(m, authenticated)) {
+    respond(id, m, 403, "Forbidden (From is not the authenticated user)");
+    return;
+  }
   const PeerRoute route = peers_.route(in, authenticated);
   if (route.action == PeerRoute::Action::forward) {
     base.remove_headers(HeaderId::proxy_authorization);
@@ -432,6 +446,26 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
     return;
   }
   respond(id, m, route.code, route.reason);
+}
+
+bool Core::from_is_user(const Message& m, std::string_view user) const {
+  const auto from = from_header(m);
+  return from && from->uri.is_sip() && user_of(from->uri).value_or("") == user && is_local_host(from->uri.sip_uri.host);
+}
+
+// DESIGN.md threat model 2: a peer site speaks only for its own domain.
+std::optional<std::string_view> Core::peer_identity_refusal(const Message& m, std::string_view peer) const {
+  const auto from = from_header(m);
+  if (!from || !from->uri.is_sip() || !iequals(from->uri.sip_uri.host, peer)) {
+    return "Forbidden (From is not of the peer's domain)";
+  }
+  for (const auto value : m.values(HeaderId::p_asserted_identity)) {
+    const auto pai = parse_name_addr(value);
+    if (!pai || !pai->uri.is_sip() || !iequals(pai->uri.sip_uri.host, peer)) {
+      return "Forbidden (P-Asserted-Identity is not of the peer's domain)";
+    }
+  }
+  return std::nullopt;
 }
 
 bool Core::authenticate(ServerTransactionId id, const Inbound& in, std::string& user) {
@@ -511,9 +545,14 @@ void Core::proxy(ServerTransactionId id, const Inbound& in, Message base, const 
   ctx->request = in;
   ctx->invite = in.message.method() == "INVITE";
   if (ctx->invite) respond(id, in.message, 100, "Trying");
-  if (record_routes(in.message.method())) {
-    base.add_header_front("Record-Route",
-                          record_route_for(in.local, call_id_of(in.message)));
+  // Record-Route names the listener the request came in on, so that the
+  // far end reaches us the same way; a request from a peer site goes out
+  // on the LAN, and each branch then names the LAN listener of its phone's
+  // transport.
+  const bool record_route = record_routes(in.message.method());
+  const bool per_branch_route = record_route && !in.peer.empty();
+  if (record_route && !per_branch_route) {
+    base.add_header_front("Record-Route", record_route_for(in.local, call_id_of(in.message)));
   }
 
   Context& c = *ctx;
@@ -524,6 +563,10 @@ void Core::proxy(ServerTransactionId id, const Inbound& in, Message base, const 
     b.destination = targets[i].destination;
     b.request = base;
     if (!targets[i].request_uri.empty()) b.request.set_request_uri(targets[i].request_uri);
+    if (per_branch_route) {
+      const Endpoint lan{b.destination.endpoint.protocol, "", 0};
+      b.request.add_header_front("Record-Route", record_route_for(lan, call_id_of(in.message)));
+    }
     b.request.add_header_front("Via",
                                via_for(b.destination.endpoint.protocol, in.local, "z9hG4bK" + random_.token()));
   }
@@ -831,7 +874,7 @@ std::optional<Destination> Core::resolve(std::string_view uri_text, std::string_
       }
     }
   }
-  if (!is_ip_literal(s.host)) return std::nullopt;
+  if (!is_ip_literal(s.host)) return peers_.next_hop(s.host);
   Protocol p = s.secure ? Protocol::tls : Protocol::udp;
   if (const auto* t = find_param(s.params, "transport"); t && t->value) {
     if (const auto parsed = protocol_from(*t->value)) p = *parsed;

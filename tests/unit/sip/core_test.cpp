@@ -497,7 +497,7 @@ TEST_F(CoreTest, OtherDomainsAreRefusedUntilFederation) {
   r.to = "<sip:bob@elsewhere.example>";
   send(kAlice, r);
   EXPECT_EQ(sent(), (Lines{"403 -> alice"}));
-  EXPECT_EQ(last("alice", "403").message.reason_phrase(), "Forbidden (federation not yet available)");
+  EXPECT_EQ(last("alice", "403").message.reason_phrase(), "Forbidden (not a domain of a trusted peer site)");
 }
 
 TEST_F(CoreTest, ViaIsStampedWithReceivedAndRport) {

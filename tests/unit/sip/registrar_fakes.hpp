@@ -107,7 +107,7 @@ class SimPhone {
     return parse_or_throw(t);
   }
 
-  Inbound inbound(Message m) const { return Inbound{std::move(m), source_, flow_, Endpoint{source_.protocol, "192.168.1.1", 5060}}; }
+  Inbound inbound(Message m) const { return Inbound{std::move(m), source_, flow_, Endpoint{source_.protocol, "192.168.1.1", 5060}, {}}; }
 
   // Takes the first challenge of the preferred algorithm from a 401/407
   // (else the first one). False when there is none.

@@ -62,11 +62,11 @@ Message request(std::string_view method, std::string_view branch = "z9hG4bKabc",
 Inbound response_to(const Message& req, int code, Protocol p = Protocol::udp) {
   auto r = make_response(req, code, code == 200 ? "OK" : "Reason", "bobtag");
   return Inbound{parse_datagram(serialize(r)).value(), Endpoint{p, "10.0.0.3", 5060}, 0,
-                 Endpoint{p, "10.0.0.1", 5060}};
+                 Endpoint{p, "10.0.0.1", 5060}, {}};
 }
 
 Inbound inbound(Message m, Protocol p = Protocol::udp, FlowId flow = 0) {
-  return Inbound{std::move(m), Endpoint{p, "10.0.0.2", 5060}, flow, Endpoint{p, "10.0.0.1", 5060}};
+  return Inbound{std::move(m), Endpoint{p, "10.0.0.2", 5060}, flow, Endpoint{p, "10.0.0.1", 5060}, {}};
 }
 
 class TransactionTest : public ::testing::Test {

@@ -16,6 +16,10 @@
 //                                   Record-Route carries rt=, a keyed MAC
 //                                   of the Call-ID)
 //   other domains                -> PeerRouter (refuses with 403 by default)
+//   requests from a peer site    -> (Inbound::peer, over a pinned link) no
+//                                   digest: From/P-Asserted-Identity must be
+//                                   of the peer's domain, the target a local
+//                                   AOR or a dialog we record-routed
 //
 // Thread safety: none; call everything on the SIP strand. The Sender must
 // not call back into the core from inside send(); report failures later
@@ -107,6 +111,10 @@ class Core final : private TransactionUser {
   void forward_ack(Inbound& in);
   void forward_response_statelessly(const Message& response);
   bool authenticate(ServerTransactionId id, const Inbound& in, std::string& user);
+  // From is sip:user@<this site>.
+  [[nodiscard]] bool from_is_user(const Message& m, std::string_view user) const;
+  // Why a request from peer site `peer` may not speak for who it claims.
+  [[nodiscard]] std::optional<std::string_view> peer_identity_refusal(const Message& m, std::string_view peer) const;
   void respond(ServerTransactionId id, const Message& request, int code, std::string_view reason);
   void reply_error(std::string_view raw, const ParseError& error, const Endpoint& source, FlowId flow);
   void proxy(ServerTransactionId id, const Inbound& in, Message base, const std::vector<Target>& targets);

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,18 +22,21 @@ struct PeerRoute {
   };
   Action action = Action::refuse;
   int code = 403;
-  std::string reason = "Forbidden (federation not yet available)";
+  std::string reason = "Forbidden (not a domain of a trusted peer site)";
   Destination destination;
 };
 
-// EXTENSION POINT for federation: Core asks it about every request whose
+// Federation: Core asks it about every request from the LAN whose
 // Request-URI is neither this site's domain nor one of its addresses,
-// after the sender authenticated as local user `user`. Runs on the SIP
-// strand; must not block. The federation issue replaces the default.
+// after the sender authenticated as local user `user`, and for the next hop
+// of in-dialog requests whose target names another host (a peer site's
+// Contact, <sip:TOKEN@peer-domain>). Runs on the SIP strand; must not block.
 class PeerRouter {
  public:
   virtual ~PeerRouter() = default;
   virtual PeerRoute route(const Inbound& request, std::string_view user) = 0;
+  // The link to the peer site named `host`, if there is one.
+  virtual std::optional<Destination> next_hop(std::string_view /*host*/) { return std::nullopt; }
 };
 
 // The default until federation exists: refuses everything with 403.
