@@ -12,7 +12,7 @@ build_pkgs=(
 )
 test_pkgs=(
   openssl sqlite3 clang-14 libclang-rt-14-dev iproute2 procps python3 baresip-core
-  chromium nodejs
+  chromium nodejs sipvicious
 )
 
 want=("${build_pkgs[@]}")

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora under tests/fuzz/corpus/<target>/ (checked in).
+
+Seeds come from the unit tests' inputs and, for SIP, the RFC 4475 torture
+messages in ../shared/data/rfc4475/. Certificates are made with the openssl
+command. Run from anywhere; existing seeds of the same name are replaced,
+others (regression inputs found by fuzzing) are left alone.
+
+    tests/fuzz/make_seeds.py
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "corpus")
+RFC4475 = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "data", "rfc4475"))
+
+
+def put(target, name, data):
+    if isinstance(data, str):
+        data = data.encode()
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def sip_request(method, uri="sip:bob@site.example", frm="alice", to="<sip:bob@site.example>",
+                branch="z9hG4bK1", call_id="c1", cseq=1, auth="alice", extra="", transport="UDP",
+                host="10.0.0.2"):
+    t = f"{method} {uri} SIP/2.0\r\n"
+    t += f"Via: SIP/2.0/{transport} {host};branch={branch};rport\r\n"
+    t += "Max-Forwards: 70\r\n"
+    t += f"From: <sip:{frm}@site.example>;tag={frm}tag\r\n"
+    t += f"To: {to}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n"
+    if method == "INVITE":
+        t += f"Contact: <sip:{frm}@{host}>\r\n"
+    if auth:
+        t += f"Proxy-Authorization: Fake user={auth}\r\n"
+    body = ""
+    if method in ("INVITE", "MESSAGE"):
+        body = "v=0\r\no=- 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n" \
+            if method == "INVITE" else "hello"
+        t += ("Content-Type: application/sdp\r\n" if method == "INVITE" else "Content-Type: text/plain\r\n")
+    t += extra
+    t += f"Content-Length: {len(body)}\r\n\r\n{body}"
+    return t
+
+
+def response(code, reason, method="INVITE", to_tag=";tag=bobtag", branch="z9hG4bK1", cseq=1):
+    return (f"SIP/2.0 {code} {reason}\r\n"
+            f"Via: SIP/2.0/UDP 10.0.0.1;branch={branch}\r\n"
+            "From: <sip:alice@site.example>;tag=alicetag\r\n"
+            f"To: <sip:bob@site.example>{to_tag}\r\n"
+            f"Call-ID: c1\r\nCSeq: {cseq} {method}\r\nContact: <sip:bob@10.0.0.3>\r\n"
+            "Content-Length: 0\r\n\r\n")
+
+
+def sip_seeds():
+    names = sorted(n for n in os.listdir(RFC4475) if n.endswith(".sip"))
+    for i, n in enumerate(names):
+        with open(os.path.join(RFC4475, n), "rb") as f:
+            msg = f.read()
+        # sip_message_fuzz: first byte = stream chunk size seed.
+        put("sip_message_fuzz", "rfc4475-" + n, bytes([i * 7 % 256]) + msg)
+        # core_fuzz: one message from phone 0 (UDP).
+        put("core_fuzz", "rfc4475-" + n, b"\x00" + msg)
+    mine = {
+        "register": sip_request("REGISTER", uri="sip:site.example", to="<sip:alice@site.example>",
+                                extra="Contact: <sip:alice@10.0.0.2>;expires=60\r\nExpires: 60\r\n"),
+        "invite": sip_request("INVITE"),
+        "message": sip_request("MESSAGE"),
+        "options": sip_request("OPTIONS", auth=""),
+        "ok": response(200, "OK"),
+        "ringing": response(180, "Ringing"),
+        "pipelined": sip_request("OPTIONS", auth="") + "\r\n\r\n" + sip_request("BYE", to="<sip:bob@site.example>;tag=x"),
+        "ping": "\r\n\r\n",
+    }
+    for n, m in mine.items():
+        put("sip_message_fuzz", n, b"\x05" + m.encode())
+        put("sip_message_fuzz", n + "-bytewise", b"\x00" + m.encode())
+
+    # core_fuzz: "\n--\n"-separated messages; control byte: source (low 2
+    # bits), time step (bits 2-4), send failure (top 3 bits set).
+    def seq(*parts):
+        return b"\n--\n".join(bytes([c]) + m.encode() for c, m in parts)
+    inv = sip_request("INVITE")
+    put("core_fuzz", "call", seq(
+        (0, inv),
+        (1, response(180, "Ringing").replace("z9hG4bK1", "z9hG4bKproxy")),
+        (1, response(200, "OK")),
+        (0, sip_request("ACK", to="<sip:bob@site.example>;tag=bobtag", auth="")),
+        (0, sip_request("BYE", to="<sip:bob@site.example>;tag=bobtag", branch="z9hG4bK2", cseq=2))))
+    put("core_fuzz", "cancel", seq(
+        (0, inv), (4, sip_request("CANCEL", auth="")), (8, response(487, "Request Terminated"))))
+    put("core_fuzz", "tcp-invite", seq((2, sip_request("INVITE", transport="TCP", host="10.0.0.4"))))
+    put("core_fuzz", "tls-message", seq((3, sip_request("MESSAGE", transport="TLS", host="[2001:db8::5]"))))
+    put("core_fuzz", "unauthenticated", seq((0, sip_request("INVITE", auth="")), (0, sip_request("MESSAGE", auth="mallory"))))
+    put("core_fuzz", "register", seq((0, mine["register"]), (0xE0, inv)))
+    put("core_fuzz", "retransmit", seq((0, inv), (4, inv), (8, inv), (0x1C, inv)))
+    put("core_fuzz", "options", seq((1, mine["options"])))
+
+
+def digest_seeds():
+    seeds = {
+        "md5-qop": 'Digest username="alice", realm="alpha.example", nonce="abc", uri="sip:alpha.example", '
+                   'response="6629fae49393a05397450978507c4ef1", algorithm=MD5, qop=auth, nc=00000001, cnonce="0a4f113b", opaque="o"',
+        "sha256": 'Digest username="alice", realm="alpha.example", nonce="abc", uri="sip:alpha.example", '
+                  'response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1", algorithm=SHA-256, qop=auth, nc=00000002, cnonce="c"',
+        "rfc2617": 'Digest username="Mufasa",\r\n realm="http-auth@example.org", uri="/dir/index.html", '
+                   'algorithm=MD5, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", nc=00000001, '
+                   'cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", qop=auth, response="8ca523f5e9506fed4657c9700eebdbec", '
+                   'opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"',
+        "escaped": r'Digest username="a\"b\\c", realm="r", nonce="n", uri="u", response="x"',
+        "sess": 'Digest username="a", realm="r", nonce="n", uri="u", response="x", algorithm=SHA-256-sess',
+        "challenge": 'Digest realm="alpha.example", nonce="1234567890abcdef", opaque="xyz", algorithm=SHA-256, qop="auth", stale=TRUE',
+        "challenge-md5": 'Digest realm="alpha.example", qop="auth,auth-int", nonce="n", algorithm=MD5',
+        "dup": 'Digest username="a", USERNAME="b"',
+        "empty": "Digest ,,, ",
+        "basic": "Basic YWxhZGRpbjpvcGVuc2VzYW1l",
+    }
+    for n, s in seeds.items():
+        put("digest_fuzz", n, s)
+
+
+FP = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
+
+
+def invite_seeds():
+    seeds = {
+        "invite": f"sipsite:invite?v=1&domain=alpha.example&address=203.0.113.7:5062&fp={FP}",
+        "invite-v6": f"sipsite:invite?v=1&domain=alpha.example&address=[2001:db8::7]:5062&fp={FP}",
+        "invite-name": f"sipsite:invite?v=1&domain=beta.example&address=h.example:5062&fp={FP}",
+        "invite-order": f"sipsite:invite?fp={FP}&v=1&address=h.example:1&domain=x.y",
+        "invite-bad-v6": f"sipsite:invite?v=1&domain=alpha.example&address=2001:db8::1:5062&fp={FP}",
+        "invite-v2": f"sipsite:invite?v=2&domain=alpha.example&address=h.example:5062&fp={FP}",
+        "invite-short": "sipsite:invite?v=1&domain",
+        "hostport": "h.example:5062",
+        "hostport-v6": "[::1]:0",
+        "fingerprint": FP,
+        "domain": "Alpha.Example",
+    }
+    for n, s in seeds.items():
+        put("invite_fuzz", n, s)
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def pem_seeds():
+    with tempfile.TemporaryDirectory() as d:
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "ec.key", "-out", "ec.pem", "-days", "3650", "-subj", "/CN=alpha.example",
+                "-addext", "subjectAltName=DNS:alpha.example", "-addext", "basicConstraints=critical,CA:FALSE",
+                "-addext", "extendedKeyUsage=serverAuth,clientAuth", cwd=d)
+        openssl("req", "-x509", "-newkey", "rsa:1024", "-nodes", "-keyout", "rsa.key", "-out", "rsa.pem",
+                "-days", "30", "-subj", "/CN=no_domain here", cwd=d)
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "ip.key", "-out", "ip.pem", "-days", "3650", "-subj", "/CN=beta.example",
+                "-addext", "subjectAltName=IP:192.0.2.1,DNS:Beta.Example", cwd=d)
+        files = {}
+        for n in ("ec", "rsa", "ip"):
+            with open(os.path.join(d, n + ".pem"), "rb") as f:
+                files[n] = f.read()
+            with open(os.path.join(d, n + ".key"), "rb") as f:
+                files[n + "-key"] = f.read()
+            openssl("x509", "-in", n + ".pem", "-outform", "DER", "-out", n + ".der", cwd=d)
+            with open(os.path.join(d, n + ".der"), "rb") as f:
+                files[n + "-der"] = f.read()
+    for n in ("ec", "rsa", "ip"):
+        put("pem_fuzz", n + ".pem", b"\x00" + files[n])
+        put("pem_fuzz", n + ".der", b"\x01" + files[n + "-der"])
+    put("pem_fuzz", "two-certs.pem", b"\x00" + files["ec"] + files["ip"])
+    put("pem_fuzz", "cert-and-key.pem", b"\x00" + files["ec"] + files["ec-key"])
+    put("pem_fuzz", "key-only.pem", b"\x00" + files["ec-key"])
+    put("pem_fuzz", "crlf.pem", b"\x00" + files["ec"].replace(b"\n", b"\r\n"))
+
+
+def config_seeds():
+    seeds = {
+        "design": '[site]\npublic_address = "203.0.113.7"\n[sip]\nudp = ["0.0.0.0:5060"]\ntcp = ["0.0.0.0:5060"]\n'
+                  'tls = ["0.0.0.0:5061"]\n[federation]\nlisten = "0.0.0.0:5062"\n[admin]\nlisten = "127.0.0.1:8443"\n'
+                  '[media]\nports = "40000-40999"\n',
+        "loopback": '[sip]\nudp = ["127.0.0.1:0"]\ntcp = ["127.0.0.1:0"]\ntls = ["127.0.0.1:0"]\n'
+                    '[federation]\nlisten = "127.0.0.1:0"\n[admin]\nlisten = "[::1]:0"\n',
+        "digest": '[sip]\ndigest_algorithms = ["SHA-256", "MD5"]\naddress = "192.0.2.10"\n[log]\nlevel = "debug"\n',
+        "nat": '[site]\npublic_address = "site.example:15062"\n',
+        "off": '[sip]\nudp = []\ntcp = []\n',
+        "bad-key": '[sip]\nnope = 1\n',
+        "bad-type": '[media]\nports = 40000\n',
+        "bad-toml": '[sip\nudp = [\n',
+        "inline": 'sip = { udp = ["127.0.0.1:5060"] }\nlog.level = "warn"\n',
+        "quoted-key": '[sip]\n"a b" = 1\n',
+    }
+    for n, s in seeds.items():
+        put("config_fuzz", n, s)
+
+
+def http(method, target, body=None, headers=()):
+    t = f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:8443\r\n"
+    for h in headers:
+        t += h + "\r\n"
+    if body is not None:
+        t += f"Content-Type: application/json\r\nContent-Length: {len(body.encode())}\r\n"
+    t += "\r\n" + (body or "")
+    return t
+
+
+def api_seeds():
+    with open(os.path.join(CORPUS, "pem_fuzz", "ec.pem"), "rb") as f:
+        pem = f.read()[1:].decode()
+    import json
+    # First byte: 0 anonymous, 1 session + CSRF, 2 session without CSRF, 3 bearer token.
+    seeds = [
+        (0, "healthz", http("GET", "/healthz")),
+        (0, "index", http("GET", "/")),
+        (0, "openapi", http("GET", "/api/v1/openapi.json")),
+        (0, "login-bad", http("POST", "/api/v1/session", '{"username":"admin","password":"wrong"}')),
+        (0, "login-short", http("POST", "/api/v1/session", '{"username":"admin"}')),
+        (1, "site", http("GET", "/api/v1/site")),
+        (1, "certificate", http("GET", "/api/v1/site/certificate")),
+        (1, "invite-svg", http("GET", "/api/v1/site/invite.svg")),
+        (1, "peers", http("GET", "/api/v1/peers")),
+        (1, "peer-import", http("POST", "/api/v1/peers", json.dumps({"pem": pem, "address": "beta.example:5062"}))),
+        (1, "peer-invite", http("POST", "/api/v1/peers", json.dumps({"invite": "sipsite:invite?v=1&domain=beta.example&address=h.example:5062&fp=" + FP}))),
+        (1, "peer-get", http("GET", "/api/v1/peers/" + FP.replace(":", "%3A"))),
+        (1, "peer-trust", http("POST", f"/api/v1/peers/{FP}/trust", '{"verified":true}')),
+        (1, "peer-revoke", http("POST", f"/api/v1/peers/{FP}/revoke", "{}")),
+        (1, "pending", http("GET", "/api/v1/peers/pending")),
+        (1, "pending-ignore", http("POST", f"/api/v1/peers/pending/{FP}/ignore", "{}")),
+        (1, "users", http("GET", "/api/v1/users?limit=10&offset=0")),
+        (1, "user-add", http("POST", "/api/v1/users", '{"aor":"alice@alpha.example","password":"a good long password"}')),
+        (1, "user-del", http("DELETE", "/api/v1/users/alice%40alpha.example")),
+        (1, "audit", http("GET", "/api/v1/audit?limit=5&before=100")),
+        (1, "registrations", http("GET", "/api/v1/registrations")),
+        (1, "tokens", http("GET", "/api/v1/tokens")),
+        (1, "token-add", http("POST", "/api/v1/tokens", '{"name":"prometheus"}')),
+        (1, "token-del", http("DELETE", "/api/v1/tokens/7")),
+        (2, "no-csrf", http("POST", "/api/v1/users", '{"aor":"bob@alpha.example","password":"x"}')),
+        (3, "bearer-metrics", http("GET", "/metrics")),
+        (3, "bearer-site", http("GET", "/api/v1/site")),
+        (0, "pipelined-chunked", "POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n"),
+    ]
+    for mode, n, s in seeds:
+        put("api_fuzz", n, bytes([mode]) + s.encode())
+
+
+def main():
+    if not os.path.isdir(RFC4475):
+        sys.exit(f"make_seeds: {RFC4475} not found")
+    sip_seeds()
+    digest_seeds()
+    invite_seeds()
+    pem_seeds()
+    config_seeds()
+    api_seeds()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Slowloris against the real daemon: connections that stall in the TLS
+handshake or trickle a SIP or HTTP message that never completes. The daemon
+closes them after its timeouts (TLS handshake: 10 s on the SIP TLS port and
+the console; console request header: 30 s) and keeps serving legitimate
+phones and the console while they hang."""
+import socket
+import ssl
+import time
+import unittest
+import urllib.request
+
+from hostile_common import HostileTestCase, client_tls_context, closed_within
+
+HANDSHAKE_TIMEOUT = 10      # transport::Limits / webadmin::ServerLimits handshake_timeout
+CONSOLE_HEADER_TIMEOUT = 30  # webadmin::ServerLimits header_timeout
+MARGIN = 8
+
+
+class SlowlorisTest(HostileTestCase):
+    def raw(self, port, source="127.0.0.1"):
+        return self.keep(socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0)))
+
+    def healthz(self, port):
+        ctx = client_tls_context()
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=ctx, timeout=10) as r:
+            return r.status, r.read()
+
+    def test_sip_tls_handshake_that_stalls_is_closed_and_others_are_served(self):
+        port = self.ports["tls"]
+        silent = self.raw(port)  # connects, never says a word
+        partial = self.raw(port)  # the first bytes of a ClientHello, then nothing
+        partial.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 16)
+        started = time.monotonic()
+        # While they hang, phones register over TLS and UDP.
+        self.assert_legitimate_register("tls")
+        self.assert_legitimate_register("udp", user="bob")
+        for s in (silent, partial):
+            left = HANDSHAKE_TIMEOUT + MARGIN - (time.monotonic() - started)
+            self.assertTrue(closed_within(s, left), "a stalled TLS handshake was not closed")
+        self.assert_legitimate_register("tls")
+        self.assert_alive()
+
+    def test_sip_tcp_trickled_partial_messages_do_not_stop_others(self):
+        port = self.ports["tcp"]
+        head = (b"REGISTER sip:alpha.example SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bKslow\r\n"
+                b"Max-Forwards: 70\r\nFrom: <sip:alice@alpha.example>;tag=s\r\nTo: <sip:alice@alpha.example>\r\n")
+        slow = [self.raw(port) for _ in range(40)]
+        # A message whose body never arrives (RFC 4475 clerr over TCP).
+        body_short = self.raw(port)
+        body_short.sendall(b"MESSAGE sip:bob@alpha.example SIP/2.0\r\nContent-Length: 5000\r\n\r\nhello")
+        # Trickle one byte per connection per round: the header never ends.
+        for i in range(6):
+            for s in slow:
+                s.sendall(head[i:i + 1])
+            time.sleep(0.2)
+        self.assert_legitimate_register("tcp")
+        self.assert_legitimate_register("tcp", user="bob", source="127.0.0.2")
+        self.assert_legitimate_register("udp")
+        for s in slow:
+            s.sendall(head[6:7])
+        # Still open (idle timeout 300 s, not a test's length): nothing was
+        # answered to a message that is not complete.
+        for s in slow[:3] + [body_short]:
+            s.settimeout(0.2)
+            with self.assertRaises(socket.timeout):
+                s.recv(1)
+        self.assert_alive()
+
+    def test_console_slowloris_is_cut_by_the_handshake_and_header_timeouts(self):
+        port = self.daemon.admin_port()
+        silent = self.raw(port)
+        started = time.monotonic()
+        trickle = client_tls_context().wrap_socket(self.raw(port))
+        self.keep(trickle)
+        request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 64
+        self.assertEqual(self.healthz(port)[0], 200)
+        self.assert_legitimate_register("udp")
+        # Past the handshake timeout the silent one is gone; the trickling
+        # one is still fed a byte a second and still waits.
+        sent = 0
+        silent_closed_at = None
+        trickle_closed_at = None
+        deadline = started + CONSOLE_HEADER_TIMEOUT + MARGIN
+        while time.monotonic() < deadline and trickle_closed_at is None:
+            if sent < len(request):
+                try:
+                    trickle.sendall(request[sent:sent + 1])
+                    sent += 1
+                except (ssl.SSLError, OSError):
+                    trickle_closed_at = time.monotonic() - started
+                    break
+            if silent_closed_at is None and closed_within(silent, 0.05):
+                silent_closed_at = time.monotonic() - started
+            if closed_within(trickle, 0.95):
+                trickle_closed_at = time.monotonic() - started
+        self.assertIsNotNone(silent_closed_at, "the console kept a connection that never did a TLS handshake")
+        self.assertLessEqual(silent_closed_at, HANDSHAKE_TIMEOUT + MARGIN)
+        self.assertIsNotNone(trickle_closed_at, "the console kept a request header trickled for too long")
+        self.assertEqual(self.healthz(port)[0], 200)
+        self.assert_legitimate_register("tcp")
+        self.assert_alive()
+
+
+if __name__ == "__main__":
+    unittest.main()
