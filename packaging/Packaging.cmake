@@ -1,0 +1,59 @@
+# Install rules and the Debian package (CPack DEB). `deploy/package.sh`
+# builds a Release tree and runs cpack; the package test
+# (tests/package/package_test.py) installs the result on this machine.
+#
+#   /usr/bin/sipsite                       the daemon and command line
+#   /usr/sbin/sipsitectl                   sipsite on the installed site, as its user
+#   /lib/systemd/system/sipsite.service    hardened unit (packaging/)
+#   /etc/sipsite/sipsite.toml              example configuration (conffile)
+#   /usr/share/doc/sipsite/                README, ADMIN, CONFIG, SECURITY
+#   maintainer scripts (packaging/debian/): the sipsite user, /var/lib/sipsite,
+#   `sipsite init` with the FQDN, start/stop, purge
+
+include(GNUInstallDirs)
+
+install(TARGETS sipsite RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT sipsite)
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/packaging/sipsitectl
+        DESTINATION ${CMAKE_INSTALL_SBINDIR} COMPONENT sipsite)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/sipsite.service
+        DESTINATION /lib/systemd/system COMPONENT sipsite)
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/sipsite.toml
+        DESTINATION /etc/sipsite COMPONENT sipsite)
+set(SIPSITE_DOC_DIR ${CMAKE_INSTALL_DATAROOTDIR}/doc/sipsite)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/packaging/copyright
+        DESTINATION ${SIPSITE_DOC_DIR} COMPONENT sipsite)
+foreach(doc ADMIN.md CONFIG.md SECURITY.md)
+  if(EXISTS ${PROJECT_SOURCE_DIR}/docs/${doc})
+    install(FILES ${PROJECT_SOURCE_DIR}/docs/${doc} DESTINATION ${SIPSITE_DOC_DIR}/docs COMPONENT sipsite)
+  endif()
+endforeach()
+if(EXISTS ${PROJECT_SOURCE_DIR}/docs/images)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/images DESTINATION ${SIPSITE_DOC_DIR}/docs
+          COMPONENT sipsite FILES_MATCHING PATTERN "*.png")
+endif()
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME sipsite)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "sipsite maintainers <sipsite@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "SIP site server: private voice and messaging between trusted sites")
+set(CPACK_PACKAGE_DESCRIPTION
+    "One daemon per site: phones register on the LAN, sites pair by fingerprint\n"
+    "and talk over pinned mutual TLS, an HTTPS console administers it, and all\n"
+    "site data lives in an SQLCipher-encrypted database.")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/sipsite/sipsite")
+# Library dependencies from dpkg-shlibdeps; adduser for the maintainer scripts.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${PROJECT_SOURCE_DIR}/packaging/debian/conffiles
+    ${PROJECT_SOURCE_DIR}/packaging/debian/postinst
+    ${PROJECT_SOURCE_DIR}/packaging/debian/prerm
+    ${PROJECT_SOURCE_DIR}/packaging/debian/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
+include(CPack)
