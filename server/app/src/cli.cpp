@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include "backup_commands.hpp"
 #include "commands.hpp"
 
 #include <sipsite/pki/certificate.hpp>
@@ -35,7 +36,7 @@ int run_cli(int argc, char** argv) {
   app.add_option("--state-dir", state_dir, "State directory (default /var/lib/sipsite as root, else ./sipsite-state)");
   app.add_option("--db-key-file", key_file, "Database key file (default STATE/db.key)");
   app.add_option("--config", config_file, "Configuration file (default STATE/sipsite.toml if present)");
-  app.add_option("--log-level", g.log_level, "trace, debug, info, warn, error or off (run only)");
+  app.add_option("--log-level", g.log_level, "LEVEL[,MODULE=LEVEL...], e.g. info,federation=debug (run only)");
 
   std::function<int()> command;
   const auto sub = [&](CLI::App& parent, const char* name, const char* help) {
@@ -66,6 +67,15 @@ int run_cli(int argc, char** argv) {
   sub(app, "config-reference", "Print the configuration reference (Markdown)")->callback([&] {
     command = [&] { return cmd_config_reference(); };
   });
+
+  std::string backup_out;
+  auto* backup = sub(app, "backup", "Write an encrypted snapshot of the database (safe while the daemon runs)");
+  backup->add_option("--out", backup_out, "The new backup file (never overwritten)")->required();
+  backup->callback([&] { command = [&] { return cmd_backup(g, backup_out); }; });
+  std::string restore_in;
+  auto* restore = sub(app, "restore", "Replace the database with a backup made with the same key (daemon stopped)");
+  restore->add_option("--in", restore_in, "The backup file")->required();
+  restore->callback([&] { command = [&] { return cmd_restore(g, restore_in); }; });
 
   auto* admin = sub(app, "admin", "Console administrator");
   admin->require_subcommand(1);

@@ -74,13 +74,13 @@ int cmd_user_del(const GlobalOptions& g, const std::string& aor_text) {
   if (!aor) return fail(kExitUsage, "--aor '" + aor_text + "': " + why);
   auto site = open_site(g);
   if (!site) return fail(site.error());
-  auto r = site->db.transaction([&]() -> store::Result<void> {
-    if (auto d = store::UserRepository(site->db).remove(aor->username, aor->domain); !d) return d;
-    return store::AuditRepository(site->db).append(cli_actor(), "local", "user.del",
-                                                   aor->username + "@" + aor->domain);
-  });
+  // The one account deletion (user, credentials, stored messages, CDRs
+  // unless kept by the setting, audit entry) in one transaction.
+  auto r = store::UserRepository(site->db).delete_account(aor->username, aor->domain, cli_actor(), "local");
   if (!r) return fail(r.error());
-  std::cerr << "sipsite: deleted " << aor->username << "@" << aor->domain << std::endl;
+  std::cerr << "sipsite: deleted " << aor->username << "@" << aor->domain << " (" << r->messages
+            << " stored messages, " << (r->cdrs_kept ? std::string("call records kept") : std::to_string(r->cdrs) + " call records")
+            << ")" << std::endl;
   return kExitOk;
 }
 

@@ -27,6 +27,7 @@ Result<PurgeReport> Purger::run(std::int64_t now, const RetentionSettings& s) {
   // (autocommit), until a batch comes back short.
   const auto purge = [&](const std::function<Result<int>(int)>& batch, int& count) -> Result<void> {
     for (int i = 0; i < limits_.max_batches; ++i) {
+      if (limits_.stop_requested && limits_.stop_requested()) break;
       auto n = batch(limits_.batch);
       if (!n) return n.error();
       count += *n;

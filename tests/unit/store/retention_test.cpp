@@ -29,6 +29,13 @@ namespace {
 constexpr std::int64_t kDay = 86400;
 constexpr std::int64_t kNow = 1'900'000'000;  // the test's clock
 
+PurgeLimits limits(int batch, int max_batches) {
+  PurgeLimits l;
+  l.batch = batch;
+  l.max_batches = max_batches;
+  return l;
+}
+
 class Retention : public ::testing::Test {
  protected:
   test::TempDir dir_;
@@ -274,7 +281,7 @@ TEST_F(Retention, PurgeDeletesWhatIsOlderThanEachWindowAndKeepsTheRest) {
   db_.execute("UPDATE peer_requests SET last_seen = ? WHERE fingerprint = 'AA:old'", kNow - 8 * kDay).value();
   db_.execute("UPDATE peer_requests SET last_seen = ? WHERE fingerprint = 'AA:new'", kNow - 6 * kDay).value();
 
-  const auto report = Purger(db_, PurgeLimits{.batch = 5, .max_batches = 100}).run(kNow).value();
+  const auto report = Purger(db_, limits(5, 100)).run(kNow).value();
   EXPECT_EQ(report.cdrs, 12);  // in batches of 5, 5, 2
   EXPECT_EQ(report.messages, 1);
   EXPECT_EQ(report.signaling_log, 1);
@@ -298,13 +305,23 @@ TEST_F(Retention, PurgeDeletesWhatIsOlderThanEachWindowAndKeepsTheRest) {
 
 TEST_F(Retention, PurgeStopsAtItsBatchBoundAndFinishesOnTheNextRun) {
   for (int i = 0; i < 7; ++i) add_cdr("old@alpha.example", "x@alpha.example", kNow - 200 * kDay);
-  auto first = Purger(db_, PurgeLimits{.batch = 2, .max_batches = 2}).run(kNow).value();
+  auto first = Purger(db_, limits(2, 2)).run(kNow).value();
   EXPECT_EQ(first.cdrs, 4);
   EXPECT_FALSE(first.complete);
-  auto second = Purger(db_, PurgeLimits{.batch = 2, .max_batches = 10}).run(kNow).value();
+  auto second = Purger(db_, limits(2, 10)).run(kNow).value();
   EXPECT_EQ(second.cdrs, 3);
   EXPECT_TRUE(second.complete);
   EXPECT_EQ(count("cdrs"), 0);
+}
+
+TEST_F(Retention, PurgeStopsWhenAsked) {
+  for (int i = 0; i < 7; ++i) add_cdr("old@alpha.example", "x@alpha.example", kNow - 200 * kDay);
+  int asked = 0;
+  PurgeLimits l = limits(2, 100);
+  l.stop_requested = [&] { return ++asked > 1; };
+  auto report = Purger(db_, l).run(kNow).value();
+  EXPECT_EQ(report.cdrs, 2);
+  EXPECT_FALSE(report.complete);
 }
 
 // The bytes of purged rows are gone from the files, not just unlinked:

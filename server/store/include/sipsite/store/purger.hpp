@@ -13,6 +13,8 @@
 #include <sipsite/store/database.hpp>
 #include <sipsite/store/retention_settings.hpp>
 
+#include <functional>
+
 namespace sipsite::store {
 
 struct PurgeReport {
@@ -30,6 +32,9 @@ struct PurgeReport {
 struct PurgeLimits {
   int batch = 500;           // rows per transaction
   int max_batches = 10000;   // per kind and run: a bound, not a target
+  // Asked before each batch; true stops the run early (complete = false),
+  // e.g. when the daemon shuts down.
+  std::function<bool()> stop_requested;
 };
 
 class Purger {
