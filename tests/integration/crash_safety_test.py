@@ -90,13 +90,13 @@ class CrashSafetyTest(SiteTestCase):
                 if victim is not None:
                     victim.kill()  # a writer dies mid-command too
                 for n, p in enumerate(users):
-                    p.wait(timeout=60)
+                    _, err = p.communicate(timeout=60)
                     if p.returncode == 0:
                         committed_users.add(f"u{it}x{n}@alpha.example")
                     elif p is not victim:
-                        self.fail(f"user add failed without being killed: {p.stderr.read()}")
-                peer_cmd.wait(timeout=60)
-                self.assertEqual(peer_cmd.returncode, 0, peer_cmd.stderr.read())
+                        self.fail(f"user add failed without being killed: {err}")
+                _, err = peer_cmd.communicate(timeout=60)
+                self.assertEqual(peer_cmd.returncode, 0, err)
                 peer_state[fp] = "trusted" if verb == "trust" else "revoked"
                 daemon.proc.wait(timeout=20)
                 self.assertEqual(daemon.proc.returncode, -9)

@@ -34,7 +34,7 @@ class BruteForceTest(HostileTestCase):
         os.makedirs(home, exist_ok=True)
         env = dict(os.environ, HOME=home)
         proc = subprocess.run([tool, "-b", "127.0.0.1", "-P", str(free_udp_port()), "-p", str(self.ports["udp"]),
-                               "--domain", "alpha.example", *args, "127.0.0.1"],
+                               "--domain", "alpha.example", "--maximumtime", "10", *args, "127.0.0.1"],
                               capture_output=True, text=True, timeout=TOOL_TIMEOUT, env=env)
         return proc.stdout + proc.stderr
 
@@ -69,13 +69,22 @@ class BruteForceTest(HostileTestCase):
         guesses = [f"guess{i:03d}" for i in range(40)] + ["alice-password"] + [f"late{i}" for i in range(10)]
         out = self.sipvicious("svcrack", "-u", "alice", "-d", self.write("passwords.txt", "\n".join(guesses) + "\n"))
         self.assertNotIn("alice-password", out, f"svcrack found the password despite the limits:\n{out}")
+        # Throttled per user: alice is refused even from another address
+        # with her right password, for a while (403 with Retry-After).
+        status, headers, _ = self.client(user="alice", source="127.0.0.2").register(expires=60)
+        self.assertEqual(status, 403)
+        self.assertTrue(header(headers, "retry-after"))
 
-        # Throttled: this source and this user are refused, with Retry-After.
+        # More guessing from the same address, at other names (existing or
+        # not): past 20 failures a minute the address itself is refused.
+        statuses = []
+        for i in range(25):
+            user = ("nobody", "carol", "dave")[i % 3]
+            statuses.append(self.client(user=user, password=f"w{i}").register(expires=60)[0])
+        self.assertEqual(statuses[-1], 403, statuses)
         status, headers, _ = self.client(user="bob").register(expires=60)
         self.assertEqual(status, 403)
         self.assertTrue(header(headers, "retry-after"))
-        status, _, _ = self.client(user="alice", source="127.0.0.2").register(expires=60)
-        self.assertEqual(status, 403)
         # Other phones on other addresses are not.
         self.assert_legitimate_register("udp", user="bob", source="127.0.0.2")
         self.assert_legitimate_register("tcp", user="bob", source="127.0.0.2")
