@@ -31,6 +31,7 @@ class CrashSafetyTest(SiteTestCase):
         if stdin is not None:
             p.stdin.write(stdin)
         p.stdin.close()
+        p.stdin = None  # communicate() later reads stdout and stderr only
         self.addCleanup(lambda: p.poll() is None and p.kill())
         return p
 
