@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "logging.hpp"
+
 #include <sipsite/pki/domain_name.hpp>
 
 #include <boost/throw_exception.hpp>
@@ -112,16 +114,10 @@ Apply parse_port_range(const toml::node& node, PortRange& out) {
 
 Apply parse_log_level(const toml::node& node, Config& c) {
   const auto text = as_string(node);
-  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
-  if (text) {
-    for (auto level : kLevels) {
-      if (*text == level) {
-        c.log_level = *text;
-        return std::nullopt;
-      }
-    }
-  }
-  return "must be one of trace, debug, info, warn, error, off";
+  if (!text) return "must be a string such as \"info\" or \"info,federation=debug\"";
+  if (auto [spec, error] = parse_log_spec(*text); !spec) return error;
+  c.log_level = *text;
+  return std::nullopt;
 }
 
 const std::vector<ConfigKey>& key_table() {
@@ -160,7 +156,10 @@ const std::vector<ConfigKey>& key_table() {
       {"media.ports", "string", "\"40000-40999\"",
        "UDP port range of the media relay (RTP on even ports, RTCP on the next).",
        [](const toml::node& n, Config& c) { return parse_port_range(n, c.media_ports); }},
-      {"log.level", "string", "\"info\"", "Least severe level logged: trace, debug, info, warn, error, off.",
+      {"log.level", "string", "\"info\"",
+       "Least severe level logged: trace, debug, info, warn, error or off, optionally followed by per-module "
+       "levels, e.g. \"info,federation=debug\" (modules: app, federation, pki, store). `run --log-level` "
+       "overrides it, with the same syntax.",
        parse_log_level},
   };
   return keys;
