@@ -1,0 +1,344 @@
+"""The Debian package on this machine: build it (cpack, from the build tree
+ctest runs in, or $SIPSITE_DEB), install it with dpkg, check what the
+maintainer scripts made, start the service the way its unit does, talk to it
+(console /healthz over HTTPS, SIP OPTIONS over UDP), then remove and purge it
+and check what stays and what goes.
+
+It changes the machine (a package, a system user), so it runs only as root,
+refuses to touch a machine where sipsite is or was installed, runs the daemon
+on loopback ports only, and purges everything in cleanups, also on failure.
+"""
+import grp
+import os
+import pwd
+import re
+import shlex
+import shutil
+import signal
+import socket
+import ssl
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import http.client
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+from sip_client import SipClient  # noqa: E402
+
+SOURCE_DIR = os.environ.get("SIPSITE_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD_DIR = os.environ.get("SIPSITE_BUILD_DIR", "")
+STATE = "/var/lib/sipsite"
+UNIT = "/lib/systemd/system/sipsite.service"
+CONFFILE = "/etc/sipsite/sipsite.toml"
+PASSWORD_FILE = STATE + "/initial-admin-password"
+DOMAIN = "pkgtest.example"
+TIMEOUT = 120
+
+
+def sh(*args, env=None, timeout=TIMEOUT, check=True):
+    proc = subprocess.run(list(args), capture_output=True, text=True, env=env, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{shlex.join(args)} -> exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def systemd_is_pid1():
+    try:
+        with open("/proc/1/comm") as f:
+            return f.read().strip() == "systemd" and os.path.isdir("/run/systemd/system")
+    except OSError:
+        return False
+
+
+def package_installed():
+    r = sh("dpkg-query", "-W", "-f=${Status}", "sipsite", check=False)
+    return r.returncode == 0 and "not-installed" not in r.stdout
+
+
+def unit_settings(path):
+    """The [Service] section's settings, {name: [values]}."""
+    settings, section = {}, None
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("["):
+                section = line
+                continue
+            if section == "[Service]":
+                name, _, value = line.partition("=")
+                settings.setdefault(name, []).append(value)
+    return settings
+
+
+class PackageTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("the package test installs a .deb with dpkg: run it as root")
+        for tool in ("dpkg", "dpkg-deb", "setpriv", "runuser"):
+            if shutil.which(tool) is None:
+                raise unittest.SkipTest(f"{tool} is missing")
+        # Never touch a real installation, or what one left behind.
+        if package_installed():
+            raise unittest.SkipTest("sipsite is installed on this machine; not touching it")
+        for leftover in (STATE, "/etc/sipsite"):
+            if os.path.exists(leftover):
+                raise unittest.SkipTest(f"{leftover} exists (an earlier installation?); not touching it")
+        for db, name in ((pwd.getpwnam, "user"), (grp.getgrnam, "group")):
+            try:
+                db("sipsite")
+                raise unittest.SkipTest(f"a sipsite {name} exists on this machine; not touching it")
+            except KeyError:
+                pass
+        cls.work = tempfile.mkdtemp(prefix="sipsite-pkgtest-")
+        cls.deb = os.environ.get("SIPSITE_DEB") or cls.build_package(cls.work)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work, True)
+
+    @classmethod
+    def build_package(cls, out):
+        if not BUILD_DIR or not os.path.exists(os.path.join(BUILD_DIR, "CPackConfig.cmake")):
+            raise AssertionError("SIPSITE_BUILD_DIR has no CPackConfig.cmake; set SIPSITE_DEB or run from ctest")
+        r = sh("cpack", "--config", os.path.join(BUILD_DIR, "CPackConfig.cmake"), "-B", out, timeout=600)
+        debs = [f for f in os.listdir(out) if f.endswith(".deb")]
+        if len(debs) != 1:
+            raise AssertionError(f"cpack made {debs}:\n{r.stdout}\n{r.stderr}")
+        return os.path.join(out, debs[0])
+
+    # -- helpers -----------------------------------------------------------
+
+    def setUp(self):
+        # /run, not /tmp: the unit has PrivateTmp=, and its user must read these.
+        self.tmp = tempfile.mkdtemp(prefix="sipsite-pkgtest-", dir="/run")
+        os.chmod(self.tmp, 0o755)
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        # Runs last (cleanups are LIFO): nothing of the package stays.
+        self.addCleanup(self.purge_everything)
+
+    def purge_everything(self):
+        if systemd_is_pid1():
+            sh("systemctl", "stop", "sipsite.service", check=False)
+            shutil.rmtree("/run/systemd/system/sipsite.service.d", True)
+            sh("systemctl", "daemon-reload", check=False)
+        if package_installed():
+            sh("dpkg", "--purge", "sipsite", check=False)
+
+    def fake_hostname(self, fqdn):
+        """A PATH whose `hostname -f` prints `fqdn` (the machine's name stays)."""
+        bindir = os.path.join(self.tmp, "bin")
+        os.makedirs(bindir, exist_ok=True)
+        with open(os.path.join(bindir, "hostname"), "w") as f:
+            f.write(f"#!/bin/sh\necho '{fqdn}'\n")
+        os.chmod(os.path.join(bindir, "hostname"), 0o755)
+        env = dict(os.environ)
+        env["PATH"] = bindir + ":" + env.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        env["DEBIAN_FRONTEND"] = "noninteractive"
+        return env
+
+    def loopback_config(self):
+        path = os.path.join(self.tmp, "loopback.toml")
+        with open(path, "w") as f:
+            f.write('[site]\npublic_address = "127.0.0.1"\n[federation]\nlisten = "127.0.0.1:0"\n'
+                    '[sip]\nudp = ["127.0.0.1:0"]\ntcp = ["127.0.0.1:0"]\ntls = ["127.0.0.1:0"]\n'
+                    '[admin]\nlisten = "127.0.0.1:0"\n')
+        os.chmod(path, 0o644)
+        return path
+
+    def install(self, fqdn):
+        if systemd_is_pid1():
+            # The service postinst starts must listen on loopback only.
+            dropin = "/run/systemd/system/sipsite.service.d"
+            os.makedirs(dropin, exist_ok=True)
+            with open(os.path.join(dropin, "test.conf"), "w") as f:
+                f.write("[Service]\nExecStart=\nExecStart=/usr/bin/sipsite --state-dir /var/lib/sipsite "
+                        f"--config {self.loopback_config()} run\n")
+        r = sh("dpkg", "-i", self.deb, env=self.fake_hostname(fqdn), timeout=300)
+        return r.stdout + r.stderr
+
+    def assert_mode(self, path, mode, owner):
+        st = os.stat(path)
+        self.assertEqual(stat.S_IMODE(st.st_mode), mode, f"{path}: {oct(st.st_mode)}")
+        self.assertEqual(pwd.getpwuid(st.st_uid).pw_name, owner, path)
+
+    def start_like_the_unit(self):
+        """The unit's ExecStart as its User=, with no capabilities, no new
+        privileges, its UMask= and the database key in a credentials
+        directory (as LoadCredential= provides it); loopback ports."""
+        unit = unit_settings(UNIT)
+        self.assertEqual(unit["Type"], ["notify"])
+        self.assertEqual(unit["User"], ["sipsite"])
+        argv = shlex.split(unit["ExecStart"][-1])
+        i = argv.index("--config")
+        argv[i + 1] = self.loopback_config()
+        cred_name, _, cred_source = unit["LoadCredential"][0].partition(":")
+        self.assertEqual(cred_name, "sipsite-db-key")
+
+        user = pwd.getpwnam("sipsite")
+        creds = os.path.join(self.tmp, "credentials")
+        os.mkdir(creds, 0o500)
+        shutil.copyfile(cred_source, os.path.join(creds, cred_name))
+        os.chmod(os.path.join(creds, cred_name), 0o400)
+        for p in (creds, os.path.join(creds, cred_name)):
+            os.chown(p, user.pw_uid, user.pw_gid)
+        # Proof that the key comes from the credential: the service user cannot
+        # read the file systemd (as root) copied it from.
+        os.chmod(cred_source, 0)
+        self.addCleanup(os.chmod, cred_source, 0o600)
+
+        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
+               "HOME": user.pw_dir, "USER": "sipsite", "LOGNAME": "sipsite", "CREDENTIALS_DIRECTORY": creds}
+        for value in unit.get("Environment", []):
+            for assignment in shlex.split(value):
+                k, _, v = assignment.partition("=")
+                env[k] = v
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                env[k] = os.environ[k]
+        umask = int(unit["UMask"][0], 8)
+        log_path = os.path.join(self.tmp, "daemon.log")
+        log = open(log_path, "w")
+        self.addCleanup(log.close)
+        proc = subprocess.Popen(
+            ["setpriv", "--reuid=sipsite", "--regid=sipsite", "--init-groups", "--no-new-privs",
+             "--bounding-set=-all", "--inh-caps=-all", "--", *argv],
+            stdout=log, stderr=subprocess.STDOUT, env=env, cwd="/", preexec_fn=lambda: os.umask(umask))
+
+        def stop():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+        self.addCleanup(stop)
+        return proc, lambda: open(log_path).read()
+
+    def wait_for_log(self, read, pattern, proc=None, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = read()
+            if re.search(pattern, text):
+                return text
+            if proc is not None and proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.fail(f"{pattern!r} not in the daemon's log:\n{read()}")
+
+    def assert_answers(self, log_text):
+        admin = int(re.search(r"listening admin/https 127\.0\.0\.1:(\d+)", log_text).group(1))
+        udp = int(re.search(r"listening sip/udp 127\.0\.0\.1:(\d+)", log_text).group(1))
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE  # the site's self-signed certificate
+        conn = http.client.HTTPSConnection("127.0.0.1", admin, context=ctx, timeout=10)
+        self.addCleanup(conn.close)
+        conn.request("GET", "/healthz")
+        r = conn.getresponse()
+        self.assertEqual((r.status, r.read()), (200, b"ok\n"))
+        sip = SipClient("udp", udp, domain=DOMAIN)
+        self.addCleanup(sip.close)
+        status, _, _ = sip.request("OPTIONS")
+        self.assertEqual(status, 200)
+
+    # -- tests -------------------------------------------------------------
+
+    def test_install_run_remove_purge(self):
+        out = self.install(DOMAIN)
+
+        # Files, user, state directory.
+        self.assertTrue(os.access("/usr/bin/sipsite", os.X_OK))
+        self.assertTrue(os.access("/usr/sbin/sipsitectl", os.X_OK))
+        self.assertTrue(os.path.isfile(UNIT))
+        self.assertTrue(os.path.isfile("/usr/share/doc/sipsite/docs/ADMIN.md"))
+        conffiles = sh("dpkg-query", "-W", "-f=${Conffiles}", "sipsite").stdout
+        self.assertIn(CONFFILE, conffiles)
+        self.assert_mode(CONFFILE, 0o644, "root")
+        user = pwd.getpwnam("sipsite")
+        self.assertLess(user.pw_uid, 1000, "a system user")
+        self.assertEqual(user.pw_shell, "/usr/sbin/nologin")
+        self.assertEqual(user.pw_dir, STATE)
+        self.assert_mode(STATE, 0o700, "sipsite")
+
+        # The site, created with the FQDN; the password only in a root-only file.
+        self.assert_mode(STATE + "/sipsite.db", 0o600, "sipsite")
+        self.assert_mode(STATE + "/db.key", 0o600, "sipsite")
+        self.assert_mode(PASSWORD_FILE, 0o600, "root")
+        with open(PASSWORD_FILE) as f:
+            password = f.read().strip()
+        self.assertGreaterEqual(len(password), 12)
+        self.assertNotIn(password, out, "the one-time password must not reach the terminal")
+        self.assertIn(PASSWORD_FILE, out)
+        fingerprint = sh("/usr/sbin/sipsitectl", "fingerprint").stdout.strip()
+        self.assertRegex(fingerprint, r"^(?:[0-9A-F]{2}:){31}[0-9A-F]{2}$")
+        self.assertIn(fingerprint, out)
+        self.assertEqual(os.listdir(STATE).count(".init-output"), 0)
+        r = sh("/usr/bin/sipsite", "--state-dir", STATE, "--config", CONFFILE, "run", "--check")
+        self.assertIn(DOMAIN, r.stdout)
+
+        # The unit file as systemd reads it.
+        if shutil.which("systemd-analyze"):
+            r = sh("systemd-analyze", "verify", UNIT, check=False)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+        # Running and answering.
+        if systemd_is_pid1():
+            sh("systemctl", "start", "sipsite.service")
+            self.assertEqual(sh("systemctl", "is-active", "sipsite.service", check=False).stdout.strip(), "active")
+            read = lambda: sh("journalctl", "-u", "sipsite.service", "-o", "cat", "--no-pager", "-n", "200").stdout
+            self.assert_answers(self.wait_for_log(read, r"\bready\b"))
+        else:
+            proc, read = self.start_like_the_unit()
+            self.assert_answers(self.wait_for_log(read, r"\bready\b", proc))
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=30), 0, read())
+            self.assertIn("stopped", read())
+            os.chmod(STATE + "/db.key", 0o600)
+        self.assertEqual(sorted(f for f in os.listdir(STATE) if not f.startswith("sipsite.db")),
+                         ["db.key", "initial-admin-password"])
+
+        # Remove: the program goes, the site, its user and the configuration stay.
+        sh("dpkg", "-r", "sipsite")
+        if systemd_is_pid1():
+            self.assertNotEqual(sh("systemctl", "is-active", "sipsite.service", check=False).stdout.strip(),
+                                "active")
+        self.assertFalse(os.path.exists("/usr/bin/sipsite"))
+        self.assertFalse(os.path.exists(UNIT))
+        self.assertTrue(os.path.exists(STATE + "/sipsite.db"))
+        self.assertTrue(os.path.exists(CONFFILE))
+        pwd.getpwnam("sipsite")
+        self.assertIn("config-files", sh("dpkg-query", "-W", "-f=${Status}", "sipsite").stdout)
+
+        # Purge: everything goes.
+        sh("dpkg", "-P", "sipsite")
+        self.assertFalse(package_installed())
+        for gone in (STATE, "/etc/sipsite", "/etc/systemd/system/multi-user.target.wants/sipsite.service"):
+            self.assertFalse(os.path.lexists(gone), gone)
+        with self.assertRaises(KeyError):
+            pwd.getpwnam("sipsite")
+        with self.assertRaises(KeyError):
+            grp.getgrnam("sipsite")
+
+    def test_without_a_usable_fqdn_it_says_how_to_create_the_site(self):
+        out = self.install("localhost")
+        self.assertIn("sipsitectl init --domain", out)
+        self.assertFalse(os.path.exists(STATE + "/sipsite.db"))
+        self.assertFalse(os.path.exists(PASSWORD_FILE))
+        self.assert_mode(STATE, 0o700, "sipsite")
+        # Following the message creates the site.
+        with open(PASSWORD_FILE, "w") as f:
+            os.fchmod(f.fileno(), 0o600)
+            subprocess.run(["/usr/sbin/sipsitectl", "init", "--domain", DOMAIN], stdout=f, check=True,
+                           timeout=TIMEOUT)
+        with open(PASSWORD_FILE) as f:
+            self.assertRegex(f.read(), r"(?m)^admin password: \S{12,}$")
+        self.assert_mode(STATE + "/sipsite.db", 0o600, "sipsite")
+        sh("dpkg", "-P", "sipsite")
+        self.assertFalse(os.path.exists(STATE))
+
+
+if __name__ == "__main__":
+    unittest.main()
