@@ -37,10 +37,10 @@ set(CPACK_PACKAGE_NAME sipsite)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "sipsite maintainers <sipsite@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "SIP site server: private voice and messaging between trusted sites")
-set(CPACK_PACKAGE_DESCRIPTION
-    "One daemon per site: phones register on the LAN, sites pair by fingerprint\n"
-    "and talk over pinned mutual TLS, an HTTPS console administers it, and all\n"
-    "site data lives in an SQLCipher-encrypted database.")
+string(CONCAT CPACK_PACKAGE_DESCRIPTION
+       "One daemon per site: phones register on the LAN, sites pair by fingerprint\n"
+       "and talk over pinned mutual TLS, an HTTPS console administers it, and all\n"
+       "site data lives in an SQLCipher-encrypted database.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)

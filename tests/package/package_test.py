@@ -190,7 +190,11 @@ class PackageTest(unittest.TestCase):
         # Proof that the key comes from the credential: the service user cannot
         # read the file systemd (as root) copied it from.
         os.chmod(cred_source, 0)
-        self.addCleanup(os.chmod, cred_source, 0o600)
+
+        def restore_key_mode():
+            if os.path.exists(cred_source):
+                os.chmod(cred_source, 0o600)
+        self.addCleanup(restore_key_mode)
 
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
                "HOME": user.pw_dir, "USER": "sipsite", "LOGNAME": "sipsite", "CREDENTIALS_DIRECTORY": creds}
@@ -215,7 +219,10 @@ class PackageTest(unittest.TestCase):
                 proc.kill()
                 proc.wait(timeout=30)
         self.addCleanup(stop)
-        return proc, lambda: open(log_path).read()
+        def read():
+            with open(log_path) as f:
+                return f.read()
+        return proc, read
 
     def wait_for_log(self, read, pattern, proc=None, timeout=30):
         deadline = time.monotonic() + timeout
@@ -262,6 +269,8 @@ class PackageTest(unittest.TestCase):
         self.assertEqual(user.pw_shell, "/usr/sbin/nologin")
         self.assertEqual(user.pw_dir, STATE)
         self.assert_mode(STATE, 0o700, "sipsite")
+        # Enabled for the next boot (as dh_installsystemd does), also without systemd running.
+        self.assertTrue(os.path.islink("/etc/systemd/system/multi-user.target.wants/sipsite.service"))
 
         # The site, created with the FQDN; the password only in a root-only file.
         self.assert_mode(STATE + "/sipsite.db", 0o600, "sipsite")
@@ -315,7 +324,10 @@ class PackageTest(unittest.TestCase):
         # Purge: everything goes.
         sh("dpkg", "-P", "sipsite")
         self.assertFalse(package_installed())
-        for gone in (STATE, "/etc/sipsite", "/etc/systemd/system/multi-user.target.wants/sipsite.service"):
+        for gone in (STATE, "/etc/sipsite", "/etc/systemd/system/multi-user.target.wants/sipsite.service",
+                     "/var/lib/systemd/deb-systemd-helper-enabled/sipsite.service.dsh-also",
+                     "/var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/sipsite.service",
+                     "/var/lib/systemd/deb-systemd-helper-masked/sipsite.service"):
             self.assertFalse(os.path.lexists(gone), gone)
         with self.assertRaises(KeyError):
             pwd.getpwnam("sipsite")
@@ -331,8 +343,8 @@ class PackageTest(unittest.TestCase):
         # Following the message creates the site.
         with open(PASSWORD_FILE, "w") as f:
             os.fchmod(f.fileno(), 0o600)
-            subprocess.run(["/usr/sbin/sipsitectl", "init", "--domain", DOMAIN], stdout=f, check=True,
-                           timeout=TIMEOUT)
+            subprocess.run(["/usr/sbin/sipsitectl", "init", "--domain", DOMAIN], stdout=f, stderr=subprocess.PIPE,
+                           check=True, timeout=TIMEOUT)
         with open(PASSWORD_FILE) as f:
             self.assertRegex(f.read(), r"(?m)^admin password: \S{12,}$")
         self.assert_mode(STATE + "/sipsite.db", 0o600, "sipsite")
