@@ -69,7 +69,14 @@ Result<SslCtxPtr> make_context(const SSL_METHOD* method, const Certificate& cert
       SSL_CTX_check_private_key(c) != 1) {
     return openssl_error(Errc::openssl_failure, "cannot configure the federation TLS context");
   }
-  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  // No session resumption, ever: a resumed handshake skips the certificate
+  // and so the pin check, and a peer revoked since its last session could
+  // come back on a ticket. No tickets issued (TLS 1.3 sends none with
+  // num_tickets 0), no session cache on either side; the transport also
+  // refuses any handshake that reports SSL_session_reused.
+  SSL_CTX_set_num_tickets(c, 0);
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
   // The callback's argument lives as long as the context (freed with it).
   auto* arg = new VerifyArg{verifier};
   static const int arg_index = SSL_CTX_get_ex_new_index(

@@ -14,17 +14,17 @@ constexpr std::size_t kRateTableCap = 4096;
 
 FederationService::FederationService(boost::asio::io_context& io, const Config& config, store::Database& db,
                                      const pki::Certificate& cert, const pki::PrivateKey& key)
-    : io_(io), config_(config), db_(db), verifier_(cert.fingerprint()) {
+    : io_(io), config_(config), db_(db), verifier_(cert.fingerprint()), links_(cert.fingerprint(), verifier_) {
   if (auto ctx = pki::make_federation_server_context(cert, key, verifier_)) server_ctx_ = std::move(*ctx);
   if (auto ctx = pki::make_federation_client_context(cert, key, verifier_)) client_ctx_ = std::move(*ctx);
 }
 
 std::optional<std::string> FederationService::start() {
   if (!server_ctx_ || !client_ctx_) return "cannot set up the federation TLS contexts with the site certificate";
-  listener_ = std::make_unique<transport::FederationListener>(io_, server_ctx_.get(), *this, transport::Limits{});
+  listener_ = std::make_unique<transport::FederationListener>(io_, server_ctx_.get(), *this, links_, transport::Limits{});
   if (auto r = listener_->listen(config_.federation_listen); !r) return r.error().message;
   connector_ = std::make_unique<transport::FederationConnector>(
-      io_, client_ctx_.get(), transport::ConnectorSettings{},
+      io_, client_ctx_.get(), links_, *this, transport::ConnectorSettings{},
       [](const pki::Fingerprint&, const transport::PeerLink& link) {
         auto log = logger("federation");
         if (link.state == transport::LinkState::connected) {
@@ -65,10 +65,9 @@ void FederationService::replace_peers(const std::vector<store::PeerRecord>& peer
     }
     connector_->set_targets(targets);
   }
-  if (!listener_) return;
   for (const auto& [fp, domain] : *before) {
     if (pins.count(fp) == 0) {
-      if (const auto n = listener_->disconnect(fp); n > 0) {
+      if (const auto n = links_.close(fp); n > 0) {
         logger("federation")->info("peer {} no longer trusted: closed {} connection(s)", domain, n);
       }
     }
@@ -119,6 +118,20 @@ void FederationService::on_peer_disconnected(const pki::Fingerprint& peer) {
   const auto pins = verifier_.snapshot();
   const auto it = pins->find(peer);
   logger("federation")->info("peer {} disconnected", it != pins->end() ? it->second : peer.to_string());
+}
+
+void FederationService::on_link_up(const pki::Fingerprint& peer, sip::FlowId flow, const sip::Endpoint& remote) {
+  logger("federation")->debug("link {:x} to {} up ({}:{})", flow, peer.to_string(), remote.host, remote.port);
+}
+
+void FederationService::on_link_down(const pki::Fingerprint& peer, sip::FlowId flow) {
+  logger("federation")->debug("link {:x} to {} down", flow, peer.to_string());
+}
+
+void FederationService::on_peer_message(const pki::Fingerprint& peer, sip::Inbound inbound) {
+  // No message content in the log (bodies and addresses are private).
+  logger("federation")->debug("{} from {} on link {:x}: not routed yet",
+                              inbound.message.is_request() ? "request" : "response", peer.to_string(), inbound.flow);
 }
 
 }  // namespace sipsite::app

@@ -10,6 +10,7 @@
 #include <sipsite/store/database.hpp>
 #include <sipsite/store/peer_repository.hpp>
 #include <sipsite/transport/federation_connector.hpp>
+#include <sipsite/transport/federation_links.hpp>
 #include <sipsite/transport/federation_listener.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -34,11 +35,19 @@ class FederationService final : public transport::FederationHandler {
   sip::Endpoint local_endpoint() const { return listener_ ? listener_->local_endpoint() : sip::Endpoint{}; }
   // Liveness of the outgoing links, for the console.
   std::map<pki::Fingerprint, transport::PeerLink> links() const;
+  // The live SIP links to peers (accepted and dialled), for the SIP core.
+  transport::FederationLinks& sip_links() { return links_; }
+  const transport::FederationLinks& sip_links() const { return links_; }
 
   // transport::FederationHandler
   void on_refused(const pki::PeerIdentity& identity, const sip::Endpoint& source) override;
   void on_peer_connected(const pki::Certificate& peer, const sip::Endpoint& source) override;
   void on_peer_disconnected(const pki::Fingerprint& peer) override;
+  // transport::FederationLinkHandler (SIP routing over the links is wired
+  // by the SIP service; until then these only log).
+  void on_link_up(const pki::Fingerprint& peer, sip::FlowId flow, const sip::Endpoint& remote) override;
+  void on_link_down(const pki::Fingerprint& peer, sip::FlowId flow) override;
+  void on_peer_message(const pki::Fingerprint& peer, sip::Inbound inbound) override;
 
  private:
   bool admit_pending(const pki::Fingerprint& fp);
@@ -49,6 +58,7 @@ class FederationService final : public transport::FederationHandler {
   pki::PinVerifier verifier_;
   pki::SslCtxPtr server_ctx_;
   pki::SslCtxPtr client_ctx_;
+  transport::FederationLinks links_;  // before the listener and connector that register in it
   std::unique_ptr<transport::FederationListener> listener_;
   std::unique_ptr<transport::FederationConnector> connector_;
   // Pending-request rate limit: one database write per fingerprint per

@@ -11,7 +11,10 @@
 
 #include <array>
 
+#include <openssl/ssl.h>
+
 #include "asio_util.hpp"
+#include "federation_link.hpp"
 
 namespace sipsite::transport {
 
@@ -27,28 +30,36 @@ std::string_view to_string(LinkState s) {
   return "unknown";
 }
 
+namespace {
+constexpr std::string_view kViaPeerLink = "over the link the peer dialled";
+}  // namespace
+
 // One dial loop per target; `stopped` ends it (and closes its socket).
 struct Dialer {
   PeerTarget target;
   bool stopped = false;
-  std::unique_ptr<TlsStream> stream;
-  std::unique_ptr<asio::steady_timer> timer;       // backoff waits
-  std::shared_ptr<asio::steady_timer> ping_timer;  // keep-alive interval (shared with its pinger)
+  bool waiting_for_peer_link = false;     // the peer's canonical link is up: not dialling
+  std::unique_ptr<TlsStream> stream;      // while connecting
+  std::shared_ptr<LinkConnection> link;   // once the handshake is done
+  std::unique_ptr<asio::steady_timer> timer;       // backoff waits, waits for the peer's link to go
+  std::shared_ptr<asio::steady_timer> ping_timer;  // keep-alive interval of the current link
 };
 
 struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io_, SSL_CTX* ctx_, ConnectorSettings settings_, StateChanged on_change_)
-      : io(io_), ssl(ctx_), settings(settings_), on_change(std::move(on_change_)) {
+  Impl(asio::io_context& io_, SSL_CTX* ctx_, FederationLinks& links_, FederationLinkHandler& handler_,
+       ConnectorSettings settings_, StateChanged on_change_)
+      : io(io_), ssl(ctx_), links(links_), handler(handler_), settings(settings_), on_change(std::move(on_change_)) {
     SSL_CTX_up_ref(ctx_);
   }
 
   void set_state(const Dialer& d, LinkState state, std::string detail) {
-    PeerLink& link = links[d.target.fingerprint];
+    PeerLink& link = link_states[d.target.fingerprint];
     link.domain = d.target.domain;
     if (link.state != state || link.detail != detail || link.since == std::chrono::system_clock::time_point{}) {
       link.state = state;
       link.detail = std::move(detail);
       link.since = std::chrono::system_clock::now();
+      if (state != LinkState::connected) link.rtt = std::chrono::milliseconds{-1};
       if (on_change) on_change(d.target.fingerprint, link);
     }
   }
@@ -60,16 +71,38 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
     co_return !d->stopped;
   }
 
+  // While the peer's canonical link is up, the peer's dialling serves both
+  // ways: wait (woken by the registry's down-watcher) until it goes.
+  asio::awaitable<void> wait_for_peer_link_down(std::shared_ptr<Dialer> d) {
+    set_state(*d, LinkState::connected, std::string(kViaPeerLink));
+    d->waiting_for_peer_link = true;
+    while (!d->stopped && links.has_canonical_inbound(d->target.fingerprint)) {
+      d->timer = std::make_unique<asio::steady_timer>(io, std::chrono::steady_clock::time_point::max());
+      co_await d->timer->async_wait(kTuple);
+    }
+    d->waiting_for_peer_link = false;
+  }
+
   asio::awaitable<void> dial_loop(std::shared_ptr<Dialer> d) {
     auto self = shared_from_this();
     std::chrono::seconds backoff{1};
     while (!d->stopped) {
+      if (links.has_canonical_inbound(d->target.fingerprint)) {
+        co_await wait_for_peer_link_down(d);
+        if (d->stopped) break;
+        set_state(*d, LinkState::unreachable, "the peer's link closed");
+        backoff = std::chrono::seconds{1};
+        if (!co_await pause(d, backoff)) break;
+        backoff = std::min(backoff * 2, settings.max_backoff);
+        continue;
+      }
       set_state(*d, LinkState::connecting, "");
       d->stream = std::make_unique<TlsStream>(io, ssl);
       tcp::resolver resolver(io);
       auto [rec, results] = co_await resolver.async_resolve(d->target.address.host,
                                                            std::to_string(d->target.address.port), kTuple);
-      bool connected = false;
+      std::optional<pki::Certificate> accepted;
+      if (d->stopped) break;
       if (!rec) {
         asio::steady_timer deadline(io, settings.connect_timeout);
         deadline.async_wait([d](const boost::system::error_code& e) {
@@ -81,11 +114,12 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
         auto [cec, ep] = co_await asio::async_connect(d->stream->next_layer(), results, kTuple);
         if (!cec) {
           auto [hec] = co_await d->stream->async_handshake(asio::ssl::stream_base::client, kTuple);
-          const pki::PeerIdentity seen = pki::peer_identity(d->stream->native_handle());
-          if (!hec && seen.verdict == pki::PinVerdict::accepted) {
+          pki::PeerIdentity seen = pki::peer_identity(d->stream->native_handle());
+          if (!hec && SSL_session_reused(d->stream->native_handle()) == 1) seen = {};  // never: no tickets
+          if (!hec && seen.verdict == pki::PinVerdict::accepted && seen.certificate) {
             // TLS 1.3: the server checks our certificate after our handshake
             // completes; its refusal arrives as an alert on the first read.
-            connected = true;
+            accepted = std::move(seen.certificate);
           } else if (seen.verdict != pki::PinVerdict::accepted && seen.certificate) {
             set_state(*d, LinkState::unreachable,
                       "presented certificate " + seen.certificate->fingerprint().to_string() + ": " +
@@ -101,62 +135,80 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
         set_state(*d, LinkState::unreachable, rec.message());
       }
 
-      if (connected) {
-        const bool refused = co_await keep_alive(d);
-        backoff = std::chrono::seconds{1};
-        if (refused) {
+      if (accepted && !d->stopped) {
+        const SessionEnd end = co_await run_link(d, std::move(*accepted));
+        if (end.received) backoff = std::chrono::seconds{1};
+        if (d->stopped) break;
+        if (links.has_canonical_inbound(d->target.fingerprint)) continue;  // not dialling while it is up
+        if (end.registered()) {
+          set_state(*d, LinkState::unreachable, "connection lost");
+        } else if (end.registration == AddResult::not_pinned && end.received) {
+          set_state(*d, LinkState::unreachable,
+                    "the peer is no longer trusted here: " + std::string(pki::to_string(end.verdict)));
+        } else if (!end.received) {
           set_state(*d, LinkState::refused_by_peer, "the peer refused this site's certificate");
-        } else if (!d->stopped) {
+        } else {
           set_state(*d, LinkState::unreachable, "connection lost");
         }
       }
+      d->stream.reset();
       if (d->stopped) break;
       if (!co_await pause(d, backoff)) break;
       backoff = std::min(backoff * 2, settings.max_backoff);
     }
   }
 
-  // Reads until the connection fails, while a companion task pings every
-  // `keepalive` (a closed link is noticed at once, not at the next ping).
-  // True when the peer refused us: the connection failed before anything
-  // was received.
-  asio::awaitable<bool> keep_alive(std::shared_ptr<Dialer> d) {
+  // Carries SIP over the dialled connection until it closes, while a
+  // companion task pings every `keepalive` (the first ping at once: the
+  // peer's answer shows that it accepted us, and measures the round trip).
+  asio::awaitable<SessionEnd> run_link(std::shared_ptr<Dialer> d, pki::Certificate peer_certificate) {
+    auto link = std::make_shared<LinkConnection>(std::move(*d->stream), std::move(peer_certificate),
+                                                 LinkDirection::outbound);
+    d->stream.reset();
+    boost::system::error_code ec;
+    const auto remote = link->stream.next_layer().remote_endpoint(ec);
+    if (!ec) link->remote = endpoint_of(sip::Protocol::tls, remote.address(), remote.port());
+    const auto local = link->stream.next_layer().local_endpoint(ec);
+    if (!ec) link->local = endpoint_of(sip::Protocol::tls, local.address(), local.port());
+    link->stream.next_layer().set_option(tcp::no_delay(true), ec);
+    d->link = link;
+    if (d->stopped) link->close();
+
     auto sent_at = std::make_shared<std::optional<std::chrono::steady_clock::time_point>>();
     d->ping_timer = std::make_shared<asio::steady_timer>(io);
-    asio::co_spawn(io, pinger(d, sent_at), rethrow);
-    bool confirmed = false;
-    std::array<char, 512> buffer;
-    while (!d->stopped) {
-      auto [rec, n] = co_await d->stream->async_read_some(asio::buffer(buffer), kTuple);
-      if (rec) break;
-      if (!confirmed) {
-        confirmed = true;
-        set_state(*d, LinkState::connected, "");
-      }
-      PeerLink& link = links[d->target.fingerprint];
-      link.last_seen = std::chrono::system_clock::now();
-      if (*sent_at) {
-        link.rtt = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - **sent_at);
+    asio::co_spawn(io, pinger(link, d->ping_timer, sent_at), rethrow);
+
+    SessionOptions options;
+    options.parse = settings.parse;
+    options.idle_timeout = settings.idle_timeout;
+    options.register_on_first_read = true;
+    options.on_up = [this, d] { set_state(*d, LinkState::connected, ""); };
+    options.on_read = [this, d, sent_at](std::string_view bytes) {
+      PeerLink& state = link_states[d->target.fingerprint];
+      state.last_seen = std::chrono::system_clock::now();
+      // The pong: a lone CRLF (its own TLS record, so its own read).
+      if (*sent_at && bytes == "\r\n") {
+        state.rtt = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - **sent_at);
         sent_at->reset();
       }
-    }
+    };
+    const SessionEnd end = co_await run_link_session(link, links, handler, std::move(options));
     d->ping_timer->cancel();
-    co_return !confirmed;
+    if (d->link == link) d->link.reset();
+    co_return end;
   }
 
-  asio::awaitable<void> pinger(std::shared_ptr<Dialer> d,
+  asio::awaitable<void> pinger(std::shared_ptr<LinkConnection> link, std::shared_ptr<asio::steady_timer> timer,
                                std::shared_ptr<std::optional<std::chrono::steady_clock::time_point>> sent_at) {
-    const auto timer = d->ping_timer;  // this link's, even after a re-dial replaces it
-    for (bool first = true; !d->stopped; first = false) {
+    const std::size_t max_queued = LinksAccess::max_queued(links);
+    for (bool first = true; !link->closed; first = false) {
       if (!first) {
         timer->expires_after(settings.keepalive);
         auto [ec] = co_await timer->async_wait(kTuple);
-        // A re-dial replaced the stream: this pinger's link is gone.
-        if (ec || d->stopped || timer != d->ping_timer) break;
+        if (ec || link->closed) break;
       }
-      *sent_at = std::chrono::steady_clock::now();
-      auto [wec, wn] = co_await asio::async_write(*d->stream, asio::buffer(std::string_view("\r\n\r\n")), kTuple);
-      if (wec) break;
+      if (!*sent_at) *sent_at = std::chrono::steady_clock::now();
+      if (!link->enqueue("\r\n\r\n", max_queued)) break;
     }
   }
 
@@ -164,21 +216,34 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
     d->stopped = true;
     boost::system::error_code ec;
     if (d->stream) d->stream->next_layer().close(ec);
+    if (d->link) d->link->close();
     if (d->timer) d->timer->cancel();
     if (d->ping_timer) d->ping_timer->cancel();
   }
 
   asio::io_context& io;
   asio::ssl::context ssl;
+  FederationLinks& links;
+  FederationLinkHandler& handler;
   ConnectorSettings settings;
   StateChanged on_change;
   std::map<pki::Fingerprint, std::shared_ptr<Dialer>> dialers;
-  std::map<pki::Fingerprint, PeerLink> links;
+  std::map<pki::Fingerprint, PeerLink> link_states;
+  std::optional<std::uint64_t> watch_id;
 };
 
-FederationConnector::FederationConnector(asio::io_context& io, SSL_CTX* client_ctx, ConnectorSettings settings,
+FederationConnector::FederationConnector(asio::io_context& io, SSL_CTX* client_ctx, FederationLinks& links,
+                                         FederationLinkHandler& handler, ConnectorSettings settings,
                                          StateChanged on_change)
-    : impl_(std::make_shared<Impl>(io, client_ctx, settings, std::move(on_change))) {}
+    : impl_(std::make_shared<Impl>(io, client_ctx, links, handler, settings, std::move(on_change))) {
+  std::weak_ptr<Impl> weak = impl_;
+  impl_->watch_id = links.watch_down([weak](const pki::Fingerprint& peer) {
+    auto im = weak.lock();
+    if (!im) return;
+    auto it = im->dialers.find(peer);
+    if (it != im->dialers.end() && it->second->waiting_for_peer_link && it->second->timer) it->second->timer->cancel();
+  });
+}
 
 FederationConnector::~FederationConnector() { stop(); }
 
@@ -190,7 +255,7 @@ void FederationConnector::set_targets(const std::vector<PeerTarget>& targets) {
     auto w = wanted.find(it->first);
     if (w == wanted.end() || w->second->address.to_string() != it->second->target.address.to_string()) {
       im.stop_dialer(it->second);
-      im.links.erase(it->first);
+      im.link_states.erase(it->first);
       it = im.dialers.erase(it);
     } else {
       ++it;
@@ -205,19 +270,21 @@ void FederationConnector::set_targets(const std::vector<PeerTarget>& targets) {
   }
 }
 
-std::map<pki::Fingerprint, PeerLink> FederationConnector::links() const { return impl_->links; }
+std::map<pki::Fingerprint, PeerLink> FederationConnector::links() const { return impl_->link_states; }
 
 void FederationConnector::retry_now(const pki::Fingerprint& peer) {
   auto it = impl_->dialers.find(peer);
   if (it == impl_->dialers.end()) return;
-  const auto link = impl_->links.find(peer);
-  if (link != impl_->links.end() && link->second.state == LinkState::connected) return;
+  const auto link = impl_->link_states.find(peer);
+  if (link != impl_->link_states.end() && link->second.state == LinkState::connected) return;
   if (it->second->timer) it->second->timer->cancel();
 }
 
 void FederationConnector::stop() {
   for (auto& [fp, d] : impl_->dialers) impl_->stop_dialer(d);
   impl_->dialers.clear();
+  if (impl_->watch_id) impl_->links.unwatch(*impl_->watch_id);
+  impl_->watch_id.reset();
 }
 
 }  // namespace sipsite::transport

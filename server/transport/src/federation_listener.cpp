@@ -1,18 +1,17 @@
 #include <sipsite/transport/federation_listener.hpp>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
-#include <array>
+#include <openssl/ssl.h>
+
 #include <map>
 
 #include "asio_util.hpp"
+#include "federation_link.hpp"
 
 namespace sipsite::transport {
 
@@ -24,70 +23,77 @@ sip::Endpoint endpoint_of(const tcp::endpoint& ep) {
   return detail::endpoint_of(sip::Protocol::tls, ep.address(), ep.port());
 }
 
-struct PeerConnection {
-  explicit PeerConnection(TlsStream s) : stream(std::move(s)), watchdog(stream.get_executor()) {}
+// A connection during its handshake, then the link it became.
+struct Accepted {
+  explicit Accepted(TlsStream s) : stream(std::move(s)), watchdog(stream.get_executor()) {}
   void close() {
+    closed = true;
     boost::system::error_code ec;
-    stream.next_layer().close(ec);
+    if (link) {
+      link->close();
+    } else {
+      stream.next_layer().close(ec);
+    }
     watchdog.cancel();
   }
-  TlsStream stream;
+  TlsStream stream;  // moved into `link` after the handshake
   asio::steady_timer watchdog;
+  std::shared_ptr<LinkConnection> link;
   std::optional<pki::Fingerprint> peer;
+  bool closed = false;
 };
 
 }  // namespace
 
 struct FederationListener::Impl {
-  Impl(asio::io_context& io_, SSL_CTX* ctx_, FederationHandler& handler_, Limits limits_)
-      : io(io_), ssl(ctx_), handler(handler_), limits(limits_) {
+  Impl(asio::io_context& io_, SSL_CTX* ctx_, FederationHandler& handler_, FederationLinks& links_, Limits limits_)
+      : io(io_), ssl(ctx_), handler(handler_), links(links_), limits(limits_) {
     SSL_CTX_up_ref(ctx_);  // asio::ssl::context frees the handle it wraps
   }
 
-  asio::awaitable<void> watchdog(std::shared_ptr<PeerConnection> c, std::chrono::seconds timeout) {
-    c->watchdog.expires_after(timeout);
+  asio::awaitable<void> handshake_watchdog(std::shared_ptr<Accepted> c) {
+    c->watchdog.expires_after(limits.handshake_timeout);
     auto [ec] = co_await c->watchdog.async_wait(kTuple);
-    if (!ec) c->close();
+    if (!ec && !c->link) c->close();
   }
 
-  asio::awaitable<void> serve(std::shared_ptr<PeerConnection> c, sip::Endpoint source) {
-    asio::co_spawn(io, watchdog(c, limits.handshake_timeout), rethrow);
+  asio::awaitable<void> serve(std::shared_ptr<Accepted> c, sip::Endpoint source, sip::Endpoint local) {
+    ++handshaking;
+    asio::co_spawn(io, handshake_watchdog(c), rethrow);
     auto [hec] = co_await c->stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+    --handshaking;
     c->watchdog.cancel();
-    const pki::PeerIdentity identity = pki::peer_identity(c->stream.native_handle());
-    if (hec || identity.verdict != pki::PinVerdict::accepted || !identity.certificate) {
+    pki::PeerIdentity identity = pki::peer_identity(c->stream.native_handle());
+    // A resumed session skips certificate verification, so it never becomes
+    // a link (the federation contexts issue no tickets: this is a second lock).
+    if (!hec && SSL_session_reused(c->stream.native_handle()) == 1) identity = {};
+    if (hec || c->closed || identity.verdict != pki::PinVerdict::accepted || !identity.certificate) {
       c->close();
       handler.on_refused(identity, source);
       co_return;
     }
     const std::uint64_t id = ++next_id;
     c->peer = identity.certificate->fingerprint();
+    c->link = std::make_shared<LinkConnection>(std::move(c->stream), std::move(*identity.certificate),
+                                               LinkDirection::inbound);
+    c->link->remote = source;
+    c->link->local = local;
     live.emplace(id, c);
-    handler.on_peer_connected(*identity.certificate, source);
-    std::array<char, 4096> buffer;
-    std::string pending;
-    for (;;) {
-      c->watchdog.expires_after(limits.idle_timeout);
-      asio::co_spawn(io, [c]() -> asio::awaitable<void> {
-        auto [ec] = co_await c->watchdog.async_wait(kTuple);
-        if (!ec) c->close();
-      }, rethrow);
-      auto [ec, n] = co_await c->stream.async_read_some(asio::buffer(buffer), kTuple);
-      c->watchdog.cancel();
-      if (ec) break;
-      pending.append(buffer.data(), n);
-      // Keep-alive pings: answer each "\r\n\r\n" with "\r\n".
-      std::size_t pos;
-      while ((pos = pending.find("\r\n\r\n")) != std::string::npos) {
-        pending.erase(0, pos + 4);
-        auto [wec, wn] = co_await asio::async_write(c->stream, asio::buffer(std::string_view("\r\n")), kTuple);
-        if (wec) break;
-      }
-      if (pending.size() > 65536) break;  // nothing else is spoken yet
-    }
-    c->close();
+    SessionOptions options;
+    options.parse = limits.parse;
+    options.idle_timeout = limits.idle_timeout;
+    options.on_up = [this, c, source] { handler.on_peer_connected(c->link->certificate, source); };
+    const SessionEnd end = co_await run_link_session(c->link, links, handler, std::move(options));
     live.erase(id);
-    handler.on_peer_disconnected(*c->peer);
+    if (end.registered()) {
+      handler.on_peer_disconnected(*c->peer);
+    } else if (end.registration == AddResult::not_pinned) {
+      // Revoked (or expired) while the handshake completed.
+      handler.on_refused(pki::PeerIdentity{end.verdict, pki::Certificate::from_native(c->link->certificate.native())},
+                         source);
+    }
+    // superseded: the peer's canonical link is up; closing this one is the
+    // agreed outcome, not a refusal.
   }
 
   asio::awaitable<void> accept_loop() {
@@ -99,28 +105,32 @@ struct FederationListener::Impl {
       }
       boost::system::error_code pec;
       const auto peer = socket.remote_endpoint(pec);
+      const auto local = socket.local_endpoint(pec);
       if (pec) continue;
-      if (live.size() >= limits.max_connections) {
+      if (live.size() + handshaking >= limits.max_connections) {
         socket.close(pec);
         continue;
       }
-      auto c = std::make_shared<PeerConnection>(TlsStream(std::move(socket), ssl));
-      asio::co_spawn(io, serve(c, endpoint_of(peer)), rethrow);
+      socket.set_option(tcp::no_delay(true), pec);
+      auto c = std::make_shared<Accepted>(TlsStream(std::move(socket), ssl));
+      asio::co_spawn(io, serve(c, endpoint_of(peer), endpoint_of(local)), rethrow);
     }
   }
 
   asio::io_context& io;
   asio::ssl::context ssl;
   FederationHandler& handler;
+  FederationLinks& links;
   Limits limits;
   std::unique_ptr<tcp::acceptor> acceptor;
-  std::map<std::uint64_t, std::shared_ptr<PeerConnection>> live;
+  std::map<std::uint64_t, std::shared_ptr<Accepted>> live;
+  std::size_t handshaking = 0;
   std::uint64_t next_id = 0;
 };
 
 FederationListener::FederationListener(asio::io_context& io, SSL_CTX* server_ctx, FederationHandler& handler,
-                                       Limits limits)
-    : impl_(std::make_unique<Impl>(io, server_ctx, handler, limits)) {}
+                                       FederationLinks& links, Limits limits)
+    : impl_(std::make_unique<Impl>(io, server_ctx, handler, links, limits)) {}
 
 FederationListener::~FederationListener() { stop(); }
 
@@ -150,7 +160,7 @@ sip::Endpoint FederationListener::local_endpoint() const {
 std::size_t FederationListener::disconnect(const pki::Fingerprint& peer) {
   std::size_t n = 0;
   for (auto& [id, c] : impl_->live) {
-    if (c->peer && *c->peer == peer) {
+    if (c->peer && *c->peer == peer && !c->link->closed) {
       c->close();
       ++n;
     }

@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "asio_util.hpp"
+#include "stream_frames.hpp"
 
 namespace sipsite::transport {
 
@@ -133,26 +134,14 @@ struct SipTransport::Impl {
       auto [ec, n] = co_await c->stream.async_read_some(asio::buffer(buffer), kTuple);
       if (ec) break;
       framer.feed(std::string_view(buffer.data(), n));
-      for (bool more = true; more && !c->closed;) {
-        sip::StreamEvent event = framer.next();
-        switch (event.type) {
-          case sip::StreamEvent::Type::need_more: more = false; break;
-          case sip::StreamEvent::Type::message:
-            handler.on_message(sip::Inbound{std::move(*event.message), c->remote, c->id, c->local});
-            break;
-          case sip::StreamEvent::Type::ping: c->enqueue("\r\n"); break;
-          case sip::StreamEvent::Type::bad_message:
-            counters.parse_error();
-            if (auto reply = sip::make_error_response(event.raw, *event.error)) c->enqueue(std::move(*reply));
-            break;
-          case sip::StreamEvent::Type::fatal:
-            counters.parse_error();
-            if (auto reply = sip::make_error_response(event.raw, *event.error)) c->enqueue(std::move(*reply));
-            c->close_after_flush = true;  // framing is lost: answer, then close
-            c->wake.cancel_one();
-            more = false;
-            break;
-        }
+      const FramesOutcome outcome = drain_frames(
+          framer,
+          [&](sip::Message&& m) { handler.on_message(sip::Inbound{std::move(m), c->remote, c->id, c->local, {}}); },
+          [&](std::string reply) { c->enqueue(std::move(reply)); }, [&] { counters.parse_error(); },
+          [&] { return c->closed; });
+      if (outcome == FramesOutcome::lost) {
+        c->close_after_flush = true;  // framing is lost: answer, then close
+        c->wake.cancel_one();
       }
     }
     if (!c->close_after_flush) c->close();
@@ -244,7 +233,7 @@ struct SipTransport::Impl {
         }
         continue;
       }
-      handler.on_message(sip::Inbound{std::move(*parsed), source, 0, local});
+      handler.on_message(sip::Inbound{std::move(*parsed), source, 0, local, {}});
     }
   }
 

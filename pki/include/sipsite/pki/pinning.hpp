@@ -61,8 +61,8 @@ class PinVerifier {
 };
 
 // TLS 1.3 only, both sides present the site certificate, the peer is
-// verified by `verifier` (which must outlive the context). Session tickets
-// on, for resumption between the same two sites.
+// verified by `verifier` (which must outlive the context). No session
+// tickets or cache: resumption would skip the pin check (see pinning.cpp).
 Result<SslCtxPtr> make_federation_server_context(const Certificate& cert, const PrivateKey& key,
                                                  const PinVerifier& verifier);
 Result<SslCtxPtr> make_federation_client_context(const Certificate& cert, const PrivateKey& key,

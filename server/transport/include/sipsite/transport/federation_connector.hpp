@@ -7,10 +7,18 @@
 // forever at full speed: backoff doubles from 1 s to max_backoff, and a
 // peer that connects to us (so trusts us now) is re-dialled at once.
 //
+// A dialled link carries SIP like an accepted one (FederationLinks, the
+// handler): it is registered at the peer's first answer. When our
+// fingerprint sorts higher than the peer's, the link the peer dials is the
+// canonical one: while it is up we do not dial (the state shows connected,
+// over the peer's link), and we resume dialling, with the usual backoff,
+// when it goes down.
+//
 // Threading: one io_context run by one thread; callbacks on it.
 
 #include <sipsite/pki/host_port.hpp>
 #include <sipsite/pki/pinning.hpp>
+#include <sipsite/transport/federation_links.hpp>
 #include <sipsite/transport/sip_transport.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -51,15 +59,19 @@ struct ConnectorSettings {
   std::chrono::seconds keepalive{30};
   std::chrono::seconds max_backoff{60};
   std::chrono::seconds connect_timeout{10};
+  // A link silent this long (no pong, no SIP) is closed and re-dialled.
+  std::chrono::seconds idle_timeout{120};
+  sip::ParseLimits parse{};  // as on the LAN
 };
 
 class FederationConnector {
  public:
   using StateChanged = std::function<void(const pki::Fingerprint&, const PeerLink&)>;
 
-  // `client_ctx` (make_federation_client_context) is borrowed.
-  FederationConnector(boost::asio::io_context& io, SSL_CTX* client_ctx, ConnectorSettings settings,
-                      StateChanged on_change);
+  // `client_ctx` (make_federation_client_context), `links` and `handler`
+  // are borrowed and must outlive the connector.
+  FederationConnector(boost::asio::io_context& io, SSL_CTX* client_ctx, FederationLinks& links,
+                      FederationLinkHandler& handler, ConnectorSettings settings, StateChanged on_change);
   ~FederationConnector();
 
   // Dials new targets, drops links to targets no longer listed.

@@ -3,15 +3,19 @@
 //
 // A handshake refused because the certificate is unknown is reported to the
 // handler (which records a pending request); other refusals are only
-// counted. An accepted peer's connection is kept open (CRLF keep-alives
-// answered, RFC 5626 §3.5.1) and reported connected; inter-site SIP routing
-// over it is the next step of the federation work.
+// counted. An accepted peer's connection is registered in FederationLinks
+// (after a re-check of the current pinned set) and carries SIP both ways:
+// framed and parsed with the LAN's limits, malformed requests answered,
+// CRLF keep-alives answered (RFC 5626 §3.5.1), messages handed to the
+// handler with the peer's fingerprint. TLS sessions are never resumed
+// (pki/src/pinning.cpp), and a resumed handshake would be refused here.
 //
 // Threading: one io_context run by one thread; the handler is called on it.
 
 #include <sipsite/pki/host_port.hpp>
 #include <sipsite/pki/pinning.hpp>
 #include <sipsite/sip/io.hpp>
+#include <sipsite/transport/federation_links.hpp>
 #include <sipsite/transport/sip_transport.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -20,9 +24,8 @@
 
 namespace sipsite::transport {
 
-class FederationHandler {
+class FederationHandler : public FederationLinkHandler {
  public:
-  virtual ~FederationHandler() = default;
   // The handshake was refused; `identity.certificate` is what the peer
   // presented, if anything.
   virtual void on_refused(const pki::PeerIdentity& identity, const sip::Endpoint& source) = 0;
@@ -32,13 +35,17 @@ class FederationHandler {
 
 class FederationListener {
  public:
-  // `server_ctx` is borrowed and must outlive the listener.
-  FederationListener(boost::asio::io_context& io, SSL_CTX* server_ctx, FederationHandler& handler, Limits limits);
+  // `server_ctx` (make_federation_server_context), `handler` and `links`
+  // are borrowed and must outlive the listener. `limits`: max_connections,
+  // handshake and idle timeouts, parse limits.
+  FederationListener(boost::asio::io_context& io, SSL_CTX* server_ctx, FederationHandler& handler,
+                     FederationLinks& links, Limits limits);
   ~FederationListener();
 
   boost::system::result<void, TransportError> listen(const pki::HostPort& address);
   sip::Endpoint local_endpoint() const;
-  // Closes every live connection of that peer (revocation).
+  // Closes every live connection of that peer (revocation); see also
+  // FederationLinks::close, which closes dialled links as well.
   std::size_t disconnect(const pki::Fingerprint& peer);
   std::size_t connection_count() const;
   void stop();

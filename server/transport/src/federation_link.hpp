@@ -1,0 +1,98 @@
+#pragma once
+// Private: one federation connection after its pinned handshake, and the
+// session that carries SIP over it — shared by the listener (accepted links)
+// and the connector (dialled links).
+
+#include <sipsite/pki/certificate.hpp>
+#include <sipsite/sip/limits.hpp>
+#include <sipsite/transport/federation_links.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "asio_util.hpp"
+
+namespace sipsite::transport::detail {
+
+struct LinkConnection {
+  LinkConnection(TlsStream s, pki::Certificate peer_certificate, LinkDirection dir);
+
+  // Queues bytes for the writer; false when closed or when the queue would
+  // exceed `max_queued` (the caller closes the link then).
+  bool enqueue(std::string bytes, std::size_t max_queued);
+  // Closes the socket at once; the session winds down.
+  void close();
+
+  TlsStream stream;
+  asio::steady_timer wake;      // tells the writer the outbox has data
+  asio::steady_timer watchdog;  // idle deadline
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::deque<std::string> outbox;
+  std::size_t queued = 0;
+  bool closed = false;
+  bool flush_then_close = false;  // framing lost: send the error answer, then close
+
+  pki::Certificate certificate;  // as pinned during the handshake
+  pki::Fingerprint peer;
+  std::string domain;  // the certificate's, which the pin check matched
+  LinkDirection direction;
+  sip::Endpoint remote;
+  sip::Endpoint local;
+  std::chrono::system_clock::time_point since{};
+  sip::FlowId flow = 0;  // 0 until registered
+};
+
+enum class AddResult {
+  added,
+  superseded,  // the peer's canonical link is up: this one is not wanted
+  not_pinned,  // the peer is no longer trusted (revoked during the handshake)
+};
+
+// The registry's side door for the listener and the connector.
+struct LinksAccess {
+  // Re-checks the pin, resolves duplicates (closing the links this one
+  // replaces), assigns the flow id.
+  static AddResult add(FederationLinks& links, const std::shared_ptr<LinkConnection>& c, pki::PinVerdict& verdict);
+  // Idempotent; tells the down-watchers when it removed something.
+  static void remove(FederationLinks& links, const LinkConnection& c);
+  static std::size_t max_queued(const FederationLinks& links);
+  static void count_parse_error(FederationLinks& links);
+};
+
+struct SessionOptions {
+  sip::ParseLimits parse{};
+  std::chrono::seconds idle_timeout{300};
+  // Dialled links register at the first bytes from the peer: with TLS 1.3
+  // the server checks our certificate after our side of the handshake is
+  // done, so only its first answer shows that it accepted us.
+  bool register_on_first_read = false;
+  // Every read's bytes, after registration, before framing.
+  std::function<void(std::string_view)> on_read;
+  // Right after on_link_up.
+  std::function<void()> on_up;
+};
+
+struct SessionEnd {
+  bool received = false;  // any bytes came from the peer
+  AddResult registration = AddResult::not_pinned;
+  pki::PinVerdict verdict = pki::PinVerdict::accepted;  // of the re-check at registration
+  bool registered() const { return registration == AddResult::added; }
+};
+
+// Runs the link until it closes: registers it (at once, or at the first
+// read), reports on_link_up/on_link_down, writes the outbox (one
+// async_write at a time), enforces the idle timeout, frames and parses what
+// arrives with the LAN's limits, answers keep-alives and malformed
+// requests, closes on lost framing, hands messages to the handler.
+boost::asio::awaitable<SessionEnd> run_link_session(std::shared_ptr<LinkConnection> c, FederationLinks& links,
+                                                    FederationLinkHandler& handler, SessionOptions options);
+
+}  // namespace sipsite::transport::detail

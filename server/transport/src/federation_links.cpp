@@ -1,0 +1,338 @@
+#include <sipsite/transport/federation_links.hpp>
+
+#include <sipsite/sip/stream_framer.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <array>
+
+#include "federation_link.hpp"
+#include "stream_frames.hpp"
+
+namespace sipsite::transport {
+
+using namespace detail;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+// Flow ids of closed links remembered for the send() fallback.
+constexpr std::size_t kRetiredFlows = 4096;
+// A link whose framing is lost gets this long to take our error answer.
+constexpr std::chrono::seconds kFlushGrace{5};
+}  // namespace
+
+std::string_view to_string(LinkDirection d) { return d == LinkDirection::inbound ? "inbound" : "outbound"; }
+
+struct FederationLinks::Impl {
+  Impl(pki::Fingerprint own_, const pki::PinVerifier& verifier_, LinksSettings settings_)
+      : own(own_), verifier(verifier_), settings(settings_) {}
+
+  LinkDirection canonical_direction(const pki::Fingerprint& peer) const {
+    return own < peer ? LinkDirection::outbound : LinkDirection::inbound;
+  }
+
+  std::vector<std::shared_ptr<LinkConnection>> links_of(const pki::Fingerprint& peer) const {
+    std::vector<std::shared_ptr<LinkConnection>> out;
+    const auto [first, last] = by_peer.equal_range(peer);
+    for (auto it = first; it != last; ++it) {
+      if (auto l = live.find(it->second); l != live.end()) out.push_back(l->second);
+    }
+    return out;
+  }
+
+  std::shared_ptr<LinkConnection> preferred(const pki::Fingerprint& peer) const {
+    std::shared_ptr<LinkConnection> best;
+    const LinkDirection canonical = canonical_direction(peer);
+    for (auto& c : links_of(peer)) {
+      if (!best) {
+        best = c;
+      } else if ((c->direction == canonical) != (best->direction == canonical)) {
+        if (c->direction == canonical) best = c;
+      } else if (c->flow > best->flow) {
+        best = c;  // newer
+      }
+    }
+    return best;
+  }
+
+  // Takes `flow` out of the tables; the connection itself is closed by the
+  // caller or is already closing.
+  bool unregister(sip::FlowId flow) {
+    auto it = live.find(flow);
+    if (it == live.end()) return false;
+    const pki::Fingerprint peer = it->second->peer;
+    live.erase(it);
+    const auto [first, last] = by_peer.equal_range(peer);
+    for (auto p = first; p != last; ++p) {
+      if (p->second == flow) {
+        by_peer.erase(p);
+        break;
+      }
+    }
+    retired.emplace(flow, peer);
+    while (retired.size() > kRetiredFlows) retired.erase(retired.begin());
+    // Copy: a watcher may unwatch.
+    const auto current = watchers;
+    for (const auto& [id, fn] : current) fn(peer);
+    return true;
+  }
+
+  void close_link(const std::shared_ptr<LinkConnection>& c) {
+    c->close();
+    unregister(c->flow);
+  }
+
+  pki::Fingerprint own;
+  const pki::PinVerifier& verifier;
+  LinksSettings settings;
+  std::map<sip::FlowId, std::shared_ptr<LinkConnection>> live;
+  std::multimap<pki::Fingerprint, sip::FlowId> by_peer;
+  std::map<sip::FlowId, pki::Fingerprint> retired;
+  std::map<std::uint64_t, DownWatcher> watchers;
+  std::uint64_t next_watcher = 0;
+  std::uint64_t next_flow = 0;
+  std::uint64_t parse_errors = 0;
+};
+
+FederationLinks::FederationLinks(pki::Fingerprint own, const pki::PinVerifier& verifier, LinksSettings settings)
+    : impl_(std::make_unique<Impl>(own, verifier, settings)) {}
+
+FederationLinks::~FederationLinks() {
+  for (auto& [flow, c] : impl_->live) c->close();
+}
+
+const pki::Fingerprint& FederationLinks::own() const { return impl_->own; }
+
+std::optional<sip::FlowId> FederationLinks::flow_for(const pki::Fingerprint& peer) const {
+  if (auto c = impl_->preferred(peer)) return c->flow;
+  return std::nullopt;
+}
+
+std::optional<pki::Fingerprint> FederationLinks::peer_of(sip::FlowId flow) const {
+  if (auto it = impl_->live.find(flow); it != impl_->live.end()) return it->second->peer;
+  return std::nullopt;
+}
+
+bool FederationLinks::send(sip::FlowId flow, std::string bytes) {
+  Impl& im = *impl_;
+  std::shared_ptr<LinkConnection> c;
+  if (auto it = im.live.find(flow); it != im.live.end()) {
+    c = it->second;
+  } else if (auto r = im.retired.find(flow); r != im.retired.end()) {
+    c = im.preferred(r->second);
+  }
+  if (!c) return false;
+  if (c->enqueue(std::move(bytes), im.settings.max_queued_bytes)) return true;
+  im.close_link(c);  // the peer stopped reading
+  return false;
+}
+
+bool FederationLinks::send_to(const pki::Fingerprint& peer, std::string bytes) {
+  const auto flow = flow_for(peer);
+  return flow && send(*flow, std::move(bytes));
+}
+
+std::size_t FederationLinks::close(const pki::Fingerprint& peer) {
+  const auto links = impl_->links_of(peer);
+  for (const auto& c : links) impl_->close_link(c);
+  return links.size();
+}
+
+bool FederationLinks::close_flow(sip::FlowId flow) {
+  auto it = impl_->live.find(flow);
+  if (it == impl_->live.end()) return false;
+  const auto c = it->second;
+  impl_->close_link(c);
+  return true;
+}
+
+LinkDirection FederationLinks::canonical_direction(const pki::Fingerprint& peer) const {
+  return impl_->canonical_direction(peer);
+}
+
+bool FederationLinks::has_canonical_inbound(const pki::Fingerprint& peer) const {
+  if (impl_->canonical_direction(peer) != LinkDirection::inbound) return false;
+  const auto links = impl_->links_of(peer);
+  return std::any_of(links.begin(), links.end(),
+                     [](const auto& c) { return c->direction == LinkDirection::inbound; });
+}
+
+std::map<pki::Fingerprint, std::vector<LinkInfo>> FederationLinks::snapshot() const {
+  std::map<pki::Fingerprint, std::vector<LinkInfo>> out;
+  for (const auto& [flow, c] : impl_->live) {
+    out[c->peer].push_back(LinkInfo{flow, c->direction, c->remote, c->local, c->since,
+                                    c->direction == impl_->canonical_direction(c->peer), c->queued});
+  }
+  for (auto& [peer, links] : out) {
+    std::stable_sort(links.begin(), links.end(),
+                     [](const LinkInfo& a, const LinkInfo& b) { return a.canonical && !b.canonical; });
+  }
+  return out;
+}
+
+std::size_t FederationLinks::size() const { return impl_->live.size(); }
+
+std::uint64_t FederationLinks::parse_errors() const { return impl_->parse_errors; }
+
+std::uint64_t FederationLinks::watch_down(DownWatcher fn) {
+  const auto id = ++impl_->next_watcher;
+  impl_->watchers.emplace(id, std::move(fn));
+  return id;
+}
+
+void FederationLinks::unwatch(std::uint64_t id) { impl_->watchers.erase(id); }
+
+namespace detail {
+
+LinkConnection::LinkConnection(TlsStream s, pki::Certificate peer_certificate, LinkDirection dir)
+    : stream(std::move(s)),
+      wake(stream.get_executor()),
+      watchdog(stream.get_executor()),
+      certificate(std::move(peer_certificate)),
+      peer(certificate.fingerprint()),
+      domain(certificate.domain()),
+      direction(dir),
+      since(std::chrono::system_clock::now()) {}
+
+bool LinkConnection::enqueue(std::string bytes, std::size_t max_queued) {
+  if (closed || flush_then_close) return false;
+  if (queued + bytes.size() > max_queued) return false;
+  queued += bytes.size();
+  outbox.push_back(std::move(bytes));
+  wake.cancel_one();
+  return true;
+}
+
+void LinkConnection::close() {
+  if (closed) return;
+  closed = true;
+  boost::system::error_code ec;
+  stream.next_layer().shutdown(tcp::socket::shutdown_both, ec);
+  stream.next_layer().close(ec);
+  wake.cancel();
+  watchdog.cancel();
+}
+
+AddResult LinksAccess::add(FederationLinks& links, const std::shared_ptr<LinkConnection>& c,
+                           pki::PinVerdict& verdict) {
+  auto& im = *links.impl_;
+  // The handshake checked the pin when the certificate arrived; the set may
+  // have changed since (revocation while the handshake completed).
+  verdict = im.verifier.verify(&c->certificate, 1);
+  if (verdict != pki::PinVerdict::accepted) return AddResult::not_pinned;
+  const LinkDirection canonical = im.canonical_direction(c->peer);
+  const auto existing = im.links_of(c->peer);
+  if (c->direction != canonical) {
+    const bool canonical_up = std::any_of(existing.begin(), existing.end(),
+                                          [&](const auto& e) { return e->direction == canonical; });
+    if (canonical_up) return AddResult::superseded;
+  }
+  // This one is canonical, or the same kind as what is there (a newer link
+  // of the same direction replaces one presumed dead).
+  for (const auto& e : existing) im.close_link(e);
+  c->flow = kFederationFlowBit | ++im.next_flow;
+  im.live.emplace(c->flow, c);
+  im.by_peer.emplace(c->peer, c->flow);
+  return AddResult::added;
+}
+
+void LinksAccess::remove(FederationLinks& links, const LinkConnection& c) {
+  if (c.flow != 0) links.impl_->unregister(c.flow);
+}
+
+std::size_t LinksAccess::max_queued(const FederationLinks& links) { return links.impl_->settings.max_queued_bytes; }
+
+void LinksAccess::count_parse_error(FederationLinks& links) { ++links.impl_->parse_errors; }
+
+namespace {
+
+asio::awaitable<void> run_writer(std::shared_ptr<LinkConnection> c) {
+  while (!c->closed) {
+    if (c->outbox.empty()) {
+      if (c->flush_then_close) break;
+      c->wake.expires_at(SteadyClock::time_point::max());
+      co_await c->wake.async_wait(kTuple);
+      continue;
+    }
+    auto [ec, n] = co_await asio::async_write(c->stream, asio::buffer(c->outbox.front()), kTuple);
+    if (ec) break;
+    c->queued -= c->outbox.front().size();
+    c->outbox.pop_front();
+  }
+  c->close();
+}
+
+asio::awaitable<void> run_watchdog(std::shared_ptr<LinkConnection> c) {
+  while (!c->closed) {
+    c->watchdog.expires_at(c->deadline);
+    co_await c->watchdog.async_wait(kTuple);
+    if (!c->closed && SteadyClock::now() >= c->deadline) c->close();
+  }
+}
+
+}  // namespace
+
+asio::awaitable<SessionEnd> run_link_session(std::shared_ptr<LinkConnection> c, FederationLinks& links,
+                                             FederationLinkHandler& handler, SessionOptions options) {
+  SessionEnd end;
+  const auto executor = co_await asio::this_coro::executor;
+  const auto up = [&]() -> bool {
+    end.registration = LinksAccess::add(links, c, end.verdict);
+    if (!end.registered()) return false;
+    handler.on_link_up(c->peer, c->flow, c->remote);
+    if (options.on_up) options.on_up();
+    return true;
+  };
+  c->deadline = SteadyClock::now() + options.idle_timeout;
+  asio::co_spawn(executor, run_writer(c), rethrow);
+  asio::co_spawn(executor, run_watchdog(c), rethrow);
+  if (!options.register_on_first_read && !up()) {
+    c->close();
+    co_return end;
+  }
+  const std::size_t max_queued = LinksAccess::max_queued(links);
+  sip::StreamFramer framer(options.parse);
+  std::array<char, 8192> buffer;
+  while (!c->closed && !c->flush_then_close) {
+    c->deadline = SteadyClock::now() + options.idle_timeout;
+    auto [ec, n] = co_await c->stream.async_read_some(asio::buffer(buffer), kTuple);
+    if (ec || c->closed) break;
+    if (!end.received) {
+      end.received = true;
+      if (options.register_on_first_read && !up()) break;
+    }
+    const std::string_view bytes(buffer.data(), n);
+    if (options.on_read) options.on_read(bytes);
+    framer.feed(bytes);
+    const FramesOutcome outcome = drain_frames(
+        framer,
+        [&](sip::Message&& m) {
+          handler.on_peer_message(c->peer, sip::Inbound{std::move(m), c->remote, c->flow, c->local, c->domain});
+        },
+        [&](std::string reply) {
+          if (!c->enqueue(std::move(reply), max_queued)) c->close();
+        },
+        [&] { LinksAccess::count_parse_error(links); }, [&] { return c->closed; });
+    if (outcome == FramesOutcome::lost) {
+      // Garbage or over the limits: answer if we can, then close. No more
+      // sends are taken; the writer closes once the answer is out.
+      c->flush_then_close = true;
+      c->deadline = SteadyClock::now() + std::min<std::chrono::seconds>(options.idle_timeout, kFlushGrace);
+      c->watchdog.cancel();
+      c->wake.cancel_one();
+    }
+  }
+  if (!c->flush_then_close) c->close();
+  if (end.registered()) {
+    LinksAccess::remove(links, *c);
+    handler.on_link_down(c->peer, c->flow);
+  }
+  co_return end;
+}
+
+}  // namespace detail
+
+}  // namespace sipsite::transport
