@@ -5,7 +5,9 @@
 // Screenshots of each page go to $SCREENSHOT_DIR (ctest: the build tree).
 //
 // Environment: SIPSITE_BIN (the daemon), CHROMIUM (default /usr/bin/chromium),
-// SCREENSHOT_DIR (default ./screenshots).
+// SCREENSHOT_DIR (default ./screenshots), SIPSITE_SCREENSHOTS (unset: nothing
+// more; a directory such as docs/images: the main steps also go there under
+// the names docs/ADMIN.md uses; CI leaves it unset).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -17,6 +19,7 @@ import { chromium } from "playwright-core";
 const BIN = process.env.SIPSITE_BIN || "sipsite";
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const SHOTS = process.env.SCREENSHOT_DIR || path.join(process.cwd(), "screenshots");
+const DOC_SHOTS = process.env.SIPSITE_SCREENSHOTS ? path.resolve(process.env.SIPSITE_SCREENSHOTS) : "";
 const NEW_PASSWORD = "a long new console password";
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sipsite-browser-"));
 const cleanups = [];
@@ -59,9 +62,14 @@ async function startSite(name) {
   return { name, dir, password, port, url: `https://127.0.0.1:${port}/`, log: () => log };
 }
 
-async function shot(page, name) {
+// `doc`: the image's name in docs/images, for the steps the admin guide shows.
+async function shot(page, name, doc = "") {
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  if (doc && DOC_SHOTS) {
+    fs.mkdirSync(DOC_SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(DOC_SHOTS, `${doc}.png`), fullPage: true });
+  }
 }
 
 // One browser context per site: cookies are per host, not per port.
@@ -81,13 +89,13 @@ async function openConsole(browser, site) {
 async function firstLogin(page, site) {
   await page.locator("#page-login").waitFor();
   await page.fill("#login-password", site.password);
-  await shot(page, `${site.name}-01-login`);
+  await shot(page, `${site.name}-01-login`, site.name === "alpha" ? "01-login" : "");
   await page.click("#login-form button[type=submit]");
   await page.locator("#page-password").waitFor();
   await page.fill("#pw-current", site.password);
   await page.fill("#pw-new", NEW_PASSWORD);
   await page.fill("#pw-repeat", NEW_PASSWORD);
-  await shot(page, `${site.name}-02-password-change`);
+  await shot(page, `${site.name}-02-password-change`, site.name === "alpha" ? "02-password-change" : "");
   await page.click("#password-form button[type=submit]");
   await page.locator("#page-dashboard").waitFor();
   await page.locator("#dash-fingerprint:not(:empty)").waitFor();
@@ -128,13 +136,13 @@ test("first login, pairing two sites through their consoles, users and revocatio
   const betaInvite = await beta.inputValue("#dash-invite");
   assert.match(alphaInvite, /^sipsite:invite\?v=1&domain=alpha\.example&address=127\.0\.0\.1:\d+&fp=/);
   assert.ok(await alpha.evaluate(() => document.getElementById("dash-qr").naturalWidth > 0), "QR code shown");
-  await shot(alpha, "alpha-03-dashboard");
+  await shot(alpha, "alpha-03-dashboard", "03-dashboard");
 
   // Beta's admin adds alpha from its invite, verifies the fingerprint, trusts.
   await beta.click('nav a[data-page="peers"]');
   await beta.locator("#page-peers").waitFor();
   await beta.locator("#peers-empty").waitFor();
-  await shot(beta, "beta-04-sites-empty");
+  await shot(beta, "beta-04-sites-empty", "04-sites-empty");
   await beta.fill("#import-invite", alphaInvite);
   await beta.click("#import-form button[type=submit]");
   await beta.locator("#verify-panel").waitFor();
@@ -143,7 +151,7 @@ test("first login, pairing two sites through their consoles, users and revocatio
   const pairingOnBeta = await beta.innerText("#verify-pairing");
   assert.match(pairingOnBeta, /^\d{4} \d{4} \d{4}$/);
   await beta.check("#verify-check");
-  await shot(beta, "beta-05-verify");
+  await shot(beta, "beta-05-verify", "05-verify");
   await beta.click("#verify-trust");
   await waitForText(beta, (await peerRow(beta, "alpha.example")).locator(".state"), /^trusted$/);
 
@@ -156,13 +164,14 @@ test("first login, pairing two sites through their consoles, users and revocatio
   assert.equal(await alpha.innerText("#verify-pairing"), pairingOnBeta);
   await alpha.fill("#verify-address", /address=([^&]+)/.exec(betaInvite)[1]);
   await alpha.check("#verify-check");
+  await shot(alpha, "alpha-05-pending-verify", "06-pending-verify");
   await alpha.click("#verify-trust");
   await waitForText(alpha, (await peerRow(alpha, "beta.example")).locator(".state"), /^trusted$/);
 
   // Both consoles show the link connected (the page refreshes itself).
   await waitForText(alpha, (await peerRow(alpha, "beta.example")).locator(".link-state"), /connected/, 60000);
   await waitForText(beta, (await peerRow(beta, "alpha.example")).locator(".link-state"), /connected/, 60000);
-  await shot(alpha, "alpha-06-sites-connected");
+  await shot(alpha, "alpha-06-sites-connected", "07-sites-connected");
   await shot(beta, "beta-06-sites-connected");
 
   // A user added in the console is a user for the CLI and the daemon.
@@ -172,7 +181,7 @@ test("first login, pairing two sites through their consoles, users and revocatio
   await alpha.fill("#user-password", "alice-sip-password");
   await alpha.click("#user-form button[type=submit]");
   await waitForText(alpha, alpha.locator("#users-table tbody"), /alice@alpha\.example/);
-  await shot(alpha, "alpha-07-users");
+  await shot(alpha, "alpha-07-users", "08-users");
   assert.match(sipsite(alphaSite.dir, "user", "list"), /alice@alpha\.example/);
 
   // An API token for scripts, shown once.
@@ -189,7 +198,7 @@ test("first login, pairing two sites through their consoles, users and revocatio
   alpha.once("dialog", (d) => d.accept());
   await (await peerRow(alpha, "beta.example")).getByRole("button", { name: "Revoke beta.example" }).click();
   await waitForText(alpha, (await peerRow(alpha, "beta.example")).locator(".state"), /^revoked$/);
-  await shot(alpha, "alpha-08-revoked");
+  await shot(alpha, "alpha-08-revoked", "09-revoked");
   await waitForText(beta, (await peerRow(beta, "alpha.example")).locator(".link-state"), /refused/, 60000);
   await shot(beta, "beta-08-refused");
   const peers = JSON.parse(sipsite(alphaSite.dir, "peer", "list", "--json"));
