@@ -10,8 +10,11 @@
 #include <sipsite/pki/pairing.hpp>
 #include <sipsite/store/admin_repository.hpp>
 #include <sipsite/store/audit_repository.hpp>
+#include <sipsite/store/cdr_repository.hpp>
+#include <sipsite/store/message_repository.hpp>
 #include <sipsite/store/peer_repository.hpp>
 #include <sipsite/store/pending_repository.hpp>
+#include <sipsite/store/retention_settings.hpp>
 #include <sipsite/store/user_repository.hpp>
 #include <sipsite/webadmin/api_tokens.hpp>
 #include <sipsite/webadmin/password.hpp>
@@ -238,6 +241,10 @@ Api::Api(ApiSettings settings, store::Database& db, LiveState& live)
   add(V::delete_, "/api/v1/users/{aor}", &Api::delete_user, Access::full);
   add(V::get, "/api/v1/audit", &Api::list_audit, Access::full);
   add(V::get, "/api/v1/registrations", &Api::list_registrations, Access::full);
+  add(V::get, "/api/v1/cdrs", &Api::list_cdrs, Access::full);
+  add(V::get, "/api/v1/messages", &Api::list_messages, Access::full);
+  add(V::get, "/api/v1/settings", &Api::get_settings, Access::full);
+  add(V::put, "/api/v1/settings", &Api::put_settings, Access::full);
   add(V::get, "/api/v1/tokens", &Api::list_tokens, Access::session_full);
   add(V::post, "/api/v1/tokens", &Api::create_token, Access::session_full);
   add(V::delete_, "/api/v1/tokens/{id}", &Api::revoke_token, Access::session_full);
@@ -781,13 +788,175 @@ Response Api::delete_user(Call& c) {
   std::string why;
   const auto aor = parse_aor(c.params.at("aor"), why);
   if (!aor) return error_response(Status::bad_request, "bad_aor", why);
-  const std::string actor = c.actor;
-  auto r = db_.transaction([&]() -> store::Result<void> {
-    if (auto d = store::UserRepository(db_).remove(aor->username, aor->domain); !d) return d;
-    return store::AuditRepository(db_).append(actor, c.ctx.client, "user.del", aor->username + "@" + aor->domain);
-  });
+  // The one account deletion: user, credentials, stored messages, CDRs
+  // (unless kept by the setting) and the audit entry, in one transaction.
+  auto r = store::UserRepository(db_).delete_account(aor->username, aor->domain, c.actor, c.ctx.client);
   if (!r) return store_error(r.error());
   return Response{Status::no_content, 11};
+}
+
+// --- call records, stored messages, retention settings
+
+namespace {
+
+// ?name= as Unix seconds (0 to 10^12), if present.
+std::optional<Response> time_query(const Target& target, std::string_view name, std::optional<std::int64_t>& out) {
+  const auto it = target.query.find(std::string(name));
+  if (it == target.query.end()) return std::nullopt;
+  const std::string_view v = it->second;
+  std::int64_t t = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), t);
+  if (v.empty() || v.size() > 12 || ec != std::errc() || p != v.data() + v.size() || t < 0) {
+    return error_response(Status::bad_request, "invalid_query", std::string(name) + " must be Unix seconds");
+  }
+  out = t;
+  return std::nullopt;
+}
+
+std::string query_text(const Target& target, std::string_view name) {
+  const auto it = target.query.find(std::string(name));
+  return it == target.query.end() ? std::string() : it->second;
+}
+
+json optional_time(const std::optional<std::int64_t>& t) { return t ? json(iso8601(*t)) : json(nullptr); }
+
+json settings_json(const store::RetentionSettings& s) {
+  return {{"cdr_days", s.cdr_days},
+          {"signaling_log_days", s.signaling_log_days},
+          {"message_days", s.message_days},
+          {"audit_days", s.audit_days},
+          {"pending_request_days", s.pending_request_days},
+          {"keep_cdrs_on_user_delete", s.keep_cdrs_on_user_delete},
+          {"store_ip", s.store_ip},
+          {"signaling_log_enabled", s.signaling_log_enabled}};
+}
+
+}  // namespace
+
+Response Api::list_cdrs(Call& c) {
+  if (auto bad = c.read_page(settings_.max_page)) return *bad;
+  store::CdrFilter filter;
+  filter.aor = query_text(c.target, "aor");
+  filter.peer_domain = query_text(c.target, "peer_domain");
+  if (const auto d = query_text(c.target, "direction"); !d.empty()) {
+    filter.direction = store::cdr_direction_from_string(d);
+    if (!filter.direction) {
+      return error_response(Status::bad_request, "invalid_query", "direction must be local, outgoing or incoming");
+    }
+  }
+  if (auto bad = time_query(c.target, "since", filter.since)) return *bad;
+  if (auto bad = time_query(c.target, "until", filter.until)) return *bad;
+  auto settings = store::RetentionSettingsRepository(db_).load();
+  if (!settings) return store_error(settings.error());
+  auto page = store::CdrRepository(db_).list(filter, static_cast<std::int64_t>(c.page.offset),
+                                              static_cast<std::int64_t>(c.page.limit));
+  if (!page) return store_error(page.error());
+  json items = json::array();
+  for (const auto& r : page->items) {
+    json item = {{"id", r.id},
+                 {"caller", r.caller_aor},
+                 {"callee", r.callee_aor},
+                 {"direction", store::to_string(r.direction)},
+                 {"peer_domain", r.peer_domain},
+                 {"started_at", iso8601(r.started_at)},
+                 {"answered_at", optional_time(r.answered_at)},
+                 {"ended_at", optional_time(r.ended_at)},
+                 {"duration_s", r.duration_s},
+                 {"final_status", r.final_status},
+                 {"end_reason", r.end_reason}};
+    if (r.source_ip) item["source_ip"] = *r.source_ip;
+    items.push_back(std::move(item));
+  }
+  json out = page_json(std::move(items), static_cast<std::size_t>(page->total), c.page);
+  out["retention_days"] = settings->cdr_days;
+  return json_response(Status::ok, out);
+}
+
+Response Api::list_messages(Call& c) {
+  if (auto bad = c.read_page(settings_.max_page)) return *bad;
+  const std::string recipient = query_text(c.target, "recipient");
+  auto settings = store::RetentionSettingsRepository(db_).load();
+  if (!settings) return store_error(settings.error());
+  store::MessageRepository messages(db_);
+  auto total = messages.count(recipient);
+  if (!total) return store_error(total.error());
+  auto rows = messages.list(recipient, static_cast<std::int64_t>(c.page.offset),
+                            static_cast<std::int64_t>(c.page.limit));
+  if (!rows) return store_error(rows.error());
+  // Metadata only: the console never shows a message's body.
+  json items = json::array();
+  for (const auto& m : *rows) {
+    items.push_back({{"id", m.id},
+                     {"recipient", m.recipient},
+                     {"sender", m.sender_aor},
+                     {"content_type", m.content_type},
+                     {"size", m.size},
+                     {"created_at", iso8601(m.created_at)},
+                     {"expires_at", iso8601(m.created_at + settings->message_days * 86400)}});
+  }
+  json out = page_json(std::move(items), static_cast<std::size_t>(*total), c.page);
+  out["retention_days"] = settings->message_days;
+  return json_response(Status::ok, out);
+}
+
+Response Api::get_settings(Call&) {
+  auto settings = store::RetentionSettingsRepository(db_).load();
+  if (!settings) return store_error(settings.error());
+  return json_response(Status::ok, settings_json(*settings));
+}
+
+Response Api::put_settings(Call& c) {
+  json body;
+  if (auto bad = parse_body(c.req,
+                            {"cdr_days", "signaling_log_days", "message_days", "audit_days", "pending_request_days",
+                             "keep_cdrs_on_user_delete", "store_ip", "signaling_log_enabled"},
+                            body)) {
+    return *bad;
+  }
+  store::RetentionSettingsRepository repo(db_);
+  auto current = repo.load();
+  if (!current) return store_error(current.error());
+  store::RetentionSettings next = *current;
+  const std::pair<std::string_view, std::int64_t store::RetentionSettings::*> days[] = {
+      {"cdr_days", &store::RetentionSettings::cdr_days},
+      {"signaling_log_days", &store::RetentionSettings::signaling_log_days},
+      {"message_days", &store::RetentionSettings::message_days},
+      {"audit_days", &store::RetentionSettings::audit_days},
+      {"pending_request_days", &store::RetentionSettings::pending_request_days}};
+  const std::pair<std::string_view, bool store::RetentionSettings::*> flags[] = {
+      {"keep_cdrs_on_user_delete", &store::RetentionSettings::keep_cdrs_on_user_delete},
+      {"store_ip", &store::RetentionSettings::store_ip},
+      {"signaling_log_enabled", &store::RetentionSettings::signaling_log_enabled}};
+  std::string changes;
+  for (const auto& [name, member] : days) {
+    const auto it = body.find(name);
+    if (it == body.end()) continue;
+    if (!it->is_number_integer()) {
+      return error_response(Status::bad_request, "invalid_field", "'" + std::string(name) + "' must be a whole number");
+    }
+    next.*member = it->get<std::int64_t>();
+    if (next.*member != (*current).*member) changes += (changes.empty() ? "" : " ") + std::string(name) + "=" + std::to_string(next.*member);
+  }
+  for (const auto& [name, member] : flags) {
+    const auto it = body.find(name);
+    if (it == body.end()) continue;
+    if (!it->is_boolean()) {
+      return error_response(Status::bad_request, "invalid_field", "'" + std::string(name) + "' must be true or false");
+    }
+    next.*member = it->get<bool>();
+    if (next.*member != (*current).*member) {
+      changes += (changes.empty() ? "" : " ") + std::string(name) + "=" + (next.*member ? "true" : "false");
+    }
+  }
+  if (auto bad = store::validate(next)) return error_response(Status::bad_request, "invalid_field", *bad);
+  if (!changes.empty()) {
+    auto r = db_.transaction([&]() -> store::Result<void> {
+      if (auto saved = repo.save(next); !saved) return saved;
+      return store::AuditRepository(db_).append(c.actor, c.ctx.client, "settings.change", changes);
+    });
+    if (!r) return store_error(r.error());
+  }
+  return json_response(Status::ok, settings_json(next));
 }
 
 // --- API tokens

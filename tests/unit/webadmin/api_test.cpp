@@ -6,6 +6,9 @@
 #include <sipsite/pki/private_key.hpp>
 #include <sipsite/store/admin_repository.hpp>
 #include <sipsite/store/audit_repository.hpp>
+#include <sipsite/store/cdr_repository.hpp>
+#include <sipsite/store/message_repository.hpp>
+#include <sipsite/store/retention_settings.hpp>
 #include <sipsite/store/peer_repository.hpp>
 #include <sipsite/store/user_repository.hpp>
 #include <sipsite/webadmin/api.hpp>
@@ -415,6 +418,114 @@ TEST_F(ApiTest, OpenApiDescribesExactlyTheRoutes) {
     routed.emplace(m, pattern);
   }
   EXPECT_EQ(documented, routed);
+}
+
+// --- call records, stored messages, retention settings (issue 7)
+
+TEST_F(ApiTest, CdrsArePaginatedFilteredAndShowTheRetentionWindow) {
+  login_and_change();
+  store::CdrRepository cdrs(db_);
+  for (int i = 0; i < 3; ++i) {
+    cdrs.start({"ref" + std::to_string(i), "alice@alpha.example", "bob@alpha.example", store::CdrDirection::local, "",
+                1'700'000'000 + i, "10.1.2.3"})
+        .value();
+  }
+  const auto out = cdrs.start({"ref-out", "alice@alpha.example", "carol@beta.example", store::CdrDirection::outgoing,
+                               "beta.example", 1'700'000'100, std::nullopt})
+                       .value();
+  cdrs.answered(out, 1'700'000'105).value();
+  cdrs.ended(out, 1'700'000'165, 200, "callee hung up").value();
+
+  auto r = get("/api/v1/cdrs?limit=2");
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  auto b = body(r);
+  EXPECT_EQ(b["total"], 4);
+  EXPECT_EQ(b["retention_days"], 180);
+  ASSERT_EQ(b["items"].size(), 2u);
+  const auto& first = b["items"][0];
+  EXPECT_EQ(first["callee"], "carol@beta.example");
+  EXPECT_EQ(first["direction"], "outgoing");
+  EXPECT_EQ(first["peer_domain"], "beta.example");
+  EXPECT_EQ(first["duration_s"], 60);
+  EXPECT_EQ(first["final_status"], 200);
+  EXPECT_EQ(first["end_reason"], "callee hung up");
+  EXPECT_TRUE(first["started_at"].is_string());
+  EXPECT_TRUE(b["items"][1]["answered_at"].is_null());
+  EXPECT_EQ(r.body().find("10.1.2.3"), std::string::npos);  // store_ip is off by default
+  EXPECT_FALSE(b["items"][1].contains("source_ip"));
+
+  EXPECT_EQ(body(get("/api/v1/cdrs?direction=outgoing"))["total"], 1);
+  EXPECT_EQ(body(get("/api/v1/cdrs?aor=bob%40alpha.example"))["total"], 3);
+  EXPECT_EQ(body(get("/api/v1/cdrs?since=1700000001&until=1700000100"))["total"], 2);
+  EXPECT_EQ(code(get("/api/v1/cdrs?direction=sideways")), "invalid_query");
+  EXPECT_EQ(code(get("/api/v1/cdrs?since=yesterday")), "invalid_query");
+  EXPECT_EQ(code(get("/api/v1/cdrs?limit=501")), "invalid_query");
+}
+
+TEST_F(ApiTest, StoredMessagesShowMetadataButNeverTheBody) {
+  login_and_change();
+  store::MessageRepository messages(db_);
+  messages.store({"alice", "bob@alpha.example", "text/plain", "the secret body text", 1'700'000'000}).value();
+  messages.store({"carol", "bob@alpha.example", "text/plain", "another secret", 1'700'000'001}).value();
+  auto r = get("/api/v1/messages");
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  auto b = body(r);
+  EXPECT_EQ(b["total"], 2);
+  EXPECT_EQ(b["retention_days"], 30);
+  ASSERT_EQ(b["items"].size(), 2u);
+  EXPECT_EQ(b["items"][0]["recipient"], "carol");
+  EXPECT_EQ(b["items"][1]["sender"], "bob@alpha.example");
+  EXPECT_EQ(b["items"][1]["size"], 20);
+  EXPECT_EQ(b["items"][1]["expires_at"], pki::iso8601(1'700'000'000 + 30 * 86400));
+  EXPECT_EQ(r.body().find("secret"), std::string::npos);
+  EXPECT_EQ(body(get("/api/v1/messages?recipient=alice"))["total"], 1);
+}
+
+TEST_F(ApiTest, SettingsAreReadValidatedChangedAndAudited) {
+  login_and_change();
+  auto r = get("/api/v1/settings");
+  ASSERT_EQ(r.result(), http::status::ok);
+  EXPECT_EQ(body(r), (json{{"cdr_days", 180}, {"signaling_log_days", 30}, {"message_days", 30}, {"audit_days", 365},
+                           {"pending_request_days", 7}, {"keep_cdrs_on_user_delete", false}, {"store_ip", false},
+                           {"signaling_log_enabled", false}}));
+  const auto put = [&](const json& b) { return send(http::verb::put, "/api/v1/settings", b.dump()); };
+  r = put({{"cdr_days", 90}, {"store_ip", true}});
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  EXPECT_EQ(body(r)["cdr_days"], 90);
+  EXPECT_EQ(body(r)["message_days"], 30);
+  const auto stored = store::RetentionSettingsRepository(db_).load().value();
+  EXPECT_EQ(stored.cdr_days, 90);
+  EXPECT_TRUE(stored.store_ip);
+  const auto audit = store::AuditRepository(db_).recent(1).value().at(0);
+  EXPECT_EQ(audit.action, "settings.change");
+  EXPECT_EQ(audit.actor, "admin");
+  EXPECT_EQ(audit.source, client_);
+  EXPECT_EQ(audit.detail, "cdr_days=90 store_ip=true");
+
+  EXPECT_EQ(code(put({{"cdr_days", 0}})), "invalid_field");
+  EXPECT_EQ(code(put({{"audit_days", 3651}})), "invalid_field");
+  EXPECT_EQ(code(put({{"cdr_days", "90"}})), "invalid_field");
+  EXPECT_EQ(code(put({{"cdr_days", 1.5}})), "invalid_field");
+  EXPECT_EQ(code(put({{"store_ip", "yes"}})), "invalid_field");
+  EXPECT_EQ(code(put({{"vacuum", true}})), "unknown_field");
+  EXPECT_EQ(code(send(http::verb::put, "/api/v1/settings", "{", true)), "bad_json");
+  EXPECT_EQ(code(send(http::verb::put, "/api/v1/settings", json{{"cdr_days", 5}}.dump(), false)), "csrf_failed");
+  EXPECT_EQ(store::RetentionSettingsRepository(db_).load().value(), stored);  // nothing refused was kept
+}
+
+TEST_F(ApiTest, DeletingAUserRemovesTheirMessagesAndCallRecords) {
+  login_and_change();
+  ASSERT_EQ(post("/api/v1/users", {{"aor", "alice"}, {"password", "a-good-password"}}).result(), http::status::created);
+  store::MessageRepository(db_).store({"alice", "bob@alpha.example", "text/plain", "hello", 1'700'000'000}).value();
+  store::CdrRepository(db_)
+      .start({"r", "bob@alpha.example", "alice@alpha.example", store::CdrDirection::local, "", 1'700'000'000, {}})
+      .value();
+  ASSERT_EQ(send(http::verb::delete_, "/api/v1/users/alice%40alpha.example").result(), http::status::no_content);
+  EXPECT_EQ(body(get("/api/v1/messages"))["total"], 0);
+  EXPECT_EQ(body(get("/api/v1/cdrs"))["total"], 0);
+  const auto audit = store::AuditRepository(db_).recent(1).value().at(0);
+  EXPECT_EQ(audit.action, "user.del");
+  EXPECT_EQ(audit.source, client_);
 }
 
 }  // namespace

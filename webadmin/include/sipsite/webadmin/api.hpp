@@ -118,6 +118,10 @@ class Api {
   Response delete_user(Call& c);
   Response list_audit(Call& c);
   Response list_registrations(Call& c);
+  Response list_cdrs(Call& c);
+  Response list_messages(Call& c);
+  Response get_settings(Call& c);
+  Response put_settings(Call& c);
   Response list_tokens(Call& c);
   Response create_token(Call& c);
   Response revoke_token(Call& c);
