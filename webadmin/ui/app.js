@@ -2,7 +2,7 @@
 // from the server goes through textContent (never innerHTML).
 "use strict";
 
-const state = { csrf: null, username: null, pendingVerify: null, usersOffset: 0, auditOffset: 0 };
+const state = { csrf: null, username: null, pendingVerify: null, usersOffset: 0, auditOffset: 0, cdrsOffset: 0, messagesOffset: 0 };
 const PAGE = 50;
 const $ = (id) => document.getElementById(id);
 
@@ -82,7 +82,7 @@ function pager(id, page, onMove) {
 
 // --- pages
 
-const PAGES = ["login", "password", "dashboard", "peers", "users", "registrations", "audit", "tokens"];
+const PAGES = ["login", "password", "dashboard", "peers", "users", "registrations", "calls", "audit", "settings", "tokens"];
 
 function showPage(name) {
   for (const p of PAGES) $("page-" + p).hidden = p !== name;
@@ -105,7 +105,7 @@ function showLogin() {
 
 async function route() {
   const name = (location.hash.replace(/^#\//, "") || "dashboard").split("?")[0];
-  const loaders = { dashboard: loadDashboard, peers: loadPeers, users: loadUsers, registrations: loadRegistrations, audit: loadAudit, tokens: loadTokens };
+  const loaders = { dashboard: loadDashboard, peers: loadPeers, users: loadUsers, registrations: loadRegistrations, calls: loadCalls, audit: loadAudit, settings: loadSettings, tokens: loadTokens };
   const load = loaders[name] || loadDashboard;
   showPage(loaders[name] ? name : "dashboard");
   say("");
@@ -214,7 +214,7 @@ async function loadUsers() {
       el("td", {}, el("button", {
         type: "button", class: "small danger", "aria-label": "Delete " + u.aor,
         onclick: async () => {
-          if (!confirm(`Delete ${u.aor}? Their phone can no longer register.`)) return;
+          if (!confirm(`Delete ${u.aor}? Their phone can no longer register, and their stored messages and call records are deleted too.`)) return;
           try {
             await api("DELETE", `/api/v1/users/${encodeURIComponent(u.aor)}`);
             say(`${u.aor} is deleted.`);
@@ -230,6 +230,75 @@ async function loadRegistrations() {
   fillTable("regs-table", "regs-empty", page.items, (r) =>
     el("tr", {}, el("td", {}, r.aor), el("td", {}, el("code", {}, r.contact)), el("td", {}, r.transport),
       el("td", {}, r.source), el("td", {}, `${r.expires_in} s`)));
+}
+
+const when = (t) => (t ? t.replace("T", " ").replace("Z", "") : "–");
+const DIRECTIONS = { local: "local", outgoing: "to another site", incoming: "from another site" };
+
+function duration(s) {
+  if (!s) return "–";
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  return (h ? `${h} h ` : "") + (h || m ? `${m} min ` : "") + `${sec} s`;
+}
+
+function callResult(c) {
+  if (!c.ended_at) return "in progress";
+  const status = c.final_status ? String(c.final_status) : "";
+  return [status, c.end_reason].filter(Boolean).join(" – ") || "ended";
+}
+
+async function loadCdrs() {
+  const q = new URLSearchParams({ offset: state.cdrsOffset, limit: PAGE });
+  const aor = $("calls-aor").value.trim();
+  const direction = $("calls-direction").value;
+  if (aor) q.set("aor", aor);
+  if (direction) q.set("direction", direction);
+  const page = await api("GET", `/api/v1/cdrs?${q}`);
+  $("calls-retention").textContent = `Call records are kept ${page.retention_days} days, then deleted.`;
+  fillTable("cdrs-table", "cdrs-empty", page.items, (c) =>
+    el("tr", {}, el("td", {}, when(c.started_at)), el("td", {}, c.caller), el("td", {}, c.callee),
+      el("td", {}, (DIRECTIONS[c.direction] || c.direction) + (c.peer_domain ? ` (${c.peer_domain})` : "")),
+      el("td", {}, c.answered_at ? duration(c.duration_s) : "not answered"), el("td", {}, callResult(c))));
+  pager("cdrs-pager", page, (o) => { state.cdrsOffset = o; loadCdrs().catch(fail); });
+}
+
+async function loadMessages() {
+  const page = await api("GET", `/api/v1/messages?offset=${state.messagesOffset}&limit=${PAGE}`);
+  $("messages-retention").textContent = `Messages for users who were offline, delivered when they register. ` +
+    `Undelivered ones are deleted after ${page.retention_days} days. Their contents are never shown here.`;
+  fillTable("messages-table", "messages-empty", page.items, (m) =>
+    el("tr", {}, el("td", {}, when(m.created_at)), el("td", {}, m.recipient), el("td", {}, m.sender),
+      el("td", {}, m.content_type), el("td", {}, `${m.size} bytes`), el("td", {}, when(m.expires_at))));
+  pager("messages-pager", page, (o) => { state.messagesOffset = o; loadMessages().catch(fail); });
+}
+
+async function loadCalls() {
+  await Promise.all([loadCdrs(), loadMessages()]);
+}
+
+const SETTING_DAYS = ["cdr_days", "message_days", "signaling_log_days", "audit_days", "pending_request_days"];
+const SETTING_FLAGS = ["store_ip", "signaling_log_enabled", "keep_cdrs_on_user_delete"];
+
+function showSettings(s) {
+  for (const k of SETTING_DAYS) $("set-" + k).value = s[k];
+  for (const k of SETTING_FLAGS) $("set-" + k).checked = !!s[k];
+}
+
+async function loadSettings() {
+  showSettings(await api("GET", "/api/v1/settings"));
+}
+
+async function onSaveSettings(ev) {
+  ev.preventDefault();
+  const body = {};
+  for (const k of SETTING_DAYS) body[k] = Number($("set-" + k).value);
+  for (const k of SETTING_FLAGS) body[k] = $("set-" + k).checked;
+  try {
+    showSettings(await api("PUT", "/api/v1/settings", body));
+    say("Settings saved.");
+  } catch (e) {
+    fail(e);
+  }
 }
 
 async function loadAudit() {
@@ -374,6 +443,12 @@ async function start() {
   $("import-form").addEventListener("submit", onImport);
   $("user-form").addEventListener("submit", onAddUser);
   $("token-form").addEventListener("submit", onCreateToken);
+  $("settings-form").addEventListener("submit", onSaveSettings);
+  $("calls-filter").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    state.cdrsOffset = 0;
+    loadCdrs().catch(fail);
+  });
   $("logout").addEventListener("click", onLogout);
   $("verify-check").addEventListener("change", () => { $("verify-trust").disabled = !$("verify-check").checked; });
   $("verify-trust").addEventListener("click", onTrust);
