@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -186,6 +187,39 @@ struct RawPeer {
   bool write_failed = false;
 };
 
+// A TLS server presenting `site`'s certificate that answers only when told.
+struct RawServer {
+  RawServer(asio::io_context& io, SSL_CTX* ctx)
+      : ssl(ctx), acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), stream(io, ssl), go(io) {
+    SSL_CTX_up_ref(ctx);
+  }
+
+  asio::awaitable<void> run() {
+    auto [aec] = co_await acceptor.async_accept(stream.next_layer(), kTuple);
+    if (aec) co_return;
+    auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+    if (hec) co_return;
+    ready = true;
+    go.expires_at(std::chrono::steady_clock::time_point::max());
+    co_await go.async_wait(kTuple);
+    co_await asio::async_write(stream, asio::buffer(std::string_view("\r\n")), kTuple);
+    std::array<char, 512> buffer;
+    for (;;) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(buffer), kTuple);
+      if (ec) break;
+    }
+    closed = true;
+  }
+  std::uint16_t port() const { return acceptor.local_endpoint().port(); }
+
+  asio::ssl::context ssl;
+  tcp::acceptor acceptor;
+  asio::ssl::stream<tcp::socket> stream;
+  asio::steady_timer go;
+  bool ready = false;
+  bool closed = false;
+};
+
 class FederationLinksTest : public ::testing::Test {
  protected:
   // Runs the io_context until `done()` or 15 s have passed; returns done().
@@ -217,8 +251,15 @@ class FederationLinksTest : public ::testing::Test {
       boost::system::error_code ec;
       r->stream.next_layer().close(ec);
     }
+    for (auto& srv : servers_) {
+      boost::system::error_code ec;
+      srv->acceptor.close(ec);
+      srv->stream.next_layer().close(ec);
+      srv->go.cancel();
+    }
     run_for(300ms);
     raw_.clear();
+    servers_.clear();
     alpha_.reset();
     beta_.reset();
     run_for(50ms);
@@ -253,6 +294,7 @@ class FederationLinksTest : public ::testing::Test {
   std::unique_ptr<Site> alpha_;
   std::unique_ptr<Site> beta_;
   std::vector<std::unique_ptr<RawPeer>> raw_;
+  std::vector<std::unique_ptr<RawServer>> servers_;
 };
 
 TEST_F(FederationLinksTest, TwoSitesExchangeRequestsAndResponsesBothWaysOverOneLink) {
@@ -512,6 +554,25 @@ TEST_F(FederationLinksTest, FederationContextsNeverOfferResumption) {
   EXPECT_EQ(SSL_session_reused(second.stream.native_handle()), 0);
   EXPECT_EQ(alpha_->links.size(), 0u);
   EXPECT_TRUE(second.received.empty());
+}
+
+TEST_F(FederationLinksTest, PeerRevokedDuringTheHandshakeNeverBecomesALink) {
+  make_sites();
+  servers_.push_back(std::make_unique<RawServer>(io_, alpha_->server_ctx.get()));
+  RawServer& alpha_raw = *servers_.back();
+  asio::co_spawn(io_, alpha_raw.run(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  beta_->connector->set_targets({PeerTarget{alpha_->fp(), "alpha.test", {"127.0.0.1", alpha_raw.port()}}});
+  // beta has checked alpha's certificate (the handshake is done on both
+  // sides); alpha's first answer is still to come when beta revokes alpha.
+  ASSERT_TRUE(run_until([&] { return alpha_raw.ready; }));
+  beta_->untrust_all();
+  alpha_raw.go.cancel();
+  ASSERT_TRUE(run_until([&] { return alpha_raw.closed; }));
+  EXPECT_EQ(beta_->links.size(), 0u);
+  EXPECT_TRUE(beta_->recorder.ups.empty());
+  EXPECT_NE(beta_->state_of(*alpha_), LinkState::connected);
 }
 
 }  // namespace
