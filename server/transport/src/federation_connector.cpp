@@ -90,7 +90,7 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
       if (links.has_canonical_inbound(d->target.fingerprint)) {
         co_await wait_for_peer_link_down(d);
         if (d->stopped) break;
-        set_state(*d, LinkState::unreachable, "the peer's link closed");
+        set_state(*d, LinkState::connecting, "the peer's link closed");
         backoff = std::chrono::seconds{1};
         if (!co_await pause(d, backoff)) break;
         backoff = std::min(backoff * 2, settings.max_backoff);
