@@ -60,11 +60,8 @@ class DaemonTest(SiteTestCase):
         d.wait_for(r"state loaded: 1 users, 1 peers \(1 trusted\)", timeout=5)
         self.assertEqual(d.stop(), 0)
 
-    def test_journald_format_has_no_timestamps(self):
-        d = self.start(env={"JOURNAL_STREAM": "8:1234"})
-        log = d.wait_for("ready")
-        self.assertRegex(log.splitlines()[0], r"^info app: site alpha\.example")
-        d.stop()
+    # The journald format (no timestamps, syslog priorities, only when
+    # $JOURNAL_STREAM names stderr itself): logging_test.py.
 
 
 class ConfigErrorTest(SiteTestCase):
