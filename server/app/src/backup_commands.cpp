@@ -135,6 +135,13 @@ int cmd_restore(const GlobalOptions& g, const std::string& in_text) {
     return fail(lock.error());
   }
 
+  // A daemon that does not hold the state lock (or any process) still has
+  // the database open: replacing the file under it would lose its writes.
+  if (auto pid = store::database_user(db_path)) {
+    return fail(kExitRuntime, "refusing to restore: process " + std::to_string(*pid) + " has " + db_path.string() +
+                                  " open (a running sipsite daemon?); stop it first");
+  }
+
   // Check a private copy inside the state directory: the original backup
   // is never opened for writing, and the switch below is a rename.
   const std::filesystem::path staged = g.state_dir / "sipsite.db.restoring";

@@ -37,4 +37,19 @@ StateLock::~StateLock() {
   if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
+std::optional<long> database_user(const std::filesystem::path& db_path) {
+  const std::string shm = db_path.string() + "-shm";
+  const int fd = ::open(shm.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return std::nullopt;
+  struct flock probe {};
+  probe.l_type = F_WRLCK;  // would an exclusive lock conflict with anyone's?
+  probe.l_whence = SEEK_SET;
+  probe.l_start = 128;
+  probe.l_len = 1;
+  const int rc = ::fcntl(fd, F_GETLK, &probe);
+  ::close(fd);
+  if (rc != 0 || probe.l_type == F_UNLCK) return std::nullopt;
+  return static_cast<long>(probe.l_pid);
+}
+
 }  // namespace sipsite::store

@@ -5,6 +5,7 @@
 #include <sipsite/store/error.hpp>
 
 #include <filesystem>
+#include <optional>
 
 namespace sipsite::store {
 
@@ -38,5 +39,11 @@ class StateLock {
   explicit StateLock(int fd) : fd_(fd) {}
   int fd_ = -1;
 };
+
+// The id of another process that has the database open, if any: every
+// SQLite connection to a WAL database holds a shared lock on the "DMS" byte
+// (offset 128) of its -shm file while open (https://sqlite.org/walformat.html).
+// Our own process's locks are not seen. nullopt when no -shm file exists.
+std::optional<long> database_user(const std::filesystem::path& db_path);
 
 }  // namespace sipsite::store
