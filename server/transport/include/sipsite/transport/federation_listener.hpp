@@ -29,6 +29,10 @@ class FederationHandler : public FederationLinkHandler {
   // The handshake was refused; `identity.certificate` is what the peer
   // presented, if anything.
   virtual void on_refused(const pki::PeerIdentity& identity, const sip::Endpoint& source) = 0;
+  // An accepted connection became a link (right after on_link_up), and
+  // that link closed (after on_link_down). Not called for dialled links, nor
+  // for an accepted connection closed at once because the peer's canonical
+  // link is already up.
   virtual void on_peer_connected(const pki::Certificate& peer, const sip::Endpoint& source) = 0;
   virtual void on_peer_disconnected(const pki::Fingerprint& peer) = 0;
 };
