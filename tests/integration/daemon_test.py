@@ -92,6 +92,11 @@ class ConfigErrorTest(SiteTestCase):
             '[media]\nports = "5-"\n': "media.ports",
             '[site]\npublic_address = "not a host"\n': "site.public_address",
             '[log]\nlevel = "loud"\n': "log.level",
+            '[privacy]\nstrip_headers = "User-Agent"\n': "privacy.strip_headers",
+            '[privacy]\nstrip_headers = ["Via"]\n': "privacy.strip_headers",
+            '[privacy]\nstrip_headers = ["*"]\n': "privacy.strip_headers",
+            '[privacy]\nstrip_headers = ["C*"]\n': "privacy.strip_headers",
+            '[privacy]\nstrip_headers = ["bad name"]\n': "privacy.strip_headers",
             'site = "x"\n': "site",
         }
         for text, key in cases.items():

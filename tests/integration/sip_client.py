@@ -8,15 +8,20 @@ import socket
 import ssl
 
 
-def parse_response(data):
+def parse_message(data):
+    """(start_line, headers, body) of a request or a response."""
     head, _, body = data.partition("\r\n\r\n")
     lines = head.split("\r\n")
-    status = int(lines[0].split(" ")[1])
     headers = []
     for line in lines[1:]:
         name, _, value = line.partition(":")
         headers.append((name.strip().lower(), value.strip()))
-    return status, headers, body
+    return lines[0], headers, body
+
+
+def parse_response(data):
+    start, headers, body = parse_message(data)
+    return int(start.split(" ")[1]), headers, body
 
 
 def header(headers, name):
@@ -62,9 +67,13 @@ class SipClient:
 
     def receive(self):
         """The next response (status, headers, body)."""
+        return parse_response(self.receive_raw())
+
+    def receive_raw(self):
+        """The next message, request or response, as text."""
         if self.protocol == "udp":
             data, _ = self.sock.recvfrom(65535)
-            return parse_response(data.decode(errors="replace"))
+            return data.decode(errors="replace")
         while True:
             if b"\r\n\r\n" in self.buffer:
                 head, _, rest = self.buffer.partition(b"\r\n\r\n")
@@ -72,7 +81,7 @@ class SipClient:
                 length = int(m.group(2)) if m else 0
                 if len(rest) >= length:
                     self.buffer = rest[length:]
-                    return parse_response((head + b"\r\n\r\n" + rest[:length]).decode(errors="replace"))
+                    return (head + b"\r\n\r\n" + rest[:length]).decode(errors="replace")
             chunk = self.sock.recv(65536)
             if not chunk:
                 raise ConnectionError("connection closed")

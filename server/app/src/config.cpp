@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -120,6 +121,35 @@ Apply parse_log_level(const toml::node& node, Config& c) {
   return std::nullopt;
 }
 
+Apply parse_strip_headers(const toml::node& node, Config& c) {
+  const auto* array = node.as_array();
+  if (array == nullptr) return "must be an array of header names, e.g. [\"User-Agent\", \"X-*\"]";
+  static constexpr std::string_view kRequired[] = {"via", "v", "from", "f", "to", "t", "call-id", "i", "cseq",
+                                                   "max-forwards", "content-length", "l", "content-type", "c",
+                                                   "contact", "m", "route", "record-route"};
+  std::vector<std::string> names;
+  for (const auto& element : *array) {
+    const auto* name = element.as_string();
+    if (name == nullptr) return "must be an array of header names, e.g. [\"User-Agent\", \"X-*\"]";
+    std::string_view text = name->get();
+    const std::string_view stem = !text.empty() && text.back() == '*' ? text.substr(0, text.size() - 1) : text;
+    const bool token = !stem.empty() && std::all_of(stem.begin(), stem.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) != 0 || std::string_view("-.!%_+`'~").find(ch) != std::string_view::npos;
+    });
+    if (!token) return "\"" + std::string(text) + "\" is not a header name (a token, optionally ending in *)";
+    std::string lower(stem);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    for (const auto required : kRequired) {
+      if (lower == required || (text.back() == '*' && required.starts_with(lower))) {
+        return "\"" + std::string(text) + "\" would remove a header SIP needs (it is rewritten, not removed)";
+      }
+    }
+    names.emplace_back(text);
+  }
+  c.privacy_strip_headers = std::move(names);
+  return std::nullopt;
+}
+
 const std::vector<ConfigKey>& key_table() {
   static const std::vector<ConfigKey> keys = {
       {"site.public_address", "string", "(the site domain)",
@@ -161,6 +191,14 @@ const std::vector<ConfigKey>& key_table() {
        "levels, e.g. \"info,federation=debug\" (modules: app, federation, pki, store). `run --log-level` "
        "overrides it, with the same syntax.",
        parse_log_level},
+      {"privacy.strip_headers", "array of strings",
+       "[\"User-Agent\", \"Server\", \"Organization\", \"Warning\", \"Call-Info\", \"Error-Info\", "
+       "\"Alert-Info\", \"Reply-To\", \"In-Reply-To\", \"Replaces\", \"Authorization\", "
+       "\"Proxy-Authorization\", \"X-*\", \"P-*\"]",
+       "Headers removed from every message sent to a peer site (names, case-insensitive; a trailing * matches "
+       "a prefix). Via, Contact, Record-Route, Route, Call-ID and tags are always rewritten and cannot be "
+       "listed; replacing the list drops the defaults, so keep those you still want.",
+       parse_strip_headers},
   };
   return keys;
 }

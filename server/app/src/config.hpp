@@ -4,6 +4,7 @@
 // validation, for `sipsite config-reference` and for docs/CONFIG.md.
 
 #include <sipsite/pki/host_port.hpp>
+#include <sipsite/sip/edge_privacy.hpp>
 
 #include <boost/system/result.hpp>
 
@@ -51,6 +52,8 @@ struct Config {
   HostPort admin_listen{"127.0.0.1", 8443};
   PortRange media_ports{40000, 40999};
   std::string log_level = "info";
+  // Headers removed from everything sent to peer sites (edge privacy).
+  std::vector<std::string> privacy_strip_headers = sip::EdgePrivacySettings::default_strip_headers();
 };
 
 struct ConfigError {

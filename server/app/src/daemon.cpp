@@ -55,6 +55,13 @@ std::string site_invite(const Config& config, const store::SiteRecord& site, con
   return invite.to_string();
 }
 
+PeerGatewaySettings gateway_settings(const Config& config, const store::SiteRecord& site) {
+  PeerGatewaySettings s;
+  s.privacy.local_domain = site.domain;
+  s.privacy.strip_headers = config.privacy_strip_headers;
+  return s;
+}
+
 }  // namespace
 
 Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert, store::Database console_db)
@@ -64,6 +71,7 @@ Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certifica
       cert_(std::move(cert)),
       sip_(io_, config_, site_.site.domain, cert_, key_),
       federation_(io_, config_, site_.db, cert_, key_),
+      gateway_(io_, gateway_settings(config_, site_.site), sip_.clock(), sip_.random()),
       live_state_(io_, sip_, federation_, site_.site.domain),
       console_(console_settings(config_, site_.site), std::move(console_db), live_state_) {}
 
@@ -135,8 +143,13 @@ asio::awaitable<void> Daemon::feed_watchdog(std::chrono::microseconds interval) 
 int Daemon::run() {
   auto log = logger("app");
   log->info("site {} fingerprint {}", site_.site.domain, cert_.fingerprint().to_string());
+  sip_.set_peers(gateway_);
   auto failed = sip_.start();
   if (!failed) failed = federation_.start();
+  if (!failed) {
+    gateway_.attach(*sip_.core(), federation_.sip_links());
+    federation_.set_gateway(gateway_);
+  }
   if (!failed) {
     failed = console_.start(cert_, key_, site_invite(config_, site_.site, cert_, federation_.local_endpoint().port));
   }

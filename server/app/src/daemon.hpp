@@ -5,6 +5,7 @@
 #include "config.hpp"
 #include "console_live_state.hpp"
 #include "federation_service.hpp"
+#include "peer_gateway.hpp"
 #include "sip_service.hpp"
 #include "site_access.hpp"
 
@@ -39,6 +40,7 @@ class Daemon {
   boost::asio::io_context io_;
   SipService sip_;
   FederationService federation_;
+  PeerGateway gateway_;
   ConsoleLiveState live_state_;
   webadmin::Console console_;
   bool stopping_ = false;

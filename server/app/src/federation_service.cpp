@@ -1,6 +1,7 @@
 #include "federation_service.hpp"
 
 #include "logging.hpp"
+#include "peer_gateway.hpp"
 
 #include <sipsite/store/pending_repository.hpp>
 
@@ -55,6 +56,8 @@ void FederationService::replace_peers(const std::vector<store::PeerRecord>& peer
   }
   const auto before = verifier_.snapshot();
   verifier_.replace(pins);
+  trusted_.clear();
+  for (const auto& [fp, domain] : pins) trusted_.emplace(fp, domain);
   if (connector_) {
     std::vector<transport::PeerTarget> targets;
     for (const auto& p : peers) {
@@ -72,6 +75,7 @@ void FederationService::replace_peers(const std::vector<store::PeerRecord>& peer
       }
     }
   }
+  if (gateway_ != nullptr) gateway_->replace_peers(trusted_);
 }
 
 bool FederationService::admit_pending(const pki::Fingerprint& fp) {
@@ -120,8 +124,14 @@ void FederationService::on_peer_disconnected(const pki::Fingerprint& peer) {
   logger("federation")->info("peer {} disconnected", it != pins->end() ? it->second : peer.to_string());
 }
 
+void FederationService::set_gateway(PeerGateway& gateway) {
+  gateway_ = &gateway;
+  gateway_->replace_peers(trusted_);
+}
+
 void FederationService::on_link_up(const pki::Fingerprint& peer, sip::FlowId flow, const sip::Endpoint& remote) {
   logger("federation")->debug("link {:x} to {} up ({}:{})", flow, peer.to_string(), remote.host, remote.port);
+  if (gateway_ != nullptr) gateway_->link_up(peer, flow, remote);
 }
 
 void FederationService::on_link_down(const pki::Fingerprint& peer, sip::FlowId flow) {
@@ -129,9 +139,7 @@ void FederationService::on_link_down(const pki::Fingerprint& peer, sip::FlowId f
 }
 
 void FederationService::on_peer_message(const pki::Fingerprint& peer, sip::Inbound inbound) {
-  // No message content in the log (bodies and addresses are private).
-  logger("federation")->debug("{} from {} on link {:x}: not routed yet",
-                              inbound.message.is_request() ? "request" : "response", peer.to_string(), inbound.flow);
+  if (gateway_ != nullptr) gateway_->receive(peer, std::move(inbound));
 }
 
 }  // namespace sipsite::app

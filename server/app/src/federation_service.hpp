@@ -22,12 +22,17 @@
 
 namespace sipsite::app {
 
+class PeerGateway;
+
 class FederationService final : public transport::FederationHandler {
  public:
   FederationService(boost::asio::io_context& io, const Config& config, store::Database& db,
                     const pki::Certificate& cert, const pki::PrivateKey& key);
 
   std::optional<std::string> start();
+  // SIP to and from the links goes through `gateway` from now on; it also
+  // learns every change of the trusted set.
+  void set_gateway(PeerGateway& gateway);
   void stop();
   // New trusted set from the peers table; peers no longer trusted are
   // disconnected at once.
@@ -59,6 +64,8 @@ class FederationService final : public transport::FederationHandler {
   pki::SslCtxPtr server_ctx_;
   pki::SslCtxPtr client_ctx_;
   transport::FederationLinks links_;  // before the listener and connector that register in it
+  PeerGateway* gateway_ = nullptr;
+  std::map<pki::Fingerprint, std::string> trusted_;  // the last trusted set, for the gateway
   std::unique_ptr<transport::FederationListener> listener_;
   std::unique_ptr<transport::FederationConnector> connector_;
   // Pending-request rate limit: one database write per fingerprint per

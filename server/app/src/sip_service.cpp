@@ -1,5 +1,7 @@
 #include "sip_service.hpp"
 
+#include "peer_gateway.hpp"
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
@@ -87,8 +89,8 @@ std::optional<std::string> SipService::start() {
   sip::CoreSettings settings;
   settings.local_domain = directory_.local_domain();
   settings.listeners = advertised_;
-  core_ = std::make_unique<sip::Core>(std::move(settings), *transport_, timers_, timers_, random_, directory_,
-                                      authenticator_, location_, registrar_, counters_);
+  core_ = std::make_unique<sip::Core>(std::move(settings), static_cast<sip::Sender&>(*this), timers_, timers_, random_, directory_,
+                                      authenticator_, location_, registrar_, counters_, peers_);
   location_.start_sweeping(timers_);
   return std::nullopt;
 }
@@ -116,6 +118,14 @@ void SipService::on_flow_closed(sip::FlowId flow) {
   // until it registers again (RFC 5626 §4.4 behaviour, without outbound).
   location_.remove_flow(flow);
   if (core_) core_->on_flow_closed(flow);
+}
+
+void SipService::send(const sip::Destination& to, std::string bytes) {
+  if (!transport::is_federation_flow(to.flow)) {
+    transport_->send(to, std::move(bytes));
+    return;
+  }
+  if (peers_ == nullptr || !peers_->send(to, std::move(bytes))) on_send_failed(to);
 }
 
 void SipService::on_send_failed(const sip::Destination& to) {

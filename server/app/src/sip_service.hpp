@@ -27,12 +27,17 @@
 
 namespace sipsite::app {
 
-class SipService final : public transport::InboundHandler {
+class PeerGateway;
+
+class SipService final : public transport::InboundHandler, private sip::Sender {
  public:
   SipService(boost::asio::io_context& io, const Config& config, const std::string& domain,
              const pki::Certificate& cert, const pki::PrivateKey& key);
   ~SipService() override;
 
+  // Requests for peer sites' domains go to `peers`, and sends on federation
+  // flows through it; call before start(). Without it, other domains get 403.
+  void set_peers(PeerGateway& peers) { peers_ = &peers; }
   // Binds the listeners and starts serving; an error names what failed.
   std::optional<std::string> start();
   void stop();
@@ -43,6 +48,10 @@ class SipService final : public transport::InboundHandler {
   // The addresses written into Via and Record-Route, one per listener.
   const std::vector<sip::Endpoint>& advertised() const { return advertised_; }
   const sip::Counters& counters() const { return counters_; }
+  sip::Clock& clock() { return timers_; }
+  sip::Random& random() { return random_; }
+  // The core, once started (nullptr before).
+  sip::Core* core() { return core_.get(); }
   // The registrations, for the console: use on the SIP thread only.
   const sip::LocationService& location() const { return location_; }
 
@@ -52,6 +61,9 @@ class SipService final : public transport::InboundHandler {
   void on_send_failed(const sip::Destination& to) override;
 
  private:
+  // sip::Sender: LAN flows to the transport, federation flows to the peers.
+  void send(const sip::Destination& to, std::string bytes) override;
+
   boost::asio::io_context& io_;
   const Config& config_;
   sip::Counters counters_;
@@ -64,6 +76,7 @@ class SipService final : public transport::InboundHandler {
   pki::SslCtxPtr tls_;
   std::unique_ptr<transport::SipTransport> transport_;
   std::vector<sip::Endpoint> advertised_;
+  PeerGateway* peers_ = nullptr;
   std::unique_ptr<sip::Core> core_;  // built once the listeners' ports are known
 };
 

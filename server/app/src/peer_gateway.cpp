@@ -1,0 +1,176 @@
+#include "peer_gateway.hpp"
+
+#include "logging.hpp"
+
+#include <sipsite/pki/domain_name.hpp>
+#include <sipsite/sip/parser.hpp>
+#include <sipsite/sip/response.hpp>
+#include <sipsite/sip/serializer.hpp>
+#include <sipsite/sip/uri.hpp>
+
+#include <algorithm>
+
+namespace sipsite::app {
+
+namespace {
+
+constexpr auto kSweepInterval = std::chrono::seconds(10);
+// The flow a revocation BYE claims to come from: never a live link, so the
+// local party's answer to it goes nowhere.
+constexpr sip::FlowId kRevokedFlow = transport::kFederationFlowBit;
+constexpr std::size_t kMaxRememberedFlows = 4096;
+
+std::optional<std::string> host_of(std::string_view uri_text) {
+  const auto uri = sip::parse_uri(uri_text);
+  if (!uri || !uri->is_sip()) return std::nullopt;
+  return pki::lowercase_domain(uri->sip_uri.host);
+}
+
+}  // namespace
+
+PeerGateway::PeerGateway(boost::asio::io_context& io, PeerGatewaySettings settings, sip::Clock& clock,
+                         sip::Random& random)
+    : io_(io),
+      settings_(std::move(settings)),
+      clock_(clock),
+      privacy_(settings_.privacy, clock, random),
+      sweep_timer_(io) {}
+
+PeerGateway::~PeerGateway() { sweep_timer_.cancel(); }
+
+void PeerGateway::attach(sip::Core& core, transport::FederationLinks& links) {
+  core_ = &core;
+  links_ = &links;
+  schedule_sweep();
+}
+
+void PeerGateway::schedule_sweep() {
+  sweep_timer_.expires_after(kSweepInterval);
+  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    privacy_.sweep();
+    if (flow_peer_.size() > kMaxRememberedFlows && links_ != nullptr) {
+      std::erase_if(flow_peer_, [this](const auto& kv) { return !links_->peer_of(kv.first); });
+    }
+    schedule_sweep();
+  });
+}
+
+std::optional<pki::Fingerprint> PeerGateway::peer_of_domain(std::string_view domain) const {
+  const auto it = by_domain_.find(pki::lowercase_domain(domain));
+  if (it == by_domain_.end()) return std::nullopt;
+  return it->second;
+}
+
+void PeerGateway::replace_peers(const std::map<pki::Fingerprint, std::string>& trusted) {
+  std::vector<std::pair<pki::Fingerprint, std::string>> gone;
+  for (const auto& [fp, domain] : trusted_) {
+    if (trusted.count(fp) == 0) gone.emplace_back(fp, domain);
+  }
+  trusted_ = trusted;
+  by_domain_.clear();
+  for (const auto& [fp, domain] : trusted_) by_domain_.emplace(pki::lowercase_domain(domain), fp);
+  std::erase_if(flow_peer_, [this](const auto& kv) { return trusted_.count(kv.second) == 0; });
+
+  for (const auto& [fp, domain] : gone) {
+    buckets_.erase(fp);
+    if (core_ == nullptr) continue;
+    auto byes = privacy_.end_dialogs(domain);
+    counters_.revoked_calls += byes.size();
+    if (!byes.empty()) logger("federation")->info("peer {} revoked: ending {} call(s)", domain, byes.size());
+    for (auto& bye : byes) {
+      const sip::Endpoint remote = remote_.count(fp) != 0 ? remote_[fp] : sip::Endpoint{sip::Protocol::tls, domain, 0};
+      core_->receive(sip::Inbound{std::move(bye), remote, kRevokedFlow, remote, domain});
+    }
+    remote_.erase(fp);
+  }
+}
+
+void PeerGateway::link_up(const pki::Fingerprint& peer, sip::FlowId flow, const sip::Endpoint& remote) {
+  flow_peer_[flow] = peer;
+  remote_[peer] = remote;
+}
+
+sip::PeerRoute PeerGateway::route(const sip::Inbound& request, std::string_view /*user*/) {
+  sip::PeerRoute refuse;  // 403: not a trusted peer's domain
+  const auto domain = host_of(request.message.request_uri());
+  if (!domain) return refuse;
+  const auto fp = peer_of_domain(*domain);
+  if (!fp) return refuse;
+  const auto dest = next_hop(*domain);
+  if (!dest) {
+    refuse.code = 480;
+    refuse.reason = "Temporarily Unavailable (site " + *domain + " is not connected)";
+    return refuse;
+  }
+  return sip::PeerRoute{sip::PeerRoute::Action::forward, 0, "", *dest};
+}
+
+std::optional<sip::Destination> PeerGateway::next_hop(std::string_view host) {
+  if (links_ == nullptr) return std::nullopt;
+  const auto fp = peer_of_domain(host);
+  if (!fp) return std::nullopt;
+  const auto flow = links_->flow_for(*fp);
+  if (!flow) return std::nullopt;
+  flow_peer_[*flow] = *fp;
+  const auto remote = remote_.find(*fp);
+  return sip::Destination{remote != remote_.end() ? remote->second : sip::Endpoint{sip::Protocol::tls, std::string(host), 0},
+                          *flow};
+}
+
+bool PeerGateway::send(const sip::Destination& to, std::string bytes) {
+  if (links_ == nullptr) return false;
+  const auto known = flow_peer_.find(to.flow);
+  if (known == flow_peer_.end()) return false;
+  const auto trusted = trusted_.find(known->second);
+  if (trusted == trusted_.end()) return false;
+  auto m = sip::parse_datagram(bytes);
+  if (!m) return false;
+  if (!privacy_.outbound(*m, trusted->second)) return m->is_response();  // a response of no mapping: dropped
+  ++counters_.sent;
+  return links_->send(to.flow, sip::serialize(*m));
+}
+
+bool PeerGateway::admit(const pki::Fingerprint& peer) {
+  Bucket& b = buckets_[peer];
+  const auto now = clock_.now();
+  if (b.last == sip::TimePoint{}) {
+    b.tokens = settings_.burst;
+  } else {
+    const double elapsed = std::chrono::duration<double>(now - b.last).count();
+    b.tokens = std::min(settings_.burst, b.tokens + elapsed * settings_.requests_per_second);
+  }
+  b.last = now;
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+void PeerGateway::answer(sip::FlowId flow, const sip::Message& request, int code, std::string_view reason) {
+  if (!request.is_request() || request.method() == "ACK" || code == 0) return;
+  sip::Message response = sip::make_response(request, code, reason);
+  if (code == 503) response.add_header("Retry-After", "1");
+  links_->send(flow, sip::serialize(response));
+}
+
+void PeerGateway::receive(const pki::Fingerprint& peer, sip::Inbound inbound) {
+  if (core_ == nullptr || links_ == nullptr) return;
+  const auto trusted = trusted_.find(peer);
+  if (trusted == trusted_.end()) return;  // revoked while the message was in flight
+  ++counters_.received;
+  flow_peer_[inbound.flow] = peer;
+  if (inbound.message.is_request() && !admit(peer)) {
+    ++counters_.rate_limited;
+    answer(inbound.flow, inbound.message, 503, "Service Unavailable (request rate over this site's limit)");
+    return;
+  }
+  if (const auto refusal = privacy_.inbound(inbound.message, trusted->second)) {
+    ++counters_.refused;
+    answer(inbound.flow, inbound.message, refusal->code, refusal->reason);
+    return;
+  }
+  inbound.peer = trusted->second;
+  core_->receive(std::move(inbound));
+}
+
+}  // namespace sipsite::app

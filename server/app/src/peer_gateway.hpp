@@ -1,0 +1,97 @@
+#pragma once
+// Where the SIP core meets the federation links: the site's PeerRouter
+// (which peer site a domain belongs to, and its live link), the path of
+// every message to and from a peer site through edge privacy
+// (sip::EdgePrivacy), identity of the sending site (Inbound::peer, from the
+// pinned certificate), a per-peer request rate limit, and the end of a
+// revoked peer's calls.
+//
+// Threading: the SIP strand (the daemon's io_context thread), like the core.
+
+#include <sipsite/pki/fingerprint.hpp>
+#include <sipsite/sip/core.hpp>
+#include <sipsite/sip/edge_privacy.hpp>
+#include <sipsite/sip/proxy.hpp>
+#include <sipsite/transport/federation_links.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace sipsite::app {
+
+struct PeerGatewaySettings {
+  sip::EdgePrivacySettings privacy;
+  // Requests a peer site may send: a sustained rate per second and a burst.
+  // Beyond it, 503 with Retry-After (responses are never limited).
+  double requests_per_second = 500;
+  double burst = 1000;
+};
+
+struct PeerGatewayCounters {
+  std::uint64_t sent = 0;            // messages sent to peer sites
+  std::uint64_t received = 0;        // messages received from peer sites
+  std::uint64_t refused = 0;         // refused by edge privacy or identity
+  std::uint64_t rate_limited = 0;    // requests refused by the per-peer limit
+  std::uint64_t revoked_calls = 0;   // calls ended because their peer was revoked
+};
+
+class PeerGateway final : public sip::PeerRouter {
+ public:
+  PeerGateway(boost::asio::io_context& io, PeerGatewaySettings settings, sip::Clock& clock, sip::Random& random);
+  ~PeerGateway() override;
+
+  // Must be called before any traffic; both must outlive the gateway's use.
+  void attach(sip::Core& core, transport::FederationLinks& links);
+
+  // The trusted peers (fingerprint -> domain). Calls with peers that left the
+  // set are ended (a BYE to the local party); closing their links is the
+  // federation service's part.
+  void replace_peers(const std::map<pki::Fingerprint, std::string>& trusted);
+
+  // The core's sends on a federation flow.
+  [[nodiscard]] bool send(const sip::Destination& to, std::string bytes);
+  // A message from a link (transport::FederationLinkHandler::on_peer_message).
+  void receive(const pki::Fingerprint& peer, sip::Inbound inbound);
+  void link_up(const pki::Fingerprint& peer, sip::FlowId flow, const sip::Endpoint& remote);
+
+  [[nodiscard]] const PeerGatewayCounters& counters() const { return counters_; }
+  [[nodiscard]] const sip::EdgePrivacy& privacy() const { return privacy_; }
+
+  // sip::PeerRouter
+  sip::PeerRoute route(const sip::Inbound& request, std::string_view user) override;
+  std::optional<sip::Destination> next_hop(std::string_view host) override;
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    sip::TimePoint last{};
+  };
+  [[nodiscard]] std::optional<pki::Fingerprint> peer_of_domain(std::string_view domain) const;
+  [[nodiscard]] bool admit(const pki::Fingerprint& peer);
+  void answer(sip::FlowId flow, const sip::Message& request, int code, std::string_view reason);
+  void schedule_sweep();
+
+  boost::asio::io_context& io_;
+  PeerGatewaySettings settings_;
+  sip::Clock& clock_;
+  sip::EdgePrivacy privacy_;
+  sip::Core* core_ = nullptr;
+  transport::FederationLinks* links_ = nullptr;
+  std::map<pki::Fingerprint, std::string> trusted_;
+  std::unordered_map<std::string, pki::Fingerprint> by_domain_;  // lowercase domain
+  // The peer of each flow seen, kept after the link is gone so that late
+  // responses can still be mapped (bounded: flows of trusted peers only).
+  std::unordered_map<sip::FlowId, pki::Fingerprint> flow_peer_;
+  std::map<pki::Fingerprint, Bucket> buckets_;
+  std::map<pki::Fingerprint, sip::Endpoint> remote_;
+  boost::asio::steady_timer sweep_timer_;
+  PeerGatewayCounters counters_;
+};
+
+}  // namespace sipsite::app
