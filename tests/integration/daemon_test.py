@@ -116,10 +116,20 @@ class ConfigErrorTest(SiteTestCase):
         self.addCleanup(d.kill)
         port = d.sip_ports()["udp"]
         cfg = self.write("busy.toml", f'[sip]\nudp = ["127.0.0.1:{port}"]\ntcp = []\ntls = []\n')
-        r = self.sipsite("run", "--config", cfg, timeout=30)
+        self.init_site("other.example", state="other")
+        r = self.sipsite("run", "--config", cfg, state="other", timeout=30)
         self.assertEqual(r.code, 1, r)
         self.assertIn(f"cannot listen on sip/udp 127.0.0.1:{port}", r.err)
         d.stop()
+
+    def test_one_daemon_per_state_directory(self):
+        d = Daemon(["--state-dir", self.path("site")])
+        self.addCleanup(d.kill)
+        d.sip_ports()
+        r = self.sipsite("run", "--config", self.write("second.toml", '[sip]\nudp = []\ntcp = []\ntls = []\n'),
+                         timeout=30)
+        self.assertFails(r, 1, "a sipsite daemon is running on", "stop it first")
+        self.assertEqual(d.stop(), 0)
 
     def test_bad_log_level_flag(self):
         self.assertFails(self.sipsite("run", "--log-level", "chatty"), 2, "--log-level")

@@ -5,6 +5,7 @@
 #include <sipsite/pki/domain_name.hpp>
 #include <sipsite/pki/invite.hpp>
 #include <sipsite/store/peer_repository.hpp>
+#include <sipsite/store/state_dir.hpp>
 #include <sipsite/store/user_repository.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -64,7 +65,8 @@ PeerGatewaySettings gateway_settings(const Config& config, const store::SiteReco
 
 }  // namespace
 
-Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert, store::Database console_db)
+Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert, store::Database console_db,
+               store::Database retention_db)
     : config_(std::move(config)),
       site_(std::move(site)),
       key_(std::move(key)),
@@ -73,7 +75,8 @@ Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certifica
       federation_(io_, config_, site_.db, cert_, key_),
       gateway_(io_, gateway_settings(config_, site_.site), sip_.clock(), sip_.random()),
       live_state_(io_, sip_, federation_, site_.site.domain),
-      console_(console_settings(config_, site_.site), std::move(console_db), live_state_) {}
+      console_(console_settings(config_, site_.site), std::move(console_db), live_state_),
+      retention_(std::move(retention_db)) {}
 
 void Daemon::log_listeners() const {
   auto log = logger("app");
@@ -112,6 +115,7 @@ asio::awaitable<void> Daemon::wait_for_signal() {
   sd_notify(0, "STOPPING=1");
   stopping_ = true;
   console_.stop();
+  retention_.stop();
   sip_.stop();
   federation_.stop();
   io_.stop();
@@ -161,6 +165,7 @@ int Daemon::run() {
 
   asio::co_spawn(io_, wait_for_signal(), rethrow);
   asio::co_spawn(io_, watch_database(), rethrow);
+  retention_.start(io_);
   std::uint64_t watchdog_usec = 0;
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0) {
     asio::co_spawn(io_, feed_watchdog(std::chrono::microseconds(watchdog_usec)), rethrow);
@@ -196,9 +201,15 @@ int cmd_run(const GlobalOptions& g, bool check_only) {
     std::cout << "configuration and site " << site->site.domain << " are valid" << std::endl;
     return kExitOk;
   }
+  // One daemon per state directory (and none while a restore runs).
+  auto state_lock = store::StateLock::try_acquire(g.state_dir);
+  if (!state_lock) return fail(state_lock.error());
   auto console_db = open_site(g);
   if (!console_db) return fail(console_db.error());
-  Daemon daemon(std::move(config), std::move(*site), std::move(*key), std::move(*cert), std::move(console_db->db));
+  auto retention_db = open_site(g);
+  if (!retention_db) return fail(retention_db.error());
+  Daemon daemon(std::move(config), std::move(*site), std::move(*key), std::move(*cert), std::move(console_db->db),
+                std::move(retention_db->db));
   return daemon.run();
 }
 

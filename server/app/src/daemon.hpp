@@ -6,6 +6,7 @@
 #include "console_live_state.hpp"
 #include "federation_service.hpp"
 #include "peer_gateway.hpp"
+#include "retention_service.hpp"
 #include "sip_service.hpp"
 #include "site_access.hpp"
 
@@ -20,8 +21,10 @@ namespace sipsite::app {
 
 class Daemon {
  public:
-  // `console_db`: the admin console's own connection (it runs on its own thread).
-  Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert, store::Database console_db);
+  // `console_db`, `retention_db`: the admin console's and the retention
+  // purge's own connections (each runs on a thread of its own).
+  Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert, store::Database console_db,
+         store::Database retention_db);
   // Blocks until a stop signal; returns the exit code (1 when a listener
   // cannot be opened).
   int run();
@@ -43,6 +46,7 @@ class Daemon {
   PeerGateway gateway_;
   ConsoleLiveState live_state_;
   webadmin::Console console_;
+  RetentionService retention_;
   bool stopping_ = false;
   std::int64_t data_version_ = -1;
 };
