@@ -1,0 +1,153 @@
+#pragma once
+// The RTP/RTCP relay that anchors the media of calls crossing the site edge.
+//
+// Each call (an opaque key chosen by the gateway, e.g. the dialog's Call-ID
+// on the link) has one stream per m= line. A stream has two legs:
+//   - the LAN leg, bound on RelaySettings::lan_bind, advertised to the phone
+//     as lan_address:port;
+//   - the peer leg, bound on public_bind, advertised to the peer site as
+//     public_address:port.
+// What arrives on one leg from its remote goes out of the other leg to that
+// leg's remote: RTP port to RTP port, RTCP port to RTCP port (to the RTP port
+// when the other leg muxes). Payloads are never looked into beyond the RTP
+// header (for loss statistics): SRTP, ZRTP, DTLS and STUN pass untouched.
+//
+// Remote addresses come first from the SDP each side sent (c=, m=, a=rtcp),
+// then from symmetric latching (RFC 7362): the relay answers to where
+// packets really come from, which is what works for phones behind a further
+// NAT. The hijack guard:
+//   - a leg latches to the first source it hears within `latch_window` of
+//     the SDP that described its remote (offer/answer or re-INVITE); after
+//     the window, only the exact SDP address:port can latch it;
+//   - within the window, a packet from the exact SDP address:port takes the
+//     latch over from any other source (declared beats guessed);
+//   - once latched, packets from other sources are dropped (counted), unless
+//     the latched source has been silent for `relatch_silence` AND one new
+//     source sends `relatch_burst` packets in a row: then the leg re-latches
+//     to it (a NAT rebinding mid-call, e.g. after hold). Until then the
+//     new source's packets are dropped.
+//
+// Streams are freed by end(call key), when a later SDP rejects them (port
+// 0), when a call has had no packet on any leg for `inactivity` after both
+// sides' SDP were seen, or after `setup_timeout` when only one side's SDP
+// ever was (a call that never got answered).
+//
+// Threading: every member function must be called on the thread that runs
+// the io_context given to the constructor (the daemon's one I/O thread).
+// Destroying the relay closes every socket; the io_context may outlive it.
+
+#include "sipsite/media/media_error.hpp"
+#include "sipsite/media/port_allocator.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sipsite::media {
+
+struct RelaySettings {
+  // Advertised in SDP (IP literals): to the phones, and to peer sites (the
+  // site's public address as seen through its NAT's port forwards).
+  std::string lan_address;
+  std::string public_address;
+  // Where the legs' sockets are bound; empty: the advertised address.
+  // Behind a NAT, public_bind is the WAN-side interface (or 0.0.0.0).
+  std::string lan_bind;
+  std::string public_bind;
+  std::uint16_t first_port = 40000;
+  std::uint16_t last_port = 40999;
+  std::chrono::milliseconds inactivity{std::chrono::seconds(60)};
+  std::chrono::milliseconds setup_timeout{std::chrono::minutes(5)};
+  std::chrono::milliseconds latch_window{std::chrono::seconds(10)};
+  std::chrono::milliseconds relatch_silence{std::chrono::seconds(5)};
+  unsigned relatch_burst = 5;
+  // In SDP sent to the peer site, the o= username becomes "-" (the o=
+  // address is always the relay's).
+  bool anonymize_origin = true;
+};
+
+// Checks addresses (IP literals, bindable families) and the port range.
+[[nodiscard]] Result<void> validate(const RelaySettings& settings);
+
+// Which side SENT the SDP passed to rewrite().
+enum class Side : std::uint8_t { lan, peer };
+
+struct DirectionStats {
+  std::uint64_t packets = 0;  // forwarded
+  std::uint64_t bytes = 0;    // forwarded, UDP payload
+  std::uint64_t rtp_packets = 0;   // of those, recognised as RTP (not RTCP/STUN/DTLS/ZRTP)
+  std::uint64_t rtp_expected = 0;  // from sequence numbers (RFC 3550 A.3), per SSRC, summed
+  std::uint64_t rtp_lost = 0;      // expected - received, never negative
+  [[nodiscard]] double loss_fraction() const {
+    return rtp_expected == 0 ? 0.0 : static_cast<double>(rtp_lost) / static_cast<double>(rtp_expected);
+  }
+};
+
+struct LegStats {
+  std::string advertised;  // "addr:port" as put in the SDP sent to this leg's party
+  std::string sdp_remote;  // "addr:port" from the SDP this leg's party sent ("" unknown)
+  std::string latched;     // "addr:port" of the latched RTP source ("" not yet)
+  std::uint64_t dropped = 0;  // from sources not accepted (hijack guard), or with nowhere to go
+  std::uint64_t relatches = 0;
+};
+
+struct StreamStats {
+  std::size_t index = 0;  // m= line
+  std::string media;      // "audio", "video", ...
+  bool rtcp_mux = false;
+  LegStats lan;
+  LegStats peer;
+  DirectionStats lan_to_peer;
+  DirectionStats peer_to_lan;
+};
+
+struct CallStats {
+  std::string call_key;
+  std::chrono::seconds age{0};
+  std::chrono::seconds idle{0};  // since the last packet on any leg (or since setup)
+  std::vector<StreamStats> streams;
+};
+
+class MediaRelay {
+ public:
+  // Precondition: validate(settings) succeeded (otherwise every rewrite()
+  // fails with bad_settings).
+  MediaRelay(boost::asio::io_context& io, RelaySettings settings);
+  ~MediaRelay();
+  MediaRelay(const MediaRelay&) = delete;
+  MediaRelay& operator=(const MediaRelay&) = delete;
+
+  // Rewrites `sdp`, sent by `from`, for the other side, creating or updating
+  // the call's streams: the result advertises public_address and peer-leg
+  // ports (from == lan), or lan_address and LAN-leg ports (from == peer).
+  // Offer and answer both pass here (retransmissions and re-INVITEs too;
+  // the same m= line keeps its ports). Errors: bad_sdp (488) with a reason,
+  // ports_exhausted / bind_failed (503); on error no stream (or call)
+  // that this SDP would have created is left behind.
+  [[nodiscard]] Result<std::string> rewrite(std::string_view call_key, Side from, std::string_view sdp);
+
+  // Frees the call's streams and ports. Unknown keys are ignored.
+  void end(std::string_view call_key);
+
+  [[nodiscard]] std::vector<CallStats> stats() const;
+  [[nodiscard]] std::optional<CallStats> stats(std::string_view call_key) const;
+  [[nodiscard]] std::size_t call_count() const;
+  [[nodiscard]] std::size_t free_ports() const;
+
+  // Calls freed by the inactivity/setup timeouts so far.
+  [[nodiscard]] std::uint64_t expired_calls() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sipsite::media
