@@ -319,7 +319,11 @@ void put(std::string& out, std::string_view type_eq, std::string_view value, std
          std::string_view fallback_eol) {
   // A line without an ending (the input's last) gets one when more follow;
   // the final one is fixed up by the caller.
-  if (!out.empty() && out.back() != '\n') out += fallback_eol;
+  if (!out.empty() && out.back() == '\r') {
+    out += '\n';  // the input's last line ended in a lone CR
+  } else if (!out.empty() && out.back() != '\n') {
+    out += fallback_eol;
+  }
   out += type_eq;
   out += value;
   out += eol;

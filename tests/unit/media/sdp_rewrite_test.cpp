@@ -176,6 +176,14 @@ TEST(SdpRewrite, NonAdjacentRtcpPortIsAdvertised) {
   EXPECT_EQ(lines_starting(out, "a=rtcp:"), std::vector<std::string>{"a=rtcp:40777"});
 }
 
+TEST(SdpRewrite, LinesAddedAfterAnUnterminatedLastLine) {
+  for (const std::string end : {"", "\r"}) {
+    const std::string offer = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\na=x" + end;
+    const auto out = rewritten(offer, anchor_plan({StreamEndpoint{40000, 40500}}));
+    EXPECT_NE(out.find("a=x\r\na=rtcp:40500"), std::string::npos) << out;
+  }
+}
+
 TEST(SdpRewrite, PortCountDroppedForTheSingleRelayedStream) {
   const std::string offer =
       "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=video 5000/2 RTP/AVP 31\r\n";
