@@ -121,6 +121,9 @@ Result<Certificate> Certificate::self_signed(const PrivateKey& key, const Certif
       !add_extension(x, NID_authority_key_identifier, "keyid:always")) {
     return fail();
   }
+  if (!options.rotation_proof.empty() && !detail::add_rotation_proof_extension(x, options.rotation_proof)) {
+    return fail();
+  }
   if (X509_sign(x, key.native(), EVP_sha256()) == 0) return fail();
   return cert;
 }

@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace sipsite::pki {
@@ -30,6 +31,12 @@ bool starts_with_nocase(std::string_view text, std::string_view prefix) {
 Fingerprint Fingerprint::of_der(std::span<const std::uint8_t> der) {
   Fingerprint fp;
   SHA256(der.data(), der.size(), fp.bytes_.data());
+  return fp;
+}
+
+Fingerprint Fingerprint::from_bytes(std::span<const std::uint8_t, kSize> bytes) {
+  Fingerprint fp;
+  std::copy(bytes.begin(), bytes.end(), fp.bytes_.begin());
   return fp;
 }
 

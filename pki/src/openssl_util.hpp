@@ -10,6 +10,8 @@
 #include <openssl/x509.h>
 
 #include <memory>
+#include <span>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -35,5 +37,9 @@ std::string drain_bio(BIO* bio);
 // `what` and the first queued reason.
 Error openssl_error(Errc code, std::string_view what);
 void clear_openssl_errors();
+
+// Adds the key-rotation proof extension (rotation_proof.cpp) to `cert`,
+// non-critical, its value a DER OCTET STRING holding `payload`.
+bool add_rotation_proof_extension(X509* cert, std::span<const std::uint8_t> payload);
 
 }  // namespace sipsite::pki::detail

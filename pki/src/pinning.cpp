@@ -1,6 +1,10 @@
 #include <sipsite/pki/pinning.hpp>
 
+#include <sipsite/pki/rotation_proof.hpp>
+
 #include "openssl_util.hpp"
+
+#include <algorithm>
 
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
@@ -54,7 +58,7 @@ int verify_peer(X509_STORE_CTX* store, void* arg) {
     record.verdict = v->verifier->verify(cert ? &*cert : nullptr, chain_length);
   }
   record.certificate = std::move(cert);
-  if (record.verdict == PinVerdict::accepted) return 1;
+  if (is_accepted(record.verdict)) return 1;
   X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
   return 0;
 }
@@ -104,6 +108,7 @@ std::string_view to_string(PinVerdict v) {
     case PinVerdict::wrong_domain: return "certificate names another domain than the pinned peer";
     case PinVerdict::not_valid_now: return "certificate expired or not yet valid";
     case PinVerdict::own_certificate: return "our own certificate presented back";
+    case PinVerdict::rotated: return "accepted as a key rotation of a pinned certificate";
   }
   return "refused";
 }
@@ -119,17 +124,42 @@ std::shared_ptr<const PinnedSet> PinVerifier::snapshot() const {
   return pins_;
 }
 
+void PinVerifier::set_own(std::vector<Fingerprint> own) {
+  auto next = std::make_shared<const std::vector<Fingerprint>>(std::move(own));
+  std::lock_guard lock(mutex_);
+  own_ = std::move(next);
+}
+
 PinVerdict PinVerifier::verify(const Certificate* leaf, int chain_length, Clock::time_point now) const {
   if (leaf == nullptr || chain_length < 1) return PinVerdict::no_certificate;
   if (chain_length > 1) return PinVerdict::chain;
   const Fingerprint fp = leaf->fingerprint();
-  if (fp == own_) return PinVerdict::own_certificate;
-  const auto pins = snapshot();
+  std::shared_ptr<const std::vector<Fingerprint>> own;
+  std::shared_ptr<const PinnedSet> pins;
+  {
+    std::lock_guard lock(mutex_);
+    own = own_;
+    pins = pins_;
+  }
+  if (std::find(own->begin(), own->end(), fp) != own->end()) return PinVerdict::own_certificate;
   const auto it = pins->find(fp);
-  if (it == pins->end()) return PinVerdict::unknown;
-  if (leaf->domain() != it->second) return PinVerdict::wrong_domain;
+  if (it != pins->end()) {
+    if (leaf->domain() != it->second.domain) return PinVerdict::wrong_domain;
+    if (!leaf->check_validity(now)) return PinVerdict::not_valid_now;
+    return PinVerdict::accepted;
+  }
+  // Not pinned: perhaps a key rotation of a pinned certificate. The proof
+  // must name a certificate pinned for the leaf's own domain, and verify
+  // with that certificate's key (one hop: no chains of proofs).
+  auto proof = rotation_proof_of(*leaf);
+  if (!proof || !*proof) return PinVerdict::unknown;
+  const auto previous = pins->find((*proof)->previous);
+  if (previous == pins->end() || !previous->second.certificate) return PinVerdict::unknown;
+  const std::string domain = leaf->domain();
+  if (domain.empty() || domain != previous->second.domain) return PinVerdict::unknown;
+  if (!verify_rotation(*leaf, *previous->second.certificate, now)) return PinVerdict::unknown;
   if (!leaf->check_validity(now)) return PinVerdict::not_valid_now;
-  return PinVerdict::accepted;
+  return PinVerdict::rotated;
 }
 
 Result<SslCtxPtr> make_federation_server_context(const Certificate& cert, const PrivateKey& key,

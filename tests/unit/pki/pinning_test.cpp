@@ -2,6 +2,7 @@
 // OpenSSL handshakes between our federation contexts, no sockets.
 
 #include <sipsite/pki/pinning.hpp>
+#include <sipsite/pki/rotation_proof.hpp>
 
 #include <gtest/gtest.h>
 
@@ -202,6 +203,87 @@ TEST_F(Pinning, ProbeRecordsWhateverTheServerPresents) {
   // alpha does not trust the newcomer: refused there, recorded for pending.
   EXPECT_FALSE(o.server_ok);
   EXPECT_EQ(o.server_saw.verdict, PinVerdict::unknown);
+}
+
+// Key rotation at the TLS layer: a site that rotated its key presents the
+// new certificate, carrying a proof signed by the pinned one.
+PinnedPeer pinned_with_certificate(const Site& site) {
+  return PinnedPeer(site.cert.domain(), std::make_shared<const Certificate>(Certificate::from_native(site.cert.native())));
+}
+
+Site rotated(const Site& old) {
+  auto key = PrivateKey::generate_p256().value();
+  auto cert = make_rotated_certificate(key, CertificateOptions::valid_for_days(old.cert.domain(), 30), old.cert, old.key)
+                  .value();
+  return Site{std::move(key), std::move(cert)};
+}
+
+TEST_F(Pinning, RotatedClientCertificateIsAcceptedByTheServer) {
+  alpha_pins_.replace({{beta_.cert.fingerprint(), pinned_with_certificate(beta_)}});
+  const Site beta2 = rotated(beta_);
+  const Outcome o = connect_as(beta2);
+  EXPECT_TRUE(o.server_ok);
+  EXPECT_TRUE(o.client_ok);
+  EXPECT_EQ(o.server_saw.verdict, PinVerdict::rotated);
+  ASSERT_TRUE(o.server_saw.certificate);
+  EXPECT_EQ(o.server_saw.certificate->fingerprint(), beta2.cert.fingerprint());
+}
+
+TEST_F(Pinning, RotatedServerCertificateIsAcceptedByTheClient) {
+  beta_pins_.replace({{alpha_.cert.fingerprint(), pinned_with_certificate(alpha_)}});
+  const Site alpha2 = rotated(alpha_);
+  PinVerifier alpha2_pins(alpha2.cert.fingerprint());
+  alpha2_pins.set_own({alpha2.cert.fingerprint(), alpha_.cert.fingerprint()});
+  alpha2_pins.replace({{beta_.cert.fingerprint(), "beta.example"}});
+  auto server = make_federation_server_context(alpha2.cert, alpha2.key, alpha2_pins).value();
+  auto client = make_federation_client_context(beta_.cert, beta_.key, beta_pins_).value();
+  const Outcome o = handshake(client.get(), server.get());
+  EXPECT_TRUE(o.client_ok);
+  EXPECT_TRUE(o.server_ok);
+  EXPECT_EQ(o.client_saw.verdict, PinVerdict::rotated);
+  EXPECT_EQ(o.server_saw.verdict, PinVerdict::accepted);
+}
+
+TEST_F(Pinning, RotationFromAPinWithoutItsCertificateIsRefused) {
+  // SetUp pins beta by fingerprint only: no certificate to check a proof with.
+  const Outcome o = connect_as(rotated(beta_));
+  EXPECT_FALSE(o.server_ok);
+  EXPECT_EQ(o.server_saw.verdict, PinVerdict::unknown);
+}
+
+TEST_F(Pinning, ForgedRotationIsRefusedAndKeptForThePendingList) {
+  alpha_pins_.replace({{beta_.cert.fingerprint(), pinned_with_certificate(beta_)}});
+  // Mallory names beta's certificate as the previous one but signs with her key.
+  const Site mallory = make_site("beta.example");
+  auto key = PrivateKey::generate_p256().value();
+  auto proof = rotation_proof_of(rotated(mallory).cert).value().value();
+  proof.previous = beta_.cert.fingerprint();
+  auto options = CertificateOptions::valid_for_days("beta.example", 30);
+  options.rotation_proof = proof.encode();
+  auto forged_cert = Certificate::self_signed(key, options).value();
+  const Site forged{std::move(key), std::move(forged_cert)};
+  const Outcome o = connect_as(forged);
+  EXPECT_FALSE(o.server_ok);
+  EXPECT_EQ(o.server_saw.verdict, PinVerdict::unknown);
+  ASSERT_TRUE(o.server_saw.certificate);
+}
+
+TEST_F(Pinning, OwnPreviousCertificatePresentedBackIsRefused) {
+  const Site alpha2 = rotated(alpha_);
+  PinVerifier alpha2_pins(alpha2.cert.fingerprint());
+  alpha2_pins.set_own({alpha2.cert.fingerprint(), alpha_.cert.fingerprint()});
+  alpha2_pins.replace({{alpha_.cert.fingerprint(), pinned_with_certificate(alpha_)}});
+  auto server = make_federation_server_context(alpha2.cert, alpha2.key, alpha2_pins).value();
+  // A client holding the old key (a stolen copy, a restored backup) that
+  // accepts alpha2 as alpha's rotation, so it goes on to present its certificate.
+  PinVerifier old_pins(alpha_.cert.fingerprint());
+  old_pins.replace({{alpha_.cert.fingerprint(), pinned_with_certificate(alpha_)}});
+  old_pins.set_own({});
+  auto client = make_federation_client_context(alpha_.cert, alpha_.key, old_pins).value();
+  const Outcome o = handshake(client.get(), server.get());
+  EXPECT_EQ(o.client_saw.verdict, PinVerdict::rotated);
+  EXPECT_FALSE(o.server_ok);
+  EXPECT_EQ(o.server_saw.verdict, PinVerdict::own_certificate);
 }
 
 }  // namespace

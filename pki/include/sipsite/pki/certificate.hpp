@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,9 @@ struct CertificateOptions {
   std::string domain;               // CN and the one subjectAltName DNS entry
   Clock::time_point not_before;
   Clock::time_point not_after;
+  // When set: the payload of a key-rotation proof (rotation_proof.hpp),
+  // added as a non-critical private extension. Use make_rotated_certificate.
+  std::vector<std::uint8_t> rotation_proof{};
 
   // Valid from one hour ago (tolerates clock skew between sites) for `days`.
   static CertificateOptions valid_for_days(std::string domain, int days,

@@ -22,6 +22,7 @@ enum class Errc {
   bad_invite,
   bad_domain,
   bad_address,            // not HOST:PORT
+  bad_rotation_proof,     // a key-rotation proof that is absent, damaged or does not verify
 };
 
 struct Error {

@@ -18,6 +18,8 @@ class Fingerprint {
   static constexpr std::size_t kSize = 32;
 
   static Fingerprint of_der(std::span<const std::uint8_t> der);
+  // The 32 bytes of a fingerprint as they are (not a hash of them).
+  static Fingerprint from_bytes(std::span<const std::uint8_t, kSize> bytes);
   // Accepts "AB:CD:…" (as openssl prints it), without colons, any case, and
   // an optional "SHA256:"/"sha256=" prefix; anything else is bad_fingerprint.
   static Result<Fingerprint> parse(std::string_view text);

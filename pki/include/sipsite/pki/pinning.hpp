@@ -4,7 +4,8 @@
 // No CA, no chain building, no hostname checks: a peer is accepted exactly
 // when it presents one certificate, currently valid, whose SHA-256
 // fingerprint is pinned here for the domain the certificate names (the
-// Syncthing model). Everything else is refused during the handshake, before
+// Syncthing model), or that carries a valid key-rotation proof signed by the
+// key of such a pinned certificate (PinVerdict::rotated). Everything else is refused during the handshake, before
 // any SIP is read, and the refused certificate is kept on the SSL object so
 // the caller can record a pending request.
 //
@@ -21,13 +22,27 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 typedef struct ssl_st SSL;
 
 namespace sipsite::pki {
 
-// fingerprint -> the domain it is pinned for
-using PinnedSet = std::map<Fingerprint, std::string>;
+// One pinned peer certificate: the domain it is pinned for and, when known,
+// the certificate itself (needed to verify a key-rotation proof signed by
+// its key; without it, rotations from this pin are not recognised).
+struct PinnedPeer {
+  PinnedPeer() = default;
+  PinnedPeer(std::string d) : domain(std::move(d)) {}  // NOLINT(google-explicit-constructor): {{fp, "domain"}}
+  PinnedPeer(const char* d) : domain(d) {}             // NOLINT(google-explicit-constructor)
+  PinnedPeer(std::string d, std::shared_ptr<const Certificate> c) : domain(std::move(d)), certificate(std::move(c)) {}
+
+  std::string domain;
+  std::shared_ptr<const Certificate> certificate;
+};
+
+// fingerprint -> the pinned peer
+using PinnedSet = std::map<Fingerprint, PinnedPeer>;
 
 enum class PinVerdict {
   accepted,
@@ -36,27 +51,38 @@ enum class PinVerdict {
   unknown,         // fingerprint not pinned (a pending request, if the caller wants)
   wrong_domain,    // pinned, but the certificate names another domain
   not_valid_now,   // expired or not yet valid
-  own_certificate, // our own certificate presented back
+  own_certificate, // our own certificate (current or previous) presented back
+  // Not pinned, but a valid key rotation of a pinned certificate of the
+  // same domain (rotation_proof.hpp): accepted, and the caller should pin it.
+  rotated,
 };
 
 std::string_view to_string(PinVerdict v);
+// accepted or rotated: the handshake goes through.
+constexpr bool is_accepted(PinVerdict v) { return v == PinVerdict::accepted || v == PinVerdict::rotated; }
 
 class PinVerifier {
  public:
-  explicit PinVerifier(Fingerprint own) : own_(own), pins_(std::make_shared<const PinnedSet>()) {}
+  explicit PinVerifier(Fingerprint own)
+      : own_(std::make_shared<const std::vector<Fingerprint>>(std::vector<Fingerprint>{own})),
+        pins_(std::make_shared<const PinnedSet>()) {}
 
   // Replaces the pinned set (thread-safe; handshakes in flight keep the
   // snapshot they started with).
   void replace(PinnedSet pins);
   std::shared_ptr<const PinnedSet> snapshot() const;
+  // This site's own fingerprints, refused when presented back: the current
+  // certificate and, after a key rotation, the previous one.
+  void set_own(std::vector<Fingerprint> own);
 
   // The decision, for a peer that presented `chain_length` certificates,
-  // the first being `leaf`.
+  // the first being `leaf`. An unpinned leaf carrying a valid rotation proof
+  // from a pinned certificate of its own domain is PinVerdict::rotated.
   PinVerdict verify(const Certificate* leaf, int chain_length, Clock::time_point now = Clock::now()) const;
 
  private:
-  Fingerprint own_;
   mutable std::mutex mutex_;
+  std::shared_ptr<const std::vector<Fingerprint>> own_;
   std::shared_ptr<const PinnedSet> pins_;
 };
 
