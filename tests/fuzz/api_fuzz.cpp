@@ -52,8 +52,8 @@ void check(bool invariant) {
 class FakeLive final : public LiveState {
  public:
   std::string metrics() override { return "sipsite_sip_requests_total 7\n"; }
-  std::vector<Registration> registrations() override { return {}; }
-  std::vector<PeerLinkStatus> peer_links() override { return {}; }
+  std::optional<std::vector<Registration>> registrations() override { return std::vector<Registration>{}; }
+  std::optional<std::vector<PeerLinkStatus>> peer_links() override { return std::vector<PeerLinkStatus>{}; }
 };
 
 struct World {

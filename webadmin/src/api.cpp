@@ -1,7 +1,7 @@
 #include <sipsite/webadmin/api.hpp>
 #include <sipsite/webadmin/peer_json.hpp>
 
-#include "ui_files.hpp"
+#include "static_assets.hpp"
 
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/domain_name.hpp>
@@ -51,11 +51,55 @@ constexpr StaticFile kStaticFiles[] = {
     {"/favicon.svg", "favicon.svg", "image/svg+xml"},
 };
 
-std::string_view embedded(std::string_view name) {
-  for (const auto& f : ui::embedded_files()) {
-    if (f.name == name) return f.contents;
+// The daemon's thread did not answer the console in time (LiveState).
+Response live_state_unavailable() {
+  auto res = error_response(http::status::service_unavailable, "live_state_unavailable",
+                            "the daemon did not answer in time (it is busy or stopping); try again in a moment");
+  res.set(http::field::retry_after, "1");
+  return res;
+}
+
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string label_value(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
   }
-  return {};
+  return out;
+}
+
+// The federation part of /metrics: the gateway's counters and, per trusted
+// peer, its live calls and links.
+std::string federation_metrics(const FederationState& f) {
+  std::string out;
+  const auto counter = [&](std::string_view name, std::string_view help, std::uint64_t v) {
+    out += "# HELP " + std::string(name) + " " + std::string(help) + "\n# TYPE " + std::string(name) + " counter\n";
+    out += std::string(name) + " " + std::to_string(v) + "\n";
+  };
+  out += "# HELP sipsite_federation_messages_total SIP messages exchanged with peer sites.\n"
+         "# TYPE sipsite_federation_messages_total counter\n";
+  out += "sipsite_federation_messages_total{direction=\"sent\"} " + std::to_string(f.counters.sent) + "\n";
+  out += "sipsite_federation_messages_total{direction=\"received\"} " + std::to_string(f.counters.received) + "\n";
+  counter("sipsite_federation_refused_total", "Messages from or to peer sites refused by edge privacy or identity checks.",
+          f.counters.refused);
+  counter("sipsite_federation_rate_limited_total", "Requests from peer sites refused by the per-peer rate limit.",
+          f.counters.rate_limited);
+  counter("sipsite_federation_revoked_calls_total", "Calls ended because their peer site was revoked.",
+          f.counters.revoked_calls);
+  out += "# HELP sipsite_federation_calls Calls established with a peer site now.\n"
+         "# TYPE sipsite_federation_calls gauge\n";
+  for (const auto& p : f.peers) {
+    out += "sipsite_federation_calls{peer=\"" + label_value(p.domain) + "\"} " + std::to_string(p.calls) + "\n";
+  }
+  out += "# HELP sipsite_federation_links Live mutual-TLS links with a peer site now.\n"
+         "# TYPE sipsite_federation_links gauge\n";
+  for (const auto& p : f.peers) {
+    out += "sipsite_federation_links{peer=\"" + label_value(p.domain) + "\"} " + std::to_string(p.links.size()) + "\n";
+  }
+  return out;
 }
 
 bool is_state_changing(http::verb v) {
@@ -241,6 +285,7 @@ Api::Api(ApiSettings settings, store::Database& db, LiveState& live)
   add(V::delete_, "/api/v1/users/{aor}", &Api::delete_user, Access::full);
   add(V::get, "/api/v1/audit", &Api::list_audit, Access::full);
   add(V::get, "/api/v1/registrations", &Api::list_registrations, Access::full);
+  add(V::get, "/api/v1/calls", &Api::list_calls, Access::full);
   add(V::get, "/api/v1/cdrs", &Api::list_cdrs, Access::full);
   add(V::get, "/api/v1/messages", &Api::list_messages, Access::full);
   add(V::get, "/api/v1/settings", &Api::get_settings, Access::full);
@@ -267,6 +312,8 @@ Response Api::handle(const Request& req, const RequestContext& ctx) {
   res.keep_alive(req.keep_alive());
   add_security_headers(res);
   res.prepare_payload();
+  // A 304 names no length (RFC 9110 8.6: it would have to be the 200's).
+  if (res.result() == Status::not_modified) res.erase(http::field::content_length);
   return res;
 }
 
@@ -338,11 +385,7 @@ void Api::audit(const Call& c, std::string_view actor, std::string_view action, 
 Response Api::static_file(Call& c) {
   for (const auto& f : kStaticFiles) {
     if (f.path != c.target.path) continue;
-    Response res{Status::ok, 11};
-    res.set(http::field::content_type, f.content_type);
-    res.set(http::field::cache_control, "no-cache");
-    res.body() = std::string(embedded(f.name));
-    return res;
+    if (const StaticAsset* asset = find_static_asset(f.name)) return static_response(c.req, *asset, f.content_type);
   }
   return error_response(Status::not_found, "not_found", "no such resource");
 }
@@ -354,11 +397,10 @@ Response Api::healthz(Call&) {
   return res;
 }
 
-Response Api::openapi(Call&) {
-  Response res{Status::ok, 11};
-  res.set(http::field::content_type, "application/json; charset=utf-8");
-  res.body() = std::string(embedded("openapi.json"));
-  return res;
+Response Api::openapi(Call& c) {
+  const StaticAsset* asset = find_static_asset("openapi.json");
+  if (asset == nullptr) return error_response(Status::not_found, "not_found", "no such resource");
+  return static_response(c.req, *asset, "application/json; charset=utf-8");
 }
 
 Response Api::login(Call& c) {
@@ -483,9 +525,11 @@ Response Api::change_password(Call& c) {
 // --- metrics, site
 
 Response Api::metrics(Call&) {
+  const auto federation = live_.federation();
+  if (!federation) return live_state_unavailable();
   Response res{Status::ok, 11};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-  res.body() = live_.metrics();
+  res.body() = live_.metrics() + federation_metrics(*federation);
   return res;
 }
 
@@ -524,9 +568,23 @@ Response Api::list_peers(Call& c) {
   auto peers = store::PeerRepository(db_).list();
   if (!peers) return store_error(peers.error());
   const auto links = live_.peer_links();
+  const auto federation = live_.federation();
+  if (!links || !federation) return live_state_unavailable();
   return json_response(Status::ok, paginate(*peers, c.page, [&](const store::PeerRecord& p) {
                          json row = peer_json(p, own_fingerprint_);
-                         for (const auto& l : links) {
+                         row["links"] = json::array();
+                         row["calls"] = 0;
+                         for (const auto& f : federation->peers) {
+                           if (f.fingerprint != p.fingerprint) continue;
+                           for (const auto& l : f.links) {
+                             row["links"].push_back({{"direction", l.direction},
+                                                     {"remote", l.remote},
+                                                     {"since", l.since ? iso8601(l.since) : ""},
+                                                     {"canonical", l.canonical}});
+                           }
+                           row["calls"] = f.calls;
+                         }
+                         for (const auto& l : *links) {
                            if (l.fingerprint != p.fingerprint) continue;
                            row["link"] = {{"state", l.state},
                                           {"since", l.since ? iso8601(l.since) : ""},
@@ -1038,13 +1096,43 @@ Response Api::list_audit(Call& c) {
 Response Api::list_registrations(Call& c) {
   if (auto bad = c.read_page(settings_.max_page)) return *bad;
   const auto regs = live_.registrations();
-  return json_response(Status::ok, paginate(regs, c.page, [](const Registration& r) {
+  if (!regs) return live_state_unavailable();
+  return json_response(Status::ok, paginate(*regs, c.page, [](const Registration& r) {
                          return json{{"aor", r.aor},
                                      {"contact", r.contact},
                                      {"transport", r.transport},
                                      {"source", r.source},
                                      {"expires_in", r.expires_in}};
                        }));
+}
+
+}  // namespace sipsite::webadmin
+
+namespace sipsite::webadmin {
+
+// Calls in progress with peer sites (the gateway's dialogs; local calls do
+// not cross it), per trusted peer, with the gateway's counters.
+Response Api::list_calls(Call&) {
+  const auto federation = live_.federation();
+  if (!federation) return live_state_unavailable();
+  json peers = json::array();
+  std::int64_t total = 0;
+  for (const auto& p : federation->peers) {
+    total += p.calls;
+    peers.push_back({{"domain", p.domain},
+                     {"fingerprint", p.fingerprint},
+                     {"calls", p.calls},
+                     {"connected", !p.links.empty()}});
+  }
+  const auto& n = federation->counters;
+  return json_response(Status::ok, {{"total", total},
+                                    {"peers", std::move(peers)},
+                                    {"counters",
+                                     {{"sent", n.sent},
+                                      {"received", n.received},
+                                      {"refused", n.refused},
+                                      {"rate_limited", n.rate_limited},
+                                      {"revoked_calls", n.revoked_calls}}}});
 }
 
 }  // namespace sipsite::webadmin

@@ -2,6 +2,8 @@
 
 #include <sipsite/pki/tls_context.hpp>
 
+#include "session.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,12 +12,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <future>
@@ -35,22 +32,6 @@ constexpr auto kShutdownTimeout = std::chrono::seconds(3);
 constexpr auto kStopDeadline = std::chrono::seconds(5);
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-
-// The answer to a request the parser refused; the connection closes after it.
-std::optional<Response> parse_failure_response(const beast::error_code& ec) {
-  if (ec == http::error::header_limit) {
-    return error_response(http::status::request_header_fields_too_large, "header_too_large",
-                          "the request header is too large");
-  }
-  if (ec == http::error::body_limit) {
-    return error_response(http::status::payload_too_large, "body_too_large", "the request body is too large");
-  }
-  if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
-      ec != http::error::end_of_stream && ec != http::error::partial_message) {
-    return error_response(http::status::bad_request, "bad_request", "malformed HTTP request");
-  }
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -75,46 +56,8 @@ struct Console::Impl {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(tcp::socket socket);
-  template <class Stream>
-  asio::awaitable<void> run_session(Stream& stream, const RequestContext& ctx);
   void close_all();
 };
-
-// One connection's request/response loop, for any stream (TLS here; a plain
-// or test stream works the same). State lives in this frame.
-template <class Stream>
-asio::awaitable<void> Console::Impl::run_session(Stream& stream, const RequestContext& ctx) {
-  const ServerLimits& limits = settings.limits;
-  beast::flat_buffer buffer;
-  for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
-    parser.body_limit(limits.body_limit);
-
-    beast::get_lowest_layer(stream).expires_after(limits.header_timeout);
-    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
-    if (!ec && !parser.is_done()) {
-      beast::get_lowest_layer(stream).expires_after(limits.body_timeout);
-      std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, kTuple);
-    }
-    if (ec) {
-      if (auto res = parse_failure_response(ec)) {
-        res->keep_alive(false);
-        add_security_headers(*res);
-        res->prepare_payload();
-        beast::get_lowest_layer(stream).expires_after(limits.write_timeout);
-        co_await http::async_write(stream, *res, kTuple);
-      }
-      co_return;
-    }
-
-    Response res = api->handle(parser.get(), ctx);
-    const bool keep_alive = res.keep_alive();
-    beast::get_lowest_layer(stream).expires_after(limits.write_timeout);
-    auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
-    if (wec || !keep_alive) co_return;
-  }
-}
 
 asio::awaitable<void> Console::Impl::serve(tcp::socket socket) {
   RequestContext ctx;
@@ -132,7 +75,8 @@ asio::awaitable<void> Console::Impl::serve(tcp::socket socket) {
   lowest.expires_after(settings.limits.handshake_timeout);
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
   if (hec) co_return;
-  co_await run_session(stream, ctx);
+  co_await detail::run_session(stream, settings.limits,
+                               [this, &ctx](const Request& req) { return api->handle(req, ctx); });
   if (!lowest.socket().is_open()) co_return;
   lowest.expires_after(kShutdownTimeout);
   co_await stream.async_shutdown(kTuple);

@@ -1,6 +1,7 @@
 #pragma once
 // The console's static files (webadmin/ui/*) and its OpenAPI description,
-// embedded at build time by sipsite_embed_files.
+// embedded at build time by sipsite_embed_files, each beside its
+// gzip-compressed twin NAME.gz (see static_assets.hpp).
 
 #include <span>
 #include <string_view>

@@ -35,11 +35,11 @@ async function api(method, path, body) {
   return data;
 }
 
+// News go to the polite live region, errors to the alert one (announced at
+// once); both stay in the page and are only emptied.
 function say(text, isError) {
-  const m = $("message");
-  m.textContent = text;
-  m.classList.toggle("error", !!isError);
-  m.hidden = !text;
+  $("message").textContent = isError ? "" : text;
+  $("error").textContent = isError ? text : "";
 }
 
 function fail(err) {
@@ -94,6 +94,7 @@ function showPage(name) {
   }
   const heading = $("page-" + name).querySelector("h1");
   if (heading) document.title = heading.textContent + " – sipsite";
+  return heading;
 }
 
 function showLogin() {
@@ -107,7 +108,9 @@ async function route() {
   const name = (location.hash.replace(/^#\//, "") || "dashboard").split("?")[0];
   const loaders = { dashboard: loadDashboard, peers: loadPeers, users: loadUsers, registrations: loadRegistrations, calls: loadCalls, audit: loadAudit, settings: loadSettings, tokens: loadTokens };
   const load = loaders[name] || loadDashboard;
-  showPage(loaders[name] ? name : "dashboard");
+  const heading = showPage(loaders[name] ? name : "dashboard");
+  // Keyboard and screen-reader users land on the new page, not on the link.
+  if (heading && document.activeElement && document.activeElement.closest("nav")) heading.focus();
   say("");
   try {
     await load();
@@ -125,14 +128,17 @@ async function loadDashboard() {
   $("dash-not-after").textContent = site.certificate_not_after || "";
   $("dash-invite").value = site.invite;
   $("dash-qr").src = "/api/v1/site/invite.svg";
-  const [peers, users, regs, pending] = await Promise.all([
+  const [peers, users, regs, pending, calls] = await Promise.all([
     api("GET", "/api/v1/peers?limit=500"),
     api("GET", "/api/v1/users?limit=1"),
     api("GET", "/api/v1/registrations?limit=1"),
     api("GET", "/api/v1/peers/pending?limit=1"),
+    api("GET", "/api/v1/calls"),
   ]);
   const trusted = peers.items.filter((p) => p.state === "trusted").length;
-  $("dash-peers").textContent = `${peers.total} (${trusted} trusted)`;
+  const connected = peers.items.filter((p) => p.links && p.links.length).length;
+  $("dash-peers").textContent = `${peers.total} (${trusted} trusted, ${connected} connected)`;
+  $("dash-calls").textContent = calls.total;
   $("dash-users").textContent = users.total;
   $("dash-regs").textContent = regs.total;
   $("dash-pending").textContent = pending.total;
@@ -142,15 +148,44 @@ function stateCell(s) {
   return el("td", {}, el("span", { class: "state state-" + s }, s));
 }
 
+const utc = (t) => t.replace("T", " ").replace("Z", " UTC");
+
+// One live link in words: "incoming link from 192.0.2.7:5062 since …".
+function linkWords(k) {
+  const dir = k.direction === "inbound" ? "incoming link from " : "outgoing link to ";
+  return dir + k.remote + (k.since ? ", up since " + utc(k.since) : "");
+}
+
+// The connection column: "connected" while any link carries SIP (either
+// direction), else what this site's own dialling says, in plain words.
 function linkCell(p) {
   const l = p.link;
-  if (!l) return el("td", { class: "link-state" }, p.state === "trusted" ? (p.address ? "–" : "incoming only") : "–");
+  const links = p.links || [];
+  if (links.length) {
+    const cell = el("td", { class: "link-state link-connected" }, "connected");
+    const list = el("ul", { class: "links hint" });
+    for (const k of links) list.append(el("li", { class: "link" }, linkWords(k)));
+    cell.append(list);
+    if (l && l.rtt_ms >= 0) cell.append(el("div", { class: "hint" }, `round trip ${l.rtt_ms} ms`));
+    return cell;
+  }
+  if (!l) {
+    if (p.state !== "trusted") return el("td", { class: "link-state" }, "–");
+    return el("td", { class: "link-state link-waiting" }, p.address
+      ? "not connected"
+      : "not connected: no address is known here, so this site waits for the other one to connect");
+  }
   const words = { connected: "connected", connecting: "connecting…", refused_by_peer: "refused by the other site", unreachable: "unreachable" };
   const cell = el("td", { class: "link-state link-" + l.state }, words[l.state] || l.state);
   if (l.rtt_ms >= 0) cell.append(el("div", { class: "hint" }, `round trip ${l.rtt_ms} ms`));
-  if (l.last_seen) cell.append(el("div", { class: "hint" }, "last seen " + l.last_seen.replace("T", " ").replace("Z", " UTC")));
-  if (l.detail && l.state !== "connected") cell.title = l.detail;
+  if (l.last_seen) cell.append(el("div", { class: "hint" }, "last seen " + utc(l.last_seen)));
+  if (l.detail && l.state !== "connected") cell.append(el("div", { class: "hint" }, l.detail));
   return cell;
+}
+
+function callsCell(p) {
+  if (p.state !== "trusted") return el("td", { class: "calls" }, "–");
+  return el("td", { class: "calls" }, p.calls ? `${p.calls} now` : "none");
 }
 
 function openVerify(peer, viaPending) {
@@ -186,7 +221,7 @@ async function loadPeers() {
         },
       }, "Revoke"));
     }
-    return el("tr", { "data-domain": p.domain }, el("td", {}, p.domain), stateCell(p.state), linkCell(p), el("td", {}, p.address || "–"),
+    return el("tr", { "data-domain": p.domain }, el("td", {}, p.domain), stateCell(p.state), linkCell(p), callsCell(p), el("td", {}, p.address || "–"),
       el("td", {}, p.pairing_code || ""), el("td", {}, el("code", {}, p.fingerprint)), actions);
   });
   fillTable("pending-table", "pending-empty", pending.items, (r) => {
@@ -255,6 +290,10 @@ async function loadCdrs() {
   if (direction) q.set("direction", direction);
   const page = await api("GET", `/api/v1/cdrs?${q}`);
   $("calls-retention").textContent = `Call records are kept ${page.retention_days} days, then deleted.`;
+  $("cdrs-empty").textContent = aor || direction
+    ? "No call matches this filter. Clear the user and set the direction to any to see every call."
+    : page.offset > 0 ? "No more calls." :
+      `No calls recorded. A call shows here once it ends; records older than ${page.retention_days} days are deleted.`;
   fillTable("cdrs-table", "cdrs-empty", page.items, (c) =>
     el("tr", {}, el("td", {}, when(c.started_at)), el("td", {}, c.caller), el("td", {}, c.callee),
       el("td", {}, (DIRECTIONS[c.direction] || c.direction) + (c.peer_domain ? ` (${c.peer_domain})` : "")),
@@ -272,8 +311,27 @@ async function loadMessages() {
   pager("messages-pager", page, (o) => { state.messagesOffset = o; loadMessages().catch(fail); });
 }
 
+async function loadLiveCalls() {
+  const live = await api("GET", "/api/v1/calls");
+  const n = live.counters;
+  $("live-counters").textContent = `Since the daemon started: ${n.sent} messages sent to other sites, ${n.received} received, ` +
+    `${n.refused} refused by the privacy and identity checks, ${n.rate_limited} over the rate limit, ` +
+    `${n.revoked_calls} calls ended by a revocation. Calls between this site's own phones are not counted here.`;
+  const empty = $("live-calls-empty");
+  empty.textContent = live.peers.length === 0
+    ? "No site is trusted yet, so no call can cross to another site. Pair one on the Sites page."
+    : "";
+  fillTable("live-calls-table", "live-calls-empty", live.peers, (p) =>
+    el("tr", { "data-domain": p.domain }, el("td", {}, p.domain),
+      el("td", { class: p.connected ? "link-connected" : "" }, p.connected ? "connected" : "not connected"),
+      el("td", { class: "calls" }, p.calls ? String(p.calls) : "none")));
+  if (live.peers.length && live.total === 0) {
+    $("live-counters").prepend("No call with another site right now. ");
+  }
+}
+
 async function loadCalls() {
-  await Promise.all([loadCdrs(), loadMessages()]);
+  await Promise.all([loadLiveCalls(), loadCdrs(), loadMessages()]);
 }
 
 const SETTING_DAYS = ["cdr_days", "message_days", "signaling_log_days", "audit_days", "pending_request_days"];
@@ -285,7 +343,16 @@ function showSettings(s) {
 }
 
 async function loadSettings() {
-  showSettings(await api("GET", "/api/v1/settings"));
+  $("settings-unavailable").hidden = true;
+  $("settings-form").hidden = false;
+  try {
+    showSettings(await api("GET", "/api/v1/settings"));
+  } catch (e) {
+    // Never show a form of made-up values that saving would write back.
+    $("settings-form").hidden = true;
+    $("settings-unavailable").hidden = false;
+    throw e;
+  }
 }
 
 async function onSaveSettings(ev) {
@@ -303,7 +370,7 @@ async function onSaveSettings(ev) {
 
 async function loadAudit() {
   const page = await api("GET", `/api/v1/audit?offset=${state.auditOffset}&limit=${PAGE}`);
-  fillTable("audit-table", null, page.items, (e) =>
+  fillTable("audit-table", "audit-empty", page.items, (e) =>
     el("tr", {}, el("td", {}, e.at.replace("T", " ").replace("Z", "")), el("td", {}, e.actor), el("td", {}, e.source),
       el("td", {}, e.action), el("td", {}, e.detail)));
   pager("audit-pager", page, (o) => { state.auditOffset = o; loadAudit().catch(fail); });
@@ -438,6 +505,12 @@ async function onLogout() {
 }
 
 async function start() {
+  // The skip link focuses the content without touching the #/route.
+  $("skip").addEventListener("click", (ev) => {
+    ev.preventDefault();
+    const page = document.querySelector("main > section:not([hidden]) h1");
+    (page || $("main")).focus();
+  });
   $("login-form").addEventListener("submit", onLogin);
   $("password-form").addEventListener("submit", onPassword);
   $("import-form").addEventListener("submit", onImport);
@@ -466,6 +539,7 @@ async function start() {
   // Sites page: links and pending requests change by themselves.
   setInterval(() => {
     if (!$("page-peers").hidden && $("verify-panel").hidden && state.csrf) loadPeers().catch(() => {});
+    if (!$("page-calls").hidden && state.csrf) loadLiveCalls().catch(() => {});
   }, 3000);
   try {
     const s = await api("GET", "/api/v1/session");

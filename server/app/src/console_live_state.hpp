@@ -1,9 +1,14 @@
 #pragma once
-// The console's view of the running daemon (webadmin::LiveState): counters
-// are atomics read from any thread; registrations are copied on the SIP
-// thread, which the console thread waits for with a bound.
+// The console's view of the running daemon (webadmin::LiveState): SIP
+// counters are atomics read from any thread; registrations, links, calls
+// and the gateway's counters belong to the daemon's io thread (the SIP
+// strand), so the console thread posts the copy there and waits for it with
+// a bound (kWait). When that thread does not answer in time (busy, or
+// stopping), the answer is nullopt and the console says 503 — it never
+// hangs and never shows an empty list as if it were the truth.
 
 #include "federation_service.hpp"
+#include "peer_gateway.hpp"
 #include "sip_service.hpp"
 
 #include <sipsite/webadmin/live_state.hpp>
@@ -11,30 +16,36 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace sipsite::app {
 
 class ConsoleLiveState final : public webadmin::LiveState {
  public:
-  // `io` runs `sip`; both must outlive this object.
+  // `io` runs `sip`, `federation` and `gateway`; all must outlive this object.
   ConsoleLiveState(boost::asio::io_context& io, const SipService& sip, const FederationService& federation,
-                   std::string domain)
-      : io_(io), sip_(sip), federation_(federation), domain_(std::move(domain)) {}
+                   const PeerGateway& gateway, std::string domain)
+      : io_(io), sip_(sip), federation_(federation), gateway_(gateway), domain_(std::move(domain)) {}
 
   std::string metrics() override;
-  std::vector<webadmin::Registration> registrations() override;
-  std::vector<webadmin::PeerLinkStatus> peer_links() override;
+  std::optional<std::vector<webadmin::Registration>> registrations() override;
+  std::optional<std::vector<webadmin::PeerLinkStatus>> peer_links() override;
+  std::optional<webadmin::FederationState> federation() override;
+
+  // Long enough for a loaded machine (sanitizers, two cores shared by
+  // several daemons), well under a browser's or a test client's patience.
+  static constexpr auto kWait = std::chrono::seconds(5);
 
  private:
-  static constexpr auto kWait = std::chrono::seconds(1);
-  boost::asio::io_context& io_;
-  // Runs `work` on the SIP thread and waits for its answer up to kWait.
+  // Runs `work` on the io thread and waits for its answer up to kWait.
   template <class T, class Work>
-  T on_sip_thread(Work work);
+  std::optional<T> on_sip_thread(Work work);
 
+  boost::asio::io_context& io_;
   const SipService& sip_;
   const FederationService& federation_;
+  const PeerGateway& gateway_;
   std::string domain_;
 };
 

@@ -74,7 +74,7 @@ Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certifica
       sip_(io_, config_, site_.site.domain, cert_, key_),
       federation_(io_, config_, site_.db, cert_, key_),
       gateway_(io_, gateway_settings(config_, site_.site), sip_.clock(), sip_.random()),
-      live_state_(io_, sip_, federation_, site_.site.domain),
+      live_state_(io_, sip_, federation_, gateway_, site_.site.domain),
       console_(console_settings(config_, site_.site), std::move(console_db), live_state_),
       retention_(std::move(retention_db)) {}
 

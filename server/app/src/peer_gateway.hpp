@@ -62,6 +62,8 @@ class PeerGateway final : public sip::PeerRouter {
 
   [[nodiscard]] const PeerGatewayCounters& counters() const { return counters_; }
   [[nodiscard]] const sip::EdgePrivacy& privacy() const { return privacy_; }
+  // The trusted peers (fingerprint -> domain) as replace_peers() last set them.
+  [[nodiscard]] const std::map<pki::Fingerprint, std::string>& trusted_peers() const { return trusted_; }
 
   // sip::PeerRouter
   sip::PeerRoute route(const sip::Inbound& request, std::string_view user) override;

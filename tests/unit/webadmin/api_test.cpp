@@ -34,10 +34,22 @@ constexpr const char* kNewPassword = "a much longer new password";
 class FakeLive final : public LiveState {
  public:
   std::string metrics() override { return "sipsite_sip_requests_total 7\n"; }
-  std::vector<Registration> registrations() override { return regs; }
-  std::vector<PeerLinkStatus> peer_links() override { return links; }
+  std::optional<std::vector<Registration>> registrations() override {
+    if (!answers) return std::nullopt;
+    return regs;
+  }
+  std::optional<std::vector<PeerLinkStatus>> peer_links() override {
+    if (!answers) return std::nullopt;
+    return links;
+  }
+  std::optional<FederationState> federation() override {
+    if (!answers) return std::nullopt;
+    return fed;
+  }
   std::vector<PeerLinkStatus> links;
   std::vector<Registration> regs;
+  FederationState fed;
+  bool answers = true;  // false: as if the daemon's thread did not answer in time
 };
 
 pki::Certificate make_cert(const std::string& domain) {
@@ -358,7 +370,7 @@ TEST_F(ApiTest, MetricsNeedASessionAndComeFromTheLiveState) {
   login_and_change();
   auto r = get("/metrics");
   EXPECT_EQ(r.result(), http::status::ok);
-  EXPECT_EQ(r.body(), "sipsite_sip_requests_total 7\n");
+  EXPECT_TRUE(r.body().starts_with("sipsite_sip_requests_total 7\n")) << r.body();
   EXPECT_TRUE(r[http::field::content_type].starts_with("text/plain; version=0.0.4"));
 }
 
@@ -526,6 +538,113 @@ TEST_F(ApiTest, DeletingAUserRemovesTheirMessagesAndCallRecords) {
   const auto audit = store::AuditRepository(db_).recent(1).value().at(0);
   EXPECT_EQ(audit.action, "user.del");
   EXPECT_EQ(audit.source, client_);
+}
+
+// --- live calls and links across sites, compressed static files
+
+TEST_F(ApiTest, PeersShowTheirLiveLinksAndCalls) {
+  login_and_change();
+  const auto beta = make_cert("beta.example");
+  const auto gamma = make_cert("gamma.example");
+  ASSERT_EQ(post("/api/v1/peers", {{"pem", beta.to_pem()}, {"address", "127.0.0.1:5062"}}).result(), http::status::created);
+  ASSERT_EQ(post("/api/v1/peers", {{"pem", gamma.to_pem()}}).result(), http::status::created);
+  live_.fed.peers = {{beta.fingerprint().to_string(),
+                      "beta.example",
+                      {{"outbound", "127.0.0.1:5062", 1700000000, true}, {"inbound", "[::1]:41000", 1700000100, false}},
+                      2}};
+  const auto b = body(get("/api/v1/peers"));
+  ASSERT_EQ(b["items"].size(), 2u);
+  for (const auto& p : b["items"]) {
+    if (p["domain"] == "beta.example") {
+      EXPECT_EQ(p["calls"], 2);
+      ASSERT_EQ(p["links"].size(), 2u);
+      EXPECT_EQ(p["links"][0], (json{{"direction", "outbound"},
+                                     {"remote", "127.0.0.1:5062"},
+                                     {"since", "2023-11-14T22:13:20Z"},
+                                     {"canonical", true}}));
+      EXPECT_EQ(p["links"][1]["direction"], "inbound");
+      EXPECT_EQ(p["links"][1]["canonical"], false);
+    } else {
+      EXPECT_EQ(p["calls"], 0);
+      EXPECT_EQ(p["links"], json::array());
+    }
+  }
+}
+
+TEST_F(ApiTest, LiveCallsPerPeerWithTheGatewayCounters) {
+  login_and_change();
+  live_.fed.counters = {11, 12, 3, 4, 1};
+  live_.fed.peers = {{"AA", "beta.example", {{"inbound", "192.0.2.7:5062", 1, true}}, 2},
+                     {"BB", "gamma.example", {}, 0}};
+  const auto b = body(get("/api/v1/calls"));
+  EXPECT_EQ(b["total"], 2);
+  ASSERT_EQ(b["peers"].size(), 2u);
+  EXPECT_EQ(b["peers"][0], (json{{"domain", "beta.example"}, {"fingerprint", "AA"}, {"calls", 2}, {"connected", true}}));
+  EXPECT_EQ(b["peers"][1]["connected"], false);
+  EXPECT_EQ(b["counters"],
+            (json{{"sent", 11}, {"received", 12}, {"refused", 3}, {"rate_limited", 4}, {"revoked_calls", 1}}));
+}
+
+TEST_F(ApiTest, MetricsCarryTheFederationCountersAndPerPeerGauges) {
+  login_and_change();
+  live_.fed.counters = {11, 12, 3, 4, 1};
+  live_.fed.peers = {{"AA", "beta.example", {{"inbound", "192.0.2.7:5062", 1, true}}, 2},
+                     {"BB", "we\"ird\\", {}, 0}};
+  const std::string m = get("/metrics").body();
+  for (const char* line : {"sipsite_federation_messages_total{direction=\"sent\"} 11\n",
+                           "sipsite_federation_messages_total{direction=\"received\"} 12\n",
+                           "sipsite_federation_refused_total 3\n", "sipsite_federation_rate_limited_total 4\n",
+                           "sipsite_federation_revoked_calls_total 1\n", "sipsite_federation_calls{peer=\"beta.example\"} 2\n",
+                           "sipsite_federation_links{peer=\"beta.example\"} 1\n",
+                           "sipsite_federation_calls{peer=\"we\\\"ird\\\\\"} 0\n",
+                           "# TYPE sipsite_federation_calls gauge\n",
+                           "# TYPE sipsite_federation_messages_total counter\n"}) {
+    EXPECT_NE(m.find(line), std::string::npos) << line << " in\n" << m;
+  }
+}
+
+TEST_F(ApiTest, LiveStateNotAnsweringIsAClear503NotAnEmptyList) {
+  login_and_change();
+  live_.answers = false;
+  for (const char* path : {"/api/v1/registrations", "/api/v1/peers", "/api/v1/calls", "/metrics"}) {
+    const auto r = get(path);
+    EXPECT_EQ(r.result(), http::status::service_unavailable) << path;
+    EXPECT_EQ(code(r), "live_state_unavailable") << path;
+    EXPECT_EQ(r[http::field::retry_after], "1") << path;
+  }
+  // What does not need the daemon's thread still answers.
+  EXPECT_EQ(get("/api/v1/users").result(), http::status::ok);
+  live_.answers = true;
+  EXPECT_EQ(get("/api/v1/registrations").result(), http::status::ok);
+}
+
+TEST_F(ApiTest, StaticFilesAndOpenApiAreGzippedWhenAcceptedAndRevalidatedWith304) {
+  for (const char* path : {"/", "/app.js", "/style.css", "/api/v1/openapi.json"}) {
+    Request req{http::verb::get, path, 11};
+    req.set(http::field::accept_encoding, "gzip, deflate, br");
+    const Response gz = api_->handle(req, RequestContext{client_});
+    ASSERT_EQ(gz.result(), http::status::ok) << path;
+    EXPECT_EQ(gz[http::field::content_encoding], "gzip") << path;
+    EXPECT_EQ(gz[http::field::vary], "Accept-Encoding") << path;
+    EXPECT_EQ(gz.body().substr(0, 2), "\x1f\x8b") << path;
+    EXPECT_EQ(gz[http::field::content_length], std::to_string(gz.body().size())) << path;
+    const std::string etag(gz[http::field::etag]);
+    ASSERT_FALSE(etag.empty()) << path;
+
+    req.set(http::field::if_none_match, etag);
+    const Response not_modified = api_->handle(req, RequestContext{client_});
+    EXPECT_EQ(not_modified.result(), http::status::not_modified) << path;
+    EXPECT_TRUE(not_modified.body().empty()) << path;
+    EXPECT_EQ(not_modified.find(http::field::content_length), not_modified.end()) << path;
+    EXPECT_EQ(not_modified[http::field::etag], etag) << path;
+    EXPECT_FALSE(not_modified["Content-Security-Policy"].empty()) << path;
+
+    const Response plain = get(path);
+    EXPECT_EQ(plain.result(), http::status::ok) << path;
+    EXPECT_EQ(plain.find(http::field::content_encoding), plain.end()) << path;
+    EXPECT_NE(plain[http::field::etag], etag) << path;
+    EXPECT_GT(plain.body().size(), gz.body().size()) << path;
+  }
 }
 
 }  // namespace

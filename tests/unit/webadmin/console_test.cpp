@@ -33,8 +33,8 @@ using test::TempDir;
 class NoLive final : public LiveState {
  public:
   std::string metrics() override { return {}; }
-  std::vector<Registration> registrations() override { return {}; }
-  std::vector<PeerLinkStatus> peer_links() override { return {}; }
+  std::optional<std::vector<Registration>> registrations() override { return std::vector<Registration>{}; }
+  std::optional<std::vector<PeerLinkStatus>> peer_links() override { return std::vector<PeerLinkStatus>{}; }
 };
 
 class Client {

@@ -118,6 +118,7 @@ class Api {
   Response delete_user(Call& c);
   Response list_audit(Call& c);
   Response list_registrations(Call& c);
+  Response list_calls(Call& c);
   Response list_cdrs(Call& c);
   Response list_messages(Call& c);
   Response get_settings(Call& c);

@@ -4,9 +4,13 @@
 // webadmin never depends on the SIP or transport libraries.
 //
 // Thread safety: the console calls these on its own thread; the
-// implementation hands the work to whatever thread owns the state.
+// implementation hands the work to whatever thread owns the state, and waits
+// for it with a bound. nullopt means that thread did not answer in time
+// (busy or stopping): the API then answers 503 live_state_unavailable
+// rather than show an empty list as if it were true.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +24,7 @@ struct Registration {
   std::int64_t expires_in = 0;  // seconds
 };
 
-// The outgoing federation link to one trusted peer.
+// The outgoing federation link to one trusted peer (the connector's view).
 struct PeerLinkStatus {
   std::string fingerprint;       // "AB:CD:…"
   std::string state;             // "connecting", "connected", "refused_by_peer", "unreachable"
@@ -30,17 +34,49 @@ struct PeerLinkStatus {
   std::string detail;            // why, in words
 };
 
+// One live mutual-TLS link that carries SIP to or from a peer site.
+struct FederationLink {
+  std::string direction;  // "inbound" (the peer dialled us) or "outbound"
+  std::string remote;     // the peer's end, HOST:PORT ("[v6]:port")
+  std::int64_t since = 0; // unix seconds it came up
+  bool canonical = false; // the one link of the pair that is kept when both dial
+};
+
+// Per trusted peer: its live links and the calls crossing to it now.
+struct FederationPeer {
+  std::string fingerprint;  // "AB:CD:…"
+  std::string domain;       // as trusted
+  std::vector<FederationLink> links;  // canonical first
+  std::int64_t calls = 0;   // established dialogs with this peer
+};
+
+// The gateway between the SIP core and the peer sites (counters since start).
+struct FederationCounters {
+  std::uint64_t sent = 0;           // messages sent to peer sites
+  std::uint64_t received = 0;       // messages received from peer sites
+  std::uint64_t refused = 0;        // refused by edge privacy or identity checks
+  std::uint64_t rate_limited = 0;   // requests refused by the per-peer rate limit
+  std::uint64_t revoked_calls = 0;  // calls ended because their peer was revoked
+};
+
+struct FederationState {
+  FederationCounters counters;
+  std::vector<FederationPeer> peers;  // every trusted peer, linked or not
+};
+
 class LiveState {
  public:
   virtual ~LiveState() = default;
-  // Prometheus text exposition format: the daemon's counters.
+  // Prometheus text exposition format: the daemon's SIP counters (read
+  // from atomics: always available). /metrics adds federation()'s.
   virtual std::string metrics() = 0;
-  // Every unexpired registration; empty when the state could not be read
-  // in time (the console says so rather than wait).
-  virtual std::vector<Registration> registrations() = 0;
-  // The outgoing links to trusted peers that have an address; empty when
-  // the state could not be read in time.
-  virtual std::vector<PeerLinkStatus> peer_links() = 0;
+  // Every unexpired registration.
+  virtual std::optional<std::vector<Registration>> registrations() = 0;
+  // The outgoing links to trusted peers that have an address.
+  virtual std::optional<std::vector<PeerLinkStatus>> peer_links() = 0;
+  // The live links and calls per peer and the gateway counters. The default
+  // (a daemon without federation) has none.
+  virtual std::optional<FederationState> federation() { return FederationState{}; }
 };
 
 }  // namespace sipsite::webadmin
