@@ -2,6 +2,7 @@
 
 #include "backup_commands.hpp"
 #include "commands.hpp"
+#include "key_rotation.hpp"
 
 #include <sipsite/pki/certificate.hpp>
 
@@ -64,6 +65,13 @@ int run_cli(int argc, char** argv) {
   sub(app, "invite", "Print a one-line invite for another site's admin")->callback([&] {
     command = [&] { return cmd_invite(g); };
   });
+  RotateKeyOptions rotate;
+  rotate.validity_days = pki::kDefaultValidityDays;
+  auto* rotate_cmd =
+      sub(app, "rotate-key", "New site key and certificate; trusted peers follow (proof signed with the old key)");
+  rotate_cmd->add_option("--validity-days", rotate.validity_days, "Validity of the new certificate (default 3650)");
+  rotate_cmd->add_flag("--force", rotate.force, "Rotate again within a day of the last rotation");
+  rotate_cmd->callback([&] { command = [&] { return cmd_rotate_key(g, rotate); }; });
   sub(app, "config-reference", "Print the configuration reference (Markdown)")->callback([&] {
     command = [&] { return cmd_config_reference(); };
   });

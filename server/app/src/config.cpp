@@ -180,6 +180,18 @@ const std::vector<ConfigKey>& key_table() {
       {"federation.listen", "string", "\"0.0.0.0:5062\"",
        "Mutual-TLS listener for trusted peer sites.",
        [](const toml::node& n, Config& c) { return parse_listen(n, c.federation_listen); }},
+      {"federation.rotation_overlap_seconds", "integer", "1209600",
+       "After a trusted peer rotates its key (its new certificate proven by the pinned one), how long its old "
+       "pin stays accepted beside the new one before it is removed (audited as peer.pin_expired). 14 days by "
+       "default; 1 to 31536000.",
+       [](const toml::node& n, Config& c) -> Apply {
+         const auto* value = n.as_integer();
+         if (value == nullptr || value->get() < 1 || value->get() > 31536000) {
+           return "must be an integer number of seconds from 1 to 31536000 (365 days)";
+         }
+         c.rotation_overlap = std::chrono::seconds(value->get());
+         return std::nullopt;
+       }},
       {"admin.listen", "string", "\"127.0.0.1:8443\"",
        "HTTPS admin console. Keep it on loopback unless the LAN must reach it.",
        [](const toml::node& n, Config& c) { return parse_listen(n, c.admin_listen); }},

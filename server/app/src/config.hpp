@@ -8,6 +8,7 @@
 
 #include <boost/system/result.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -52,6 +53,8 @@ struct Config {
   HostPort admin_listen{"127.0.0.1", 8443};
   PortRange media_ports{40000, 40999};
   std::string log_level = "info";
+  // How long a peer's old pin stays accepted after it rotated its key.
+  std::chrono::seconds rotation_overlap{14 * 24 * 3600};
   // Headers removed from everything sent to peer sites (edge privacy).
   std::vector<std::string> privacy_strip_headers = sip::EdgePrivacySettings::default_strip_headers();
 };

@@ -3,7 +3,13 @@
 #include "logging.hpp"
 #include "peer_gateway.hpp"
 
+#include <sipsite/pki/rotation_proof.hpp>
+#include <sipsite/store/audit_repository.hpp>
 #include <sipsite/store/pending_repository.hpp>
+#include <sipsite/store/site_repository.hpp>
+
+#include <algorithm>
+#include <limits>
 
 namespace sipsite::app {
 
@@ -11,11 +17,28 @@ namespace {
 constexpr auto kPendingInterval = std::chrono::minutes(1);
 constexpr int kPendingPerMinute = 30;
 constexpr std::size_t kRateTableCap = 4096;
+// Expired pins are looked for at least this often, whatever the earliest
+// expiry (bounds the wait after a clock change).
+constexpr std::int64_t kMaxExpiryWait = 3600;
+
+std::int64_t unix_now() { return std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()); }
+
+std::shared_ptr<const pki::Certificate> parse_pinned(const std::string& pem) {
+  auto cert = pki::Certificate::from_pem(pem);
+  if (!cert) return nullptr;
+  return std::make_shared<const pki::Certificate>(std::move(*cert));
+}
 }  // namespace
 
 FederationService::FederationService(boost::asio::io_context& io, const Config& config, store::Database& db,
                                      const pki::Certificate& cert, const pki::PrivateKey& key)
-    : io_(io), config_(config), db_(db), verifier_(cert.fingerprint()), links_(cert.fingerprint(), verifier_) {
+    : io_(io),
+      config_(config),
+      db_(db),
+      verifier_(cert.fingerprint()),
+      links_(cert.fingerprint(), verifier_),
+      own_(cert.fingerprint()),
+      expiry_timer_(io) {
   if (auto ctx = pki::make_federation_server_context(cert, key, verifier_)) server_ctx_ = std::move(*ctx);
   if (auto ctx = pki::make_federation_client_context(cert, key, verifier_)) client_ctx_ = std::move(*ctx);
 }
@@ -40,6 +63,7 @@ std::optional<std::string> FederationService::start() {
 }
 
 void FederationService::stop() {
+  expiry_timer_.cancel();
   if (connector_) connector_->stop();
   if (listener_) listener_->stop();
 }
@@ -49,15 +73,37 @@ std::map<pki::Fingerprint, transport::PeerLink> FederationService::links() const
 }
 
 void FederationService::replace_peers(const std::vector<store::PeerRecord>& peers) {
+  reload_identity();
   pki::PinnedSet pins;
+  trusted_.clear();
+  std::map<std::string, bool> trusted_domains;
   for (const auto& p : peers) {
     if (p.state != store::PeerState::trusted) continue;
-    if (auto fp = pki::Fingerprint::parse(p.fingerprint)) pins.emplace(*fp, p.domain);
+    if (auto fp = pki::Fingerprint::parse(p.fingerprint)) {
+      pins.emplace(*fp, pki::PinnedPeer(p.domain, parse_pinned(p.certificate_pem)));
+      trusted_.emplace(*fp, p.domain);
+      trusted_domains[p.domain] = true;
+    }
   }
+  // Pins replaced by a rotation stay accepted (not dialled, not routed to)
+  // until their overlap ends, while their peer is trusted.
+  std::int64_t earliest = 0;
+  const std::int64_t now = unix_now();
+  if (auto previous = store::PeerRepository(db_).list_previous_pins(); !previous) {
+    logger("store")->error("cannot read the previous pins: {}", previous.error().message);
+  } else {
+    for (const auto& pin : *previous) {
+      if (earliest == 0 || pin.expires_at < earliest) earliest = pin.expires_at;
+      auto fp = pki::Fingerprint::parse(pin.fingerprint);
+      if (!fp || pin.expires_at <= now || trusted_domains.count(pin.domain) == 0 || pins.count(*fp) != 0) continue;
+      pki::PinnedPeer peer(pin.domain, parse_pinned(pin.certificate_pem));
+      peer.superseded = true;
+      pins.emplace(*fp, std::move(peer));
+    }
+  }
+  schedule_pin_expiry(earliest);
   const auto before = verifier_.snapshot();
   verifier_.replace(pins);
-  trusted_.clear();
-  for (const auto& [fp, domain] : pins) trusted_.emplace(fp, domain);
   if (connector_) {
     std::vector<transport::PeerTarget> targets;
     for (const auto& p : peers) {
@@ -68,10 +114,10 @@ void FederationService::replace_peers(const std::vector<store::PeerRecord>& peer
     }
     connector_->set_targets(targets);
   }
-  for (const auto& [fp, domain] : *before) {
+  for (const auto& [fp, pinned] : *before) {
     if (pins.count(fp) == 0) {
       if (const auto n = links_.close(fp); n > 0) {
-        logger("federation")->info("peer {} no longer trusted: closed {} connection(s)", domain, n);
+        logger("federation")->info("peer {} no longer trusted: closed {} connection(s)", pinned.domain, n);
       }
     }
   }
@@ -121,7 +167,7 @@ void FederationService::on_peer_connected(const pki::Certificate& peer, const si
 void FederationService::on_peer_disconnected(const pki::Fingerprint& peer) {
   const auto pins = verifier_.snapshot();
   const auto it = pins->find(peer);
-  logger("federation")->info("peer {} disconnected", it != pins->end() ? it->second : peer.to_string());
+  logger("federation")->info("peer {} disconnected", it != pins->end() ? it->second.domain : peer.to_string());
 }
 
 void FederationService::set_gateway(PeerGateway& gateway) {
@@ -140,6 +186,157 @@ void FederationService::on_link_down(const pki::Fingerprint& peer, sip::FlowId f
 
 void FederationService::on_peer_message(const pki::Fingerprint& peer, sip::Inbound inbound) {
   if (gateway_ != nullptr) gateway_->receive(peer, std::move(inbound));
+}
+
+void FederationService::refresh() {
+  auto peers = store::PeerRepository(db_).list();
+  if (!peers) {
+    logger("store")->error("cannot read the peers: {}", peers.error().message);
+    return;
+  }
+  replace_peers(*peers);
+}
+
+bool FederationService::reload_identity() {
+  auto log = logger("pki");
+  auto site = store::SiteRepository(db_).load();
+  if (!site) {
+    log->error("cannot read the site identity: {}", site.error().message);
+    return false;
+  }
+  auto cert = pki::Certificate::from_pem(site->certificate_pem);
+  auto key = pki::PrivateKey::from_pem(site->private_key_pem);
+  if (!cert || !key || !cert->matches(*key)) {
+    log->error("the stored site certificate and key do not match; keeping the identity in use");
+    return false;
+  }
+  std::vector<pki::Fingerprint> own{cert->fingerprint()};
+  if (!site->previous_certificate_pem.empty()) {
+    if (auto previous = pki::Certificate::from_pem(site->previous_certificate_pem)) {
+      own.push_back(previous->fingerprint());
+    }
+  }
+  // Also refuse the certificate federation still presents (a second
+  // rotation before this poll saw the first).
+  if (std::find(own.begin(), own.end(), own_) == own.end()) own.push_back(own_);
+  verifier_.set_own(own);
+  if (cert->fingerprint() == own_) return false;
+
+  auto server_ctx = pki::make_federation_server_context(*cert, *key, verifier_);
+  auto client_ctx = pki::make_federation_client_context(*cert, *key, verifier_);
+  if (!server_ctx || !client_ctx) {
+    log->error("cannot set up the federation TLS contexts with the new site certificate; keeping the old one");
+    return false;
+  }
+  server_ctx_ = std::move(*server_ctx);
+  client_ctx_ = std::move(*client_ctx);
+  if (listener_) listener_->set_context(server_ctx_.get());
+  if (connector_) connector_->set_context(client_ctx_.get());
+  const pki::Fingerprint previous = own_;
+  own_ = cert->fingerprint();
+  links_.set_own(own_);
+  // Re-established links present the new certificate: that handshake is
+  // how each connected peer learns of the rotation (verified against the
+  // pin it holds). Peers offline now learn it when they next connect.
+  std::size_t closed = 0;
+  for (const auto& [peer, links] : links_.snapshot()) closed += links_.close(peer);
+  log->info("site key rotated: federation now presents {} (was {}); {} link(s) closed to re-establish them",
+            own_.to_string(), previous.to_string(), closed);
+  return true;
+}
+
+void FederationService::on_peer_rotated(const pki::Certificate& peer, const pki::Fingerprint& previous) {
+  auto log = logger("federation");
+  const auto fp = peer.fingerprint();
+  const std::string domain = peer.domain();
+  const auto pins = verifier_.snapshot();
+  const auto pinned = pins->find(previous);
+  // The transport's verdict, checked again against what is pinned now.
+  if (pinned == pins->end() || pinned->second.superseded || !pinned->second.certificate ||
+      pinned->second.domain != domain) {
+    log->warn("rotation of {} to {} no longer matches a pinned certificate; closing", domain, fp.to_string());
+    links_.close(fp);
+    return;
+  }
+  if (auto proof = pki::verify_rotation(peer, *pinned->second.certificate); !proof) {
+    log->warn("rotation of {} to {}: {}; closing", domain, fp.to_string(), proof.error().message);
+    links_.close(fp);
+    return;
+  }
+  const std::int64_t expires = unix_now() + config_.rotation_overlap.count();
+  bool changed = false;
+  store::PeerRepository repo(db_);
+  auto r = db_.transaction([&]() -> store::Result<void> {
+    auto applied = repo.apply_rotation(previous.to_string(), fp.to_string(), peer.to_pem(), expires);
+    if (!applied) return applied.error();
+    changed = *applied;
+    if (!changed) return {};
+    return store::AuditRepository(db_).append("daemon", "federation", "peer.rotated",
+                                              domain + " " + previous.to_string() + " -> " + fp.to_string() +
+                                                  " (old pin kept until " + pki::iso8601(expires) + ")");
+  });
+  if (!r) {
+    log->error("cannot pin the rotated certificate of {}: {}; closing", domain, r.error().message);
+    links_.close(fp);
+    return;
+  }
+  if (changed) {
+    log->info("peer {} rotated its key: {} -> {} (verified against the pinned certificate; old pin kept until {})",
+              domain, previous.to_string(), fp.to_string(), pki::iso8601(expires));
+  }
+  refresh();
+}
+
+void FederationService::schedule_pin_expiry(std::int64_t earliest) {
+  if (earliest == 0) {
+    if (expiry_armed_for_ != 0) expiry_timer_.cancel();
+    expiry_armed_for_ = 0;
+    return;
+  }
+  if (earliest == expiry_armed_for_) return;
+  expiry_armed_for_ = earliest;
+  const std::int64_t wait = std::clamp<std::int64_t>(earliest - unix_now(), 0, kMaxExpiryWait);
+  expiry_timer_.expires_after(std::chrono::seconds(wait));
+  expiry_timer_.async_wait([this, earliest](const boost::system::error_code& ec) {
+    if (ec || expiry_armed_for_ != earliest) return;
+    expiry_armed_for_ = 0;
+    expire_pins();
+  });
+}
+
+void FederationService::expire_pins() {
+  std::vector<store::PreviousPin> expired;
+  auto r = db_.transaction([&]() -> store::Result<void> {
+    auto taken = store::PeerRepository(db_).take_expired_pins(unix_now());
+    if (!taken) return taken.error();
+    expired = std::move(*taken);
+    for (const auto& pin : expired) {
+      if (auto a = store::AuditRepository(db_).append("daemon", "federation", "peer.pin_expired",
+                                                      pin.domain + " " + pin.fingerprint + " (replaced by " +
+                                                          pin.superseded_by + ")");
+          !a) {
+        return a;
+      }
+    }
+    return {};
+  });
+  if (!r) {
+    logger("store")->error("cannot remove expired pins: {}; trying again in a minute", r.error().message);
+    expiry_armed_for_ = -1;  // not a real expiry: replace_peers re-arms over it
+    expiry_timer_.expires_after(std::chrono::minutes(1));
+    expiry_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && expiry_armed_for_ == -1) {
+        expiry_armed_for_ = 0;
+        expire_pins();
+      }
+    });
+    return;
+  }
+  for (const auto& pin : expired) {
+    logger("federation")->info("old pin of {} expired: {} removed (replaced by {})", pin.domain, pin.fingerprint,
+                               pin.superseded_by);
+  }
+  refresh();  // re-arms the timer for the next pin, if any
 }
 
 }  // namespace sipsite::app

@@ -2,7 +2,11 @@
 // The federation side of the daemon: the pinned mutual-TLS listener, the
 // pinned set kept in step with the database, pending requests for unknown
 // certificates (rate-limited before they reach the database), and
-// disconnection of peers that are no longer trusted.
+// disconnection of peers that are no longer trusted, and key rotation both
+// ways: this site's (`sipsite rotate-key`: new handshakes use the new
+// certificate, links are re-established with it) and peers' (a verified
+// rotation is pinned in the database, the old pin kept for the overlap
+// configured by federation.rotation_overlap_seconds, then removed).
 
 #include "config.hpp"
 
@@ -14,6 +18,7 @@
 #include <sipsite/transport/federation_listener.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <map>
@@ -34,9 +39,17 @@ class FederationService final : public transport::FederationHandler {
   // learns every change of the trusted set.
   void set_gateway(PeerGateway& gateway);
   void stop();
-  // New trusted set from the peers table; peers no longer trusted are
-  // disconnected at once.
+  // New trusted set from the peers table (plus the previous pins still in
+  // their overlap); peers no longer trusted are disconnected at once. The
+  // daemon calls it after every database change, so it also picks up a key
+  // rotation of this site (reload_identity).
   void replace_peers(const std::vector<store::PeerRecord>& peers);
+  // When the site identity in the database is no longer the one in use
+  // (`sipsite rotate-key` ran): the federation listener and connector use
+  // the new certificate for new handshakes, and every federation link is
+  // closed so that it is re-established with it (which is how connected
+  // peers learn of the rotation). Returns true when it switched.
+  bool reload_identity();
   sip::Endpoint local_endpoint() const { return listener_ ? listener_->local_endpoint() : sip::Endpoint{}; }
   // Liveness of the outgoing links, for the console.
   std::map<pki::Fingerprint, transport::PeerLink> links() const;
@@ -53,9 +66,17 @@ class FederationService final : public transport::FederationHandler {
   void on_link_up(const pki::Fingerprint& peer, sip::FlowId flow, const sip::Endpoint& remote) override;
   void on_link_down(const pki::Fingerprint& peer, sip::FlowId flow) override;
   void on_peer_message(const pki::Fingerprint& peer, sip::Inbound inbound) override;
+  // A peer presented a verified rotation of its pinned certificate: pin it
+  // (the peers row takes it, the old pin stays for the overlap) and audit.
+  void on_peer_rotated(const pki::Certificate& peer, const pki::Fingerprint& previous) override;
 
  private:
   bool admit_pending(const pki::Fingerprint& fp);
+  // Re-reads the peers table and applies it (after this connection's own
+  // writes, which the daemon's data_version poll does not see).
+  void refresh();
+  void schedule_pin_expiry(std::int64_t earliest);
+  void expire_pins();
 
   boost::asio::io_context& io_;
   const Config& config_;
@@ -64,7 +85,10 @@ class FederationService final : public transport::FederationHandler {
   pki::SslCtxPtr server_ctx_;
   pki::SslCtxPtr client_ctx_;
   transport::FederationLinks links_;  // before the listener and connector that register in it
+  pki::Fingerprint own_;  // the certificate federation presents now
   PeerGateway* gateway_ = nullptr;
+  boost::asio::steady_timer expiry_timer_;
+  std::int64_t expiry_armed_for_ = 0;  // Unix seconds; 0: not armed
   std::map<pki::Fingerprint, std::string> trusted_;  // the last trusted set, for the gateway
   std::unique_ptr<transport::FederationListener> listener_;
   std::unique_ptr<transport::FederationConnector> connector_;

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <map>
 #include <iomanip>
 #include <iostream>
 
@@ -165,6 +166,20 @@ int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::P
   auto found = fingerprint.empty() ? peers.find_by_domain(pki::lowercase_domain(who.domain))
                                    : peers.find_by_fingerprint(fingerprint);
   if (!found) return fail(found.error());
+  if (!*found && state == store::PeerState::revoked && !fingerprint.empty()) {
+    // An old pin kept after the peer's key rotation: revoking it revokes
+    // the peer (its new key was proven by this one).
+    auto previous = peers.list_previous_pins();
+    if (!previous) return fail(previous.error());
+    for (const auto& pin : *previous) {
+      if (pin.fingerprint != fingerprint) continue;
+      std::cerr << "sipsite: " << fingerprint << " is " << pin.domain << "'s key before its rotation to "
+                << pin.superseded_by << "; revoking " << pin.domain << std::endl;
+      found = peers.find_by_domain(pin.domain);
+      if (!found) return fail(found.error());
+      break;
+    }
+  }
   std::string peer_address;
   if (!address.empty()) {
     auto hp = pki::parse_host_port(address);
@@ -250,9 +265,30 @@ int cmd_peer_list(const GlobalOptions& g, bool json) {
   if (!peers) return fail(peers.error());
   const auto own = own_fingerprint(*site);
 
+  // Old pins still in their overlap after a peer's key rotation.
+  auto previous = store::PeerRepository(site->db).list_previous_pins();
+  if (!previous) return fail(previous.error());
+  std::map<std::string, const store::PeerRecord*> by_domain;
+  for (const auto& p : *peers) by_domain[p.domain] = &p;
+  std::vector<store::PeerRecord> old_pins;
+  std::vector<const store::PreviousPin*> old_pin_info;
+  for (const auto& pin : *previous) {
+    const auto it = by_domain.find(pin.domain);
+    if (it == by_domain.end() || it->second->state != store::PeerState::trusted) continue;
+    old_pins.push_back({pin.domain, pin.fingerprint, pin.certificate_pem, it->second->address,
+                        store::PeerState::trusted, pin.superseded_at, pin.superseded_at});
+    old_pin_info.push_back(&pin);
+  }
+
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& p : *peers) out.push_back(webadmin::peer_json(p, own ? own->to_string() : ""));
+    for (std::size_t i = 0; i < old_pins.size(); ++i) {
+      nlohmann::json row = webadmin::peer_json(old_pins[i], own ? own->to_string() : "");
+      row["superseded_by"] = old_pin_info[i]->superseded_by;
+      row["pin_expires_at"] = iso8601(old_pin_info[i]->expires_at);
+      out.push_back(std::move(row));
+    }
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
@@ -266,6 +302,10 @@ int cmd_peer_list(const GlobalOptions& g, bool json) {
   for (const auto& p : *peers) {
     std::cout << std::left << std::setw(32) << p.domain << std::setw(10) << store::to_string(p.state)
               << std::setw(28) << (p.address.empty() ? "-" : p.address) << p.fingerprint << "\n";
+  }
+  for (std::size_t i = 0; i < old_pins.size(); ++i) {
+    std::cout << std::left << std::setw(32) << old_pins[i].domain << std::setw(10) << "old pin" << std::setw(28)
+              << ("until " + iso8601(old_pin_info[i]->expires_at)) << old_pins[i].fingerprint << "\n";
   }
   return kExitOk;
 }

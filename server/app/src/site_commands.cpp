@@ -1,11 +1,14 @@
-// init, fingerprint, cert, invite, admin reset-password, config-reference.
+// init, fingerprint, cert, invite, rotate-key, admin reset-password,
+// config-reference.
 
 #include "commands.hpp"
 #include "config.hpp"
+#include "key_rotation.hpp"
 
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/domain_name.hpp>
 #include <sipsite/pki/invite.hpp>
+#include <sipsite/pki/rotation_proof.hpp>
 #include <sipsite/store/admin_repository.hpp>
 #include <sipsite/store/audit_repository.hpp>
 #include <sipsite/store/state_dir.hpp>
@@ -196,6 +199,53 @@ int cmd_invite(const GlobalOptions& g) {
       config.public_federation_port != 0 ? config.public_federation_port : config.federation_listen.port;
   invite.fingerprint = cert->fingerprint();
   std::cout << invite.to_string() << "\n";
+  return kExitOk;
+}
+
+int cmd_rotate_key(const GlobalOptions& g, const RotateKeyOptions& o) {
+  if (o.validity_days < 1 || o.validity_days > 36500) {
+    return fail(kExitUsage, "--validity-days must be between 1 and 36500");
+  }
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  auto old_cert = pki::Certificate::from_pem(site->site.certificate_pem);
+  auto old_key = pki::PrivateKey::from_pem(site->site.private_key_pem);
+  if (!old_cert || !old_key || !old_cert->matches(*old_key)) {
+    return fail(kExitRuntime, "the stored site certificate and key do not match; restore from backup");
+  }
+  // A second rotation names the first one's certificate as its previous:
+  // a peer that has not connected since the first still pins the original
+  // and would see an unknown certificate (one hop only).
+  constexpr std::int64_t kRecentRotation = 24 * 3600;
+  const std::int64_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  if (site->site.rotated_at != 0 && now - site->site.rotated_at < kRecentRotation && !o.force) {
+    return fail(kExitRuntime, "the key was rotated less than a day ago (" + iso8601(site->site.rotated_at) +
+                                  "); peers that have not connected since still pin the key before it and would "
+                                  "not follow a second rotation; wait, or use --force");
+  }
+  auto new_key = pki::PrivateKey::generate_p256();
+  if (!new_key) return fail(kExitRuntime, new_key.error().message);
+  auto new_cert = pki::make_rotated_certificate(
+      *new_key, pki::CertificateOptions::valid_for_days(site->site.domain, o.validity_days), *old_cert, *old_key);
+  if (!new_cert) return fail(kExitRuntime, new_cert.error().message);
+  const std::string old_fp = old_cert->fingerprint().to_string();
+  const std::string new_fp = new_cert->fingerprint().to_string();
+  auto r = site->db.transaction([&]() -> store::Result<void> {
+    if (auto s = store::SiteRepository(site->db).rotate_identity(site->site.certificate_pem, new_cert->to_pem(),
+                                                                 new_key->to_pem());
+        !s) {
+      return s;
+    }
+    return store::AuditRepository(site->db).append(cli_actor(), "local", "site.rotate_key", old_fp + " -> " + new_fp);
+  });
+  if (!r) return fail(r.error());
+  std::cout << new_fp << "\n";
+  std::cerr << "sipsite: new site key and certificate for " << site->site.domain << " (was " << old_fp << ")\n"
+            << "sipsite: trusted peers follow automatically: the new certificate carries a proof signed with the "
+               "old key, which they verify against the pin they hold (peers offline now follow when they next "
+               "connect)\n"
+            << "sipsite: a running daemon switches federation to the new certificate within a second; LAN SIP TLS "
+               "and the console keep the old one until it restarts" << std::endl;
   return kExitOk;
 }
 

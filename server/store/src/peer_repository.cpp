@@ -14,6 +14,13 @@ PeerRecord read_peer(const Statement& s) {
                     peer_state_from_string(s.text(4)).value_or(PeerState::revoked), s.integer(5), s.integer(6)};
 }
 
+constexpr std::string_view kPinColumns =
+    "fingerprint, domain, certificate_pem, superseded_by, superseded_at, expires_at";
+
+PreviousPin read_pin(const Statement& s) {
+  return PreviousPin{s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.integer(5)};
+}
+
 }  // namespace
 
 std::string_view to_string(PeerState s) {
@@ -73,7 +80,59 @@ Result<void> PeerRepository::set_state(std::string_view fingerprint, PeerState s
                        detail::unix_now(), fingerprint);
   if (!r) return r.error();
   if (*r == 0) return Error{Errc::not_found, "no peer with fingerprint " + std::string(fingerprint)};
+  if (state != PeerState::trusted) {
+    auto d = db_.execute("DELETE FROM peer_previous_pins WHERE domain = (SELECT domain FROM peers WHERE fingerprint = ?)",
+                         fingerprint);
+    if (!d) return d.error();
+  }
   return {};
+}
+
+Result<bool> PeerRepository::apply_rotation(std::string_view old_fingerprint, std::string_view new_fingerprint,
+                                            std::string_view new_certificate_pem, std::int64_t expires_at) {
+  auto current = find_by_fingerprint(new_fingerprint);
+  if (!current) return current.error();
+  if (*current) {
+    if ((*current)->state == PeerState::trusted) return false;  // already applied
+    return Error{Errc::not_found, "the new certificate belongs to a peer that is not trusted"};
+  }
+  auto old = find_by_fingerprint(old_fingerprint);
+  if (!old) return old.error();
+  if (!*old || (*old)->state != PeerState::trusted) {
+    return Error{Errc::not_found, "no trusted peer with fingerprint " + std::string(old_fingerprint)};
+  }
+  const PeerRecord& peer = **old;
+  const auto now = detail::unix_now();
+  auto kept = db_.execute("INSERT OR REPLACE INTO peer_previous_pins (" + std::string(kPinColumns) +
+                              ") VALUES (?, ?, ?, ?, ?, ?)",
+                          peer.fingerprint, peer.domain, peer.certificate_pem, new_fingerprint, now, expires_at);
+  if (!kept) return kept.error();
+  auto r = db_.execute("UPDATE peers SET fingerprint = ?, certificate_pem = ?, updated_at = ? WHERE fingerprint = ?",
+                       new_fingerprint, new_certificate_pem, now, old_fingerprint);
+  if (!r) return r.error();
+  // The new key may be one this site once refused as unknown.
+  auto pending = db_.execute("DELETE FROM peer_requests WHERE fingerprint = ?", new_fingerprint);
+  if (!pending) return pending.error();
+  return true;
+}
+
+Result<std::vector<PreviousPin>> PeerRepository::list_previous_pins() {
+  return collect_rows(
+      db_.query("SELECT " + std::string(kPinColumns) + " FROM peer_previous_pins ORDER BY domain, expires_at"),
+      read_pin);
+}
+
+Result<std::vector<PreviousPin>> PeerRepository::take_expired_pins(std::int64_t now) {
+  auto expired = collect_rows(db_.query("SELECT " + std::string(kPinColumns) +
+                                            " FROM peer_previous_pins WHERE expires_at <= ? ORDER BY expires_at",
+                                        now),
+                              read_pin);
+  if (!expired) return expired;
+  if (!expired->empty()) {
+    auto d = db_.execute("DELETE FROM peer_previous_pins WHERE expires_at <= ?", now);
+    if (!d) return d.error();
+  }
+  return expired;
 }
 
 Result<std::vector<PeerRecord>> PeerRepository::list() {

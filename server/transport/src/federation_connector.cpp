@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <set>
 
 #include <openssl/ssl.h>
 
@@ -48,8 +49,11 @@ struct Dialer {
 struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io_, SSL_CTX* ctx_, FederationLinks& links_, FederationLinkHandler& handler_,
        ConnectorSettings settings_, StateChanged on_change_)
-      : io(io_), ssl(ctx_), links(links_), handler(handler_), settings(settings_), on_change(std::move(on_change_)) {
-    SSL_CTX_up_ref(ctx_);
+      : io(io_), ssl(wrap(ctx_)), links(links_), handler(handler_), settings(settings_), on_change(std::move(on_change_)) {}
+
+  static std::unique_ptr<asio::ssl::context> wrap(SSL_CTX* ctx) {
+    SSL_CTX_up_ref(ctx);  // asio::ssl::context frees the handle it wraps
+    return std::make_unique<asio::ssl::context>(ctx);
   }
 
   void set_state(const Dialer& d, LinkState state, std::string detail) {
@@ -97,7 +101,7 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
         continue;
       }
       set_state(*d, LinkState::connecting, "");
-      d->stream = std::make_unique<TlsStream>(io, ssl);
+      d->stream = std::make_unique<TlsStream>(io, *ssl);
       tcp::resolver resolver(io);
       auto [rec, results] = co_await resolver.async_resolve(d->target.address.host,
                                                            std::to_string(d->target.address.port), kTuple);
@@ -116,11 +120,11 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
           auto [hec] = co_await d->stream->async_handshake(asio::ssl::stream_base::client, kTuple);
           pki::PeerIdentity seen = pki::peer_identity(d->stream->native_handle());
           if (!hec && SSL_session_reused(d->stream->native_handle()) == 1) seen = {};  // never: no tickets
-          if (!hec && seen.verdict == pki::PinVerdict::accepted && seen.certificate) {
+          if (!hec && pki::is_accepted(seen.verdict) && seen.certificate) {
             // TLS 1.3: the server checks our certificate after our handshake
             // completes; its refusal arrives as an alert on the first read.
             accepted = std::move(seen.certificate);
-          } else if (seen.verdict != pki::PinVerdict::accepted && seen.certificate) {
+          } else if (!pki::is_accepted(seen.verdict) && seen.certificate) {
             set_state(*d, LinkState::unreachable,
                       "presented certificate " + seen.certificate->fingerprint().to_string() + ": " +
                           std::string(pki::to_string(seen.verdict)));
@@ -222,7 +226,7 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
   }
 
   asio::io_context& io;
-  asio::ssl::context ssl;
+  std::unique_ptr<asio::ssl::context> ssl;  // streams take their own SSL_CTX reference
   FederationLinks& links;
   FederationLinkHandler& handler;
   ConnectorSettings settings;
@@ -251,6 +255,31 @@ void FederationConnector::set_targets(const std::vector<PeerTarget>& targets) {
   Impl& im = *impl_;
   std::map<pki::Fingerprint, const PeerTarget*> wanted;
   for (const auto& t : targets) wanted[t.fingerprint] = &t;
+  // A peer's key rotation: same domain and address under a new fingerprint.
+  // The dialler (and its live link, already on the new certificate) moves
+  // to the new key instead of being torn down and redialled.
+  std::vector<std::pair<pki::Fingerprint, const PeerTarget*>> rekeys;
+  std::set<pki::Fingerprint> claimed;
+  for (const auto& [fp, d] : im.dialers) {
+    if (wanted.count(fp) != 0) continue;
+    for (const auto& [wfp, target] : wanted) {
+      if (im.dialers.count(wfp) == 0 && target->domain == d->target.domain &&
+          target->address.to_string() == d->target.address.to_string() && claimed.insert(wfp).second) {
+        rekeys.emplace_back(fp, target);
+        break;
+      }
+    }
+  }
+  for (const auto& [old_fp, target] : rekeys) {
+    auto node = im.dialers.extract(old_fp);
+    node.key() = target->fingerprint;
+    node.mapped()->target.fingerprint = target->fingerprint;
+    im.dialers.insert(std::move(node));
+    if (auto state = im.link_states.extract(old_fp)) {
+      state.key() = target->fingerprint;
+      im.link_states.insert(std::move(state));
+    }
+  }
   for (auto it = im.dialers.begin(); it != im.dialers.end();) {
     auto w = wanted.find(it->first);
     if (w == wanted.end() || w->second->address.to_string() != it->second->target.address.to_string()) {
@@ -271,6 +300,8 @@ void FederationConnector::set_targets(const std::vector<PeerTarget>& targets) {
 }
 
 std::map<pki::Fingerprint, PeerLink> FederationConnector::links() const { return impl_->link_states; }
+
+void FederationConnector::set_context(SSL_CTX* client_ctx) { impl_->ssl = Impl::wrap(client_ctx); }
 
 void FederationConnector::retry_now(const pki::Fingerprint& peer) {
   auto it = impl_->dialers.find(peer);

@@ -1,5 +1,6 @@
 #include <sipsite/transport/federation_links.hpp>
 
+#include <sipsite/pki/rotation_proof.hpp>
 #include <sipsite/sip/stream_framer.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -105,6 +106,8 @@ FederationLinks::~FederationLinks() {
 }
 
 const pki::Fingerprint& FederationLinks::own() const { return impl_->own; }
+
+void FederationLinks::set_own(const pki::Fingerprint& own) { impl_->own = own; }
 
 std::optional<sip::FlowId> FederationLinks::flow_for(const pki::Fingerprint& peer) const {
   if (auto c = impl_->preferred(peer)) return c->flow;
@@ -222,7 +225,7 @@ AddResult LinksAccess::add(FederationLinks& links, const std::shared_ptr<LinkCon
   // The handshake checked the pin when the certificate arrived; the set may
   // have changed since (revocation while the handshake completed).
   verdict = im.verifier.verify(&c->certificate, 1);
-  if (verdict != pki::PinVerdict::accepted) return AddResult::not_pinned;
+  if (!pki::is_accepted(verdict)) return AddResult::not_pinned;
   const LinkDirection canonical = im.canonical_direction(c->peer);
   const auto existing = im.links_of(c->peer);
   if (c->direction != canonical) {
@@ -282,6 +285,17 @@ asio::awaitable<SessionEnd> run_link_session(std::shared_ptr<LinkConnection> c, 
   const auto up = [&]() -> bool {
     end.registration = LinksAccess::add(links, c, end.verdict);
     if (!end.registered()) return false;
+    if (end.verdict == pki::PinVerdict::rotated) {
+      auto proof = pki::rotation_proof_of(c->certificate);
+      if (proof && *proof) handler.on_peer_rotated(c->certificate, (*proof)->previous);
+      // The handler may have closed the link (it could not pin the peer).
+      if (c->closed) {
+        LinksAccess::remove(links, *c);
+        end.registration = AddResult::not_pinned;
+        end.verdict = pki::PinVerdict::unknown;
+        return false;
+      }
+    }
     handler.on_link_up(c->peer, c->flow, c->remote);
     if (options.on_up) options.on_up();
     return true;

@@ -47,8 +47,11 @@ struct Accepted {
 
 struct FederationListener::Impl {
   Impl(asio::io_context& io_, SSL_CTX* ctx_, FederationHandler& handler_, FederationLinks& links_, Limits limits_)
-      : io(io_), ssl(ctx_), handler(handler_), links(links_), limits(limits_) {
-    SSL_CTX_up_ref(ctx_);  // asio::ssl::context frees the handle it wraps
+      : io(io_), ssl(wrap(ctx_)), handler(handler_), links(links_), limits(limits_) {}
+
+  static std::unique_ptr<asio::ssl::context> wrap(SSL_CTX* ctx) {
+    SSL_CTX_up_ref(ctx);  // asio::ssl::context frees the handle it wraps
+    return std::make_unique<asio::ssl::context>(ctx);
   }
 
   asio::awaitable<void> handshake_watchdog(std::shared_ptr<Accepted> c) {
@@ -67,7 +70,7 @@ struct FederationListener::Impl {
     // A resumed session skips certificate verification, so it never becomes
     // a link (the federation contexts issue no tickets: this is a second lock).
     if (!hec && SSL_session_reused(c->stream.native_handle()) == 1) identity = {};
-    if (hec || c->closed || identity.verdict != pki::PinVerdict::accepted || !identity.certificate) {
+    if (hec || c->closed || !pki::is_accepted(identity.verdict) || !identity.certificate) {
       c->close();
       handler.on_refused(identity, source);
       co_return;
@@ -112,13 +115,13 @@ struct FederationListener::Impl {
         continue;
       }
       socket.set_option(tcp::no_delay(true), pec);
-      auto c = std::make_shared<Accepted>(TlsStream(std::move(socket), ssl));
+      auto c = std::make_shared<Accepted>(TlsStream(std::move(socket), *ssl));
       asio::co_spawn(io, serve(c, endpoint_of(peer), endpoint_of(local)), rethrow);
     }
   }
 
   asio::io_context& io;
-  asio::ssl::context ssl;
+  std::unique_ptr<asio::ssl::context> ssl;  // streams take their own SSL_CTX reference
   FederationHandler& handler;
   FederationLinks& links;
   Limits limits;
@@ -156,6 +159,8 @@ sip::Endpoint FederationListener::local_endpoint() const {
   const auto ep = impl_->acceptor->local_endpoint(ec);
   return ec ? sip::Endpoint{} : endpoint_of(ep);
 }
+
+void FederationListener::set_context(SSL_CTX* server_ctx) { impl_->ssl = Impl::wrap(server_ctx); }
 
 std::size_t FederationListener::disconnect(const pki::Fingerprint& peer) {
   std::size_t n = 0;

@@ -22,6 +22,17 @@ struct PeerRecord {
   std::int64_t updated_at = 0;
 };
 
+// A peer's pin replaced by a verified key rotation, still accepted until
+// expires_at (the overlap).
+struct PreviousPin {
+  std::string fingerprint;
+  std::string domain;
+  std::string certificate_pem;
+  std::string superseded_by;  // the fingerprint that replaced it
+  std::int64_t superseded_at = 0;
+  std::int64_t expires_at = 0;
+};
+
 class PeerRepository {
  public:
   explicit PeerRepository(Database& db) : db_(db) {}
@@ -29,8 +40,23 @@ class PeerRepository {
   Result<void> add(const PeerRecord& peer);
   Result<std::optional<PeerRecord>> find_by_fingerprint(std::string_view fingerprint);
   Result<std::optional<PeerRecord>> find_by_domain(std::string_view domain);
-  // Errc::not_found if no peer has that fingerprint.
+  // Errc::not_found if no peer has that fingerprint. A state other than
+  // trusted also deletes the peer's previous pins (revocation is total).
   Result<void> set_state(std::string_view fingerprint, PeerState state);
+
+  // Key rotation, verified by the caller: the trusted peer whose current
+  // fingerprint is `old_fingerprint` takes the new fingerprint and
+  // certificate (same row: domain, address, state kept); the old pin is
+  // kept as a PreviousPin until `expires_at`. Idempotent: true when it
+  // changed something, false when the peer already has `new_fingerprint`.
+  // Errc::not_found when no trusted peer has either fingerprint. Run it in
+  // a transaction with its audit entry.
+  Result<bool> apply_rotation(std::string_view old_fingerprint, std::string_view new_fingerprint,
+                              std::string_view new_certificate_pem, std::int64_t expires_at);
+  // Ordered by domain, then expiry.
+  Result<std::vector<PreviousPin>> list_previous_pins();
+  // Deletes the previous pins expired at `now` and returns them.
+  Result<std::vector<PreviousPin>> take_expired_pins(std::int64_t now);
   // Ordered by domain.
   Result<std::vector<PeerRecord>> list();
 

@@ -74,9 +74,14 @@ class FederationConnector {
                       FederationLinkHandler& handler, ConnectorSettings settings, StateChanged on_change);
   ~FederationConnector();
 
-  // Dials new targets, drops links to targets no longer listed.
+  // Dials new targets, drops links to targets no longer listed. A target
+  // whose fingerprint changed but whose domain and address did not (the
+  // peer rotated its key) keeps its dialler and live link.
   void set_targets(const std::vector<PeerTarget>& targets);
   std::map<pki::Fingerprint, PeerLink> links() const;
+  // Dials from now on use `client_ctx` (this site's key rotation); links
+  // already up keep theirs. Borrowed like the constructor's.
+  void set_context(SSL_CTX* client_ctx);
   // Ends the backoff wait of that peer's link now (e.g. it just connected to
   // us, so it trusts us now).
   void retry_now(const pki::Fingerprint& peer);

@@ -16,7 +16,9 @@
 //
 // Registration re-checks the peer's certificate against the current pinned
 // set (PinVerifier): a peer revoked while its handshake was in flight never
-// becomes a link.
+// becomes a link. A certificate accepted as a key rotation (PinVerdict::
+// rotated) registers under its new fingerprint, and the handler hears
+// on_peer_rotated first.
 //
 // Threading: not thread-safe; used on the io_context thread that runs the
 // listener and connector (the SIP strand).
@@ -61,6 +63,15 @@ class FederationLinkHandler {
   // (Protocol::tls), .local = our end of the link, .peer = the peer's
   // domain as its pinned certificate names it.
   virtual void on_peer_message(const pki::Fingerprint& peer, sip::Inbound inbound) = 0;
+  // The link about to come up (just before its on_link_up) is with a peer
+  // that presented a certificate not pinned here but proven, by its
+  // key-rotation proof, to succeed the pinned `previous`
+  // (pki::PinVerdict::rotated). The handler should pin it; until it does,
+  // each new link of that peer reports this again.
+  virtual void on_peer_rotated(const pki::Certificate& peer, const pki::Fingerprint& previous) {
+    (void)peer;
+    (void)previous;
+  }
 };
 
 struct LinkInfo {
@@ -94,6 +105,9 @@ class FederationLinks {
   FederationLinks& operator=(const FederationLinks&) = delete;
 
   const pki::Fingerprint& own() const;
+  // After this site's key rotation: the fingerprint that decides which links
+  // are canonical from now on.
+  void set_own(const pki::Fingerprint& own);
 
   // The link to use for `peer`: the canonical one if up, else the newest.
   std::optional<sip::FlowId> flow_for(const pki::Fingerprint& peer) const;

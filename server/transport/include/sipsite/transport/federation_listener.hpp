@@ -48,6 +48,10 @@ class FederationListener {
 
   boost::system::result<void, TransportError> listen(const pki::HostPort& address);
   sip::Endpoint local_endpoint() const;
+  // Handshakes accepted from now on use `server_ctx` (this site's key
+  // rotation); connections already accepted keep theirs. Borrowed like the
+  // constructor's.
+  void set_context(SSL_CTX* server_ctx);
   // Closes every live connection of that peer (revocation); see also
   // FederationLinks::close, which closes dialled links as well.
   std::size_t disconnect(const pki::Fingerprint& peer);
