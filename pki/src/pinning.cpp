@@ -154,7 +154,9 @@ PinVerdict PinVerifier::verify(const Certificate* leaf, int chain_length, Clock:
   auto proof = rotation_proof_of(*leaf);
   if (!proof || !*proof) return PinVerdict::unknown;
   const auto previous = pins->find((*proof)->previous);
-  if (previous == pins->end() || !previous->second.certificate) return PinVerdict::unknown;
+  if (previous == pins->end() || !previous->second.certificate || previous->second.superseded) {
+    return PinVerdict::unknown;
+  }
   const std::string domain = leaf->domain();
   if (domain.empty() || domain != previous->second.domain) return PinVerdict::unknown;
   if (!verify_rotation(*leaf, *previous->second.certificate, now)) return PinVerdict::unknown;

@@ -250,6 +250,13 @@ TEST(RotationProof, VerifierAcceptsOnlyRotationsOfPinnedCertificatesOfTheSameDom
                                                  Certificate::from_native(alpha.cert.native())))}});
   EXPECT_EQ(pins.verify(&alpha.cert, 1), PinVerdict::accepted);
   EXPECT_EQ(pins.verify(&alpha2.cert, 1), PinVerdict::rotated);
+  // A pin kept only for the overlap of an earlier rotation signs no more.
+  PinnedPeer overlap = PinnedPeer("alpha.example", std::make_shared<const Certificate>(
+                                                       Certificate::from_native(alpha.cert.native())));
+  overlap.superseded = true;
+  pins.replace({{alpha.cert.fingerprint(), overlap}});
+  EXPECT_EQ(pins.verify(&alpha.cert, 1), PinVerdict::accepted);
+  EXPECT_EQ(pins.verify(&alpha2.cert, 1), PinVerdict::unknown);
   // Pinned for another domain than the rotation names.
   pins.replace({{alpha.cert.fingerprint(),
                  PinnedPeer("gamma.example", std::make_shared<const Certificate>(

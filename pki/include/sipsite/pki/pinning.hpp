@@ -39,6 +39,9 @@ struct PinnedPeer {
 
   std::string domain;
   std::shared_ptr<const Certificate> certificate;
+  // A pin kept only for the overlap after a rotation: still accepted, but
+  // not a source of further rotations (those come from the current pin).
+  bool superseded = false;
 };
 
 // fingerprint -> the pinned peer
