@@ -1,6 +1,7 @@
 """The admin console over HTTPS against the real daemon: TLS, security
 headers, the first-login password change, sessions, CSRF, rate limiting,
 error objects, pagination, and peers/users changes seen by the CLI."""
+import gzip
 import hashlib
 import http.client
 import json
@@ -46,7 +47,10 @@ class Console:
 
     def __init__(self, port):
         self.port = port
-        self.conn = http.client.HTTPSConnection("127.0.0.1", port, context=client_context(), timeout=20)
+        # Generous: a login hashes with Argon2id, slow under sanitizers on a
+        # loaded machine; the console itself answers live-state questions
+        # within its own bound (5 s) or says 503.
+        self.conn = http.client.HTTPSConnection("127.0.0.1", port, context=client_context(), timeout=60)
         self.cookie = None
         self.csrf = None
 
@@ -64,8 +68,8 @@ class Console:
         r = self.conn.getresponse()
         return Response(r, r.read())
 
-    def get(self, path):
-        return self.request("GET", path)
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
 
     def post(self, path, body=None, **kw):
         return self.request("POST", path, body, **kw)
@@ -361,6 +365,45 @@ class ConsoleApiTest(ConsoleCase):
         self.assertEqual(c.request("DELETE", f"/api/v1/tokens/{token_id}").status, 204)
         r = scraper.request("GET", "/metrics", headers={"Authorization": "Bearer " + token})
         self.assertEqual((r.status, r.code()), (401, "invalid_token"))
+
+    def test_static_files_are_gzipped_when_accepted_and_revalidated(self):
+        c = self.console()
+        for path in ("/", "/app.js", "/style.css", "/api/v1/openapi.json"):
+            plain = c.get(path)
+            self.assertEqual(plain.status, 200, path)
+            self.assertIsNone(plain.headers["Content-Encoding"], path)
+            self.assertEqual(plain.headers["Vary"], "Accept-Encoding", path)
+            gz = c.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+            self.assertEqual(gz.status, 200, path)
+            self.assertEqual(gz.headers["Content-Encoding"], "gzip", path)
+            self.assertEqual(gz.headers["Vary"], "Accept-Encoding", path)
+            self.assertEqual(gzip.decompress(gz.data), plain.data, path)
+            self.assertLess(len(gz.data), len(plain.data), path)
+            self.assertNotEqual(gz.headers["ETag"], plain.headers["ETag"], path)
+            # Revalidation: 304 without a body, for the representation named.
+            for enc, tag in (("gzip", gz.headers["ETag"]), ("identity", plain.headers["ETag"])):
+                r = c.get(path, headers={"Accept-Encoding": enc, "If-None-Match": tag})
+                self.assertEqual(r.status, 304, (path, enc))
+                self.assertEqual(r.data, b"", (path, enc))
+                self.assertEqual(r.headers["ETag"], tag, (path, enc))
+            r = c.get(path, headers={"Accept-Encoding": "gzip;q=0", "If-None-Match": gz.headers["ETag"]})
+            self.assertEqual((r.status, r.data), (200, plain.data), path)
+        # The connection is still usable after the 304s (no stray body bytes).
+        self.assertEqual(c.get("/healthz").status, 200)
+
+    def test_live_calls_and_federation_metrics_with_no_peer(self):
+        c = self.admin()
+        r = c.get("/api/v1/calls")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["total"], 0)
+        self.assertEqual(r.json()["peers"], [])
+        self.assertEqual(set(r.json()["counters"]), {"sent", "received", "refused", "rate_limited", "revoked_calls"})
+        m = c.get("/metrics").data.decode()
+        for line in ('sipsite_federation_messages_total{direction="sent"} ',
+                     'sipsite_federation_messages_total{direction="received"} ',
+                     "sipsite_federation_refused_total ", "sipsite_federation_rate_limited_total ",
+                     "# TYPE sipsite_federation_calls gauge"):
+            self.assertIn(line, m)
 
     def test_registrations_list(self):
         r = self.admin().get("/api/v1/registrations")

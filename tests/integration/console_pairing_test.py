@@ -55,6 +55,17 @@ class ConsolePairingTest(SiteTestCase):
             time.sleep(0.1)
         self.fail(f"link never {state}: {peers}")
 
+    def wait_links(self, console, domain, count, timeout=20):
+        """The peer `domain` as the console lists it, once it has `count` live links."""
+        deadline = time.monotonic() + timeout
+        peer = None
+        while time.monotonic() < deadline:
+            peer = [p for p in console.get("/api/v1/peers").json()["items"] if p["domain"] == domain][0]
+            if len(peer["links"]) == count:
+                return peer
+            time.sleep(0.1)
+        self.fail(f"{domain} never had {count} link(s): {peer}")
+
     def test_pairing_two_sites_through_their_consoles(self):
         alpha_d, alpha, alpha_site = self.start("alpha")
         beta_d, beta, beta_site = self.start("beta")
@@ -93,11 +104,33 @@ class ConsolePairingTest(SiteTestCase):
         for console in (alpha, beta):
             self.wait_link(console, "connected")
 
+        # Each console lists the one link kept for the pair (the canonical
+        # one), from its own side: dialled by one, accepted by the other.
+        a = self.wait_links(alpha, "beta.example", 1)
+        b = self.wait_links(beta, "alpha.example", 1)
+        self.assertTrue(a["links"][0]["canonical"] and b["links"][0]["canonical"], (a, b))
+        self.assertEqual({a["links"][0]["direction"], b["links"][0]["direction"]}, {"inbound", "outbound"})
+        for p in (a, b):
+            self.assertRegex(p["links"][0]["remote"], r"^127\.0\.0\.1:\d+$")
+            self.assertRegex(p["links"][0]["since"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+            self.assertEqual(p["calls"], 0)
+        calls = alpha.get("/api/v1/calls").json()
+        self.assertEqual(calls["total"], 0)
+        self.assertEqual(calls["peers"], [{"domain": "beta.example", "fingerprint": beta_site["fingerprint"],
+                                           "calls": 0, "connected": True}])
+        metrics = alpha.get("/metrics").data.decode()
+        self.assertIn('sipsite_federation_links{peer="beta.example"} 1\n', metrics)
+        self.assertIn('sipsite_federation_calls{peer="beta.example"} 0\n', metrics)
+
         # Revocation from alpha's console: beta sees itself refused.
         r = alpha.post(f"/api/v1/peers/{beta_site['fingerprint']}/revoke")
         self.assertEqual((r.status, r.json()["state"]), (200, "revoked"), r)
         beta_d.wait_for(r"link to alpha\.example: refused by peer", timeout=20)
         self.wait_link(beta, "refused_by_peer")
+        # The revoked peer has no live link left on either side.
+        self.assertEqual(self.wait_links(alpha, "beta.example", 0)["calls"], 0)
+        self.wait_links(beta, "alpha.example", 0)
+        self.assertEqual(alpha.get("/api/v1/calls").json()["peers"], [])
         actions = [e["action"] for e in alpha.get("/api/v1/audit").json()["items"]]
         self.assertIn("peer.trust", actions)
         self.assertIn("peer.revoke", actions)

@@ -1,7 +1,10 @@
 // The admin console in headless Chromium (Debian's, driven by playwright-core):
 // first login and forced password change on two real sites, pairing them
 // entirely through their consoles (invite -> verify -> trust on both sides)
-// until both show the link connected, adding a user, revoking the peer.
+// until both show the link connected (with the live link listed per peer and
+// on the Calls page), adding a user, revoking the peer; along the way the UI
+// is served gzip-compressed, errors are announced (role=alert), every form
+// field has a label and keyboard navigation moves focus to the new page.
 // Screenshots of each page go to $SCREENSHOT_DIR (ctest: the build tree).
 //
 // Environment: SIPSITE_BIN (the daemon), CHROMIUM (default /usr/bin/chromium),
@@ -82,6 +85,11 @@ async function openConsole(browser, site) {
   page.on("request", (r) => {
     if (!r.url().startsWith(site.url)) page.problems.push(`request outside the site: ${r.url()}`);
   });
+  page.encodings = {};
+  page.on("response", async (r) => {
+    const name = new URL(r.url()).pathname;
+    if (["/", "/app.js", "/style.css"].includes(name)) page.encodings[name] = (await r.allHeaders())["content-encoding"] || "";
+  });
   await page.goto(site.url);
   return page;
 }
@@ -137,12 +145,32 @@ test("first login, pairing two sites through their consoles, users and revocatio
   assert.match(alphaInvite, /^sipsite:invite\?v=1&domain=alpha\.example&address=127\.0\.0\.1:\d+&fp=/);
   assert.ok(await alpha.evaluate(() => document.getElementById("dash-qr").naturalWidth > 0), "QR code shown");
   await shot(alpha, "alpha-03-dashboard", "03-dashboard");
+  // The browser asked for gzip, and the console's files came compressed.
+  assert.deepEqual(alpha.encodings, { "/": "gzip", "/app.js": "gzip", "/style.css": "gzip" });
+
+  // Every form field has a label (its own <label>, or aria-label).
+  const unlabelled = await alpha.evaluate(() => [...document.querySelectorAll("input, select, textarea")]
+    .filter((e) => e.labels.length === 0 && !e.getAttribute("aria-label")).map((e) => e.id || e.outerHTML));
+  assert.deepEqual(unlabelled, []);
+  // Keyboard: following a menu link with Enter moves the focus to the new page's heading.
+  await alpha.focus('nav a[data-page="users"]');
+  await alpha.keyboard.press("Enter");
+  await alpha.locator("#page-users").waitFor();
+  await waitForText(alpha, alpha.locator("#page-users h1"), /^Users$/);
+  const focused = async () => alpha.evaluate(() => document.activeElement && document.activeElement.textContent);
+  for (let i = 0; i < 40 && (await focused()) !== "Users"; ++i) await alpha.waitForTimeout(50);
+  assert.equal(await focused(), "Users");
 
   // Beta's admin adds alpha from its invite, verifies the fingerprint, trusts.
   await beta.click('nav a[data-page="peers"]');
   await beta.locator("#page-peers").waitFor();
   await beta.locator("#peers-empty").waitFor();
   await shot(beta, "beta-04-sites-empty", "04-sites-empty");
+  // A bad invite is refused with an error announced at once (role=alert).
+  await beta.fill("#import-invite", "not an invite");
+  await beta.click("#import-form button[type=submit]");
+  await waitForText(beta, beta.locator("#error"), /\S/);
+  assert.equal(await beta.getAttribute("#error", "role"), "alert");
   await beta.fill("#import-invite", alphaInvite);
   await beta.click("#import-form button[type=submit]");
   await beta.locator("#verify-panel").waitFor();
@@ -171,8 +199,24 @@ test("first login, pairing two sites through their consoles, users and revocatio
   // Both consoles show the link connected (the page refreshes itself).
   await waitForText(alpha, (await peerRow(alpha, "beta.example")).locator(".link-state"), /connected/, 60000);
   await waitForText(beta, (await peerRow(beta, "alpha.example")).locator(".link-state"), /connected/, 60000);
+  // Each side lists the live link it shares with the other (one link per
+  // pair: dialled by one site, accepted by the other), and no call yet.
+  const linkOnAlpha = await waitForText(alpha, (await peerRow(alpha, "beta.example")).locator(".link-state li"),
+    /^(incoming link from|outgoing link to) 127\.0\.0\.1:\d+, up since /, 60000);
+  const linkOnBeta = await waitForText(beta, (await peerRow(beta, "alpha.example")).locator(".link-state li"),
+    /^(incoming link from|outgoing link to) 127\.0\.0\.1:\d+, up since /, 60000);
+  assert.notEqual(linkOnAlpha.split(" ")[0], linkOnBeta.split(" ")[0], "one side dialled, the other accepted");
+  assert.equal(await (await peerRow(alpha, "beta.example")).locator(".calls").innerText(), "none");
   await shot(alpha, "alpha-06-sites-connected", "07-sites-connected");
   await shot(beta, "beta-06-sites-connected");
+
+  // The Calls page: the peer connected, no call with it now, plain words.
+  await alpha.click('nav a[data-page="calls"]');
+  const liveRow = alpha.locator('#live-calls-table tbody tr[data-domain="beta.example"]');
+  await waitForText(alpha, liveRow, /beta\.example\s+connected\s+none/);
+  await waitForText(alpha, alpha.locator("#live-counters"), /^No call with another site right now\. Since the daemon started: /);
+  await waitForText(alpha, alpha.locator("#cdrs-empty"), /^No calls recorded\. A call shows here once it ends/);
+  await shot(alpha, "alpha-06-calls");
 
   // A user added in the console is a user for the CLI and the daemon.
   await alpha.click('nav a[data-page="users"]');
