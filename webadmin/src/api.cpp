@@ -567,9 +567,12 @@ Response Api::list_peers(Call& c) {
   if (auto bad = c.read_page(settings_.max_page)) return *bad;
   auto peers = store::PeerRepository(db_).list();
   if (!peers) return store_error(peers.error());
+  // One bounded wait at most: when the daemon's thread did not answer the
+  // first question, it is not asked the second.
   const auto links = live_.peer_links();
+  if (!links) return live_state_unavailable();
   const auto federation = live_.federation();
-  if (!links || !federation) return live_state_unavailable();
+  if (!federation) return live_state_unavailable();
   return json_response(Status::ok, paginate(*peers, c.page, [&](const store::PeerRecord& p) {
                          json row = peer_json(p, own_fingerprint_);
                          row["links"] = json::array();
