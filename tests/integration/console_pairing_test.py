@@ -1,11 +1,16 @@
 """Two running sites paired entirely through their admin consoles: invite
 pasted on one side (its certificate fetched and checked against the invite),
 fingerprint confirmed and trusted; the pending request trusted on the other
-side; both links come up; revocation from the console is seen at once."""
+side; both links come up and each console lists the pair's one link;
+revocation from the console is seen at once. And a call between users of two
+paired sites counted on the console (peers, /api/v1/calls, /metrics) while
+it lasts."""
 import json
+import secrets
 import time
 import unittest
 
+import federation_calls_test as fc
 from console_api_test import NEW_PASSWORD, Console
 from harness import Daemon, SiteTestCase
 
@@ -147,6 +152,95 @@ class ConsolePairingTest(SiteTestCase):
         self.assertEqual(alpha.get("/api/v1/peers/pending").json()["total"], 0)
         pending_cli = json.loads(self.sipsite("peer", "pending", "--json", state="alpha").out)
         self.assertEqual(pending_cli, [])
+
+
+class ConsoleLiveCallsTest(SiteTestCase):
+    """A call between users of two paired sites, as the consoles show it
+    while it lasts: the peer's call count, /api/v1/calls and the metrics.
+    The call itself is federation_calls_test's (scripted phones over UDP)."""
+
+    trust = fc.FederationCallsTest.trust
+    phone = fc.FederationCallsTest.phone
+
+    def call(self):
+        """alice calls bob, bob answers, alice ACKs (signalling only: the
+        media path is federation_calls_test's)."""
+        call_id = "alice-call-" + secrets.token_hex(4) + "@127.0.0.1"
+        self.alice.authenticated("INVITE", "sip:bob@beta.example", "<sip:bob@beta.example>", call_id, "alicetag",
+                                 extra=f"Contact: <sip:alice@127.0.0.1:{self.alice.local_port}>\r\n"
+                                       "Content-Type: application/sdp\r\n",
+                                 body=fc.sdp("alice", 40000))
+        _, inv_h, _, inv_raw = self.bob.expect("INVITE")
+        self.bob.respond(inv_raw, 200, "OK", to_tag="bobtag",
+                         extra="Content-Type: application/sdp\r\n", body=fc.sdp("bob", 40002))
+        _, ok_h, _, _ = self.alice.expect("200", skip=("100", "180"))
+        routes = ", ".join(reversed(fc.header(ok_h, "record-route")))
+        self.alice.send_request("ACK", fc.uri_of(fc.header(ok_h, "contact")[0]), fc.header(ok_h, "to")[0], call_id,
+                                2, "alicetag", extra=f"Route: {routes}\r\n")
+        self.bob.expect("ACK")
+        return {"call_id": call_id, "alice_ok": ok_h}
+
+    def setUp(self):
+        super().setUp()
+        # As FederationCallsTest.setUp: two sites paired through the CLI, a
+        # registered phone on each; and alpha's console, logged in.
+        self.daemons = {}
+        passwords = {}
+        for name, user in (("alpha", "alice"), ("beta", "bob")):
+            passwords[name] = self.init_site(f"{name}.example", state=name)["admin password"]
+            self.assertOk(self.sipsite("user", "add", "--aor", f"{user}@{name}.example", "--password-stdin",
+                                       stdin=f"{user}-password\n", state=name))
+            d = Daemon(["--state-dir", self.path(name)])
+            self.addCleanup(d.kill)
+            self.daemons[name] = d
+        self.fed = {name: d.federation_port() for name, d in self.daemons.items()}
+        self.sip = {name: d.sip_ports()["udp"] for name, d in self.daemons.items()}
+        for me, other in (("alpha", "beta"), ("beta", "alpha")):
+            self.trust(me, other)
+        self.daemons["alpha"].wait_for(r"link to beta\.example: connected", timeout=60)
+        self.daemons["beta"].wait_for(r"link to alpha\.example: connected", timeout=60)
+        self.alice = self.phone("alpha", "alice")
+        self.bob = self.phone("beta", "bob")
+        c = Console(self.daemons["alpha"].admin_port())
+        self.addCleanup(c.close)
+        self.assertEqual(c.login(passwords["alpha"]).status, 200)
+        r = c.request("PUT", "/api/v1/session/password", {"current": passwords["alpha"], "new": NEW_PASSWORD})
+        self.assertEqual(r.status, 200, r)
+        self.console = c
+
+    def wait_calls(self, n, timeout=60):
+        deadline = time.monotonic() + timeout
+        peer = None
+        while time.monotonic() < deadline:
+            peer = [p for p in self.console.get("/api/v1/peers").json()["items"] if p["domain"] == "beta.example"][0]
+            if peer["calls"] == n:
+                return peer
+            time.sleep(0.1)
+        self.fail(f"beta.example never had {n} call(s): {peer}")
+
+    def test_a_call_across_sites_is_counted_while_it_lasts(self):
+        self.assertEqual(self.wait_calls(0)["calls"], 0)
+        c = self.call()
+        self.wait_calls(1)
+        calls = self.console.get("/api/v1/calls").json()
+        self.assertEqual(calls["total"], 1)
+        self.assertEqual([(p["domain"], p["calls"], p["connected"]) for p in calls["peers"]],
+                         [("beta.example", 1, True)])
+        self.assertGreater(calls["counters"]["sent"], 0)
+        self.assertGreater(calls["counters"]["received"], 0)
+        metrics = self.console.get("/metrics").data.decode()
+        self.assertIn('sipsite_federation_calls{peer="beta.example"} 1\n', metrics)
+
+        # alice hangs up: the count falls back to none.
+        ok = c["alice_ok"]
+        self.alice.send_request("BYE", fc.uri_of(fc.header(ok, "contact")[0]), fc.header(ok, "to")[0], c["call_id"],
+                                3, "alicetag",
+                                extra=f"Route: {', '.join(reversed(fc.header(ok, 'record-route')))}\r\n")
+        _, _, _, bye_raw = self.bob.expect("BYE")
+        self.bob.respond(bye_raw, 200, "OK", contact=False)
+        self.alice.expect("200")
+        self.wait_calls(0)
+        self.assertIn('sipsite_federation_calls{peer="beta.example"} 0\n', self.console.get("/metrics").data.decode())
 
 
 if __name__ == "__main__":
