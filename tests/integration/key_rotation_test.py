@@ -17,7 +17,7 @@ import time
 import unittest
 
 from federation_calls_test import Phone
-from harness import Daemon, SiteTestCase, openssl
+from harness import Daemon, SiteTestCase, openssl, sqlcipher_query
 from sip_client import header
 
 # pki/include/sipsite/pki/rotation_proof.hpp
@@ -92,6 +92,13 @@ class KeyRotationTest(SiteTestCase):
     @staticmethod
     def entry(peers, fp):
         return next((p for p in peers if p["fingerprint"] == fp), None)
+
+    def audit(self, site):
+        with open(self.path(site, "db.key")) as f:
+            key = f.read().strip()
+        q = sqlcipher_query(self.path(site, "sipsite.db"), key, "SELECT action, detail FROM audit_log ORDER BY id;")
+        self.assertEqual(q.returncode, 0, q.stderr)
+        return q.stdout
 
     def phone(self, site, user):
         port = self.daemons[site].sip_ports()["udp"]
@@ -184,6 +191,10 @@ class KeyRotationTest(SiteTestCase):
         self.wait_for_peers("gamma", lambda ps: self.entry(ps, old_fp) is None, "expiry of the old pin")
         gamma.wait_for(r"old pin of alpha\.example expired", timeout=10)
         self.assertEqual((self.entry(self.peers("gamma"), new_fp) or {}).get("state"), "trusted")
+        audit = self.audit("gamma")
+        self.assertIn(f"peer.rotated|alpha.example {old_fp} -> {new_fp}", audit)
+        self.assertIn(f"peer.pin_expired|alpha.example {old_fp} (replaced by {new_fp})", audit)
+        self.assertIn(f"site.rotate_key|{old_fp} -> {new_fp}", self.audit("alpha"))
         # beta's overlap (14 days) is still running.
         self.assertIsNotNone(self.entry(self.peers("beta"), old_fp))
         # Nobody asked an admin: the new key never became a pending request.
