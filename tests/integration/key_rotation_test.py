@@ -204,6 +204,15 @@ class KeyRotationTest(SiteTestCase):
             pending = json.loads(self.sipsite("peer", "pending", "--json", state=site).out)
             self.assertNotIn(new_fp, [p["fingerprint"] for p in pending], f"{site}:\n{self.daemons[site].output()}")
 
+        # Revoking stays manual, and revoking the old key revokes the site.
+        r = self.sipsite("peer", "revoke", "--fingerprint", old_fp, state="beta")
+        self.assertOk(r)
+        self.assertIn("revoking alpha.example", r.err)
+        peers = self.peers("beta")
+        self.assertEqual(self.entry(peers, new_fp)["state"], "revoked")
+        self.assertIsNone(self.entry(peers, old_fp))
+        beta.wait_for(r"peer alpha\.example no longer trusted", timeout=10)
+
     def test_forged_rotation_is_refused_and_pending(self):
         beta = self.daemons["beta"]
         old_fp = self.fingerprint("alpha")
