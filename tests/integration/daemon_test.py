@@ -107,6 +107,8 @@ class ConfigErrorTest(SiteTestCase):
         self.assertFails(self.run_with('[sip]\nudp = [\n'), 2, "bad.toml:")
         self.assertFails(self.run_with('[sip\n'), 2, "bad.toml:1:")
         self.assertFails(self.run_with('\x00\xff'), 2)
+        # toml++ quotes the offending bytes: a newline among them stays on one line.
+        self.assertFails(self.run_with('[sip]\nudp = [t\nc]p = []'), 2, "bad.toml:2:")
 
     def test_missing_config_file(self):
         self.assertFails(self.sipsite("run", "--config", self.path("none.toml")), 2, "cannot read")

@@ -8,10 +8,11 @@ refusals: a third, one-sidedly trusted site, and revocation during a call.
 import json
 import re
 import secrets
+import socket
 import time
 import unittest
 
-from harness import Daemon, SiteTestCase
+from harness import Daemon, SiteTestCase, sqlcipher_query
 from sip_client import SipClient, header, parse_message
 
 
@@ -63,7 +64,7 @@ class Phone(SipClient):
         auth = self.authorization(header(headers, "proxy-authenticate")[0], method, uri)
         self.send_request(method, uri, to, call_id, 2, from_tag, extra + f"Proxy-Authorization: {auth}\r\n", body)
 
-    def respond(self, request_raw, code, reason, to_tag="", contact=True, extra=""):
+    def respond(self, request_raw, code, reason, to_tag="", contact=True, extra="", body=""):
         """A UAS response: Via, From, To (+tag), Call-ID, CSeq and
         Record-Route copied, as RFC 3261 §8.2.6 and §12.1.1 say."""
         _, headers, _ = parse_message(request_raw)
@@ -80,7 +81,38 @@ class Phone(SipClient):
         if contact:
             lines.append(f"Contact: <sip:{self.user}@127.0.0.1:{self.local_port}>")
         lines.append("Server: DeskPhone/9.1 serial-0xCAFE")
-        self.send_raw("\r\n".join(lines) + "\r\n" + extra + "Content-Length: 0\r\n\r\n")
+        self.send_raw("\r\n".join(lines) + "\r\n" + extra + f"Content-Length: {len(body.encode())}\r\n\r\n{body}")
+
+
+def sdp(user, port):
+    return (f"v=0\r\no={user} 4242 1 IN IP4 127.0.0.1\r\ns=call\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+            f"m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n")
+
+
+def media_port(body):
+    return int(re.search(r"^m=audio (\d+) ", body, re.M).group(1))
+
+
+def rtp_socket(test):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(0.1)
+    test.addCleanup(s.close)
+    return s
+
+
+def rtp_reaches(sender, to_port, receiver, payload):
+    """Sends RTP packets (bounded) until `receiver` gets one carrying `payload`."""
+    for seq in range(40):
+        packet = bytes([0x80, 0x00]) + seq.to_bytes(2, "big") + (seq * 160).to_bytes(4, "big") + b"SSRC" + payload
+        sender.sendto(packet, ("127.0.0.1", to_port))
+        try:
+            data, _ = receiver.recvfrom(2048)
+            if data.endswith(payload):
+                return True
+        except socket.timeout:
+            pass
+    return False
 
 
 def uri_of(name_addr):
@@ -130,21 +162,31 @@ class FederationCallsTest(SiteTestCase):
     def call(self):
         """alice calls bob, bob answers, alice ACKs; returns what each knows."""
         call_id = "alice-call-" + secrets.token_hex(4) + "@127.0.0.1"
+        alice_rtp, bob_rtp = rtp_socket(self), rtp_socket(self)
+        alice_port, bob_port = alice_rtp.getsockname()[1], bob_rtp.getsockname()[1]
         self.alice.authenticated("INVITE", "sip:bob@beta.example", "<sip:bob@beta.example>", call_id, "alicetag",
                                  extra=f"Contact: <sip:alice@127.0.0.1:{self.alice.local_port}>\r\n"
                                        "User-Agent: Softphone 1.2 (office-PC-17)\r\nX-Desk: 4.17\r\n"
                                        "Content-Type: application/sdp\r\n",
-                                 body="v=0\r\n")
+                                 body=sdp("alice", alice_port))
         _, inv_h, inv_body, inv_raw = self.bob.expect("INVITE")
         self.assert_nothing_of(inv_raw, "bob", call_id, "alicetag", self.alice.local_port, "alpha")
-        self.assertEqual(inv_body, "v=0\r\n")
+        # The offer bob gets names beta's relay, not alice's phone.
+        self.assertNotIn(f" {alice_port} ", inv_body)
+        self.assertNotIn("o=alice", inv_body)
+        self.assertIn("a=rtpmap:0 PCMU/8000", inv_body)
         self.assertIn("sip:alice@alpha.example", header(inv_h, "from")[0])
         self.bob.respond(inv_raw, 180, "Ringing", to_tag="bobtag")
         self.alice.expect("180")
-        self.bob.respond(inv_raw, 200, "OK", to_tag="bobtag")
-        _, ok_h, _, ok_raw = self.alice.expect("200", skip=("100", "180"))
+        self.bob.respond(inv_raw, 200, "OK", to_tag="bobtag",
+                         extra="Content-Type: application/sdp\r\n", body=sdp("bob", bob_port))
+        _, ok_h, ok_body, ok_raw = self.alice.expect("200", skip=("100", "180"))
         self.assert_nothing_of(ok_raw, "alice", header(inv_h, "call-id")[0], "bobtag", self.bob.local_port, "beta")
+        self.assertNotIn(f" {bob_port} ", ok_body)
         self.assertEqual(header(ok_h, "call-id")[0], call_id)
+        # Audio both ways through both relays.
+        self.assertTrue(rtp_reaches(bob_rtp, media_port(inv_body), alice_rtp, b"hello-from-bob"))
+        self.assertTrue(rtp_reaches(alice_rtp, media_port(ok_body), bob_rtp, b"hello-from-alice"))
         # alice's ACK: to bob's Contact as she knows it, through alpha's Record-Route.
         routes = ", ".join(reversed(header(ok_h, "record-route")))
         to = header(ok_h, "to")[0]
@@ -168,6 +210,59 @@ class FederationCallsTest(SiteTestCase):
         self.alice.respond(bye_raw, 200, "OK", contact=False)
         start, ok_h, _, _ = self.bob.expect("200")
         self.assertIn("BYE", header(ok_h, "cseq")[0])
+
+    def cdrs(self, site):
+        with open(self.path(site, "db.key")) as f:
+            key = f.read().strip()
+        out = sqlcipher_query(self.path(site, "sipsite.db"), key,
+                              "SELECT caller_aor, callee_aor, direction, peer_domain, answered_at IS NOT NULL, "
+                              "final_status, end_reason FROM cdrs;").stdout
+        return [tuple(line.split("|")) for line in out.splitlines() if "|" in line]
+
+    def test_each_site_keeps_a_call_record(self):
+        c = self.call()
+        inv = c["bob_invite"]
+        self.bob.send_request("BYE", uri_of(header(inv, "contact")[0]), header(inv, "from")[0],
+                              header(inv, "call-id")[0], 7, "bobtag",
+                              extra=f"Route: {', '.join(header(inv, 'record-route'))}\r\n")
+        _, _, _, bye_raw = self.alice.expect("BYE")
+        self.alice.respond(bye_raw, 200, "OK", contact=False)
+        self.bob.expect("200")
+        expected = {
+            "alpha": ("alice@alpha.example", "bob@beta.example", "outgoing", "beta.example", "1", "200",
+                      "callee hung up"),
+            "beta": ("alice@alpha.example", "bob@beta.example", "incoming", "alpha.example", "1", "200",
+                     "callee hung up"),
+        }
+        for site, row in expected.items():
+            for _ in range(100):  # records are written in batches
+                if self.cdrs(site) == [row]:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(self.cdrs(site), [row])
+
+    def test_message_for_an_offline_user_waits_for_registration(self):
+        self.assertOk(self.sipsite("user", "add", "--aor", "carol@alpha.example", "--password-stdin",
+                                   stdin="carol-password\n", state="alpha"))
+        self.daemons["alpha"].wait_for(r"state loaded: 2 users", timeout=10)
+        for i, text in enumerate(("first", "second")):
+            self.bob.authenticated("MESSAGE", "sip:carol@alpha.example", "<sip:carol@alpha.example>",
+                                   f"offline-{i}@127.0.0.1", f"t{i}", extra="Content-Type: text/plain\r\n", body=text)
+            start, _, _, _ = self.bob.expect("202")
+            self.assertIn("stored", start)
+        carol = self.phone("alpha", "carol")
+        bodies = []
+        for _ in range(2):
+            _, h, body, raw = carol.expect("MESSAGE")
+            self.assertIn("sip:bob@beta.example", header(h, "from")[0])
+            bodies.append(body)
+            carol.respond(raw, 200, "OK", to_tag="c", contact=False)
+        self.assertEqual(bodies, ["first", "second"])
+        # Delivered once: a new registration brings nothing more.
+        carol.register()
+        carol.sock.settimeout(1)
+        with self.assertRaises(socket.timeout):
+            carol.receive_raw()
 
     def test_call_across_sites_then_alice_hangs_up(self):
         c = self.call()

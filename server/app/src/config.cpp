@@ -222,8 +222,26 @@ const ConfigKey* find_key(std::string_view name) {
   return nullptr;
 }
 
+// Errors are one line on stderr: control characters from the file (a key,
+// or the bytes toml++ quotes) are shown escaped.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char ch : text) {
+    const auto byte = static_cast<unsigned char>(ch);
+    if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 ConfigError error_at(std::string_view source, std::string_view key, std::string_view message) {
-  return ConfigError{std::string(source) + ": " + std::string(key) + ": " + std::string(message)};
+  return ConfigError{printable(source) + ": " + printable(key) + ": " + printable(message)};
 }
 
 }  // namespace
@@ -242,7 +260,7 @@ ConfigResult<Config> parse_config(std::string_view text, std::string_view source
     std::ostringstream msg;
     msg << source_name << ":" << err.source().begin.line << ":" << err.source().begin.column << ": "
         << err.description();
-    return ConfigError{msg.str()};
+    return ConfigError{printable(msg.str())};
   }
   Config config;
   for (auto&& [section_key, section] : parsed) {

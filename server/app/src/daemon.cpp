@@ -9,6 +9,7 @@
 #include <sipsite/store/user_repository.hpp>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -66,11 +67,12 @@ PeerGatewaySettings gateway_settings(const Config& config, const store::SiteReco
 }  // namespace
 
 Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert, store::Database console_db,
-               store::Database retention_db)
+               store::Database retention_db, store::Database records_db)
     : config_(std::move(config)),
       site_(std::move(site)),
       key_(std::move(key)),
       cert_(std::move(cert)),
+      records_(io_, std::move(records_db)),
       sip_(io_, config_, site_.site.domain, cert_, key_),
       federation_(io_, config_, site_.db, cert_, key_),
       gateway_(io_, gateway_settings(config_, site_.site), sip_.clock(), sip_.random()),
@@ -90,7 +92,9 @@ void Daemon::log_listeners() const {
   log->info("listening federation/mtls {}{}{}:{}", fed.host.find(':') != std::string::npos ? "[" : "", fed.host,
             fed.host.find(':') != std::string::npos ? "]" : "", fed.port);
   log->info("listening admin/https {}", console_.local_address().to_string());
-  log->info("media relay ports {}: configured (not served by this build yet)", config_.media_ports.to_string());
+  if (relay_) {
+    log->info("media relay ports {} (udp), {} free", config_.media_ports.to_string(), relay_->free_ports());
+  }
 }
 
 void Daemon::load_live_state() {
@@ -117,6 +121,7 @@ asio::awaitable<void> Daemon::wait_for_signal() {
   console_.stop();
   retention_.stop();
   sip_.stop();
+  records_.stop();
   federation_.stop();
   io_.stop();
 }
@@ -144,14 +149,44 @@ asio::awaitable<void> Daemon::feed_watchdog(std::chrono::microseconds interval) 
   }
 }
 
+// The relay's LAN leg is on the address phones reach the site at; its
+// public leg is advertised at the site's public address (as peers see it
+// through the NAT) and bound where the federation listener is.
+std::optional<std::string> Daemon::start_media() {
+  media::RelaySettings s;
+  for (const auto& ep : sip_.advertised()) {
+    if (ep.host.find(':') == std::string::npos) {
+      s.lan_address = ep.host;
+      break;
+    }
+  }
+  if (s.lan_address.empty() && !sip_.advertised().empty()) s.lan_address = sip_.advertised().front().host;
+  const std::string fed_host = config_.federation_listen.host;
+  const bool fed_wildcard = fed_host == "0.0.0.0" || fed_host == "::";
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(config_.public_host, ec);
+  s.public_address = !config_.public_host.empty() && !ec ? config_.public_host
+                     : !fed_wildcard                     ? fed_host
+                                                         : s.lan_address;
+  s.public_bind = fed_host;
+  s.first_port = config_.media_ports.first;
+  s.last_port = config_.media_ports.last;
+  if (auto valid = media::validate(s); !valid) return "media relay: " + valid.error().reason;
+  relay_ = std::make_unique<media::MediaRelay>(io_, s);
+  return std::nullopt;
+}
+
 int Daemon::run() {
   auto log = logger("app");
   log->info("site {} fingerprint {}", site_.site.domain, cert_.fingerprint().to_string());
   sip_.set_peers(gateway_);
+  sip_.set_records(records_);
   auto failed = sip_.start();
   if (!failed) failed = federation_.start();
+  if (!failed) failed = start_media();
   if (!failed) {
-    gateway_.attach(*sip_.core(), federation_.sip_links());
+    gateway_.attach(*sip_.core(), federation_.sip_links(), relay_.get());
+    records_.attach(*sip_.core());
     federation_.set_gateway(gateway_);
   }
   if (!failed) {
@@ -208,8 +243,10 @@ int cmd_run(const GlobalOptions& g, bool check_only) {
   if (!console_db) return fail(console_db.error());
   auto retention_db = open_site(g);
   if (!retention_db) return fail(retention_db.error());
+  auto records_db = open_site(g);
+  if (!records_db) return fail(records_db.error());
   Daemon daemon(std::move(config), std::move(*site), std::move(*key), std::move(*cert), std::move(console_db->db),
-                std::move(retention_db->db));
+                std::move(retention_db->db), std::move(records_db->db));
   return daemon.run();
 }
 

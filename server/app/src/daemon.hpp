@@ -7,6 +7,7 @@
 #include "federation_service.hpp"
 #include "peer_gateway.hpp"
 #include "retention_service.hpp"
+#include "site_records.hpp"
 #include "sip_service.hpp"
 #include "site_access.hpp"
 
@@ -21,10 +22,11 @@ namespace sipsite::app {
 
 class Daemon {
  public:
-  // `console_db`, `retention_db`: the admin console's and the retention
-  // purge's own connections (each runs on a thread of its own).
+  // `console_db`, `retention_db`, `records_db`: the admin console's, the
+  // retention purge's and the call/message records' own connections (each
+  // runs on a thread of its own).
   Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert, store::Database console_db,
-         store::Database retention_db);
+         store::Database retention_db, store::Database records_db);
   // Blocks until a stop signal; returns the exit code (1 when a listener
   // cannot be opened).
   int run();
@@ -35,18 +37,21 @@ class Daemon {
   boost::asio::awaitable<void> feed_watchdog(std::chrono::microseconds interval);
   void load_live_state();
   void log_listeners() const;
+  std::optional<std::string> start_media();
 
   Config config_;
   OpenSite site_;
   pki::PrivateKey key_;
   pki::Certificate cert_;
   boost::asio::io_context io_;
+  SiteRecords records_;
   SipService sip_;
   FederationService federation_;
   PeerGateway gateway_;
   ConsoleLiveState live_state_;
   webadmin::Console console_;
   RetentionService retention_;
+  std::unique_ptr<media::MediaRelay> relay_;  // built once the SIP listeners' addresses are known
   bool stopping_ = false;
   std::int64_t data_version_ = -1;
 };

@@ -3,6 +3,7 @@
 #include "logging.hpp"
 
 #include <sipsite/pki/domain_name.hpp>
+#include <sipsite/sip/accessors.hpp>
 #include <sipsite/sip/parser.hpp>
 #include <sipsite/sip/response.hpp>
 #include <sipsite/sip/serializer.hpp>
@@ -38,9 +39,10 @@ PeerGateway::PeerGateway(boost::asio::io_context& io, PeerGatewaySettings settin
 
 PeerGateway::~PeerGateway() { sweep_timer_.cancel(); }
 
-void PeerGateway::attach(sip::Core& core, transport::FederationLinks& links) {
+void PeerGateway::attach(sip::Core& core, transport::FederationLinks& links, media::MediaRelay* relay) {
   core_ = &core;
   links_ = &links;
+  relay_ = relay;
   schedule_sweep();
 }
 
@@ -49,6 +51,9 @@ void PeerGateway::schedule_sweep() {
   sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     privacy_.sweep();
+    if (relay_ != nullptr) {
+      for (auto& [fp, keys] : media_calls_) std::erase_if(keys, [this](const std::string& k) { return !relay_->stats(k); });
+    }
     if (flow_peer_.size() > kMaxRememberedFlows && links_ != nullptr) {
       std::erase_if(flow_peer_, [this](const auto& kv) { return !links_->peer_of(kv.first); });
     }
@@ -74,6 +79,10 @@ void PeerGateway::replace_peers(const std::map<pki::Fingerprint, std::string>& t
 
   for (const auto& [fp, domain] : gone) {
     buckets_.erase(fp);
+    if (relay_ != nullptr) {
+      for (const auto& key : media_calls_[fp]) relay_->end(key);
+    }
+    media_calls_.erase(fp);
     if (core_ == nullptr) continue;
     auto byes = privacy_.end_dialogs(domain);
     counters_.revoked_calls += byes.size();
@@ -127,6 +136,12 @@ bool PeerGateway::send(const sip::Destination& to, std::string bytes) {
   auto m = sip::parse_datagram(bytes);
   if (!m) return false;
   if (!privacy_.outbound(*m, trusted->second)) return m->is_response();  // a response of no mapping: dropped
+  if (const auto refused = anchor(*m, media::Side::lan, known->second)) {
+    // No relay for this SDP (ports exhausted, SDP the relay cannot read):
+    // the message does not leave, and the phone's transaction fails.
+    logger("media")->warn("SDP towards {} not anchored: {}", trusted->second, refused->reason);
+    return m->is_response();
+  }
   ++counters_.sent;
   return links_->send(to.flow, sip::serialize(*m));
 }
@@ -164,6 +179,11 @@ void PeerGateway::receive(const pki::Fingerprint& peer, sip::Inbound inbound) {
     answer(inbound.flow, inbound.message, 503, "Service Unavailable (request rate over this site's limit)");
     return;
   }
+  if (const auto refused = anchor(inbound.message, media::Side::peer, peer)) {
+    ++counters_.refused;
+    answer(inbound.flow, inbound.message, refused->sip_status(), refused->reason);
+    return;
+  }
   if (const auto refusal = privacy_.inbound(inbound.message, trusted->second)) {
     ++counters_.refused;
     answer(inbound.flow, inbound.message, refusal->code, refusal->reason);
@@ -171,6 +191,30 @@ void PeerGateway::receive(const pki::Fingerprint& peer, sip::Inbound inbound) {
   }
   inbound.peer = trusted->second;
   core_->receive(std::move(inbound));
+}
+
+std::optional<media::MediaError> PeerGateway::anchor(sip::Message& m, media::Side from, const pki::Fingerprint& peer) {
+  if (relay_ == nullptr) return std::nullopt;
+  const auto call_id = sip::call_id_header(m);
+  const auto cseq = sip::cseq_header(m);
+  if (!call_id || !cseq) return std::nullopt;
+  const std::string key(*call_id);
+  const bool ends = (m.is_request() && (m.method() == "BYE" || m.method() == "CANCEL")) ||
+                    (m.is_response() && cseq->method == "INVITE" && m.status_code() >= 300);
+  if (ends) {
+    relay_->end(key);
+    media_calls_[peer].erase(key);
+    return std::nullopt;
+  }
+  const auto type = m.value(sip::HeaderId::content_type);
+  if (m.body().empty() || !type || !sip::iequals(type->substr(0, type->find(';')), "application/sdp")) {
+    return std::nullopt;
+  }
+  auto rewritten = relay_->rewrite(key, from, m.body());
+  if (!rewritten) return rewritten.error();
+  media_calls_[peer].insert(key);
+  m.set_body(*rewritten);
+  return std::nullopt;
 }
 
 }  // namespace sipsite::app

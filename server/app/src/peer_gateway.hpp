@@ -2,12 +2,14 @@
 // Where the SIP core meets the federation links: the site's PeerRouter
 // (which peer site a domain belongs to, and its live link), the path of
 // every message to and from a peer site through edge privacy
-// (sip::EdgePrivacy), identity of the sending site (Inbound::peer, from the
-// pinned certificate), a per-peer request rate limit, and the end of a
-// revoked peer's calls.
+// (sip::EdgePrivacy), media anchoring (every SDP crossing the boundary is
+// rewritten to the site's relay, media::MediaRelay), identity of the sending
+// site (Inbound::peer, from the pinned certificate), a per-peer request
+// rate limit, and the end of a revoked peer's calls.
 //
 // Threading: the SIP strand (the daemon's io_context thread), like the core.
 
+#include <sipsite/media/media_relay.hpp>
 #include <sipsite/pki/fingerprint.hpp>
 #include <sipsite/sip/core.hpp>
 #include <sipsite/sip/edge_privacy.hpp>
@@ -20,6 +22,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -46,8 +49,9 @@ class PeerGateway final : public sip::PeerRouter {
   PeerGateway(boost::asio::io_context& io, PeerGatewaySettings settings, sip::Clock& clock, sip::Random& random);
   ~PeerGateway() override;
 
-  // Must be called before any traffic; both must outlive the gateway's use.
-  void attach(sip::Core& core, transport::FederationLinks& links);
+  // Must be called before any traffic; all must outlive the gateway's use.
+  // `relay` may be null: SDP then crosses unchanged (tests of signalling).
+  void attach(sip::Core& core, transport::FederationLinks& links, media::MediaRelay* relay);
 
   // The trusted peers (fingerprint -> domain). Calls with peers that left the
   // set are ended (a BYE to the local party); closing their links is the
@@ -77,6 +81,10 @@ class PeerGateway final : public sip::PeerRouter {
   [[nodiscard]] std::optional<pki::Fingerprint> peer_of_domain(std::string_view domain) const;
   [[nodiscard]] bool admit(const pki::Fingerprint& peer);
   void answer(sip::FlowId flow, const sip::Message& request, int code, std::string_view reason);
+  // Anchors the media of `m` (its Call-ID is the link's): the SDP body is
+  // rewritten for the other side; the relay's streams end with the call.
+  // An error is the status and reason to refuse a request with.
+  [[nodiscard]] std::optional<media::MediaError> anchor(sip::Message& m, media::Side from, const pki::Fingerprint& peer);
   void schedule_sweep();
 
   boost::asio::io_context& io_;
@@ -85,6 +93,8 @@ class PeerGateway final : public sip::PeerRouter {
   sip::EdgePrivacy privacy_;
   sip::Core* core_ = nullptr;
   transport::FederationLinks* links_ = nullptr;
+  media::MediaRelay* relay_ = nullptr;
+  std::map<pki::Fingerprint, std::set<std::string>> media_calls_;  // relay keys per peer, for revocation
   std::map<pki::Fingerprint, std::string> trusted_;
   std::unordered_map<std::string, pki::Fingerprint> by_domain_;  // lowercase domain
   // The peer of each flow seen, kept after the link is gone so that late

@@ -1,6 +1,10 @@
 #include "sip_service.hpp"
 
 #include "peer_gateway.hpp"
+#include "site_records.hpp"
+
+#include <sipsite/sip/accessors.hpp>
+#include <sipsite/sip/uri.hpp>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -90,7 +94,12 @@ std::optional<std::string> SipService::start() {
   settings.local_domain = directory_.local_domain();
   settings.listeners = advertised_;
   core_ = std::make_unique<sip::Core>(std::move(settings), static_cast<sip::Sender&>(*this), timers_, timers_, random_, directory_,
-                                      authenticator_, location_, registrar_, counters_, peers_);
+                                      authenticator_, location_, static_cast<sip::RegistrationHandler&>(*this),
+                                      counters_, peers_);
+  if (records_ != nullptr) {
+    core_->set_call_observer(records_);
+    core_->set_message_store(records_);
+  }
   location_.start_sweeping(timers_);
   return std::nullopt;
 }
@@ -126,6 +135,16 @@ void SipService::send(const sip::Destination& to, std::string bytes) {
     return;
   }
   if (peers_ == nullptr || !peers_->send(to, std::move(bytes))) on_send_failed(to);
+}
+
+sip::Message SipService::handle_register(const sip::Inbound& request) {
+  sip::Message response = registrar_.handle_register(request);
+  if (records_ != nullptr && response.status_code() / 100 == 2 && response.count(sip::HeaderId::contact) > 0) {
+    if (const auto to = sip::to_header(request.message); to && to->uri.is_sip()) {
+      if (auto user = sip::unescape(to->uri.sip_uri.user)) records_->registered(*user);
+    }
+  }
+  return response;
 }
 
 void SipService::on_send_failed(const sip::Destination& to) {

@@ -28,8 +28,9 @@
 namespace sipsite::app {
 
 class PeerGateway;
+class SiteRecords;
 
-class SipService final : public transport::InboundHandler, private sip::Sender {
+class SipService final : public transport::InboundHandler, private sip::Sender, private sip::RegistrationHandler {
  public:
   SipService(boost::asio::io_context& io, const Config& config, const std::string& domain,
              const pki::Certificate& cert, const pki::PrivateKey& key);
@@ -38,6 +39,9 @@ class SipService final : public transport::InboundHandler, private sip::Sender {
   // Requests for peer sites' domains go to `peers`, and sends on federation
   // flows through it; call before start(). Without it, other domains get 403.
   void set_peers(PeerGateway& peers) { peers_ = &peers; }
+  // Call records and stored messages (delivered when their user registers);
+  // call before start().
+  void set_records(SiteRecords& records) { records_ = &records; }
   // Binds the listeners and starts serving; an error names what failed.
   std::optional<std::string> start();
   void stop();
@@ -63,6 +67,9 @@ class SipService final : public transport::InboundHandler, private sip::Sender {
  private:
   // sip::Sender: LAN flows to the transport, federation flows to the peers.
   void send(const sip::Destination& to, std::string bytes) override;
+  // sip::RegistrationHandler: the registrar, then stored messages for a
+  // user who now has a phone.
+  sip::Message handle_register(const sip::Inbound& request) override;
 
   boost::asio::io_context& io_;
   const Config& config_;
@@ -77,6 +84,7 @@ class SipService final : public transport::InboundHandler, private sip::Sender {
   std::unique_ptr<transport::SipTransport> transport_;
   std::vector<sip::Endpoint> advertised_;
   PeerGateway* peers_ = nullptr;
+  SiteRecords* records_ = nullptr;
   std::unique_ptr<sip::Core> core_;  // built once the listeners' ports are known
 };
 

@@ -81,10 +81,15 @@ struct Shared {
   std::array<asio::ip::address, 4> self_addresses{};  // advertised and bound addresses
   std::uint16_t first_port = 0;
   std::uint16_t last_port = 0;
+  // The relay's allocator while it lives (cleared by its destructor): only
+  // ports it holds are its own. Another relay on the same address (two sites
+  // on one host, as in tests and benchmarks) holds other ports of the range.
+  const PortAllocator* ports = nullptr;
 
   // A packet to or from one of the relay's own ports would loop.
   [[nodiscard]] bool is_self(const udp::endpoint& ep) const {
     if (ep.port() < first_port || ep.port() > last_port) return false;
+    if (ports != nullptr && !ports->allocated(ep.port())) return false;
     const auto a = ep.address();
     return std::any_of(self_addresses.begin(), self_addresses.end(),
                        [&](const asio::ip::address& s) { return s == a; });
@@ -252,9 +257,11 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     shared->self_addresses = {*ip_of(settings.lan_address), *ip_of(settings.public_address), lan_bind, public_bind};
     shared->first_port = settings.first_port;
     shared->last_port = settings.last_port;
+    shared->ports = &ports;
   }
 
   ~Impl() {
+    shared->ports = nullptr;
     for (auto& [key, call] : calls) close_call(call);
   }
 

@@ -131,6 +131,12 @@ std::optional<std::string> user_of(const Uri& uri) {
   return unescape(uri.sip_uri.user);
 }
 
+// "user@host" of a SIP name-addr, for call records.
+std::string aor_of(const NameAddr& na) {
+  if (!na.uri.is_sip()) return std::string(na.uri.text);
+  return user_of(na.uri).value_or("") + "@" + std::string(na.uri.sip_uri.host);
+}
+
 // A keyed-free, deterministic branch for stateless forwarding (§16.11):
 // the same request forwarded twice gets the same branch.
 std::string stateless_branch(const Message& m) {
@@ -282,6 +288,85 @@ void Core::reply_error(std::string_view raw, const ParseError& error, const Endp
 
 void Core::respond(ServerTransactionId id, const Message& request, int code, std::string_view reason) {
   layer_.send_response(id, make_response(request, code, reason));
+  report_final(request, code, reason);
+}
+
+// --- call records and stored messages
+
+void Core::start_call(const Inbound& in, std::string callee, CallStart::Direction direction,
+                      std::string peer_domain) {
+  if (calls_ == nullptr) return;
+  const auto from = from_header(in.message);
+  CallStart call;
+  call.call_id = std::string(call_id_of(in.message));
+  call.caller = from ? aor_of(*from) : std::string();
+  call.callee = std::move(callee);
+  call.direction = direction;
+  call.peer_domain = std::move(peer_domain);
+  call.source_ip = in.source.host;
+  if (!open_calls_.insert(call.call_id).second) return;  // a retried INVITE (after 407) is the same attempt
+  calls_->call_started(call);
+}
+
+void Core::report_final(const Message& request, int code, std::string_view reason) {
+  if (calls_ == nullptr || code < 200 || request.method() != "INVITE") return;
+  const auto it = open_calls_.find(std::string(call_id_of(request)));
+  if (it == open_calls_.end()) return;
+  const std::string call_id = *it;
+  open_calls_.erase(it);
+  if (code < 300) {
+    calls_->call_answered(call_id);
+  } else {
+    calls_->call_failed(call_id, code, reason);
+  }
+}
+
+void Core::store_offline(ServerTransactionId id, const Message& request, std::string_view user) {
+  OfflineMessage message;
+  message.recipient = std::string(user);
+  if (const auto from = from_header(request)) message.sender = aor_of(*from);
+  message.content_type = std::string(request.value(HeaderId::content_type).value_or("text/plain"));
+  message.body = std::string(request.body());
+  messages_->store(std::move(message), [this, id, request](int code, std::string reason) {
+    layer_.send_response(id, make_response(request, code, reason));
+  });
+}
+
+void Core::deliver(std::string_view user, const OfflineMessage& message, std::function<void(bool)> done) {
+  const auto bindings = location_.lookup(user);
+  const std::string domain = settings_.local_domain.empty() ? directory_.local_domain() : settings_.local_domain;
+  auto delivery = std::make_shared<Delivery>();
+  delivery->done = std::move(done);
+  const std::string call_id = random_.token() + random_.token();
+  for (const auto& b : bindings) {
+    const Protocol p = b.destination.endpoint.protocol;
+    Message m = Message::make_request("MESSAGE", b.contact);
+    m.add_header("Via", via_for(p, Endpoint{p, "", 0}, "z9hG4bK" + random_.token()));
+    m.add_header("Max-Forwards", "70");
+    m.add_header("From", "<sip:" + message.sender + ">;tag=" + random_.token());
+    m.add_header("To", "<sip:" + std::string(user) + "@" + domain + ">");
+    m.add_header("Call-ID", call_id);
+    m.add_header("CSeq", "1 MESSAGE");
+    m.add_header("Content-Type", message.content_type);
+    m.set_body(message.body);
+    const ClientTransactionId cid = layer_.start_client(m, b.destination);
+    if (cid == 0) continue;
+    ++delivery->pending;
+    deliveries_.emplace(cid, delivery);
+  }
+  if (delivery->pending == 0) {
+    // Never from inside deliver(): the caller may be iterating.
+    timers_.start(Duration{0}, [delivery] { delivery->done(false); });
+  }
+}
+
+void Core::delivery_result(ClientTransactionId id, bool accepted) {
+  const auto it = deliveries_.find(id);
+  if (it == deliveries_.end()) return;
+  auto delivery = it->second;
+  deliveries_.erase(it);
+  delivery->accepted = delivery->accepted || accepted;
+  if (--delivery->pending == 0) delivery->done(delivery->accepted);
 }
 
 // --- requests
@@ -389,6 +474,9 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
       respond(id, m, 404, "Not Found (next hop unknown)");
       return;
     }
+    if (method == "BYE" && calls_ != nullptr) {
+      if (const auto from = from_header(m)) calls_->call_hung_up(call_id_of(m), aor_of(*from));
+    }
     proxy(id, in, std::move(base), {Target{"", *dest}});
     return;
   }
@@ -415,8 +503,16 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
       respond(id, m, 404, "Not Found");
       return;
     }
+    if (method == "INVITE" && !in_dialog) {
+      start_call(in, *user + "@" + std::string(uri->sip_uri.host),
+                 in.peer.empty() ? CallStart::Direction::local : CallStart::Direction::incoming, in.peer);
+    }
     const auto bindings = location_.lookup(*user);
     if (bindings.empty()) {
+      if (method == "MESSAGE" && !in_dialog && messages_ != nullptr) {
+        store_offline(id, m, *user);
+        return;
+      }
       respond(id, m, 480, "Temporarily Unavailable");
       return;
     }
@@ -438,6 +534,10 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
   if (!from_is_user(m, authenticated)) {
     respond(id, m, 403, "Forbidden (From is not the authenticated user)");
     return;
+  }
+  if (method == "INVITE" && !in_dialog) {
+    const std::string callee = user_of(*uri).value_or("") + "@" + std::string(uri->is_sip() ? uri->sip_uri.host : "");
+    start_call(in, callee, CallStart::Direction::outgoing, std::string(uri->is_sip() ? uri->sip_uri.host : ""));
   }
   const PeerRoute route = peers_.route(in, authenticated);
   if (route.action == PeerRoute::Action::forward) {
@@ -587,6 +687,11 @@ void Core::proxy(ServerTransactionId id, const Inbound& in, Message base, const 
 }
 
 void Core::on_response(ClientTransactionId cid, const Inbound& in) {
+  if (deliveries_.count(cid) != 0) {
+    const int status = in.message.status_code();
+    if (status >= 200) delivery_result(cid, status < 300);
+    return;
+  }
   const auto owner = branch_owner_.find(cid);
   if (owner == branch_owner_.end()) {
     // A branch whose context is gone (or our own CANCEL): only 2xx to an
@@ -628,6 +733,7 @@ void Core::on_response(ClientTransactionId cid, const Inbound& in) {
     if (ctx.invite) {
       // Every 2xx to an INVITE goes upstream (§16.7 step 5).
       if (!layer_.send_response(ctx.server, resp)) forward_response_statelessly(resp);
+      report_final(ctx.request.message, code, resp.reason_phrase());
       ctx.final_sent = true;
       if (!branch.done) {
         branch.done = true;
@@ -656,12 +762,17 @@ void Core::on_response(ClientTransactionId cid, const Inbound& in) {
     // branch that never answers our CANCEL cannot delay it.
     ctx.final_sent = true;
     layer_.send_response(ctx.server, *branch.response);
+    report_final(ctx.request.message, code, branch.response->reason_phrase());
     cancel_branches(ctx);
   }
   finish_if_done(key);
 }
 
 void Core::on_client_error(ClientTransactionId cid, TransactionError /*error*/) {
+  if (deliveries_.count(cid) != 0) {
+    delivery_result(cid, false);
+    return;
+  }
   const auto owner = branch_owner_.find(cid);
   if (owner == branch_owner_.end()) return;
   const ServerTransactionId key = owner->second;
@@ -743,6 +854,7 @@ void Core::finish_if_done(ServerTransactionId key) {
       Message resp = *best.response;
       if (resp.status_code() == 503) resp.set_status(500, "Server Internal Error");  // §16.7 step 6
       layer_.send_response(ctx.server, resp);
+      report_final(ctx.request.message, resp.status_code(), resp.reason_phrase());
     } else if (best.outcome.code == 408) {
       respond(ctx.server, ctx.request.message, 408, "Request Timeout");
     } else {

@@ -617,5 +617,143 @@ TEST_F(CoreTest, CountersSeeRequestsAndResponses) {
   EXPECT_NE(text.find("OPTIONS"), std::string::npos);
 }
 
+
+// --- call records and stored messages
+
+class RecordingCalls final : public CallObserver {
+ public:
+  void call_started(const CallStart& c) override {
+    events.push_back("start " + c.caller + " -> " + c.callee + " " +
+                     (c.direction == CallStart::Direction::local ? "local" : "other") + " from " + c.source_ip);
+  }
+  void call_answered(std::string_view id) override { events.push_back("answered " + std::string(id)); }
+  void call_failed(std::string_view id, int status, std::string_view reason) override {
+    events.push_back("failed " + std::string(id) + " " + std::to_string(status) + " " + std::string(reason));
+  }
+  void call_hung_up(std::string_view id, std::string_view by) override {
+    events.push_back("bye " + std::string(id) + " by " + std::string(by));
+  }
+  std::vector<std::string> events;
+};
+
+class ManualMessageStore final : public MessageStore {
+ public:
+  void store(OfflineMessage m, std::function<void(int, std::string)> done) override {
+    stored.push_back(std::move(m));
+    pending.push_back(std::move(done));
+  }
+  std::vector<OfflineMessage> stored;
+  std::vector<std::function<void(int, std::string)>> pending;
+};
+
+class CoreRecordsTest : public CoreTest {
+ protected:
+  CoreRecordsTest() {
+    core.set_call_observer(&calls);
+    core.set_message_store(&store);
+  }
+  RecordingCalls calls;
+  ManualMessageStore store;
+};
+
+TEST_F(CoreRecordsTest, AnsweredCallThenHangUpIsRecordedOnce) {
+  send(kAlice, Req{});
+  sent();
+  answer(kBob1, "INVITE", 180, "Ringing");
+  answer(kBob1, "INVITE", 200, "OK");
+  answer(kBob1, "INVITE", 200, "OK");  // a retransmitted 2xx is not a second answer
+  Req bye;
+  bye.method = "BYE";
+  bye.uri = "sip:bob@10.0.0.3:5060";
+  bye.to = "<sip:bob@site.example>;tag=bob1tag";
+  bye.branch = "z9hG4bKbye";
+  bye.cseq = 2;
+  bye.auth = "";
+  bye.extra = "Route: " + std::string(*last("alice", "200").message.value(HeaderId::record_route)) + "\r\n";
+  send(kAlice, bye);
+  EXPECT_EQ(calls.events, (std::vector<std::string>{"start alice@site.example -> bob@site.example local from 10.0.0.2",
+                                                    "answered call-1@10.0.0.2",
+                                                    "bye call-1@10.0.0.2 by alice@site.example"}));
+}
+
+TEST_F(CoreRecordsTest, FailedAttemptsAreRecordedWithTheirStatus) {
+  // Nobody registered: 480. Unknown user: 404 (no call started: not a user).
+  location.bindings.erase("bob");
+  send(kAlice, Req{});
+  Req unknown;
+  unknown.uri = "sip:zed@site.example";
+  unknown.branch = "z9hG4bKz";
+  unknown.call_id = "call-2@10.0.0.2";
+  send(kAlice, unknown);
+  EXPECT_EQ(calls.events, (std::vector<std::string>{"start alice@site.example -> bob@site.example local from 10.0.0.2",
+                                                    "failed call-1@10.0.0.2 480 Temporarily Unavailable"}));
+}
+
+TEST_F(CoreRecordsTest, CancelledCallIsRecordedAs487) {
+  send(kAlice, Req{});
+  sent();
+  answer(kBob1, "INVITE", 180, "Ringing");
+  Req cancel;
+  cancel.method = "CANCEL";
+  cancel.auth = "";
+  send(kAlice, cancel);
+  ASSERT_EQ(calls.events.size(), 2u);
+  EXPECT_EQ(calls.events[1], "failed call-1@10.0.0.2 487 Request Terminated");
+}
+
+TEST_F(CoreRecordsTest, MessageForAnOfflineUserIsStoredAndAnsweredWhenTheStoreSays) {
+  Req m;
+  m.method = "MESSAGE";
+  m.uri = "sip:carol@site.example";
+  m.to = "<sip:carol@site.example>";
+  m.extra = "Content-Type: text/plain\r\n";
+  send(kAlice, m);
+  EXPECT_EQ(sent(), Lines{});  // no answer until the store has spoken
+  ASSERT_EQ(store.stored.size(), 1u);
+  EXPECT_EQ(store.stored[0].recipient, "carol");
+  EXPECT_EQ(store.stored[0].sender, "alice@site.example");
+  EXPECT_EQ(store.stored[0].content_type, "text/plain");
+  EXPECT_EQ(store.stored[0].body, "body");
+  send(kAlice, m);  // a retransmission meanwhile is absorbed, not stored twice
+  EXPECT_EQ(store.stored.size(), 1u);
+  store.pending[0](202, "Accepted (stored for delivery)");
+  EXPECT_EQ(sent(), (Lines{"202 -> alice"}));
+
+  m.branch = "z9hG4bKfull";
+  m.call_id = "call-full";
+  send(kAlice, m);
+  store.pending[1](480, "Temporarily Unavailable (message store full)");
+  EXPECT_EQ(sent(), (Lines{"480 -> alice"}));
+  EXPECT_EQ(last("alice", "480").message.reason_phrase(), "Temporarily Unavailable (message store full)");
+  expect_all_freed();
+}
+
+TEST_F(CoreRecordsTest, DeliveryGoesToEveryPhoneAndReportsOnce) {
+  OfflineMessage m{"bob", "dave@beta.example", "text/plain", "hello"};
+  std::vector<bool> results;
+  core.deliver("bob", m, [&](bool ok) { results.push_back(ok); });
+  EXPECT_EQ(sent(), (Lines{"MESSAGE -> bob1", "MESSAGE -> bob2"}));
+  const Message got = last("bob1", "MESSAGE").message;
+  EXPECT_EQ(got.body(), "hello");
+  EXPECT_EQ(got.request_uri(), kBob1.contact);
+  EXPECT_NE(got.value(HeaderId::from)->find("sip:dave@beta.example"), std::string_view::npos);
+  EXPECT_NE(got.value(HeaderId::to)->find("sip:bob@site.example"), std::string_view::npos);
+  answer(kBob1, "MESSAGE", 200, "OK");
+  EXPECT_TRUE(results.empty());  // bob2 has not answered yet
+  answer(kBob2, "MESSAGE", 486, "Busy Here");
+  EXPECT_EQ(results, std::vector<bool>{true});
+
+  // Nobody registered: false, later (not from inside deliver()).
+  core.deliver("carol", m, [&](bool ok) { results.push_back(ok); });
+  EXPECT_EQ(results.size(), 1u);
+  timers.advance(1ms);
+  EXPECT_EQ(results, (std::vector<bool>{true, false}));
+  // A phone that never answers: false after the transaction times out.
+  core.deliver("alice", m, [&](bool ok) { results.push_back(ok); });
+  timers.advance(40s);
+  EXPECT_EQ(results, (std::vector<bool>{true, false, false}));
+  expect_all_freed();
+}
+
 }  // namespace
 }  // namespace sipsite::sip

@@ -25,6 +25,7 @@
 // not call back into the core from inside send(); report failures later
 // with on_send_failed().
 
+#include "sipsite/sip/call_events.hpp"
 #include "sipsite/sip/counters.hpp"
 #include "sipsite/sip/io.hpp"
 #include "sipsite/sip/limits.hpp"
@@ -37,7 +38,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <functional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace sipsite::sip {
@@ -82,6 +85,18 @@ class Core final : private TransactionUser {
   // here). Use this from the transport's InboundHandler::on_message.
   void receive(Inbound inbound);
 
+  // Optional services (may be null, must outlive the core): call records,
+  // and storage of MESSAGEs for users with no phone registered (without it
+  // they get 480).
+  void set_call_observer(CallObserver* calls) { calls_ = calls; }
+  void set_message_store(MessageStore* messages) { messages_ = messages; }
+
+  // Sends a stored MESSAGE to every registered phone of local user `user`,
+  // from the site. `done(true)` once a phone accepted it (2xx), `done(false)`
+  // when none did (or none is registered); called on the SIP strand, never
+  // from inside deliver().
+  void deliver(std::string_view user, const OfflineMessage& message, std::function<void(bool)> done);
+
   // Transport feedback, to be called on the SIP strand:
   // a send to `to` failed (connect refused, connection gone, ICMP);
   void on_send_failed(const Destination& to);
@@ -124,6 +139,11 @@ class Core final : private TransactionUser {
   void finish_if_done(ServerTransactionId key);
   void timer_c_fired(ServerTransactionId key, ClientTransactionId branch);
   void erase_context(ServerTransactionId key);
+  // Call records: an attempt starts, then is answered or fails.
+  void start_call(const Inbound& in, std::string callee, CallStart::Direction direction, std::string peer_domain);
+  void report_final(const Message& request, int code, std::string_view reason);
+  void store_offline(ServerTransactionId id, const Message& request, std::string_view user);
+  void delivery_result(ClientTransactionId id, bool accepted);
 
   // The site's domain or one of its listener addresses (any port): for AOR
   // domains in From/To.
@@ -157,6 +177,15 @@ class Core final : private TransactionUser {
   // Proxy contexts, keyed by the id of their upstream server transaction.
   std::unordered_map<ServerTransactionId, std::unique_ptr<Context>> contexts_;
   std::unordered_map<ClientTransactionId, ServerTransactionId> branch_owner_;
+  CallObserver* calls_ = nullptr;
+  MessageStore* messages_ = nullptr;
+  std::unordered_set<std::string> open_calls_;  // Call-IDs of attempts with no final response yet
+  struct Delivery {
+    std::size_t pending = 0;
+    bool accepted = false;
+    std::function<void(bool)> done;
+  };
+  std::unordered_map<ClientTransactionId, std::shared_ptr<Delivery>> deliveries_;
   std::uint64_t key0_;  // dialog_token's key, fresh per process
   std::uint64_t key1_;
 };

@@ -1,0 +1,197 @@
+#include "site_records.hpp"
+
+#include "logging.hpp"
+
+#include <sipsite/store/cdr_repository.hpp>
+#include <sipsite/store/message_repository.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+
+namespace sipsite::app {
+
+namespace {
+
+constexpr auto kFlushInterval = std::chrono::milliseconds(200);
+constexpr std::size_t kMaxOpenCalls = 200000;  // answered calls never hung up are forgotten beyond this
+constexpr int kDeliveryBatch = 20;
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+store::CdrDirection direction_of(sip::CallStart::Direction d) {
+  switch (d) {
+    case sip::CallStart::Direction::local: return store::CdrDirection::local;
+    case sip::CallStart::Direction::outgoing: return store::CdrDirection::outgoing;
+    case sip::CallStart::Direction::incoming: return store::CdrDirection::incoming;
+  }
+  return store::CdrDirection::local;
+}
+
+}  // namespace
+
+SiteRecords::SiteRecords(boost::asio::io_context& io, store::Database db)
+    : io_(io), db_(std::move(db)), flush_timer_(io) {}
+
+SiteRecords::~SiteRecords() { stop(); }
+
+void SiteRecords::attach(sip::Core& core) {
+  core_ = &core;
+  schedule_flush();
+}
+
+void SiteRecords::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  *alive_ = false;
+  flush_timer_.cancel();
+  if (!queued_.empty()) {
+    boost::asio::post(worker_, [this, events = std::move(queued_)]() mutable { write(std::move(events)); });
+  }
+  worker_.join();
+}
+
+void SiteRecords::schedule_flush() {
+  flush_timer_.expires_after(kFlushInterval);
+  flush_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    if (!queued_.empty()) {
+      boost::asio::post(worker_, [this, events = std::move(queued_)]() mutable { write(std::move(events)); });
+      queued_.clear();
+    }
+    schedule_flush();
+  });
+}
+
+void SiteRecords::queue(Event event) {
+  if (!stopped_) queued_.push_back(std::move(event));
+}
+
+void SiteRecords::call_started(const sip::CallStart& call) { queue(Event{unix_now(), Started{call}}); }
+
+void SiteRecords::call_answered(std::string_view call_id) {
+  queue(Event{unix_now(), Answered{std::string(call_id)}});
+}
+
+void SiteRecords::call_failed(std::string_view call_id, int status, std::string_view reason) {
+  queue(Event{unix_now(), Ended{std::string(call_id), status, std::string(reason), {}}});
+}
+
+void SiteRecords::call_hung_up(std::string_view call_id, std::string_view by) {
+  queue(Event{unix_now(), Ended{std::string(call_id), 200, {}, std::string(by)}});
+}
+
+void SiteRecords::write(std::vector<Event> events) {
+  store::CdrRepository cdrs(db_);
+  auto written = db_.transaction([&]() -> store::Result<void> {
+    for (auto& e : events) {
+      if (auto* s = std::get_if<Started>(&e.what)) {
+        store::CdrStart start;
+        start.call_ref = store::call_ref_of(s->call.call_id);
+        start.caller_aor = s->call.caller;
+        start.callee_aor = s->call.callee;
+        start.direction = direction_of(s->call.direction);
+        start.peer_domain = s->call.peer_domain;
+        start.started_at = e.at;
+        start.source_ip = s->call.source_ip;
+        auto id = cdrs.start(start);
+        if (!id) return id.error();
+        if (open_.size() >= kMaxOpenCalls) open_.clear();
+        open_[s->call.call_id] = Open{*id, s->call.caller};
+      } else if (auto* a = std::get_if<Answered>(&e.what)) {
+        const auto it = open_.find(a->call_id);
+        if (it == open_.end()) continue;
+        if (auto r = cdrs.answered(it->second.id, e.at); !r) return r.error();
+      } else if (auto* x = std::get_if<Ended>(&e.what)) {
+        const auto it = open_.find(x->call_id);
+        if (it == open_.end()) continue;
+        std::string reason = x->reason;
+        if (reason.empty()) reason = x->by == it->second.caller ? "caller hung up" : "callee hung up";
+        if (auto r = cdrs.ended(it->second.id, e.at, x->status, reason); !r) return r.error();
+        open_.erase(it);
+      }
+    }
+    return {};
+  });
+  if (!written) logger("store")->error("cannot write call records: {}", written.error().message);
+}
+
+void SiteRecords::store(sip::OfflineMessage message, std::function<void(int, std::string)> done) {
+  if (stopped_) {
+    done(480, "Temporarily Unavailable");
+    return;
+  }
+  boost::asio::post(worker_, [this, message = std::move(message), done = std::move(done), alive = alive_]() mutable {
+    store::NewMessage m;
+    m.recipient = message.recipient;
+    m.sender_aor = message.sender;
+    m.content_type = message.content_type;
+    m.body = std::move(message.body);
+    m.created_at = unix_now();
+    const auto stored = store::MessageRepository(db_).store(m);
+    int code = 202;
+    std::string reason = "Accepted (stored for delivery)";
+    if (!stored) {
+      const auto errc = stored.error().code;
+      code = errc == store::Errc::full ? 480 : errc == store::Errc::invalid ? 513 : 500;
+      reason = errc == store::Errc::full      ? "Temporarily Unavailable (message store full)"
+               : errc == store::Errc::invalid ? "Message Too Large"
+                                              : "Server Internal Error";
+      if (code == 500) logger("store")->error("cannot store a message: {}", stored.error().message);
+    }
+    boost::asio::post(io_, [alive, done = std::move(done), code, reason = std::move(reason)] {
+      if (*alive) done(code, reason);
+    });
+  });
+}
+
+void SiteRecords::registered(const std::string& user) {
+  if (stopped_ || core_ == nullptr || !delivering_.insert(user).second) return;
+  deliver_next(user);
+}
+
+// One message at a time, oldest first: order is kept, and a phone that
+// refuses one stops the run (the rest wait for its next registration).
+void SiteRecords::deliver_next(const std::string& user) {
+  boost::asio::post(worker_, [this, user, alive = alive_] {
+    auto waiting = store::MessageRepository(db_).take_for_delivery(user, kDeliveryBatch);
+    if (!waiting) logger("store")->error("cannot read stored messages: {}", waiting.error().message);
+    std::vector<store::StoredMessage> messages = waiting ? std::move(*waiting) : std::vector<store::StoredMessage>{};
+    boost::asio::post(io_, [this, user, alive, messages = std::move(messages)]() mutable {
+      if (!*alive) return;
+      if (messages.empty()) {
+        delivering_.erase(user);
+        return;
+      }
+      auto queue = std::make_shared<std::vector<store::StoredMessage>>(std::move(messages));
+      // The step holds itself only weakly; each pending delivery holds it
+      // strongly, so it lives exactly as long as the run.
+      auto step = std::make_shared<std::function<void(std::size_t)>>();
+      *step = [this, user, alive, queue, weak = std::weak_ptr(step)](std::size_t i) {
+        const auto self = weak.lock();
+        if (!*alive || !self) return;
+        if (i == queue->size()) {
+          deliver_next(user);  // the next batch, if any
+          return;
+        }
+        const auto& m = (*queue)[i];
+        sip::OfflineMessage out{m.recipient, m.sender_aor, m.content_type, m.body};
+        core_->deliver(user, out, [this, user, alive, self, id = m.id, i](bool accepted) {
+          if (!*alive) return;
+          if (!accepted) {
+            delivering_.erase(user);
+            return;
+          }
+          boost::asio::post(worker_, [this, id] { (void)store::MessageRepository(db_).delivered(id); });
+          (*self)(i + 1);
+        });
+      };
+      (*step)(0);
+    });
+  });
+}
+
+}  // namespace sipsite::app
