@@ -117,6 +117,16 @@ class NetnsCallsTest(unittest.TestCase):
         return inet
 
     # --- sites, pairing, phones ----------------------------------------
+    def daemon_logs(self):
+        """The end of each daemon's log, for failure messages."""
+        out = []
+        for name in ("alpha", "beta"):
+            path = os.path.join(self.tmp, f"{name}.log")
+            if os.path.exists(path):
+                with open(path) as f:
+                    out.append(f"--- {name} daemon log (end) ---\n" + f.read()[-3000:])
+        return "\n".join(out)
+
     def start_site(self, name, domain, user, ns, a):
         state = os.path.join(self.tmp, name)
         r = run("init", "--domain", domain, "--state-dir", state)
@@ -152,7 +162,10 @@ class NetnsCallsTest(unittest.TestCase):
             r = run("peer", "trust", "--domain", other["domain"], "--state-dir", state)
             self.assertEqual(r.code, 0, r)
         for me, other in ((sites[0], sites[1]), (sites[1], sites[0])):
-            me["daemon"].wait_for(rf"link to {other['domain'].replace('.', '[.]')}: connected", timeout=20)
+            try:
+                me["daemon"].wait_for(rf"link to {other['domain'].replace('.', '[.]')}: connected", timeout=20)
+            except AssertionError:
+                self.fail(f"{me['name']} never connected to {other['name']}\n{self.daemon_logs()}")
 
     def read_event(self, proc, what, timeout):
         """The next JSON line of `proc` (bounded); fails unless its event is `what`."""
@@ -165,9 +178,13 @@ class NetnsCallsTest(unittest.TestCase):
                 break
             if proc.poll() is not None:
                 break
-        self.assertTrue(line, f"{proc.args[3:6]}: no '{what}' line within {timeout} s")
+        if not line:
+            err = ""
+            if proc.poll() is not None and proc.stderr:
+                err = proc.stderr.read()[-3000:]
+            self.fail(f"{' '.join(proc.args[4:6])}: no '{what}' line within {timeout} s\n{err}\n{self.daemon_logs()}")
         event = json.loads(line)
-        self.assertEqual(event.get("event"), what, event)
+        self.assertEqual(event.get("event"), what, f"{event}\n{self.daemon_logs()}")
         return event
 
     def ua(self, ns, role, ip, site, user, domain, rtp_port, to=None):
