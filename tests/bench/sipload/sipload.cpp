@@ -9,6 +9,11 @@
 //             BYE -> 200 through the server's Record-Route. The callee UAs
 //             are ours too: registered once before the load, they answer
 //             INVITE with 180 + 200 (SDP answer) and BYE with 200.
+//             With --callee-port the callees register at another server
+//             (--callee-host, --callee-domain: a second site) over their own
+//             links, so calls cross from one server to the other (the
+//             federation benchmark). --no-sdp leaves the bodies out
+//             (signalling only).
 //
 // Load: --rate N starts N operations per second (fewer if --max-outstanding
 // or the number of idle UAs does not allow it: the shortfall is reported),
@@ -71,6 +76,11 @@ struct Options {
   std::uint32_t hold_ms = 0;   // call: time between ACK and BYE
   bool challenge_always = false;  // no nonce reuse: every operation starts unauthenticated
   bool quiet = false;
+  bool no_sdp = false;         // call: INVITE and 200 without bodies
+  // call: the callees' server, when not the callers' (0: the same one).
+  std::string callee_host;
+  std::uint16_t callee_port = 0;
+  std::string callee_domain;   // empty: --domain
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -79,7 +89,8 @@ struct Options {
                "usage: sipload --scenario register|call --transport udp|tcp --host H --port P\n"
                "  [--rate N|max] [--max-outstanding N] [--duration S] [--count N] [--users N]\n"
                "  [--first-user N] [--contacts N] [--domain D] [--user u{}] [--password pw{}]\n"
-               "  [--timeout S] [--expires S] [--links N] [--hold-ms MS] [--challenge-always] [--quiet]\n",
+               "  [--timeout S] [--expires S] [--links N] [--hold-ms MS] [--challenge-always] [--quiet]\n"
+               "  [--no-sdp] [--callee-host H] [--callee-port P] [--callee-domain D]\n",
                why);
   std::exit(2);
 }
@@ -114,12 +125,21 @@ Options parse_options(int argc, char** argv) {
     else if (a == "--hold-ms") o.hold_ms = static_cast<std::uint32_t>(std::stoul(value()));
     else if (a == "--challenge-always") o.challenge_always = true;
     else if (a == "--quiet") o.quiet = true;
+    else if (a == "--no-sdp") o.no_sdp = true;
+    else if (a == "--callee-host") o.callee_host = value();
+    else if (a == "--callee-port") o.callee_port = static_cast<std::uint16_t>(std::stoul(value()));
+    else if (a == "--callee-domain") o.callee_domain = value();
     else usage("unknown option");
   }
   if (o.scenario != "register" && o.scenario != "call") usage("--scenario must be register or call");
   if (o.transport != "udp" && o.transport != "tcp") usage("--transport must be udp or tcp");
   if (o.users == 0 || o.contacts == 0 || o.links == 0) usage("--users, --contacts and --links must be positive");
   if (o.scenario == "call" && o.users < 2) usage("call needs --users >= 2 (half callers, half callees)");
+  if (o.callee_host.empty()) o.callee_host = o.host;
+  if (o.callee_domain.empty()) o.callee_domain = o.domain;
+  if ((o.callee_port != 0 || o.callee_domain != o.domain) && o.scenario != "call") {
+    usage("--callee-port and --callee-domain are for --scenario call");
+  }
   if (o.max_outstanding == 0) o.max_outstanding = o.rate > 0 ? 10000 : 100;
   return o;
 }
@@ -136,7 +156,7 @@ enum class Phase : std::uint8_t { idle, reg, invite, hold, bye };
 // One user agent: a caller or a registering phone. At most one operation at
 // a time, so its nonce counts and CSeqs stay in order.
 struct Ua {
-  std::string user, password, contact_user;
+  std::string user, password, contact_user, domain;
   std::uint32_t link = 0;
   std::string tag, cnonce, reg_call_id;
   std::string realm, ha1, nonce, opaque;
@@ -191,10 +211,21 @@ class Generator {
       std::fprintf(stderr, "sipload: bad --host %s\n", o_.host.c_str());
       return false;
     }
-    for (std::uint32_t i = 0; i < o_.links; ++i) {
+    const auto callee_address = asio::ip::make_address(o_.callee_host, ec);
+    if (ec) {
+      std::fprintf(stderr, "sipload: bad --callee-host %s\n", o_.callee_host.c_str());
+      return false;
+    }
+    // Links [0, links) reach --host:--port; with --callee-port, links
+    // [links, 2 * links) reach the callees' server.
+    const std::uint32_t total_links = o_.callee_port ? 2 * o_.links : o_.links;
+    for (std::uint32_t i = 0; i < total_links; ++i) {
+      const bool to_callee_server = i >= o_.links;
+      const auto server = to_callee_server ? callee_address : address;
+      const std::uint16_t port = to_callee_server ? o_.callee_port : o_.port;
       if (udp_) {
         auto l = std::make_unique<UdpLink>(io_);
-        l->remote = asio::ip::udp::endpoint(address, o_.port);
+        l->remote = asio::ip::udp::endpoint(server, port);
         l->socket.open(l->remote.protocol());
         l->socket.bind(asio::ip::udp::endpoint(address, 0));
         l->socket.set_option(asio::socket_base::receive_buffer_size(8 << 20), ec);
@@ -205,9 +236,9 @@ class Generator {
         udp_links_.push_back(std::move(l));
       } else {
         auto l = std::make_unique<TcpLink>(io_);
-        l->socket.connect(asio::ip::tcp::endpoint(address, o_.port), ec);
+        l->socket.connect(asio::ip::tcp::endpoint(server, port), ec);
         if (ec) {
-          std::fprintf(stderr, "sipload: cannot connect to %s:%u: %s\n", o_.host.c_str(), o_.port,
+          std::fprintf(stderr, "sipload: cannot connect to %s:%u: %s\n", server.to_string().c_str(), port,
                        ec.message().c_str());
           return false;
         }
@@ -218,7 +249,7 @@ class Generator {
         tcp_links_.push_back(std::move(l));
       }
     }
-    for (std::uint32_t i = 0; i < o_.links; ++i) {
+    for (std::uint32_t i = 0; i < total_links; ++i) {
       if (udp_) receive_udp(i);
       else receive_tcp(i);
     }
@@ -345,7 +376,9 @@ class Generator {
       ua.user = expand(o_.user_pattern, o_.first_user + user);
       ua.password = expand(o_.password_pattern, o_.first_user + user);
       ua.contact_user = k == 0 ? ua.user : ua.user + "-" + std::to_string(k);
-      ua.link = i % o_.links;
+      const bool callee = o_.scenario == "call" && i >= callers_;
+      ua.link = i % o_.links + (callee && o_.callee_port ? o_.links : 0);
+      ua.domain = callee ? o_.callee_domain : o_.domain;
       ua.tag = hex(8);
       ua.cnonce = hex(16);
       ua.reg_call_id = std::string(1, 'r').append(std::to_string(i)).append(".").append(run_id_);
@@ -419,13 +452,13 @@ class Generator {
 
   void build_register(std::uint32_t i, bool with_auth, bool clear = false) {
     Ua& ua = uas_[i];
-    const std::string uri = "sip:" + o_.domain;
+    const std::string uri = "sip:" + ua.domain;
     std::string& m = ua.last;
     m.clear();
     m.append("REGISTER ").append(uri).append(" SIP/2.0\r\n");
     append_via(m, ua, i);
-    m.append("Max-Forwards: 70\r\nFrom: <sip:").append(ua.user).append("@").append(o_.domain);
-    m.append(">;tag=").append(ua.tag).append("\r\nTo: <sip:").append(ua.user).append("@").append(o_.domain);
+    m.append("Max-Forwards: 70\r\nFrom: <sip:").append(ua.user).append("@").append(ua.domain);
+    m.append(">;tag=").append(ua.tag).append("\r\nTo: <sip:").append(ua.user).append("@").append(ua.domain);
     m.append(">\r\nCall-ID: ").append(ua.reg_call_id).append("\r\nCSeq: ");
     append_uint(m, ++ua.cseq);
     m.append(" REGISTER\r\n");
@@ -444,13 +477,13 @@ class Generator {
   void build_invite(std::uint32_t i, bool with_auth) {
     Ua& ua = uas_[i];
     const Ua& callee = uas_[ua.callee];
-    const std::string uri = "sip:" + callee.user + "@" + o_.domain;
+    const std::string uri = "sip:" + callee.user + "@" + callee.domain;
     std::string& m = ua.last;
     m.clear();
     m.append("INVITE ").append(uri).append(" SIP/2.0\r\n");
     append_via(m, ua, i);
     ua.branch = ua_branch_;
-    m.append("Max-Forwards: 70\r\nFrom: <sip:").append(ua.user).append("@").append(o_.domain);
+    m.append("Max-Forwards: 70\r\nFrom: <sip:").append(ua.user).append("@").append(ua.domain);
     m.append(">;tag=").append(ua.tag).append(".");
     append_uint(m, ua.gen);
     m.append("\r\nTo: <").append(uri).append(">\r\nCall-ID: ").append(ua.call_id).append("\r\nCSeq: ");
@@ -458,6 +491,10 @@ class Generator {
     m.append(" INVITE\r\n");
     append_contact(m, ua.user, ua.link);
     if (with_auth) m.append("Proxy-Authorization: ").append(credentials(ua, "INVITE", uri)).append("\r\n");
+    if (o_.no_sdp) {
+      m.append("Content-Length: 0\r\n\r\n");
+      return;
+    }
     m.append("Content-Type: application/sdp\r\nContent-Length: ");
     append_uint(m, kSdpOffer.size());
     m.append("\r\n\r\n").append(kSdpOffer);
@@ -469,7 +506,7 @@ class Generator {
     const Ua& callee = uas_[ua.callee];
     std::string m;
     m.reserve(400);
-    m.append("ACK sip:").append(callee.user).append("@").append(o_.domain).append(" SIP/2.0\r\n");
+    m.append("ACK sip:").append(callee.user).append("@").append(callee.domain).append(" SIP/2.0\r\n");
     m.append("Via: ").append(r.via.items[0]).append("\r\nMax-Forwards: 70\r\nFrom: ").append(r.from);
     m.append("\r\nTo: ").append(r.to).append("\r\nCall-ID: ").append(r.call_id).append("\r\nCSeq: ");
     append_uint(m, r.cseq);
@@ -485,7 +522,7 @@ class Generator {
     m.append(method).append(" ").append(ua.target).append(" SIP/2.0\r\n");
     append_via(m, ua, i);
     if (!ua.route.empty()) m.append("Route: ").append(ua.route).append("\r\n");
-    m.append("Max-Forwards: 70\r\nFrom: <sip:").append(ua.user).append("@").append(o_.domain);
+    m.append("Max-Forwards: 70\r\nFrom: <sip:").append(ua.user).append("@").append(ua.domain);
     m.append(">;tag=").append(ua.tag).append(".");
     append_uint(m, ua.gen);
     m.append("\r\nTo: ").append(ua.to).append("\r\nCall-ID: ").append(ua.call_id).append("\r\nCSeq: ");
@@ -833,9 +870,13 @@ class Generator {
         d.ok.append("Record-Route: ").append(q.record_route.items[k]).append("\r\n");
       }
       append_contact(d.ok, user, link);
-      d.ok.append("Content-Type: application/sdp\r\nContent-Length: ");
-      append_uint(d.ok, kSdpAnswer.size());
-      d.ok.append("\r\n\r\n").append(kSdpAnswer);
+      if (o_.no_sdp) {
+        d.ok.append("Content-Length: 0\r\n\r\n");
+      } else {
+        d.ok.append("Content-Type: application/sdp\r\nContent-Length: ");
+        append_uint(d.ok, kSdpAnswer.size());
+        d.ok.append("\r\n\r\n").append(kSdpAnswer);
+      }
       send(link, d.ringing);
       send(link, d.ok);
       const auto now = Clock::now();
