@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# Federation benchmark: two sites (alpha, beta) as two sipsite daemons on
+# 127.0.0.1, paired through the CLI (peer import --address, peer trust), and
+#   1. calls per second from alpha's phones to beta's phones over the one
+#      federation connection: sipload's callers authenticate (digest, 407)
+#      at alpha, its callees are registered at beta and answer; INVITE ->
+#      100/180/200 -> ACK -> BYE -> 200 without SDP (signalling rate). Per
+#      run: calls/s, failures, latency, CPU% and RSS of each daemon
+#      (utime+stime from /proc/PID/stat before and after; VmRSS after).
+#   2. full mutual-TLS handshakes per second (openssl s_time -new, one
+#      client) against alpha's federation port with a client certificate
+#      pinned (trusted) there, and against `openssl s_server -tls1_3
+#      -Verify 1` with alpha's own ECDSA P-256 certificate and key (read
+#      from its encrypted database with sqlcipher) verifying the same client
+#      certificate (-CAfile: the verification succeeds, as the pin does).
+#   3. a handshake flood: FLOOD_CLIENTS concurrent s_time clients for 10 s
+#      with an unknown certificate (refused, the pending-request path) and
+#      then with the pinned one; afterwards alpha must still be running and
+#      answer a SIP OPTIONS.
+# Every measurement is the best of RUNS (default 3) short runs: the machine
+# is shared and noisy. Timing is reported, never asserted.
+#
+# Usage: tests/bench/federation_bench.sh [SIPSITE_BINARY [SIPLOAD_BINARY]]
+#   defaults: build-bench2/server/app/sipsite, build-bench2/tests/bench/sipload/sipload
+#   (cmake -S . -B build-bench2 -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build-bench2 sipsite sipload)
+# Environment: CALL_DURATION (s, default 20), RUNS (default 3), USERS (callers
+#   = callees, default 100), OUTSTANDING (default 100), TRANSPORT (phones'
+#   transport, udp|tcp, default udp), TLS_TIME (s per s_time run, default 10),
+#   FLOOD_CLIENTS (default 6), FLOOD_TIME (default 10), KEEP=1 (keep the temp
+#   dir with the daemons' logs).
+# Needs openssl and sqlcipher. Bounded (BENCH_TIMEOUT, default 900 s); the
+# trap stops every daemon and client it started and removes its temp dir.
+set -euo pipefail
+
+if [[ -z "${FED_BENCH_INNER:-}" ]]; then
+  export FED_BENCH_INNER=1
+  exec timeout -k 10 "${BENCH_TIMEOUT:-900}" "$0" "$@"
+fi
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+sipsite=$(realpath "${1:-$root/build-bench2/server/app/sipsite}")
+sipload=$(realpath "${2:-$root/build-bench2/tests/bench/sipload/sipload}")
+call_duration=${CALL_DURATION:-20}
+runs=${RUNS:-3}
+users=${USERS:-100}
+outstanding=${OUTSTANDING:-100}
+transport=${TRANSPORT:-udp}
+tls_time=${TLS_TIME:-10}
+flood_clients=${FLOOD_CLIENTS:-6}
+flood_time=${FLOOD_TIME:-10}
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+
+log() { echo "[federation_bench $(date +%T)] $*" >&2; }
+[[ -x "$sipsite" ]] || { echo "federation_bench: no sipsite at $sipsite" >&2; exit 2; }
+[[ -x "$sipload" ]] || { echo "federation_bench: no sipload at $sipload" >&2; exit 2; }
+command -v openssl >/dev/null || { echo "federation_bench: openssl is missing" >&2; exit 2; }
+command -v sqlcipher >/dev/null || { echo "federation_bench: sqlcipher is missing (apt-get install sqlcipher)" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/fed-bench.XXXXXX)
+pids=()  # everything started in the background
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  if [[ -n "${KEEP:-}" ]]; then echo "federation_bench: kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {  # a port free for both UDP and TCP on 127.0.0.1
+  python3 - <<'EOF'
+import socket
+while True:
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+EOF
+}
+
+wait_log() {  # wait_log FILE PATTERN PID: bounded (30 s)
+  for _ in $(seq 300); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || { echo "federation_bench: daemon exited:" >&2; tail -20 "$1" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "federation_bench: '$2' not seen in $1:" >&2
+  tail -20 "$1" >&2
+  return 1
+}
+
+cpu_ticks() { local f; read -r -a f < <(sed 's/^.*) //' "/proc/$1/stat"); echo $((f[11] + f[12])); }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+now_ns() { date +%s%N; }
+field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+sql() {  # sql STATE_DIR QUERY: read the site's encrypted database
+  printf "PRAGMA key = \"x'%s'\";\nPRAGMA cipher_page_size = 4096;\n%s\n" "$(tr -d '\n' <"$1/db.key")" "$2" |
+    sqlcipher "$1/sipsite.db"
+}
+
+# ---- two sites --------------------------------------------------------------
+declare -A sip_port fed_port pid
+media_base=(alpha:46000 beta:46200)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+log "load average before: $load_before"
+for site in alpha beta; do
+  "$sipsite" init --domain "$site.example" --state-dir "$work/$site" >/dev/null 2>&1
+  sip_port[$site]=$(free_port)
+  fed_port[$site]=$(free_port)
+done
+# Users: callers u1..uN at alpha, callees u(N+1)..u(2N) at beta (sipload
+# splits --users 2N that way); password bench-pw-<N>.
+log "adding $users users to each site"
+for i in $(seq 1 "$users"); do
+  echo "bench-pw-$i" | "$sipsite" user add --aor "u$i@alpha.example" --password-stdin --state-dir "$work/alpha" >/dev/null 2>&1
+  j=$((i + users))
+  echo "bench-pw-$j" | "$sipsite" user add --aor "u$j@beta.example" --password-stdin --state-dir "$work/beta" >/dev/null 2>&1
+done
+# Pairing, as an admin does it: each side imports the other's certificate
+# with its federation address and trusts it.
+"$sipsite" cert --state-dir "$work/alpha" >"$work/alpha.pem"
+"$sipsite" cert --state-dir "$work/beta" >"$work/beta.pem"
+"$sipsite" peer import --file "$work/beta.pem" --address "127.0.0.1:${fed_port[beta]}" --state-dir "$work/alpha" >/dev/null 2>&1
+"$sipsite" peer trust --domain beta.example --state-dir "$work/alpha" >/dev/null 2>&1
+"$sipsite" peer import --file "$work/alpha.pem" --address "127.0.0.1:${fed_port[alpha]}" --state-dir "$work/beta" >/dev/null 2>&1
+"$sipsite" peer trust --domain alpha.example --state-dir "$work/beta" >/dev/null 2>&1
+
+# A third identity, gamma, for the handshake benchmark: pinned (trusted) at
+# alpha, with no address (alpha never dials it) and no daemon. Its
+# certificate and key are a real site's, taken from gamma's database.
+"$sipsite" init --domain gamma.example --state-dir "$work/gamma" >/dev/null 2>&1
+"$sipsite" cert --state-dir "$work/gamma" >"$work/gamma.pem"
+"$sipsite" peer import --file "$work/gamma.pem" --state-dir "$work/alpha" >/dev/null 2>&1
+"$sipsite" peer trust --domain gamma.example --state-dir "$work/alpha" >/dev/null 2>&1
+identity() {  # identity SITE: SITE-cert.pem and SITE-key.pem in $work
+  local out
+  out=$(sql "$work/$1" "SELECT certificate_pem FROM site; SELECT private_key_pem FROM site;")
+  sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' <<<"$out" >"$work/$1-cert.pem"
+  (umask 077; sed -n '/-----BEGIN PRIVATE KEY-----/,/-----END PRIVATE KEY-----/p' <<<"$out" >"$work/$1-key.pem")
+  [[ -s "$work/$1-cert.pem" && -s "$work/$1-key.pem" ]] || { echo "federation_bench: no identity for $1" >&2; exit 1; }
+}
+identity alpha
+identity gamma
+# An unknown client: a fresh P-256 certificate nobody pinned.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=stranger.example" \
+  -keyout "$work/stranger-key.pem" -out "$work/stranger-cert.pem" >/dev/null 2>&1
+
+for site in alpha beta; do
+  media=${media_base[$([[ $site == alpha ]] && echo 0 || echo 1)]#*:}
+  cat >"$work/$site.toml" <<EOF
+[sip]
+udp = ["127.0.0.1:${sip_port[$site]}"]
+tcp = ["127.0.0.1:${sip_port[$site]}"]
+tls = []
+[federation]
+listen = "127.0.0.1:${fed_port[$site]}"
+[admin]
+listen = "127.0.0.1:$(free_port)"
+[media]
+ports = "$media-$((media + 99))"
+[log]
+level = "warn,federation=info"
+EOF
+  "$sipsite" run --state-dir "$work/$site" --config "$work/$site.toml" >"$work/$site.log" 2>&1 &
+  pid[$site]=$!
+  pids+=("$!")
+done
+wait_log "$work/alpha.log" "link to beta.example: connected" "${pid[alpha]}"
+wait_log "$work/beta.log" "link to alpha.example: connected" "${pid[beta]}"
+log "paired: alpha (pid ${pid[alpha]}, sip ${sip_port[alpha]}, federation ${fed_port[alpha]})," \
+    "beta (pid ${pid[beta]}, sip ${sip_port[beta]}, federation ${fed_port[beta]})"
+sleep 1
+
+# ---- 1. calls across the federation link ------------------------------------
+# beta admits at most 500 requests per second from one peer site (burst
+# 1000; PeerGatewaySettings, not configurable), and a call sends it three
+# (INVITE, ACK, BYE): above ~166 calls/s the excess INVITEs get 503, which
+# alpha passes to the phone as 500 (RFC 3261 16.7). So: RUNS runs at a fixed
+# rate under that limit (CALL_RATE, default 160/s), which give the CPU per
+# call, and one run at --rate max, which shows the limit.
+calls="$work/calls.tsv"
+call_run() {  # call_run LABEL RATE
+  local a0 b0 t0 t1 a1 b1 out line wall_us ok
+  a0=$(cpu_ticks "${pid[alpha]}"); b0=$(cpu_ticks "${pid[beta]}"); t0=$(now_ns)
+  out=$(timeout $((call_duration + 60)) "$sipload" --quiet --scenario call --transport "$transport" \
+    --host 127.0.0.1 --port "${sip_port[alpha]}" --domain alpha.example \
+    --callee-port "${sip_port[beta]}" --callee-domain beta.example \
+    --users $((2 * users)) --first-user 1 --user 'u{}' --password 'bench-pw-{}' --no-sdp \
+    --rate "$2" --max-outstanding "$outstanding" --duration "$call_duration" 2>&1) || true
+  t1=$(now_ns); a1=$(cpu_ticks "${pid[alpha]}"); b1=$(cpu_ticks "${pid[beta]}")
+  echo "$out" | sed 's/^/    /' >&2
+  line=$(grep '^RESULT' <<<"$out" || echo "RESULT succeeded=0 fail_pct=100 rate=0 p50_ms=0 p99_ms=0 generator_cpu_s=0")
+  wall_us=$(( (t1 - t0) / 1000 ))
+  ok=$(field succeeded "$line")
+  printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$1" "$(field rate "$line")" "$(field fail_pct "$line")" \
+    "$(field p50_ms "$line")" "$(field p99_ms "$line")" \
+    "$(awk -v t=$(( (a1 - a0) * tick_us )) -v w="$wall_us" 'BEGIN { printf "%.0f", 100 * t / w }')" \
+    "$(awk -v t=$(( (b1 - b0) * tick_us )) -v w="$wall_us" 'BEGIN { printf "%.0f", 100 * t / w }')" \
+    "$([[ ${ok:-0} -gt 0 ]] && echo $(( (a1 - a0) * tick_us / ok )) || echo -)" \
+    "$([[ ${ok:-0} -gt 0 ]] && echo $(( (b1 - b0) * tick_us / ok )) || echo -)" \
+    "$(rss_kb "${pid[alpha]}")" "$(rss_kb "${pid[beta]}")" "$(field generator_cpu_s "$line")" "${ok:-0}" >>"$calls"
+  log "calls, $1: $(field rate "$line") calls/s, $(field fail_pct "$line")% failed"
+  sleep 2
+}
+for r in $(seq 1 "$runs"); do call_run "fixed ${CALL_RATE:-160}/s, run $r" "${CALL_RATE:-160}"; done
+call_run "max" max
+load_calls=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- 2. mutual-TLS handshakes -----------------------------------------------
+# s_time_rate PORT CERT KEY: handshakes per wall-clock second of one client.
+s_time_rate() {
+  local t0 t1 out n
+  t0=$(now_ns)
+  out=$(timeout $((tls_time + 30)) openssl s_time -connect "127.0.0.1:$1" -new -time "$tls_time" -cert "$2" -key "$3" 2>&1 || true)
+  t1=$(now_ns)
+  n=$(sed -n 's/^\([0-9]*\) connections in [0-9.]*s;.*/\1/p' <<<"$out" | head -1)
+  awk -v n="${n:-0}" -v d=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (d / 1e9) }'
+}
+s_server_port=$(free_port)
+openssl s_server -tls1_3 -accept "127.0.0.1:$s_server_port" -cert "$work/alpha-cert.pem" -key "$work/alpha-key.pem" \
+  -Verify 1 -CAfile "$work/gamma-cert.pem" -quiet -naccept 1000000000 >/dev/null 2>&1 </dev/null &
+s_server_pid=$!
+pids+=("$s_server_pid")
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$s_server_port") 2>/dev/null && break; sleep 0.1; done
+tls="$work/tls.tsv"
+for r in $(seq 1 "$runs"); do
+  a0=$(cpu_ticks "${pid[alpha]}")
+  sipsite_rate=$(s_time_rate "${fed_port[alpha]}" "$work/gamma-cert.pem" "$work/gamma-key.pem")
+  a1=$(cpu_ticks "${pid[alpha]}"); s0=$(cpu_ticks "$s_server_pid")
+  server_rate=$(s_time_rate "$s_server_port" "$work/gamma-cert.pem" "$work/gamma-key.pem")
+  s1=$(cpu_ticks "$s_server_pid")
+  printf "%s\t%s\t%s\t%s\t%s\n" "$r" "$sipsite_rate" "$server_rate" \
+    "$(( (a1 - a0) * tick_us / (sipsite_rate * tls_time + 1) ))" "$(( (s1 - s0) * tick_us / (server_rate * tls_time + 1) ))" >>"$tls"
+  log "handshakes run $r: sipsite $sipsite_rate/s, s_server $server_rate/s"
+done
+# The pinned handshakes really were accepted (not refused after the client's
+# Finished, which s_time would count too): a pinned client reads the
+# daemon's first bytes without an alert; an unknown one is refused.
+pin_check=$(timeout 10 openssl s_client -connect "127.0.0.1:${fed_port[alpha]}" -cert "$work/gamma-cert.pem" \
+  -key "$work/gamma-key.pem" -quiet </dev/null 2>&1 | grep -c "alert" || true)
+load_tls=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- 3. handshake flood -------------------------------------------------------
+flood() {  # flood CERT KEY: total handshakes of $flood_clients clients over $flood_time s
+  local k total=0 n fpids=()
+  for k in $(seq 1 "$flood_clients"); do
+    timeout $((flood_time + 30)) openssl s_time -connect "127.0.0.1:${fed_port[alpha]}" -new -time "$flood_time" \
+      -cert "$1" -key "$2" >"$work/flood.$k" 2>&1 &
+    fpids+=("$!"); pids+=("$!")
+  done
+  for k in "${fpids[@]}"; do wait "$k" || true; done
+  for k in $(seq 1 "$flood_clients"); do
+    n=$(sed -n 's/^\([0-9]*\) connections in [0-9.]*s;.*/\1/p' "$work/flood.$k" | head -1)
+    total=$((total + ${n:-0}))
+  done
+  echo "$total"
+}
+options_ok() {  # a SIP OPTIONS to alpha over UDP: the status line, or "no answer"
+  python3 - "${sip_port[alpha]}" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); s.settimeout(2)
+p = s.getsockname()[1]
+msg = (f"OPTIONS sip:alpha.example SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{p};branch=z9hG4bKfedbench{p};rport\r\n"
+       f"Max-Forwards: 70\r\nFrom: <sip:probe@alpha.example>;tag=probe\r\nTo: <sip:alpha.example>\r\n"
+       f"Call-ID: fedbench-{p}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+for _ in range(3):
+    s.sendto(msg.encode(), ("127.0.0.1", int(sys.argv[1])))
+    try:
+        print(s.recv(65536).decode(errors="replace").split("\r\n")[0]); break
+    except socket.timeout:
+        pass
+else:
+    print("no answer")
+EOF
+}
+a0=$(cpu_ticks "${pid[alpha]}")
+unknown_total=$(flood "$work/stranger-cert.pem" "$work/stranger-key.pem")
+a1=$(cpu_ticks "${pid[alpha]}")
+unknown_alive=$(kill -0 "${pid[alpha]}" 2>/dev/null && echo yes || echo NO)
+unknown_options=$(options_ok)
+unknown_rss=$(rss_kb "${pid[alpha]}" 2>/dev/null || echo -)
+pending=$("$sipsite" peer pending --json --state-dir "$work/alpha" 2>/dev/null | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)
+print(len(rows), "request(s), attempts recorded:", sum(r.get("attempts", 0) for r in rows))' 2>/dev/null || echo "unreadable")
+pinned_total=$(flood "$work/gamma-cert.pem" "$work/gamma-key.pem")
+a2=$(cpu_ticks "${pid[alpha]}")
+pinned_alive=$(kill -0 "${pid[alpha]}" 2>/dev/null && echo yes || echo NO)
+pinned_options=$(options_ok)
+pinned_rss=$(rss_kb "${pid[alpha]}" 2>/dev/null || echo -)
+link_after=$(grep -c "link to beta.example: connected" "$work/alpha.log" || true)
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- report -------------------------------------------------------------------
+echo
+echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //');" \
+     "load average before $load_before, after calls $load_calls, after handshakes $load_tls, at the end $load_end"
+echo "sipsite: $("$sipsite" --version 2>&1 | head -1); $(openssl version)"
+echo
+echo "1. Calls alpha -> beta over one federation connection ($transport phones, no SDP, $outstanding outstanding," \
+     "${call_duration} s per run, $users callers, $users callees):"
+echo
+echo "| run | calls/s | failed [%] | p50 [ms] | p99 [ms] | alpha CPU [%] | beta CPU [%] | alpha CPU [µs/call] | beta CPU [µs/call] | alpha RSS [KiB] | beta RSS [KiB] | sipload CPU [s] |"
+echo "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }' "$calls"
+echo
+# The best fixed-rate run: under 1 % failed, least CPU per call (both
+# daemons); and what that CPU per call would allow if the busier daemon had
+# a core to itself (an extrapolation, not a measurement).
+awk -F'\t' '$1 ~ /^fixed/ && $3 < 1 && $8 != "-" {
+    c = $8 + $9
+    if (!n++ || c < best) { best = c; a = $8; b = $9; r = $2; l = $1 }
+  }
+  END {
+    if (n) printf "Best fixed-rate run (%s): %s calls/s with 0-1 %% failed, alpha %s µs/call, beta %s µs/call; " \
+                  "one core for the busier daemon would allow ~%d calls/s (extrapolated, the per-peer limit aside)\n",
+                  l, r, a, b, 1e6 / (a > b ? a : b)
+    else print "No fixed-rate run kept under 1 % failed."
+  }' "$calls"
+echo
+echo "2. Full mutual-TLS 1.3 handshakes, one openssl s_time -new client, ${tls_time} s per run, client certificate pinned / verified:"
+echo
+echo "| run | sipsite [/s] | openssl s_server [/s] | ratio | sipsite CPU [µs/handshake] | s_server CPU [µs/handshake] |"
+echo "|--:|--:|--:|--:|--:|--:|"
+awk -F'\t' '{ printf "| %s | %s | %s | %.2f | %s | %s |\n", $1, $2, $3, ($3 > 0 ? $2 / $3 : 0), $4, $5 }' "$tls"
+best_s=$(sort -g -r <(cut -f2 "$tls") | head -1); best_o=$(sort -g -r <(cut -f3 "$tls") | head -1)
+echo
+echo "Best: sipsite $best_s/s, s_server $best_o/s, ratio $(awk -v a="$best_s" -v b="$best_o" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" \
+     "(alerts seen by a pinned s_client: $pin_check)"
+echo
+echo "3. Handshake flood against alpha's federation port: $flood_clients concurrent s_time -new clients, ${flood_time} s:"
+echo
+echo "| client certificate | handshakes | per second | alpha CPU [s] | alpha up after | SIP OPTIONS after | alpha RSS after [KiB] |"
+echo "|:--|--:|--:|--:|:--|:--|--:|"
+echo "| unknown (pending-request path; pending afterwards: $pending) | $unknown_total | $((unknown_total / flood_time)) | $(awk -v t=$(( (a1 - a0) * tick_us )) 'BEGIN { printf "%.1f", t / 1e6 }') | $unknown_alive | $unknown_options | $unknown_rss |"
+echo "| pinned | $pinned_total | $((pinned_total / flood_time)) | $(awk -v t=$(( (a2 - a1) * tick_us )) 'BEGIN { printf "%.1f", t / 1e6 }') | $pinned_alive | $pinned_options | $pinned_rss |"
+echo
+echo "alpha's federation link to beta: 'connected' logged $link_after time(s) over the whole run (1 = never dropped)."
+if grep -qiE "error|fatal" "$work/alpha.log" "$work/beta.log"; then
+  echo "Daemon log lines with errors (last 5):"
+  grep -hiE "error|fatal" "$work/alpha.log" "$work/beta.log" | tail -5 | sed 's/^/    /'
+fi
