@@ -91,9 +91,9 @@ class SipDaemonTest(SiteTestCase):
             auth = alice.authorization(challenge, "MESSAGE", uri, nc=nc)
             return alice.request("MESSAGE", uri=uri, to=uri,
                                  extra=f"Proxy-Authorization: {auth}\r\nContent-Type: text/plain\r\n", body="hi")
-        self.assertEqual(authed("sip:bob@alpha.example", 1)[0], 480)       # known, not registered
+        self.assertEqual(authed("sip:bob@alpha.example", 1)[0], 202)       # known, not registered: stored
         self.assertEqual(authed("sip:nobody@alpha.example", 2)[0], 404)    # unknown
-        self.assertEqual(authed("sip:carol@beta.example", 3)[0], 403)      # other domain: no federation yet
+        self.assertEqual(authed("sip:carol@beta.example", 3)[0], 403)      # not a trusted peer's domain
 
     def test_message_reaches_a_registered_phone(self):
         bob = self.client(user="bob")

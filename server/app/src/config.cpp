@@ -200,7 +200,7 @@ const std::vector<ConfigKey>& key_table() {
        [](const toml::node& n, Config& c) { return parse_port_range(n, c.media_ports); }},
       {"log.level", "string", "\"info\"",
        "Least severe level logged: trace, debug, info, warn, error or off, optionally followed by per-module "
-       "levels, e.g. \"info,federation=debug\" (modules: app, federation, pki, store). `run --log-level` "
+       "levels, e.g. \"info,federation=debug\" (modules: app, federation, media, pki, store). `run --log-level` "
        "overrides it, with the same syntax.",
        parse_log_level},
       {"privacy.strip_headers", "array of strings",
