@@ -11,7 +11,7 @@ build_pkgs=(
   libsystemd-dev libspdlog-dev libgtest-dev libgmock-dev libqrencode-dev
 )
 test_pkgs=(
-  openssl sqlite3 clang-14 libclang-rt-14-dev iproute2 procps python3 baresip-core
+  openssl sqlite3 clang-14 libclang-rt-14-dev iproute2 nftables procps python3 baresip-core
   chromium nodejs sipvicious
   # The package test (tests/package): cpack's dpkg-shlibdeps, the maintainer
   # scripts' adduser, systemd-analyze, setpriv.

@@ -101,5 +101,31 @@ class SlowlorisTest(HostileTestCase):
         self.assert_alive()
 
 
+
+class TrickledMessageTest(HostileTestCase):
+    """sip.message_timeout: a message trickled slower than that is cut off,
+    however steadily the bytes keep coming."""
+
+    config_extra = "message_timeout = 2\n"
+
+    def test_a_message_trickled_too_slowly_is_closed(self):
+        port = self.ports["tcp"]
+        s = self.keep(socket.create_connection(("127.0.0.1", port), timeout=10))
+        head = b"REGISTER sip:alpha.example SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bKtrickle\r\n"
+        closed = False
+        for i in range(40):  # one byte every 0.25 s: never idle, never finished
+            try:
+                s.sendall(head[i:i + 1])
+            except OSError:
+                closed = True
+                break
+            if closed_within(s, 0.25):
+                closed = True
+                break
+        self.assertTrue(closed, "a message trickled over 10 s was not cut off by a 2 s message timeout")
+        self.assert_legitimate_register("tcp")
+        self.assert_alive()
+
+
 if __name__ == "__main__":
     unittest.main()

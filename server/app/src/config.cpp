@@ -177,6 +177,17 @@ const std::vector<ConfigKey>& key_table() {
       {"sip.tls", "array of strings", "[\"0.0.0.0:5061\"]",
        "LAN SIP listeners over TLS (server authentication with the site certificate); [] turns TLS off.",
        [](const toml::node& n, Config& c) { return parse_listen_list(n, c.sip_tls); }},
+      {"sip.message_timeout", "integer", "30",
+       "Seconds a phone has, on TCP or TLS, from the first byte of a message to its last; a connection that "
+       "trickles a message slower is closed (slowloris defence). 1 to 600.",
+       [](const toml::node& n, Config& c) -> Apply {
+         const auto* value = n.as_integer();
+         if (value == nullptr || value->get() < 1 || value->get() > 600) {
+           return "must be an integer number of seconds from 1 to 600";
+         }
+         c.sip_message_timeout = std::chrono::seconds(value->get());
+         return std::nullopt;
+       }},
       {"federation.listen", "string", "\"0.0.0.0:5062\"",
        "Mutual-TLS listener for trusted peer sites.",
        [](const toml::node& n, Config& c) { return parse_listen(n, c.federation_listen); }},
@@ -190,6 +201,17 @@ const std::vector<ConfigKey>& key_table() {
            return "must be an integer number of seconds from 1 to 31536000 (365 days)";
          }
          c.rotation_overlap = std::chrono::seconds(value->get());
+         return std::nullopt;
+       }},
+      {"federation.peer_request_rate", "integer", "2000",
+       "Requests per second one peer site may send (bursts of twice as many); beyond it the site answers 503 "
+       "with Retry-After. A call costs three requests (INVITE, ACK, BYE). 10 to 100000.",
+       [](const toml::node& n, Config& c) -> Apply {
+         const auto* value = n.as_integer();
+         if (value == nullptr || value->get() < 10 || value->get() > 100000) {
+           return "must be an integer number of requests per second from 10 to 100000";
+         }
+         c.federation_peer_request_rate = static_cast<std::uint32_t>(value->get());
          return std::nullopt;
        }},
       {"admin.listen", "string", "\"127.0.0.1:8443\"",

@@ -49,7 +49,11 @@ struct Config {
   std::vector<HostPort> sip_udp{{"0.0.0.0", 5060}};
   std::vector<HostPort> sip_tcp{{"0.0.0.0", 5060}};
   std::vector<HostPort> sip_tls{{"0.0.0.0", 5061}};
+  // TCP/TLS: from a message's first byte to its last (slowloris defence).
+  std::chrono::seconds sip_message_timeout{30};
   HostPort federation_listen{"0.0.0.0", 5062};
+  // Requests a second one peer site may send (burst: twice as many).
+  std::uint32_t federation_peer_request_rate = 2000;
   HostPort admin_listen{"127.0.0.1", 8443};
   PortRange media_ports{40000, 40999};
   std::string log_level = "info";

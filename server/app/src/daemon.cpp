@@ -61,6 +61,8 @@ PeerGatewaySettings gateway_settings(const Config& config, const store::SiteReco
   PeerGatewaySettings s;
   s.privacy.local_domain = site.domain;
   s.privacy.strip_headers = config.privacy_strip_headers;
+  s.requests_per_second = config.federation_peer_request_rate;
+  s.burst = 2.0 * config.federation_peer_request_rate;
   return s;
 }
 

@@ -32,8 +32,8 @@ struct PeerGatewaySettings {
   sip::EdgePrivacySettings privacy;
   // Requests a peer site may send: a sustained rate per second and a burst.
   // Beyond it, 503 with Retry-After (responses are never limited).
-  double requests_per_second = 500;
-  double burst = 1000;
+  double requests_per_second = 2000;
+  double burst = 4000;
 };
 
 struct PeerGatewayCounters {

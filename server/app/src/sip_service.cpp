@@ -74,7 +74,9 @@ SipService::SipService(boost::asio::io_context& io, const Config& config, const 
   if (!config.sip_tls.empty()) {
     if (auto ctx = pki::make_lan_server_context(cert, key)) tls_ = std::move(*ctx);
   }
-  transport_ = std::make_unique<transport::SipTransport>(io_, transport::Limits{}, *this, counters_, tls_.get());
+  transport::Limits limits;
+  limits.message_timeout = config.sip_message_timeout;
+  transport_ = std::make_unique<transport::SipTransport>(io_, limits, *this, counters_, tls_.get());
 }
 
 SipService::~SipService() { stop(); }

@@ -129,8 +129,15 @@ struct SipTransport::Impl {
     }
     sip::StreamFramer framer(limits.parse);
     std::array<char, 8192> buffer;
+    // A message must arrive whole within message_timeout of its first byte:
+    // otherwise a sender trickling one byte per idle period (slowloris)
+    // would hold the connection forever.
+    std::optional<Clock::time_point> partial_since;
     while (!c->closed && !c->close_after_flush) {
+      const auto armed = c->deadline;
       c->deadline = Clock::now() + limits.idle_timeout;
+      if (partial_since) c->deadline = std::min(c->deadline, *partial_since + limits.message_timeout);
+      if (c->deadline < armed) c->watchdog.cancel();  // the watchdog re-arms at the earlier deadline
       auto [ec, n] = co_await c->stream.async_read_some(asio::buffer(buffer), kTuple);
       if (ec) break;
       framer.feed(std::string_view(buffer.data(), n));
@@ -142,6 +149,11 @@ struct SipTransport::Impl {
       if (outcome == FramesOutcome::lost) {
         c->close_after_flush = true;  // framing is lost: answer, then close
         c->wake.cancel_one();
+      }
+      if (framer.buffered() == 0) {
+        partial_since.reset();
+      } else if (!partial_since) {
+        partial_since = Clock::now();
       }
     }
     if (!c->close_after_flush) c->close();

@@ -35,6 +35,8 @@ struct Limits {
   // 95-120 s); a flow silent for longer than this is closed.
   std::chrono::seconds idle_timeout{300};
   std::chrono::seconds handshake_timeout{10};
+  // From the first byte of a message to its last (slowloris defence).
+  std::chrono::seconds message_timeout{30};
   sip::ParseLimits parse{};
 };
 
