@@ -245,6 +245,13 @@ Result<void> rewrite_sdp(Sdp& sdp, const RewritePlan& plan) {
           l.eol = sdp.eol;
         }
       }
+    } else if (plan.anonymize_origin && (l.type == 'u' || l.type == 'e' || l.type == 'p' || l.type == 'i')) {
+      continue;  // the phone user's URI, e-mail, phone number and free text (RFC 8866 5.4-5.6)
+    } else if (plan.anonymize_origin && l.type == 's') {
+      if (l.value != "-") {  // a session name can be a device or user name; "-" is the RFC's "none"
+        l.value = "-";
+        l.eol = sdp.eol;
+      }
     } else if (l.type == 'c' && plan.anchor) {
       if (session_has_c) continue;
       session_has_c = true;

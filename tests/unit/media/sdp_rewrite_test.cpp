@@ -65,7 +65,7 @@ TEST(SdpRewrite, PhoneOfferAnchoredAtTheRelay) {
   EXPECT_EQ(out,
             "v=0\r\n"
             "o=- 8000 8001 IN IP4 203.0.113.7\r\n"
-            "s=Talk\r\n"
+            "s=-\r\n"
             "c=IN IP4 203.0.113.7\r\n"
             "t=0 0\r\n"
             "m=audio 40000 RTP/AVP 0 8 101\r\n"
@@ -264,6 +264,27 @@ TEST(AddressClass, PrivateAndPublic) {
 TEST(SdpRewrite, HostCandidatePriority) {
   EXPECT_EQ(host_candidate_priority(1), 2130706431U);
   EXPECT_EQ(host_candidate_priority(2), 2130706430U);
+}
+
+TEST(SdpRewrite, AnonymizingRemovesThePhoneUsersDetails) {
+  const std::string offer =
+      "v=0\r\no=jdoe 2890844526 2890842807 IN IP4 10.47.16.5\r\ns=Jane's desk phone\r\n"
+      "i=A call from the 4th floor\r\nu=http://intranet.example/~jdoe\r\ne=jane@corp.example (Jane Doe)\r\n"
+      "p=+1 617 555-6011\r\nc=IN IP4 10.47.16.5\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n"
+      "i=handset\r\na=rtpmap:0 PCMU/8000\r\n";
+  const auto out = rewritten(offer, anchor_plan({StreamEndpoint{40000, 40001}}));
+  for (const char* gone : {"jdoe", "Jane", "4th floor", "intranet", "jane@", "555-6011", "10.47.16.5"}) {
+    EXPECT_EQ(out.find(gone), std::string::npos) << gone << " in\n" << out;
+  }
+  EXPECT_EQ(lines_starting(out, "s="), std::vector<std::string>{"s=-"});
+  EXPECT_EQ(lines_starting(out, "o="), std::vector<std::string>{"o=- 2890844526 2890842807 IN IP4 203.0.113.7"});
+  EXPECT_EQ(lines_starting(out, "i="), std::vector<std::string>{"i=handset"});  // media titles stay
+
+  RewritePlan keep = anchor_plan({StreamEndpoint{40000, 40001}});
+  keep.anonymize_origin = false;
+  const auto kept = rewritten(offer, keep);
+  EXPECT_NE(kept.find("s=Jane's desk phone"), std::string::npos);
+  EXPECT_NE(kept.find("e=jane@corp.example"), std::string::npos);
 }
 
 }  // namespace

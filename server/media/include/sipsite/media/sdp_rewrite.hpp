@@ -52,7 +52,8 @@ struct RewritePlan {
   // 0.0.0.0/0 (RFC 8839 allows hiding them).
   bool strip_private_candidates = true;
   // o= username becomes "-" and its address the relay's (session id and
-  // version are kept: the far end uses them to spot changed offers).
+  // version are kept: the far end uses them to spot changed offers); s=
+  // becomes "-", and u=, e=, p= and session i= lines are removed.
   bool anonymize_origin = true;
 };
 
