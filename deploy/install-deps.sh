@@ -12,7 +12,7 @@ build_pkgs=(
 )
 test_pkgs=(
   openssl sqlite3 clang-14 libclang-rt-14-dev iproute2 nftables procps python3 baresip-core
-  chromium nodejs sipvicious
+  chromium nodejs sipvicious testssl.sh
   # The package test (tests/package): cpack's dpkg-shlibdeps, the maintainer
   # scripts' adduser, systemd-analyze, setpriv.
   dpkg-dev adduser systemd util-linux
