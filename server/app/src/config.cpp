@@ -222,9 +222,31 @@ const std::vector<ConfigKey>& key_table() {
        [](const toml::node& n, Config& c) { return parse_port_range(n, c.media_ports); }},
       {"log.level", "string", "\"info\"",
        "Least severe level logged: trace, debug, info, warn, error or off, optionally followed by per-module "
-       "levels, e.g. \"info,federation=debug\" (modules: app, federation, media, pki, store). `run --log-level` "
+       "levels, e.g. \"info,federation=debug\" (modules: app, federation, media, pki, store, trace). `run --log-level` "
        "overrides it, with the same syntax.",
        parse_log_level},
+      {"log.trace_aors", "array of strings", "[]",
+       "AORs (\"user@domain\") whose SIP messages are logged, one line each under the module \"trace\", with "
+       "bodies, credentials and Call-IDs removed: for troubleshooting one user's phone. Empty: no trace.",
+       [](const toml::node& n, Config& c) -> Apply {
+         const auto* array = n.as_array();
+         std::vector<std::string> aors;
+         if (array != nullptr) {
+           for (const auto& element : *array) {
+             const auto* aor = element.as_string();
+             const auto at = aor != nullptr ? aor->get().find('@') : std::string::npos;
+             if (at == std::string::npos || at == 0 || at + 1 == aor->get().size() ||
+                 aor->get().find_first_of(" \t\r\n<>") != std::string::npos) {
+               return "must be an array of AORs such as [\"alice@alpha.example\"]";
+             }
+             aors.push_back(aor->get());
+           }
+         } else {
+           return "must be an array of AORs such as [\"alice@alpha.example\"]";
+         }
+         c.log_trace_aors = std::move(aors);
+         return std::nullopt;
+       }},
       {"privacy.strip_headers", "array of strings",
        "[\"User-Agent\", \"Server\", \"Organization\", \"Warning\", \"Call-Info\", \"Error-Info\", "
        "\"Alert-Info\", \"Reply-To\", \"In-Reply-To\", \"Replaces\", \"Authorization\", "

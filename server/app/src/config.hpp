@@ -57,6 +57,8 @@ struct Config {
   HostPort admin_listen{"127.0.0.1", 8443};
   PortRange media_ports{40000, 40999};
   std::string log_level = "info";
+  // AORs whose SIP messages are logged (redacted), for troubleshooting.
+  std::vector<std::string> log_trace_aors;
   // How long a peer's old pin stays accepted after it rotated its key.
   std::chrono::seconds rotation_overlap{14 * 24 * 3600};
   // Headers removed from everything sent to peer sites (edge privacy).

@@ -5,6 +5,7 @@
 #include <sipsite/pki/domain_name.hpp>
 #include <sipsite/pki/invite.hpp>
 #include <sipsite/store/peer_repository.hpp>
+#include <sipsite/store/retention_settings.hpp>
 #include <sipsite/store/state_dir.hpp>
 #include <sipsite/store/user_repository.hpp>
 
@@ -75,10 +76,11 @@ Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certifica
       key_(std::move(key)),
       cert_(std::move(cert)),
       records_(io_, std::move(records_db)),
+      tap_(records_, config_.log_trace_aors),
       sip_(io_, config_, site_.site.domain, cert_, key_),
       federation_(io_, config_, site_.db, cert_, key_),
       gateway_(io_, gateway_settings(config_, site_.site), sip_.clock(), sip_.random()),
-      live_state_(io_, sip_, federation_, gateway_, site_.site.domain),
+      live_state_(io_, sip_, federation_, gateway_, site_.site.domain, [this] { return relay_.get(); }),
       console_(console_settings(config_, site_.site), std::move(console_db), live_state_),
       retention_(std::move(retention_db)) {}
 
@@ -110,6 +112,9 @@ void Daemon::load_live_state() {
   std::size_t trusted = 0;
   for (const auto& p : *peers) trusted += p.state == store::PeerState::trusted ? 1 : 0;
   sip_.replace_users(*users);
+  if (auto on = store::RetentionSettingsRepository(site_.db).flag(store::setting_key::kSignalingLogEnabled)) {
+    tap_.set_log_enabled(*on);
+  }
   federation_.replace_peers(*peers);
   log->info("state loaded: {} users, {} peers ({} trusted)", users->size(), peers->size(), trusted);
 }
@@ -183,6 +188,8 @@ int Daemon::run() {
   log->info("site {} fingerprint {}", site_.site.domain, cert_.fingerprint().to_string());
   sip_.set_peers(gateway_);
   sip_.set_records(records_);
+  sip_.set_tap(tap_);
+  gateway_.set_tap(tap_);
   auto failed = sip_.start();
   if (!failed) failed = federation_.start();
   if (!failed) failed = start_media();

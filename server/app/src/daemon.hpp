@@ -7,6 +7,7 @@
 #include "federation_service.hpp"
 #include "peer_gateway.hpp"
 #include "retention_service.hpp"
+#include "signaling_tap.hpp"
 #include "site_records.hpp"
 #include "sip_service.hpp"
 #include "site_access.hpp"
@@ -45,6 +46,7 @@ class Daemon {
   pki::Certificate cert_;
   boost::asio::io_context io_;
   SiteRecords records_;
+  SignalingTap tap_;
   SipService sip_;
   FederationService federation_;
   PeerGateway gateway_;

@@ -16,7 +16,7 @@ namespace sipsite::app {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kModules = {"app", "federation", "media", "pki", "store"};
+constexpr std::array<std::string_view, 6> kModules = {"app", "federation", "media", "pki", "store", "trace"};
 
 std::shared_ptr<spdlog::sinks::stderr_sink_mt> shared_sink() {
   static auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();

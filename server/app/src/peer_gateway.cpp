@@ -1,6 +1,7 @@
 #include "peer_gateway.hpp"
 
 #include "logging.hpp"
+#include "signaling_tap.hpp"
 
 #include <sipsite/pki/domain_name.hpp>
 #include <sipsite/sip/accessors.hpp>
@@ -190,6 +191,7 @@ void PeerGateway::receive(const pki::Fingerprint& peer, sip::Inbound inbound) {
     return;
   }
   inbound.peer = trusted->second;
+  if (tap_ != nullptr) tap_->observe("in", inbound.message);
   core_->receive(std::move(inbound));
 }
 

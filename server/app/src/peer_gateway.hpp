@@ -28,6 +28,8 @@
 
 namespace sipsite::app {
 
+class SignalingTap;
+
 struct PeerGatewaySettings {
   sip::EdgePrivacySettings privacy;
   // Requests a peer site may send: a sustained rate per second and a burst.
@@ -64,6 +66,8 @@ class PeerGateway final : public sip::PeerRouter {
   void receive(const pki::Fingerprint& peer, sip::Inbound inbound);
   void link_up(const pki::Fingerprint& peer, sip::FlowId flow, const sip::Endpoint& remote);
 
+  // Signaling log and AOR traces of what peers send (after edge privacy).
+  void set_tap(SignalingTap& tap) { tap_ = &tap; }
   [[nodiscard]] const PeerGatewayCounters& counters() const { return counters_; }
   [[nodiscard]] const sip::EdgePrivacy& privacy() const { return privacy_; }
   // The trusted peers (fingerprint -> domain) as replace_peers() last set them.
@@ -94,6 +98,7 @@ class PeerGateway final : public sip::PeerRouter {
   sip::Core* core_ = nullptr;
   transport::FederationLinks* links_ = nullptr;
   media::MediaRelay* relay_ = nullptr;
+  SignalingTap* tap_ = nullptr;
   std::map<pki::Fingerprint, std::set<std::string>> media_calls_;  // relay keys per peer, for revocation
   std::map<pki::Fingerprint, std::string> trusted_;
   std::unordered_map<std::string, pki::Fingerprint> by_domain_;  // lowercase domain

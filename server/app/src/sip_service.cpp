@@ -1,6 +1,7 @@
 #include "sip_service.hpp"
 
 #include "peer_gateway.hpp"
+#include "signaling_tap.hpp"
 #include "site_records.hpp"
 
 #include <sipsite/sip/accessors.hpp>
@@ -121,6 +122,7 @@ void SipService::replace_users(const std::vector<store::UserRecord>& users) {
 }
 
 void SipService::on_message(sip::Inbound inbound) {
+  if (tap_ != nullptr) tap_->observe("in", inbound.message);
   if (core_) core_->receive(std::move(inbound));
 }
 
@@ -132,6 +134,7 @@ void SipService::on_flow_closed(sip::FlowId flow) {
 }
 
 void SipService::send(const sip::Destination& to, std::string bytes) {
+  if (tap_ != nullptr) tap_->observe("out", bytes);
   if (!transport::is_federation_flow(to.flow)) {
     transport_->send(to, std::move(bytes));
     return;

@@ -28,6 +28,7 @@
 namespace sipsite::app {
 
 class PeerGateway;
+class SignalingTap;
 class SiteRecords;
 
 class SipService final : public transport::InboundHandler, private sip::Sender, private sip::RegistrationHandler {
@@ -42,6 +43,8 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
   // Call records and stored messages (delivered when their user registers);
   // call before start().
   void set_records(SiteRecords& records) { records_ = &records; }
+  // Signaling log and AOR traces of what the transport carries.
+  void set_tap(SignalingTap& tap) { tap_ = &tap; }
   // Binds the listeners and starts serving; an error names what failed.
   std::optional<std::string> start();
   void stop();
@@ -85,6 +88,7 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
   std::vector<sip::Endpoint> advertised_;
   PeerGateway* peers_ = nullptr;
   SiteRecords* records_ = nullptr;
+  SignalingTap* tap_ = nullptr;
   std::unique_ptr<sip::Core> core_;  // built once the listeners' ports are known
 };
 

@@ -4,6 +4,7 @@
 
 #include <sipsite/store/cdr_repository.hpp>
 #include <sipsite/store/message_repository.hpp>
+#include <sipsite/store/signaling_log_repository.hpp>
 
 #include <boost/asio/post.hpp>
 
@@ -117,6 +118,17 @@ void SiteRecords::write(std::vector<Event> events) {
     return {};
   });
   if (!written) logger("store")->error("cannot write call records: {}", written.error().message);
+}
+
+void SiteRecords::log_signaling(std::string direction, std::string summary, std::string call_ref,
+                                std::string message) {
+  if (stopped_) return;
+  boost::asio::post(worker_, [this, at = unix_now(), direction = std::move(direction), summary = std::move(summary),
+                              call_ref = std::move(call_ref), message = std::move(message)] {
+    if (auto r = store::SignalingLogRepository(db_).append(at, direction, summary, call_ref, message); !r) {
+      logger("store")->error("cannot write the signaling log: {}", r.error().message);
+    }
+  });
 }
 
 void SiteRecords::store(sip::OfflineMessage message, std::function<void(int, std::string)> done) {

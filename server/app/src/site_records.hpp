@@ -40,6 +40,9 @@ class SiteRecords final : public sip::CallObserver, public sip::MessageStore {
   void attach(sip::Core& core);
   // Local user `user` registered a phone: deliver what waits for them.
   void registered(const std::string& user);
+  // Appends to the signaling log (store::SignalingLogRepository redacts it
+  // and stores nothing while the log is off), on the worker.
+  void log_signaling(std::string direction, std::string summary, std::string call_ref, std::string message);
   // Writes what is queued and stops the worker. Idempotent.
   void stop();
 
