@@ -150,6 +150,20 @@ class SipDaemonTest(SiteTestCase):
         status, _, _ = self.client().register()
         self.assertIn(status, (401, 403, 404))
 
+    def test_deleting_a_user_closes_the_connections_their_phones_registered_on(self):
+        tcp, tls = self.client("tcp", user="bob"), self.client("tls", user="bob")
+        self.assertEqual(tcp.register()[0], 200)
+        self.assertEqual(tls.register()[0], 200)
+        alice = self.client("tcp")
+        self.assertEqual(alice.register()[0], 200)
+        self.assertOk(self.sipsite("user", "del", "--aor", "bob@alpha.example"))
+        for c in (tcp, tls):
+            c.sock.settimeout(10)
+            self.assertEqual(c.sock.recv(1), b"", "the deleted user's connection stayed open")
+        # Other users' connections stay.
+        status, _, _ = alice.request("OPTIONS")
+        self.assertEqual(status, 200)
+
 
 if __name__ == "__main__":
     unittest.main()

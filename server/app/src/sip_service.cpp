@@ -113,12 +113,21 @@ void SipService::stop() {
 }
 
 void SipService::replace_users(const std::vector<store::UserRecord>& users) {
-  std::set<std::string> before;
-  for (const auto& [username, binding] : location_.snapshot()) before.insert(username);
+  const auto before = location_.snapshot();
   directory_.replace(users);
-  for (const auto& username : before) {
-    if (!directory_.find_user(username)) location_.remove_all(username);
+  // A deleted user's phones lose their registrations, and the TCP/TLS
+  // connections they registered over are closed: nothing of theirs stays.
+  std::set<sip::FlowId> flows;
+  std::set<std::string> gone;
+  for (const auto& [username, binding] : before) {
+    if (directory_.find_user(username)) continue;
+    gone.insert(username);
+    if (binding.destination.flow != 0 && !transport::is_federation_flow(binding.destination.flow)) {
+      flows.insert(binding.destination.flow);
+    }
   }
+  for (const auto& username : gone) location_.remove_all(username);
+  for (const auto flow : flows) transport_->close_flow(flow);
 }
 
 void SipService::on_message(sip::Inbound inbound) {
