@@ -121,6 +121,20 @@ Apply parse_log_level(const toml::node& node, Config& c) {
   return std::nullopt;
 }
 
+// A key whose value is an integer in [min, max] (`unit` names it in the
+// error); `store` puts it into the Config.
+std::function<Apply(const toml::node&, Config&)> integer_in(std::int64_t min, std::int64_t max, std::string unit,
+                                                            void (*store)(Config&, std::int64_t)) {
+  return [=](const toml::node& n, Config& c) -> Apply {
+    const auto* value = n.as_integer();
+    if (value == nullptr || value->get() < min || value->get() > max) {
+      return "must be an integer number of " + unit + " from " + std::to_string(min) + " to " + std::to_string(max);
+    }
+    store(c, value->get());
+    return std::nullopt;
+  };
+}
+
 Apply parse_strip_headers(const toml::node& node, Config& c) {
   const auto* array = node.as_array();
   if (array == nullptr) return "must be an array of header names, e.g. [\"User-Agent\", \"X-*\"]";
@@ -180,14 +194,7 @@ const std::vector<ConfigKey>& key_table() {
       {"sip.message_timeout", "integer", "30",
        "Seconds a phone has, on TCP or TLS, from the first byte of a message to its last; a connection that "
        "trickles a message slower is closed (slowloris defence). 1 to 600.",
-       [](const toml::node& n, Config& c) -> Apply {
-         const auto* value = n.as_integer();
-         if (value == nullptr || value->get() < 1 || value->get() > 600) {
-           return "must be an integer number of seconds from 1 to 600";
-         }
-         c.sip_message_timeout = std::chrono::seconds(value->get());
-         return std::nullopt;
-       }},
+       integer_in(1, 600, "seconds", [](Config& c, std::int64_t v) { c.sip_message_timeout = std::chrono::seconds(v); })},
       {"federation.listen", "string", "\"0.0.0.0:5062\"",
        "Mutual-TLS listener for trusted peer sites.",
        [](const toml::node& n, Config& c) { return parse_listen(n, c.federation_listen); }},
@@ -195,25 +202,12 @@ const std::vector<ConfigKey>& key_table() {
        "After a trusted peer rotates its key (its new certificate proven by the pinned one), how long its old "
        "pin stays accepted beside the new one before it is removed (audited as peer.pin_expired). 14 days by "
        "default; 1 to 31536000.",
-       [](const toml::node& n, Config& c) -> Apply {
-         const auto* value = n.as_integer();
-         if (value == nullptr || value->get() < 1 || value->get() > 31536000) {
-           return "must be an integer number of seconds from 1 to 31536000 (365 days)";
-         }
-         c.rotation_overlap = std::chrono::seconds(value->get());
-         return std::nullopt;
-       }},
+       integer_in(1, 31536000, "seconds", [](Config& c, std::int64_t v) { c.rotation_overlap = std::chrono::seconds(v); })},
       {"federation.peer_request_rate", "integer", "2000",
        "Requests per second one peer site may send (bursts of twice as many); beyond it the site answers 503 "
        "with Retry-After. A call costs three requests (INVITE, ACK, BYE). 10 to 100000.",
-       [](const toml::node& n, Config& c) -> Apply {
-         const auto* value = n.as_integer();
-         if (value == nullptr || value->get() < 10 || value->get() > 100000) {
-           return "must be an integer number of requests per second from 10 to 100000";
-         }
-         c.federation_peer_request_rate = static_cast<std::uint32_t>(value->get());
-         return std::nullopt;
-       }},
+       integer_in(10, 100000, "requests per second",
+                  [](Config& c, std::int64_t v) { c.federation_peer_request_rate = static_cast<std::uint32_t>(v); })},
       {"admin.listen", "string", "\"127.0.0.1:8443\"",
        "HTTPS admin console. Keep it on loopback unless the LAN must reach it.",
        [](const toml::node& n, Config& c) { return parse_listen(n, c.admin_listen); }},
