@@ -102,6 +102,53 @@ std::string federation_metrics(const FederationState& f) {
   return out;
 }
 
+// The media relay part of /metrics: its totals and the packets of the calls
+// it relays now (a sum over live calls: it falls when a call ends).
+std::string media_metrics(const MediaState& m) {
+  std::uint64_t lan_to_peer = 0;
+  std::uint64_t peer_to_lan = 0;
+  for (const auto& c : m.relayed) {
+    for (const auto& s : c.streams) {
+      lan_to_peer += s.lan_to_peer.packets;
+      peer_to_lan += s.peer_to_lan.packets;
+    }
+  }
+  std::string out;
+  out += "# HELP sipsite_media_calls Calls whose media the relay carries now.\n"
+         "# TYPE sipsite_media_calls gauge\n"
+         "sipsite_media_calls " + std::to_string(m.calls) + "\n";
+  out += "# HELP sipsite_media_free_ports UDP ports left in the media relay's range.\n"
+         "# TYPE sipsite_media_free_ports gauge\n"
+         "sipsite_media_free_ports " + std::to_string(m.free_ports) + "\n";
+  out += "# HELP sipsite_media_packets_total Packets forwarded by the relay for the calls it carries now, summed.\n"
+         "# TYPE sipsite_media_packets_total gauge\n";
+  out += "sipsite_media_packets_total{direction=\"lan_to_peer\"} " + std::to_string(lan_to_peer) + "\n";
+  out += "sipsite_media_packets_total{direction=\"peer_to_lan\"} " + std::to_string(peer_to_lan) + "\n";
+  return out;
+}
+
+json media_direction_json(const MediaDirection& d) {
+  return {{"packets", d.packets}, {"bytes", d.bytes}, {"loss", d.loss ? json(*d.loss) : json(nullptr)}};
+}
+
+json media_leg_json(const MediaLeg& l) {
+  return {{"port", l.port}, {"latched", l.latched}, {"dropped", l.dropped}, {"relatches", l.relatches}};
+}
+
+// One relayed call as the API shows it: no addresses, no Call-ID.
+json relayed_call_json(const RelayedCall& c) {
+  json streams = json::array();
+  for (const auto& s : c.streams) {
+    streams.push_back({{"media", s.media},
+                       {"rtcp_mux", s.rtcp_mux},
+                       {"lan", media_leg_json(s.lan)},
+                       {"peer", media_leg_json(s.peer)},
+                       {"lan_to_peer", media_direction_json(s.lan_to_peer)},
+                       {"peer_to_lan", media_direction_json(s.peer_to_lan)}});
+  }
+  return {{"id", c.id}, {"age_s", c.age_s}, {"idle_s", c.idle_s}, {"streams", std::move(streams)}};
+}
+
 bool is_state_changing(http::verb v) {
   return v == http::verb::post || v == http::verb::put || v == http::verb::patch || v == http::verb::delete_;
 }
@@ -527,9 +574,12 @@ Response Api::change_password(Call& c) {
 Response Api::metrics(Call&) {
   const auto federation = live_.federation();
   if (!federation) return live_state_unavailable();
+  const auto media = live_.media();
+  if (!media) return live_state_unavailable();
   Response res{Status::ok, 11};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = live_.metrics() + federation_metrics(*federation);
+  if (media->relay) res.body() += media_metrics(*media);
   return res;
 }
 
@@ -1118,6 +1168,8 @@ namespace sipsite::webadmin {
 Response Api::list_calls(Call&) {
   const auto federation = live_.federation();
   if (!federation) return live_state_unavailable();
+  const auto media = live_.media();
+  if (!media) return live_state_unavailable();
   json peers = json::array();
   std::int64_t total = 0;
   for (const auto& p : federation->peers) {
@@ -1127,6 +1179,10 @@ Response Api::list_calls(Call&) {
                      {"calls", p.calls},
                      {"connected", !p.links.empty()}});
   }
+  json relay = nullptr;
+  if (media->relay) relay = {{"calls", media->calls}, {"free_ports", media->free_ports}, {"expired", media->expired}};
+  json relayed = json::array();
+  for (const auto& c : media->relayed) relayed.push_back(relayed_call_json(c));
   const auto& n = federation->counters;
   return json_response(Status::ok, {{"total", total},
                                     {"peers", std::move(peers)},
@@ -1135,7 +1191,9 @@ Response Api::list_calls(Call&) {
                                       {"received", n.received},
                                       {"refused", n.refused},
                                       {"rate_limited", n.rate_limited},
-                                      {"revoked_calls", n.revoked_calls}}}});
+                                      {"revoked_calls", n.revoked_calls}}},
+                                    {"relay", relay},
+                                    {"media", std::move(relayed)}});
 }
 
 }  // namespace sipsite::webadmin

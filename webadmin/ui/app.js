@@ -328,6 +328,35 @@ async function loadLiveCalls() {
   if (live.peers.length && live.total === 0) {
     $("live-counters").prepend("No call with another site right now. ");
   }
+  fillRelayedCalls(live);
+}
+
+function lossText(d) {
+  return d.loss == null ? "–" : `${(d.loss * 100).toFixed(1)} %`;
+}
+
+// The relay's calls: one row per stream (m= line). No addresses: the API has none.
+function fillRelayedCalls(live) {
+  const relay = live.relay;
+  $("relay-summary").textContent = relay
+    ? `${relay.calls} call(s) relayed now, ${relay.free_ports} media ports free; ` +
+      `${relay.expired} call(s) ended by the relay because their media stopped or they were never answered.`
+    : "The media relay is not running yet.";
+  $("relay-calls-empty").textContent = "No call is being relayed right now.";
+  const rows = [];
+  for (const c of live.media || []) {
+    for (const s of c.streams) rows.push({ call: c, stream: s });
+  }
+  fillTable("relay-calls-table", "relay-calls-empty", rows, ({ call, stream: s }) => {
+    const ends = [s.lan.latched ? "phone" : null, s.peer.latched ? "other site" : null].filter(Boolean);
+    const dropped = s.lan.dropped + s.peer.dropped;
+    return el("tr", { "data-call": call.id }, el("td", {}, el("code", {}, call.id)), el("td", {}, s.media),
+      el("td", { class: "packets-out" }, String(s.lan_to_peer.packets)),
+      el("td", { class: "packets-in" }, String(s.peer_to_lan.packets)),
+      el("td", {}, `${lossText(s.lan_to_peer)} / ${lossText(s.peer_to_lan)}`),
+      el("td", {}, (ends.length ? ends.join(" and ") : "none yet") + (dropped ? ` (${dropped} packets refused)` : "")),
+      el("td", {}, duration(call.age_s)));
+  });
 }
 
 async function loadCalls() {

@@ -19,6 +19,30 @@ std::string host_port(const sip::Endpoint& ep) {
   return (v6 ? "[" + ep.host + "]" : ep.host) + ":" + std::to_string(ep.port);
 }
 
+// The port of an "addr:port" / "[v6]:port" string; 0 when there is none.
+std::uint16_t port_of(const std::string& host_port) {
+  const auto colon = host_port.rfind(':');
+  if (colon == std::string::npos) return 0;
+  unsigned long v = 0;
+  for (std::size_t i = colon + 1; i < host_port.size(); ++i) {
+    const char c = host_port[i];
+    if (c < '0' || c > '9' || v > 65535) return 0;
+    v = v * 10 + static_cast<unsigned long>(c - '0');
+  }
+  return v > 65535 ? 0 : static_cast<std::uint16_t>(v);
+}
+
+webadmin::MediaLeg leg_of(const media::LegStats& l) {
+  // Never the parties' addresses: only the relay's own port and whether it latched.
+  return {port_of(l.advertised), !l.latched.empty(), l.dropped, l.relatches};
+}
+
+webadmin::MediaDirection direction_of(const media::DirectionStats& d) {
+  webadmin::MediaDirection out{d.packets, d.bytes, std::nullopt};
+  if (d.rtp_expected > 0) out.loss = d.loss_fraction();
+  return out;
+}
+
 }  // namespace
 
 std::string ConsoleLiveState::metrics() { return sip_.counters().prometheus(); }
@@ -79,6 +103,30 @@ std::optional<webadmin::FederationState> ConsoleLiveState::federation() {
         }
       }
       out.peers.push_back(std::move(peer));
+    }
+    return out;
+  });
+}
+
+std::optional<webadmin::MediaState> ConsoleLiveState::media() {
+  return on_sip_thread<webadmin::MediaState>([this] {
+    webadmin::MediaState out;
+    const media::MediaRelay* relay = relay_ ? relay_() : nullptr;
+    if (relay == nullptr) return out;
+    out.relay = true;
+    out.calls = relay->call_count();
+    out.free_ports = relay->free_ports();
+    out.expired = relay->expired_calls();
+    for (const auto& c : relay->stats()) {
+      webadmin::RelayedCall call;
+      call.id = webadmin::media_call_id(c.call_key);
+      call.age_s = c.age.count();
+      call.idle_s = c.idle.count();
+      for (const auto& s : c.streams) {
+        call.streams.push_back({s.media, s.rtcp_mux, leg_of(s.lan), leg_of(s.peer), direction_of(s.lan_to_peer),
+                                direction_of(s.peer_to_lan)});
+      }
+      out.relayed.push_back(std::move(call));
     }
     return out;
   });

@@ -11,11 +11,13 @@
 #include "peer_gateway.hpp"
 #include "sip_service.hpp"
 
+#include <sipsite/media/media_relay.hpp>
 #include <sipsite/webadmin/live_state.hpp>
 
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -23,15 +25,26 @@ namespace sipsite::app {
 
 class ConsoleLiveState final : public webadmin::LiveState {
  public:
-  // `io` runs `sip`, `federation` and `gateway`; all must outlive this object.
+  // Gives the media relay, or nullptr while there is none; called on the io
+  // thread only (the relay is built after this object, in start_media()).
+  using RelayGetter = std::function<const media::MediaRelay*()>;
+
+  // `io` runs `sip`, `federation`, `gateway` and the relay; all must outlive
+  // this object.
   ConsoleLiveState(boost::asio::io_context& io, const SipService& sip, const FederationService& federation,
-                   const PeerGateway& gateway, std::string domain)
-      : io_(io), sip_(sip), federation_(federation), gateway_(gateway), domain_(std::move(domain)) {}
+                   const PeerGateway& gateway, std::string domain, RelayGetter relay = {})
+      : io_(io),
+        sip_(sip),
+        federation_(federation),
+        gateway_(gateway),
+        domain_(std::move(domain)),
+        relay_(std::move(relay)) {}
 
   std::string metrics() override;
   std::optional<std::vector<webadmin::Registration>> registrations() override;
   std::optional<std::vector<webadmin::PeerLinkStatus>> peer_links() override;
   std::optional<webadmin::FederationState> federation() override;
+  std::optional<webadmin::MediaState> media() override;
 
   // Long enough for a loaded machine (sanitizers, two cores shared by
   // several daemons), well under a browser's or a test client's patience.
@@ -47,6 +60,7 @@ class ConsoleLiveState final : public webadmin::LiveState {
   const FederationService& federation_;
   const PeerGateway& gateway_;
   std::string domain_;
+  RelayGetter relay_;
 };
 
 }  // namespace sipsite::app

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <regex>
 #include <set>
 
 namespace sipsite::webadmin {
@@ -46,9 +47,14 @@ class FakeLive final : public LiveState {
     if (!answers) return std::nullopt;
     return fed;
   }
+  std::optional<MediaState> media() override {
+    if (!answers) return std::nullopt;
+    return relay;
+  }
   std::vector<PeerLinkStatus> links;
   std::vector<Registration> regs;
   FederationState fed;
+  MediaState relay;
   bool answers = true;  // false: as if the daemon's thread did not answer in time
 };
 
@@ -599,6 +605,92 @@ TEST_F(ApiTest, MetricsCarryTheFederationCountersAndPerPeerGauges) {
                            "sipsite_federation_calls{peer=\"we\\\"ird\\\\\"} 0\n",
                            "# TYPE sipsite_federation_calls gauge\n",
                            "# TYPE sipsite_federation_messages_total counter\n"}) {
+    EXPECT_NE(m.find(line), std::string::npos) << line << " in\n" << m;
+  }
+}
+
+// One relayed call with an audio stream that carried RTP both ways (loss
+// measured one way only) and a video stream nobody sent on yet.
+MediaState one_relayed_call() {
+  MediaState m;
+  m.relay = true;
+  m.calls = 1;
+  m.free_ports = 996;
+  m.expired = 3;
+  RelayedCall c;
+  c.id = media_call_id("alice-call-1234@192.0.2.10");
+  c.age_s = 42;
+  c.idle_s = 1;
+  c.streams.push_back({"audio", false, {40000, true, 2, 0}, {40002, true, 0, 1}, {50, 8600, 0.02}, {48, 8256, std::nullopt}});
+  c.streams.push_back({"video", true, {40004, false, 0, 0}, {40006, false, 0, 0}, {}, {}});
+  m.relayed.push_back(c);
+  return m;
+}
+
+TEST(MediaCallId, IsTheFirst12HexDigitsOfTheSha256OfTheKey) {
+  // printf 'abc' | sha256sum: ba7816bf8f01cfea414140de5dae2223...
+  EXPECT_EQ(media_call_id("abc"), "ba7816bf8f01");
+  EXPECT_EQ(media_call_id(""), "e3b0c44298fc");
+  EXPECT_NE(media_call_id("a@b"), media_call_id("a@c"));
+}
+
+TEST_F(ApiTest, LiveCallsShowTheRelayedMediaWithoutAddressesOrCallIds) {
+  login_and_change();
+  live_.fed.peers = {{"AA", "beta.example", {{"inbound", "192.0.2.7:5062", 1, true}}, 1}};
+  live_.relay = one_relayed_call();
+  const auto r = get("/api/v1/calls");
+  ASSERT_EQ(r.result(), http::status::ok);
+  const auto b = body(r);
+  EXPECT_EQ(b["relay"], (json{{"calls", 1}, {"free_ports", 996}, {"expired", 3}}));
+  ASSERT_EQ(b["media"].size(), 1u);
+  const auto& call = b["media"][0];
+  EXPECT_EQ(call["id"], media_call_id("alice-call-1234@192.0.2.10"));
+  EXPECT_EQ(call["id"].get<std::string>().size(), 12u);
+  EXPECT_EQ(call["age_s"], 42);
+  EXPECT_EQ(call["idle_s"], 1);
+  ASSERT_EQ(call["streams"].size(), 2u);
+  const auto& audio = call["streams"][0];
+  EXPECT_EQ(audio["media"], "audio");
+  EXPECT_EQ(audio["rtcp_mux"], false);
+  EXPECT_EQ(audio["lan"], (json{{"port", 40000}, {"latched", true}, {"dropped", 2}, {"relatches", 0}}));
+  EXPECT_EQ(audio["peer"], (json{{"port", 40002}, {"latched", true}, {"dropped", 0}, {"relatches", 1}}));
+  EXPECT_EQ(audio["lan_to_peer"]["packets"], 50);
+  EXPECT_EQ(audio["lan_to_peer"]["bytes"], 8600);
+  EXPECT_DOUBLE_EQ(audio["lan_to_peer"]["loss"].get<double>(), 0.02);
+  EXPECT_EQ(audio["peer_to_lan"], (json{{"packets", 48}, {"bytes", 8256}, {"loss", nullptr}}));
+  const auto& video = call["streams"][1];
+  EXPECT_EQ(video["media"], "video");
+  EXPECT_EQ(video["rtcp_mux"], true);
+  EXPECT_EQ(video["lan"]["latched"], false);
+  EXPECT_EQ(video["lan_to_peer"], (json{{"packets", 0}, {"bytes", 0}, {"loss", nullptr}}));
+
+  // Nothing that looks like an IP address in the media part, and never the Call-ID.
+  const std::string media_text = b["media"].dump() + b["relay"].dump();
+  EXPECT_EQ(media_text.find("192.0.2"), std::string::npos) << media_text;
+  EXPECT_EQ(media_text.find("alice-call"), std::string::npos) << media_text;
+  const std::regex ipv4(R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})");
+  EXPECT_FALSE(std::regex_search(media_text, ipv4)) << media_text;
+  const std::string whole = r.body();  // the peers' links (with their addresses) are not in /calls either
+  EXPECT_EQ(whole.find("alice-call"), std::string::npos);
+  EXPECT_FALSE(std::regex_search(whole, ipv4)) << whole;
+}
+
+TEST_F(ApiTest, LiveCallsWithoutARelayHaveNoneAndSayItIsNotRunning) {
+  login_and_change();
+  const auto b = body(get("/api/v1/calls"));
+  EXPECT_TRUE(b["relay"].is_null());
+  EXPECT_EQ(b["media"], json::array());
+  EXPECT_EQ(get("/metrics").body().find("sipsite_media_"), std::string::npos);
+}
+
+TEST_F(ApiTest, MetricsCarryTheRelayTotalsAndPacketsPerDirection) {
+  login_and_change();
+  live_.relay = one_relayed_call();
+  const std::string m = get("/metrics").body();
+  for (const char* line : {"sipsite_media_calls 1\n", "sipsite_media_free_ports 996\n",
+                           "sipsite_media_packets_total{direction=\"lan_to_peer\"} 50\n",
+                           "sipsite_media_packets_total{direction=\"peer_to_lan\"} 48\n",
+                           "# TYPE sipsite_media_calls gauge\n", "# TYPE sipsite_media_free_ports gauge\n"}) {
     EXPECT_NE(m.find(line), std::string::npos) << line << " in\n" << m;
   }
 }

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sipsite::webadmin {
@@ -64,6 +65,52 @@ struct FederationState {
   std::vector<FederationPeer> peers;  // every trusted peer, linked or not
 };
 
+// The media relay's view of one relayed call. Deliberately without the
+// phones' or peers' addresses, and without the call key (the Call-ID on the
+// federation link): `id` is media_call_id(call key).
+struct MediaDirection {
+  std::uint64_t packets = 0;  // forwarded
+  std::uint64_t bytes = 0;    // forwarded, UDP payload
+  // Lost RTP packets / expected ones (RFC 3550 A.3); nullopt when nothing
+  // measurable went this way yet (no RTP sequence numbers seen).
+  std::optional<double> loss;
+};
+
+struct MediaLeg {
+  std::uint16_t port = 0;       // the relay's own port advertised to this leg's party (0 unknown)
+  bool latched = false;         // the relay has heard this leg's party (symmetric latching)
+  std::uint64_t dropped = 0;    // packets refused (hijack guard) or with nowhere to go
+  std::uint64_t relatches = 0;  // times the leg moved to a new source mid-call
+};
+
+struct MediaStream {
+  std::string media;  // "audio", "video", ...
+  bool rtcp_mux = false;
+  MediaLeg lan;   // towards the site's phone
+  MediaLeg peer;  // towards the peer site
+  MediaDirection lan_to_peer;
+  MediaDirection peer_to_lan;
+};
+
+struct RelayedCall {
+  std::string id;            // media_call_id(call key): 12 hex digits
+  std::int64_t age_s = 0;    // since the relay first saw its SDP
+  std::int64_t idle_s = 0;   // since the last packet on any leg (or since setup)
+  std::vector<MediaStream> streams;
+};
+
+struct MediaState {
+  bool relay = false;  // false: the daemon has no relay (yet): the totals mean nothing
+  std::uint64_t calls = 0;       // calls with streams in the relay
+  std::uint64_t free_ports = 0;  // UDP ports left in the media range
+  std::uint64_t expired = 0;     // calls freed by the relay's inactivity/setup timeouts so far
+  std::vector<RelayedCall> relayed;
+};
+
+// What the console may show for a relay call key: the first 12 hex digits
+// (lowercase) of its SHA-256. Stable for the call, says nothing of it.
+[[nodiscard]] std::string media_call_id(std::string_view call_key);
+
 class LiveState {
  public:
   virtual ~LiveState() = default;
@@ -77,6 +124,9 @@ class LiveState {
   // The live links and calls per peer and the gateway counters. The default
   // (a daemon without federation) has none.
   virtual std::optional<FederationState> federation() { return FederationState{}; }
+  // The media relay's calls and totals. The default (a daemon without a
+  // relay) has none.
+  virtual std::optional<MediaState> media() { return MediaState{}; }
 };
 
 }  // namespace sipsite::webadmin
