@@ -4,7 +4,8 @@ fingerprint confirmed and trusted; the pending request trusted on the other
 side; both links come up and each console lists the pair's one link;
 revocation from the console is seen at once. And a call between users of two
 paired sites counted on the console (peers, /api/v1/calls, /metrics) while
-it lasts."""
+it lasts, and its media as the relay carries it (packets each way, no
+addresses)."""
 import json
 import secrets
 import time
@@ -162,23 +163,34 @@ class ConsoleLiveCallsTest(SiteTestCase):
     trust = fc.FederationCallsTest.trust
     phone = fc.FederationCallsTest.phone
 
-    def call(self):
-        """alice calls bob, bob answers, alice ACKs (signalling only: the
-        media path is federation_calls_test's)."""
+    def call(self, alice_port=40000, bob_port=40002):
+        """alice calls bob, bob answers, alice ACKs. Their SDP names
+        alice_port and bob_port on 127.0.0.1 (by default nobody listens:
+        signalling only)."""
         call_id = "alice-call-" + secrets.token_hex(4) + "@127.0.0.1"
         self.alice.authenticated("INVITE", "sip:bob@beta.example", "<sip:bob@beta.example>", call_id, "alicetag",
                                  extra=f"Contact: <sip:alice@127.0.0.1:{self.alice.local_port}>\r\n"
                                        "Content-Type: application/sdp\r\n",
-                                 body=fc.sdp("alice", 40000))
-        _, inv_h, _, inv_raw = self.bob.expect("INVITE")
+                                 body=fc.sdp("alice", alice_port))
+        _, inv_h, inv_body, inv_raw = self.bob.expect("INVITE")
         self.bob.respond(inv_raw, 200, "OK", to_tag="bobtag",
-                         extra="Content-Type: application/sdp\r\n", body=fc.sdp("bob", 40002))
-        _, ok_h, _, _ = self.alice.expect("200", skip=("100", "180"))
+                         extra="Content-Type: application/sdp\r\n", body=fc.sdp("bob", bob_port))
+        _, ok_h, ok_body, _ = self.alice.expect("200", skip=("100", "180"))
         routes = ", ".join(reversed(fc.header(ok_h, "record-route")))
         self.alice.send_request("ACK", fc.uri_of(fc.header(ok_h, "contact")[0]), fc.header(ok_h, "to")[0], call_id,
                                 2, "alicetag", extra=f"Route: {routes}\r\n")
         self.bob.expect("ACK")
-        return {"call_id": call_id, "alice_ok": ok_h}
+        return {"call_id": call_id, "alice_ok": ok_h, "bob_offer": inv_body, "alice_answer": ok_body}
+
+    def hang_up(self, c):
+        """alice sends BYE, bob answers 200."""
+        ok = c["alice_ok"]
+        self.alice.send_request("BYE", fc.uri_of(fc.header(ok, "contact")[0]), fc.header(ok, "to")[0], c["call_id"],
+                                3, "alicetag",
+                                extra=f"Route: {', '.join(reversed(fc.header(ok, 'record-route')))}\r\n")
+        _, _, _, bye_raw = self.bob.expect("BYE")
+        self.bob.respond(bye_raw, 200, "OK", contact=False)
+        self.alice.expect("200")
 
     def setUp(self):
         super().setUp()
@@ -232,15 +244,70 @@ class ConsoleLiveCallsTest(SiteTestCase):
         self.assertIn('sipsite_federation_calls{peer="beta.example"} 1\n', metrics)
 
         # alice hangs up: the count falls back to none.
-        ok = c["alice_ok"]
-        self.alice.send_request("BYE", fc.uri_of(fc.header(ok, "contact")[0]), fc.header(ok, "to")[0], c["call_id"],
-                                3, "alicetag",
-                                extra=f"Route: {', '.join(reversed(fc.header(ok, 'record-route')))}\r\n")
-        _, _, _, bye_raw = self.bob.expect("BYE")
-        self.bob.respond(bye_raw, 200, "OK", contact=False)
-        self.alice.expect("200")
+        self.hang_up(c)
         self.wait_calls(0)
         self.assertIn('sipsite_federation_calls{peer="beta.example"} 0\n', self.console.get("/metrics").data.decode())
+
+    def wait_relayed(self, done, what, timeout=60):
+        """Polls alpha's /api/v1/calls (bounded) until done(answer)."""
+        deadline = time.monotonic() + timeout
+        answer = None
+        while time.monotonic() < deadline:
+            r = self.console.get("/api/v1/calls")
+            self.assertEqual(r.status, 200, r)
+            answer = r.json()
+            if done(answer):
+                return answer
+            time.sleep(0.1)
+        self.fail(f"alpha's relay never had {what}: {answer}")
+
+    def test_a_relayed_call_shows_its_media_while_it_lasts(self):
+        idle = self.wait_relayed(lambda a: a["relay"] is not None, "a relay")
+        self.assertEqual(idle["media"], [])
+        self.assertEqual(idle["relay"]["calls"], 0)
+        free = idle["relay"]["free_ports"]
+        self.assertGreater(free, 0)
+
+        # A call with a few RTP packets each way through both sites' relays.
+        alice_rtp, bob_rtp = fc.rtp_socket(self), fc.rtp_socket(self)
+        c = self.call(alice_rtp.getsockname()[1], bob_rtp.getsockname()[1])
+        self.assertTrue(fc.rtp_reaches(bob_rtp, fc.media_port(c["bob_offer"]), alice_rtp, b"hello-from-bob"))
+        self.assertTrue(fc.rtp_reaches(alice_rtp, fc.media_port(c["alice_answer"]), bob_rtp, b"hello-from-alice"))
+
+        def both_ways(a):
+            return (len(a["media"]) == 1 and a["media"][0]["streams"]
+                    and a["media"][0]["streams"][0]["lan_to_peer"]["packets"] > 0
+                    and a["media"][0]["streams"][0]["peer_to_lan"]["packets"] > 0)
+        calls = self.wait_relayed(both_ways, "one call with packets both ways")
+        self.assertEqual(calls["relay"]["calls"], 1)
+        self.assertLess(calls["relay"]["free_ports"], free)
+        relayed = calls["media"][0]
+        self.assertRegex(relayed["id"], r"^[0-9a-f]{12}$")
+        self.assertEqual(len(relayed["streams"]), 1)
+        audio = relayed["streams"][0]
+        self.assertEqual(audio["media"], "audio")
+        self.assertTrue(audio["lan"]["latched"])   # alice's phone
+        self.assertTrue(audio["peer"]["latched"])  # beta's relay
+        self.assertGreater(audio["lan_to_peer"]["bytes"], 0)
+        self.assertGreater(audio["peer_to_lan"]["bytes"], 0)
+        # Relay ports are the relay's own; the API shows neither the phones'
+        # addresses and ports nor the Call-ID.
+        text = json.dumps(calls)
+        self.assertNotRegex(text, r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+        self.assertNotIn(c["call_id"], text)
+        self.assertNotIn(c["call_id"].split("@")[0], text)
+        for port in (alice_rtp.getsockname()[1], bob_rtp.getsockname()[1]):
+            self.assertNotIn(f'"port": {port},', text)
+        metrics = self.console.get("/metrics").data.decode()
+        self.assertIn("sipsite_media_calls 1\n", metrics)
+        self.assertRegex(metrics, r'sipsite_media_packets_total\{direction="lan_to_peer"\} [1-9]\d*\n')
+        self.assertRegex(metrics, r'sipsite_media_packets_total\{direction="peer_to_lan"\} [1-9]\d*\n')
+
+        # After the BYE the relay carries nothing.
+        self.hang_up(c)
+        after = self.wait_relayed(lambda a: a["media"] == [] and a["relay"]["calls"] == 0, "no call after the BYE")
+        self.assertEqual(after["relay"]["free_ports"], free)
+        self.assertIn("sipsite_media_calls 0\n", self.console.get("/metrics").data.decode())
 
 
 if __name__ == "__main__":
