@@ -300,8 +300,8 @@ class ConsoleLiveCallsTest(SiteTestCase):
             self.assertNotIn(f'"port": {port},', text)
         metrics = self.console.get("/metrics").data.decode()
         self.assertIn("sipsite_media_calls 1\n", metrics)
-        self.assertRegex(metrics, r'sipsite_media_packets_total\{direction="lan_to_peer"\} [1-9]\d*\n')
-        self.assertRegex(metrics, r'sipsite_media_packets_total\{direction="peer_to_lan"\} [1-9]\d*\n')
+        self.assertRegex(metrics, r'sipsite_media_live_packets\{direction="lan_to_peer"\} [1-9]\d*\n')
+        self.assertRegex(metrics, r'sipsite_media_live_packets\{direction="peer_to_lan"\} [1-9]\d*\n')
 
         # After the BYE the relay carries nothing.
         self.hang_up(c)

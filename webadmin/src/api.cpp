@@ -120,10 +120,10 @@ std::string media_metrics(const MediaState& m) {
   out += "# HELP sipsite_media_free_ports UDP ports left in the media relay's range.\n"
          "# TYPE sipsite_media_free_ports gauge\n"
          "sipsite_media_free_ports " + std::to_string(m.free_ports) + "\n";
-  out += "# HELP sipsite_media_packets_total Packets forwarded by the relay for the calls it carries now, summed.\n"
-         "# TYPE sipsite_media_packets_total gauge\n";
-  out += "sipsite_media_packets_total{direction=\"lan_to_peer\"} " + std::to_string(lan_to_peer) + "\n";
-  out += "sipsite_media_packets_total{direction=\"peer_to_lan\"} " + std::to_string(peer_to_lan) + "\n";
+  out += "# HELP sipsite_media_live_packets Packets forwarded by the relay for the calls it carries now, summed.\n"
+         "# TYPE sipsite_media_live_packets gauge\n";
+  out += "sipsite_media_live_packets{direction=\"lan_to_peer\"} " + std::to_string(lan_to_peer) + "\n";
+  out += "sipsite_media_live_packets{direction=\"peer_to_lan\"} " + std::to_string(peer_to_lan) + "\n";
   return out;
 }
 

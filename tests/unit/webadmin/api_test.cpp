@@ -688,8 +688,8 @@ TEST_F(ApiTest, MetricsCarryTheRelayTotalsAndPacketsPerDirection) {
   live_.relay = one_relayed_call();
   const std::string m = get("/metrics").body();
   for (const char* line : {"sipsite_media_calls 1\n", "sipsite_media_free_ports 996\n",
-                           "sipsite_media_packets_total{direction=\"lan_to_peer\"} 50\n",
-                           "sipsite_media_packets_total{direction=\"peer_to_lan\"} 48\n",
+                           "sipsite_media_live_packets{direction=\"lan_to_peer\"} 50\n",
+                           "sipsite_media_live_packets{direction=\"peer_to_lan\"} 48\n",
                            "# TYPE sipsite_media_calls gauge\n", "# TYPE sipsite_media_free_ports gauge\n"}) {
     EXPECT_NE(m.find(line), std::string::npos) << line << " in\n" << m;
   }
