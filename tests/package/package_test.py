@@ -306,8 +306,9 @@ class PackageTest(unittest.TestCase):
             self.assertEqual(proc.wait(timeout=30), 0, read())
             self.assertIn("stopped", read())
             os.chmod(STATE + "/db.key", 0o600)
+        # sipsite.lock: the daemon's one-per-state-directory lock (flock; empty).
         self.assertEqual(sorted(f for f in os.listdir(STATE) if not f.startswith("sipsite.db")),
-                         ["db.key", "initial-admin-password"])
+                         ["db.key", "initial-admin-password", "sipsite.lock"])
 
         # Remove: the program goes, the site, its user and the configuration stay.
         sh("dpkg", "-r", "sipsite")
