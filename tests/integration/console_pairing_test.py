@@ -162,6 +162,7 @@ class ConsoleLiveCallsTest(SiteTestCase):
 
     trust = fc.FederationCallsTest.trust
     phone = fc.FederationCallsTest.phone
+    start_paired_sites = fc.FederationCallsTest.start_paired_sites
 
     def call(self, alice_port=40000, bob_port=40002):
         """alice calls bob, bob answers, alice ACKs. Their SDP names
@@ -196,23 +197,7 @@ class ConsoleLiveCallsTest(SiteTestCase):
         super().setUp()
         # As FederationCallsTest.setUp: two sites paired through the CLI, a
         # registered phone on each; and alpha's console, logged in.
-        self.daemons = {}
-        passwords = {}
-        for name, user in (("alpha", "alice"), ("beta", "bob")):
-            passwords[name] = self.init_site(f"{name}.example", state=name)["admin password"]
-            self.assertOk(self.sipsite("user", "add", "--aor", f"{user}@{name}.example", "--password-stdin",
-                                       stdin=f"{user}-password\n", state=name))
-            d = Daemon(["--state-dir", self.path(name)])
-            self.addCleanup(d.kill)
-            self.daemons[name] = d
-        self.fed = {name: d.federation_port() for name, d in self.daemons.items()}
-        self.sip = {name: d.sip_ports()["udp"] for name, d in self.daemons.items()}
-        for me, other in (("alpha", "beta"), ("beta", "alpha")):
-            self.trust(me, other)
-        self.daemons["alpha"].wait_for(r"link to beta\.example: connected", timeout=60)
-        self.daemons["beta"].wait_for(r"link to alpha\.example: connected", timeout=60)
-        self.alice = self.phone("alpha", "alice")
-        self.bob = self.phone("beta", "bob")
+        passwords = self.start_paired_sites(link_timeout=60)
         c = Console(self.daemons["alpha"].admin_port())
         self.addCleanup(c.close)
         self.assertEqual(c.login(passwords["alpha"]).status, 200)

@@ -122,9 +122,15 @@ def uri_of(name_addr):
 class FederationCallsTest(SiteTestCase):
     def setUp(self):
         super().setUp()
+        self.start_paired_sites()
+
+    def start_paired_sites(self, link_timeout=20):
+        """alpha (alice) and beta (bob) running, trusting each other, linked,
+        each phone registered. Returns the sites' one-time admin passwords."""
         self.daemons = {}
+        passwords = {}
         for name, user in (("alpha", "alice"), ("beta", "bob")):
-            self.init_site(f"{name}.example", state=name)
+            passwords[name] = self.init_site(f"{name}.example", state=name)["admin password"]
             self.assertOk(self.sipsite("user", "add", "--aor", f"{user}@{name}.example", "--password-stdin",
                                        stdin=f"{user}-password\n", state=name))
             d = Daemon(["--state-dir", self.path(name)])
@@ -134,10 +140,11 @@ class FederationCallsTest(SiteTestCase):
         self.sip = {name: d.sip_ports()["udp"] for name, d in self.daemons.items()}
         for me, other in (("alpha", "beta"), ("beta", "alpha")):
             self.trust(me, other)
-        self.daemons["alpha"].wait_for(r"link to beta\.example: connected", timeout=20)
-        self.daemons["beta"].wait_for(r"link to alpha\.example: connected", timeout=20)
+        self.daemons["alpha"].wait_for(r"link to beta\.example: connected", timeout=link_timeout)
+        self.daemons["beta"].wait_for(r"link to alpha\.example: connected", timeout=link_timeout)
         self.alice = self.phone("alpha", "alice")
         self.bob = self.phone("beta", "bob")
+        return passwords
 
     def trust(self, me, other):
         pem = self.write(f"{other}-for-{me}.pem", self.sipsite("cert", state=other).out)
