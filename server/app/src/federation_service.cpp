@@ -7,6 +7,7 @@
 #include <sipsite/store/audit_repository.hpp>
 #include <sipsite/store/pending_repository.hpp>
 #include <sipsite/store/site_repository.hpp>
+#include <sipsite/store/unix_time.hpp>
 
 #include <algorithm>
 #include <limits>
@@ -21,7 +22,7 @@ constexpr std::size_t kRateTableCap = 4096;
 // expiry (bounds the wait after a clock change).
 constexpr std::int64_t kMaxExpiryWait = 3600;
 
-std::int64_t unix_now() { return std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()); }
+using store::unix_now;
 
 std::shared_ptr<const pki::Certificate> parse_pinned(const std::string& pem) {
   auto cert = pki::Certificate::from_pem(pem);

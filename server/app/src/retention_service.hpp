@@ -10,6 +10,7 @@
 
 #include <sipsite/store/database.hpp>
 #include <sipsite/store/purger.hpp>
+#include <sipsite/store/unix_time.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -26,10 +27,7 @@ struct RetentionServiceSettings {
   std::chrono::seconds interval{std::chrono::hours(1)};
   store::PurgeLimits limits;
   // Unix seconds; tests substitute their own clock.
-  std::function<std::int64_t()> now = [] {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
+  std::function<std::int64_t()> now = store::unix_now;
 };
 
 class RetentionService {

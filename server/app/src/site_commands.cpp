@@ -11,6 +11,7 @@
 #include <sipsite/pki/rotation_proof.hpp>
 #include <sipsite/store/admin_repository.hpp>
 #include <sipsite/store/audit_repository.hpp>
+#include <sipsite/store/unix_time.hpp>
 #include <sipsite/store/state_dir.hpp>
 #include <sipsite/webadmin/password.hpp>
 
@@ -217,7 +218,7 @@ int cmd_rotate_key(const GlobalOptions& g, const RotateKeyOptions& o) {
   // a peer that has not connected since the first still pins the original
   // and would see an unknown certificate (one hop only).
   constexpr std::int64_t kRecentRotation = 24 * 3600;
-  const std::int64_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  const std::int64_t now = store::unix_now();
   if (site->site.rotated_at != 0 && now - site->site.rotated_at < kRecentRotation && !o.force) {
     return fail(kExitRuntime, "the key was rotated less than a day ago (" + iso8601(site->site.rotated_at) +
                                   "); peers that have not connected since still pin the key before it and would "

@@ -5,6 +5,7 @@
 #include <sipsite/store/cdr_repository.hpp>
 #include <sipsite/store/message_repository.hpp>
 #include <sipsite/store/signaling_log_repository.hpp>
+#include <sipsite/store/unix_time.hpp>
 
 #include <boost/asio/post.hpp>
 
@@ -12,16 +13,13 @@
 
 namespace sipsite::app {
 
+using store::unix_now;
+
 namespace {
 
 constexpr auto kFlushInterval = std::chrono::milliseconds(200);
 constexpr std::size_t kMaxOpenCalls = 200000;  // answered calls never hung up are forgotten beyond this
 constexpr int kDeliveryBatch = 20;
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 store::CdrDirection direction_of(sip::CallStart::Direction d) {
   switch (d) {

@@ -1,13 +1,13 @@
 #include <sipsite/store/admin_repository.hpp>
 
-#include "unix_time.hpp"
+#include "sipsite/store/unix_time.hpp"
 
 namespace sipsite::store {
 
 Result<void> AdminRepository::put(const AdminRecord& admin) {
   auto r = db_.execute(
       "INSERT OR REPLACE INTO admins (username, password_hash, must_change, updated_at) VALUES (?, ?, ?, ?)",
-      admin.username, admin.password_hash, static_cast<std::int64_t>(admin.must_change), detail::unix_now());
+      admin.username, admin.password_hash, static_cast<std::int64_t>(admin.must_change), unix_now());
   if (!r) return r.error();
   return {};
 }

@@ -1,13 +1,13 @@
 #include <sipsite/store/audit_repository.hpp>
 
-#include "unix_time.hpp"
+#include "sipsite/store/unix_time.hpp"
 
 namespace sipsite::store {
 
 Result<void> AuditRepository::append(std::string_view actor, std::string_view source, std::string_view action,
                                      std::string_view details) {
   auto r = db_.execute("INSERT INTO audit_log (at, actor, source, action, detail) VALUES (?, ?, ?, ?, ?)",
-                       detail::unix_now(), actor, source, action, details);
+                       unix_now(), actor, source, action, details);
   if (!r) return r.error();
   return {};
 }

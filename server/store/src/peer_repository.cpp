@@ -1,6 +1,6 @@
 #include <sipsite/store/peer_repository.hpp>
 
-#include "unix_time.hpp"
+#include "sipsite/store/unix_time.hpp"
 
 namespace sipsite::store {
 
@@ -51,7 +51,7 @@ Result<void> PeerRepository::add(const PeerRecord& peer) {
     return Error{Errc::duplicate,
                  "a peer for domain " + peer.domain + " already exists with fingerprint " + (*by_domain)->fingerprint};
   }
-  const auto now = detail::unix_now();
+  const auto now = unix_now();
   auto r = db_.execute("INSERT INTO peers (" + std::string(kColumns) + ") VALUES (?, ?, ?, ?, ?, ?, ?)", peer.domain,
                        peer.fingerprint, peer.certificate_pem, peer.address, to_string(peer.state), now, now);
   if (!r) {
@@ -77,7 +77,7 @@ Result<std::optional<PeerRecord>> PeerRepository::find_by_domain(std::string_vie
 
 Result<void> PeerRepository::set_state(std::string_view fingerprint, PeerState state) {
   auto r = db_.execute("UPDATE peers SET state = ?, updated_at = ? WHERE fingerprint = ?", to_string(state),
-                       detail::unix_now(), fingerprint);
+                       unix_now(), fingerprint);
   if (!r) return r.error();
   if (*r == 0) return Error{Errc::not_found, "no peer with fingerprint " + std::string(fingerprint)};
   if (state != PeerState::trusted) {
@@ -102,7 +102,7 @@ Result<bool> PeerRepository::apply_rotation(std::string_view old_fingerprint, st
     return Error{Errc::not_found, "no trusted peer with fingerprint " + std::string(old_fingerprint)};
   }
   const PeerRecord& peer = **old;
-  const auto now = detail::unix_now();
+  const auto now = unix_now();
   auto kept = db_.execute("INSERT OR REPLACE INTO peer_previous_pins (" + std::string(kPinColumns) +
                               ") VALUES (?, ?, ?, ?, ?, ?)",
                           peer.fingerprint, peer.domain, peer.certificate_pem, new_fingerprint, now, expires_at);

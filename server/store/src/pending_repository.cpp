@@ -1,6 +1,6 @@
 #include <sipsite/store/pending_repository.hpp>
 
-#include "unix_time.hpp"
+#include "sipsite/store/unix_time.hpp"
 
 namespace sipsite::store {
 
@@ -21,7 +21,7 @@ Result<PendingOutcome> PendingRepository::record(std::string_view fingerprint, s
                                                  std::int64_t cap) {
   PendingOutcome outcome = PendingOutcome::recorded;
   auto r = db_.transaction([&]() -> Result<void> {
-    const auto now = detail::unix_now();
+    const auto now = unix_now();
     auto existing = find(fingerprint);
     if (!existing) return existing.error();
     if (*existing) {

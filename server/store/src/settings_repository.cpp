@@ -1,6 +1,6 @@
 #include <sipsite/store/settings_repository.hpp>
 
-#include "unix_time.hpp"
+#include "sipsite/store/unix_time.hpp"
 
 namespace sipsite::store {
 
@@ -12,7 +12,7 @@ Result<std::optional<std::string>> SettingsRepository::get(std::string_view key)
 Result<void> SettingsRepository::put(std::string_view key, std::string_view value) {
   auto r = db_.execute(
       "INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?, ?, ?)",
-      key, value, detail::unix_now());
+      key, value, unix_now());
   if (!r) return r.error();
   return {};
 }

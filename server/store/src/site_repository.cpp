@@ -1,13 +1,13 @@
 #include <sipsite/store/site_repository.hpp>
 
-#include "unix_time.hpp"
+#include "sipsite/store/unix_time.hpp"
 
 namespace sipsite::store {
 
 Result<void> SiteRepository::create(const SiteRecord& site) {
   auto r = db_.execute(
       "INSERT INTO site (id, domain, certificate_pem, private_key_pem, created_at) VALUES (1, ?, ?, ?, ?)",
-      site.domain, site.certificate_pem, site.private_key_pem, detail::unix_now());
+      site.domain, site.certificate_pem, site.private_key_pem, unix_now());
   if (!r) {
     if (r.error().code == Errc::duplicate) return Error{Errc::duplicate, "this database already holds a site"};
     return r.error();
@@ -42,7 +42,7 @@ Result<void> SiteRepository::rotate_identity(const std::string& expected_current
   auto r = db_.execute(
       "UPDATE site SET previous_certificate_pem = certificate_pem, certificate_pem = ?, private_key_pem = ?, "
       "rotated_at = ? WHERE id = 1 AND certificate_pem = ?",
-      certificate_pem, private_key_pem, detail::unix_now(), expected_current_pem);
+      certificate_pem, private_key_pem, unix_now(), expected_current_pem);
   if (!r) return r.error();
   if (*r == 0) {
     return Error{Errc::invalid, "the site identity changed meanwhile (another rotate-key?); nothing was changed"};

@@ -4,7 +4,7 @@
 #include <sipsite/store/retention_settings.hpp>
 #include <sipsite/store/user_repository.hpp>
 
-#include "unix_time.hpp"
+#include "sipsite/store/unix_time.hpp"
 
 namespace sipsite::store {
 
@@ -20,7 +20,7 @@ UserRecord read_user(const Statement& s) {
 }  // namespace
 
 Result<void> UserRepository::add(const UserRecord& user) {
-  const auto now = detail::unix_now();
+  const auto now = unix_now();
   auto r = db_.execute("INSERT INTO users (" + std::string(kColumns) + ") VALUES (?, ?, ?, ?, ?, ?, ?)",
                        user.username, user.domain, user.realm, user.ha1_md5, user.ha1_sha256, now, now);
   if (!r) {
