@@ -24,10 +24,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string aor_of(const sip::Result<sip::NameAddr>& na) {
-  if (!na || !na->uri.is_sip()) return {};
-  return lower(sip::unescape(na->uri.sip_uri.user).value_or("") + "@" + std::string(na->uri.sip_uri.host));
-}
+std::string aor_of(const sip::Result<sip::NameAddr>& na) { return na ? lower(sip::aor_of(*na)) : std::string(); }
 
 bool is_logged_method(std::string_view method) {
   return method == "INVITE" || method == "BYE" || method == "CANCEL" || method == "ACK" || method == "PRACK";

@@ -131,12 +131,6 @@ std::optional<std::string> user_of(const Uri& uri) {
   return unescape(uri.sip_uri.user);
 }
 
-// "user@host" of a SIP name-addr, for call records.
-std::string aor_of(const NameAddr& na) {
-  if (!na.uri.is_sip()) return std::string(na.uri.text);
-  return user_of(na.uri).value_or("") + "@" + std::string(na.uri.sip_uri.host);
-}
-
 // A keyed-free, deterministic branch for stateless forwarding (§16.11):
 // the same request forwarded twice gets the same branch.
 std::string stateless_branch(const Message& m) {

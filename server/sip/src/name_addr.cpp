@@ -97,4 +97,9 @@ Result<ContactList> parse_contact_list(std::string_view value) {
   return list;
 }
 
+std::string aor_of(const NameAddr& na) {
+  if (!na.uri.is_sip()) return std::string(na.uri.text);
+  return unescape(na.uri.sip_uri.user).value_or("") + "@" + std::string(na.uri.sip_uri.host);
+}
+
 }  // namespace sipsite::sip

@@ -43,4 +43,8 @@ struct ContactList {
 
 [[nodiscard]] Result<ContactList> parse_contact_list(std::string_view value);
 
+// The address of record a name-addr names, "user@host" (user unescaped),
+// for records and logs; a non-SIP URI as written.
+[[nodiscard]] std::string aor_of(const NameAddr& na);
+
 }  // namespace sipsite::sip
