@@ -5,7 +5,6 @@ attack test ends with: a legitimate REGISTER with digest still succeeds.
 
 Everything is bounded: sockets have timeouts, loops have counts, and every
 socket and daemon is closed at the end of its test."""
-import secrets
 import socket
 import ssl
 import time
@@ -14,31 +13,6 @@ from harness import Daemon, SiteTestCase, loopback_config
 from sip_client import SipClient
 
 PASSWORDS = {"alice": "alice-password", "bob": "bob-password"}
-
-
-class SourceClient(SipClient):
-    """SipClient bound to a chosen loopback source address."""
-
-    def __init__(self, protocol, port, source="127.0.0.1", user="alice", domain="alpha.example", password=None):
-        self.protocol = protocol
-        self.port = port
-        self.user = user
-        self.domain = domain
-        self.password = password
-        self.cseq = 0
-        self.call_id = secrets.token_hex(8)
-        self.tag = secrets.token_hex(4)
-        self.buffer = b""
-        if protocol == "udp":
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.bind((source, 0))
-        else:
-            raw = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
-            if protocol == "tls":
-                raw = client_tls_context().wrap_socket(raw)
-            self.sock = raw
-        self.sock.settimeout(10)
-        self.local_port = self.sock.getsockname()[1]
 
 
 def client_tls_context():
@@ -98,7 +72,7 @@ class HostileTestCase(SiteTestCase):
         return sock
 
     def client(self, protocol="udp", user="alice", source="127.0.0.1", password=None):
-        c = SourceClient(protocol, self.ports[protocol], source=source, user=user,
+        c = SipClient(protocol, self.ports[protocol], source=source, user=user,
                          password=password or PASSWORDS.get(user, "x"))
         self.addCleanup(c.close)
         return c

@@ -33,7 +33,7 @@ def digest_params(challenge):
 
 
 class SipClient:
-    def __init__(self, protocol, port, user="alice", domain="alpha.example", password=None):
+    def __init__(self, protocol, port, user="alice", domain="alpha.example", password=None, source="127.0.0.1"):
         self.protocol = protocol
         self.port = port
         self.user = user
@@ -45,9 +45,9 @@ class SipClient:
         self.buffer = b""
         if protocol == "udp":
             self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.bind(("127.0.0.1", 0))
+            self.sock.bind((source, 0))
         else:
-            raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+            raw = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
             if protocol == "tls":
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
                 ctx.check_hostname = False
