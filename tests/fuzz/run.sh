@@ -6,19 +6,24 @@
 # build-fuzz/fuzz-artifacts/<target>/ (add it to the corpus as a regression
 # input once fixed). A summary (executions, coverage) is printed at the end.
 #
-#   tests/fuzz/run.sh [--seconds N] [--only TARGET]... [--build-dir DIR]
+#   tests/fuzz/run.sh [--seconds N] [--only TARGET]... [--build-dir DIR] [--keep DIR]
+#
+# --keep DIR keeps each target's grown corpus, artifacts and log under
+# DIR/<target>/ (for long campaigns whose new inputs are worth reviewing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 seconds=30
 build=build-fuzz
 only=()
+keep=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="${2:?--seconds needs a number}"; shift 2 ;;
     --only) only+=("${2:?--only needs a target}"); shift 2 ;;
     --build-dir) build="${2:?--build-dir needs a directory}"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --keep) keep="${2:?--keep needs a directory}"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -37,8 +42,13 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 fi
 ninja -C "$build" -j2 "${targets[@]}"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/sipsite-fuzz.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+if [ -n "$keep" ]; then
+  mkdir -p "$keep"
+  work=$(cd "$keep" && pwd)
+else
+  work=$(mktemp -d "${TMPDIR:-/tmp}/sipsite-fuzz.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+fi
 artifacts="$build/fuzz-artifacts"
 summary="$build/fuzz-summary.txt"
 : >"$summary"
@@ -46,7 +56,7 @@ failed=()
 
 for t in "${targets[@]}"; do
   mkdir -p "$work/$t/corpus" "$work/$t/artifacts"
-  cp tests/fuzz/corpus/"$t"/* "$work/$t/corpus/"
+  cp -n tests/fuzz/corpus/"$t"/* "$work/$t/corpus/"
   echo "== $t: ${seconds}s on $(ls "$work/$t/corpus" | wc -l) seed inputs"
   set +e
   # The outer timeout only catches a hung fuzzer; libFuzzer stops itself.
