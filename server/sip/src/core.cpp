@@ -383,6 +383,14 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
     handle_cancel(id, in);
     return;
   }
+  if (shutting_down_) {
+    if (const auto to = to_header(m); !to || !to->tag()) {
+      auto busy = make_response(m, 503, "Service Unavailable (" + shutdown_reason_ + ")");
+      busy.add_header("Retry-After", "30");
+      layer_.send_response(id, busy);
+      return;
+    }
+  }
   const auto uri = parse_uri(m.request_uri());
   if (!uri) {
     respond(id, m, 416, "Unsupported URI Scheme");
@@ -468,6 +476,7 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
       respond(id, m, 404, "Not Found (next hop unknown)");
       return;
     }
+    dialogs_.on_request(m);
     if (method == "BYE" && calls_ != nullptr) {
       if (const auto from = from_header(m)) calls_->call_hung_up(call_id_of(m), aor_of(*from));
     }
@@ -599,6 +608,36 @@ void Core::handle_cancel(ServerTransactionId id, const Inbound& in) {
   finish_if_done(invite);
 }
 
+std::size_t Core::end_calls(std::string_view reason) {
+  shutting_down_ = true;
+  shutdown_reason_ = std::string(reason);
+  std::vector<ServerTransactionId> ringing;
+  for (const auto& [key, ctx] : contexts_) {
+    if (ctx->invite && !ctx->final_sent) ringing.push_back(key);
+  }
+  for (const ServerTransactionId key : ringing) {
+    Context& ctx = *contexts_.at(key);
+    ctx.final_sent = true;
+    respond(key, ctx.request.message, 503, "Service Unavailable (" + shutdown_reason_ + ")");
+    cancel_branches(ctx);
+    finish_if_done(key);
+  }
+  const std::string_view site = settings_.local_domain.empty() ? std::string_view(directory_.local_domain())
+                                                               : std::string_view(settings_.local_domain);
+  const auto dialogs = dialogs_.take_all();
+  for (const auto& d : dialogs) {
+    for (const bool to_caller : {true, false}) {
+      Message bye = make_goodbye(d, to_caller, reason);
+      const Destination& to = to_caller ? d.caller.destination : d.callee.destination;
+      const Protocol p = to.endpoint.protocol;
+      bye.add_header_front("Via", via_for(p, Endpoint{p, "", 0}, "z9hG4bK" + random_.token()));
+      if (const ClientTransactionId cid = layer_.start_client(bye, to); cid != 0) goodbyes_.insert(cid);
+    }
+    if (calls_ != nullptr) calls_->call_hung_up(d.call_id, site);
+  }
+  return dialogs.size();
+}
+
 // Stateless forwarding of an ACK that matched no transaction: the ACK for
 // a 2xx, end to end (§16.11). Only through our own Record-Route.
 void Core::forward_ack(Inbound& in) {
@@ -681,6 +720,10 @@ void Core::proxy(ServerTransactionId id, const Inbound& in, Message base, const 
 }
 
 void Core::on_response(ClientTransactionId cid, const Inbound& in) {
+  if (goodbyes_.count(cid) != 0) {
+    if (in.message.status_code() >= 200) goodbyes_.erase(cid);
+    return;
+  }
   if (deliveries_.count(cid) != 0) {
     const int status = in.message.status_code();
     if (status >= 200) delivery_result(cid, status < 300);
@@ -727,6 +770,10 @@ void Core::on_response(ClientTransactionId cid, const Inbound& in) {
     if (ctx.invite) {
       // Every 2xx to an INVITE goes upstream (§16.7 step 5).
       if (!layer_.send_response(ctx.server, resp)) forward_response_statelessly(resp);
+      if (const auto to = to_header(ctx.request.message); to && !to->tag()) {
+        dialogs_.confirm(ctx.request.message, Destination{ctx.request.source, ctx.request.flow}, resp,
+                         branch.destination, clock_.now());
+      }
       report_final(ctx.request.message, code, resp.reason_phrase());
       ctx.final_sent = true;
       if (!branch.done) {
@@ -763,6 +810,7 @@ void Core::on_response(ClientTransactionId cid, const Inbound& in) {
 }
 
 void Core::on_client_error(ClientTransactionId cid, TransactionError /*error*/) {
+  if (goodbyes_.erase(cid) != 0) return;
   if (deliveries_.count(cid) != 0) {
     delivery_result(cid, false);
     return;

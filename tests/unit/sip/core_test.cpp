@@ -46,6 +46,7 @@ struct Req {
   std::string method = "INVITE";
   std::string uri = "sip:bob@site.example";
   std::string from = "alice";
+  std::string from_tag;  // empty: from + "tag"
   std::string to = "<sip:bob@site.example>";
   std::string branch = "z9hG4bKa1";
   std::string via_host = "10.0.0.2:5060";
@@ -60,7 +61,7 @@ struct Req {
     std::string t = method + " " + uri + " SIP/2.0\r\n";
     t += "Via: SIP/2.0/" + via_transport + " " + via_host + ";branch=" + branch + ";rport\r\n";
     if (!max_forwards.empty()) t += "Max-Forwards: " + max_forwards + "\r\n";
-    t += "From: <sip:" + from + "@site.example>;tag=" + from + "tag\r\n";
+    t += "From: <sip:" + from + "@site.example>;tag=" + (from_tag.empty() ? from + "tag" : from_tag) + "\r\n";
     t += "To: " + to + "\r\n";
     t += "Call-ID: " + call_id + "\r\n";
     t += "CSeq: " + std::to_string(cseq) + " " + method + "\r\n";
@@ -752,6 +753,121 @@ TEST_F(CoreRecordsTest, DeliveryGoesToEveryPhoneAndReportsOnce) {
   core.deliver("alice", m, [&](bool ok) { results.push_back(ok); });
   timers.advance(40s);
   EXPECT_EQ(results, (std::vector<bool>{true, false, false}));
+  expect_all_freed();
+}
+
+// --- a clean stop (SIGTERM): every call ends with a BYE to both parties
+
+TEST_F(CoreRecordsTest, CleanStopSaysGoodbyeToBothPartiesOfEveryCall) {
+  send(kAlice, Req{});
+  answer(kBob1, "INVITE", 180, "Ringing");
+  answer(kBob2, "INVITE", 200, "OK");
+  sent();
+  answer(kBob1, "CANCEL", 200, "OK");
+  answer(kBob1, "INVITE", 487, "Request Terminated");
+  const Message ok = last("alice", "200").message;
+  const std::string record_route(*ok.value(HeaderId::record_route));
+  // Bob sends something in the dialog with a high CSeq: the site's BYE on
+  // his behalf must be above it.
+  Req info;
+  info.method = "INFO";
+  info.uri = "sip:alice@10.0.0.2:5060";
+  info.from = "bob";
+  info.from_tag = "bob2tag";
+  info.to = "<sip:alice@site.example>;tag=alicetag";
+  info.branch = "z9hG4bKb2info";
+  info.via_transport = "TCP";
+  info.via_host = "10.0.0.4:5070";
+  info.cseq = 41;
+  info.auth = "";
+  info.extra = "Route: " + record_route + "\r\n";
+  send(kBob2, info);
+  answer(kAlice, "INFO", 200, "OK");
+  sent();
+  ASSERT_EQ(core.confirmed_dialogs(), 1U);
+
+  EXPECT_EQ(core.end_calls("site shutting down"), 1U);
+  EXPECT_EQ(sent(), (Lines{"BYE -> alice", "BYE -> bob2"}));
+  const Message to_alice = last("alice", "BYE").message;
+  EXPECT_EQ(to_alice.request_uri(), "sip:alice@10.0.0.2:5060");
+  EXPECT_EQ(*to_alice.value(HeaderId::from), "<sip:bob@site.example>;tag=bob2tag");
+  EXPECT_EQ(*to_alice.value(HeaderId::to), "<sip:alice@site.example>;tag=alicetag");
+  EXPECT_EQ(*to_alice.value(HeaderId::call_id), "call-1@10.0.0.2");
+  EXPECT_EQ(*to_alice.value(HeaderId::cseq), "42 BYE");
+  EXPECT_EQ(*to_alice.value(HeaderId::reason), "SIP;cause=503;text=\"site shutting down\"");
+  EXPECT_EQ(to_alice.values(HeaderId::via).size(), 1U);
+  EXPECT_TRUE(to_alice.values(HeaderId::via)[0].starts_with("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK"));
+  const auto& to_bob = last("bob2", "BYE");
+  EXPECT_EQ(to_bob.to.flow, 42U);  // the flow the call was set up on
+  EXPECT_EQ(to_bob.message.request_uri(), "sip:bob@10.0.0.4:5070;transport=tcp");
+  EXPECT_EQ(*to_bob.message.value(HeaderId::from), "<sip:alice@site.example>;tag=alicetag");
+  EXPECT_EQ(*to_bob.message.value(HeaderId::to), "<sip:bob@site.example>;tag=bob2tag");
+  EXPECT_EQ(*to_bob.message.value(HeaderId::cseq), "2 BYE");
+  EXPECT_EQ(calls.events.back(), "bye call-1@10.0.0.2 by site.example");
+
+  EXPECT_EQ(core.pending_goodbyes(), 2U);
+  answer(kAlice, "BYE", 200, "OK");
+  EXPECT_EQ(core.pending_goodbyes(), 1U);
+  answer(kBob2, "BYE", 481, "Call/Transaction Does Not Exist");  // any final answer will do
+  EXPECT_EQ(core.pending_goodbyes(), 0U);
+  EXPECT_EQ(sent(), Lines{});  // answers to our own BYEs go nowhere
+  EXPECT_EQ(core.confirmed_dialogs(), 0U);
+  expect_all_freed();
+}
+
+TEST_F(CoreTest, CleanStopForgetsCallsThatAlreadyHungUp) {
+  send(kAlice, Req{});
+  answer(kBob1, "INVITE", 200, "OK");
+  sent();
+  Req bye;
+  bye.method = "BYE";
+  bye.uri = "sip:bob@10.0.0.3:5060";
+  bye.to = "<sip:bob@site.example>;tag=bob1tag";
+  bye.branch = "z9hG4bKbye";
+  bye.cseq = 2;
+  bye.auth = "";
+  bye.extra = "Route: " + std::string(*last("alice", "200").message.value(HeaderId::record_route)) + "\r\n";
+  send(kAlice, bye);
+  answer(kBob1, "BYE", 200, "OK");
+  sent();
+  EXPECT_EQ(core.confirmed_dialogs(), 0U);
+  EXPECT_EQ(core.end_calls("site shutting down"), 0U);
+  EXPECT_EQ(sent(), Lines{});
+  EXPECT_EQ(core.pending_goodbyes(), 0U);
+  expect_all_freed();
+}
+
+TEST_F(CoreTest, CleanStopAnswersRingingCalls503AndRefusesNewOnes) {
+  send(kAlice, Req{});
+  answer(kBob1, "INVITE", 180, "Ringing");
+  sent();
+  EXPECT_EQ(core.end_calls("site shutting down"), 0U);
+  const Lines out = sent();
+  EXPECT_EQ(out, (Lines{"503 -> alice", "CANCEL -> bob1"}));
+  EXPECT_EQ(last("alice", "503").message.reason_phrase(), "Service Unavailable (site shutting down)");
+  answer(kBob1, "CANCEL", 200, "OK");
+  answer(kBob1, "INVITE", 487, "Request Terminated");
+  sent();
+
+  Req again;
+  again.branch = "z9hG4bKa9";
+  again.call_id = "call-9@10.0.0.2";
+  send(kAlice, again);
+  EXPECT_EQ(sent(), (Lines{"503 -> alice"}));
+  EXPECT_EQ(*last("alice", "503").message.value(HeaderId::retry_after), "30");
+  expect_all_freed();
+}
+
+TEST_F(CoreTest, GoodbyesToPhonesThatAreGoneTimeOut) {
+  send(kAlice, Req{});
+  answer(kBob1, "INVITE", 200, "OK");
+  sent();
+  EXPECT_EQ(core.end_calls("site shutting down"), 1U);
+  EXPECT_EQ(sent(), (Lines{"BYE -> alice", "BYE -> bob1"}));
+  EXPECT_EQ(core.pending_goodbyes(), 2U);
+  timers.advance(1min);  // UDP retransmissions, then Timer F
+  sent();
+  EXPECT_EQ(core.pending_goodbyes(), 0U);
   expect_all_freed();
 }
 

@@ -27,6 +27,7 @@
 
 #include "sipsite/sip/call_events.hpp"
 #include "sipsite/sip/counters.hpp"
+#include "sipsite/sip/dialog_set.hpp"
 #include "sipsite/sip/io.hpp"
 #include "sipsite/sip/limits.hpp"
 #include "sipsite/sip/proxy.hpp"
@@ -97,6 +98,16 @@ class Core final : private TransactionUser {
   // from inside deliver().
   void deliver(std::string_view user, const OfflineMessage& message, std::function<void(bool)> done);
 
+  // A clean stop: every confirmed call the site record-routed gets a BYE to
+  // both parties and every unanswered INVITE a 503 upstream and a CANCEL to
+  // its branches, each saying `reason` (a Reason header / phrase); from now
+  // on new requests get 503. Returns the number of calls ended. The BYEs
+  // are ordinary client transactions: wait (bounded) until
+  // pending_goodbyes() is 0 before closing the transports.
+  std::size_t end_calls(std::string_view reason);
+  [[nodiscard]] std::size_t pending_goodbyes() const { return goodbyes_.size(); }
+  [[nodiscard]] std::size_t confirmed_dialogs() const { return dialogs_.size(); }
+
   // Transport feedback, to be called on the SIP strand:
   // a send to `to` failed (connect refused, connection gone, ICMP);
   void on_send_failed(const Destination& to);
@@ -164,7 +175,7 @@ class Core final : private TransactionUser {
   CoreSettings settings_;
   Sender& sender_;
   Timers& timers_;
-  [[maybe_unused]] Clock& clock_;
+  Clock& clock_;
   Random& random_;
   Directory& directory_;
   Authenticator& authenticator_;
@@ -186,6 +197,10 @@ class Core final : private TransactionUser {
     std::function<void(bool)> done;
   };
   std::unordered_map<ClientTransactionId, std::shared_ptr<Delivery>> deliveries_;
+  DialogSet dialogs_;
+  std::unordered_set<ClientTransactionId> goodbyes_;  // BYEs of end_calls() not answered yet
+  bool shutting_down_ = false;
+  std::string shutdown_reason_;
   std::uint64_t key0_;  // dialog_token's key, fresh per process
   std::uint64_t key1_;
 };
