@@ -29,6 +29,9 @@ namespace {
 // How often the daemon looks for changes made by the CLI (or another
 // process): well inside DESIGN.md's one second.
 constexpr auto kDatabasePollInterval = std::chrono::milliseconds(250);
+// On SIGTERM, how long the site waits for the parties of the calls it ends
+// to answer its BYEs before it closes their connections.
+constexpr auto kGoodbyeWait = std::chrono::seconds(2);
 
 // Rethrows what a coroutine threw, so a bug stops the daemon loudly instead
 // of leaving a silently dead task.
@@ -125,12 +128,32 @@ asio::awaitable<void> Daemon::wait_for_signal() {
   logger("app")->info("received {}, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   sd_notify(0, "STOPPING=1");
   stopping_ = true;
+  co_await end_calls();
   console_.stop();
   retention_.stop();
   sip_.stop();
   records_.stop();
   federation_.stop();
   io_.stop();
+}
+
+// Ends every call politely (a BYE to both parties, 503 to calls still
+// ringing) while the links that carry the BYEs are still up.
+asio::awaitable<void> Daemon::end_calls() {
+  sip::Core* core = sip_.core();
+  if (core == nullptr) co_return;
+  if (const auto ended = core->end_calls("site shutting down"); ended > 0) {
+    logger("app")->info("ending {} call(s)", ended);
+  }
+  asio::steady_timer timer(io_);
+  const auto deadline = std::chrono::steady_clock::now() + kGoodbyeWait;
+  while (core->pending_goodbyes() > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  if (core->pending_goodbyes() > 0) {
+    logger("app")->info("{} goodbye(s) unanswered after {} s", core->pending_goodbyes(), kGoodbyeWait.count());
+  }
 }
 
 asio::awaitable<void> Daemon::watch_database() {

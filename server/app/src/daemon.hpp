@@ -34,6 +34,7 @@ class Daemon {
 
  private:
   boost::asio::awaitable<void> wait_for_signal();
+  boost::asio::awaitable<void> end_calls();
   boost::asio::awaitable<void> watch_database();
   boost::asio::awaitable<void> feed_watchdog(std::chrono::microseconds interval);
   void load_live_state();
