@@ -8,6 +8,7 @@ refusals: a third, one-sidedly trusted site, and revocation during a call.
 import json
 import re
 import secrets
+import signal
 import socket
 import time
 import unittest
@@ -336,6 +337,47 @@ class FederationCallsTest(SiteTestCase):
                                body="hello?")
         start, _, _, _ = self.bob.expect("480", skip=("100",))
         self.assertIn("not connected", start)
+
+    def test_stopping_a_site_ends_its_calls_politely(self):
+        """SIGTERM on alpha during a call: alice (on alpha's LAN) and bob (at
+        beta, over the link) both get a BYE saying why, answer it, and alpha
+        exits cleanly without waiting out its goodbye deadline."""
+        c = self.call()
+        alpha = self.daemons["alpha"]
+        alpha.proc.send_signal(signal.SIGTERM)
+        for phone, call_id in ((self.alice, c["call_id"]), (self.bob, header(c["bob_invite"], "call-id")[0])):
+            _, bye_h, _, bye_raw = phone.expect("BYE", timeout=10)
+            self.assertEqual(header(bye_h, "call-id")[0], call_id)
+            self.assertIn("site shutting down", header(bye_h, "reason")[0])
+            phone.respond(bye_raw, 200, "OK", contact=False)
+        self.assertEqual(alpha.stop(timeout=20), 0)
+        log = alpha.output()
+        self.assertIn("ending 1 call(s)", log)
+        self.assertNotIn("unanswered", log)
+        # bob's BYE crossed the link like any other: nothing of alice's phone.
+        self.assert_nothing_of(bye_raw, "bob", c["call_id"], "alicetag", self.alice.local_port, "alpha")
+
+    def test_stopping_a_site_ends_local_calls_too(self):
+        self.assertOk(self.sipsite("user", "add", "--aor", "carol@alpha.example", "--password-stdin",
+                                   stdin="carol-password\n", state="alpha"))
+        alpha = self.daemons["alpha"]
+        alpha.wait_for(r"state loaded: 2 users", timeout=20)
+        carol = self.phone("alpha", "carol")
+        call_id = "local-" + secrets.token_hex(4) + "@127.0.0.1"
+        self.alice.authenticated("INVITE", "sip:carol@alpha.example", "<sip:carol@alpha.example>", call_id,
+                                 "alicetag", extra=f"Contact: <sip:alice@127.0.0.1:{self.alice.local_port}>\r\n")
+        _, _, _, inv_raw = carol.expect("INVITE")
+        carol.respond(inv_raw, 200, "OK", to_tag="caroltag")
+        self.alice.expect("200", skip=("100",))
+        alpha.proc.send_signal(signal.SIGTERM)
+        for phone, from_tag, to_tag in ((self.alice, "caroltag", "alicetag"), (carol, "alicetag", "caroltag")):
+            _, bye_h, _, bye_raw = phone.expect("BYE", timeout=10)
+            self.assertEqual(header(bye_h, "call-id")[0], call_id)
+            self.assertIn(f"tag={from_tag}", header(bye_h, "from")[0])
+            self.assertIn(f"tag={to_tag}", header(bye_h, "to")[0])
+            phone.respond(bye_raw, 200, "OK", contact=False)
+        self.assertEqual(alpha.stop(timeout=20), 0)
+        self.assertIn("ending 1 call(s)", alpha.output())
 
 
 if __name__ == "__main__":
