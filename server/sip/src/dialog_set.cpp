@@ -91,7 +91,8 @@ std::vector<Dialog> DialogSet::take_all() {
 // Amortised: each confirmation looks at the oldest entries only.
 void DialogSet::expire(TimePoint now) {
   while (!order_.empty() && (count_ >= limits_.max_dialogs || now - order_.front().first >= limits_.max_age)) {
-    const auto [when, call_id] = order_.front();
+    const TimePoint when = order_.front().first;
+    const std::string call_id = std::move(order_.front().second);
     order_.pop_front();
     const auto it = by_call_id_.find(call_id);
     if (it == by_call_id_.end()) continue;  // ended by BYE since
