@@ -219,6 +219,7 @@ void arm(const std::shared_ptr<Stream>& s, int leg, bool rtcp) {
 }
 
 struct Call {
+  Scope scope = Scope::edge;
   std::vector<std::shared_ptr<Stream>> streams;  // by m= line; null: rejected
   Clock::time_point created{};
   std::array<bool, 2> seen{};  // SDP seen from [kLan], [kPeer]
@@ -226,6 +227,8 @@ struct Call {
 };
 
 }  // namespace
+
+std::string_view to_string(Scope scope) noexcept { return scope == Scope::local ? "local" : "edge"; }
 
 Result<void> validate(const RelaySettings& s) {
   if (!ip_of(s.lan_address)) return settings_error("media LAN address is not an IP address");
@@ -277,6 +280,14 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
   std::shared_ptr<Shared> shared;
   std::uint64_t next_port_id = 1;
   std::uint64_t expired = 0;
+
+  // Where a leg's sockets are bound: a local call's "peer" is a phone too.
+  [[nodiscard]] const asio::ip::address& bind_address(Scope scope, int side) const {
+    return side == kLan || scope == Scope::local ? lan_bind : public_bind;
+  }
+  [[nodiscard]] const std::string& advertised_address(Scope scope, int side) const {
+    return side == kLan || scope == Scope::local ? settings.lan_address : settings.public_address;
+  }
 
   // Binds one allocated port; false (port released) when it cannot be bound.
   std::unique_ptr<Port> bind(std::uint16_t number, const asio::ip::address& addr) {
@@ -344,7 +355,7 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     call.streams.clear();
   }
 
-  Result<std::shared_ptr<Stream>> open_stream(std::size_t index, const std::string& media) {
+  Result<std::shared_ptr<Stream>> open_stream(std::size_t index, const std::string& media, Scope scope) {
     auto s = std::make_shared<Stream>();
     s->index = index;
     s->media = media;
@@ -352,11 +363,11 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     const auto now = Clock::now();
     s->last_activity = now;
     for (auto& leg : s->legs) leg.window_start = now;
-    if (auto r = open_leg(s->legs[kLan], lan_bind); !r) {
+    if (auto r = open_leg(s->legs[kLan], bind_address(scope, kLan)); !r) {
       close_stream(s);
       return r.error();
     }
-    if (auto r = open_leg(s->legs[kPeer], public_bind); !r) {
+    if (auto r = open_leg(s->legs[kPeer], bind_address(scope, kPeer)); !r) {
       close_stream(s);
       return r.error();
     }
@@ -402,7 +413,7 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
   // Both parties asked for rtcp-mux: the RTCP ports go back to the pool.
   // One party stopped asking after that: RTCP ports again (advertised with
   // a=rtcp, as they are no longer next to the RTP port).
-  Result<void> settle_mux(Stream& s) {
+  Result<void> settle_mux(Stream& s, Scope scope) {
     const auto& [lan, peer] = s.legs;
     if (lan.sdp_seen && peer.sdp_seen && lan.mux && peer.mux) {
       for (auto& leg : s.legs) close_port(leg.rtcp);
@@ -412,7 +423,7 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
       for (int side : {kLan, kPeer}) {
         Leg& leg = s.legs[static_cast<std::size_t>(side)];
         if (leg.rtcp) continue;
-        if (auto r = open_rtcp(leg, side == kLan ? lan_bind : public_bind); !r) return r;
+        if (auto r = open_rtcp(leg, bind_address(scope, side)); !r) return r;
         leg.rtcp->latch = Latch{};
       }
     }
@@ -426,8 +437,14 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     }
   }
 
-  Result<std::string> rewrite(std::string_view key, Side from, std::string_view text) {
+  Result<std::string> rewrite(std::string_view key, Side from, std::string_view text, Scope scope) {
     if (!valid) return valid.error();
+    auto it = calls.find(key);
+    // A key is one call: a message of the other scope that happens to carry
+    // it (a Call-ID chosen to collide) must not move that call's media.
+    if (it != calls.end() && it->second.scope != scope) {
+      return MediaError{MediaErrc::bad_plan, "the call key belongs to a call of another scope"};
+    }
     auto parsed = parse_sdp(text);
     if (!parsed) return parsed.error();
     Sdp& sdp = *parsed;
@@ -435,11 +452,11 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     const int other = 1 - side;
     const auto now = Clock::now();
 
-    auto it = calls.find(key);
     const bool created = it == calls.end();
     if (created) {
       it = calls.emplace(std::string(key), Call{}).first;
       it->second.created = now;
+      it->second.scope = scope;
     }
     Call& call = it->second;
     std::vector<std::shared_ptr<Stream>> fresh;
@@ -453,9 +470,10 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     };
 
     RewritePlan plan;
-    plan.address = from == Side::lan ? settings.public_address : settings.lan_address;
+    plan.address = advertised_address(scope, other);
     plan.anchor = true;
-    plan.anonymize_origin = from == Side::lan && settings.anonymize_origin;
+    // A local call's SDP stays in the LAN: nothing to hide from its phones.
+    plan.anonymize_origin = scope == Scope::edge && from == Side::lan && settings.anonymize_origin;
     plan.streams.resize(sdp.media.size());
     if (call.streams.size() < sdp.media.size()) call.streams.resize(sdp.media.size());
 
@@ -463,7 +481,7 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
       if (sdp.media[i].m.port == 0) continue;
       auto& slot = call.streams[i];
       if (!slot) {
-        auto s = open_stream(i, sdp.media[i].m.media);
+        auto s = open_stream(i, sdp.media[i].m.media, scope);
         if (!s) return fail(s.error());
         slot = *s;
         fresh.push_back(slot);
@@ -472,7 +490,7 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
           slot->legs[kLan].rtcp ? slot->legs[kLan].rtcp->id : 0,
           slot->legs[kPeer].rtcp ? slot->legs[kPeer].rtcp->id : 0};
       set_remote(*slot, side, sdp, i);
-      if (auto r = settle_mux(*slot); !r) return fail(r.error());
+      if (auto r = settle_mux(*slot, scope); !r) return fail(r.error());
       arm_new_rtcp(slot, rtcp_before);
       const Leg& out = slot->legs[static_cast<std::size_t>(other)];
       plan.streams[i] = StreamEndpoint{out.rtp->number, out.rtcp ? out.rtcp->number : out.rtp->number};
@@ -543,6 +561,7 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     const auto now = Clock::now();
     CallStats cs;
     cs.call_key = key;
+    cs.scope = call.scope;
     cs.age = std::chrono::duration_cast<std::chrono::seconds>(now - call.created);
     cs.idle = std::chrono::duration_cast<std::chrono::seconds>(now - last_activity(call));
     for (const auto& s : call.streams) {
@@ -554,7 +573,7 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
       for (int side : {kLan, kPeer}) {
         const Leg& leg = s->legs[static_cast<std::size_t>(side)];
         LegStats& ls = side == kLan ? st.lan : st.peer;
-        const std::string& addr = side == kLan ? settings.lan_address : settings.public_address;
+        const std::string& addr = advertised_address(call.scope, side);
         if (leg.rtp) ls.advertised = host_port(addr, leg.rtp->number);
         if (leg.sdp_rtp) ls.sdp_remote = to_string(*leg.sdp_rtp);
         if (leg.rtp && leg.rtp->latch.source) ls.latched = to_string(*leg.rtp->latch.source);
@@ -577,8 +596,8 @@ MediaRelay::MediaRelay(asio::io_context& io, RelaySettings settings)
 
 MediaRelay::~MediaRelay() = default;
 
-Result<std::string> MediaRelay::rewrite(std::string_view call_key, Side from, std::string_view sdp) {
-  return impl_->rewrite(call_key, from, sdp);
+Result<std::string> MediaRelay::rewrite(std::string_view call_key, Side from, std::string_view sdp, Scope scope) {
+  return impl_->rewrite(call_key, from, sdp, scope);
 }
 
 void MediaRelay::end(std::string_view call_key) { impl_->end(call_key); }

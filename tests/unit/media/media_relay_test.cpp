@@ -498,5 +498,166 @@ TEST_F(MediaRelayTest, SdpPointingAtTheRelayItselfDoesNotLoop) {
   EXPECT_EQ(st.lan.dropped, 1U);
 }
 
+
+// --- local calls (Scope::local): both parties are phones on the LAN
+
+// Offer from the calling phone (Side::lan), answer from the called one.
+Ports setup_local(MediaRelay& relay, std::string_view key, std::uint16_t caller_port, std::uint16_t callee_port) {
+  const auto to_callee = parsed(relay.rewrite(key, Side::lan, sdp(caller_port), Scope::local));
+  const auto to_caller = parsed(relay.rewrite(key, Side::peer, sdp(callee_port), Scope::local));
+  if (to_callee.media.empty() || to_caller.media.empty()) return {};
+  return Ports{to_caller.media[0].m.port, to_callee.media[0].m.port};
+}
+
+std::uint16_t port_in(const std::string& host_port) {
+  return static_cast<std::uint16_t>(std::stoi(host_port.substr(host_port.rfind(':') + 1)));
+}
+
+TEST_F(MediaRelayTest, LocalCallAdvertisesTheLanAddressToBothPhones) {
+  MediaRelay relay(io, settings());
+  const std::string offer = "v=0\r\no=alice 100 200 IN IP4 127.0.0.1\r\ns=Talk\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                            "m=audio 5004 RTP/AVP 0\r\n";
+  const auto to_callee = relay.rewrite("local-call", Side::lan, offer, Scope::local);
+  ASSERT_TRUE(to_callee) << to_callee.error().reason;
+  EXPECT_NE(to_callee->find("c=IN IP4 127.0.0.1\r\n"), std::string::npos) << *to_callee;
+  EXPECT_EQ(to_callee->find("127.0.0.2"), std::string::npos) << *to_callee;
+  // Not anonymized: the SDP stays in the LAN (the o= address is still the relay's).
+  EXPECT_NE(to_callee->find("o=alice 100 200 IN IP4 127.0.0.1\r\n"), std::string::npos) << *to_callee;
+  EXPECT_NE(to_callee->find("s=Talk\r\n"), std::string::npos) << *to_callee;
+  const auto to_caller = relay.rewrite("local-call", Side::peer, sdp(6004), Scope::local);
+  ASSERT_TRUE(to_caller);
+  EXPECT_NE(to_caller->find("c=IN IP4 127.0.0.1\r\n"), std::string::npos) << *to_caller;
+  EXPECT_EQ(to_caller->find("127.0.0.2"), std::string::npos) << *to_caller;
+
+  const auto st = relay.stats("local-call");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->scope, Scope::local);
+  ASSERT_EQ(st->streams.size(), 1U);
+  const auto callee_sends_to = parsed(to_callee).media[0].m.port;
+  const auto caller_sends_to = parsed(to_caller).media[0].m.port;
+  EXPECT_EQ(st->streams[0].lan.advertised, "127.0.0.1:" + std::to_string(caller_sends_to));
+  EXPECT_EQ(st->streams[0].peer.advertised, "127.0.0.1:" + std::to_string(callee_sends_to));
+  EXPECT_NE(caller_sends_to, callee_sends_to);
+  for (const auto port : {caller_sends_to, callee_sends_to}) {
+    EXPECT_GE(port, kFirst);
+    EXPECT_LE(port, kLast);
+    EXPECT_NE(port, 5004);
+    EXPECT_NE(port, 6004);
+  }
+  EXPECT_EQ(to_string(Scope::local), "local");
+  EXPECT_EQ(to_string(Scope::edge), "edge");
+}
+
+TEST_F(MediaRelayTest, LocalCallPacketsFlowBothWaysOnTheLan) {
+  MediaRelay relay(io, settings());
+  Party caller(io);
+  Party callee(io);
+  const auto ports = setup_local(relay, "local-call", caller.port(), callee.port());
+  ASSERT_NE(ports.lan, 0);
+  for (std::uint16_t seq : {1, 2, 3}) {
+    caller.send(kLanIp, ports.lan, rtp(seq, 1, "from the caller"));
+    const auto d = receive(io, callee);
+    ASSERT_TRUE(d) << "seq " << seq;
+    EXPECT_EQ(d->bytes, rtp(seq, 1, "from the caller"));
+    EXPECT_EQ(d->from, udp::endpoint(kLanIp, ports.peer));  // the callee's leg is on the LAN address too
+  }
+  for (std::uint16_t seq : {10, 11}) {
+    callee.send(kLanIp, ports.peer, rtp(seq, 2, "from the callee"));
+    const auto d = receive(io, caller);
+    ASSERT_TRUE(d) << "seq " << seq;
+    EXPECT_EQ(d->bytes, rtp(seq, 2, "from the callee"));
+    EXPECT_EQ(d->from, udp::endpoint(kLanIp, ports.lan));
+  }
+  const auto st = relay.stats("local-call");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->streams[0].lan_to_peer.packets, 3U);
+  EXPECT_EQ(st->streams[0].peer_to_lan.packets, 2U);
+  EXPECT_EQ(st->streams[0].lan.latched, "127.0.0.1:" + std::to_string(caller.port()));
+  EXPECT_EQ(st->streams[0].peer.latched, "127.0.0.1:" + std::to_string(callee.port()));
+}
+
+TEST_F(MediaRelayTest, LocalCallRetransmissionsAndForkedAnswersKeepThePorts) {
+  MediaRelay relay(io, settings());
+  const auto first = relay.rewrite("local-call", Side::lan, sdp(5004), Scope::local);
+  ASSERT_TRUE(first);
+  // The same offer again (a retransmission, or the INVITE to a second phone of the callee).
+  EXPECT_EQ(*relay.rewrite("local-call", Side::lan, sdp(5004), Scope::local), *first);
+  // Two phones of the callee answer (183 from one, 200 from the other): the
+  // caller is told the same relay port each time.
+  const auto from_one = parsed(relay.rewrite("local-call", Side::peer, sdp(6004), Scope::local));
+  const auto from_two = parsed(relay.rewrite("local-call", Side::peer, sdp(7004), Scope::local));
+  ASSERT_FALSE(from_one.media.empty());
+  ASSERT_FALSE(from_two.media.empty());
+  EXPECT_EQ(from_one.media[0].m.port, from_two.media[0].m.port);
+  EXPECT_EQ(relay.stats("local-call")->streams[0].peer.sdp_remote, "127.0.0.1:7004");
+  EXPECT_EQ(relay.call_count(), 1U);
+  EXPECT_EQ(relay.free_ports(), (kLast - kFirst + 1) - 4U);
+}
+
+TEST_F(MediaRelayTest, LocalCallCandidatesAreReplacedByTheRelayOnTheLan) {
+  MediaRelay relay(io, settings());
+  const auto to_callee = relay.rewrite(
+      "local-call", Side::lan,
+      sdp(5004, "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"
+                "a=candidate:1 1 UDP 2130706431 192.168.7.20 5004 typ host\r\n"
+                "a=candidate:2 1 UDP 1694498815 203.0.113.9 61000 typ srflx raddr 192.168.7.20 rport 5004\r\n"),
+      Scope::local);
+  ASSERT_TRUE(to_callee) << to_callee.error().reason;
+  EXPECT_EQ(to_callee->find("192.168.7.20"), std::string::npos) << *to_callee;
+  EXPECT_EQ(to_callee->find("203.0.113.9"), std::string::npos) << *to_callee;
+  const auto port = parsed(to_callee).media[0].m.port;
+  EXPECT_NE(to_callee->find(" 127.0.0.1 " + std::to_string(port) + " typ host"), std::string::npos) << *to_callee;
+  EXPECT_NE(to_callee->find("a=ice-ufrag:abcd\r\n"), std::string::npos) << *to_callee;
+}
+
+TEST_F(MediaRelayTest, LocalCallEndFreesItsPorts) {
+  MediaRelay relay(io, settings());
+  Party caller(io);
+  Party callee(io);
+  const auto ports = setup_local(relay, "local-call", caller.port(), callee.port());
+  ASSERT_NE(ports.lan, 0);
+  EXPECT_EQ(relay.free_ports(), (kLast - kFirst + 1) - 4U);
+  relay.end("local-call");
+  EXPECT_EQ(relay.call_count(), 0U);
+  EXPECT_FALSE(relay.stats("local-call"));
+  EXPECT_EQ(relay.free_ports(), kLast - kFirst + 1U);
+  // The ports are closed: nothing is forwarded any more.
+  caller.send(kLanIp, ports.lan, rtp(1));
+  pump_for(io, 50ms);
+  EXPECT_FALSE(callee.try_receive());
+}
+
+TEST_F(MediaRelayTest, AKeyOfOneScopeCannotBeTakenOverByTheOther) {
+  MediaRelay relay(io, settings());
+  Party phone(io);
+  Party peer(io);
+  const auto ports = setup(relay, "call", phone.port(), peer.port());
+  ASSERT_NE(ports.lan, 0);
+  const auto before = relay.stats("call");
+  const auto r = relay.rewrite("call", Side::peer, sdp(9999), Scope::local);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, MediaErrc::bad_plan);
+  const auto after = relay.stats("call");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->scope, Scope::edge);
+  EXPECT_EQ(after->streams[0].peer.sdp_remote, before->streams[0].peer.sdp_remote);
+  EXPECT_EQ(after->streams[0].peer.advertised, "127.0.0.2:" + std::to_string(ports.peer));
+  EXPECT_EQ(relay.call_count(), 1U);
+  EXPECT_EQ(port_in(after->streams[0].lan.advertised), ports.lan);
+}
+
+TEST_F(MediaRelayTest, LocalCallsExhaustThePortsLikeOthers) {
+  auto s = settings();
+  s.last_port = static_cast<std::uint16_t>(kFirst + 3);  // one call's worth: two pairs
+  MediaRelay relay(io, s);
+  ASSERT_TRUE(relay.rewrite("one", Side::lan, sdp(5004), Scope::local));
+  const auto r = relay.rewrite("two", Side::lan, sdp(5006), Scope::local);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().sip_status(), 503);
+  EXPECT_EQ(relay.call_count(), 1U);
+  relay.end("one");
+  EXPECT_TRUE(relay.rewrite("two", Side::lan, sdp(5006), Scope::local));
+}
+
 }  // namespace
 }  // namespace sipsite::media

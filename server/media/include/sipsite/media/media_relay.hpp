@@ -1,12 +1,15 @@
 #pragma once
-// The RTP/RTCP relay that anchors the media of calls crossing the site edge.
+// The RTP/RTCP relay that anchors the media of calls crossing the site edge
+// and, by a setting, of local calls (phone to phone on the site's LAN).
 //
 // Each call (an opaque key chosen by the gateway, e.g. the dialog's Call-ID
 // on the link) has one stream per m= line. A stream has two legs:
 //   - the LAN leg, bound on RelaySettings::lan_bind, advertised to the phone
 //     as lan_address:port;
 //   - the peer leg, bound on public_bind, advertised to the peer site as
-//     public_address:port.
+//     public_address:port. In a call of Scope::local the "peer" is the other
+//     phone: that leg is bound on lan_bind and advertised as lan_address too,
+//     and the origin is never anonymized (nothing leaves the LAN).
 // What arrives on one leg from its remote goes out of the other leg to that
 // leg's remote: RTP port to RTP port, RTCP port to RTCP port (to the RTP port
 // when the other leg muxes). Payloads are never looked into beyond the RTP
@@ -76,8 +79,17 @@ struct RelaySettings {
 // Checks addresses (IP literals, bindable families) and the port range.
 [[nodiscard]] Result<void> validate(const RelaySettings& settings);
 
-// Which side SENT the SDP passed to rewrite().
+// Which side SENT the SDP passed to rewrite(). In a local call, `lan` is
+// the party the caller of rewrite() chose for it (e.g. the calling phone)
+// and `peer` the other phone.
 enum class Side : std::uint8_t { lan, peer };
+
+// Where a call's parties are: `edge`, a phone and a peer site (the peer leg
+// on the public side); `local`, two phones of the site (both legs on the LAN).
+// Fixed by the call's first rewrite().
+enum class Scope : std::uint8_t { edge, local };
+
+[[nodiscard]] std::string_view to_string(Scope scope) noexcept;
 
 struct DirectionStats {
   std::uint64_t packets = 0;  // forwarded
@@ -110,6 +122,7 @@ struct StreamStats {
 
 struct CallStats {
   std::string call_key;
+  Scope scope = Scope::edge;
   std::chrono::seconds age{0};
   std::chrono::seconds idle{0};  // since the last packet on any leg (or since setup)
   std::vector<StreamStats> streams;
@@ -126,12 +139,16 @@ class MediaRelay {
 
   // Rewrites `sdp`, sent by `from`, for the other side, creating or updating
   // the call's streams: the result advertises public_address and peer-leg
-  // ports (from == lan), or lan_address and LAN-leg ports (from == peer).
-  // Offer and answer both pass here (retransmissions and re-INVITEs too;
-  // the same m= line keeps its ports). Errors: bad_sdp (488) with a reason,
-  // ports_exhausted / bind_failed (503); on error no stream (or call)
-  // that this SDP would have created is left behind.
-  [[nodiscard]] Result<std::string> rewrite(std::string_view call_key, Side from, std::string_view sdp);
+  // ports (from == lan), or lan_address and LAN-leg ports (from == peer);
+  // in a call of Scope::local, lan_address either way. Offer and answer
+  // both pass here (retransmissions and re-INVITEs too; the same m= line
+  // keeps its ports). `scope` applies when this creates the call. Errors:
+  // bad_sdp (488) with a reason, ports_exhausted / bind_failed (503),
+  // bad_plan (500) when the key belongs to a call of the other scope (that
+  // call is left untouched); on error no stream (or call) that this SDP
+  // would have created is left behind.
+  [[nodiscard]] Result<std::string> rewrite(std::string_view call_key, Side from, std::string_view sdp,
+                                            Scope scope = Scope::edge);
 
   // Frees the call's streams and ports. Unknown keys are ignored.
   void end(std::string_view call_key);
