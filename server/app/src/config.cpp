@@ -214,6 +214,18 @@ const std::vector<ConfigKey>& key_table() {
       {"media.ports", "string", "\"40000-40999\"",
        "UDP port range of the media relay (RTP on even ports, RTCP on the next).",
        [](const toml::node& n, Config& c) { return parse_port_range(n, c.media_ports); }},
+      {"media.anchor_local_calls", "boolean", "false",
+       "Relay the media of local calls (one phone of this site calling another) too, as calls with other sites "
+       "always are: each phone is told the relay's LAN address and a port of media.ports instead of the other "
+       "phone's address. Off: local calls' media goes phone to phone. Turn it on when the phones cannot reach "
+       "each other directly (different VLANs, or a phone behind a further NAT). Each call then takes two port "
+       "pairs per stream from media.ports.",
+       [](const toml::node& n, Config& c) -> Apply {
+         const auto* value = n.as_boolean();
+         if (value == nullptr) return "must be true or false";
+         c.media_anchor_local_calls = value->get();
+         return std::nullopt;
+       }},
       {"log.level", "string", "\"info\"",
        "Least severe level logged: trace, debug, info, warn, error or off, optionally followed by per-module "
        "levels, e.g. \"info,federation=debug\" (modules: app, federation, media, pki, store, trace). `run --log-level` "

@@ -56,6 +56,8 @@ struct Config {
   std::uint32_t federation_peer_request_rate = 2000;
   HostPort admin_listen{"127.0.0.1", 8443};
   PortRange media_ports{40000, 40999};
+  // Local calls (phone to phone on this site) through the relay too.
+  bool media_anchor_local_calls = false;
   std::string log_level = "info";
   // AORs whose SIP messages are logged (redacted), for troubleshooting.
   std::vector<std::string> log_trace_aors;
