@@ -100,7 +100,8 @@ void Daemon::log_listeners() const {
             fed.host.find(':') != std::string::npos ? "]" : "", fed.port);
   log->info("listening admin/https {}", console_.local_address().to_string());
   if (relay_) {
-    log->info("media relay ports {} (udp), {} free", config_.media_ports.to_string(), relay_->free_ports());
+    log->info("media relay ports {} (udp), {} free{}", config_.media_ports.to_string(), relay_->free_ports(),
+              sip_.local_media() != nullptr ? ", local calls anchored too" : "");
   }
 }
 
@@ -218,6 +219,7 @@ int Daemon::run() {
   if (!failed) failed = start_media();
   if (!failed) {
     gateway_.attach(*sip_.core(), federation_.sip_links(), relay_.get());
+    if (config_.media_anchor_local_calls) sip_.anchor_local_calls(*relay_);
     records_.attach(*sip_.core());
     federation_.set_gateway(gateway_);
   }

@@ -145,10 +145,37 @@ void SipService::on_flow_closed(sip::FlowId flow) {
 void SipService::send(const sip::Destination& to, std::string bytes) {
   if (tap_ != nullptr) tap_->observe("out", bytes);
   if (!transport::is_federation_flow(to.flow)) {
+    if (local_media_ && !anchor_local(to, bytes)) return;
     transport_->send(to, std::move(bytes));
     return;
   }
   if (peers_ == nullptr || !peers_->send(to, std::move(bytes))) on_send_failed(to);
+}
+
+void SipService::anchor_local_calls(media::MediaRelay& relay) {
+  std::vector<std::string> hosts{directory_.local_domain()};
+  for (const auto& ep : advertised_) hosts.push_back(ep.host);
+  local_media_ = std::make_unique<LocalMediaAnchor>(io_, relay, std::move(hosts));
+}
+
+bool SipService::anchor_local(const sip::Destination& to, std::string& bytes) {
+  auto verdict = local_media_->filter(bytes);
+  if (verdict.send) return true;
+  if (verdict.answer && core_) {
+    // The request stays home; the core hears the refusal as the phone's
+    // answer (not from inside this send: posted).
+    sip::Endpoint local = advertised_.empty() ? to.endpoint : advertised_.front();
+    for (const auto& ep : advertised_) {
+      if (ep.protocol == to.endpoint.protocol) {
+        local = ep;
+        break;
+      }
+    }
+    boost::asio::post(io_, [this, inbound = sip::Inbound{std::move(*verdict.answer), to.endpoint, to.flow, local, {}}]() mutable {
+      if (core_) core_->receive(std::move(inbound));
+    });
+  }
+  return false;
 }
 
 sip::Message SipService::handle_register(const sip::Inbound& request) {

@@ -5,6 +5,7 @@
 // they are built in that order and destroyed in reverse.
 
 #include "config.hpp"
+#include "local_media_anchor.hpp"
 #include "openssl_random.hpp"
 #include "site_directory.hpp"
 
@@ -45,6 +46,13 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
   void set_records(SiteRecords& records) { records_ = &records; }
   // Signaling log and AOR traces of what the transport carries.
   void set_tap(SignalingTap& tap) { tap_ = &tap; }
+  // media.anchor_local_calls: the media of calls between two phones of the
+  // site goes through `relay` (LocalMediaAnchor). Call after start() (the
+  // listeners' addresses are part of what makes an AOR local); `relay`
+  // must outlive the service's traffic.
+  void anchor_local_calls(media::MediaRelay& relay);
+  // nullptr unless anchor_local_calls() was called.
+  const LocalMediaAnchor* local_media() const { return local_media_.get(); }
   // Binds the listeners and starts serving; an error names what failed.
   std::optional<std::string> start();
   void stop();
@@ -70,6 +78,9 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
  private:
   // sip::Sender: LAN flows to the transport, federation flows to the peers.
   void send(const sip::Destination& to, std::string bytes) override;
+  // A LAN-bound message through the local media anchor; false: it must not
+  // leave (the core gets the anchor's answer instead, later).
+  bool anchor_local(const sip::Destination& to, std::string& bytes);
   // sip::RegistrationHandler: the registrar, then stored messages for a
   // user who now has a phone.
   sip::Message handle_register(const sip::Inbound& request) override;
@@ -90,6 +101,7 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
   SiteRecords* records_ = nullptr;
   SignalingTap* tap_ = nullptr;
   std::unique_ptr<sip::Core> core_;  // built once the listeners' ports are known
+  std::unique_ptr<LocalMediaAnchor> local_media_;
 };
 
 }  // namespace sipsite::app

@@ -1,0 +1,211 @@
+#include "local_media_anchor.hpp"
+
+#include "logging.hpp"
+
+#include <sipsite/sip/accessors.hpp>
+#include <sipsite/sip/header_id.hpp>
+#include <sipsite/sip/parser.hpp>
+#include <sipsite/sip/response.hpp>
+#include <sipsite/sip/serializer.hpp>
+
+#include <algorithm>
+
+namespace sipsite::app {
+
+namespace {
+
+constexpr auto kSweepInterval = std::chrono::seconds(10);
+constexpr std::size_t kMaxRefusedBranches = 64;
+constexpr std::string_view kKeyPrefix = "local/";
+
+std::string_view strip_brackets(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
+  return host;
+}
+
+std::string_view reason_phrase_of(int code) {
+  switch (code) {
+    case 488:
+      return "Not Acceptable Here";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Server Internal Error";
+  }
+}
+
+// A warn-text is a quoted-string: the relay's reasons are plain sentences,
+// but no quote or backslash may end it early.
+std::string quoted_text(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) out += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '\'' : c;
+  return out + "\"";
+}
+
+}  // namespace
+
+LocalMediaAnchor::LocalMediaAnchor(boost::asio::io_context& io, media::MediaRelay& relay,
+                                   std::vector<std::string> local_hosts)
+    : relay_(relay), local_hosts_(std::move(local_hosts)), sweep_timer_(io) {}
+
+LocalMediaAnchor::~LocalMediaAnchor() {
+  *alive_ = false;
+  sweep_timer_.cancel();
+}
+
+bool LocalMediaAnchor::is_local_host(std::string_view host) const {
+  host = strip_brackets(host);
+  return std::any_of(local_hosts_.begin(), local_hosts_.end(),
+                     [host](const std::string& h) { return sip::iequals(strip_brackets(h), host); });
+}
+
+bool LocalMediaAnchor::is_local_call(const sip::Message& m) const {
+  const auto from = sip::from_header(m);
+  const auto to = sip::to_header(m);
+  return from && to && from->uri.is_sip() && to->uri.is_sip() && is_local_host(from->uri.sip_uri.host) &&
+         is_local_host(to->uri.sip_uri.host);
+}
+
+LocalMediaAnchor::Verdict LocalMediaAnchor::filter(std::string& bytes) {
+  // Byte checks first: most messages (REGISTER answers, MESSAGEs, ACKs,
+  // provisional responses without SDP) leave unparsed.
+  const std::string_view b(bytes);
+  const bool response = b.starts_with("SIP/2.0 ");
+  const char status = response && b.size() > 8 ? b[8] : '\0';
+  const auto head_end = b.find("\r\n\r\n");
+  const bool has_sdp = head_end != std::string_view::npos && b.substr(head_end + 4, 2) == "v=";
+  const bool may_end = !calls_.empty() && (response ? status >= '3' && status <= '6'
+                                                    : b.starts_with("BYE ") || b.starts_with("CANCEL "));
+  const bool may_confirm = unconfirmed_ > 0 && status == '2';
+  const bool may_be_refused_ack = !refused_branches_.empty() && b.starts_with("ACK ");
+  if (!has_sdp && !may_end && !may_confirm && !may_be_refused_ack) return {};
+
+  auto parsed = sip::parse_datagram(b);
+  if (!parsed) return {};  // the core's own serialization: never expected
+  sip::Message& m = *parsed;
+  const auto call_id = sip::call_id_header(m);
+  const auto cseq = sip::cseq_header(m);
+  if (!call_id || !cseq) return {};
+
+  if (may_be_refused_ack && m.is_request() && m.method() == "ACK") {
+    const auto vias = sip::via_headers(m);
+    const auto branch = vias && !vias->empty() ? vias->front().branch() : std::nullopt;
+    if (branch && std::find(refused_branches_.begin(), refused_branches_.end(), *branch) != refused_branches_.end()) {
+      return Verdict{false, std::nullopt};  // for an INVITE the phone never got
+    }
+  }
+
+  std::string key(kKeyPrefix);
+  key += *call_id;
+  const bool invite = cseq->method == "INVITE";
+  const bool invite_2xx = m.is_response() && invite && m.status_code() / 100 == 2;
+  auto it = calls_.find(key);
+  if (it != calls_.end()) {
+    const bool early = !it->second.confirmed;
+    const bool ends = (m.is_request() && m.method() == "BYE") ||
+                      (early && m.is_request() && m.method() == "CANCEL") ||
+                      (early && m.is_response() && invite && m.status_code() >= 300);
+    if (ends) {
+      end(it);
+      return {};
+    }
+  }
+  if (!has_sdp) {
+    if (it != calls_.end() && invite_2xx && !it->second.confirmed) {
+      it->second.confirmed = true;
+      --unconfirmed_;
+    }
+    return {};
+  }
+
+  const auto type = m.value(sip::HeaderId::content_type);
+  if (!type || !sip::iequals(type->substr(0, type->find(';')), "application/sdp")) return {};
+  if (!is_local_call(m)) return {};
+  const auto from = sip::from_header(m);
+  const auto to = sip::to_header(m);
+  const auto sender = m.is_request() ? from->tag() : to->tag();
+  const std::string caller_tag = it != calls_.end() ? it->second.caller_tag : std::string(from->tag().value_or(""));
+  const media::Side side = sender.value_or("") == caller_tag ? media::Side::lan : media::Side::peer;
+
+  auto rewritten = relay_.rewrite(key, side, m.body(), media::Scope::local);
+  if (!rewritten) return refuse(m, rewritten.error());
+  if (it == calls_.end()) {
+    it = calls_.emplace(key, Call{caller_tag, false}).first;
+    ++unconfirmed_;
+    schedule_sweep();
+  }
+  if (invite_2xx && !it->second.confirmed) {
+    it->second.confirmed = true;
+    --unconfirmed_;
+  }
+  ++counters_.anchored;
+  m.set_body(*rewritten);
+  bytes = sip::serialize(m);
+  return {};
+}
+
+void LocalMediaAnchor::end(std::map<std::string, Call, std::less<>>::iterator it) {
+  relay_.end(it->first);
+  if (!it->second.confirmed) --unconfirmed_;
+  calls_.erase(it);
+  ++counters_.ended;
+}
+
+LocalMediaAnchor::Verdict LocalMediaAnchor::refuse(const sip::Message& m, const media::MediaError& error) {
+  ++counters_.refused;
+  logger("media")->warn("SDP of a local call not anchored: {}", error.reason);
+  // A response, or an ACK, has nobody to be answered: it just does not leave.
+  if (m.is_response() || m.method() == "ACK") return Verdict{false, std::nullopt};
+  const int code = error.sip_status();
+  sip::Message answer =
+      sip::make_response(m, code, std::string(reason_phrase_of(code)) + " (" + error.reason + ")");
+  const std::string agent = local_hosts_.empty() ? std::string("-") : local_hosts_.front();
+  answer.add_header("Warning", "399 " + agent + " " + quoted_text(error.reason));
+  if (code == 503) answer.add_header("Retry-After", "5");
+  if (m.method() == "INVITE") {
+    const auto vias = sip::via_headers(m);
+    if (const auto branch = vias && !vias->empty() ? vias->front().branch() : std::nullopt) {
+      remember_refused(std::string(*branch));
+    }
+  }
+  return Verdict{false, std::move(answer)};
+}
+
+void LocalMediaAnchor::remember_refused(std::string branch) {
+  if (std::find(refused_branches_.begin(), refused_branches_.end(), branch) != refused_branches_.end()) return;
+  refused_branches_.push_back(std::move(branch));
+  if (refused_branches_.size() > kMaxRefusedBranches) refused_branches_.pop_front();
+  schedule_sweep();
+}
+
+void LocalMediaAnchor::schedule_sweep() {
+  if (sweep_armed_) return;
+  sweep_armed_ = true;
+  sweep_timer_.expires_after(kSweepInterval);
+  sweep_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+    const auto still = alive.lock();
+    if (!still || !*still) return;
+    sweep_armed_ = false;
+    if (ec) return;
+    sweep();
+    if (!calls_.empty() || !refused_branches_.empty()) schedule_sweep();
+  });
+}
+
+// The relay ends calls by itself (no packets for a while, never answered);
+// their bookkeeping goes too.
+void LocalMediaAnchor::sweep() {
+  for (auto it = calls_.begin(); it != calls_.end();) {
+    if (relay_.stats(it->first)) {
+      ++it;
+      continue;
+    }
+    if (!it->second.confirmed) --unconfirmed_;
+    it = calls_.erase(it);
+  }
+  // A refused INVITE's ACK follows its answer at once (the answer is the
+  // core's own, over no network): older ones are not waited for.
+  refused_branches_.clear();
+}
+
+}  // namespace sipsite::app

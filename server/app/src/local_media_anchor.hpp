@@ -1,0 +1,112 @@
+#pragma once
+// Media anchoring of local calls (a phone of this site calling another one),
+// when `media.anchor_local_calls` is on. The core sends every message through
+// SipService::send(); those for the LAN pass through filter() first, which
+// rewrites the SDP of local calls to the relay (media::Scope::local: both
+// legs on the LAN address) and frees the relay's streams when the call ends.
+//
+// Cheap on the hot path: a message is parsed only when its bytes may carry
+// SDP (a body starting "v="), may end a call (BYE, CANCEL, a 3xx-6xx
+// response; only while local calls are anchored), may confirm one (a 2xx,
+// only while a local call is unanswered), or is the ACK of a refused INVITE.
+//
+// A call is local when From and To are both AORs of this site (its domain,
+// or a SIP listener's address). A call from a peer site has a peer-domain
+// From (the core enforces it); a call to a peer site leaves on a federation
+// flow and never comes here. Relay key: "local/" + the Call-ID (a proxy
+// keeps it on both legs; the prefix keeps a phone that learnt a federated
+// call's Call-ID from ever reaching that call's streams). Side: the party
+// whose From tag the call's first SDP-carrying request had is Side::lan,
+// the other one Side::peer (a request's sender is its From tag, a
+// response's its To tag).
+//
+// The call's streams end on BYE, on CANCEL or a 3xx-6xx response to INVITE
+// before any 2xx to INVITE was sent (after one, a CANCEL is for the other
+// branches of a forked call, and a failed re-INVITE leaves the session as
+// it was, RFC 3261 §14.1), or by the relay's own inactivity and setup
+// timeouts (the bookkeeping here follows every 10 s).
+//
+// When the relay refuses an SDP (488 bad SDP, 503 no ports): a request does
+// not leave, and filter() returns the response the core should be given in
+// its place, as if the phone had sent it (the core then answers the caller
+// with it at once, instead of a timeout; §16.7 turns a 503 into 500, so the
+// reason also goes in a Warning header); the ACK the core then sends for it
+// is dropped here. A response does not leave either (as at the federation
+// gateway): the phone that sent it retransmits it and gives up.
+//
+// Threading: the SIP strand, like the core and the relay.
+
+#include <sipsite/media/media_relay.hpp>
+#include <sipsite/sip/message.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sipsite::app {
+
+struct LocalMediaCounters {
+  std::uint64_t anchored = 0;  // SDP bodies rewritten to the relay
+  std::uint64_t refused = 0;   // messages stopped because the relay refused their SDP
+  std::uint64_t ended = 0;     // calls whose streams were freed by BYE, CANCEL or failure
+};
+
+class LocalMediaAnchor {
+ public:
+  // `local_hosts`: the site's domain and the addresses of its SIP
+  // listeners (an AOR may name either). `relay` must outlive this object.
+  LocalMediaAnchor(boost::asio::io_context& io, media::MediaRelay& relay, std::vector<std::string> local_hosts);
+  ~LocalMediaAnchor();
+  LocalMediaAnchor(const LocalMediaAnchor&) = delete;
+  LocalMediaAnchor& operator=(const LocalMediaAnchor&) = delete;
+
+  struct Verdict {
+    bool send = true;  // false: the message must not leave
+    // For a request that must not leave: the response to give the core in
+    // its place (its top Via is the core's own).
+    std::optional<sip::Message> answer;
+  };
+
+  // A message the core sends to a LAN destination; `bytes` is rewritten in
+  // place when its SDP was anchored.
+  [[nodiscard]] Verdict filter(std::string& bytes);
+
+  // Local calls with streams in the relay, as far as the bookkeeping knows.
+  [[nodiscard]] std::size_t calls() const { return calls_.size(); }
+  [[nodiscard]] const LocalMediaCounters& counters() const { return counters_; }
+
+ private:
+  struct Call {
+    std::string caller_tag;  // From tag of the first SDP-carrying request (or response's From)
+    bool confirmed = false;  // a 2xx to INVITE went to the caller
+  };
+
+  [[nodiscard]] bool is_local_host(std::string_view host) const;
+  [[nodiscard]] bool is_local_call(const sip::Message& m) const;
+  void end(std::map<std::string, Call, std::less<>>::iterator it);
+  Verdict refuse(const sip::Message& m, const media::MediaError& error);
+  void remember_refused(std::string branch);
+  void schedule_sweep();
+  void sweep();
+
+  media::MediaRelay& relay_;
+  std::vector<std::string> local_hosts_;
+  std::map<std::string, Call, std::less<>> calls_;  // by relay key
+  std::size_t unconfirmed_ = 0;
+  std::deque<std::string> refused_branches_;  // of INVITEs answered here: their ACKs stay home
+  boost::asio::steady_timer sweep_timer_;
+  bool sweep_armed_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  LocalMediaCounters counters_;
+};
+
+}  // namespace sipsite::app
