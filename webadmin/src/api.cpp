@@ -146,7 +146,7 @@ json relayed_call_json(const RelayedCall& c) {
                        {"lan_to_peer", media_direction_json(s.lan_to_peer)},
                        {"peer_to_lan", media_direction_json(s.peer_to_lan)}});
   }
-  return {{"id", c.id}, {"age_s", c.age_s}, {"idle_s", c.idle_s}, {"streams", std::move(streams)}};
+  return {{"id", c.id}, {"scope", c.scope}, {"age_s", c.age_s}, {"idle_s", c.idle_s}, {"streams", std::move(streams)}};
 }
 
 bool is_state_changing(http::verb v) {
@@ -1164,7 +1164,8 @@ Response Api::list_registrations(Call& c) {
 namespace sipsite::webadmin {
 
 // Calls in progress with peer sites (the gateway's dialogs; local calls do
-// not cross it), per trusted peer, with the gateway's counters.
+// not cross it), per trusted peer, with the gateway's counters; and the
+// relay's calls (local ones too, when it anchors them).
 Response Api::list_calls(Call&) {
   const auto federation = live_.federation();
   if (!federation) return live_state_unavailable();

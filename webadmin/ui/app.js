@@ -348,7 +348,9 @@ function fillRelayedCalls(live) {
     for (const s of c.streams) rows.push({ call: c, stream: s });
   }
   fillTable("relay-calls-table", "relay-calls-empty", rows, ({ call, stream: s }) => {
-    const ends = [s.lan.latched ? "phone" : null, s.peer.latched ? "other site" : null].filter(Boolean);
+    const local = call.scope === "local";
+    const ends = [s.lan.latched ? (local ? "calling phone" : "phone") : null,
+      s.peer.latched ? (local ? "called phone" : "other site") : null].filter(Boolean);
     const dropped = s.lan.dropped + s.peer.dropped;
     return el("tr", { "data-call": call.id }, el("td", {}, el("code", {}, call.id)), el("td", {}, s.media),
       el("td", { class: "packets-out" }, String(s.lan_to_peer.packets)),

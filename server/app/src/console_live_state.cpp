@@ -120,6 +120,7 @@ std::optional<webadmin::MediaState> ConsoleLiveState::media() {
     for (const auto& c : relay->stats()) {
       webadmin::RelayedCall call;
       call.id = webadmin::media_call_id(c.call_key);
+      call.scope = media::to_string(c.scope);
       call.age_s = c.age.count();
       call.idle_s = c.idle.count();
       for (const auto& s : c.streams) {

@@ -646,6 +646,7 @@ TEST_F(ApiTest, LiveCallsShowTheRelayedMediaWithoutAddressesOrCallIds) {
   const auto& call = b["media"][0];
   EXPECT_EQ(call["id"], media_call_id("alice-call-1234@192.0.2.10"));
   EXPECT_EQ(call["id"].get<std::string>().size(), 12u);
+  EXPECT_EQ(call["scope"], "edge");
   EXPECT_EQ(call["age_s"], 42);
   EXPECT_EQ(call["idle_s"], 1);
   ASSERT_EQ(call["streams"].size(), 2u);
@@ -673,6 +674,16 @@ TEST_F(ApiTest, LiveCallsShowTheRelayedMediaWithoutAddressesOrCallIds) {
   const std::string whole = r.body();  // the peers' links (with their addresses) are not in /calls either
   EXPECT_EQ(whole.find("alice-call"), std::string::npos);
   EXPECT_FALSE(std::regex_search(whole, ipv4)) << whole;
+}
+
+TEST_F(ApiTest, LiveCallsSayWhichRelayedCallsAreLocal) {
+  login_and_change();
+  live_.relay = one_relayed_call();
+  live_.relay.relayed[0].scope = "local";
+  const auto b = body(get("/api/v1/calls"));
+  ASSERT_EQ(b["media"].size(), 1u);
+  EXPECT_EQ(b["media"][0]["scope"], "local");
+  EXPECT_EQ(b["media"][0]["streams"][0]["lan_to_peer"]["packets"], 50);
 }
 
 TEST_F(ApiTest, LiveCallsWithoutARelayHaveNoneAndSayItIsNotRunning) {

@@ -86,14 +86,15 @@ struct MediaLeg {
 struct MediaStream {
   std::string media;  // "audio", "video", ...
   bool rtcp_mux = false;
-  MediaLeg lan;   // towards the site's phone
-  MediaLeg peer;  // towards the peer site
+  MediaLeg lan;   // towards the site's phone (in a local call: the calling phone)
+  MediaLeg peer;  // towards the peer site (in a local call: the called phone)
   MediaDirection lan_to_peer;
   MediaDirection peer_to_lan;
 };
 
 struct RelayedCall {
   std::string id;            // media_call_id(call key): 12 hex digits
+  std::string scope = "edge";  // "edge": with another site; "local": between two phones of the site
   std::int64_t age_s = 0;    // since the relay first saw its SDP
   std::int64_t idle_s = 0;   // since the last packet on any leg (or since setup)
   std::vector<MediaStream> streams;
