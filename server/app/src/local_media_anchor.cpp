@@ -100,6 +100,9 @@ LocalMediaAnchor::Verdict LocalMediaAnchor::filter(std::string& bytes) {
   const bool invite = cseq->method == "INVITE";
   const bool invite_2xx = m.is_response() && invite && m.status_code() / 100 == 2;
   auto it = calls_.find(key);
+  // Only the call's own parties end it: a message of a call with another
+  // site that happens to carry the same Call-ID does not.
+  if (it != calls_.end() && !is_local_call(m)) return {};
   if (it != calls_.end()) {
     const bool early = !it->second.confirmed;
     const bool ends = (m.is_request() && m.method() == "BYE") ||

@@ -153,6 +153,15 @@ TEST_F(LocalMediaAnchorTest, CallsWithAnotherSiteAreLeftToTheGateway) {
   EXPECT_EQ(relay.call_count(), 0U);
 }
 
+TEST_F(LocalMediaAnchorTest, AnotherSitesMessageWithTheSameCallIdDoesNotEndTheCall) {
+  establish();
+  Party carol{"carol", "ctag", "beta.example"};
+  sent(request("BYE", carol, kBob, 5));
+  sent(request("INVITE", carol, kBob, 6, sdp(7000)));
+  EXPECT_EQ(relay.call_count(), 1U);
+  EXPECT_EQ(remote(false), "127.0.0.1:6004");
+}
+
 TEST_F(LocalMediaAnchorTest, TheCalleesReinviteIsThePeerSideAndItsFailureKeepsTheCall) {
   establish();
   // bob re-INVITEs (From is bob now): his SDP is the "peer" leg's again.
