@@ -98,7 +98,7 @@ void DialogSet::expire(TimePoint now) {
     if (it == by_call_id_.end()) continue;  // ended by BYE since
     auto& dialogs = it->second;
     const auto before = dialogs.size();
-    std::erase_if(dialogs, [when](const Dialog& d) { return d.confirmed <= when; });
+    std::erase_if(dialogs, [cutoff = when](const Dialog& d) { return d.confirmed <= cutoff; });
     count_ -= before - dialogs.size();
     if (dialogs.empty()) by_call_id_.erase(it);
   }
