@@ -135,6 +135,10 @@ EdgePrivacy::~EdgePrivacy() = default;
 
 std::size_t EdgePrivacy::dialog_count() const { return by_local_.size(); }
 
+std::size_t EdgePrivacy::entries() const {
+  return by_local_.size() + by_fed_.size() + by_token_.size() + vias_.size();
+}
+
 std::size_t EdgePrivacy::established_dialogs(std::string_view peer) const {
   return static_cast<std::size_t>(std::count_if(by_local_.begin(), by_local_.end(), [peer](const auto& kv) {
     return kv.second->peer == peer && kv.second->established() && !kv.second->ended;

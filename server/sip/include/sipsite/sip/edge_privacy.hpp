@@ -85,6 +85,10 @@ class EdgePrivacy {
 
   [[nodiscard]] std::size_t dialog_count() const;
   [[nodiscard]] std::size_t established_dialogs(std::string_view peer) const;
+  // Entries in all the tables (dialogs by either Call-ID, Contact tokens,
+  // remembered Vias): 0 once every mapping has expired and been swept. For
+  // tests and fuzzing.
+  [[nodiscard]] std::size_t entries() const;
 
   struct Dialog;
 
