@@ -6,7 +6,7 @@ messages in ../shared/data/rfc4475/. Certificates are made with the openssl
 command. Run from anywhere; existing seeds of the same name are replaced,
 others (regression inputs found by fuzzing) are left alone.
 
-    tests/fuzz/make_seeds.py
+    tests/fuzz/make_seeds.py [TARGET...]
 """
 import os
 import subprocess
@@ -249,16 +249,138 @@ def api_seeds():
         put("api_fuzz", n, bytes([mode]) + s.encode())
 
 
-def main():
+PEER_SDP = ("v=0\r\no=bob 7 7 IN IP4 203.0.113.2\r\ns=-\r\nc=IN IP4 203.0.113.2\r\nt=0 0\r\n"
+            "m=audio 41000 RTP/AVP 0 8\r\na=rtcp-mux\r\n")
+
+
+def peer_request(method, uri="sip:alice@alpha.example", frm="<sip:bob@beta.example>;tag=ptag1",
+                 to="<sip:alice@alpha.example>", call_id="fedcall1", cseq=1, branch="z9hG4bKp1", extra="",
+                 body=None, content_type="application/sdp"):
+    """A request as beta.example's EdgePrivacy sends it to alpha."""
+    t = f"{method} {uri} SIP/2.0\r\nVia: SIP/2.0/TLS beta.example;branch={branch}\r\nMax-Forwards: 69\r\n"
+    t += f"From: {frm}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n"
+    if method in ("INVITE", "SUBSCRIBE", "REFER"):
+        t += "Contact: <sip:4f1a9c2e77d0b3a8@beta.example;transport=tls>\r\n"
+    if body is None:
+        body = PEER_SDP if method == "INVITE" else ""
+    if body:
+        t += f"Content-Type: {content_type}\r\n"
+    t += extra
+    return t + f"Content-Length: {len(body.encode())}\r\n\r\n{body}"
+
+
+def peer_response(code, reason, to_tag="pb1", body="", cseq="$Q"):
+    """beta's answer to alpha's last request, quoting it ($V $F $O $C $Q: see federation_fuzz.cpp)."""
+    t = f"SIP/2.0 {code} {reason}\r\nVia: $V\r\nFrom: $F\r\nTo: $O"
+    t += f";tag={to_tag}\r\n" if to_tag else "\r\n"
+    t += f"Call-ID: $C\r\nCSeq: {cseq}\r\n"
+    if 100 < code < 300:
+        t += "Contact: <sip:9e0b7d61c3a2f845@beta.example;transport=tls>\r\n"
+    if body:
+        t += "Content-Type: application/sdp\r\n"
+    return t + f"Content-Length: {len(body.encode())}\r\n\r\n{body}"
+
+
+def federation_seeds():
+    # federation_fuzz: "\n--\n"-separated messages from the peer site; the
+    # control byte (see federation_fuzz.cpp): action (bits 0-2: 4 phone 18x,
+    # 5 phone 2xx, 6 phone failure, 7 phone request), time step (bits 3-5),
+    # stream framing (bit 6), variant (bit 7).
+    def seq(*parts):
+        return b"\n--\n".join(bytes([c]) + m.encode() for c, m in parts)
+    inv = peer_request("INVITE")
+    in_dialog = dict(uri="$K", to="<sip:alice@alpha.example>;tag=$T")
+    ack = peer_request("ACK", cseq=1, branch="z9hG4bKp2", **in_dialog)
+    put("federation_fuzz", "call", seq(
+        (0x40, inv), (0x04, ""), (0x05, ""), (0x40, ack),
+        (0x68, peer_request("BYE", cseq=2, branch="z9hG4bKp3", **in_dialog))))
+    put("federation_fuzz", "call-datagram", seq(
+        (0x00, inv), (0x84, ""), (0x05, ""), (0x00, ack), (0x30, peer_request("BYE", cseq=2, branch="z9hG4bKp3", **in_dialog))))
+    put("federation_fuzz", "call-phone-hangs-up", seq(
+        (0x40, inv), (0x05, ""), (0x40, ack), (0x47, peer_response(200, "OK", to_tag=""))))
+    put("federation_fuzz", "call-reinvites", seq(
+        (0x40, inv), (0x05, ""), (0x40, ack),
+        (0x40, peer_request("INVITE", cseq=2, branch="z9hG4bKp4", **in_dialog)), (0x85, ""),
+        (0x40, peer_request("ACK", cseq=2, branch="z9hG4bKp5", **in_dialog)),
+        (0xC7, peer_response(200, "OK", to_tag="", body=PEER_SDP)),
+        (0x78, "")))
+    put("federation_fuzz", "cancel", seq(
+        (0x40, inv), (0x04, ""), (0x58, peer_request("CANCEL", body="")),
+        (0x40, peer_request("ACK", to="<sip:alice@alpha.example>;tag=$T", body=""))))
+    put("federation_fuzz", "busy", seq(
+        (0x40, inv), (0x86, ""), (0x40, peer_request("ACK", to="<sip:alice@alpha.example>;tag=$T", body=""))))
+    put("federation_fuzz", "unanswered", seq((0x40, inv), (0x04, ""), (0x38, ""), (0x38, "")))
+    put("federation_fuzz", "message", seq(
+        (0x40, peer_request("MESSAGE", call_id="fedmsg1", body="hello alice", content_type="text/plain")), (0x05, "")))
+    put("federation_fuzz", "options", seq(
+        (0x40, peer_request("OPTIONS", uri="sip:alpha.example", body="")),
+        (0x40, peer_request("OPTIONS", call_id="fedopt2", branch="z9hG4bKo2", body="")), (0x05, "")))
+    put("federation_fuzz", "outgoing-call", seq(
+        (0x07, ""), (0x40, peer_response(100, "Trying", to_tag="")), (0x40, peer_response(180, "Ringing")),
+        (0x40, peer_response(200, "OK", body=PEER_SDP)),
+        (0x68, peer_request("BYE", uri="$K", frm="<sip:bob@beta.example>;tag=pb1", to="$F", call_id="$C", cseq=2,
+                            branch="z9hG4bKp6"))))
+    put("federation_fuzz", "outgoing-call-declined", seq(
+        (0x07, ""), (0x40, peer_response(603, "Decline"))))
+    put("federation_fuzz", "outgoing-cancel", seq(
+        (0x07, ""), (0x40, peer_response(180, "Ringing")), (0x07, ""), (0x40, peer_response(200, "OK", to_tag="")),
+        (0x40, peer_response(487, "Request Terminated", cseq="1 INVITE"))))
+    put("federation_fuzz", "outgoing-message", seq((0x87, ""), (0x40, peer_response(200, "OK"))))
+    put("federation_fuzz", "pipelined", seq(
+        (0x40, peer_request("MESSAGE", call_id="fedmsg2", body="one", content_type="text/plain") +
+         peer_request("MESSAGE", call_id="fedmsg3", branch="z9hG4bKm3", body="two", content_type="text/plain") +
+         "\r\n\r\n")))
+    # Hostile: what threat model 2 says a peer may not do.
+    put("federation_fuzz", "register", seq((0x40, peer_request(
+        "REGISTER", uri="sip:alpha.example", frm="<sip:bob@beta.example>;tag=r", to="<sip:bob@beta.example>",
+        extra="Contact: <sip:bob@198.51.100.99>\r\n", body=""))))
+    put("federation_fuzz", "foreign-from", seq((0x40, peer_request(
+        "INVITE", frm="<sip:mallory@gamma.example>;tag=m1"))))
+    put("federation_fuzz", "spoofed-pai", seq((0x40, peer_request(
+        "MESSAGE", extra="P-Asserted-Identity: <sip:ceo@alpha.example>\r\n", body="pay", content_type="text/plain"))))
+    put("federation_fuzz", "transit", seq(
+        (0x40, peer_request("INVITE", uri="sip:dave@gamma.example", to="<sip:dave@gamma.example>")),
+        (0x40, peer_request("MESSAGE", uri="sip:nobody@alpha.example", call_id="fedmsg4", body="x",
+                            content_type="text/plain"))))
+    put("federation_fuzz", "relay-through-route", seq((0x40, peer_request(
+        "INVITE", uri="sip:alice@192.0.2.77:5060", extra="Route: <sip:alpha.example;lr>\r\n"))))
+    put("federation_fuzz", "unknown-dialog", seq((0x40, peer_request(
+        "BYE", to="<sip:alice@alpha.example>;tag=nope", call_id="nope", body=""))))
+    put("federation_fuzz", "bad-sdp", seq((0x40, peer_request("INVITE", body="v=1\r\nnonsense\r\n"))))
+    put("federation_fuzz", "bad-framing", seq(
+        (0x40, "MESSAGE sip:alice@alpha.example SIP/2.0\r\nVia: SIP/2.0/TLS beta.example;branch=z9hG4bKx\r\n"
+               "From: <sip:bob@beta.example>;tag=x\r\nTo: <sip:alice@alpha.example>\r\nCall-ID: x\r\n"
+               "CSeq: 1 MESSAGE\r\nContent-Length: 99999999\r\n\r\n"),
+        (0x40, peer_request("MESSAGE", call_id="fedmsg5", body="after", content_type="text/plain"))))
+    put("federation_fuzz", "table-full", seq(*[
+        (0x40, peer_request("MESSAGE", call_id=f"flood{i}", branch=f"z9hG4bKf{i}", body="x", content_type="text/plain"))
+        for i in range(10)]))
+    put("federation_fuzz", "stray-response", seq((0x40, peer_response(200, "OK").replace("$", "x"))))
+
+
+GENERATORS = [
+    (("sip_message_fuzz", "core_fuzz"), sip_seeds),
+    (("digest_fuzz",), digest_seeds),
+    (("invite_fuzz",), invite_seeds),
+    (("pem_fuzz",), pem_seeds),
+    (("config_fuzz",), config_seeds),
+    (("api_fuzz",), api_seeds),
+    (("federation_fuzz",), federation_seeds),
+]
+
+
+def main(targets):
+    """Writes every corpus, or only those of the targets named."""
     if not os.path.isdir(RFC4475):
         sys.exit(f"make_seeds: {RFC4475} not found")
-    sip_seeds()
-    digest_seeds()
-    invite_seeds()
-    pem_seeds()
-    config_seeds()
-    api_seeds()
+    known = {t for ts, _ in GENERATORS for t in ts}
+    unknown = set(targets) - known
+    if unknown:
+        sys.exit(f"make_seeds: no seeds for {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+    for ts, generate in GENERATORS:
+        if not targets or set(ts) & set(targets):
+            generate()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
