@@ -936,13 +936,24 @@ void Core::handle_response(const Inbound& in) {
 }
 
 // `response` already has our Via removed; it goes where its top Via says
-// (§18.2.2 with received/rport).
+// (§18.2.2 with received/rport). A Via that names a host rather than an
+// address is a peer site's (edge privacy puts its domain there): such a
+// response goes over that site's link, where edge privacy maps it or drops
+// it, and never to the link's address on a new connection, which would
+// carry the phone's details past the edge. With no link, it is dropped.
 void Core::forward_response_statelessly(const Message& response) {
   const auto vias = via_headers(response);
   if (!vias) return;
   const Via& v = vias->front();
   const auto proto = protocol_from(v.transport);
   if (!proto) return;
+  if (!is_ip_literal(v.host)) {
+    const auto link = peers_.next_hop(v.host);
+    if (!link) return;
+    counters_.response_sent(response.status_code());
+    sender_.send(*link, serialize(response));
+    return;
+  }
   Endpoint to;
   to.protocol = *proto;
   to.host = std::string(strip_brackets(v.received().value_or(v.host)));
