@@ -567,5 +567,49 @@ TEST_F(FederationFlowTest, ForkedAnswerFromTwoPhonesMapsEachLeg) {
   }
 }
 
+// KNOWN BUG, found by tests/fuzz/federation_fuzz (reproducer:
+// tests/fuzz/corpus/federation_fuzz/known-stray-2xx-bypasses-link): a 2xx
+// that a forked phone sends for a peer's INVITE after the core's client
+// transaction for its branch has ended (here Timer B: the phone never sent
+// a provisional response) is a stray response, and
+// Core::forward_response_statelessly sends it to the peer's Via address on
+// flow 0: past the federation link and EdgePrivacy, with the phone's
+// Contact, Call-ID and tag. Enable once the core keeps such a response on
+// the link (or drops it).
+TEST_F(FederationFlowTest, DISABLED_LateAnswerOfAForkedBranchLeavesOnlyThroughTheLink) {
+  const Phone alice2{"alice", {Protocol::udp, "10.1.0.4", 5060}, "sip:alice@10.1.0.4:5060"};
+  Binding b2;
+  b2.contact = alice2.contact;
+  b2.destination = Destination{alice2.ep, 0};
+  alpha.location.bindings["alice"].push_back(b2);
+  known_phones.push_back({"alice2", alice2.ep});
+
+  Message inv = Message::make_request("INVITE", "sip:alice@alpha.example");
+  inv.add_header("Via", "SIP/2.0/UDP 10.2.0.3:5060;branch=z9hG4bKbobinv;rport");
+  inv.add_header("Max-Forwards", "70");
+  inv.add_header("From", "<sip:bob@beta.example>;tag=bobtag");
+  inv.add_header("To", "<sip:alice@alpha.example>");
+  inv.add_header("Call-ID", "call-b@10.2.0.3");
+  inv.add_header("CSeq", "1 INVITE");
+  inv.add_header("Contact", "<sip:bob@10.2.0.3:5060>");
+  inv.add_header("Proxy-Authorization", "Fake user=bob");
+  inv.set_body("");
+  phone_sends(beta, kBob, inv);
+  const Message to_alice = last("alice", "INVITE");
+  const Message to_alice2 = last("alice2", "INVITE");
+  phone_sends(alpha, kAlice, answer(to_alice, 200, "alicetag", kAlice.contact));
+  ASSERT_EQ(last("bob", "200").status_code(), 200);
+
+  alpha.timers.advance(33s);  // Timer B ends the silent branch
+  pump();
+  alpha.core->receive(serialize(answer(to_alice2, 200, "alice2tag", alice2.contact)), alice2.ep, 0, alpha.lan);
+  for (const auto& s : alpha.sender.sent) {
+    const bool on_lan = s.to.endpoint.host.starts_with("10.1.");
+    EXPECT_TRUE(s.to.flow == kLink || on_lan) << "sent to " << s.to.endpoint.host << ":" << s.to.endpoint.port
+                                              << " flow " << s.to.flow << ":\n"
+                                              << s.bytes;
+  }
+}
+
 }  // namespace
 }  // namespace sipsite::sip
