@@ -202,7 +202,8 @@ class FederationCallsTest(SiteTestCase):
                                 extra=f"Route: {routes}\r\n")
         _, ack_h, _, _ = self.bob.expect("ACK")
         self.assertEqual(header(ack_h, "call-id"), header(inv_h, "call-id"))
-        return {"call_id": call_id, "alice_ok": ok_h, "bob_invite": inv_h, "bob_invite_raw": inv_raw}
+        return {"call_id": call_id, "alice_ok": ok_h, "bob_invite": inv_h, "bob_invite_raw": inv_raw,
+                "alice_ok_body": ok_body, "bob_invite_body": inv_body, "alice_rtp": alice_rtp, "bob_rtp": bob_rtp}
 
     def test_call_across_sites_then_bob_hangs_up(self):
         c = self.call()
@@ -378,6 +379,42 @@ class FederationCallsTest(SiteTestCase):
             phone.respond(bye_raw, 200, "OK", contact=False)
         self.assertEqual(alpha.stop(timeout=20), 0)
         self.assertIn("ending 1 call(s)", alpha.output())
+
+    def test_an_offer_the_relay_cannot_read_gets_488_at_once_and_never_crosses(self):
+        bad = ("v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               "m=audio not-a-port RTP/AVP 0\r\n")
+        call_id = "bad-sdp-" + secrets.token_hex(4) + "@127.0.0.1"
+        self.alice.authenticated("INVITE", "sip:bob@beta.example", "<sip:bob@beta.example>", call_id, "alicetag",
+                                 extra=f"Contact: <sip:alice@127.0.0.1:{self.alice.local_port}>\r\n"
+                                       "Content-Type: application/sdp\r\n", body=bad)
+        start, h, _, _ = self.alice.expect("488", timeout=5)
+        self.assertRegex(start, r"^SIP/2\.0 488 Not Acceptable Here \(.+\)$")
+        self.assertEqual(header(h, "call-id")[0], call_id)
+        self.assertTrue(header(h, "warning"))
+        # Nothing reached beta's phone.
+        with self.assertRaises(socket.timeout):
+            self.bob.next_message(timeout=1)
+        self.assertIn("not anchored", self.daemons["alpha"].output())
+
+    def test_a_failed_re_invite_keeps_the_call_and_its_media(self):
+        c = self.call()
+        inv = c["bob_invite"]
+        bob_rtp = rtp_socket(self)
+        # bob offers new media in the dialog; alice declines it (488).
+        self.bob.send_request("INVITE", uri_of(header(inv, "contact")[0]), header(inv, "from")[0],
+                              header(inv, "call-id")[0], 8, "bobtag",
+                              extra=f"Route: {', '.join(header(inv, 'record-route'))}\r\n"
+                                    f"Contact: <sip:bob@127.0.0.1:{self.bob.local_port}>\r\n"
+                                    "Content-Type: application/sdp\r\n",
+                              body=sdp("bob", bob_rtp.getsockname()[1]))
+        _, reinv_h, reinv_body, reinv_raw = self.alice.expect("INVITE")
+        self.alice.respond(reinv_raw, 488, "Not Acceptable Here", contact=False)
+        self.bob.expect("488", skip=("100",))
+        # The session is as it was: audio still flows both ways through both
+        # relays, on the ports of the first offer/answer.
+        alice_ok, bob_inv_body = c["alice_ok_body"], c["bob_invite_body"]
+        self.assertTrue(rtp_reaches(c["bob_rtp"], media_port(bob_inv_body), c["alice_rtp"], b"still-there-bob"))
+        self.assertTrue(rtp_reaches(c["alice_rtp"], media_port(alice_ok), c["bob_rtp"], b"still-there-alice"))
 
 
 if __name__ == "__main__":

@@ -15,31 +15,11 @@ namespace sipsite::app {
 namespace {
 
 constexpr auto kSweepInterval = std::chrono::seconds(10);
-constexpr std::size_t kMaxRefusedBranches = 64;
 constexpr std::string_view kKeyPrefix = "local/";
 
 std::string_view strip_brackets(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
   return host;
-}
-
-std::string_view reason_phrase_of(int code) {
-  switch (code) {
-    case 488:
-      return "Not Acceptable Here";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Server Internal Error";
-  }
-}
-
-// A warn-text is a quoted-string: the relay's reasons are plain sentences,
-// but no quote or backslash may end it early.
-std::string quoted_text(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) out += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '\'' : c;
-  return out + "\"";
 }
 
 }  // namespace
@@ -77,7 +57,7 @@ LocalMediaAnchor::Verdict LocalMediaAnchor::filter(std::string& bytes) {
   const bool may_end = !calls_.empty() && (response ? status >= '3' && status <= '6'
                                                     : b.starts_with("BYE ") || b.starts_with("CANCEL "));
   const bool may_confirm = unconfirmed_ > 0 && status == '2';
-  const bool may_be_refused_ack = !refused_branches_.empty() && b.starts_with("ACK ");
+  const bool may_be_refused_ack = !refused_.empty() && b.starts_with("ACK ");
   if (!has_sdp && !may_end && !may_confirm && !may_be_refused_ack) return {};
 
   auto parsed = sip::parse_datagram(b);
@@ -87,12 +67,8 @@ LocalMediaAnchor::Verdict LocalMediaAnchor::filter(std::string& bytes) {
   const auto cseq = sip::cseq_header(m);
   if (!call_id || !cseq) return {};
 
-  if (may_be_refused_ack && m.is_request() && m.method() == "ACK") {
-    const auto vias = sip::via_headers(m);
-    const auto branch = vias && !vias->empty() ? vias->front().branch() : std::nullopt;
-    if (branch && std::find(refused_branches_.begin(), refused_branches_.end(), *branch) != refused_branches_.end()) {
-      return Verdict{false, std::nullopt};  // for an INVITE the phone never got
-    }
+  if (may_be_refused_ack && refused_.is_ack_of_refused(m)) {
+    return Verdict{false, std::nullopt};  // for an INVITE the phone never got
   }
 
   std::string key(kKeyPrefix);
@@ -159,26 +135,10 @@ LocalMediaAnchor::Verdict LocalMediaAnchor::refuse(const sip::Message& m, const 
   logger("media")->warn("SDP of a local call not anchored: {}", error.reason);
   // A response, or an ACK, has nobody to be answered: it just does not leave.
   if (m.is_response() || m.method() == "ACK") return Verdict{false, std::nullopt};
-  const int code = error.sip_status();
-  sip::Message answer =
-      sip::make_response(m, code, std::string(reason_phrase_of(code)) + " (" + error.reason + ")");
   const std::string agent = local_hosts_.empty() ? std::string("-") : local_hosts_.front();
-  answer.add_header("Warning", "399 " + agent + " " + quoted_text(error.reason));
-  if (code == 503) answer.add_header("Retry-After", "5");
-  if (m.method() == "INVITE") {
-    const auto vias = sip::via_headers(m);
-    if (const auto branch = vias && !vias->empty() ? vias->front().branch() : std::nullopt) {
-      remember_refused(std::string(*branch));
-    }
-  }
-  return Verdict{false, std::move(answer)};
-}
-
-void LocalMediaAnchor::remember_refused(std::string branch) {
-  if (std::find(refused_branches_.begin(), refused_branches_.end(), branch) != refused_branches_.end()) return;
-  refused_branches_.push_back(std::move(branch));
-  if (refused_branches_.size() > kMaxRefusedBranches) refused_branches_.pop_front();
+  refused_.remember(m);
   schedule_sweep();
+  return Verdict{false, refusal_answer(m, error, agent)};
 }
 
 void LocalMediaAnchor::schedule_sweep() {
@@ -191,7 +151,7 @@ void LocalMediaAnchor::schedule_sweep() {
     sweep_armed_ = false;
     if (ec) return;
     sweep();
-    if (!calls_.empty() || !refused_branches_.empty()) schedule_sweep();
+    if (!calls_.empty() || !refused_.empty()) schedule_sweep();
   });
 }
 
@@ -208,7 +168,7 @@ void LocalMediaAnchor::sweep() {
   }
   // A refused INVITE's ACK follows its answer at once (the answer is the
   // core's own, over no network): older ones are not waited for.
-  refused_branches_.clear();
+  refused_.clear();
 }
 
 }  // namespace sipsite::app

@@ -36,6 +36,8 @@
 //
 // Threading: the SIP strand, like the core and the relay.
 
+#include "media_refusal.hpp"
+
 #include <sipsite/media/media_relay.hpp>
 #include <sipsite/sip/message.hpp>
 
@@ -94,7 +96,6 @@ class LocalMediaAnchor {
   [[nodiscard]] bool is_local_call(const sip::Message& m) const;
   void end(std::map<std::string, Call, std::less<>>::iterator it);
   Verdict refuse(const sip::Message& m, const media::MediaError& error);
-  void remember_refused(std::string branch);
   void schedule_sweep();
   void sweep();
 
@@ -102,7 +103,7 @@ class LocalMediaAnchor {
   std::vector<std::string> local_hosts_;
   std::map<std::string, Call, std::less<>> calls_;  // by relay key
   std::size_t unconfirmed_ = 0;
-  std::deque<std::string> refused_branches_;  // of INVITEs answered here: their ACKs stay home
+  RefusedInvites refused_;  // INVITEs answered here: their ACKs stay home
   boost::asio::steady_timer sweep_timer_;
   bool sweep_armed_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

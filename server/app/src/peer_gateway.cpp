@@ -53,7 +53,7 @@ void PeerGateway::schedule_sweep() {
     if (ec) return;
     privacy_.sweep();
     if (relay_ != nullptr) {
-      for (auto& [fp, keys] : media_calls_) std::erase_if(keys, [this](const std::string& k) { return !relay_->stats(k); });
+      for (auto& [fp, calls] : media_calls_) std::erase_if(calls, [this](const auto& c) { return !relay_->stats(c.first); });
     }
     if (flow_peer_.size() > kMaxRememberedFlows && links_ != nullptr) {
       std::erase_if(flow_peer_, [this](const auto& kv) { return !links_->peer_of(kv.first); });
@@ -81,7 +81,7 @@ void PeerGateway::replace_peers(const std::map<pki::Fingerprint, std::string>& t
   for (const auto& [fp, domain] : gone) {
     buckets_.erase(fp);
     if (relay_ != nullptr) {
-      for (const auto& key : media_calls_[fp]) relay_->end(key);
+      for (const auto& [key, answered] : media_calls_[fp]) relay_->end(key);
     }
     media_calls_.erase(fp);
     if (core_ == nullptr) continue;
@@ -128,23 +128,32 @@ std::optional<sip::Destination> PeerGateway::next_hop(std::string_view host) {
                           *flow};
 }
 
-bool PeerGateway::send(const sip::Destination& to, std::string bytes) {
-  if (links_ == nullptr) return false;
+PeerSend PeerGateway::send(const sip::Destination& to, std::string bytes) {
+  if (links_ == nullptr) return {false, {}};
   const auto known = flow_peer_.find(to.flow);
-  if (known == flow_peer_.end()) return false;
+  if (known == flow_peer_.end()) return {false, {}};
   const auto trusted = trusted_.find(known->second);
-  if (trusted == trusted_.end()) return false;
+  if (trusted == trusted_.end()) return {false, {}};
   auto m = sip::parse_datagram(bytes);
-  if (!m) return false;
-  if (!privacy_.outbound(*m, trusted->second)) return m->is_response();  // a response of no mapping: dropped
+  if (!m) return {false, {}};
+  if (refused_.is_ack_of_refused(*m)) return {};  // for an INVITE the peer never got
+  // A request with a body may be refused for its SDP: answered as it was
+  // sent by the core, before edge privacy maps it.
+  std::optional<sip::Message> original;
+  if (relay_ != nullptr && m->is_request() && !m->body().empty()) original = *m;
+  if (!privacy_.outbound(*m, trusted->second)) return {m->is_response(), {}};  // a response of no mapping: dropped
   if (const auto refused = anchor(*m, media::Side::lan, known->second)) {
-    // No relay for this SDP (ports exhausted, SDP the relay cannot read):
-    // the message does not leave, and the phone's transaction fails.
     logger("media")->warn("SDP towards {} not anchored: {}", trusted->second, refused->reason);
-    return m->is_response();
+    ++counters_.refused;
+    // A response or an ACK just does not leave (a response's sender
+    // retransmits, then gives up); a request is answered here at once, in
+    // the peer's place.
+    if (!original || original->method() == "ACK") return {};
+    refused_.remember(*original);
+    return {true, refusal_answer(*original, *refused, settings_.privacy.local_domain)};
   }
   ++counters_.sent;
-  return links_->send(to.flow, sip::serialize(*m));
+  return {links_->send(to.flow, sip::serialize(*m)), {}};
 }
 
 bool PeerGateway::admit(const pki::Fingerprint& peer) {
@@ -201,20 +210,31 @@ std::optional<media::MediaError> PeerGateway::anchor(sip::Message& m, media::Sid
   const auto cseq = sip::cseq_header(m);
   if (!call_id || !cseq) return std::nullopt;
   const std::string key(*call_id);
-  const bool ends = (m.is_request() && (m.method() == "BYE" || m.method() == "CANCEL")) ||
-                    (m.is_response() && cseq->method == "INVITE" && m.status_code() >= 300);
+  auto& calls = media_calls_[peer];
+  const auto known = calls.find(key);
+  const bool answered = known != calls.end() && known->second;
+  const bool invite_response = m.is_response() && cseq->method == "INVITE";
+  // A BYE ends the call's media; so do a CANCEL and a failed INVITE, but
+  // only before the call was answered: after that a CANCEL is for other
+  // branches and a failed re-INVITE leaves the session as it was (RFC 3261
+  // §14.1).
+  const bool ends = (m.is_request() && m.method() == "BYE") ||
+                    (!answered && ((m.is_request() && m.method() == "CANCEL") ||
+                                   (invite_response && m.status_code() >= 300)));
   if (ends) {
     relay_->end(key);
-    media_calls_[peer].erase(key);
+    if (known != calls.end()) calls.erase(known);
     return std::nullopt;
   }
+  const bool answer = invite_response && m.status_code() / 100 == 2;
+  if (answer && known != calls.end()) known->second = true;
   const auto type = m.value(sip::HeaderId::content_type);
   if (m.body().empty() || !type || !sip::iequals(type->substr(0, type->find(';')), "application/sdp")) {
     return std::nullopt;
   }
   auto rewritten = relay_->rewrite(key, from, m.body());
   if (!rewritten) return rewritten.error();
-  media_calls_[peer].insert(key);
+  calls[key] = answered || answer;
   m.set_body(*rewritten);
   return std::nullopt;
 }

@@ -9,6 +9,8 @@
 //
 // Threading: the SIP strand (the daemon's io_context thread), like the core.
 
+#include "media_refusal.hpp"
+
 #include <sipsite/media/media_relay.hpp>
 #include <sipsite/pki/fingerprint.hpp>
 #include <sipsite/sip/core.hpp>
@@ -46,6 +48,14 @@ struct PeerGatewayCounters {
   std::uint64_t revoked_calls = 0;   // calls ended because their peer was revoked
 };
 
+// What became of a message the core sent to a peer site.
+struct PeerSend {
+  bool sent = true;  // false: a send failure the core should hear of
+  // A request that must not leave (the relay refused its SDP): the
+  // response to hand the core in place of the peer's (media_refusal.hpp).
+  std::optional<sip::Message> answer;
+};
+
 class PeerGateway final : public sip::PeerRouter {
  public:
   PeerGateway(boost::asio::io_context& io, PeerGatewaySettings settings, sip::Clock& clock, sip::Random& random);
@@ -61,7 +71,7 @@ class PeerGateway final : public sip::PeerRouter {
   void replace_peers(const std::map<pki::Fingerprint, std::string>& trusted);
 
   // The core's sends on a federation flow.
-  [[nodiscard]] bool send(const sip::Destination& to, std::string bytes);
+  [[nodiscard]] PeerSend send(const sip::Destination& to, std::string bytes);
   // A message from a link (transport::FederationLinkHandler::on_peer_message).
   void receive(const pki::Fingerprint& peer, sip::Inbound inbound);
   void link_up(const pki::Fingerprint& peer, sip::FlowId flow, const sip::Endpoint& remote);
@@ -99,7 +109,8 @@ class PeerGateway final : public sip::PeerRouter {
   transport::FederationLinks* links_ = nullptr;
   media::MediaRelay* relay_ = nullptr;
   SignalingTap* tap_ = nullptr;
-  std::map<pki::Fingerprint, std::set<std::string>> media_calls_;  // relay keys per peer, for revocation
+  // Relay keys per peer (for revocation), and whether the call was answered.
+  std::map<pki::Fingerprint, std::map<std::string, bool>> media_calls_;
   std::map<pki::Fingerprint, std::string> trusted_;
   std::unordered_map<std::string, pki::Fingerprint> by_domain_;  // lowercase domain
   // The peer of each flow seen, kept after the link is gone so that late
@@ -108,6 +119,7 @@ class PeerGateway final : public sip::PeerRouter {
   std::map<pki::Fingerprint, Bucket> buckets_;
   std::map<pki::Fingerprint, sip::Endpoint> remote_;
   boost::asio::steady_timer sweep_timer_;
+  RefusedInvites refused_;
   PeerGatewayCounters counters_;
 };
 

@@ -149,7 +149,16 @@ void SipService::send(const sip::Destination& to, std::string bytes) {
     transport_->send(to, std::move(bytes));
     return;
   }
-  if (peers_ == nullptr || !peers_->send(to, std::move(bytes))) on_send_failed(to);
+  if (peers_ == nullptr) {
+    on_send_failed(to);
+    return;
+  }
+  auto result = peers_->send(to, std::move(bytes));
+  if (result.answer) {
+    answer_in_place(to, std::move(*result.answer));
+  } else if (!result.sent) {
+    on_send_failed(to);
+  }
 }
 
 void SipService::anchor_local_calls(media::MediaRelay& relay) {
@@ -161,21 +170,24 @@ void SipService::anchor_local_calls(media::MediaRelay& relay) {
 bool SipService::anchor_local(const sip::Destination& to, std::string& bytes) {
   auto verdict = local_media_->filter(bytes);
   if (verdict.send) return true;
-  if (verdict.answer && core_) {
-    // The request stays home; the core hears the refusal as the phone's
-    // answer (not from inside this send: posted).
-    sip::Endpoint local = advertised_.empty() ? to.endpoint : advertised_.front();
-    for (const auto& ep : advertised_) {
-      if (ep.protocol == to.endpoint.protocol) {
-        local = ep;
-        break;
-      }
-    }
-    boost::asio::post(io_, [this, inbound = sip::Inbound{std::move(*verdict.answer), to.endpoint, to.flow, local, {}}]() mutable {
-      if (core_) core_->receive(std::move(inbound));
-    });
-  }
+  if (verdict.answer) answer_in_place(to, std::move(*verdict.answer));
   return false;
+}
+
+// A request that stays home (media_refusal.hpp): the core hears `answer` as
+// the answer of `to`, not from inside this send (posted).
+void SipService::answer_in_place(const sip::Destination& to, sip::Message answer) {
+  if (!core_) return;
+  sip::Endpoint local = advertised_.empty() ? to.endpoint : advertised_.front();
+  for (const auto& ep : advertised_) {
+    if (ep.protocol == to.endpoint.protocol) {
+      local = ep;
+      break;
+    }
+  }
+  boost::asio::post(io_, [this, inbound = sip::Inbound{std::move(answer), to.endpoint, to.flow, local, {}}]() mutable {
+    if (core_) core_->receive(std::move(inbound));
+  });
 }
 
 sip::Message SipService::handle_register(const sip::Inbound& request) {

@@ -81,6 +81,7 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
   // A LAN-bound message through the local media anchor; false: it must not
   // leave (the core gets the anchor's answer instead, later).
   bool anchor_local(const sip::Destination& to, std::string& bytes);
+  void answer_in_place(const sip::Destination& to, sip::Message answer);
   // sip::RegistrationHandler: the registrar, then stored messages for a
   // user who now has a phone.
   sip::Message handle_register(const sip::Inbound& request) override;
