@@ -346,7 +346,21 @@ std::optional<EdgeRefusal> EdgePrivacy::inbound(Message& m, std::string_view pee
     return std::nullopt;
   }
 
-  // A request. Addressed to one of our Contacts: that leg's dialog.
+  // A request. Its top Via becomes what the peer's own edge privacy writes
+  // there, its domain over TLS with its branch: whatever else a peer puts
+  // there (an address, a port, UDP) must not steer where the core sends a
+  // response, since a stray 2xx is forwarded by its Via (RFC 3261 16.7);
+  // only the link leads to a peer.
+  if (const auto vias = via_headers(m); vias && !vias->empty()) {
+    std::string top = "SIP/2.0/TLS " + std::string(peer);
+    if (const auto branch = vias->front().branch()) top += ";branch=" + std::string(*branch);
+    auto values = owned(m.values(HeaderId::via));
+    if (!values.empty()) {
+      values.front() = std::move(top);
+      replace_all(m, HeaderId::via, "Via", values);
+    }
+  }
+  // Addressed to one of our Contacts: that leg's dialog.
   m.remove_headers(HeaderId::route);
   std::shared_ptr<Dialog> d;
   Leg* leg = nullptr;

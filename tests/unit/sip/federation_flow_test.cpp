@@ -567,16 +567,14 @@ TEST_F(FederationFlowTest, ForkedAnswerFromTwoPhonesMapsEachLeg) {
   }
 }
 
-// KNOWN BUG, found by tests/fuzz/federation_fuzz (reproducer:
-// tests/fuzz/corpus/federation_fuzz/known-stray-2xx-bypasses-link): a 2xx
-// that a forked phone sends for a peer's INVITE after the core's client
-// transaction for its branch has ended (here Timer B: the phone never sent
-// a provisional response) is a stray response, and
-// Core::forward_response_statelessly sends it to the peer's Via address on
-// flow 0: past the federation link and EdgePrivacy, with the phone's
-// Contact, Call-ID and tag. Enable once the core keeps such a response on
-// the link (or drops it).
-TEST_F(FederationFlowTest, DISABLED_LateAnswerOfAForkedBranchLeavesOnlyThroughTheLink) {
+// Found by tests/fuzz/federation_fuzz (corpus/federation_fuzz/
+// known-stray-2xx-bypasses-link): a 2xx that a forked phone sends for a
+// peer's INVITE after the core's client transaction for its branch has
+// ended (here Timer B: the phone never sent a provisional response) is a
+// stray response the core forwards statelessly by its Via; it went to the
+// peer's address on a new connection, past the link and EdgePrivacy, with
+// the phone's Contact, Call-ID and tag.
+TEST_F(FederationFlowTest, LateAnswerOfAForkedBranchLeavesOnlyThroughTheLink) {
   const Phone alice2{"alice", {Protocol::udp, "10.1.0.4", 5060}, "sip:alice@10.1.0.4:5060"};
   Binding b2;
   b2.contact = alice2.contact;
@@ -609,6 +607,49 @@ TEST_F(FederationFlowTest, DISABLED_LateAnswerOfAForkedBranchLeavesOnlyThroughTh
                                               << " flow " << s.to.flow << ":\n"
                                               << s.bytes;
   }
+}
+
+// The same from a hostile peer whose Via names an address, port and
+// transport of its choosing (corpus/federation_fuzz/stray-2xx-ip-via):
+// EdgePrivacy gives the core the Via the peer's edge privacy would have
+// written, so nothing can steer a response past the link.
+TEST_F(FederationFlowTest, PeerViaCannotSteerAStrayAnswerPastTheLink) {
+  const Phone alice2{"alice", {Protocol::udp, "10.1.0.4", 5060}, "sip:alice@10.1.0.4:5060"};
+  Binding b2;
+  b2.contact = alice2.contact;
+  b2.destination = Destination{alice2.ep, 0};
+  alpha.location.bindings["alice"].push_back(b2);
+  known_phones.push_back({"alice2", alice2.ep});
+
+  from_peer(alpha,
+            "INVITE sip:alice@alpha.example SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP 203.0.113.2:9999;branch=z9hG4bKevil;rport, SIP/2.0/UDP 10.2.0.3:5060;branch=z9hG4bKb\r\n"
+            "Max-Forwards: 70\r\nFrom: <sip:bob@beta.example>;tag=x\r\nTo: <sip:alice@alpha.example>\r\n"
+            "Call-ID: evil-1\r\nCSeq: 1 INVITE\r\nContact: <sip:t@beta.example;transport=tls>\r\n"
+            "Content-Length: 0\r\n\r\n");
+  ASSERT_TRUE(refused.empty());
+  pump();
+  const Message to_alice = last("alice", "INVITE");
+  const Message to_alice2 = last("alice2", "INVITE");
+  const auto vias = via_headers(to_alice);
+  ASSERT_TRUE(vias);
+  ASSERT_EQ(vias->size(), 3u);  // alpha's, then the peer's as its edge privacy writes it, then the rest
+  EXPECT_EQ(vias->at(1).host, "beta.example");
+  EXPECT_EQ(vias->at(1).transport, "TLS");
+  EXPECT_EQ(vias->at(1).branch().value_or(""), "z9hG4bKevil");
+  EXPECT_EQ(vias->at(2).host, "10.2.0.3");
+
+  alpha.core->receive(serialize(answer(to_alice, 200, "alicetag", kAlice.contact)), kAlice.ep, 0, alpha.lan);
+  alpha.timers.advance(33s);
+  alpha.core->receive(serialize(answer(to_alice2, 200, "alice2tag", alice2.contact)), alice2.ep, 0, alpha.lan);
+  std::size_t answers = 0;
+  for (const auto& s : alpha.sender.sent) {
+    EXPECT_TRUE(s.to.flow == kLink || s.to.endpoint.host.starts_with("10.1."))
+        << "sent to " << s.to.endpoint.host << ":" << s.to.endpoint.port << " flow " << s.to.flow << ":\n"
+        << s.bytes;
+    if (s.to.flow == kLink && s.message.is_response() && s.message.status_code() == 200) ++answers;
+  }
+  EXPECT_EQ(answers, 2u);  // both phones' answers, over the link
 }
 
 }  // namespace
