@@ -100,15 +100,6 @@ const Endpoint kFedLocal{Protocol::tls, "198.51.100.1", 5062};
 const Endpoint kLanUdp{Protocol::udp, "10.1.0.1", 5060};
 const Endpoint kLanTcp{Protocol::tcp, "10.1.0.1", 5060};
 constexpr std::size_t kMaxDialogs = 8;
-// KNOWN BUG, reported (reproducer: corpus/federation_fuzz/
-// known-stray-2xx-bypasses-link): a 2xx a phone sends for a peer's INVITE
-// after the core's transaction for it is gone (a forked phone answering
-// after Timer B, a late retransmission) is forwarded statelessly by
-// Core::forward_response_statelessly to the peer's Via address on flow 0:
-// past the link and EdgePrivacy, with the phone's Contact, Call-ID, tags
-// and SDP. Tolerated here so the target keeps running in CI; set to false
-// once the core sends such a response over the link or drops it.
-constexpr bool kToleratePeerStray2xx = true;
 constexpr std::size_t kMaxPending = 8;  // requests a phone remembers to answer
 constexpr auto kSweepInterval = 10s;
 
@@ -480,11 +471,6 @@ class Harness {
       // Flow 0: a response forwarded statelessly by its Via (RFC 3261
       // 18.2.2), over a new connection if the phone's is gone.
       if (s.to.endpoint == l.ep && (s.to.flow == l.flow || s.to.flow == 0)) line = &l;
-    }
-    if (line == nullptr && kToleratePeerStray2xx && s.to.flow == 0 && s.to.endpoint.host == kPeerRemote.host &&
-        s.message.is_response() && s.message.status_code() / 100 == 2) {
-      trace(">peer (BYPASS)", s.bytes);
-      return;
     }
     check(line != nullptr);  // the core relays to nobody else
     trace(line->flow == 0 ? ">desk" : ">soft", s.bytes);
