@@ -251,7 +251,12 @@ bool EdgePrivacy::outbound(Message& m, std::string_view peer) {
   } else {
     if (d == nullptr) {
       // A response whose mapping is gone (or never was): nothing of the
-      // local party may leave with it.
+      // local party may leave with it. A 2xx (a phone answering after the
+      // call attempt ended) would open a dialog nothing maps: dropped.
+      // Another still ends the peer's transaction, under a fresh To tag
+      // (the one it has may be a phone's).
+      if (m.status_code() >= 200 && m.status_code() < 300) return false;
+      if (to->tag()) m.set_header("To", with_tag(*to, random_.token()));
       m.remove_headers(HeaderId::contact);
       m.remove_headers(HeaderId::record_route);
       strip_headers(m);

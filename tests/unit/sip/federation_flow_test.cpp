@@ -652,5 +652,38 @@ TEST_F(FederationFlowTest, PeerViaCannotSteerAStrayAnswerPastTheLink) {
   EXPECT_EQ(answers, 2u);  // both phones' answers, over the link
 }
 
+// Found by tests/fuzz/federation_fuzz (corpus/federation_fuzz/
+// stray-2xx-after-mapping-ended): a phone answering after the call attempt
+// from the peer ended (408, mapping swept) had its 2xx sent on the link with
+// its own To tag.
+TEST(EdgePrivacyTest, AResponseOfNoMappingCarriesNoTagOfThePhone) {
+  ManualTimers timers;
+  test::CountingRandom random;
+  EdgePrivacySettings settings;
+  settings.local_domain = "alpha.example";
+  EdgePrivacy edge(settings, timers, random);
+  const std::string head =
+      "Via: SIP/2.0/TLS beta.example;branch=z9hG4bKp1;received=203.0.113.2\r\n"
+      "From: <sip:bob@beta.example>;tag=ptag1\r\nTo: <sip:alice@alpha.example>;tag=phonetag\r\n"
+      "Call-ID: fedcall1\r\nCSeq: 1 INVITE\r\nContact: <sip:alice@10.1.0.2:5077>\r\n"
+      "Server: DeskPhone 9.1\r\nContent-Length: 0\r\n\r\n";
+  auto ok = parse_datagram("SIP/2.0 200 OK\r\n" + head);
+  ASSERT_TRUE(ok);
+  EXPECT_FALSE(edge.outbound(*ok, "beta.example"));  // a late 2xx: dropped
+
+  auto busy = parse_datagram("SIP/2.0 486 Busy Here\r\n" + head);
+  ASSERT_TRUE(busy);
+  ASSERT_TRUE(edge.outbound(*busy, "beta.example"));
+  const std::string out = serialize(*busy);
+  for (const char* secret : {"phonetag", "10.1.", "DeskPhone"}) {
+    EXPECT_EQ(out.find(secret), std::string::npos) << "leaked " << secret << " in " << out;
+  }
+  const auto to = to_header(*busy);
+  ASSERT_TRUE(to && to->tag());
+  EXPECT_NE(*to->tag(), "phonetag");
+  EXPECT_EQ(header(*busy, "Call-ID"), "fedcall1");
+  EXPECT_EQ(edge.entries(), 0u);
+}
+
 }  // namespace
 }  // namespace sipsite::sip
