@@ -84,7 +84,8 @@ void check(bool invariant, int line = __builtin_LINE()) {
 }
 
 // FEDERATION_FUZZ_TRACE=1 prints the start line of every message that
-// moves, to see what an input does (e.g. run the binary on one file).
+// moves, to see what an input does (e.g. run the binary on one file);
+// FEDERATION_FUZZ_DUMP=1 prints whatever goes to the peer in full.
 void trace(std::string_view who, std::string_view bytes) {
   static const bool on = std::getenv("FEDERATION_FUZZ_TRACE") != nullptr;
   if (on) std::fprintf(stderr, "%-12.*s %.*s\n", static_cast<int>(who.size()), who.data(),
@@ -405,6 +406,7 @@ class Harness {
     if (anchor(*m, Side::lan)) return m->is_response();
     const std::string bytes = serialize(*m);
     trace(">peer", bytes);
+    if (std::getenv("FEDERATION_FUZZ_DUMP")) std::fprintf(stderr, "%s\n", bytes.c_str());
     check_private(bytes);
     auto sent = parse_datagram(bytes);
     check(sent.has_value());
