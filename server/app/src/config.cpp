@@ -135,6 +135,15 @@ std::function<Apply(const toml::node&, Config&)> integer_in(std::int64_t min, st
   };
 }
 
+std::function<Apply(const toml::node&, Config&)> boolean(bool Config::*member) {
+  return [member](const toml::node& n, Config& c) -> Apply {
+    const auto* value = n.as_boolean();
+    if (value == nullptr) return "must be true or false";
+    c.*member = value->get();
+    return std::nullopt;
+  };
+}
+
 Apply parse_strip_headers(const toml::node& node, Config& c) {
   const auto* array = node.as_array();
   if (array == nullptr) return "must be an array of header names, e.g. [\"User-Agent\", \"X-*\"]";
@@ -220,12 +229,13 @@ const std::vector<ConfigKey>& key_table() {
        "phone's address. Off: local calls' media goes phone to phone. Turn it on when the phones cannot reach "
        "each other directly (different VLANs, or a phone behind a further NAT). Each call then takes two port "
        "pairs per stream from media.ports.",
-       [](const toml::node& n, Config& c) -> Apply {
-         const auto* value = n.as_boolean();
-         if (value == nullptr) return "must be true or false";
-         c.media_anchor_local_calls = value->get();
-         return std::nullopt;
-       }},
+       boolean(&Config::media_anchor_local_calls)},
+      {"media.offer_public_candidates", "boolean", "false",
+       "In calls with other sites, also pass on the phones' ICE candidates that have a public IP address "
+       "(after the relay's own), so that ICE-capable phones with public addresses may send media directly. "
+       "Off: the relay is the only candidate offered, and a peer site learns no address of a phone. Candidates "
+       "with private or LAN addresses are never passed on.",
+       boolean(&Config::media_offer_public_candidates)},
       {"log.level", "string", "\"info\"",
        "Least severe level logged: trace, debug, info, warn, error or off, optionally followed by per-module "
        "levels, e.g. \"info,federation=debug\" (modules: app, federation, media, pki, store, trace). `run --log-level` "

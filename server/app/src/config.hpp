@@ -58,6 +58,7 @@ struct Config {
   PortRange media_ports{40000, 40999};
   // Local calls (phone to phone on this site) through the relay too.
   bool media_anchor_local_calls = false;
+  bool media_offer_public_candidates = false;
   std::string log_level = "info";
   // AORs whose SIP messages are logged (redacted), for troubleshooting.
   std::vector<std::string> log_trace_aors;

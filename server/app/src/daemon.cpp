@@ -202,6 +202,7 @@ std::optional<std::string> Daemon::start_media() {
   s.public_bind = fed_host;
   s.first_port = config_.media_ports.first;
   s.last_port = config_.media_ports.last;
+  s.offer_public_candidates = config_.media_offer_public_candidates;
   if (auto valid = media::validate(s); !valid) return "media relay: " + valid.error().reason;
   relay_ = std::make_unique<media::MediaRelay>(io_, s);
   return std::nullopt;

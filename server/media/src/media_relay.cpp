@@ -474,6 +474,7 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     plan.anchor = true;
     // A local call's SDP stays in the LAN: nothing to hide from its phones.
     plan.anonymize_origin = scope == Scope::edge && from == Side::lan && settings.anonymize_origin;
+    plan.keep_public_candidates = scope == Scope::edge && settings.offer_public_candidates;
     plan.streams.resize(sdp.media.size());
     if (call.streams.size() < sdp.media.size()) call.streams.resize(sdp.media.size());
 

@@ -125,18 +125,24 @@ SdpLine relay_candidate(const std::string& address, std::uint32_t component, std
 }
 
 void anchor_section(MediaSection& section, const std::optional<StreamEndpoint>& ep, const std::string& address,
-                    bool session_has_c, const std::string& eol) {
+                    bool session_has_c, bool keep_public_candidates, const std::string& eol) {
   const bool rejected = section.m.port == 0;
   const std::string c_value = make_connection(address).render();
   std::vector<SdpLine> out;
   out.reserve(section.lines.size() + 3);
   bool had_candidates = false;
+  std::vector<SdpLine> kept_public;         // keep_public_candidates: after the relay's
   std::optional<std::size_t> candidate_at;  // where the relay candidates go
   bool have_c = false;
   bool have_rtcp = false;
   for (auto& l : section.lines) {
     if (is_candidate(l) || is_remote_candidates(l)) {
-      if (is_candidate(l)) had_candidates = true;
+      if (is_candidate(l)) {
+        had_candidates = true;
+        if (keep_public_candidates) {
+          if (auto kept = filtered_candidate(attribute_value(l.value))) kept_public.push_back({'a', *kept, eol});
+        }
+      }
       if (!candidate_at) candidate_at = out.size();
       continue;
     }
@@ -176,6 +182,7 @@ void anchor_section(MediaSection& section, const std::optional<StreamEndpoint>& 
       std::vector<SdpLine> relay;
       relay.push_back(relay_candidate(address, 1, ep->rtp_port, eol));
       if (ep->rtcp_port != ep->rtp_port) relay.push_back(relay_candidate(address, 2, ep->rtcp_port, eol));
+      relay.insert(relay.end(), kept_public.begin(), kept_public.end());
       // Before a=end-of-candidates if it came first (it belongs after them).
       std::size_t at = candidate_at.value_or(out.size());
       for (std::size_t i = 0; i < out.size(); ++i)
@@ -276,7 +283,7 @@ Result<void> rewrite_sdp(Sdp& sdp, const RewritePlan& plan) {
   for (std::size_t i = 0; i < sdp.media.size(); ++i) {
     auto& section = sdp.media[i];
     if (plan.anchor)
-      anchor_section(section, plan.streams[i], plan.address, session_has_c, sdp.eol);
+      anchor_section(section, plan.streams[i], plan.address, session_has_c, plan.keep_public_candidates, sdp.eol);
     else if (plan.strip_private_candidates)
       strip_candidates(section.lines);
   }

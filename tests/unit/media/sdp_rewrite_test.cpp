@@ -115,6 +115,23 @@ TEST(SdpRewrite, WebRtcOfferLosesEveryCandidateButTheRelay) {
                                       "m=application 40030 UDP/DTLS/SCTP webrtc-datachannel"}));
 }
 
+TEST(SdpRewrite, AnchoringCanKeepPublicCandidatesAfterTheRelay) {
+  auto plan = anchor_plan({StreamEndpoint{40010, 40010}, StreamEndpoint{40020, 40020}, StreamEndpoint{40030, 40030}});
+  plan.keep_public_candidates = true;
+  const auto out = rewritten(samples::kWebRtcOffer, plan);
+  // The relay first, then the phone's public candidates (the srflx one
+  // without its LAN base); no private one.
+  const auto audio = lines_starting(out, "a=candidate:");
+  ASSERT_GE(audio.size(), 3U);
+  EXPECT_EQ(audio[0], "a=candidate:1 1 UDP 2130706431 203.0.113.7 40010 typ host");
+  EXPECT_EQ(audio[1], "a=candidate:2 1 udp 1686052607 203.0.113.50 54400 typ srflx raddr 0.0.0.0 rport 0 generation 0");
+  EXPECT_EQ(audio[2], "a=candidate:5 1 udp 2122262783 2001:db8::20 54402 typ host generation 0");
+  for (const auto& l : audio) {
+    EXPECT_EQ(l.find("192.168."), std::string::npos) << l;
+    EXPECT_EQ(l.find(".local"), std::string::npos) << l;
+  }
+}
+
 TEST(SdpRewrite, WithoutMuxBothComponentsGetARelayCandidate) {
   const std::string offer =
       "v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\n"

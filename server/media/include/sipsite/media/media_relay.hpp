@@ -74,6 +74,11 @@ struct RelaySettings {
   // In SDP sent to the peer site, the o= username becomes "-" (the o=
   // address is always the relay's).
   bool anonymize_origin = true;
+  // Calls with other sites: also pass on the parties' ICE candidates that
+  // have a public IP address (after the relay's own), so that ICE-capable
+  // phones may go direct. Off (safe): the relay is the only candidate and
+  // peers learn no address of a phone at all. Private candidates never pass.
+  bool offer_public_candidates = false;
 };
 
 // Checks addresses (IP literals, bindable families) and the port range.

@@ -47,6 +47,11 @@ struct RewritePlan {
   // candidate per component for the relay replaces them (ufrag/pwd kept).
   // False: only candidate stripping (and the origin) below apply.
   bool anchor = true;
+  // With anchoring: the candidates with a public IP address (raddr/rport
+  // hidden as below) are kept too, after the relay's, so that ICE-capable
+  // phones with public addresses may reach each other directly. Private
+  // ones go whatever this says.
+  bool keep_public_candidates = false;
   // Without anchoring: drop candidates whose address is not a public IP
   // (and unparsable ones); a public candidate's private raddr/rport become
   // 0.0.0.0/0 (RFC 8839 allows hiding them).
