@@ -14,6 +14,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
@@ -22,7 +23,10 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <tuple>
@@ -53,6 +57,23 @@ inline std::optional<Response> parse_failure_response(const boost::beast::error_
   return std::nullopt;
 }
 
+// After a body was refused (413), reads and drops what the client is still
+// sending, bounded in bytes and time, so that it can finish its send and
+// read the answer instead of meeting a reset (a "lingering close").
+template <class Stream>
+boost::asio::awaitable<void> drain_refused_body(Stream& stream, std::chrono::steady_clock::duration timeout) {
+  constexpr std::size_t kMaxDrained = std::size_t{1} << 20;
+  std::array<char, 16384> scratch{};
+  std::size_t drained = 0;
+  set_deadline(stream, timeout);
+  while (drained < kMaxDrained) {
+    auto [ec, n] = co_await stream.async_read_some(boost::asio::buffer(scratch),
+                                                   boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) break;
+    drained += n;
+  }
+}
+
 // `handle(const Request&) -> Response` answers each request (Api::handle).
 template <class Stream, class Handler>
 boost::asio::awaitable<void> run_session(Stream& stream, ServerLimits limits, Handler handle) {
@@ -75,7 +96,11 @@ boost::asio::awaitable<void> run_session(Stream& stream, ServerLimits limits, Ha
         add_security_headers(*res);
         res->prepare_payload();
         set_deadline(stream, limits.write_timeout);
-        co_await http::async_write(stream, *res, kTuple);
+        const auto [wec, wn] = co_await http::async_write(stream, *res, kTuple);
+        if (!wec && ec == http::error::body_limit) {
+          co_await drain_refused_body(stream, std::min<std::chrono::steady_clock::duration>(limits.body_timeout,
+                                                                                            std::chrono::seconds(5)));
+        }
       }
       co_return;
     }

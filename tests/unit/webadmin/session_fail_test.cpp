@@ -49,6 +49,7 @@ struct Outcome {
   bool threw = false;           // it ended by an exception
   std::string wire;             // what the client received
   beast::error_code end;        // how the client's last read ended
+  std::size_t consumed = 0;     // bytes of the client's input the session read
 };
 
 class SessionFailTest : public ::testing::Test {
@@ -92,6 +93,7 @@ class SessionFailTest : public ::testing::Test {
     // input is used up would leave the loop idle, so run() would return with
     // r.finished false (a bounded run either way).
     io.run_for(20s);
+    r.consumed = server.nread_bytes();
     // The caller's part after the session: close the connection.
     server.close();
     beast::flat_buffer buf;
@@ -181,6 +183,19 @@ TEST_F(SessionFailTest, AnOversizedBodyIsAnswered413AtEveryFailurePoint) {
   walk("POST /api/v1/session HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n" +
            std::string(5000, 'x'),
        1);
+}
+
+TEST_F(SessionFailTest, AfterA413TheRestOfTheBodyIsReadSoTheClientCanFinishSending) {
+  // A client that sends its whole body before reading would otherwise meet
+  // a reset and never see the 413 (a lingering close).
+  const std::string input =
+      "POST /api/v1/session HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 50000\r\n\r\n" +
+      std::string(50000, 'x');
+  const Outcome r = run(input, 0);
+  EXPECT_TRUE(r.finished);
+  ASSERT_EQ(responses(r.wire).size(), 1U);
+  EXPECT_TRUE(r.wire.starts_with("HTTP/1.1 413 ")) << r.wire;
+  EXPECT_EQ(r.consumed, input.size());
 }
 
 TEST_F(SessionFailTest, ARequestCutShortEndsTheSessionWithoutAnAnswer) {
