@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import ssl
+import time
 import unittest
 
 from harness import Daemon, SiteTestCase, run
@@ -73,6 +74,21 @@ class Console:
 
     def post(self, path, body=None, **kw):
         return self.request("POST", path, body, **kw)
+
+    def poll(self, path, done, what, timeout=60):
+        """GETs `path` (bounded, every 0.1 s) until done(its JSON); returns
+        that JSON, or fails saying `what` never came."""
+        deadline = time.monotonic() + timeout
+        answer = None
+        while time.monotonic() < deadline:
+            r = self.get(path)
+            if r.status != 200:
+                raise AssertionError(f"GET {path}: {r.status} {r.data!r}")
+            answer = r.json()
+            if done(answer):
+                return answer
+            time.sleep(0.1)
+        raise AssertionError(f"{path} never had {what}: {answer}")
 
     def login(self, password, username="admin"):
         r = self.post("/api/v1/session", {"username": username, "password": password})

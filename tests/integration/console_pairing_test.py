@@ -205,15 +205,10 @@ class ConsoleLiveCallsTest(SiteTestCase):
         self.assertEqual(r.status, 200, r)
         self.console = c
 
-    def wait_calls(self, n, timeout=60):
-        deadline = time.monotonic() + timeout
-        peer = None
-        while time.monotonic() < deadline:
-            peer = [p for p in self.console.get("/api/v1/peers").json()["items"] if p["domain"] == "beta.example"][0]
-            if peer["calls"] == n:
-                return peer
-            time.sleep(0.1)
-        self.fail(f"beta.example never had {n} call(s): {peer}")
+    def wait_calls(self, n):
+        def beta(answer):
+            return [p for p in answer["items"] if p["domain"] == "beta.example"][0]
+        return beta(self.console.poll("/api/v1/peers", lambda a: beta(a)["calls"] == n, f"beta.example with {n} call(s)"))
 
     def test_a_call_across_sites_is_counted_while_it_lasts(self):
         self.assertEqual(self.wait_calls(0)["calls"], 0)
@@ -233,18 +228,8 @@ class ConsoleLiveCallsTest(SiteTestCase):
         self.wait_calls(0)
         self.assertIn('sipsite_federation_calls{peer="beta.example"} 0\n', self.console.get("/metrics").data.decode())
 
-    def wait_relayed(self, done, what, timeout=60):
-        """Polls alpha's /api/v1/calls (bounded) until done(answer)."""
-        deadline = time.monotonic() + timeout
-        answer = None
-        while time.monotonic() < deadline:
-            r = self.console.get("/api/v1/calls")
-            self.assertEqual(r.status, 200, r)
-            answer = r.json()
-            if done(answer):
-                return answer
-            time.sleep(0.1)
-        self.fail(f"alpha's relay never had {what}: {answer}")
+    def wait_relayed(self, done, what):
+        return self.console.poll("/api/v1/calls", done, f"alpha's relay with {what}")
 
     def test_a_relayed_call_shows_its_media_while_it_lasts(self):
         idle = self.wait_relayed(lambda a: a["relay"] is not None, "a relay")

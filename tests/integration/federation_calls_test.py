@@ -102,18 +102,24 @@ def rtp_socket(test):
     return s
 
 
-def rtp_reaches(sender, to_port, receiver, payload):
-    """Sends RTP packets (bounded) until `receiver` gets one carrying `payload`."""
+def rtp_source(sender, to_port, receiver, payload):
+    """Sends RTP (bounded) until `receiver` gets a packet carrying
+    `payload`; returns the address it came from (None if none came)."""
     for seq in range(40):
         packet = bytes([0x80, 0x00]) + seq.to_bytes(2, "big") + (seq * 160).to_bytes(4, "big") + b"SSRC" + payload
         sender.sendto(packet, ("127.0.0.1", to_port))
         try:
-            data, _ = receiver.recvfrom(2048)
+            data, source = receiver.recvfrom(2048)
             if data.endswith(payload):
-                return True
+                return source
         except socket.timeout:
             pass
-    return False
+    return None
+
+
+def rtp_reaches(sender, to_port, receiver, payload):
+    """Sends RTP packets (bounded) until `receiver` gets one carrying `payload`."""
+    return rtp_source(sender, to_port, receiver, payload) is not None
 
 
 def uri_of(name_addr):

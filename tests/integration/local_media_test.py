@@ -18,7 +18,7 @@ import time
 import unittest
 
 from console_api_test import NEW_PASSWORD, Console
-from federation_calls_test import Phone, media_port, rtp_socket, sdp, uri_of
+from federation_calls_test import Phone, media_port, rtp_socket, rtp_source, sdp, uri_of
 from harness import Daemon, SiteTestCase
 from sip_client import header
 
@@ -43,21 +43,6 @@ def relay_port(test, body, ports):
     test.assertGreaterEqual(port, ports[0], body)
     test.assertLessEqual(port, ports[1], body)
     return port
-
-
-def rtp_source(sender, to_port, receiver, payload):
-    """Sends RTP (bounded) until `receiver` gets a packet carrying
-    `payload`; returns the address it came from (None if none came)."""
-    for seq in range(40):
-        packet = bytes([0x80, 0x00]) + seq.to_bytes(2, "big") + (seq * 160).to_bytes(4, "big") + b"SSRC" + payload
-        sender.sendto(packet, ("127.0.0.1", to_port))
-        try:
-            data, source = receiver.recvfrom(2048)
-            if data.endswith(payload):
-                return source
-        except socket.timeout:
-            pass
-    return None
 
 
 class LocalMediaCase(SiteTestCase):
@@ -132,18 +117,8 @@ class LocalCallsAnchoredTest(LocalMediaCase):
         self.assertEqual(r.status, 200, r)
         return c
 
-    def wait_calls(self, console, done, what, timeout=60):
-        """Polls /api/v1/calls (bounded) until done(answer)."""
-        deadline = time.monotonic() + timeout
-        answer = None
-        while time.monotonic() < deadline:
-            r = console.get("/api/v1/calls")
-            self.assertEqual(r.status, 200, r)
-            answer = r.json()
-            if done(answer):
-                return answer
-            time.sleep(0.1)
-        self.fail(f"the relay never had {what}: {answer}")
+    def wait_calls(self, console, done, what):
+        return console.poll("/api/v1/calls", done, f"the relay with {what}")
 
     def test_a_forked_local_call_goes_through_the_relay_both_ways(self):
         self.daemon.wait_for(r"local calls anchored too")
