@@ -12,10 +12,11 @@
 //
 // The first byte of each message is a control byte:
 //   bits 0-2  0-3: only deliver the message; 4: the phone sends a
-//             provisional answer to the last request it got, 5: a 2xx
-//             (dialog), 6: a failure; 7: the phone sends a request of its
-//             own (BYE or re-INVITE in its dialog, CANCEL of its ringing
-//             INVITE, or a new INVITE/MESSAGE to bob@beta.example)
+//             provisional answer to the latest request it has not finally
+//             answered, 5: a 2xx (dialog), 6: a failure; 7: the phone
+//             sends a request of its own (BYE or re-INVITE in its dialog,
+//             CANCEL of its ringing INVITE, or a new INVITE/MESSAGE to
+//             bob@beta.example)
 //   bits 3-5  how far time moves first (0 to 190 s; EdgePrivacy is swept
 //             every 10 s as the gateway does)
 //   bit 6     the bytes come through the link's stream framer (else each
