@@ -7,7 +7,7 @@ through the relay; the console shows the call as local, with packets each
 way; the BYE frees it. A forked INVITE gives both of the callee's phones the
 same relay port, and the CANCEL of the unanswered branch leaves the call's
 media alone. Refusals: an offer the relay cannot read gets 488 with the
-reason, a full port range a prompt 5xx naming it; neither reaches the
+reason, a full port range a prompt 503 naming it; neither reaches the
 callee. With the setting off, SDP passes untouched."""
 import json
 import random
@@ -211,11 +211,14 @@ class LocalCallsAnchoredTest(LocalMediaCase):
         relay_port(self, body, self.ports)
         self.bob.respond(raw, 180, "Ringing", to_tag="bobtag")
         self.alice.expect("180")
-        # The range holds one call: bob calling alice meanwhile gets a 5xx
-        # naming the cause (§16.7 makes the relay's 503 a 500; the reason
-        # rides in a Warning), and alice's phone hears nothing of it.
+        # The range holds one call: bob calling alice meanwhile gets the
+        # site's own 503 with Retry-After and the cause in a Warning (not
+        # the 500 §16.7 makes of a phone's 503), and alice's phone hears
+        # nothing of it.
         second, second_branch = self.invite(self.bob, "alice", sdp("bob", 50000), tag="bobcalls")
-        _, h, _, _ = self.bob.expect("500")
+        start, h, _, _ = self.bob.expect("503")
+        self.assertIn("no free media", start)
+        self.assertEqual(header(h, "retry-after"), ["5"])
         self.assertEqual(header(h, "call-id")[0], second)
         warning = header(h, "warning")
         self.assertEqual(len(warning), 1, h)

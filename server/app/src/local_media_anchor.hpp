@@ -29,8 +29,7 @@
 // When the relay refuses an SDP (488 bad SDP, 503 no ports): a request does
 // not leave, and filter() returns the response the core should be given in
 // its place, as if the phone had sent it (the core then answers the caller
-// with it at once, instead of a timeout; §16.7 turns a 503 into 500, so the
-// reason also goes in a Warning header); the ACK the core then sends for it
+// with it at once, instead of a timeout; media_refusal.hpp); the ACK the core then sends for it
 // is dropped here. A response does not leave either (as at the federation
 // gateway): the phone that sent it retransmits it and gives up.
 //

@@ -5,8 +5,10 @@
 // Both places that anchor media on the way out (PeerGateway for calls with
 // other sites, LocalMediaAnchor for local calls) answer the same way:
 //   - refusal_answer(): the response the core is handed in place of the
-//     callee's (reason in the phrase and in a Warning, since §16.7 turns a
-//     503 into 500 upstream; Retry-After with a 503);
+//     callee's: the reason in the phrase and in a Warning whose agent is
+//     the site (which tells the core the answer is the site's own, so a
+//     503 reaches the caller as 503 rather than §16.7's 500), Retry-After
+//     with a 503;
 //   - RefusedInvites: the core then ACKs that non-2xx answer hop by hop;
 //     the ACK is for an INVITE nobody downstream got, so it stays home too.
 // Sans-I/O; SIP strand.

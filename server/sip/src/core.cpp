@@ -894,7 +894,8 @@ void Core::finish_if_done(ServerTransactionId key) {
     Branch& best = ctx.branches[choose_best_response(outcomes)];
     if (best.response) {
       Message resp = *best.response;
-      if (resp.status_code() == 503) resp.set_status(500, "Server Internal Error");  // §16.7 step 6
+      // §16.7 step 6: a branch's 503 says that hop is unavailable, not us.
+      if (resp.status_code() == 503 && !answered_by_site(resp)) resp.set_status(500, "Server Internal Error");
       layer_.send_response(ctx.server, resp);
       report_final(ctx.request.message, resp.status_code(), resp.reason_phrase());
     } else if (best.outcome.code == 408) {
@@ -960,6 +961,22 @@ void Core::forward_response_statelessly(const Message& response) {
   to.port = v.rport().value_or(v.port.value_or(default_port(*proto)));
   counters_.response_sent(response.status_code());
   sender_.send(Destination{to, 0}, serialize(response));
+}
+
+// The site answered in a phone's or peer's place when it could not send
+// the request on (its media relay out of ports): such answers name the site
+// as the agent of a Warning (RFC 3261 §20.43), and a 503 of the site's own
+// is the caller's to see, with its Retry-After.
+bool Core::answered_by_site(const Message& response) const {
+  const std::string_view domain = settings_.local_domain.empty() ? std::string_view(directory_.local_domain())
+                                                                 : std::string_view(settings_.local_domain);
+  for (const auto warning : response.values(HeaderId::warning)) {
+    const auto agent_at = warning.find(' ');
+    if (agent_at == std::string_view::npos) continue;
+    const auto agent = warning.substr(agent_at + 1, warning.find(' ', agent_at + 1) - agent_at - 1);
+    if (iequals(agent, domain)) return true;
+  }
+  return false;
 }
 
 // --- addresses

@@ -366,6 +366,25 @@ TEST_F(CoreTest, AllBranchesFailTheBestResponseGoesUpstream) {
   expect_all_freed();
 }
 
+TEST_F(CoreTest, ABranch503Becomes500UnlessTheSiteItselfAnsweredIt) {
+  location.bindings["bob"] = {binding(kBob1)};
+  for (const bool by_site : {false, true}) {
+    SCOPED_TRACE(by_site ? "the site's own 503" : "a phone's 503");
+    Req r;
+    r.call_id = by_site ? "call-site@10.0.0.2" : "call-phone@10.0.0.2";
+    r.branch = by_site ? "z9hG4bKsite" : "z9hG4bKphone";
+    send(kAlice, r);
+    deliver();
+    auto busy = make_response(last("bob1", "INVITE").message, 503, "Service Unavailable", "bob1tag");
+    // The site answers in a phone's place with itself as the Warning's agent
+    // (server/app media_refusal.hpp); a phone may name anyone else.
+    busy.add_header("Warning", by_site ? "399 site.example \"no free media ports\"" : "399 bob-phone \"overloaded\"");
+    send(kBob1, serialize(busy));
+    EXPECT_EQ(sent(), (Lines{"100 -> alice", "INVITE -> bob1", "ACK -> bob1", by_site ? "503 -> alice" : "500 -> alice"}));
+  }
+  expect_all_freed();
+}
+
 TEST_F(CoreTest, SixHundredEndsTheSearch) {
   send(kAlice, Req{});
   answer(kBob2, "INVITE", 180, "Ringing");

@@ -156,6 +156,7 @@ class Core final : private TransactionUser {
   void store_offline(ServerTransactionId id, const Message& request, std::string_view user);
   void delivery_result(ClientTransactionId id, bool accepted);
 
+  [[nodiscard]] bool answered_by_site(const Message& response) const;
   // The site's domain or one of its listener addresses (any port): for AOR
   // domains in From/To.
   [[nodiscard]] bool is_local_host(std::string_view host) const;
