@@ -19,6 +19,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sipsite::sip {
@@ -160,6 +161,24 @@ class CoreTest : public ::testing::Test {
     send(p, serialize(r));
   }
 
+  // A request bob2 sends in the dialog alice's call opened with it (its To
+  // tag "bob2tag"), through our Record-Route.
+  static Req from_bob2_in_dialog(std::string method, std::string_view record_route, int cseq, std::string branch) {
+    Req r;
+    r.method = std::move(method);
+    r.uri = "sip:alice@10.0.0.2:5060";
+    r.from = "bob";
+    r.from_tag = "bob2tag";
+    r.to = "<sip:alice@site.example>;tag=alicetag";
+    r.branch = std::move(branch);
+    r.via_transport = "TCP";
+    r.via_host = "10.0.0.4:5070";
+    r.cseq = cseq;
+    r.auth = "";
+    r.extra = "Route: " + std::string(record_route) + "\r\n";
+    return r;
+  }
+
   std::string gauge() const {
     const auto text = counters.prometheus();
     const auto pos = text.find("\nsipsite_sip_transactions ");
@@ -288,18 +307,7 @@ TEST_F(CoreTest, InviteForksFirst2xxWinsOtherBranchCancelledThenAckAndByeFollowT
 
   // Bob hangs up: BYE through our Record-Route to alice's contact, and
   // the 200 back to bob2 on its flow.
-  Req bye;
-  bye.method = "BYE";
-  bye.uri = "sip:alice@10.0.0.2:5060";
-  bye.from = "bob";
-  bye.to = "<sip:alice@site.example>;tag=alicetag";
-  bye.branch = "z9hG4bKb2bye";
-  bye.via_transport = "TCP";
-  bye.via_host = "10.0.0.4:5070";
-  bye.cseq = 1;
-  bye.auth = "";
-  bye.extra = "Route: " + record_route + "\r\n";
-  send(kBob2, bye);
+  send(kBob2, from_bob2_in_dialog("BYE", record_route, 1, "z9hG4bKb2bye"));
   EXPECT_EQ(sent(), (Lines{"BYE -> alice"}));
   EXPECT_FALSE(last("alice", "BYE").message.find(HeaderId::route));
   answer(kAlice, "BYE", 200, "OK");
@@ -788,19 +796,7 @@ TEST_F(CoreRecordsTest, CleanStopSaysGoodbyeToBothPartiesOfEveryCall) {
   const std::string record_route(*ok.value(HeaderId::record_route));
   // Bob sends something in the dialog with a high CSeq: the site's BYE on
   // his behalf must be above it.
-  Req info;
-  info.method = "INFO";
-  info.uri = "sip:alice@10.0.0.2:5060";
-  info.from = "bob";
-  info.from_tag = "bob2tag";
-  info.to = "<sip:alice@site.example>;tag=alicetag";
-  info.branch = "z9hG4bKb2info";
-  info.via_transport = "TCP";
-  info.via_host = "10.0.0.4:5070";
-  info.cseq = 41;
-  info.auth = "";
-  info.extra = "Route: " + record_route + "\r\n";
-  send(kBob2, info);
+  send(kBob2, from_bob2_in_dialog("INFO", record_route, 41, "z9hG4bKb2info"));
   answer(kAlice, "INFO", 200, "OK");
   sent();
   ASSERT_EQ(core.confirmed_dialogs(), 1U);
