@@ -328,7 +328,7 @@ void Core::store_offline(ServerTransactionId id, const Message& request, std::st
 
 void Core::deliver(std::string_view user, const OfflineMessage& message, std::function<void(bool)> done) {
   const auto bindings = location_.lookup(user);
-  const std::string domain = settings_.local_domain.empty() ? directory_.local_domain() : settings_.local_domain;
+  const std::string domain(site_domain());
   auto delivery = std::make_shared<Delivery>();
   delivery->done = std::move(done);
   const std::string call_id = random_.token() + random_.token();
@@ -622,8 +622,7 @@ std::size_t Core::end_calls(std::string_view reason) {
     cancel_branches(ctx);
     finish_if_done(key);
   }
-  const std::string_view site = settings_.local_domain.empty() ? std::string_view(directory_.local_domain())
-                                                               : std::string_view(settings_.local_domain);
+  const std::string_view site = site_domain();
   const auto dialogs = dialogs_.take_all();
   for (const auto& d : dialogs) {
     for (const bool to_caller : {true, false}) {
@@ -968,8 +967,7 @@ void Core::forward_response_statelessly(const Message& response) {
 // as the agent of a Warning (RFC 3261 §20.43), and a 503 of the site's own
 // is the caller's to see, with its Retry-After.
 bool Core::answered_by_site(const Message& response) const {
-  const std::string_view domain = settings_.local_domain.empty() ? std::string_view(directory_.local_domain())
-                                                                 : std::string_view(settings_.local_domain);
+  const std::string_view domain = site_domain();
   for (const auto warning : response.values(HeaderId::warning)) {
     const auto agent_at = warning.find(' ');
     if (agent_at == std::string_view::npos) continue;
@@ -981,9 +979,13 @@ bool Core::answered_by_site(const Message& response) const {
 
 // --- addresses
 
+std::string_view Core::site_domain() const {
+  return settings_.local_domain.empty() ? std::string_view(directory_.local_domain())
+                                        : std::string_view(settings_.local_domain);
+}
+
 bool Core::is_local_host(std::string_view host) const {
-  const std::string_view domain = settings_.local_domain.empty() ? std::string_view(directory_.local_domain())
-                                                                 : std::string_view(settings_.local_domain);
+  const std::string_view domain = site_domain();
   if (iequals(host, domain)) return true;
   host = strip_brackets(host);
   return std::any_of(settings_.listeners.begin(), settings_.listeners.end(),
@@ -991,8 +993,7 @@ bool Core::is_local_host(std::string_view host) const {
 }
 
 bool Core::is_us(std::string_view host, std::optional<std::uint16_t> port) const {
-  const std::string_view domain = settings_.local_domain.empty() ? std::string_view(directory_.local_domain())
-                                                                 : std::string_view(settings_.local_domain);
+  const std::string_view domain = site_domain();
   if (iequals(host, domain)) return true;
   host = strip_brackets(host);
   return std::any_of(settings_.listeners.begin(), settings_.listeners.end(), [&](const Endpoint& e) {

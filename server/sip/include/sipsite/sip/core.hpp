@@ -157,6 +157,8 @@ class Core final : private TransactionUser {
   void delivery_result(ClientTransactionId id, bool accepted);
 
   [[nodiscard]] bool answered_by_site(const Message& response) const;
+  // CoreSettings::local_domain, else Directory::local_domain().
+  [[nodiscard]] std::string_view site_domain() const;
   // The site's domain or one of its listener addresses (any port): for AOR
   // domains in From/To.
   [[nodiscard]] bool is_local_host(std::string_view host) const;
