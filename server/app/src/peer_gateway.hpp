@@ -43,7 +43,7 @@ struct PeerGatewaySettings {
 struct PeerGatewayCounters {
   std::uint64_t sent = 0;            // messages sent to peer sites
   std::uint64_t received = 0;        // messages received from peer sites
-  std::uint64_t refused = 0;         // refused by edge privacy or identity
+  std::uint64_t refused = 0;         // refused: by edge privacy, identity, or the relay (SDP)
   std::uint64_t rate_limited = 0;    // requests refused by the per-peer limit
   std::uint64_t revoked_calls = 0;   // calls ended because their peer was revoked
 };
