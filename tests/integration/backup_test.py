@@ -114,7 +114,8 @@ class BackupTest(SiteTestCase):
         daemon2 = Daemon(["--state-dir", restored])
         self.addCleanup(daemon2.kill)
         ports = daemon2.sip_ports()
-        self.assertIn(f"{len(users)} users, 1 peers", daemon2.output())
+        # "ready" comes before the first load of the state: wait for it.
+        daemon2.wait_for(rf"state loaded: {len(users)} users, 1 peers")
         for user in ("alice", added[0].split("@")[0]):
             c = SipClient("udp", ports["udp"], user=user, password=f"{user}-password")
             self.addCleanup(c.close)

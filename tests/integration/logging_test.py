@@ -45,8 +45,8 @@ class LoggingTest(SiteTestCase):
         self.assertIn("info app: ready", d.output())
         self.assertNotIn(" store: ", d.output())
         d = self.start("--config", cfg, "--log-level", "info")
+        d.wait_for("info store: state loaded")
         d.stop()
-        self.assertIn("info store: state loaded", d.output())
 
     def test_bad_specs_are_usage_errors(self):
         for spec, fragment in (("info,nosuch=debug", "--log-level"), ("app=loud", "--log-level"),
