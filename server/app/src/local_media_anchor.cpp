@@ -1,5 +1,6 @@
 #include "local_media_anchor.hpp"
 
+#include "call_media.hpp"
 #include "logging.hpp"
 
 #include <sipsite/sip/accessors.hpp>
@@ -73,22 +74,16 @@ LocalMediaAnchor::Verdict LocalMediaAnchor::filter(std::string& bytes) {
 
   std::string key(kKeyPrefix);
   key += *call_id;
-  const bool invite = cseq->method == "INVITE";
-  const bool invite_2xx = m.is_response() && invite && m.status_code() / 100 == 2;
   auto it = calls_.find(key);
   // Only the call's own parties end it: a message of a call with another
   // site that happens to carry the same Call-ID does not.
   if (it != calls_.end() && !is_local_call(m)) return {};
-  if (it != calls_.end()) {
-    const bool early = !it->second.confirmed;
-    const bool ends = (m.is_request() && m.method() == "BYE") ||
-                      (early && m.is_request() && m.method() == "CANCEL") ||
-                      (early && m.is_response() && invite && m.status_code() >= 300);
-    if (ends) {
-      end(it);
-      return {};
-    }
+  const MediaEvent event = media_event(m, cseq->method, it != calls_.end() && it->second.confirmed);
+  if (it != calls_.end() && event == MediaEvent::ended) {
+    end(it);
+    return {};
   }
+  const bool invite_2xx = event == MediaEvent::answered;
   if (!has_sdp) {
     if (it != calls_.end() && invite_2xx && !it->second.confirmed) {
       it->second.confirmed = true;
@@ -97,9 +92,7 @@ LocalMediaAnchor::Verdict LocalMediaAnchor::filter(std::string& bytes) {
     return {};
   }
 
-  const auto type = m.value(sip::HeaderId::content_type);
-  if (!type || !sip::iequals(type->substr(0, type->find(';')), "application/sdp")) return {};
-  if (!is_local_call(m)) return {};
+  if (!carries_sdp(m) || !is_local_call(m)) return {};
   const auto from = sip::from_header(m);
   const auto to = sip::to_header(m);
   const auto sender = m.is_request() ? from->tag() : to->tag();

@@ -1,5 +1,6 @@
 #include "peer_gateway.hpp"
 
+#include "call_media.hpp"
 #include "logging.hpp"
 #include "signaling_tap.hpp"
 
@@ -213,25 +214,15 @@ std::optional<media::MediaError> PeerGateway::anchor(sip::Message& m, media::Sid
   auto& calls = media_calls_[peer];
   const auto known = calls.find(key);
   const bool answered = known != calls.end() && known->second;
-  const bool invite_response = m.is_response() && cseq->method == "INVITE";
-  // A BYE ends the call's media; so do a CANCEL and a failed INVITE, but
-  // only before the call was answered: after that a CANCEL is for other
-  // branches and a failed re-INVITE leaves the session as it was (RFC 3261
-  // §14.1).
-  const bool ends = (m.is_request() && m.method() == "BYE") ||
-                    (!answered && ((m.is_request() && m.method() == "CANCEL") ||
-                                   (invite_response && m.status_code() >= 300)));
-  if (ends) {
+  const MediaEvent event = media_event(m, cseq->method, answered);
+  if (event == MediaEvent::ended) {
     relay_->end(key);
     if (known != calls.end()) calls.erase(known);
     return std::nullopt;
   }
-  const bool answer = invite_response && m.status_code() / 100 == 2;
+  const bool answer = event == MediaEvent::answered;
   if (answer && known != calls.end()) known->second = true;
-  const auto type = m.value(sip::HeaderId::content_type);
-  if (m.body().empty() || !type || !sip::iequals(type->substr(0, type->find(';')), "application/sdp")) {
-    return std::nullopt;
-  }
+  if (!carries_sdp(m)) return std::nullopt;
   auto rewritten = relay_->rewrite(key, from, m.body());
   if (!rewritten) return rewritten.error();
   calls[key] = answered || answer;
