@@ -13,6 +13,7 @@
 #include "../unit/sip/fake_services.hpp"
 #include "sipsite/sip/core.hpp"
 #include "sipsite/sip/manual_timers.hpp"
+#include "steps.hpp"
 
 #include <array>
 #include <chrono>
@@ -64,20 +65,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   {
     Core core{settings, sender, timers, timers, random, directory, auth, location, registrar, counters};
     std::string_view input(reinterpret_cast<const char*>(data), size);
-    while (!input.empty()) {
-      const auto cut = input.find("\n--\n");
-      std::string_view chunk = input.substr(0, cut);
-      input = cut == std::string_view::npos ? std::string_view{} : input.substr(cut + 4);
-      if (chunk.empty()) continue;
-      const auto control = static_cast<std::uint8_t>(chunk.front());
-      chunk.remove_prefix(1);
+    sipsite::fuzz::for_each_step(input, [&](std::uint8_t control, std::string_view chunk) {
       const Source& s = kSources[control & 3];
       timers.advance(std::chrono::milliseconds(((control >> 2) & 7) * 400));
       if ((control & 0xE0) == 0xE0) core.on_send_failed(Destination{s.ep, s.flow});
       Endpoint local = settings.listeners[s.ep.protocol == Protocol::udp ? 0 : 1];
       core.receive(chunk, s.ep, s.flow, local);
       sender.sent.clear();
-    }
+    });
     // Half the inputs end with a clean stop (SIGTERM): every dialog gets
     // its goodbyes, and those too must be gone once time runs on.
     if (size > 0 && (data[size - 1] & 1) != 0) {

@@ -51,6 +51,7 @@
 #include "sipsite/media/sdp.hpp"
 #include "sipsite/media/sdp_rewrite.hpp"
 #include "sipsite/sip/accessors.hpp"
+#include "steps.hpp"
 #include "sipsite/sip/core.hpp"
 #include "sipsite/sip/edge_privacy.hpp"
 #include "sipsite/sip/manual_timers.hpp"
@@ -737,15 +738,7 @@ class Harness {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   Harness h(input);
-  while (!input.empty()) {
-    const auto cut = input.find("\n--\n");
-    std::string_view chunk = input.substr(0, cut);
-    input = cut == std::string_view::npos ? std::string_view{} : input.substr(cut + 4);
-    if (chunk.empty()) continue;
-    const auto control = static_cast<std::uint8_t>(chunk.front());
-    chunk.remove_prefix(1);
-    h.step(control, chunk);
-  }
+  sipsite::fuzz::for_each_step(input, [&h](std::uint8_t control, std::string_view chunk) { h.step(control, chunk); });
   h.finish();
   return 0;
 }
