@@ -9,6 +9,7 @@ build_pkgs=(
   libboost1.81-dev libssl-dev libsqlcipher-dev sqlcipher
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libargon2-dev
   libsystemd-dev libspdlog-dev libgtest-dev libgmock-dev libqrencode-dev
+  libsrtp2-dev
 )
 test_pkgs=(
   openssl sqlite3 clang-14 libclang-rt-14-dev iproute2 nftables procps python3 baresip-core

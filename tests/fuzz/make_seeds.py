@@ -358,6 +358,29 @@ def federation_seeds():
     put("federation_fuzz", "stray-response", seq((0x40, peer_response(200, "OK").replace("$", "x"))))
 
 
+def media_packet_seeds():
+    """media_packet_fuzz: the first byte picks the part (0 forged packets,
+    1 tunnel round trip, 2 RTCP anonymization, 3 key attributes)."""
+    rtp = bytes([0x80, 0, 0, 1, 0, 0, 0, 160]) + b"SSRC" + b"voice" * 10
+    rr = bytes([0x80, 201, 0, 1]) + b"SSRC"
+    item = bytes([1, 18]) + b"alice@192.168.77.5" + b"\0"
+    chunk = b"SSRC" + item + b"\0" * (-len(item) % 4)
+    sdes = bytes([0x81, 202, 0, len(chunk) // 4]) + chunk
+    bye = bytes([0x81, 203, 0, 3]) + b"SSRC" + bytes([7]) + b"goodbye"
+    app = bytes([0x80, 204, 0, 2]) + b"SSRC" + b"NAME"
+    tunnel = bytes([0x80, 127, 0, 1, 0, 0, 0, 0]) + b"\x01\x02\x03\x04" + b"\x00" * 32
+    key = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+    put("media_packet_fuzz", "forged_rtp", b"\x00" + rtp)
+    put("media_packet_fuzz", "forged_tunnel", b"\x00" + tunnel)
+    put("media_packet_fuzz", "roundtrip_rtp", b"\x01" + rtp)
+    put("media_packet_fuzz", "roundtrip_stun", b"\x01" + b"\x00\x01\x00\x00\x21\x12\xa4\x42" + b"T" * 12)
+    put("media_packet_fuzz", "rtcp_sdes", b"\x02" + rr + sdes)
+    put("media_packet_fuzz", "rtcp_bye_app", b"\x02" + rr + bye + app)
+    put("media_packet_fuzz", "attr_gcm", b"\x03AEAD_AES_128_GCM inline:" + b"QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQQ==")
+    put("media_packet_fuzz", "attr_crypto", "\x031 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|1:4")
+    put("media_packet_fuzz", "attr_crypto_plain", "\x031 AES_CM_128_HMAC_SHA1_80 inline:" + key)
+
+
 GENERATORS = [
     (("sip_message_fuzz", "core_fuzz"), sip_seeds),
     (("digest_fuzz",), digest_seeds),
@@ -366,6 +389,7 @@ GENERATORS = [
     (("config_fuzz",), config_seeds),
     (("api_fuzz",), api_seeds),
     (("federation_fuzz",), federation_seeds),
+    (("media_packet_fuzz",), media_packet_seeds),
 ]
 
 

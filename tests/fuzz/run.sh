@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
 done
 case "$seconds" in ''|*[!0-9]*) echo "run.sh: --seconds must be a whole number" >&2; exit 2 ;; esac
 
-targets=(sip_message_fuzz core_fuzz digest_fuzz invite_fuzz pem_fuzz config_fuzz api_fuzz sdp_fuzz federation_fuzz)
+targets=(sip_message_fuzz core_fuzz digest_fuzz invite_fuzz pem_fuzz config_fuzz api_fuzz sdp_fuzz federation_fuzz media_packet_fuzz)
 if [ ${#only[@]} -gt 0 ]; then targets=("${only[@]}"); fi
 
 for tool in clang-14 clang++-14 cmake ninja; do

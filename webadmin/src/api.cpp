@@ -120,6 +120,25 @@ std::string media_metrics(const MediaState& m) {
   out += "# HELP sipsite_media_free_ports UDP ports left in the media relay's range.\n"
          "# TYPE sipsite_media_free_ports gauge\n"
          "sipsite_media_free_ports " + std::to_string(m.free_ports) + "\n";
+  const auto& p = m.protection;
+  out += "# HELP sipsite_media_srtp_packets_total Packets on the SRTP leg between relays, by outcome.\n"
+         "# TYPE sipsite_media_srtp_packets_total counter\n";
+  for (const auto& [result, n] : {std::pair<const char*, std::uint64_t>{"sealed", p.sealed},
+                                  {"opened", p.opened},
+                                  {"auth_failed", p.auth_failed},
+                                  {"replayed", p.replayed},
+                                  {"unkeyed", p.unkeyed},
+                                  {"foreign", p.foreign}}) {
+    out += std::string("sipsite_media_srtp_packets_total{result=\"") + result + "\"} " + std::to_string(n) + "\n";
+  }
+  out += "# HELP sipsite_media_unprotected_refused_total SDPs from peer sites refused for want of a usable media key.\n"
+         "# TYPE sipsite_media_unprotected_refused_total counter\n"
+         "sipsite_media_unprotected_refused_total " + std::to_string(p.refused_sdp) + "\n";
+  std::uint64_t e2e_calls = 0;
+  for (const auto& c : m.relayed) e2e_calls += c.protection.end_to_end != "none" ? 1 : 0;
+  out += "# HELP sipsite_media_end_to_end_calls Relayed calls whose phones encrypt end to end (DTLS-SRTP or ZRTP) now.\n"
+         "# TYPE sipsite_media_end_to_end_calls gauge\n"
+         "sipsite_media_end_to_end_calls " + std::to_string(e2e_calls) + "\n";
   out += "# HELP sipsite_media_live_packets Packets forwarded by the relay for the calls it carries now, summed.\n"
          "# TYPE sipsite_media_live_packets gauge\n";
   out += "sipsite_media_live_packets{direction=\"lan_to_peer\"} " + std::to_string(lan_to_peer) + "\n";
@@ -132,7 +151,8 @@ json media_direction_json(const MediaDirection& d) {
 }
 
 json media_leg_json(const MediaLeg& l) {
-  return {{"port", l.port}, {"latched", l.latched}, {"dropped", l.dropped}, {"relatches", l.relatches}};
+  return {{"port", l.port},           {"latched", l.latched},         {"dropped", l.dropped},
+          {"relatches", l.relatches}, {"auth_failed", l.auth_failed}, {"replayed", l.replayed}};
 }
 
 // One relayed call as the API shows it: no addresses, no Call-ID.
@@ -146,7 +166,20 @@ json relayed_call_json(const RelayedCall& c) {
                        {"lan_to_peer", media_direction_json(s.lan_to_peer)},
                        {"peer_to_lan", media_direction_json(s.peer_to_lan)}});
   }
-  return {{"id", c.id}, {"scope", c.scope}, {"age_s", c.age_s}, {"idle_s", c.idle_s}, {"streams", std::move(streams)}};
+  // Who could hear it: the sites that relay it, unless the phones encrypt
+  // end to end; never a network observer between the sites.
+  const bool e2e = c.protection.end_to_end != "none";
+  json readable = json::array();
+  if (!e2e) {
+    readable.push_back("this site");
+    if (c.scope == "edge") readable.push_back("the peer site");
+  }
+  json protection = {{"inter_site", c.scope == "edge" ? (c.protection.inter_site_srtp ? "srtp" : "none") : "n/a"},
+                     {"lan", c.protection.lan_srtp ? "srtp" : "plain"},
+                     {"end_to_end", c.protection.end_to_end},
+                     {"readable_by", std::move(readable)}};
+  return {{"id", c.id},         {"scope", c.scope},          {"age_s", c.age_s},
+          {"idle_s", c.idle_s}, {"protection", std::move(protection)}, {"streams", std::move(streams)}};
 }
 
 bool is_state_changing(http::verb v) {
@@ -974,7 +1007,9 @@ Response Api::list_cdrs(Call& c) {
                  {"ended_at", optional_time(r.ended_at)},
                  {"duration_s", r.duration_s},
                  {"final_status", r.final_status},
-                 {"end_reason", r.end_reason}};
+                 {"end_reason", r.end_reason},
+                 {"media",
+                  {{"inter_site", r.media_inter_site}, {"lan", r.media_lan}, {"end_to_end", r.media_end_to_end}}}};
     if (r.source_ip) item["source_ip"] = *r.source_ip;
     items.push_back(std::move(item));
   }
@@ -1181,7 +1216,20 @@ Response Api::list_calls(Call&) {
                      {"connected", !p.links.empty()}});
   }
   json relay = nullptr;
-  if (media->relay) relay = {{"calls", media->calls}, {"free_ports", media->free_ports}, {"expired", media->expired}};
+  if (media->relay) {
+    const auto& p = media->protection;
+    relay = {{"calls", media->calls},
+             {"free_ports", media->free_ports},
+             {"expired", media->expired},
+             {"srtp",
+              {{"sealed", p.sealed},
+               {"opened", p.opened},
+               {"auth_failed", p.auth_failed},
+               {"replayed", p.replayed},
+               {"unkeyed", p.unkeyed},
+               {"foreign", p.foreign},
+               {"refused_sdp", p.refused_sdp}}}};
+  }
   json relayed = json::array();
   for (const auto& c : media->relayed) relayed.push_back(relayed_call_json(c));
   const auto& n = federation->counters;

@@ -276,6 +276,16 @@ function duration(s) {
   return (h ? `${h} h ` : "") + (h || m ? `${m} min ` : "") + `${sec} s`;
 }
 
+// A call record's media protection, in words (empty while unknown).
+function mediaText(c) {
+  const m = c.media || {};
+  if (m.end_to_end && m.end_to_end !== "none") return `end to end (${m.end_to_end === "zrtp" ? "ZRTP" : "DTLS-SRTP"})`;
+  const lan = m.lan === "srtp" ? ", encrypted on the LAN" : m.lan === "plain" ? ", in clear on the LAN" : "";
+  if (m.inter_site === "srtp") return `encrypted between sites${lan}; the two sites could hear it`;
+  if (m.end_to_end === "none") return `relayed by this site${lan}`;
+  return "–";
+}
+
 function callResult(c) {
   if (!c.ended_at) return "in progress";
   const status = c.final_status ? String(c.final_status) : "";
@@ -297,7 +307,8 @@ async function loadCdrs() {
   fillTable("cdrs-table", "cdrs-empty", page.items, (c) =>
     el("tr", {}, el("td", {}, when(c.started_at)), el("td", {}, c.caller), el("td", {}, c.callee),
       el("td", {}, (DIRECTIONS[c.direction] || c.direction) + (c.peer_domain ? ` (${c.peer_domain})` : "")),
-      el("td", {}, c.answered_at ? duration(c.duration_s) : "not answered"), el("td", {}, callResult(c))));
+      el("td", {}, c.answered_at ? duration(c.duration_s) : "not answered"), el("td", {}, callResult(c)),
+      el("td", { class: "media" }, mediaText(c))));
   pager("cdrs-pager", page, (o) => { state.cdrsOffset = o; loadCdrs().catch(fail); });
 }
 
@@ -331,6 +342,19 @@ async function loadLiveCalls() {
   fillRelayedCalls(live);
 }
 
+// Who could hear a call, in words: the leg between the sites is always
+// encrypted; the relaying sites hear it unless the phones encrypt end to end.
+function protectionText(call) {
+  const p = call.protection || {};
+  if (p.end_to_end && p.end_to_end !== "none") {
+    return `only the two phones (end to end: ${p.end_to_end === "zrtp" ? "ZRTP" : "DTLS-SRTP"})`;
+  }
+  const who = (p.readable_by || []).join(" and ");
+  const between = p.inter_site === "srtp" ? "; encrypted between the sites" : "";
+  const lan = p.lan === "srtp" ? "; encrypted on this site's LAN" : "; in clear on this site's LAN";
+  return who + between + lan;
+}
+
 function lossText(d) {
   return d.loss == null ? "–" : `${(d.loss * 100).toFixed(1)} %`;
 }
@@ -338,9 +362,13 @@ function lossText(d) {
 // The relay's calls: one row per stream (m= line). No addresses: the API has none.
 function fillRelayedCalls(live) {
   const relay = live.relay;
+  const srtp = relay && relay.srtp;
+  const refused = srtp ? srtp.auth_failed + srtp.replayed + srtp.foreign : 0;
   $("relay-summary").textContent = relay
     ? `${relay.calls} call(s) relayed now, ${relay.free_ports} media ports free; ` +
-      `${relay.expired} call(s) ended by the relay because their media stopped or they were never answered.`
+      `${relay.expired} call(s) ended by the relay because their media stopped or they were never answered. ` +
+      `Between sites every call is encrypted (SRTP); ${refused} forged, replayed or foreign packet(s) dropped` +
+      (srtp && srtp.refused_sdp ? `, ${srtp.refused_sdp} call offer(s) from other sites refused without a media key.` : ".")
     : "The media relay is not running yet.";
   $("relay-calls-empty").textContent = "No call is being relayed right now.";
   const rows = [];
@@ -357,6 +385,7 @@ function fillRelayedCalls(live) {
       el("td", { class: "packets-in" }, String(s.peer_to_lan.packets)),
       el("td", {}, `${lossText(s.lan_to_peer)} / ${lossText(s.peer_to_lan)}`),
       el("td", {}, (ends.length ? ends.join(" and ") : "none yet") + (dropped ? ` (${dropped} packets refused)` : "")),
+      el("td", { class: "protection" }, protectionText(call)),
       el("td", {}, duration(call.age_s)));
   });
 }

@@ -236,6 +236,21 @@ const std::vector<ConfigKey>& key_table() {
        "Off: the relay is the only candidate offered, and a peer site learns no address of a phone. Candidates "
        "with private or LAN addresses are never passed on.",
        boolean(&Config::media_offer_public_candidates)},
+      {"media.lan_srtp", "string", "\"offer\"",
+       "SRTP between the site's relay and its phones (SDES, a=crypto), whichever leg: \"offer\": a phone that "
+       "offers SRTP gets it, and calls to phones offer it best-effort (RTP/AVP with a=crypto), which phones "
+       "without SRTP ignore; \"require\": phones must use SRTP (calls to them offer RTP/SAVP; a plain offer "
+       "is refused with 488) or encrypt end to end; \"off\": plain RTP with phones (a phone insisting on "
+       "RTP/SAVP is refused). The relay ends SRTP on each phone's leg: a phone's keys never reach the other "
+       "side. Media between two sites is SRTP whatever this says, and phones' own end-to-end encryption "
+       "(DTLS-SRTP, ZRTP) passes through untouched.",
+       [](const toml::node& n, Config& c) -> Apply {
+         const auto text = as_string(n);
+         const auto mode = text ? media::lan_srtp_from_string(*text) : std::nullopt;
+         if (!mode) return "must be \"off\", \"offer\" or \"require\"";
+         c.media_lan_srtp = *mode;
+         return std::nullopt;
+       }},
       {"log.level", "string", "\"info\"",
        "Least severe level logged: trace, debug, info, warn, error or off, optionally followed by per-module "
        "levels, e.g. \"info,federation=debug\" (modules: app, federation, media, pki, store, trace). `run --log-level` "

@@ -3,6 +3,7 @@
 // built in. The table of keys (config_keys()) is the single source for
 // validation, for `sipsite config-reference` and for docs/CONFIG.md.
 
+#include <sipsite/media/lan_srtp.hpp>
 #include <sipsite/pki/host_port.hpp>
 #include <sipsite/sip/edge_privacy.hpp>
 
@@ -59,6 +60,7 @@ struct Config {
   // Local calls (phone to phone on this site) through the relay too.
   bool media_anchor_local_calls = false;
   bool media_offer_public_candidates = false;
+  media::LanSrtp media_lan_srtp = media::LanSrtp::offer;
   std::string log_level = "info";
   // AORs whose SIP messages are logged (redacted), for troubleshooting.
   std::vector<std::string> log_trace_aors;

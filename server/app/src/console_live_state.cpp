@@ -34,7 +34,7 @@ std::uint16_t port_of(const std::string& host_port) {
 
 webadmin::MediaLeg leg_of(const media::LegStats& l) {
   // Never the parties' addresses: only the relay's own port and whether it latched.
-  return {port_of(l.advertised), !l.latched.empty(), l.dropped, l.relatches};
+  return {port_of(l.advertised), !l.latched.empty(), l.dropped, l.relatches, l.auth_failed, l.replayed};
 }
 
 webadmin::MediaDirection direction_of(const media::DirectionStats& d) {
@@ -117,10 +117,14 @@ std::optional<webadmin::MediaState> ConsoleLiveState::media() {
     out.calls = relay->call_count();
     out.free_ports = relay->free_ports();
     out.expired = relay->expired_calls();
+    const auto p = relay->protection_counters();
+    out.protection = {p.sealed, p.opened, p.auth_failed, p.replayed, p.unkeyed, p.foreign, p.refused_sdp};
     for (const auto& c : relay->stats()) {
       webadmin::RelayedCall call;
       call.id = webadmin::media_call_id(c.call_key);
       call.scope = media::to_string(c.scope);
+      call.protection = {c.protection.inter_site_srtp, std::string(media::to_string(c.protection.end_to_end)),
+                         c.protection.lan_srtp};
       call.age_s = c.age.count();
       call.idle_s = c.idle.count();
       for (const auto& s : c.streams) {

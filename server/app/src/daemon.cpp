@@ -203,6 +203,7 @@ std::optional<std::string> Daemon::start_media() {
   s.first_port = config_.media_ports.first;
   s.last_port = config_.media_ports.last;
   s.offer_public_candidates = config_.media_offer_public_candidates;
+  s.lan_srtp = config_.media_lan_srtp;
   if (auto valid = media::validate(s); !valid) return "media relay: " + valid.error().reason;
   relay_ = std::make_unique<media::MediaRelay>(io_, s);
   return std::nullopt;
@@ -215,6 +216,7 @@ int Daemon::run() {
   sip_.set_records(records_);
   sip_.set_tap(tap_);
   gateway_.set_tap(tap_);
+  gateway_.set_records(records_);
   auto failed = sip_.start();
   if (!failed) failed = federation_.start();
   if (!failed) failed = start_media();

@@ -3,6 +3,7 @@
 #include "call_media.hpp"
 #include "logging.hpp"
 #include "signaling_tap.hpp"
+#include "site_records.hpp"
 
 #include <sipsite/pki/domain_name.hpp>
 #include <sipsite/sip/accessors.hpp>
@@ -142,6 +143,8 @@ PeerSend PeerGateway::send(const sip::Destination& to, std::string bytes) {
   // sent by the core, before edge privacy maps it.
   std::optional<sip::Message> original;
   if (relay_ != nullptr && m->is_request() && !m->body().empty()) original = *m;
+  const auto local_call_id = sip::call_id_header(*m);
+  const std::string call_id(local_call_id ? *local_call_id : std::string_view());
   if (!privacy_.outbound(*m, trusted->second)) return {m->is_response(), {}};  // a response of no mapping: dropped
   if (const auto refused = anchor(*m, media::Side::lan, known->second)) {
     logger("media")->warn("SDP towards {} not anchored: {}", trusted->second, refused->reason);
@@ -153,6 +156,7 @@ PeerSend PeerGateway::send(const sip::Destination& to, std::string bytes) {
     refused_.remember(*original);
     return {true, refusal_answer(*original, *refused, settings_.privacy.local_domain)};
   }
+  if (const auto link_call_id = sip::call_id_header(*m)) record_protection(*m, known->second, std::string(*link_call_id), call_id);
   ++counters_.sent;
   return {links_->send(to.flow, sip::serialize(*m)), {}};
 }
@@ -192,17 +196,35 @@ void PeerGateway::receive(const pki::Fingerprint& peer, sip::Inbound inbound) {
   }
   if (const auto refused = anchor(inbound.message, media::Side::peer, peer)) {
     ++counters_.refused;
+    logger("media")->info("SDP from {} refused: {}", trusted->second, refused->reason);
     answer(inbound.flow, inbound.message, refused->sip_status(), refused->reason);
     return;
   }
+  const auto link_call_id = sip::call_id_header(inbound.message);
+  const std::string key(link_call_id ? *link_call_id : std::string_view());
   if (const auto refusal = privacy_.inbound(inbound.message, trusted->second)) {
     ++counters_.refused;
     answer(inbound.flow, inbound.message, refusal->code, refusal->reason);
     return;
   }
+  if (const auto call_id = sip::call_id_header(inbound.message)) record_protection(inbound.message, peer, key, *call_id);
   inbound.peer = trusted->second;
   if (tap_ != nullptr) tap_->observe("in", inbound.message);
   core_->receive(std::move(inbound));
+}
+
+void PeerGateway::record_protection(const sip::Message& m, const pki::Fingerprint& peer, const std::string& key,
+                                    std::string_view call_id) {
+  if (records_ == nullptr || relay_ == nullptr || !carries_sdp(m)) return;
+  const auto calls = media_calls_.find(peer);
+  if (calls == media_calls_.end()) return;
+  const auto call = calls->second.find(key);
+  if (call == calls->second.end() || !call->second) return;  // not answered yet
+  const auto stats = relay_->stats(key);
+  if (!stats) return;
+  const auto& p = stats->protection;
+  records_->call_media(call_id, {p.inter_site_srtp ? "srtp" : "", p.lan_srtp ? "srtp" : "plain",
+                                 std::string(media::to_string(p.end_to_end))});
 }
 
 std::optional<media::MediaError> PeerGateway::anchor(sip::Message& m, media::Side from, const pki::Fingerprint& peer) {

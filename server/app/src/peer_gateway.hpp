@@ -31,6 +31,7 @@
 namespace sipsite::app {
 
 class SignalingTap;
+class SiteRecords;
 
 struct PeerGatewaySettings {
   sip::EdgePrivacySettings privacy;
@@ -78,6 +79,8 @@ class PeerGateway final : public sip::PeerRouter {
 
   // Signaling log and AOR traces of what peers send (after edge privacy).
   void set_tap(SignalingTap& tap) { tap_ = &tap; }
+  // Call records learn who could hear each call (the relay's protection).
+  void set_records(SiteRecords& records) { records_ = &records; }
   [[nodiscard]] const PeerGatewayCounters& counters() const { return counters_; }
   [[nodiscard]] const sip::EdgePrivacy& privacy() const { return privacy_; }
   // The trusted peers (fingerprint -> domain) as replace_peers() last set them.
@@ -99,6 +102,10 @@ class PeerGateway final : public sip::PeerRouter {
   // rewritten for the other side; the relay's streams end with the call.
   // An error is the status and reason to refuse a request with.
   [[nodiscard]] std::optional<media::MediaError> anchor(sip::Message& m, media::Side from, const pki::Fingerprint& peer);
+  // Once a call's media is answered, its record says who could hear it.
+  // `key` is the relay's (the link's Call-ID), `call_id` the core's.
+  void record_protection(const sip::Message& m, const pki::Fingerprint& peer, const std::string& key,
+                         std::string_view call_id);
   void schedule_sweep();
 
   boost::asio::io_context& io_;
@@ -109,6 +116,7 @@ class PeerGateway final : public sip::PeerRouter {
   transport::FederationLinks* links_ = nullptr;
   media::MediaRelay* relay_ = nullptr;
   SignalingTap* tap_ = nullptr;
+  SiteRecords* records_ = nullptr;
   // Relay keys per peer (for revocation), and whether the call was answered.
   std::map<pki::Fingerprint, std::map<std::string, bool>> media_calls_;
   std::map<pki::Fingerprint, std::string> trusted_;

@@ -83,6 +83,10 @@ void SiteRecords::call_hung_up(std::string_view call_id, std::string_view by) {
   queue(Event{unix_now(), Ended{std::string(call_id), 200, {}, std::string(by)}});
 }
 
+void SiteRecords::call_media(std::string_view call_id, store::CdrMedia media) {
+  queue(Event{unix_now(), Media{std::string(call_id), std::move(media)}});
+}
+
 void SiteRecords::write(std::vector<Event> events) {
   store::CdrRepository cdrs(db_);
   auto written = db_.transaction([&]() -> store::Result<void> {
@@ -104,6 +108,10 @@ void SiteRecords::write(std::vector<Event> events) {
         const auto it = open_.find(a->call_id);
         if (it == open_.end()) continue;
         if (auto r = cdrs.answered(it->second.id, e.at); !r) return r.error();
+      } else if (auto* m = std::get_if<Media>(&e.what)) {
+        const auto it = open_.find(m->call_id);
+        if (it == open_.end()) continue;
+        if (auto r = cdrs.media_protection(it->second.id, m->media); !r) return r.error();
       } else if (auto* x = std::get_if<Ended>(&e.what)) {
         const auto it = open_.find(x->call_id);
         if (it == open_.end()) continue;

@@ -11,6 +11,7 @@
 
 #include <sipsite/sip/call_events.hpp>
 #include <sipsite/sip/core.hpp>
+#include <sipsite/store/cdr_repository.hpp>
 #include <sipsite/store/database.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -54,6 +55,10 @@ class SiteRecords final : public sip::CallObserver, public sip::MessageStore {
   // sip::MessageStore
   void store(sip::OfflineMessage message, std::function<void(int, std::string)> done) override;
 
+  // Who could hear call `call_id` (the core's Call-ID), as the relay saw it
+  // once both parties' SDP had passed (store::CdrMedia). The latest wins.
+  void call_media(std::string_view call_id, store::CdrMedia media);
+
  private:
   struct Started {
     sip::CallStart call;
@@ -67,9 +72,13 @@ class SiteRecords final : public sip::CallObserver, public sip::MessageStore {
     std::string reason;  // empty: a BYE by `by`
     std::string by;
   };
+  struct Media {
+    std::string call_id;
+    store::CdrMedia media;
+  };
   struct Event {
     std::int64_t at = 0;
-    std::variant<Started, Answered, Ended> what;
+    std::variant<Started, Answered, Ended, Media> what;
   };
 
   void queue(Event event);

@@ -7,6 +7,8 @@ namespace sipsite::media {
 int MediaError::sip_status() const noexcept {
   switch (code) {
     case MediaErrc::bad_sdp:
+    case MediaErrc::unprotected:
+    case MediaErrc::insecure_phone:
       return 488;
     case MediaErrc::ports_exhausted:
     case MediaErrc::bind_failed:
@@ -30,6 +32,10 @@ std::string_view to_string(MediaErrc code) noexcept {
       return "bad rewrite plan";
     case MediaErrc::bad_settings:
       return "bad relay settings";
+    case MediaErrc::unprotected:
+      return "no media protection agreed with the peer site";
+    case MediaErrc::insecure_phone:
+      return "the phone offered no media encryption";
   }
   return "media error";
 }

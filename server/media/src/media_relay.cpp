@@ -1,11 +1,16 @@
 #include "sipsite/media/media_relay.hpp"
 
 #include "rtp_stats.hpp"
+#include "sipsite/media/inter_site_cipher.hpp"
+#include "sipsite/media/lan_srtp.hpp"
+#include "sipsite/media/rtcp_privacy.hpp"
 #include "sipsite/media/sdp.hpp"
 #include "sipsite/media/sdp_rewrite.hpp"
 
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
@@ -25,6 +30,10 @@ constexpr int kLan = 0;
 constexpr int kPeer = 1;
 // Datagrams read per readiness event before other sockets get their turn.
 constexpr int kDrainBatch = 64;
+// Datagrams are read behind room for a tunnel header, so that sealing one
+// for the peer relay needs no copy, and with room after for the tag.
+constexpr std::size_t kHeadroom = kTunnelHeader;
+constexpr std::size_t kBufferSize = 65536 + kHeadroom + kTunnelTrailer;
 
 std::string to_string(const udp::endpoint& ep) {
   const auto a = ep.address();
@@ -71,10 +80,13 @@ struct Leg {
   Clock::time_point window_start{};
   std::uint64_t dropped = 0;
   std::uint64_t relatches = 0;
+  std::uint64_t auth_failed = 0;
+  std::uint64_t replayed = 0;
 };
 
 struct Shared {
-  std::vector<char> buffer = std::vector<char>(65536);
+  std::vector<unsigned char> buffer = std::vector<unsigned char>(kBufferSize);
+  ProtectionCounters protection;
   std::chrono::milliseconds latch_window{};
   std::chrono::milliseconds relatch_silence{};
   unsigned relatch_burst = 5;
@@ -105,7 +117,29 @@ struct Stream {
   Clock::time_point last_activity{};
   bool closed = false;
   std::shared_ptr<Shared> shared;
+  // Scope::edge: the peer leg's SRTP, and the CNAME the LAN party's RTCP
+  // carries out of the site (empty: RTCP is left alone).
+  std::unique_ptr<InterSiteCipher> tunnel;
+  std::string cname;
+  // What each party's latest SDP said about end-to-end encryption; while a
+  // party uses its own SRTP its RTCP is encrypted and is not rewritten.
+  std::array<EndToEnd, 2> e2e{EndToEnd::none, EndToEnd::none};
+  // A phone's leg (kLan; kPeer too in a local call) with SDES-SRTP between
+  // the phone and the relay (lan_srtp.hpp): the relay's key, and the
+  // phone's once its SDP gave it. Null: plain (or the phone's own e2e).
+  std::array<std::unique_ptr<SdesLeg>, 2> sdes;
+  std::array<std::string, 2> crypto_tag{"1", "1"};
+  std::array<bool, 2> phone_spoke{};  // the phone on this leg has sent SDP
+  std::array<bool, 2> phone_savp{};   // ...with RTP/SAVP(F): SRTP mandatory
 };
+
+// A latched port drops what comes from elsewhere unread while its source is
+// alive, so that a forged copy from another host cannot use up the real
+// packet's place in an SRTP replay window.
+bool foreign_source(const Shared& sh, const Port& port, const udp::endpoint& src, Clock::time_point now) {
+  const Latch& l = port.latch;
+  return l.source && *l.source != src && now - l.last_seen < sh.relatch_silence;
+}
 
 bool accept_source(const Shared& sh, Leg& leg, Port& port, bool rtcp, const udp::endpoint& src,
                    Clock::time_point now) {
@@ -146,9 +180,11 @@ bool accept_source(const Shared& sh, Leg& leg, Port& port, bool rtcp, const udp:
   return true;
 }
 
-void forward(Stream& s, int from, bool on_rtcp_port, const char* data, std::size_t n) {
+// `data` has kHeadroom bytes in front of it and kTunnelTrailer after the
+// datagram's `n` bytes (the shared buffer), for sealing in place.
+void forward(Stream& s, int from, bool on_rtcp_port, unsigned char* data, std::size_t n) {
   Leg& out = s.legs[static_cast<std::size_t>(1 - from)];
-  const auto kind = detail::classify_packet(reinterpret_cast<const unsigned char*>(data), n);
+  const auto kind = detail::classify_packet(data, n);
   // RTCP goes to the other party's RTCP port if it has one; RTCP seen on an
   // RTP port (muxed by this side before the answer said otherwise) too.
   const bool via_rtcp = out.rtcp && (on_rtcp_port || kind == detail::PacketKind::rtcp);
@@ -160,20 +196,110 @@ void forward(Stream& s, int from, bool on_rtcp_port, const char* data, std::size
     ++in.dropped;
     return;
   }
+  // Read before sealing changes the bytes; counted once sent.
+  const bool is_rtp = kind == detail::PacketKind::rtp && !on_rtcp_port;
+  const std::uint32_t ssrc = is_rtp ? detail::rtp_ssrc(data) : 0;
+  const std::uint16_t seq = is_rtp ? detail::rtp_seq(data) : 0;
+  const std::size_t plain = n;
+  const unsigned char* wire = data;
+  const auto out_side = static_cast<std::size_t>(1 - from);
+  if (s.sdes[out_side] && kind != detail::PacketKind::other) {
+    // To a phone with SDES-SRTP: encrypted for it (STUN and the like pass).
+    const bool rtcp = on_rtcp_port || kind == detail::PacketKind::rtcp;
+    if (s.sdes[out_side]->protect(data, n, rtcp) != LegResult::ok) {
+      ++in.dropped;
+      return;
+    }
+  }
+  if (from == kLan && s.tunnel) {
+    if (!s.cname.empty() && s.e2e[kLan] == EndToEnd::none &&
+        (on_rtcp_port || kind == detail::PacketKind::rtcp)) {
+      n = anonymize_rtcp(data, n, kBufferSize - kHeadroom - kTunnelTrailer, s.cname);
+      if (n == 0) {
+        ++in.dropped;
+        return;
+      }
+    }
+    unsigned char* packet = data - kTunnelHeader;
+    n = s.tunnel->seal(packet, n);
+    if (n == 0) {
+      ++s.shared->protection.seal_failed;
+      ++in.dropped;
+      return;
+    }
+    ++s.shared->protection.sealed;
+    wire = packet;
+  }
   error_code ec;
-  o.socket.send_to(asio::buffer(data, n), *dest, 0, ec);
+  o.socket.send_to(asio::buffer(wire, n), *dest, 0, ec);
   if (ec) {
     ++in.dropped;  // would block (socket buffer full) or unreachable: UDP loses it anyway
     return;
   }
   auto& d = s.dir[static_cast<std::size_t>(from)];
   ++d.packets;
-  d.bytes += n;
-  if (kind == detail::PacketKind::rtp && !on_rtcp_port) {
+  d.bytes += plain;
+  if (is_rtp) {
     ++d.rtp_packets;
-    s.seq[static_cast<std::size_t>(from)].on_packet(detail::rtp_ssrc(reinterpret_cast<const unsigned char*>(data)),
-                                                   detail::rtp_seq(reinterpret_cast<const unsigned char*>(data)));
+    s.seq[static_cast<std::size_t>(from)].on_packet(ssrc, seq);
   }
+}
+
+// The inter-site leg: a packet from the peer relay is opened in place before
+// anything else looks at it. False: dropped (counted).
+bool open_tunnel(Stream& s, Port& port, const udp::endpoint& src, unsigned char*& data, std::size_t& n,
+                 Clock::time_point now) {
+  Leg& leg = s.legs[kPeer];
+  auto& counters = s.shared->protection;
+  if (foreign_source(*s.shared, port, src, now)) {
+    ++counters.foreign;
+    return false;
+  }
+  std::size_t inner = 0;
+  switch (s.tunnel->open(data, n, inner)) {
+    case OpenResult::ok:
+      ++counters.opened;
+      data += kTunnelHeader;
+      n = inner;
+      return true;
+    case OpenResult::not_keyed:
+      ++counters.unkeyed;
+      return false;
+    case OpenResult::replayed:
+      ++counters.replayed;
+      ++leg.replayed;
+      return false;
+    case OpenResult::malformed:
+    case OpenResult::auth_failed:
+      ++counters.auth_failed;
+      ++leg.auth_failed;
+      return false;
+  }
+  return false;
+}
+
+// A phone's leg with SDES-SRTP: what it sends is decrypted in place (STUN
+// and the like pass as they are). False: dropped (counted on the leg).
+bool open_phone_srtp(Stream& s, int side, Port& port, bool on_rtcp_port, const udp::endpoint& src,
+                     unsigned char* data, std::size_t& n, Clock::time_point now) {
+  const auto kind = detail::classify_packet(data, n);
+  if (kind == detail::PacketKind::other) return true;
+  if (foreign_source(*s.shared, port, src, now)) return false;
+  Leg& leg = s.legs[static_cast<std::size_t>(side)];
+  const bool rtcp = on_rtcp_port || kind == detail::PacketKind::rtcp;
+  switch (s.sdes[static_cast<std::size_t>(side)]->unprotect(data, n, rtcp)) {
+    case LegResult::ok:
+      return true;
+    case LegResult::replayed:
+      ++leg.replayed;
+      return false;
+    case LegResult::not_keyed:  // the phone has not answered the relay's offer yet
+      return false;
+    case LegResult::failed:
+      ++leg.auth_failed;
+      return false;
+  }
+  return false;
 }
 
 Port* port_of(Stream& s, int leg, bool rtcp) {
@@ -187,18 +313,28 @@ void drain(Stream& s, int leg, bool rtcp) {
   for (int i = 0; i < kDrainBatch && in; ++i) {
     udp::endpoint src;
     error_code ec;
-    const std::size_t n = in->socket.receive_from(asio::buffer(buf), src, 0, ec);
+    unsigned char* data = buf.data() + kHeadroom;
+    std::size_t n =
+        in->socket.receive_from(asio::buffer(data, buf.size() - kHeadroom - kTunnelTrailer), src, 0, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec == asio::error::connection_refused || ec == asio::error::connection_reset) continue;  // ICMP of a send
     if (ec) break;
     const auto now = Clock::now();
     Leg& l = s.legs[static_cast<std::size_t>(leg)];
+    if (leg == kPeer && s.tunnel && !open_tunnel(s, *in, src, data, n, now)) {
+      ++l.dropped;
+      continue;
+    }
+    if (s.sdes[static_cast<std::size_t>(leg)] && !open_phone_srtp(s, leg, *in, rtcp, src, data, n, now)) {
+      ++l.dropped;
+      continue;
+    }
     if (!accept_source(*s.shared, l, *in, rtcp, src, now)) {
       ++l.dropped;
       continue;
     }
     s.last_activity = now;
-    forward(s, leg, rtcp, buf.data(), n);
+    forward(s, leg, rtcp, data, n);
   }
 }
 
@@ -218,8 +354,90 @@ void arm(const std::shared_ptr<Stream>& s, int leg, bool rtcp) {
   });
 }
 
+// A fresh opaque value (16 hex digits from the CSPRNG), the CNAME of a
+// call's party outside the site: per call, so that calls cannot be linked.
+std::string opaque_cname() {
+  std::array<unsigned char, 8> raw{};
+  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) return "-";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const unsigned char b : raw) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+// What a party's SDP for one m= line says about its own encryption.
+EndToEnd end_to_end_of(const Sdp& sdp, std::size_t index) {
+  const auto& section = sdp.media[index];
+  if (section.has_attribute("zrtp-hash") || sdp.attribute("zrtp-hash")) return EndToEnd::zrtp;
+  const bool fingerprint = section.has_attribute("fingerprint") || sdp.attribute("fingerprint");
+  if (fingerprint && section.m.proto.find("TLS") != std::string::npos) return EndToEnd::dtls_srtp;
+  return EndToEnd::none;
+}
+
+// The peer site's key for each active m= line of its SDP; an error names the
+// first line without a usable one.
+Result<std::vector<std::optional<InterSiteKey>>> peer_keys(const Sdp& sdp) {
+  std::vector<std::optional<InterSiteKey>> keys(sdp.media.size());
+  for (std::size_t i = 0; i < sdp.media.size(); ++i) {
+    if (sdp.media[i].m.port == 0) continue;
+    const auto value = sdp.media[i].attribute(kInterSiteAttribute);
+    keys[i] = value ? InterSiteKey::from_attribute(*value) : std::nullopt;
+    if (!keys[i]) {
+      return MediaError{MediaErrc::unprotected,
+                        std::string(value ? "the peer site's media key is not usable" : "the peer site offered no media key") +
+                            " (a=" + std::string(kInterSiteAttribute) + " on m= line " + std::to_string(i) +
+                            "): media between sites must be encrypted"};
+    }
+  }
+  return keys;
+}
+
+// What a phone's SDP for one m= line asks of its leg (lan_srtp.hpp).
+struct PhoneMedia {
+  enum class Kind : std::uint8_t { plain, sdes, end_to_end } kind = Kind::plain;
+  std::optional<CryptoOffer> crypto;  // sdes: the phone's key
+  bool savp = false;                  // RTP/SAVP(F): the phone insists on SRTP
+};
+
+// Pure: decides before anything changes, so that a refusal leaves no trace.
+Result<PhoneMedia> phone_media(const MediaSection& section, EndToEnd e2e, LanSrtp mode) {
+  PhoneMedia out;
+  out.savp = is_sdes_profile(section.m.proto);
+  if (e2e != EndToEnd::none) {
+    out.kind = PhoneMedia::Kind::end_to_end;
+    return out;
+  }
+  bool any_crypto = false;
+  for (const auto& l : section.lines) {
+    if (l.type != 'a' || attribute_name(l.value) != "crypto") continue;
+    any_crypto = true;
+    if (!out.crypto) out.crypto = parse_crypto(attribute_value(l.value));
+  }
+  if (mode == LanSrtp::off) {
+    if (out.savp)
+      return MediaError{MediaErrc::bad_sdp, "this site does not use SRTP with phones (media.lan_srtp = off): offer RTP/AVP"};
+    return out;
+  }
+  if (out.crypto) {
+    out.kind = PhoneMedia::Kind::sdes;
+    return out;
+  }
+  if (out.savp || (any_crypto && mode == LanSrtp::require)) {
+    return MediaError{MediaErrc::bad_sdp,
+                      "no a=crypto line the relay supports (AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32 or "
+                      "AEAD_AES_128_GCM, one inline key without MKI or session parameters)"};
+  }
+  if (mode == LanSrtp::require)
+    return MediaError{MediaErrc::insecure_phone, "this site requires phones to encrypt media (media.lan_srtp = require)"};
+  return out;
+}
+
 struct Call {
   Scope scope = Scope::edge;
+  std::string cname;  // Scope::edge: the LAN party's CNAME outside the site
   std::vector<std::shared_ptr<Stream>> streams;  // by m= line; null: rejected
   Clock::time_point created{};
   std::array<bool, 2> seen{};  // SDP seen from [kLan], [kPeer]
@@ -229,6 +447,18 @@ struct Call {
 }  // namespace
 
 std::string_view to_string(Scope scope) noexcept { return scope == Scope::local ? "local" : "edge"; }
+
+std::string_view to_string(EndToEnd e) noexcept {
+  switch (e) {
+    case EndToEnd::dtls_srtp:
+      return "dtls-srtp";
+    case EndToEnd::zrtp:
+      return "zrtp";
+    case EndToEnd::none:
+      break;
+  }
+  return "none";
+}
 
 Result<void> validate(const RelaySettings& s) {
   if (!ip_of(s.lan_address)) return settings_error("media LAN address is not an IP address");
@@ -355,11 +585,18 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     call.streams.clear();
   }
 
-  Result<std::shared_ptr<Stream>> open_stream(std::size_t index, const std::string& media, Scope scope) {
+  Result<std::shared_ptr<Stream>> open_stream(std::size_t index, const std::string& media, const Call& call) {
+    const Scope scope = call.scope;
     auto s = std::make_shared<Stream>();
     s->index = index;
     s->media = media;
     s->shared = shared;
+    if (scope == Scope::edge) {
+      const auto key = InterSiteKey::generate();
+      if (key) s->tunnel = InterSiteCipher::create(*key);
+      if (!s->tunnel) return MediaError{MediaErrc::bad_settings, "no media key could be made for the peer site"};
+      s->cname = call.cname;
+    }
     const auto now = Clock::now();
     s->last_activity = now;
     for (auto& leg : s->legs) leg.window_start = now;
@@ -410,6 +647,45 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     leg.mux = mux;
   }
 
+  // What a phone's SDP chose for its leg takes effect.
+  Result<void> take_phone_media(Stream& s, int side, const PhoneMedia& choice) {
+    const auto i = static_cast<std::size_t>(side);
+    s.phone_spoke[i] = true;
+    s.phone_savp[i] = choice.savp;
+    if (choice.kind != PhoneMedia::Kind::sdes) {
+      s.sdes[i].reset();
+      return {};
+    }
+    if (!s.sdes[i] || s.sdes[i]->suite() != choice.crypto->suite) s.sdes[i] = SdesLeg::create(choice.crypto->suite);
+    if (!s.sdes[i] || !s.sdes[i]->set_phone_key(*choice.crypto)) {
+      s.sdes[i].reset();
+      return MediaError{MediaErrc::bad_sdp, "the phone's SRTP key was refused by the SRTP library"};
+    }
+    s.crypto_tag[i] = choice.crypto->tag;
+    return {};
+  }
+
+  // The SDP going to the phone on leg `side` (not end to end): with the
+  // relay's a=crypto if that phone uses SDES-SRTP, or if it has not spoken
+  // yet and media.lan_srtp asks to offer it.
+  Result<void> offer_to_phone(Stream& s, int side, const std::string& proto, std::vector<std::string>& attributes,
+                              std::optional<std::string>& new_proto) {
+    const auto i = static_cast<std::size_t>(side);
+    const LanSrtp mode = settings.lan_srtp;
+    if (!s.phone_spoke[i] && mode != LanSrtp::off) {
+      if (!s.sdes[i]) s.sdes[i] = SdesLeg::create("AES_CM_128_HMAC_SHA1_80");
+      if (!s.sdes[i]) return MediaError{MediaErrc::bad_settings, "no SRTP key could be made for the phone"};
+      s.phone_savp[i] = mode == LanSrtp::require;
+    }
+    if (!s.sdes[i]) {
+      new_proto = plain_profile(proto);
+      return {};
+    }
+    attributes.push_back("crypto:" + s.sdes[i]->attribute(s.crypto_tag[i]));
+    new_proto = s.phone_savp[i] ? secure_profile(proto) : plain_profile(proto);
+    return {};
+  }
+
   // Both parties asked for rtcp-mux: the RTCP ports go back to the pool.
   // One party stopped asking after that: RTCP ports again (advertised with
   // a=rtcp, as they are no longer next to the RTP port).
@@ -451,12 +727,36 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     const int side = from == Side::lan ? kLan : kPeer;
     const int other = 1 - side;
     const auto now = Clock::now();
+    // Checked before anything changes: a refused SDP leaves no trace.
+    const bool inter_site = scope == Scope::edge;
+    std::vector<std::optional<InterSiteKey>> keys;
+    if (inter_site && from == Side::peer) {
+      auto k = peer_keys(sdp);
+      if (!k) {
+        ++shared->protection.refused_sdp;
+        return k.error();
+      }
+      keys = std::move(*k);
+    }
+    // A phone's own choice for its leg (SDES, plain, or end to end).
+    const bool from_phone = from == Side::lan || scope == Scope::local;
+    const bool to_phone = from == Side::peer || scope == Scope::local;
+    std::vector<PhoneMedia> phone(sdp.media.size());
+    if (from_phone) {
+      for (std::size_t i = 0; i < sdp.media.size(); ++i) {
+        if (sdp.media[i].m.port == 0) continue;
+        auto choice = phone_media(sdp.media[i], end_to_end_of(sdp, i), settings.lan_srtp);
+        if (!choice) return choice.error();
+        phone[i] = std::move(*choice);
+      }
+    }
 
     const bool created = it == calls.end();
     if (created) {
       it = calls.emplace(std::string(key), Call{}).first;
       it->second.created = now;
       it->second.scope = scope;
+      if (inter_site) it->second.cname = opaque_cname();
     }
     Call& call = it->second;
     std::vector<std::shared_ptr<Stream>> fresh;
@@ -476,13 +776,26 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     plan.anonymize_origin = scope == Scope::edge && from == Side::lan && settings.anonymize_origin;
     plan.keep_public_candidates = scope == Scope::edge && settings.offer_public_candidates;
     plan.streams.resize(sdp.media.size());
+    if (inter_site) {
+      // No phone may send or see the relays' keys; what leaves gets ours.
+      plan.remove_attributes.emplace_back(kInterSiteAttribute);
+      if (from == Side::lan) {
+        plan.add_attributes.resize(sdp.media.size());
+        plan.cname = call.cname;
+      }
+    }
+    // A phone's SDES keys stay on its own leg; the other leg gets the
+    // relay's choice for it (and the profile that goes with it).
+    plan.remove_attributes.emplace_back("crypto");
+    plan.add_attributes.resize(sdp.media.size());
+    plan.protos.resize(sdp.media.size());
     if (call.streams.size() < sdp.media.size()) call.streams.resize(sdp.media.size());
 
     for (std::size_t i = 0; i < sdp.media.size(); ++i) {
       if (sdp.media[i].m.port == 0) continue;
       auto& slot = call.streams[i];
       if (!slot) {
-        auto s = open_stream(i, sdp.media[i].m.media, scope);
+        auto s = open_stream(i, sdp.media[i].m.media, call);
         if (!s) return fail(s.error());
         slot = *s;
         fresh.push_back(slot);
@@ -491,12 +804,29 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
           slot->legs[kLan].rtcp ? slot->legs[kLan].rtcp->id : 0,
           slot->legs[kPeer].rtcp ? slot->legs[kPeer].rtcp->id : 0};
       set_remote(*slot, side, sdp, i);
+      slot->e2e[static_cast<std::size_t>(side)] = end_to_end_of(sdp, i);
       if (auto r = settle_mux(*slot, scope); !r) return fail(r.error());
       arm_new_rtcp(slot, rtcp_before);
       const Leg& out = slot->legs[static_cast<std::size_t>(other)];
       plan.streams[i] = StreamEndpoint{out.rtp->number, out.rtcp ? out.rtcp->number : out.rtp->number};
+      if (slot->tunnel && from == Side::lan)
+        plan.add_attributes[i].push_back(std::string(kInterSiteAttribute) + ":" + slot->tunnel->send_key().to_attribute());
+      if (from_phone) {
+        if (auto r = take_phone_media(*slot, side, phone[i]); !r) return fail(r.error());
+      }
+      const bool e2e = end_to_end_of(sdp, i) != EndToEnd::none;
+      if (!e2e) plan.protos[i] = plain_profile(sdp.media[i].m.proto);
+      if (to_phone && !e2e) {
+        if (auto r = offer_to_phone(*slot, other, sdp.media[i].m.proto, plan.add_attributes[i], plan.protos[i]); !r)
+          return fail(r.error());
+      }
     }
     if (auto r = rewrite_sdp(sdp, plan); !r) return fail(r.error());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (!keys[i] || !call.streams[i] || !call.streams[i]->tunnel) continue;
+      if (!call.streams[i]->tunnel->set_peer_key(*keys[i]))
+        return fail(MediaError{MediaErrc::unprotected, "the peer site's media key was refused by the SRTP library"});
+    }
 
     // Committed: streams this SDP rejects (port 0) or no longer lists go.
     for (std::size_t i = 0; i < call.streams.size(); ++i) {
@@ -563,6 +893,8 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     CallStats cs;
     cs.call_key = key;
     cs.scope = call.scope;
+    cs.protection.inter_site_srtp = call.scope == Scope::edge;
+    bool first = true;
     cs.age = std::chrono::duration_cast<std::chrono::seconds>(now - call.created);
     cs.idle = std::chrono::duration_cast<std::chrono::seconds>(now - last_activity(call));
     for (const auto& s : call.streams) {
@@ -580,12 +912,23 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
         if (leg.rtp && leg.rtp->latch.source) ls.latched = to_string(*leg.rtp->latch.source);
         ls.dropped = leg.dropped;
         ls.relatches = leg.relatches;
+        ls.auth_failed = leg.auth_failed;
+        ls.replayed = leg.replayed;
+        const auto& sdes = s->sdes[static_cast<std::size_t>(side)];
+        ls.srtp = sdes && sdes->keyed();
         DirectionStats& d = side == kLan ? st.lan_to_peer : st.peer_to_lan;
         d = s->dir[static_cast<std::size_t>(side)];
         const auto& seq = s->seq[static_cast<std::size_t>(side)];
         d.rtp_expected = seq.expected();
         d.rtp_lost = seq.lost();
       }
+      // End to end only if both parties said so for every stream.
+      const EndToEnd agreed = s->e2e[kLan] == s->e2e[kPeer] ? s->e2e[kLan] : EndToEnd::none;
+      cs.protection.end_to_end = first || cs.protection.end_to_end == agreed ? agreed : EndToEnd::none;
+      const bool lan_ok = agreed != EndToEnd::none ||
+                          (st.lan.srtp && (call.scope == Scope::edge || st.peer.srtp));
+      cs.protection.lan_srtp = (first || cs.protection.lan_srtp) && lan_ok;
+      first = false;
       cs.streams.push_back(std::move(st));
     }
     return cs;
@@ -621,5 +964,7 @@ std::size_t MediaRelay::call_count() const { return impl_->calls.size(); }
 std::size_t MediaRelay::free_ports() const { return impl_->ports.free_ports(); }
 
 std::uint64_t MediaRelay::expired_calls() const { return impl_->expired; }
+
+ProtectionCounters MediaRelay::protection_counters() const { return impl_->shared->protection; }
 
 }  // namespace sipsite::media

@@ -193,6 +193,39 @@ void anchor_section(MediaSection& section, const std::optional<StreamEndpoint>& 
   section.lines = std::move(out);
 }
 
+// a=ssrc:<ssrc-id> cname:<value>: the value replaced, other a=ssrc lines kept.
+void replace_cname(SdpLine& l, std::string_view cname, const std::string& eol) {
+  if (l.type != 'a' || attribute_name(l.value) != "ssrc") return;
+  const auto value = attribute_value(l.value);
+  const auto space = value.find(' ');
+  if (space == std::string_view::npos || value.substr(space + 1, 6) != "cname:") return;
+  auto replaced = "ssrc:" + std::string(value.substr(0, space)) + " cname:" + std::string(cname);
+  if (replaced == l.value) return;
+  l.value = std::move(replaced);
+  l.eol = eol;
+}
+
+bool removed(const SdpLine& l, const std::vector<std::string>& names) {
+  if (l.type != 'a' || names.empty()) return false;
+  const auto name = attribute_name(l.value);
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// The m= line's proto is the first token of its tail (" RTP/AVP 0 8").
+void set_proto(MediaLine& m, const std::string& proto) {
+  if (m.proto == proto) return;
+  const auto at = m.tail.find(m.proto);
+  if (at == std::string::npos) return;
+  m.tail.replace(at, m.proto.size(), proto);
+  m.proto = proto;
+}
+
+void edit_attributes(std::vector<SdpLine>& lines, const RewritePlan& plan, const std::string& eol) {
+  std::erase_if(lines, [&](const SdpLine& l) { return removed(l, plan.remove_attributes); });
+  if (plan.cname)
+    for (auto& l : lines) replace_cname(l, *plan.cname, eol);
+}
+
 }  // namespace
 
 AddressClass classify_address(std::string_view address) {
@@ -279,6 +312,7 @@ Result<void> rewrite_sdp(Sdp& sdp, const RewritePlan& plan) {
     session.push_back(std::move(l));
   }
   sdp.session = std::move(session);
+  edit_attributes(sdp.session, plan, sdp.eol);
 
   for (std::size_t i = 0; i < sdp.media.size(); ++i) {
     auto& section = sdp.media[i];
@@ -286,6 +320,10 @@ Result<void> rewrite_sdp(Sdp& sdp, const RewritePlan& plan) {
       anchor_section(section, plan.streams[i], plan.address, session_has_c, plan.keep_public_candidates, sdp.eol);
     else if (plan.strip_private_candidates)
       strip_candidates(section.lines);
+    edit_attributes(section.lines, plan, sdp.eol);
+    if (i < plan.protos.size() && plan.protos[i]) set_proto(section.m, *plan.protos[i]);
+    if (section.m.port != 0 && i < plan.add_attributes.size())
+      for (const auto& a : plan.add_attributes[i]) section.lines.push_back(SdpLine{'a', a, sdp.eol});
   }
   return {};
 }

@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::string_view kColumns =
     "id, call_ref, caller_aor, callee_aor, direction, peer_domain, started_at, answered_at, ended_at, duration_s, "
-    "final_status, end_reason, source_ip";
+    "final_status, end_reason, source_ip, media_inter_site, media_lan, media_end_to_end";
 
 CdrRecord read_cdr(const Statement& s) {
   CdrRecord r;
@@ -28,6 +28,9 @@ CdrRecord read_cdr(const Statement& s) {
   r.final_status = static_cast<int>(s.integer(10));
   r.end_reason = s.text(11);
   r.source_ip = s.optional_text(12);
+  r.media_inter_site = s.text(13);
+  r.media_lan = s.text(14);
+  r.media_end_to_end = s.text(15);
   return r;
 }
 
@@ -112,6 +115,15 @@ Result<void> CdrRepository::ended(std::int64_t id, std::int64_t at, int final_st
       "duration_s = CASE WHEN answered_at IS NULL OR ?1 < answered_at THEN 0 ELSE ?1 - answered_at END "
       "WHERE id = ?4",
       at, final_status, end_reason, id);
+  if (!r) return r.error();
+  if (*r == 0) return no_record(id);
+  return {};
+}
+
+Result<void> CdrRepository::media_protection(std::int64_t id, const CdrMedia& media) {
+  auto r = db_.execute("UPDATE cdrs SET media_inter_site = ?1, media_lan = ?2, media_end_to_end = ?3 WHERE id = ?4",
+                       std::string_view(media.inter_site), std::string_view(media.lan),
+                       std::string_view(media.end_to_end), id);
   if (!r) return r.error();
   if (*r == 0) return no_record(id);
   return {};

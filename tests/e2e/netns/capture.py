@@ -2,7 +2,11 @@
 (a raw AF_PACKET socket, so no tcpdump needed) until stdin closes or
 --seconds pass, then prints a JSON summary on stdout:
 
-    {"packets": N, "udp": N, "markers": {marker: count}, "leaks": [...]}
+    {"packets": N, "udp": N, "tcp": N, "srtp_tunnel": N, "udp_other": N,
+     "markers": {marker: count}, "leaks": [...]}
+
+srtp_tunnel counts UDP packets shaped like the relays' SRTP tunnel packets
+(RTP version 2, payload type 127), udp_other every other UDP packet.
 
 A leak is a packet whose IP header names a forbidden address, or a UDP
 packet whose payload carries one (as text or as its four bytes).
@@ -31,7 +35,9 @@ def main():
     forbidden = {ip: (ip.encode(), ipaddress.IPv4Address(ip).packed) for ip in a.forbid.split(",") if ip}
     between = {ipaddress.IPv4Address(ip).packed for ip in a.between.split(",") if ip}
     markers = {m: 0 for m in a.marker}
-    summary = {"packets": 0, "udp": 0, "tcp": 0, "leaks": []}
+    # UDP payloads between the sites that are the relays' SRTP tunnel
+    # packets (V=2, payload type 127), and those that are not.
+    summary = {"packets": 0, "udp": 0, "tcp": 0, "leaks": [], "srtp_tunnel": 0, "udp_other": 0}
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     print(json.dumps({"event": "capturing"}), flush=True)
     deadline = time.monotonic() + a.seconds
@@ -56,6 +62,10 @@ def main():
         if protocol == 17:
             summary["udp"] += 1
             payload = ip[ihl + 8:]
+            if len(payload) >= 12 and payload[0] == 0x80 and payload[1] == 127:
+                summary["srtp_tunnel"] += 1
+            else:
+                summary["udp_other"] += 1
             for m in markers:
                 if m.encode() in payload:
                     markers[m] += 1

@@ -13,9 +13,12 @@ of tests/integration, as processes inside LAN namespaces) register; alice
 calls bob across the sites, both send RTP, and both must receive the
 other's packets (through both relays). A raw capture in the namespace
 between the sites shows that no packet crossing it names a LAN address, in
-its IP header or its UDP payload; the SDP each phone receives must not name
-the other phone's address or media port (SIP between the sites is TLS, so
-it is checked at the receiving phone instead of on the wire).
+its IP header or its UDP payload, that no phone's RTP payload crosses in
+clear (every UDP packet between the sites is an SRTP tunnel packet of the
+relays), and each phone's RTCP CNAME (user@private address) reaches the
+other phone only as an opaque value; the SDP each phone receives must not
+name the other phone's address or media port (SIP between the sites is
+TLS, so it is checked at the receiving phone instead of on the wire).
 
 Needs root, `ip` and `nft`; skipped otherwise.
 """
@@ -221,7 +224,8 @@ class NetnsCallsTest(unittest.TestCase):
         print(f"\n  alice: sent {alice_done['rtp_sent']} received {alice_done['rtp_received']} via "
               f"{alice_done['relay']}; bob: sent {bob_done['rtp_sent']} received {bob_done['rtp_received']} via "
               f"{bob_done['relay']}; capture: {summary.get('packets')} packets ({summary.get('udp')} udp, "
-              f"{summary.get('tcp')} tcp), markers {summary.get('markers')}, leaks {len(summary.get('leaks', []))}",
+              f"{summary.get('tcp')} tcp; {summary.get('srtp_tunnel')} SRTP tunnel, {summary.get('udp_other')} other udp), "
+              f"markers {summary.get('markers')}, leaks {len(summary.get('leaks', []))}",
               file=sys.stderr)
         # Audio both ways, through the phone's own site relay on its LAN.
         self.assertGreaterEqual(alice_done["rtp_received"], 5, alice_done)
@@ -239,11 +243,22 @@ class NetnsCallsTest(unittest.TestCase):
             for ip in other_private:
                 self.assertNotIn(ip, done["received_raw"], f"{who} received {ip}:\n{done['received_raw']}")
 
-        # Nothing of a LAN crossed the capture point, while the audio did.
+        # Nothing of a LAN crossed the capture point, and the audio crossed
+        # only as the relays' SRTP: no phone's payload in clear, no UDP
+        # between the sites that is not a tunnel packet.
         self.assertIn("markers", summary, "capture gave no summary")
         self.assertEqual(summary["leaks"], [], summary)
         for m in MARKERS:
-            self.assertGreater(summary["markers"][m], 0, f"no RTP carrying {m} seen crossing: {summary}")
+            self.assertEqual(summary["markers"][m], 0, f"RTP carrying {m} crossed between the sites in clear: {summary}")
+        self.assertGreaterEqual(summary["srtp_tunnel"], alice_done["rtp_received"] + bob_done["rtp_received"], summary)
+        self.assertEqual(summary["udp_other"], 0, summary)
+        # The phones' RTCP CNAMEs (user@private address) reached the other
+        # phone only as the site's opaque per-call value.
+        for who, done, other in (("bob", bob_done, "alice"), ("alice", alice_done, "bob")):
+            self.assertTrue(done["rtcp_cnames"], f"{who} received no RTCP: {done}")
+            for cname in done["rtcp_cnames"]:
+                self.assertNotIn(other, cname, f"{who} received {other}'s CNAME: {done['rtcp_cnames']}")
+                self.assertNotIn("@", cname, f"{who} received a CNAME naming a host: {done['rtcp_cnames']}")
 
     # --- the four configurations ----------------------------------------
     def test_1_both_sites_public(self):

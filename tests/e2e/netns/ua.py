@@ -7,7 +7,8 @@ phone's own address instead of loopback.
 
 Prints one JSON object per line on stdout: {"event": "registered"} once
 registered, then {"event": "done", ...} with what the phone saw (the SDP it
-received, RTP packets sent and received with the other side's marker), or
+received, RTP packets sent and received with the other side's marker, the
+CNAMEs of the RTCP it received), or
 {"event": "error", "error": ...}. Every wait is bounded.
 """
 import argparse
@@ -72,12 +73,38 @@ def connection_address(body):
     raise AssertionError(f"no c= line in SDP:\n{body}")
 
 
-def exchange_rtp(sock, to, mine, theirs):
+def rtcp_with_cname(cname):
+    """A compound RTCP packet as phones send it: an empty receiver report and
+    an SDES chunk whose CNAME names the user and the private address."""
+    rr = bytes([0x80, 201, 0, 1]) + b"SSRC"
+    item = bytes([1, len(cname)]) + cname.encode() + b"\0"
+    chunk = b"SSRC" + item + b"\0" * (-len(item) % 4)
+    return rr + bytes([0x81, 202, 0, len(chunk) // 4]) + chunk
+
+
+def sdes_cnames(packet):
+    """The CNAMEs in a compound RTCP packet's SDES chunks ([] if none)."""
+    names, at = [], 0
+    while at + 4 <= len(packet):
+        length = (int.from_bytes(packet[at + 2:at + 4], "big") + 1) * 4
+        if packet[at + 1] == 202:
+            pos = at + 8
+            while pos + 2 <= at + length and packet[pos] != 0:
+                if packet[pos] == 1:
+                    names.append(packet[pos + 2:pos + 2 + packet[pos + 1]].decode(errors="replace"))
+                pos += 2 + packet[pos + 1]
+        at += length
+    return names
+
+
+def exchange_rtp(sock, to, mine, theirs, rtcp=None, cname=""):
     """Sends 20 ms RTP packets carrying `mine` to `to` and counts packets
     carrying `theirs`; stops one second after ENOUGH arrived, or after
-    RTP_SECONDS."""
+    RTP_SECONDS. With an `rtcp` socket, also sends RTCP with `cname` to the
+    RTCP port next to `to` every half second and notes the CNAMEs received."""
     sent = received = 0
     sources = set()
+    cnames = set()
     now = time.monotonic()
     deadline = now + RTP_SECONDS
     stop_at = None
@@ -87,8 +114,16 @@ def exchange_rtp(sock, to, mine, theirs):
             packet = bytes([0x80, 0x00]) + (sent & 0xFFFF).to_bytes(2, "big") + (sent * 160).to_bytes(4, "big") \
                 + b"SSRC" + mine
             sock.sendto(packet, to)
+            if rtcp is not None and sent % 25 == 0:
+                rtcp.sendto(rtcp_with_cname(cname), (to[0], to[1] + 1))
             sent += 1
             next_send += 0.02
+        if rtcp is not None:
+            try:
+                while True:
+                    cnames.update(sdes_cnames(rtcp.recv(2048)))
+            except (BlockingIOError, socket.timeout):
+                pass
         sock.settimeout(max(0.001, next_send - time.monotonic()))
         try:
             data, src = sock.recvfrom(2048)
@@ -100,7 +135,7 @@ def exchange_rtp(sock, to, mine, theirs):
         except socket.timeout:
             pass
         now = time.monotonic()
-    return {"rtp_sent": sent, "rtp_received": received, "rtp_sources": sorted(sources)}
+    return {"rtp_sent": sent, "rtp_received": received, "rtp_sources": sorted(sources), "rtcp_cnames": sorted(cnames)}
 
 
 def answer(a, phone, rtp):
@@ -110,7 +145,7 @@ def answer(a, phone, rtp):
                   body=sdp(a.user, a.ip, a.rtp_port))
     phone.expect("ACK", timeout=10)
     to = (connection_address(inv_body), media_port(inv_body))
-    result = exchange_rtp(rtp, to, MARKER["bob"], MARKER["alice"])
+    result = exchange_rtp(rtp, to, MARKER["bob"], MARKER["alice"], a.rtcp, f"{a.user}@{a.ip}")
     _, _, _, bye_raw = phone.expect("BYE", timeout=15)
     phone.respond(bye_raw, 200, "OK", contact=False)
     return dict(result, received_raw=inv_raw, received_sdp=inv_body, relay=f"{to[0]}:{to[1]}")
@@ -128,7 +163,7 @@ def call(a, phone, rtp):
     phone.send_request("ACK", uri_of(header(ok_h, "contact")[0]), to_hdr, call_id, 2, "alicetag",
                        extra=f"Route: {routes}\r\n" if routes else "")
     to = (connection_address(ok_body), media_port(ok_body))
-    result = exchange_rtp(rtp, to, MARKER["alice"], MARKER["bob"])
+    result = exchange_rtp(rtp, to, MARKER["alice"], MARKER["bob"], a.rtcp, f"{a.user}@{a.ip}")
     phone.send_request("BYE", uri_of(header(ok_h, "contact")[0]), to_hdr, call_id, 3, "alicetag",
                        extra=f"Route: {routes}\r\n" if routes else "")
     phone.expect("200", timeout=15)
@@ -146,6 +181,9 @@ def main():
     phone = NetPhone(a.ip, a.site, a.user, a.domain, a.password)
     rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rtp.bind((a.ip, a.rtp_port))
+    a.rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    a.rtcp.bind((a.ip, a.rtp_port + 1))
+    a.rtcp.setblocking(False)
     try:
         status, _, _ = phone.register()
         if status != 200:
@@ -160,6 +198,7 @@ def main():
         return 1
     finally:
         rtp.close()
+        a.rtcp.close()
         phone.close()
 
 

@@ -4,6 +4,8 @@
 // The io_context runs in bounded run_for slices; nothing asserts timing
 // (waits are "at least", never "at most").
 
+#include "sipsite/media/inter_site_cipher.hpp"
+#include "sipsite/media/lan_srtp.hpp"
 #include "sipsite/media/media_relay.hpp"
 #include "sipsite/media/sdp.hpp"
 
@@ -35,14 +37,30 @@ struct Datagram {
   std::string bytes;
 };
 
+// A phone, or (with a tunnel) the peer site's relay: what it sends is
+// sealed under its own key and what it receives must open under the key the
+// relay under test put in its SDP, as a real peer relay does.
 class Party {
  public:
   explicit Party(asio::io_context& io) : socket_(io, udp::endpoint(kLanIp, 0)) { socket_.non_blocking(true); }
   [[nodiscard]] std::uint16_t port() const { return socket_.local_endpoint().port(); }
   void send(const asio::ip::address& ip, std::uint16_t port, std::string_view bytes) {
+    if (tunnel_) {
+      std::string packet(kTunnelHeader + bytes.size() + kTunnelTrailer, '\0');
+      std::copy(bytes.begin(), bytes.end(), packet.begin() + kTunnelHeader);
+      const auto n = tunnel_->seal(reinterpret_cast<unsigned char*>(packet.data()), bytes.size());
+      ASSERT_NE(n, 0U);
+      packet.resize(n);
+      send_raw(ip, port, packet);
+      return;
+    }
+    send_raw(ip, port, bytes);
+  }
+  void send_raw(const asio::ip::address& ip, std::uint16_t port, std::string_view bytes) {
     socket_.send_to(asio::buffer(bytes.data(), bytes.size()), udp::endpoint(ip, port));
   }
-  std::optional<Datagram> try_receive() {
+  // A datagram as it arrived (sealed, for a peer relay).
+  std::optional<Datagram> try_receive_raw() {
     std::array<char, 2048> buf{};
     udp::endpoint from;
     boost::system::error_code ec;
@@ -50,9 +68,42 @@ class Party {
     if (ec) return std::nullopt;
     return Datagram{from, std::string(buf.data(), n)};
   }
+  // A datagram as the party reads it: opened, for a peer relay (one that
+  // does not open is a failure of the relay under test).
+  std::optional<Datagram> try_receive() {
+    auto d = try_receive_raw();
+    if (!d || !tunnel_) return d;
+    std::size_t inner = 0;
+    const auto r = tunnel_->open(reinterpret_cast<unsigned char*>(d->bytes.data()), d->bytes.size(), inner);
+    EXPECT_EQ(r, OpenResult::ok) << to_string(r);
+    if (r != OpenResult::ok) return std::nullopt;
+    d->bytes = d->bytes.substr(kTunnelHeader, inner);
+    return d;
+  }
+
+  // Makes this party a peer site's relay with a fresh key.
+  Party& as_peer_relay() {
+    tunnel_ = InterSiteCipher::create(*InterSiteKey::generate());
+    return *this;
+  }
+  // The SDP line that gives the relay under test this party's key.
+  [[nodiscard]] std::string key_line() const {
+    return tunnel_ ? "a=" + std::string(kInterSiteAttribute) + ":" + tunnel_->send_key().to_attribute() + "\r\n" : "";
+  }
+  // Takes the relay's key from the SDP it sent towards the peer site.
+  void learn_key(const Sdp& to_peer, std::size_t index = 0) {
+    ASSERT_TRUE(tunnel_);
+    ASSERT_LT(index, to_peer.media.size());
+    const auto a = to_peer.media[index].attribute(kInterSiteAttribute);
+    ASSERT_TRUE(a) << "no relay key in the SDP towards the peer site";
+    const auto key = InterSiteKey::from_attribute(*a);
+    ASSERT_TRUE(key);
+    ASSERT_TRUE(tunnel_->set_peer_key(*key));
+  }
 
  private:
   udp::socket socket_;
+  std::unique_ptr<InterSiteCipher> tunnel_;
 };
 
 void pump(asio::io_context& io, std::chrono::milliseconds slice = 5ms) {
@@ -121,12 +172,24 @@ struct Ports {
   std::uint16_t peer = 0;  // the relay port the peer site sends to
 };
 
-// Offer from the phone, answer from the peer site.
-Ports setup(MediaRelay& relay, std::string_view key, std::uint16_t phone_port, std::uint16_t peer_port,
+// An SDP from the peer site: with a relay key (a fixed one, for tests that
+// send no media from the peer) on its first m= line.
+std::string peer_sdp(std::uint16_t port, std::string_view extra = "", std::string_view more_media = "",
+                     const Party* peer_relay = nullptr) {
+  static const std::string kFixedKey =
+      "a=" + std::string(kInterSiteAttribute) + ":" + InterSiteKey::generate()->to_attribute() + "\r\n";
+  return sdp(port, std::string(extra) + (peer_relay ? peer_relay->key_line() : kFixedKey), more_media);
+}
+
+// Offer from the phone, answer from the peer site's relay `peer` (made one
+// here), which learns the relay's key as a real one would.
+Ports setup(MediaRelay& relay, std::string_view key, std::uint16_t phone_port, Party& peer,
             std::string_view phone_extra = "", std::string_view peer_extra = "") {
+  peer.as_peer_relay();
   const auto to_peer = parsed(relay.rewrite(key, Side::lan, sdp(phone_port, phone_extra)));
-  const auto to_lan = parsed(relay.rewrite(key, Side::peer, sdp(peer_port, peer_extra)));
+  const auto to_lan = parsed(relay.rewrite(key, Side::peer, peer_sdp(peer.port(), peer_extra, "", &peer)));
   if (to_peer.media.empty() || to_lan.media.empty()) return {};
+  peer.learn_key(to_peer);
   return Ports{to_lan.media[0].m.port, to_peer.media[0].m.port};
 }
 
@@ -141,7 +204,7 @@ TEST_F(MediaRelayTest, SdpTowardsEachSideAdvertisesThatSidesLeg) {
   ASSERT_TRUE(to_peer) << to_peer.error().reason;
   EXPECT_NE(to_peer->find("c=IN IP4 127.0.0.2\r\n"), std::string::npos) << *to_peer;
   EXPECT_NE(to_peer->find("o=- 100 200 IN IP4 127.0.0.2\r\n"), std::string::npos) << *to_peer;
-  const auto to_lan = relay.rewrite("call", Side::peer, sdp(6004));
+  const auto to_lan = relay.rewrite("call", Side::peer, peer_sdp(6004));
   ASSERT_TRUE(to_lan);
   EXPECT_NE(to_lan->find("c=IN IP4 127.0.0.1\r\n"), std::string::npos) << *to_lan;
   // Retransmitted SDP: same ports, same text.
@@ -154,7 +217,7 @@ TEST_F(MediaRelayTest, PacketsFlowBothWaysAndAreCounted) {
   MediaRelay relay(io, settings());
   Party phone(io);
   Party peer(io);
-  const auto ports = setup(relay, "call", phone.port(), peer.port());
+  const auto ports = setup(relay, "call", phone.port(), peer);
   ASSERT_NE(ports.lan, 0);
 
   // Phone -> peer, seq 1,2,3,5,6: one lost.
@@ -198,7 +261,7 @@ TEST_F(MediaRelayTest, PayloadsPassUntouched) {
   MediaRelay relay(io, settings());
   Party phone(io);
   Party peer(io);
-  const auto ports = setup(relay, "call", phone.port(), peer.port());
+  const auto ports = setup(relay, "call", phone.port(), peer);
   // A STUN binding request, a DTLS ClientHello-ish record, ZRTP, garbage.
   const std::string zrtp = std::string("\x10\x00\x00\x01ZRTP", 8) + "Hello   ";
   for (const std::string& p : {std::string("\x00\x01\x00\x00\x21\x12\xa4\x42", 8) + std::string(12, 'T'),
@@ -217,7 +280,7 @@ TEST_F(MediaRelayTest, LatchesToTheRealSourceNotTheSdpPort) {
   Party declared(io);  // what the phone's SDP says; never sends
   Party behind_nat(io);  // where its packets really come from
   Party peer(io);
-  const auto ports = setup(relay, "call", declared.port(), peer.port());
+  const auto ports = setup(relay, "call", declared.port(), peer);
 
   behind_nat.send(kLanIp, ports.lan, rtp(1));
   ASSERT_TRUE(receive(io, peer));
@@ -234,7 +297,7 @@ TEST_F(MediaRelayTest, HijackAfterLatchingIsDropped) {
   Party phone(io);
   Party peer(io);
   Party attacker(io);
-  const auto ports = setup(relay, "call", phone.port(), peer.port());
+  const auto ports = setup(relay, "call", phone.port(), peer);
   phone.send(kLanIp, ports.lan, rtp(1));
   ASSERT_TRUE(receive(io, peer));
 
@@ -271,7 +334,7 @@ TEST_F(MediaRelayTest, AfterTheLatchWindowOnlyTheSdpAddressLatches) {
   Party phone(io);
   Party stranger(io);
   Party peer(io);
-  const auto ports = setup(relay, "call", phone.port(), peer.port());
+  const auto ports = setup(relay, "call", phone.port(), peer);
   pump_for(io, 5ms);  // the (empty) window is over
   stranger.send(kLanIp, ports.lan, "first!");
   phone.send(kLanIp, ports.lan, rtp(1));
@@ -286,7 +349,7 @@ TEST_F(MediaRelayTest, SdpAddressTakesOverAGuessWithinTheWindow) {
   Party phone(io);
   Party early(io);
   Party peer(io);
-  const auto ports = setup(relay, "call", phone.port(), peer.port());
+  const auto ports = setup(relay, "call", phone.port(), peer);
   early.send(kLanIp, ports.lan, rtp(1, 1));  // latched: first source in the window
   ASSERT_TRUE(receive(io, peer));
   phone.send(kLanIp, ports.lan, rtp(1, 2));  // the SDP's own address wins
@@ -304,7 +367,7 @@ TEST_F(MediaRelayTest, RelatchAfterSilenceAndABurst) {
   Party phone(io);
   Party rebound(io);  // the phone after its NAT changed its mapping
   Party peer(io);
-  const auto ports = setup(relay, "call", phone.port(), peer.port());
+  const auto ports = setup(relay, "call", phone.port(), peer);
   phone.send(kLanIp, ports.lan, rtp(1));
   ASSERT_TRUE(receive(io, peer));
   pump_for(io, 150ms);  // at least the silence
@@ -327,12 +390,14 @@ TEST_F(MediaRelayTest, RtcpOnTheOddPorts) {
   Party phone_rtcp(io);
   Party peer(io);
   Party peer_rtcp(io);
+  peer_rtcp.as_peer_relay();  // the peer relay's RTCP socket is the one that talks here
   const auto to_peer = parsed(relay.rewrite(
       "call", Side::lan, sdp(phone.port(), "a=rtcp:" + std::to_string(phone_rtcp.port()) + "\r\n")));
   const auto to_lan = parsed(relay.rewrite(
       "call", Side::peer,
-      sdp(peer.port(), "a=rtcp:" + std::to_string(peer_rtcp.port()) + " IN IP4 127.0.0.1\r\n")));
+      peer_sdp(peer.port(), "a=rtcp:" + std::to_string(peer_rtcp.port()) + " IN IP4 127.0.0.1\r\n", "", &peer_rtcp)));
   ASSERT_FALSE(to_lan.media.empty());
+  peer_rtcp.learn_key(to_peer);
   const Ports ports{to_lan.media[0].m.port, to_peer.media[0].m.port};
   EXPECT_EQ(ports.lan % 2, 0);
   EXPECT_EQ(to_peer.media[0].rtcp()->port, ports.peer + 1);
@@ -354,7 +419,7 @@ TEST_F(MediaRelayTest, RtcpMuxGivesBackTheRtcpPorts) {
   MediaRelay relay(io, settings());
   Party phone(io);
   Party peer(io);
-  const auto ports = setup(relay, "call", phone.port(), peer.port(), "a=rtcp-mux\r\n", "a=rtcp-mux\r\n");
+  const auto ports = setup(relay, "call", phone.port(), peer, "a=rtcp-mux\r\n", "a=rtcp-mux\r\n");
   EXPECT_EQ(relay.free_ports(), (kLast - kFirst + 1) - 2U);
   phone.send(kLanIp, ports.lan, rtcp_sr());
   const auto d = receive(io, peer);
@@ -366,7 +431,7 @@ TEST_F(MediaRelayTest, RtcpMuxGivesBackTheRtcpPorts) {
 
   // A re-INVITE without mux: RTCP ports again (with a=rtcp unless the new
   // one happens to be the next port).
-  const auto again = parsed(relay.rewrite("call", Side::peer, sdp(peer.port())));
+  const auto again = parsed(relay.rewrite("call", Side::peer, peer_sdp(peer.port(), "", "", &peer)));
   ASSERT_FALSE(again.media.empty());
   EXPECT_EQ(again.media[0].m.port, ports.lan);
   const auto rtcp = again.media[0].rtcp();
@@ -382,7 +447,7 @@ TEST_F(MediaRelayTest, MuxOfferedButDeclinedKeepsRtcpPorts) {
   const auto to_peer = parsed(relay.rewrite("call", Side::lan, sdp(5004, "a=rtcp-mux\r\n")));
   ASSERT_FALSE(to_peer.media.empty());
   EXPECT_TRUE(to_peer.media[0].rtcp_mux());
-  const auto to_lan = parsed(relay.rewrite("call", Side::peer, sdp(6004)));
+  const auto to_lan = parsed(relay.rewrite("call", Side::peer, peer_sdp(6004)));
   EXPECT_FALSE(relay.stats("call")->streams[0].rtcp_mux);
   EXPECT_EQ(relay.free_ports(), (kLast - kFirst + 1) - 4U);
 }
@@ -394,7 +459,7 @@ TEST_F(MediaRelayTest, RejectedStreamFreedAndEndFreesEverything) {
   ASSERT_EQ(to_peer.media.size(), 2U);
   EXPECT_NE(to_peer.media[1].m.port, 0);
   EXPECT_EQ(relay.free_ports(), (kLast - kFirst + 1) - 8U);
-  const auto to_lan = parsed(relay.rewrite("call", Side::peer, sdp(6004, "", "m=video 0 RTP/AVP 99\r\n")));
+  const auto to_lan = parsed(relay.rewrite("call", Side::peer, peer_sdp(6004, "", "m=video 0 RTP/AVP 99\r\n")));
   ASSERT_EQ(to_lan.media.size(), 2U);
   EXPECT_EQ(to_lan.media[1].m.port, 0);
   EXPECT_EQ(relay.free_ports(), (kLast - kFirst + 1) - 4U);
@@ -414,7 +479,7 @@ TEST_F(MediaRelayTest, InactivityFreesThePorts) {
   MediaRelay relay(io, s);
   Party phone(io);
   Party peer(io);
-  const auto ports = setup(relay, "call", phone.port(), peer.port());
+  const auto ports = setup(relay, "call", phone.port(), peer);
   phone.send(kLanIp, ports.lan, rtp(1));
   ASSERT_TRUE(receive(io, peer));
   const auto deadline = std::chrono::steady_clock::now() + 5s;
@@ -489,7 +554,7 @@ TEST_F(MediaRelayTest, SdpPointingAtTheRelayItselfDoesNotLoop) {
   const auto to_peer = parsed(relay.rewrite("call", Side::lan, sdp(phone.port())));
   const auto lan_port = relay.stats("call")->streams[0].lan.advertised;
   const auto own = static_cast<std::uint16_t>(std::stoi(lan_port.substr(lan_port.rfind(':') + 1)));
-  const auto to_lan = parsed(relay.rewrite("call", Side::peer, sdp(own)));
+  const auto to_lan = parsed(relay.rewrite("call", Side::peer, peer_sdp(own)));
   phone.send(kLanIp, own, rtp(1));
   pump_for(io, 50ms);
   const auto st = relay.stats("call")->streams[0];
@@ -498,6 +563,372 @@ TEST_F(MediaRelayTest, SdpPointingAtTheRelayItselfDoesNotLoop) {
   EXPECT_EQ(st.lan.dropped, 1U);
 }
 
+
+// --- the inter-site leg: SRTP between the relays, whatever the phones send
+
+TEST_F(MediaRelayTest, NoPhonePayloadOrSsrcCrossesToThePeerSiteInClear) {
+  MediaRelay relay(io, settings());
+  Party phone(io);
+  Party peer(io);
+  const auto ports = setup(relay, "call", phone.port(), peer);
+  const std::string voice = rtp(1, 0xA1B2C3D4, "MARKER-voice-payload");
+  phone.send(kLanIp, ports.lan, voice);
+  std::optional<Datagram> wire;
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (!wire && std::chrono::steady_clock::now() < deadline) {
+    pump(io);
+    wire = peer.try_receive_raw();
+  }
+  ASSERT_TRUE(wire);
+  EXPECT_EQ(wire->bytes.find("MARKER"), std::string::npos);
+  EXPECT_EQ(wire->bytes.find("\xA1\xB2\xC3\xD4"), std::string::npos);
+  EXPECT_EQ(static_cast<unsigned char>(wire->bytes[1]), 127);  // a tunnel packet, not the phone's PT 0
+
+  // The peer relay's sealed media opens here and reaches the phone as sent.
+  peer.send(kPublicIp, ports.peer, rtp(9, 0x01020304, "from the other site"));
+  const auto d = receive(io, phone);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->bytes, rtp(9, 0x01020304, "from the other site"));
+  const auto c = relay.protection_counters();
+  EXPECT_EQ(c.sealed, 1U);
+  EXPECT_EQ(c.opened, 1U);
+  EXPECT_TRUE(relay.stats("call")->protection.inter_site_srtp);
+}
+
+TEST_F(MediaRelayTest, TamperedReplayedAndForeignPacketsNeverReachThePhone) {
+  MediaRelay relay(io, settings());
+  Party phone(io);
+  Party peer(io);
+  Party forger(io);
+  const auto ports = setup(relay, "call", phone.port(), peer);
+  peer.send(kPublicIp, ports.peer, rtp(1, 5, "genuine"));
+  ASSERT_TRUE(receive(io, phone));
+
+  // Tampered: a byte flipped in a sealed packet from the peer relay.
+  std::string sealed;
+  {
+    Party tap(io);  // receives what `peer` seals, to keep a copy to play with
+    peer.send(asio::ip::make_address("127.0.0.1"), tap.port(), rtp(2, 5, "copy me"));
+    const auto deadline = std::chrono::steady_clock::now() + 3s;
+    std::optional<Datagram> got;
+    while (!got && std::chrono::steady_clock::now() < deadline) got = tap.try_receive_raw();
+    ASSERT_TRUE(got);
+    sealed = got->bytes;
+  }
+  std::string tampered = sealed;
+  tampered[tampered.size() / 2] = static_cast<char>(tampered[tampered.size() / 2] ^ 0x40);
+  peer.send_raw(kPublicIp, ports.peer, tampered);
+  peer.send_raw(kPublicIp, ports.peer, sealed);   // genuine: opens
+  peer.send_raw(kPublicIp, ports.peer, sealed);   // the same again: a replay
+  forger.send_raw(kPublicIp, ports.peer, sealed);  // from another host
+  const auto d = receive(io, phone);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->bytes, rtp(2, 5, "copy me"));
+  pump_for(io, 50ms);
+  EXPECT_FALSE(phone.try_receive()) << "a forged, replayed or foreign packet reached the phone";
+
+  const auto c = relay.protection_counters();
+  EXPECT_EQ(c.auth_failed, 1U);
+  EXPECT_EQ(c.replayed, 1U);
+  EXPECT_EQ(c.foreign, 1U);
+  const auto st = relay.stats("call")->streams[0];
+  EXPECT_EQ(st.peer.auth_failed, 1U);
+  EXPECT_EQ(st.peer.replayed, 1U);
+  EXPECT_EQ(st.peer.dropped, 3U);
+  EXPECT_EQ(st.peer.latched, "127.0.0.1:" + std::to_string(peer.port()));
+}
+
+TEST_F(MediaRelayTest, UnsealedMediaFromThePeerCannotLatchTheLeg) {
+  MediaRelay relay(io, settings());
+  Party phone(io);
+  Party peer(io);
+  Party early(io);
+  const auto ports = setup(relay, "call", phone.port(), peer);
+  early.send(kPublicIp, ports.peer, rtp(1, 1, "plain, first in the window"));
+  peer.send(kPublicIp, ports.peer, rtp(2, 2, "sealed"));
+  const auto d = receive(io, phone);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->bytes, rtp(2, 2, "sealed"));
+  EXPECT_EQ(relay.stats("call")->streams[0].peer.latched, "127.0.0.1:" + std::to_string(peer.port()));
+}
+
+TEST_F(MediaRelayTest, PeerSdpWithoutAUsableKeyIsRefusedAnd488) {
+  MediaRelay relay(io, settings());
+  ASSERT_TRUE(relay.rewrite("call", Side::lan, sdp(5004)));
+  for (const std::string& bad :
+       {sdp(6004), sdp(6004, "a=sipsite-srtp:AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n"),
+        sdp(6004, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n")}) {
+    const auto r = relay.rewrite("call", Side::peer, bad);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, MediaErrc::unprotected);
+    EXPECT_EQ(r.error().sip_status(), 488);
+    EXPECT_NE(r.error().reason.find("encrypted"), std::string::npos) << r.error().reason;
+  }
+  // A second, active m= line without a key refuses the whole SDP; a rejected one needs none.
+  const auto two = relay.rewrite("call", Side::peer, peer_sdp(6004, "", "m=video 6006 RTP/AVP 99\r\n"));
+  ASSERT_FALSE(two);
+  EXPECT_TRUE(relay.rewrite("call", Side::peer, peer_sdp(6004, "", "m=video 0 RTP/AVP 99\r\n")));
+  EXPECT_EQ(relay.protection_counters().refused_sdp, 4U);
+  // An offer from the peer without a key creates no call at all.
+  ASSERT_FALSE(relay.rewrite("incoming", Side::peer, sdp(6008)));
+  EXPECT_FALSE(relay.stats("incoming"));
+}
+
+TEST_F(MediaRelayTest, RelayKeysAreNeverShownToPhonesAndFreshPerCallAndDirection) {
+  MediaRelay relay(io, settings());
+  const std::string injected = "a=sipsite-srtp:" + InterSiteKey::generate()->to_attribute() + "\r\n";
+  const auto to_peer = parsed(relay.rewrite("one", Side::lan, sdp(5004, injected)));
+  ASSERT_FALSE(to_peer.media.empty());
+  const auto serialized = serialize(to_peer);
+  EXPECT_EQ(serialized.find(injected), std::string::npos) << "a phone chose the relay key";
+  const auto mine = to_peer.media[0].attribute("sipsite-srtp");
+  ASSERT_TRUE(mine);
+  const std::string peer_key_line = "a=sipsite-srtp:" + InterSiteKey::generate()->to_attribute() + "\r\n";
+  const auto to_lan = relay.rewrite("one", Side::peer, sdp(6004, peer_key_line));
+  ASSERT_TRUE(to_lan);
+  EXPECT_EQ(to_lan->find("sipsite-srtp"), std::string::npos) << *to_lan;
+  EXPECT_NE(std::string(*mine), peer_key_line.substr(15, peer_key_line.size() - 17));
+  // A retransmission keeps the key; another call gets another.
+  const auto again = parsed(relay.rewrite("one", Side::lan, sdp(5004)));
+  EXPECT_EQ(again.media[0].attribute("sipsite-srtp"), mine);
+  const auto other = parsed(relay.rewrite("two", Side::lan, sdp(5006)));
+  EXPECT_NE(other.media[0].attribute("sipsite-srtp"), mine);
+}
+
+std::string sdes_rtcp(std::uint32_t ssrc, std::string_view cname) {
+  std::string body(4, '\0');
+  for (int i = 0; i < 4; ++i) body[static_cast<std::size_t>(i)] = static_cast<char>((ssrc >> (24 - 8 * i)) & 0xff);
+  body += '\x01';
+  body += static_cast<char>(cname.size());
+  body += cname;
+  body += '\0';
+  while (body.size() % 4 != 0) body += '\0';
+  std::string p{'\x81', static_cast<char>(202), 0, static_cast<char>(body.size() / 4)};
+  return rtcp_sr() + p + body;
+}
+
+TEST_F(MediaRelayTest, PhonesCnameIsReplacedInRtcpAndSdpOnTheWayOut) {
+  MediaRelay relay(io, settings());
+  Party phone(io);
+  Party peer(io);
+  const auto ports = setup(relay, "call", phone.port(), peer, "a=rtcp-mux\r\na=ssrc:287 cname:alice@192.168.77.5\r\n",
+                           "a=rtcp-mux\r\n");
+  const auto to_peer = serialize(parsed(relay.rewrite("call", Side::lan,
+                                                      sdp(phone.port(), "a=rtcp-mux\r\na=ssrc:287 cname:alice@192.168.77.5\r\n"))));
+  EXPECT_EQ(to_peer.find("alice"), std::string::npos) << to_peer;
+  const auto at = to_peer.find("a=ssrc:287 cname:");
+  ASSERT_NE(at, std::string::npos) << to_peer;
+  const auto opaque = to_peer.substr(at + 17, to_peer.find("\r\n", at) - at - 17);
+  EXPECT_EQ(opaque.size(), 16U);
+
+  phone.send(kLanIp, ports.lan, sdes_rtcp(287, "alice@192.168.77.5"));
+  const auto d = receive(io, peer);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->bytes.find("alice"), std::string::npos);
+  EXPECT_EQ(d->bytes, sdes_rtcp(287, opaque));
+
+  // The other way, nothing is rewritten (it is the peer site's to hide).
+  peer.send(kPublicIp, ports.peer, sdes_rtcp(9, "bob@example"));
+  const auto e = receive(io, phone);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->bytes, sdes_rtcp(9, "bob@example"));
+}
+
+TEST_F(MediaRelayTest, EndToEndEncryptionIsDetectedOnlyWhenBothPartiesUseIt) {
+  MediaRelay relay(io, settings());
+  const std::string dtls = "a=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\n";
+  const auto savpf = [](std::string s) {
+    const auto at = s.find("RTP/AVP");
+    return s.replace(at, 7, "UDP/TLS/RTP/SAVPF");
+  };
+  ASSERT_TRUE(relay.rewrite("dtls", Side::lan, savpf(sdp(5004, dtls))));
+  EXPECT_EQ(relay.stats("dtls")->protection.end_to_end, EndToEnd::none);  // not answered yet
+  const auto answer = relay.rewrite("dtls", Side::peer, savpf(peer_sdp(6004, dtls)));
+  ASSERT_TRUE(answer);
+  EXPECT_NE(answer->find("a=fingerprint:sha-256 AB:CD"), std::string::npos) << "passes untouched";
+  EXPECT_EQ(relay.stats("dtls")->protection.end_to_end, EndToEnd::dtls_srtp);
+
+  ASSERT_TRUE(relay.rewrite("zrtp", Side::lan, sdp(5008, "a=zrtp-hash:1.10 abcdef\r\n")));
+  ASSERT_TRUE(relay.rewrite("zrtp", Side::peer, peer_sdp(6008, "a=zrtp-hash:1.10 012345\r\n")));
+  EXPECT_EQ(relay.stats("zrtp")->protection.end_to_end, EndToEnd::zrtp);
+
+  ASSERT_TRUE(relay.rewrite("half", Side::lan, sdp(5012, "a=zrtp-hash:1.10 abcdef\r\n")));
+  ASSERT_TRUE(relay.rewrite("half", Side::peer, peer_sdp(6012)));
+  EXPECT_EQ(relay.stats("half")->protection.end_to_end, EndToEnd::none);
+}
+
+// --- SDES-SRTP between the relay and the site's phones (media.lan_srtp)
+
+// A phone that speaks SDES-SRTP: its key in its SDP, the relay's taken from
+// the SDP the relay sent it.
+struct SrtpPhone {
+  explicit SrtpPhone(asio::io_context& io) : party(io) {}
+  Party party;
+  std::unique_ptr<SdesLeg> srtp = SdesLeg::create("AES_CM_128_HMAC_SHA1_80");
+
+  [[nodiscard]] std::string crypto_line() const { return "a=crypto:1 " + srtp->attribute("1").substr(2) + "\r\n"; }
+  void learn(const Sdp& from_relay) {
+    ASSERT_FALSE(from_relay.media.empty());
+    const auto a = from_relay.media[0].attribute("crypto");
+    ASSERT_TRUE(a) << "the relay sent the phone no a=crypto";
+    const auto offer = parse_crypto(*a);
+    ASSERT_TRUE(offer) << *a;
+    ASSERT_TRUE(srtp->set_phone_key(*offer));
+  }
+  void send(std::uint16_t port, std::string packet) {
+    std::size_t n = packet.size();
+    packet.resize(n + kTunnelTrailer);
+    ASSERT_EQ(srtp->protect(reinterpret_cast<unsigned char*>(packet.data()), n, false), LegResult::ok);
+    packet.resize(n);
+    party.send(kLanIp, port, packet);
+  }
+  std::optional<std::string> receive(asio::io_context& io) {
+    auto d = ::sipsite::media::receive(io, party);
+    if (!d) return std::nullopt;
+    std::size_t n = d->bytes.size();
+    if (srtp->unprotect(reinterpret_cast<unsigned char*>(d->bytes.data()), n, false) != LegResult::ok) return std::nullopt;
+    return d->bytes.substr(0, n);
+  }
+};
+
+std::string savp(std::string sdp_text) { return sdp_text.replace(sdp_text.find("RTP/AVP"), 7, "RTP/SAVP"); }
+
+TEST_F(MediaRelayTest, PhoneOfferingSdesGetsSrtpOnItsLegAndItsKeyNeverLeaves) {
+  MediaRelay relay(io, settings());
+  SrtpPhone phone(io);
+  Party peer(io);
+  peer.as_peer_relay();
+  const auto phone_sdp = savp(sdp(phone.party.port(), phone.crypto_line()));
+  const auto to_peer = parsed(relay.rewrite("call", Side::lan, phone_sdp));
+  ASSERT_FALSE(to_peer.media.empty());
+  EXPECT_EQ(to_peer.media[0].m.proto, "RTP/AVP");  // the peer site's relay chooses for its own phone
+  EXPECT_FALSE(to_peer.media[0].has_attribute("crypto"));
+  const auto to_lan = parsed(relay.rewrite("call", Side::peer, peer_sdp(peer.port(), "", "", &peer)));
+  peer.learn_key(to_peer);
+  ASSERT_FALSE(to_lan.media.empty());
+  EXPECT_EQ(to_lan.media[0].m.proto, "RTP/SAVP");
+  const auto relay_crypto = to_lan.media[0].attribute("crypto");
+  ASSERT_TRUE(relay_crypto);
+  EXPECT_EQ(std::string(*relay_crypto).find(phone.srtp->attribute("1").substr(2 + 24)), std::string::npos)
+      << "the relay handed the phone its own key back";
+  phone.learn(to_lan);
+  const auto ports = Ports{to_lan.media[0].m.port, to_peer.media[0].m.port};
+
+  phone.send(ports.lan, rtp(1, 7, "MARKER-srtp-phone"));
+  const auto d = receive(io, peer);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->bytes, rtp(1, 7, "MARKER-srtp-phone"));  // decrypted at the relay, sealed for the peer
+  peer.send(kPublicIp, ports.peer, rtp(5, 9, "to the srtp phone"));
+  const auto e = phone.receive(io);
+  ASSERT_TRUE(e) << "the phone could not decrypt what the relay sent it";
+  EXPECT_EQ(*e, rtp(5, 9, "to the srtp phone"));
+
+  // A tampered SRTP packet from the phone's address goes nowhere.
+  std::string packet = rtp(2, 7, "MARKER-srtp-phone");
+  std::size_t n = packet.size();
+  packet.resize(n + kTunnelTrailer);
+  ASSERT_EQ(phone.srtp->protect(reinterpret_cast<unsigned char*>(packet.data()), n, false), LegResult::ok);
+  packet.resize(n);
+  packet[14] = static_cast<char>(packet[14] ^ 1);
+  phone.party.send(kLanIp, ports.lan, packet);
+  pump_for(io, 50ms);
+  EXPECT_FALSE(peer.try_receive());
+  const auto st = relay.stats("call");
+  EXPECT_EQ(st->streams[0].lan.auth_failed, 1U);
+  EXPECT_TRUE(st->streams[0].lan.srtp);
+  EXPECT_TRUE(st->protection.lan_srtp);
+}
+
+TEST_F(MediaRelayTest, CallsToPhonesOfferBestEffortSrtpAndAPlainAnswerStaysPlain) {
+  MediaRelay relay(io, settings());
+  Party phone(io);
+  Party peer(io);
+  peer.as_peer_relay();
+  // A call from the other site: the phone is offered SRTP, best effort.
+  const auto to_lan = parsed(relay.rewrite("in", Side::peer, peer_sdp(peer.port(), "", "", &peer)));
+  ASSERT_FALSE(to_lan.media.empty());
+  EXPECT_EQ(to_lan.media[0].m.proto, "RTP/AVP");
+  EXPECT_TRUE(to_lan.media[0].has_attribute("crypto"));
+  // The phone answers without SRTP: its leg stays plain, media flows.
+  const auto to_peer = parsed(relay.rewrite("in", Side::lan, sdp(phone.port())));
+  peer.learn_key(to_peer);
+  phone.send(kLanIp, to_lan.media[0].m.port, rtp(1));
+  const auto d = receive(io, peer);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->bytes, rtp(1));
+  peer.send(kPublicIp, to_peer.media[0].m.port, rtp(3, 3));
+  const auto e = receive(io, phone);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->bytes, rtp(3, 3));
+  EXPECT_FALSE(relay.stats("in")->protection.lan_srtp);
+  // A re-INVITE towards the phone offers it nothing it declined.
+  const auto again = parsed(relay.rewrite("in", Side::peer, peer_sdp(peer.port(), "", "", &peer)));
+  EXPECT_FALSE(again.media[0].has_attribute("crypto"));
+}
+
+TEST_F(MediaRelayTest, CalledPhoneThatAnswersSdesGetsSrtp) {
+  MediaRelay relay(io, settings());
+  SrtpPhone phone(io);
+  Party peer(io);
+  peer.as_peer_relay();
+  const auto to_lan = parsed(relay.rewrite("in", Side::peer, peer_sdp(peer.port(), "", "", &peer)));
+  phone.learn(to_lan);
+  const auto to_peer = parsed(relay.rewrite("in", Side::lan, sdp(phone.party.port(), phone.crypto_line())));
+  peer.learn_key(to_peer);
+  phone.send(to_lan.media[0].m.port, rtp(1, 4, "answered with srtp"));
+  const auto d = receive(io, peer);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->bytes, rtp(1, 4, "answered with srtp"));
+  EXPECT_TRUE(relay.stats("in")->protection.lan_srtp);
+}
+
+TEST_F(MediaRelayTest, RequireRefusesPlainPhonesButNotEndToEndOnes) {
+  auto s = settings();
+  s.lan_srtp = LanSrtp::require;
+  MediaRelay relay(io, s);
+  const auto plain = relay.rewrite("a", Side::lan, sdp(5004));
+  ASSERT_FALSE(plain);
+  EXPECT_EQ(plain.error().code, MediaErrc::insecure_phone);
+  EXPECT_EQ(plain.error().sip_status(), 488);
+  EXPECT_NE(plain.error().reason.find("media.lan_srtp"), std::string::npos);
+  EXPECT_FALSE(relay.stats("a"));
+  EXPECT_TRUE(relay.rewrite("z", Side::lan, sdp(5004, "a=zrtp-hash:1.10 abcdef\r\n")));
+  // Calls to phones offer RTP/SAVP.
+  const auto to_lan = parsed(relay.rewrite("in", Side::peer, peer_sdp(6004)));
+  ASSERT_FALSE(to_lan.media.empty());
+  EXPECT_EQ(to_lan.media[0].m.proto, "RTP/SAVP");
+  EXPECT_TRUE(to_lan.media[0].has_attribute("crypto"));
+}
+
+TEST_F(MediaRelayTest, OffRefusesMandatorySrtpAndIgnoresBestEffortCrypto) {
+  auto s = settings();
+  s.lan_srtp = LanSrtp::off;
+  MediaRelay relay(io, s);
+  SrtpPhone phone(io);
+  const auto mandatory = relay.rewrite("a", Side::lan, savp(sdp(5004, phone.crypto_line())));
+  ASSERT_FALSE(mandatory);
+  EXPECT_EQ(mandatory.error().sip_status(), 488);
+  const auto best_effort = parsed(relay.rewrite("b", Side::lan, sdp(5006, phone.crypto_line())));
+  EXPECT_FALSE(best_effort.media[0].has_attribute("crypto"));
+  const auto to_lan = parsed(relay.rewrite("b", Side::peer, peer_sdp(6004)));
+  EXPECT_FALSE(to_lan.media[0].has_attribute("crypto"));
+  EXPECT_EQ(to_lan.media[0].m.proto, "RTP/AVP");
+}
+
+TEST_F(MediaRelayTest, EndToEndPhonesKeepTheirProfileAndNoCryptoIsAdded) {
+  MediaRelay relay(io, settings());
+  const std::string dtls = "a=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\n";
+  std::string offer = sdp(5004, dtls);
+  offer.replace(offer.find("RTP/AVP"), 7, "UDP/TLS/RTP/SAVPF");
+  const auto to_peer = parsed(relay.rewrite("e2e", Side::lan, offer));
+  EXPECT_EQ(to_peer.media[0].m.proto, "UDP/TLS/RTP/SAVPF");
+  std::string answer = peer_sdp(6004, dtls);
+  answer.replace(answer.find("RTP/AVP"), 7, "UDP/TLS/RTP/SAVPF");
+  const auto to_lan = parsed(relay.rewrite("e2e", Side::peer, answer));
+  EXPECT_EQ(to_lan.media[0].m.proto, "UDP/TLS/RTP/SAVPF");
+  EXPECT_FALSE(to_lan.media[0].has_attribute("crypto"));
+  EXPECT_TRUE(relay.stats("e2e")->protection.lan_srtp);  // end to end covers the LAN too
+}
 
 // --- local calls (Scope::local): both parties are phones on the LAN
 
@@ -631,7 +1062,7 @@ TEST_F(MediaRelayTest, AKeyOfOneScopeCannotBeTakenOverByTheOther) {
   MediaRelay relay(io, settings());
   Party phone(io);
   Party peer(io);
-  const auto ports = setup(relay, "call", phone.port(), peer.port());
+  const auto ports = setup(relay, "call", phone.port(), peer);
   ASSERT_NE(ports.lan, 0);
   const auto before = relay.stats("call");
   const auto r = relay.rewrite("call", Side::peer, sdp(9999), Scope::local);

@@ -617,11 +617,14 @@ MediaState one_relayed_call() {
   m.calls = 1;
   m.free_ports = 996;
   m.expired = 3;
+  m.protection = {500, 480, 2, 1, 4, 5, 6};
   RelayedCall c;
   c.id = media_call_id("alice-call-1234@192.0.2.10");
   c.age_s = 42;
   c.idle_s = 1;
-  c.streams.push_back({"audio", false, {40000, true, 2, 0}, {40002, true, 0, 1}, {50, 8600, 0.02}, {48, 8256, std::nullopt}});
+  c.protection = {true, "none", false};
+  c.streams.push_back(
+      {"audio", false, {40000, true, 2, 0, 0, 0}, {40002, true, 3, 1, 2, 1}, {50, 8600, 0.02}, {48, 8256, std::nullopt}});
   c.streams.push_back({"video", true, {40004, false, 0, 0}, {40006, false, 0, 0}, {}, {}});
   m.relayed.push_back(c);
   return m;
@@ -641,7 +644,17 @@ TEST_F(ApiTest, LiveCallsShowTheRelayedMediaWithoutAddressesOrCallIds) {
   const auto r = get("/api/v1/calls");
   ASSERT_EQ(r.result(), http::status::ok);
   const auto b = body(r);
-  EXPECT_EQ(b["relay"], (json{{"calls", 1}, {"free_ports", 996}, {"expired", 3}}));
+  EXPECT_EQ(b["relay"], (json{{"calls", 1},
+                              {"free_ports", 996},
+                              {"expired", 3},
+                              {"srtp",
+                               {{"sealed", 500},
+                                {"opened", 480},
+                                {"auth_failed", 2},
+                                {"replayed", 1},
+                                {"unkeyed", 4},
+                                {"foreign", 5},
+                                {"refused_sdp", 6}}}}));
   ASSERT_EQ(b["media"].size(), 1u);
   const auto& call = b["media"][0];
   EXPECT_EQ(call["id"], media_call_id("alice-call-1234@192.0.2.10"));
@@ -649,12 +662,27 @@ TEST_F(ApiTest, LiveCallsShowTheRelayedMediaWithoutAddressesOrCallIds) {
   EXPECT_EQ(call["scope"], "edge");
   EXPECT_EQ(call["age_s"], 42);
   EXPECT_EQ(call["idle_s"], 1);
+  // Who could hear it: both sites (plain phones), never the path between them.
+  EXPECT_EQ(call["protection"], (json{{"inter_site", "srtp"},
+                                      {"lan", "plain"},
+                                      {"end_to_end", "none"},
+                                      {"readable_by", {"this site", "the peer site"}}}));
   ASSERT_EQ(call["streams"].size(), 2u);
   const auto& audio = call["streams"][0];
   EXPECT_EQ(audio["media"], "audio");
   EXPECT_EQ(audio["rtcp_mux"], false);
-  EXPECT_EQ(audio["lan"], (json{{"port", 40000}, {"latched", true}, {"dropped", 2}, {"relatches", 0}}));
-  EXPECT_EQ(audio["peer"], (json{{"port", 40002}, {"latched", true}, {"dropped", 0}, {"relatches", 1}}));
+  EXPECT_EQ(audio["lan"], (json{{"port", 40000},
+                                {"latched", true},
+                                {"dropped", 2},
+                                {"relatches", 0},
+                                {"auth_failed", 0},
+                                {"replayed", 0}}));
+  EXPECT_EQ(audio["peer"], (json{{"port", 40002},
+                                 {"latched", true},
+                                 {"dropped", 3},
+                                 {"relatches", 1},
+                                 {"auth_failed", 2},
+                                 {"replayed", 1}}));
   EXPECT_EQ(audio["lan_to_peer"]["packets"], 50);
   EXPECT_EQ(audio["lan_to_peer"]["bytes"], 8600);
   EXPECT_DOUBLE_EQ(audio["lan_to_peer"]["loss"].get<double>(), 0.02);
@@ -701,9 +729,29 @@ TEST_F(ApiTest, MetricsCarryTheRelayTotalsAndPacketsPerDirection) {
   for (const char* line : {"sipsite_media_calls 1\n", "sipsite_media_free_ports 996\n",
                            "sipsite_media_live_packets{direction=\"lan_to_peer\"} 50\n",
                            "sipsite_media_live_packets{direction=\"peer_to_lan\"} 48\n",
-                           "# TYPE sipsite_media_calls gauge\n", "# TYPE sipsite_media_free_ports gauge\n"}) {
+                           "# TYPE sipsite_media_calls gauge\n", "# TYPE sipsite_media_free_ports gauge\n",
+                           "sipsite_media_srtp_packets_total{result=\"sealed\"} 500\n",
+                           "sipsite_media_srtp_packets_total{result=\"opened\"} 480\n",
+                           "sipsite_media_srtp_packets_total{result=\"auth_failed\"} 2\n",
+                           "sipsite_media_srtp_packets_total{result=\"replayed\"} 1\n",
+                           "sipsite_media_srtp_packets_total{result=\"unkeyed\"} 4\n",
+                           "sipsite_media_srtp_packets_total{result=\"foreign\"} 5\n",
+                           "# TYPE sipsite_media_srtp_packets_total counter\n",
+                           "sipsite_media_unprotected_refused_total 6\n", "sipsite_media_end_to_end_calls 0\n"}) {
     EXPECT_NE(m.find(line), std::string::npos) << line << " in\n" << m;
   }
+}
+
+TEST_F(ApiTest, EndToEndCallsShowThatNoSiteCouldHearThem) {
+  login_and_change();
+  live_.relay = one_relayed_call();
+  live_.relay.relayed[0].protection = {true, "zrtp", true};
+  const auto b = body(get("/api/v1/calls"));
+  EXPECT_EQ(b["media"][0]["protection"], (json{{"inter_site", "srtp"},
+                                               {"lan", "srtp"},
+                                               {"end_to_end", "zrtp"},
+                                               {"readable_by", json::array()}}));
+  EXPECT_NE(get("/metrics").body().find("sipsite_media_end_to_end_calls 1\n"), std::string::npos);
 }
 
 TEST_F(ApiTest, LiveStateNotAnsweringIsAClear503NotAnEmptyList) {

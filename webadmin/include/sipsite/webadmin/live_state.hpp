@@ -81,6 +81,10 @@ struct MediaLeg {
   bool latched = false;         // the relay has heard this leg's party (symmetric latching)
   std::uint64_t dropped = 0;    // packets refused (hijack guard) or with nowhere to go
   std::uint64_t relatches = 0;  // times the leg moved to a new source mid-call
+  // The leg to the peer site's relay: packets that did not authenticate or
+  // came again (counted in `dropped` too).
+  std::uint64_t auth_failed = 0;
+  std::uint64_t replayed = 0;
 };
 
 struct MediaStream {
@@ -92,16 +96,38 @@ struct MediaStream {
   MediaDirection peer_to_lan;
 };
 
+// Who could hear a call (DESIGN.md threat model 8): the leg between the
+// sites is always SRTP; the sites that relay a call can hear it unless the
+// phones encrypt end to end.
+struct CallProtection {
+  bool inter_site_srtp = false;       // "edge" calls: always true (else the call is refused)
+  std::string end_to_end = "none";    // "none", "dtls-srtp" or "zrtp" (both phones' SDP)
+  bool lan_srtp = false;              // every phone's leg SRTP with the relay (or end to end)
+};
+
 struct RelayedCall {
   std::string id;            // media_call_id(call key): 12 hex digits
   std::string scope = "edge";  // "edge": with another site; "local": between two phones of the site
+  CallProtection protection;
   std::int64_t age_s = 0;    // since the relay first saw its SDP
   std::int64_t idle_s = 0;   // since the last packet on any leg (or since setup)
   std::vector<MediaStream> streams;
 };
 
+// The relay's inter-site SRTP since it started (media::ProtectionCounters).
+struct MediaProtectionCounters {
+  std::uint64_t sealed = 0;
+  std::uint64_t opened = 0;
+  std::uint64_t auth_failed = 0;
+  std::uint64_t replayed = 0;
+  std::uint64_t unkeyed = 0;
+  std::uint64_t foreign = 0;
+  std::uint64_t refused_sdp = 0;  // SDPs from peer sites without a usable key (calls refused)
+};
+
 struct MediaState {
   bool relay = false;  // false: the daemon has no relay (yet): the totals mean nothing
+  MediaProtectionCounters protection;
   std::uint64_t calls = 0;       // calls with streams in the relay
   std::uint64_t free_ports = 0;  // UDP ports left in the media range
   std::uint64_t expired = 0;     // calls freed by the relay's inactivity/setup timeouts so far

@@ -1,8 +1,8 @@
 #pragma once
 // Errors of the media library, as values. The one mapping from an error to
 // the SIP answer the gateway sends is sip_status(): bad SDP is 488 (Not
-// Acceptable Here, with the reason in a Warning or reason phrase), no relay
-// ports is 503.
+// Acceptable Here, with the reason in a Warning or reason phrase), as is
+// media that cannot be protected; no relay ports is 503.
 
 #include <boost/system/result.hpp>
 
@@ -18,6 +18,8 @@ enum class MediaErrc : std::uint8_t {
   bind_failed,      // the ports could not be bound (in use by another program)
   bad_plan,         // rewrite asked for something the SDP cannot take (caller bug)
   bad_settings,     // RelaySettings unusable (addresses, range)
+  unprotected,      // the peer site's SDP carries no usable relay key: never relay between sites in clear
+  insecure_phone,   // a phone offered plain RTP where media.lan_srtp = "require"
 };
 
 struct MediaError {

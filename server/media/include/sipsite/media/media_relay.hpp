@@ -12,8 +12,25 @@
 //     and the origin is never anonymized (nothing leaves the LAN).
 // What arrives on one leg from its remote goes out of the other leg to that
 // leg's remote: RTP port to RTP port, RTCP port to RTCP port (to the RTP port
-// when the other leg muxes). Payloads are never looked into beyond the RTP
-// header (for loss statistics): SRTP, ZRTP, DTLS and STUN pass untouched.
+// when the other leg muxes). Phones' payloads are never looked into beyond
+// the RTP header (for loss statistics): SRTP, ZRTP, DTLS and STUN pass
+// untouched.
+//
+// A phone's leg is SDES-SRTP when the phone offers it or answers the
+// relay's offer of it (media.lan_srtp, lan_srtp.hpp); the relay terminates
+// it on that leg, so a phone's keys never reach the other side.
+//
+// Between two sites (Scope::edge) the peer leg is always encrypted and
+// authenticated (inter_site_cipher.hpp): each stream has a fresh key per
+// direction, sent to the peer relay in the SDP (a=sipsite-srtp) over the
+// pinned federation link; what the phone sends is sealed into a tunnel
+// packet, what comes from the peer relay must open under the peer's key or
+// is dropped and counted (forged, tampered, replayed, or not yet keyed).
+// Only packets that open can latch the peer leg. An SDP from the peer site
+// without a usable key on every active m= line is refused (unprotected,
+// 488): media never crosses between sites in clear. On the way out, plain
+// RTCP loses its SDES items but an opaque per-call CNAME (rtcp_privacy.hpp)
+// and SDP a=ssrc cname: values become that CNAME too.
 //
 // Remote addresses come first from the SDP each side sent (c=, m=, a=rtcp),
 // then from symmetric latching (RFC 7362): the relay answers to where
@@ -39,6 +56,7 @@
 // the io_context given to the constructor (the daemon's one I/O thread).
 // Destroying the relay closes every socket; the io_context may outlive it.
 
+#include "sipsite/media/lan_srtp.hpp"
 #include "sipsite/media/media_error.hpp"
 #include "sipsite/media/port_allocator.hpp"
 
@@ -79,6 +97,8 @@ struct RelaySettings {
   // phones may go direct. Off (safe): the relay is the only candidate and
   // peers learn no address of a phone at all. Private candidates never pass.
   bool offer_public_candidates = false;
+  // SDES-SRTP between the relay and the site's phones (lan_srtp.hpp).
+  LanSrtp lan_srtp = LanSrtp::offer;
 };
 
 // Checks addresses (IP literals, bindable families) and the port range.
@@ -113,6 +133,29 @@ struct LegStats {
   std::string latched;     // "addr:port" of the latched RTP source ("" not yet)
   std::uint64_t dropped = 0;  // from sources not accepted (hijack guard), or with nowhere to go
   std::uint64_t relatches = 0;
+  // The inter-site leg only: packets that did not open (also in `dropped`).
+  std::uint64_t auth_failed = 0;  // forged, tampered with, or not tunnel packets
+  std::uint64_t replayed = 0;
+  // A phone's leg: SDES-SRTP between the phone and the relay, keyed both ways.
+  bool srtp = false;
+};
+
+// Who could hear a call's media, as far as the relay can tell.
+enum class EndToEnd : std::uint8_t {
+  none,       // the phones' media is readable by the sites that relay it
+  dtls_srtp,  // both parties' SDP: DTLS-SRTP (a=fingerprint on a UDP/TLS profile)
+  zrtp,       // both parties' SDP: a=zrtp-hash
+};
+[[nodiscard]] std::string_view to_string(EndToEnd e) noexcept;
+
+struct CallProtection {
+  // Scope::edge: the leg between the two relays is SRTP (always, or the
+  // call is refused); Scope::local has no such leg.
+  bool inter_site_srtp = false;
+  EndToEnd end_to_end = EndToEnd::none;  // the weakest over the call's streams
+  // Every phone leg of every stream is SRTP (SDES with the relay) or end to
+  // end: nothing of the call is in clear on the site's LAN either.
+  bool lan_srtp = false;
 };
 
 struct StreamStats {
@@ -128,9 +171,22 @@ struct StreamStats {
 struct CallStats {
   std::string call_key;
   Scope scope = Scope::edge;
+  CallProtection protection;
   std::chrono::seconds age{0};
   std::chrono::seconds idle{0};  // since the last packet on any leg (or since setup)
   std::vector<StreamStats> streams;
+};
+
+// Relay-wide counters of the inter-site leg, since the relay started.
+struct ProtectionCounters {
+  std::uint64_t sealed = 0;       // packets sent encrypted to peer relays
+  std::uint64_t opened = 0;       // packets from peer relays that authenticated
+  std::uint64_t auth_failed = 0;  // dropped: forged, tampered, another key, not a tunnel packet
+  std::uint64_t replayed = 0;     // dropped: a sequence number already seen
+  std::uint64_t unkeyed = 0;      // dropped: arrived before the peer's key (its SDP)
+  std::uint64_t foreign = 0;      // dropped unread: from a source other than the latched peer relay
+  std::uint64_t seal_failed = 0;  // not sent: the cipher refused (never expected)
+  std::uint64_t refused_sdp = 0;  // SDPs from peer sites refused for want of a usable key
 };
 
 class MediaRelay {
@@ -148,7 +204,9 @@ class MediaRelay {
   // in a call of Scope::local, lan_address either way. Offer and answer
   // both pass here (retransmissions and re-INVITEs too; the same m= line
   // keeps its ports). `scope` applies when this creates the call. Errors:
-  // bad_sdp (488) with a reason, ports_exhausted / bind_failed (503),
+  // bad_sdp (488) with a reason, unprotected (488) for an SDP from the peer
+  // site (Scope::edge) without a usable relay key on an active m= line,
+  // ports_exhausted / bind_failed (503),
   // bad_plan (500) when the key belongs to a call of the other scope (that
   // call is left untouched); on error no stream (or call) that this SDP
   // would have created is left behind.
@@ -165,6 +223,7 @@ class MediaRelay {
 
   // Calls freed by the inactivity/setup timeouts so far.
   [[nodiscard]] std::uint64_t expired_calls() const;
+  [[nodiscard]] ProtectionCounters protection_counters() const;
 
   struct Impl;
 

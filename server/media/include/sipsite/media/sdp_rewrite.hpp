@@ -60,6 +60,18 @@ struct RewritePlan {
   // version are kept: the far end uses them to spot changed offers); s=
   // becomes "-", and u=, e=, p= and session i= lines are removed.
   bool anonymize_origin = true;
+  // Attributes removed by name from the session and every m= section: the
+  // relays' own key attribute, which no phone may send or be shown.
+  std::vector<std::string> remove_attributes;
+  // Attribute values ("name:value") appended to each m= section that is not
+  // rejected; indexed like the m= lines (shorter: none for the rest).
+  std::vector<std::vector<std::string>> add_attributes;
+  // New transport profiles (m= proto, e.g. RTP/SAVP -> RTP/AVP), indexed
+  // like the m= lines; nullopt or shorter: unchanged.
+  std::vector<std::optional<std::string>> protos;
+  // Replaces the CNAME of every a=ssrc:<id> cname:<value> line (RFC 5576),
+  // which phones often make from their user and private address.
+  std::optional<std::string> cname;
 };
 
 // Rewrites `sdp` in place. On error `sdp` may be partly rewritten.

@@ -29,6 +29,15 @@ struct CdrStart {
   std::optional<std::string> source_ip;  // dropped unless privacy.store_ip
 };
 
+// Who could hear a call: "srtp" between the sites for a call with another
+// site, "" for a local one; "srtp" or "plain" on the site's LAN (the phones'
+// legs); "none", "dtls-srtp" or "zrtp" end to end.
+struct CdrMedia {
+  std::string inter_site;
+  std::string lan;
+  std::string end_to_end;
+};
+
 struct CdrRecord {
   std::int64_t id = 0;
   std::string call_ref;
@@ -43,6 +52,11 @@ struct CdrRecord {
   int final_status = 0;  // SIP status; 0 while the call is in progress
   std::string end_reason;
   std::optional<std::string> source_ip;
+  // Who could hear the call (migration 006); all "" until the relay saw
+  // both parties' SDP.
+  std::string media_inter_site;
+  std::string media_lan;
+  std::string media_end_to_end;
 };
 
 struct CdrFilter {
@@ -70,6 +84,9 @@ class CdrRepository {
   Result<void> answered(std::int64_t id, std::int64_t at);
   // Duration is from the answer (0 if never answered) to `at`.
   Result<void> ended(std::int64_t id, std::int64_t at, int final_status, std::string_view end_reason);
+  // The call's media protection as the relay saw it (the latest wins: a
+  // re-INVITE may change it). Errc::not_found if there is no such record.
+  Result<void> media_protection(std::int64_t id, const CdrMedia& media);
   Result<std::optional<CdrRecord>> find(std::int64_t id);
   Result<CdrPage> list(const CdrFilter& filter, std::int64_t offset, std::int64_t limit);
   // Deletes at most `batch` records started before `before`; returns how
