@@ -189,6 +189,10 @@ class FederationCallsTest(SiteTestCase):
         self.assertNotIn(f" {alice_port} ", inv_body)
         self.assertNotIn("o=alice", inv_body)
         self.assertIn("a=rtpmap:0 PCMU/8000", inv_body)
+        # The relays' keys for the leg between the sites never reach a phone;
+        # beta offers bob SRTP on his own leg (media.lan_srtp = offer).
+        self.assertNotIn("sipsite-srtp", inv_body)
+        self.assertIn("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:", inv_body)
         self.assertIn("sip:alice@alpha.example", header(inv_h, "from")[0])
         self.bob.respond(inv_raw, 180, "Ringing", to_tag="bobtag")
         self.alice.expect("180")
@@ -197,6 +201,8 @@ class FederationCallsTest(SiteTestCase):
         _, ok_h, ok_body, ok_raw = self.alice.expect("200", skip=("100", "180"))
         self.assert_nothing_of(ok_raw, "alice", header(inv_h, "call-id")[0], "bobtag", self.bob.local_port, "beta")
         self.assertNotIn(f" {bob_port} ", ok_body)
+        self.assertNotIn("sipsite-srtp", ok_body)
+        self.assertNotIn("a=crypto", ok_body)  # alice offered plain RTP: she gets plain RTP
         self.assertEqual(header(ok_h, "call-id")[0], call_id)
         # Audio both ways through both relays.
         self.assertTrue(rtp_reaches(bob_rtp, media_port(inv_body), alice_rtp, b"hello-from-bob"))
@@ -231,7 +237,8 @@ class FederationCallsTest(SiteTestCase):
             key = f.read().strip()
         out = sqlcipher_query(self.path(site, "sipsite.db"), key,
                               "SELECT caller_aor, callee_aor, direction, peer_domain, answered_at IS NOT NULL, "
-                              "final_status, end_reason FROM cdrs;").stdout
+                              "final_status, end_reason, media_inter_site, media_lan, media_end_to_end "
+                              "FROM cdrs;").stdout
         return [tuple(line.split("|")) for line in out.splitlines() if "|" in line]
 
     def test_each_site_keeps_a_call_record(self):
@@ -243,11 +250,12 @@ class FederationCallsTest(SiteTestCase):
         _, _, _, bye_raw = self.alice.expect("BYE")
         self.alice.respond(bye_raw, 200, "OK", contact=False)
         self.bob.expect("200")
+        # Who could hear it: SRTP between the sites, plain phones on both LANs.
         expected = {
             "alpha": ("alice@alpha.example", "bob@beta.example", "outgoing", "beta.example", "1", "200",
-                      "callee hung up"),
+                      "callee hung up", "srtp", "plain", "none"),
             "beta": ("alice@alpha.example", "bob@beta.example", "incoming", "alpha.example", "1", "200",
-                     "callee hung up"),
+                     "callee hung up", "srtp", "plain", "none"),
         }
         for site, row in expected.items():
             for _ in range(100):  # records are written in batches
