@@ -160,11 +160,18 @@ asio::awaitable<void> Daemon::end_calls() {
 asio::awaitable<void> Daemon::watch_database() {
   asio::steady_timer timer(io_);
   while (!stopping_) {
+    // data_version moves on every commit of another connection (the
+    // daemon's own call-record writer too); the generation only when what
+    // is kept in memory changed, so that call records never cause a reload.
     const auto version = site_.db.data_version();
     if (version != data_version_) {
-      if (data_version_ != -1) logger("store")->info("database changed by another process; reloading");
       data_version_ = version;
-      load_live_state();
+      const auto generation = site_.db.live_state_generation();
+      if (generation != generation_ || generation == -1) {
+        if (generation_ != -1) logger("store")->info("users, peers or settings changed; reloading");
+        generation_ = generation;
+        load_live_state();
+      }
     }
     timer.expires_after(kDatabasePollInterval);
     co_await timer.async_wait(asio::use_awaitable);

@@ -57,6 +57,7 @@ class Daemon {
   std::unique_ptr<media::MediaRelay> relay_;  // built once the SIP listeners' addresses are known
   bool stopping_ = false;
   std::int64_t data_version_ = -1;
+  std::int64_t generation_ = -1;
 };
 
 }  // namespace sipsite::app

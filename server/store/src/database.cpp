@@ -301,17 +301,22 @@ Result<void> Database::quick_check() {
 
 namespace {
 
-// A pragma that yields one integer; `fallback` if it cannot be read.
-std::int64_t pragma_integer(Database& db, std::string_view pragma, std::int64_t fallback) {
+// A statement (a pragma, a one-row query) that yields one integer; `fallback`
+// if it cannot be read.
+std::int64_t integer_of(Database& db, std::string_view pragma, std::int64_t fallback) {
   auto value = first_row(db.prepare(pragma), [](const Statement& s) { return s.integer(0); });
   return value && *value ? **value : fallback;
 }
 
 }  // namespace
 
-int Database::schema_version() { return static_cast<int>(pragma_integer(*this, "PRAGMA user_version;", 0)); }
+int Database::schema_version() { return static_cast<int>(integer_of(*this, "PRAGMA user_version;", 0)); }
 
-std::int64_t Database::data_version() { return pragma_integer(*this, "PRAGMA data_version;", -1); }
+std::int64_t Database::data_version() { return integer_of(*this, "PRAGMA data_version;", -1); }
+
+std::int64_t Database::live_state_generation() {
+  return integer_of(*this, "SELECT generation FROM live_state_generation WHERE id = 1;", -1);
+}
 
 int Database::changes() const { return sqlite3_changes(db_.get()); }
 

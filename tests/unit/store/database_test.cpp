@@ -183,5 +183,28 @@ TEST(Database, DataVersionMovesWhenAnotherConnectionCommits) {
   EXPECT_EQ(UserRepository(*watcher).list().value().size(), 1u);
 }
 
+TEST(Database, LiveStateGenerationMovesOnlyWithWhatTheDaemonKeepsInMemory) {
+  TempDir dir;
+  const DbKey k = key();
+  auto watcher = Database::open(dir / "s.db", k, OpenMode::create);
+  auto writer = Database::open(dir / "s.db", k, OpenMode::existing);
+  const auto start = watcher->live_state_generation();
+  ASSERT_NE(start, -1);
+  // Call records, messages, the audit log and pending requests: data_version
+  // moves (another connection committed), the generation does not.
+  const auto version = watcher->data_version();
+  ASSERT_TRUE(writer->execute_script(
+      "INSERT INTO cdrs (call_ref, caller_aor, callee_aor, direction, started_at) VALUES ('r', 'a@x', 'b@x', 'local', 1);"
+      "INSERT INTO audit_log (at, actor, source, action, detail) VALUES (1, 'a', 's', 'x', '');"));
+  EXPECT_NE(watcher->data_version(), version);
+  EXPECT_EQ(watcher->live_state_generation(), start);
+  // Users, peers, settings: it moves, whichever connection wrote.
+  ASSERT_TRUE(UserRepository(*writer).add(kAlice));
+  const auto after_user = watcher->live_state_generation();
+  EXPECT_GT(after_user, start);
+  ASSERT_TRUE(writer->execute_script("INSERT INTO settings (key, value, updated_at) VALUES ('k', 'v', 0);"));
+  EXPECT_GT(watcher->live_state_generation(), after_user);
+}
+
 }  // namespace
 }  // namespace sipsite::store

@@ -114,6 +114,11 @@ class Database {
   // Changes whenever another connection commits (PRAGMA data_version):
   // cheap polling for "did the CLI change something?".
   std::int64_t data_version();
+  // Moves whenever what the daemon keeps in memory changes (users, peers and
+  // their previous pins, settings, the site), from any connection; call
+  // records, messages, logs and pending requests leave it alone (migration
+  // 007). -1 if it cannot be read.
+  std::int64_t live_state_generation();
   int changes() const;
   const std::filesystem::path& path() const { return path_; }
 
