@@ -358,6 +358,50 @@ class ConsoleApiTest(ConsoleCase):
         for a in ("peer.import", "peer.trust", "peer.revoke"):
             self.assertIn(a, actions)
 
+    def test_user_password_change_over_https_keeps_the_user_and_is_audited(self):
+        c = self.admin()
+        self.assertEqual(c.post("/api/v1/users", {"aor": "carol", "password": "carol-password"}).status, 201)
+        path = "/api/v1/users/carol%40alpha.example/password"
+        r = c.request("PUT", path, {"password": "carol-new-password"}, csrf=False)
+        self.assertEqual((r.status, r.code()), (403, "csrf_failed"))
+        r = c.request("PUT", path, {"password": "carol-new-password"})
+        self.assertEqual(r.status, 204, r)
+        r = c.request("PUT", path, {"password": "short"})
+        self.assertEqual((r.status, r.code()), (400, "bad_password"))
+        r = c.request("PUT", "/api/v1/users/nobody%40alpha.example/password", {"password": "long-enough-pw"})
+        self.assertEqual((r.status, r.code()), (404, "not_found"))
+        self.assertIn("carol@alpha.example", self.cli("user", "list").out)
+        # The same operation from the command line, seen by the console.
+        self.assertEqual(self.cli("user", "passwd", "--aor", "carol@alpha.example", "--password-stdin",
+                                  stdin="carol-third-password\n").code, 0)
+        entries = [e for e in c.get("/api/v1/audit?limit=20").json()["items"]
+                   if e["action"] == "user.password_change" and e["detail"] == "carol@alpha.example"]
+        self.assertEqual(len(entries), 2, entries)
+        self.assertEqual(sorted(e["actor"].startswith("cli:") for e in entries), [False, True])
+        self.assertNotIn("carol-new-password", json.dumps(entries))
+
+    def test_a_revoked_peer_is_removed_over_https_and_a_trusted_one_is_refused(self):
+        gamma = self.path("gamma")
+        self.assertEqual(self.cli("init", "--domain", "gamma.example", state_dir=gamma).code, 0)
+        pem = self.cli("cert", state_dir=gamma).out
+        fp = self.cli("fingerprint", state_dir=gamma).out.strip()
+        c = self.admin()
+        self.assertEqual(c.post("/api/v1/peers", {"pem": pem}).status, 201)
+        self.assertEqual(c.post(f"/api/v1/peers/{fp}/trust", {"confirm_fingerprint": fp}).status, 200)
+        r = c.request("DELETE", f"/api/v1/peers/{fp}")
+        self.assertEqual((r.status, r.code()), (409, "peer_trusted"))
+        self.assertIn("revoke", r.json()["error"]["message"])
+        self.assertEqual(c.post(f"/api/v1/peers/{fp}/revoke").status, 200)
+        r = c.request("DELETE", f"/api/v1/peers/{fp}", csrf=False)
+        self.assertEqual((r.status, r.code()), (403, "csrf_failed"))
+        r = c.request("DELETE", f"/api/v1/peers/{fp}")
+        self.assertEqual(r.status, 204, r)
+        self.assertNotIn(fp, self.cli("peer", "list").out)
+        r = c.request("DELETE", f"/api/v1/peers/{fp}")
+        self.assertEqual((r.status, r.code()), (404, "not_found"))
+        actions = [e["action"] for e in c.get("/api/v1/audit?limit=10").json()["items"]]
+        self.assertIn("peer.remove", actions)
+
     def test_metrics_are_prometheus_text(self):
         c = self.admin()
         r = c.get("/metrics")

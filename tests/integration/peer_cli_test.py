@@ -123,6 +123,33 @@ class PeerTest(SiteTestCase):
         self.assertEqual([a for _, a in rows], ["site.init", "peer.import", "peer.trust"])
         self.assertTrue(all(actor.startswith("cli:") for actor, _ in rows))
 
+    def test_remove_deletes_only_a_revoked_or_untrusted_peer(self):
+        from harness import sqlcipher_query
+        fp = self.beta["fingerprint"]
+        self.assertOk(self.import_beta())
+        self.assertOk(self.alpha_cmd("peer", "trust", "--fingerprint", fp))
+        before = self.snapshot(state="alpha")
+        self.assertFails(self.alpha_cmd("peer", "remove", "--fingerprint", fp), 1, "beta.example is trusted", "revoke")
+        self.assertEqual(self.snapshot(state="alpha"), before)
+        self.assertOk(self.alpha_cmd("peer", "revoke", "--fingerprint", fp))
+        r = self.alpha_cmd("peer", "remove", "--fingerprint", fp.lower())
+        self.assertOk(r)
+        self.assertIn("removed beta.example", r.err)
+        self.assertEqual(self.peers(), [])
+        with open(self.path("alpha", "db.key")) as f:
+            key = f.read().strip()
+        rows = sqlcipher_query(self.path("alpha", "sipsite.db"), key,
+                               "SELECT actor, action, detail FROM audit_log ORDER BY id DESC LIMIT 1;").stdout
+        actor, action, detail = rows.strip().split("|")
+        self.assertTrue(actor.startswith("cli:"))
+        self.assertEqual((action, detail), ("peer.remove", "beta.example " + fp + " (was revoked)"))
+        # Gone for good: removing again fails, and the site can be imported anew.
+        self.assertFails(self.alpha_cmd("peer", "remove", "--fingerprint", fp), 1, "no peer with fingerprint")
+        self.assertOk(self.import_beta())
+        self.assertOk(self.alpha_cmd("peer", "remove", "--fingerprint", fp))  # untrusted
+        self.assertFails(self.alpha_cmd("peer", "remove", "--fingerprint", "AB:CD"), 2, "--fingerprint")
+        self.assertFails(self.alpha_cmd("peer", "remove"), 2, "--fingerprint")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,6 +1,7 @@
 """The daemon's SIP service driven over its sockets: OPTIONS, digest
 registration over UDP, TCP and TLS, authentication failures and replays,
 routing answers, and hostile input that must not stop it."""
+import re
 import socket
 import time
 import unittest
@@ -149,6 +150,19 @@ class SipDaemonTest(SiteTestCase):
         self.daemon.wait_for(r"state loaded: 1 users", timeout=10)
         status, _, _ = self.client().register()
         self.assertIn(status, (401, 403, 404))
+
+    def test_a_password_changed_with_the_cli_reaches_the_running_daemon(self):
+        self.assertEqual(self.client().register()[0], 200)
+        reloads = len(re.findall(r"database changed by another process", self.daemon.output()))
+        self.assertOk(self.sipsite("user", "passwd", "--aor", "alice@alpha.example", "--password-stdin",
+                                   stdin="alice-new-password\n"))
+        # The daemon reloads when the database changes (polled): a reload
+        # after this change, then the new password works and the old not.
+        self.daemon.wait_for(r"database changed by another process", timeout=10, count=reloads + 1)
+        self.assertEqual(self.client(password="alice-new-password").register()[0], 200)
+        self.assertIn(self.client().register()[0], (401, 403))
+        # Her account is the same one: bob still reaches her.
+        self.assertEqual(self.client(user="bob").register()[0], 200)
 
     def test_deleting_a_user_closes_the_connections_their_phones_registered_on(self):
         tcp, tls = self.client("tcp", user="bob"), self.client("tls", user="bob")

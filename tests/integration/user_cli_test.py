@@ -95,6 +95,53 @@ class UserTest(SiteTestCase):
         self.assertFails(self.sipsite("user", "del", "--aor", "ghost@alpha.example"), 1, "no user")
         self.assertFails(self.sipsite("user", "del", "--aor", "not-an-aor"), 2)
 
+    def ha1s(self):
+        with open(self.path("site", "db.key")) as f:
+            key = f.read().strip()
+        r = sqlcipher_query(self.path("site", "sipsite.db"), key,
+                            "SELECT username, ha1_md5, ha1_sha256 FROM users ORDER BY username;")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return [line.split("|") for line in r.stdout.split()]
+
+    def audit_actions(self):
+        with open(self.path("site", "db.key")) as f:
+            key = f.read().strip()
+        r = sqlcipher_query(self.path("site", "sipsite.db"), key, "SELECT actor, action, detail FROM audit_log ORDER BY id;")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return [line.split("|") for line in r.stdout.splitlines()]
+
+    def passwd(self, aor, password="n3w-password", *extra):
+        return self.sipsite("user", "passwd", "--aor", aor, "--password-stdin", *extra, stdin=password + "\n")
+
+    def test_passwd_replaces_the_digests_and_keeps_the_user(self):
+        import hashlib
+        self.assertOk(self.add("alice@alpha.example", "correct-horse"))
+        self.assertOk(self.add("bob@alpha.example"))
+        created = json.loads(self.sipsite("user", "list", "--json").out)
+        r = self.passwd("alice@alpha.example", "battery-staple")
+        self.assertOk(r)
+        self.assertIn("alice@alpha.example", r.err)
+        self.assertNotIn("battery-staple", r.out + r.err)
+        a1 = b"alice:alpha.example:battery-staple"
+        alice = [row for row in self.ha1s() if row[0] == "alice"][0]
+        self.assertEqual(alice[1:], [hashlib.md5(a1).hexdigest(), hashlib.sha256(a1).hexdigest()])
+        self.assertEqual(json.loads(self.sipsite("user", "list", "--json").out), created)
+        actor, action, detail = self.audit_actions()[-1]
+        self.assertTrue(actor.startswith("cli:"))
+        self.assertEqual((action, detail), ("user.password_change", "alice@alpha.example"))
+
+    def test_passwd_errors_are_usage_or_runtime_and_change_nothing(self):
+        self.assertOk(self.add("alice@alpha.example"))
+        before = self.snapshot()
+        self.assertFails(self.passwd("ghost@alpha.example"), 1, "no user ghost@alpha.example")
+        self.assertFails(self.passwd("alice@alpha.example", "short"), 2, "8-256", "stdin")
+        self.assertFails(self.passwd("alice@beta.example"), 2, "--aor", "@alpha.example")
+        self.assertFails(self.passwd("not-an-aor"), 2, "--aor")
+        r = self.sipsite("user", "passwd", "--aor", "alice@alpha.example", stdin="long-enough\n")
+        self.assertFails(r, 2, "--password-stdin")
+        self.assertFails(self.sipsite("user", "passwd", "--password-stdin", stdin="long-enough\n"), 2, "--aor")
+        self.assertEqual(self.snapshot(), before)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,11 +1,11 @@
 #include <sipsite/webadmin/api.hpp>
 #include <sipsite/webadmin/peer_json.hpp>
 
+#include <sipsite/admin/site_operations.hpp>
+
 #include "static_assets.hpp"
 
 #include <sipsite/pki/certificate.hpp>
-#include <sipsite/pki/domain_name.hpp>
-#include <sipsite/pki/host_port.hpp>
 #include <sipsite/pki/invite.hpp>
 #include <sipsite/pki/pairing.hpp>
 #include <sipsite/store/admin_repository.hpp>
@@ -19,7 +19,6 @@
 #include <sipsite/webadmin/api_tokens.hpp>
 #include <sipsite/webadmin/password.hpp>
 #include <sipsite/webadmin/qr_svg.hpp>
-#include <sipsite/webadmin/user_credentials.hpp>
 
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
@@ -206,6 +205,23 @@ Response store_error(const store::Error& e) {
   }
 }
 
+// An admin operation's error: bad input 400, not found 404, a state that
+// does not allow it 409, a busy database 503; the code is the operation's.
+Response operation_error(const admin::OpError& e) {
+  using admin::OpErrc;
+  Status status = Status::bad_request;
+  switch (e.code) {
+    case OpErrc::not_found: status = Status::not_found; break;
+    case OpErrc::conflict:
+    case OpErrc::peer_trusted:
+    case OpErrc::certificate_not_valid: status = Status::conflict; break;
+    case OpErrc::busy: status = Status::service_unavailable; break;
+    case OpErrc::failed: status = Status::internal_server_error; break;
+    default: break;  // the input is wrong
+  }
+  return error_response(status, std::string(admin::to_string(e.code)), e.message);
+}
+
 std::string cookie_value(const Request& req, std::string_view name) {
   for (auto it = req.find(http::field::cookie); it != req.end() && it->name() == http::field::cookie; ++it) {
     std::string_view header = it->value();
@@ -360,9 +376,11 @@ Api::Api(ApiSettings settings, store::Database& db, LiveState& live)
   add(V::get, "/api/v1/peers/{fingerprint}", &Api::get_peer, Access::full);
   add(V::post, "/api/v1/peers/{fingerprint}/trust", &Api::trust_peer, Access::full);
   add(V::post, "/api/v1/peers/{fingerprint}/revoke", &Api::revoke_peer, Access::full);
+  add(V::delete_, "/api/v1/peers/{fingerprint}", &Api::remove_peer, Access::full);
   add(V::get, "/api/v1/users", &Api::list_users, Access::full);
   add(V::post, "/api/v1/users", &Api::add_user, Access::full);
   add(V::delete_, "/api/v1/users/{aor}", &Api::delete_user, Access::full);
+  add(V::put, "/api/v1/users/{aor}/password", &Api::change_user_password, Access::full);
   add(V::get, "/api/v1/audit", &Api::list_audit, Access::full);
   add(V::get, "/api/v1/registrations", &Api::list_registrations, Access::full);
   add(V::get, "/api/v1/calls", &Api::list_calls, Access::full);
@@ -452,6 +470,10 @@ Response Api::dispatch(const Request& req, const RequestContext& ctx) {
     c.actor = c.session->username;
   }
   return (this->*route.handler)(c);
+}
+
+admin::SiteOperations Api::operations(const Call& c) {
+  return admin::SiteOperations(db_, {settings_.domain, own_fingerprint_}, {c.actor, c.ctx.client});
 }
 
 void Api::audit(const Call& c, std::string_view actor, std::string_view action, std::string_view detail) {
@@ -723,133 +745,52 @@ Response Api::import_peer(Call& c) {
     if (!settings_.probe) {
       return error_response(Status::bad_request, "missing_field", "paste the other site's certificate (PEM) too");
     }
-    // The certificate the site presents at the invite's address; checked
-    // against the invite's fingerprint just below.
+    // The certificate the site presents at the invite's address; the
+    // import checks it against the invite (fingerprint, domain, dates).
     auto probed = settings_.probe(invite->address);
     if (!probed.certificate) return error_response(Status::bad_gateway, "site_unreachable", probed.error);
-    if (auto valid = probed.certificate->check_validity(); !valid) {
-      return error_response(Status::bad_request, "bad_certificate", valid.error().message);
-    }
     cert = std::move(probed.certificate);
   }
-  const pki::Fingerprint fp = cert->fingerprint();
-
-  std::string address;
-  if (invite) {
-    if (invite->fingerprint != fp) {
-      return error_response(Status::bad_request, "fingerprint_mismatch",
-                            "the certificate's fingerprint " + fp.to_string() + " is not the invite's " +
-                                invite->fingerprint.to_string() + ": nothing was stored; ask the other site's admin");
-    }
-    if (invite->domain != cert->domain()) {
-      return error_response(Status::bad_request, "domain_mismatch",
-                            "the certificate names " + cert->domain() + " but the invite " + invite->domain);
-    }
-    address = invite->address.to_string();
-  }
-  if (address_text && !address_text->empty()) {
-    auto hp = pki::parse_host_port(*address_text);
-    if (!hp) return error_response(Status::bad_request, "bad_address", hp.error().message);
-    address = hp->to_string();
-  }
-  if (fp.to_string() == own_fingerprint_) {
-    return error_response(Status::bad_request, "own_certificate", "this is this site's own certificate");
-  }
-  if (cert->domain() == settings_.domain) {
-    return error_response(Status::bad_request, "own_domain", "the certificate names this site's own domain");
-  }
-  store::PeerRecord peer{cert->domain(), fp.to_string(), cert->to_pem(), address, store::PeerState::untrusted, 0, 0};
-  const std::string actor = c.actor;
-  auto added = db_.transaction([&]() -> store::Result<void> {
-    if (auto r = store::PeerRepository(db_).add(peer); !r) return r;
-    return store::AuditRepository(db_).append(actor, c.ctx.client, "peer.import", peer.domain + " " + peer.fingerprint);
-  });
-  if (!added) return store_error(added.error());
-  auto stored = store::PeerRepository(db_).find_by_fingerprint(peer.fingerprint);
-  if (stored && *stored) peer = **stored;
-  return json_response(Status::created, peer_json(peer, own_fingerprint_));
+  admin::PeerImport import{std::move(*cert), std::move(invite), address_text.value_or(""), false};
+  auto peer = operations(c).import_peer(import);
+  if (!peer) return operation_error(peer.error());
+  return json_response(Status::created, peer_json(*peer, own_fingerprint_));
 }
 
-Response Api::trust_peer(Call& c) { return set_peer_state(c, true); }
-Response Api::revoke_peer(Call& c) { return set_peer_state(c, false); }
-
-Response Api::set_peer_state(Call& c, bool trust) {
+Response Api::trust_peer(Call& c) {
   json body;
-  if (trust) {
-    if (auto bad = parse_body(c.req, {"confirm_fingerprint", "address"}, body)) return *bad;
-  } else if (auto bad = parse_body(c.req, {}, body, true)) {
-    return *bad;
-  }
-  auto fp = pki::Fingerprint::parse(c.params.at("fingerprint"));
+  if (auto bad = parse_body(c.req, {"confirm_fingerprint", "address"}, body)) return *bad;
+  const std::string& fingerprint = c.params.at("fingerprint");
+  auto fp = pki::Fingerprint::parse(fingerprint);
   if (!fp) return error_response(Status::bad_request, "bad_fingerprint", fp.error().message);
-  if (trust) {
-    // The explicit verification step: the admin restates the fingerprint
-    // they confirmed with the other site.
-    std::string confirm;
-    if (auto bad = required_string(body, "confirm_fingerprint", confirm)) return *bad;
-    auto confirmed = pki::Fingerprint::parse(confirm);
-    if (!confirmed || *confirmed != *fp) {
-      return error_response(Status::bad_request, "fingerprint_not_confirmed",
-                            "confirm_fingerprint must repeat the peer's fingerprint once verified out of band");
-    }
+  // The explicit verification step: the admin restates the fingerprint
+  // they confirmed with the other site.
+  std::string confirm;
+  if (auto bad = required_string(body, "confirm_fingerprint", confirm)) return *bad;
+  auto confirmed = pki::Fingerprint::parse(confirm);
+  if (!confirmed || *confirmed != *fp) {
+    return error_response(Status::bad_request, "fingerprint_not_confirmed",
+                          "confirm_fingerprint must repeat the peer's fingerprint once verified out of band");
   }
-  store::PeerRepository peers(db_);
-  auto found = peers.find_by_fingerprint(fp->to_string());
-  if (!found) return store_error(found.error());
-  if (!*found && trust) {
-    auto request = store::PendingRepository(db_).find(fp->to_string());
-    if (!request) return store_error(request.error());
-    if (*request) return trust_pending(c, **request, body);
-  }
-  if (!*found) return error_response(Status::not_found, "not_found", "no peer with fingerprint " + fp->to_string());
-  store::PeerRecord peer = **found;
-  const auto state = trust ? store::PeerState::trusted : store::PeerState::revoked;
-  if (peer.state != state) {
-    if (trust) {
-      auto cert = pki::Certificate::from_pem(peer.certificate_pem);
-      if (!cert) return error_response(Status::conflict, "bad_certificate", cert.error().message);
-      if (auto valid = cert->check_validity(); !valid) {
-        return error_response(Status::conflict, "certificate_not_valid", valid.error().message);
-      }
-    }
-    const std::string actor = c.actor;
-    const std::string action = trust ? "peer.trust" : "peer.revoke";
-    auto r = db_.transaction([&]() -> store::Result<void> {
-      if (auto s = peers.set_state(peer.fingerprint, state); !s) return s;
-      return store::AuditRepository(db_).append(actor, c.ctx.client, action, peer.domain + " " + peer.fingerprint);
-    });
-    if (!r) return store_error(r.error());
-    if (auto again = peers.find_by_fingerprint(peer.fingerprint); again && *again) peer = **again;
-  }
-  return json_response(Status::ok, peer_json(peer, own_fingerprint_));
+  std::optional<std::string> address;
+  if (auto bad = string_field(body, "address", address)) return *bad;
+  auto change = operations(c).trust_peer({fingerprint, ""}, address.value_or(""));
+  if (!change) return operation_error(change.error());
+  return json_response(Status::ok, peer_json(change->peer, own_fingerprint_));
 }
 
-// A pending request the admin decided to trust becomes a trusted peer, in
-// one transaction with its removal from the pending list (as the CLI does).
-Response Api::trust_pending(Call& c, const store::PendingRequest& request, const nlohmann::json& body) {
-  std::optional<std::string> address_text;
-  if (auto bad = string_field(body, "address", address_text)) return *bad;
-  std::string address;
-  if (address_text && !address_text->empty()) {
-    auto hp = pki::parse_host_port(*address_text);
-    if (!hp) return error_response(Status::bad_request, "bad_address", hp.error().message);
-    address = hp->to_string();
-  }
-  auto cert = pki::parse_peer_certificate(request.certificate_pem);
-  if (!cert) return error_response(Status::conflict, "certificate_not_valid", cert.error().message);
-  store::PeerRecord peer{cert->domain(), request.fingerprint, cert->to_pem(), address, store::PeerState::trusted, 0, 0};
-  const std::string actor = c.actor;
-  auto r = db_.transaction([&]() -> store::Result<void> {
-    if (auto a = store::PeerRepository(db_).add(peer); !a) return a;
-    if (auto d = store::PendingRepository(db_).remove(request.fingerprint); !d) return d;
-    return store::AuditRepository(db_).append(actor, c.ctx.client, "peer.trust",
-                                              peer.domain + " " + peer.fingerprint + " (pending request)");
-  });
-  if (!r) return store_error(r.error());
-  if (auto stored = store::PeerRepository(db_).find_by_fingerprint(peer.fingerprint); stored && *stored) {
-    peer = **stored;
-  }
-  return json_response(Status::ok, peer_json(peer, own_fingerprint_));
+Response Api::revoke_peer(Call& c) {
+  json body;
+  if (auto bad = parse_body(c.req, {}, body, true)) return *bad;
+  auto change = operations(c).revoke_peer({c.params.at("fingerprint"), ""});
+  if (!change) return operation_error(change.error());
+  return json_response(Status::ok, peer_json(change->peer, own_fingerprint_));
+}
+
+Response Api::remove_peer(Call& c) {
+  auto removed = operations(c).remove_peer(c.params.at("fingerprint"));
+  if (!removed) return operation_error(removed.error());
+  return Response{Status::no_content, 11};
 }
 
 Response Api::list_pending(Call& c) {
@@ -864,14 +805,7 @@ Response Api::list_pending(Call& c) {
 Response Api::ignore_pending(Call& c) {
   json body;
   if (auto bad = parse_body(c.req, {}, body, true)) return *bad;
-  auto fp = pki::Fingerprint::parse(c.params.at("fingerprint"));
-  if (!fp) return error_response(Status::bad_request, "bad_fingerprint", fp.error().message);
-  const std::string actor = c.actor;
-  auto r = db_.transaction([&]() -> store::Result<void> {
-    if (auto i = store::PendingRepository(db_).ignore(fp->to_string()); !i) return i;
-    return store::AuditRepository(db_).append(actor, c.ctx.client, "peer.ignore", fp->to_string());
-  });
-  if (!r) return store_error(r.error());
+  if (auto r = operations(c).ignore_pending(c.params.at("fingerprint")); !r) return operation_error(r.error());
   return Response{Status::no_content, 11};
 }
 
@@ -892,35 +826,20 @@ Response Api::list_users(Call& c) {
 Response Api::add_user(Call& c) {
   json body;
   if (auto bad = parse_body(c.req, {"aor", "password"}, body)) return *bad;
-  std::string aor_text;
+  std::string aor;
   std::optional<std::string> password;
-  if (auto bad = required_string(body, "aor", aor_text)) return *bad;
+  if (auto bad = required_string(body, "aor", aor)) return *bad;
   if (auto bad = string_field(body, "password", password)) return *bad;
   // A bare user name is a user of this site.
-  if (aor_text.find('@') == std::string::npos) aor_text += "@" + settings_.domain;
-  std::string why;
-  const auto aor = parse_aor(aor_text, why);
-  if (!aor) return error_response(Status::bad_request, "bad_aor", "'" + printable(aor_text) + "': " + why);
-  if (aor->domain != settings_.domain) {
-    return error_response(Status::bad_request, "bad_aor", "users of this site are @" + settings_.domain);
-  }
+  if (aor.find('@') == std::string::npos) aor += "@" + settings_.domain;
   const bool generated = !password || password->empty();
   if (generated) password = generate_one_time_password();
-  if (auto bad = check_user_password(*password)) {
+  auto user = operations(c).add_user(aor, *password);
+  if (!user) {
     OPENSSL_cleanse(password->data(), password->size());
-    return error_response(Status::bad_request, "bad_password", *bad);
+    return operation_error(user.error());
   }
-  const store::UserRecord user = make_user_record(*aor, settings_.domain, *password);
-  const std::string actor = c.actor;
-  auto r = db_.transaction([&]() -> store::Result<void> {
-    if (auto a = store::UserRepository(db_).add(user); !a) return a;
-    return store::AuditRepository(db_).append(actor, c.ctx.client, "user.add", user.aor());
-  });
-  if (!r) {
-    OPENSSL_cleanse(password->data(), password->size());
-    return store_error(r.error());
-  }
-  json out = {{"aor", user.aor()}, {"username", user.username}, {"domain", user.domain}};
+  json out = {{"aor", user->aor()}, {"username", user->username}, {"domain", user->domain}};
   // A generated password is shown once, to give to the user; a typed one is
   // never echoed.
   if (generated) out["password"] = *password;
@@ -928,14 +847,19 @@ Response Api::add_user(Call& c) {
   return json_response(Status::created, out);
 }
 
+Response Api::change_user_password(Call& c) {
+  json body;
+  if (auto bad = parse_body(c.req, {"password"}, body)) return *bad;
+  std::string password;
+  if (auto bad = required_string(body, "password", password)) return *bad;
+  auto user = operations(c).change_user_password(c.params.at("aor"), password);
+  OPENSSL_cleanse(password.data(), password.size());
+  if (!user) return operation_error(user.error());
+  return Response{Status::no_content, 11};
+}
+
 Response Api::delete_user(Call& c) {
-  std::string why;
-  const auto aor = parse_aor(c.params.at("aor"), why);
-  if (!aor) return error_response(Status::bad_request, "bad_aor", why);
-  // The one account deletion: user, credentials, stored messages, CDRs
-  // (unless kept by the setting) and the audit entry, in one transaction.
-  auto r = store::UserRepository(db_).delete_account(aor->username, aor->domain, c.actor, c.ctx.client);
-  if (!r) return store_error(r.error());
+  if (auto r = operations(c).delete_user(c.params.at("aor")); !r) return operation_error(r.error());
   return Response{Status::no_content, 11};
 }
 

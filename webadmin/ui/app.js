@@ -2,7 +2,7 @@
 // from the server goes through textContent (never innerHTML).
 "use strict";
 
-const state = { csrf: null, username: null, pendingVerify: null, usersOffset: 0, auditOffset: 0, cdrsOffset: 0, messagesOffset: 0 };
+const state = { csrf: null, username: null, pendingVerify: null, passwdAor: null, usersOffset: 0, auditOffset: 0, cdrsOffset: 0, messagesOffset: 0 };
 const PAGE = 50;
 const $ = (id) => document.getElementById(id);
 
@@ -208,6 +208,19 @@ async function loadPeers() {
     if (p.state !== "trusted") {
       actions.append(el("button", { type: "button", class: "small", onclick: () => openVerify(p, false) }, "Verify and trust"));
     }
+    if (p.state !== "trusted") {
+      actions.append(el("button", {
+        type: "button", class: "small danger", "aria-label": "Remove " + p.domain,
+        onclick: async () => {
+          if (!confirm(`Remove ${p.domain}? It is forgotten here; if it connects again it shows as a pending request.`)) return;
+          try {
+            await api("DELETE", `/api/v1/peers/${encodeURIComponent(p.fingerprint)}`);
+            say(`${p.domain} is removed.`);
+            await loadPeers();
+          } catch (e) { fail(e); }
+        },
+      }, "Remove"));
+    }
     if (p.state !== "revoked") {
       actions.append(el("button", {
         type: "button", class: "small danger", "aria-label": "Revoke " + p.domain,
@@ -245,8 +258,11 @@ async function loadPeers() {
 async function loadUsers() {
   const page = await api("GET", `/api/v1/users?offset=${state.usersOffset}&limit=${PAGE}`);
   fillTable("users-table", "users-empty", page.items, (u) =>
-    el("tr", {}, el("td", {}, u.aor), el("td", {}, u.created_at),
-      el("td", {}, el("button", {
+    el("tr", { "data-aor": u.aor }, el("td", {}, u.aor), el("td", {}, u.created_at),
+      el("td", { class: "actions" }, el("button", {
+        type: "button", class: "small", "aria-label": "Change password of " + u.aor,
+        onclick: () => openPasswd(u.aor),
+      }, "Change password"), el("button", {
         type: "button", class: "small danger", "aria-label": "Delete " + u.aor,
         onclick: async () => {
           if (!confirm(`Delete ${u.aor}? Their phone can no longer register, and their stored messages and call records are deleted too.`)) return;
@@ -542,6 +558,29 @@ async function onTrust() {
   }
 }
 
+function openPasswd(aor) {
+  state.passwdAor = aor;
+  $("passwd-aor").textContent = aor;
+  $("passwd-form").reset();
+  $("passwd-panel").hidden = false;
+  $("passwd-password").focus();
+}
+
+async function onChangeUserPassword(ev) {
+  ev.preventDefault();
+  const aor = state.passwdAor;
+  if (!aor) return;
+  try {
+    await api("PUT", `/api/v1/users/${encodeURIComponent(aor)}/password`, { password: $("passwd-password").value });
+    $("passwd-form").reset();
+    $("passwd-panel").hidden = true;
+    state.passwdAor = null;
+    say(`The password of ${aor} is changed.`);
+  } catch (e) {
+    fail(e);
+  }
+}
+
 async function onAddUser(ev) {
   ev.preventDefault();
   const body = { aor: $("user-aor").value.trim() };
@@ -575,6 +614,8 @@ async function start() {
   $("password-form").addEventListener("submit", onPassword);
   $("import-form").addEventListener("submit", onImport);
   $("user-form").addEventListener("submit", onAddUser);
+  $("passwd-form").addEventListener("submit", onChangeUserPassword);
+  $("passwd-cancel").addEventListener("click", () => { $("passwd-form").reset(); $("passwd-panel").hidden = true; });
   $("token-form").addEventListener("submit", onCreateToken);
   $("settings-form").addEventListener("submit", onSaveSettings);
   $("calls-filter").addEventListener("submit", (ev) => {

@@ -128,6 +128,10 @@ int run_cli(int argc, char** argv) {
   auto* ignore = sub(*peer, "ignore", "Refuse a pending site for good (no new requests)");
   ignore->add_option("--fingerprint", ignore_fp, "The pending request's fingerprint")->required();
   ignore->callback([&] { command = [&] { return cmd_peer_ignore(g, ignore_fp); }; });
+  std::string remove_fp;
+  auto* remove = sub(*peer, "remove", "Delete a revoked or untrusted peer (revoke a trusted one first)");
+  remove->add_option("--fingerprint", remove_fp, "The peer's fingerprint")->required();
+  remove->callback([&] { command = [&] { return cmd_peer_remove(g, remove_fp); }; });
   bool json = false;
   auto* peer_list = sub(*peer, "list", "List peers");
   peer_list->add_flag("--json", json, "JSON output");
@@ -141,6 +145,10 @@ int run_cli(int argc, char** argv) {
   user_add->add_option("--aor", aor, "user@domain")->required();
   user_add->add_flag("--password-stdin", password_stdin, "Read the password from stdin (required)");
   user_add->callback([&] { command = [&] { return cmd_user_add(g, aor, password_stdin, std::cin); }; });
+  auto* user_passwd = sub(*user, "passwd", "Change a user's password (read from stdin); their records stay");
+  user_passwd->add_option("--aor", aor, "user@domain")->required();
+  user_passwd->add_flag("--password-stdin", password_stdin, "Read the password from stdin (required)");
+  user_passwd->callback([&] { command = [&] { return cmd_user_passwd(g, aor, password_stdin, std::cin); }; });
   auto* user_del = sub(*user, "del", "Delete a user");
   user_del->add_option("--aor", aor, "user@domain")->required();
   user_del->callback([&] { command = [&] { return cmd_user_del(g, aor); }; });

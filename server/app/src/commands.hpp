@@ -43,8 +43,12 @@ int cmd_peer_add_invite(const GlobalOptions& g, const std::string& invite);
 int cmd_peer_pending(const GlobalOptions& g, bool json);
 int cmd_peer_ignore(const GlobalOptions& g, const std::string& fingerprint);
 int cmd_peer_list(const GlobalOptions& g, bool json);
+// Deletes a revoked or untrusted peer (a trusted one must be revoked first).
+int cmd_peer_remove(const GlobalOptions& g, const std::string& fingerprint);
 
 int cmd_user_add(const GlobalOptions& g, const std::string& aor, bool password_stdin, std::istream& in);
+// New digest credentials for an existing user; their records stay.
+int cmd_user_passwd(const GlobalOptions& g, const std::string& aor, bool password_stdin, std::istream& in);
 int cmd_user_del(const GlobalOptions& g, const std::string& aor);
 int cmd_user_list(const GlobalOptions& g, bool json);
 

@@ -1,13 +1,11 @@
 // peer import | trust | revoke | list
 
+#include "cli_operations.hpp"
 #include "commands.hpp"
 
 #include <sipsite/pki/certificate.hpp>
-#include <sipsite/pki/domain_name.hpp>
-#include <sipsite/pki/host_port.hpp>
 #include <sipsite/pki/invite.hpp>
 #include <sipsite/pki/pairing.hpp>
-#include <sipsite/store/audit_repository.hpp>
 #include <sipsite/store/pending_repository.hpp>
 #include <sipsite/webadmin/certificate_probe.hpp>
 #include <sipsite/webadmin/peer_json.hpp>
@@ -62,30 +60,17 @@ int cmd_peer_add_invite(const GlobalOptions& g, const std::string& invite_text) 
   if (!probe) return fail(kExitRuntime, "cannot set up TLS with the site certificate");
   auto probed = probe(invite->address);
   if (!probed.certificate) return fail(kExitRuntime, probed.error);
-  auto& cert = probed.certificate;
-  const auto presented = cert->fingerprint();
-  if (presented != invite->fingerprint) {
-    return fail(kExitRuntime, "fingerprint mismatch: the invite says " + invite->fingerprint.to_string() + " but " +
-                                  invite->address.to_string() + " presented " + presented.to_string() +
-                                  "; nothing was stored");
-  }
-  if (auto valid = cert->check_validity(); !valid) return fail(kExitRuntime, valid.error().message);
-  if (cert->domain() != invite->domain) {
-    return fail(kExitRuntime, "the certificate names " + cert->domain() + ", the invite " + invite->domain);
-  }
-  store::PeerRecord peer{invite->domain, presented.to_string(), cert->to_pem(), invite->address.to_string(),
-                         store::PeerState::trusted, 0, 0};
-  auto added = site->db.transaction([&]() -> store::Result<void> {
-    if (auto r = store::PeerRepository(site->db).add(peer); !r) return r;
-    return store::AuditRepository(site->db).append(cli_actor(), "local", "peer.add",
-                                                   peer.domain + " " + peer.fingerprint + " (invite)");
-  });
-  if (!added) return fail(added.error());
-  std::cout << peer.fingerprint << "\n";
+  // What the other site presented is checked against the invite: a wrong
+  // certificate is a fact about the network, not a usage error.
+  auto peer = site_operations(*site).import_peer({std::move(*probed.certificate), *invite, "", true});
+  if (!peer) return fail(kExitRuntime, invite->address.to_string() + ": " + peer.error().message);
+  std::cout << peer->fingerprint << "\n";
   if (const auto own = own_fingerprint(*site)) {
-    std::cerr << "sipsite: pairing code: " << pki::pairing_code(*own, presented) << "\n";
+    if (auto presented = pki::Fingerprint::parse(peer->fingerprint)) {
+      std::cerr << "sipsite: pairing code: " << pki::pairing_code(*own, *presented) << "\n";
+    }
   }
-  std::cerr << "sipsite: " << peer.domain << " is trusted here; its admin must now trust this site "
+  std::cerr << "sipsite: " << peer->domain << " is trusted here; its admin must now trust this site "
             << "(it appears there as a pending request)" << std::endl;
   return kExitOk;
 }
@@ -96,55 +81,33 @@ int cmd_peer_import(const GlobalOptions& g, const PeerImportOptions& o) {
   if (!pem) return fail(kExitUsage, error);
   auto cert = pki::parse_peer_certificate(*pem);
   if (!cert) return fail(kExitUsage, o.file + ": " + cert.error().message);
-  std::string address;
-  if (!o.address.empty()) {
-    auto hp = pki::parse_host_port(o.address);
-    if (!hp) return fail(kExitUsage, "--address: " + hp.error().message);
-    address = hp->to_string();
-  }
+  const pki::Fingerprint fp = cert->fingerprint();
 
   auto site = open_site(g);
   if (!site) return fail(site.error());
-  const pki::Fingerprint fp = cert->fingerprint();
-  const auto own = own_fingerprint(*site);
-  if (own && *own == fp) return fail(kExitUsage, o.file + " is this site's own certificate");
-  if (cert->domain() == site->site.domain) {
-    return fail(kExitUsage, o.file + " names this site's own domain " + site->site.domain);
+  auto peer = site_operations(*site).import_peer({std::move(*cert), std::nullopt, o.address, false});
+  if (!peer) {
+    const admin::OpErrc code = peer.error().code;
+    if (code == admin::OpErrc::bad_address) return fail(peer.error(), "--address");
+    return fail(peer.error(), admin::is_bad_input(code) ? o.file : "");
   }
-
-  store::PeerRecord peer{cert->domain(), fp.to_string(), cert->to_pem(), address, store::PeerState::untrusted, 0, 0};
-  auto added = site->db.transaction([&]() -> store::Result<void> {
-    if (auto r = store::PeerRepository(site->db).add(peer); !r) return r;
-    return store::AuditRepository(site->db).append(cli_actor(), "local", "peer.import",
-                                                   peer.domain + " " + peer.fingerprint);
-  });
-  if (!added) return fail(added.error());
-
-  std::cout << peer.fingerprint << "\n";
-  std::cerr << "sipsite: imported peer " << peer.domain << " (untrusted)\n";
-  if (own) std::cerr << "sipsite: pairing code: " << pki::pairing_code(*own, fp) << "\n";
-  std::cerr << "sipsite: confirm the fingerprint with " << peer.domain
-            << "'s admin, then: sipsite peer trust --fingerprint " << peer.fingerprint << std::endl;
+  std::cout << peer->fingerprint << "\n";
+  std::cerr << "sipsite: imported peer " << peer->domain << " (untrusted)\n";
+  if (const auto own = own_fingerprint(*site)) std::cerr << "sipsite: pairing code: " << pki::pairing_code(*own, fp) << "\n";
+  std::cerr << "sipsite: confirm the fingerprint with " << peer->domain
+            << "'s admin, then: sipsite peer trust --fingerprint " << peer->fingerprint << std::endl;
   return kExitOk;
 }
 
 namespace {
 
-// A pending request the admin decided to trust becomes a trusted peer, in
-// one transaction with its removal from the pending list.
-int trust_pending(OpenSite& site, const store::PendingRequest& request, const std::string& address) {
-  auto cert = pki::parse_peer_certificate(request.certificate_pem);
-  if (!cert) return fail(kExitRuntime, "cannot trust the pending request: " + cert.error().message);
-  store::PeerRecord peer{cert->domain(), request.fingerprint, cert->to_pem(), address, store::PeerState::trusted, 0, 0};
-  auto r = site.db.transaction([&]() -> store::Result<void> {
-    if (auto a = store::PeerRepository(site.db).add(peer); !a) return a;
-    if (auto d = store::PendingRepository(site.db).remove(request.fingerprint); !d) return d;
-    return store::AuditRepository(site.db).append(cli_actor(), "local", "peer.trust",
-                                                  peer.domain + " " + peer.fingerprint + " (pending request)");
-  });
-  if (!r) return fail(r.error());
-  std::cerr << "sipsite: " << peer.domain << " is now trusted" << std::endl;
-  return kExitOk;
+// The option an operation's bad-input error is about.
+std::string_view option_for(admin::OpErrc code) {
+  switch (code) {
+    case admin::OpErrc::bad_fingerprint: return "--fingerprint";
+    case admin::OpErrc::bad_address: return "--address";
+    default: return "";
+  }
 }
 
 }  // namespace
@@ -154,67 +117,26 @@ int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::P
   if (who.fingerprint.empty() == who.domain.empty()) {
     return fail(kExitUsage, "give exactly one of --fingerprint or --domain");
   }
-  std::string fingerprint;
-  if (!who.fingerprint.empty()) {
-    auto fp = pki::Fingerprint::parse(who.fingerprint);
-    if (!fp) return fail(kExitUsage, "--fingerprint: " + fp.error().message);
-    fingerprint = fp->to_string();
-  }
   auto site = open_site(g);
   if (!site) return fail(site.error());
-  store::PeerRepository peers(site->db);
-  auto found = fingerprint.empty() ? peers.find_by_domain(pki::lowercase_domain(who.domain))
-                                   : peers.find_by_fingerprint(fingerprint);
-  if (!found) return fail(found.error());
-  if (!*found && state == store::PeerState::revoked && !fingerprint.empty()) {
-    // An old pin kept after the peer's key rotation: revoking it revokes
-    // the peer (its new key was proven by this one).
-    auto previous = peers.list_previous_pins();
-    if (!previous) return fail(previous.error());
-    for (const auto& pin : *previous) {
-      if (pin.fingerprint != fingerprint) continue;
-      std::cerr << "sipsite: " << fingerprint << " is " << pin.domain << "'s key before its rotation to "
-                << pin.superseded_by << "; revoking " << pin.domain << std::endl;
-      found = peers.find_by_domain(pin.domain);
-      if (!found) return fail(found.error());
-      break;
+  admin::SiteOperations ops = site_operations(*site);
+  const admin::PeerRef ref{who.fingerprint, who.domain};
+  const bool trust = state == store::PeerState::trusted;
+  auto change = trust ? ops.trust_peer(ref, address) : ops.revoke_peer(ref);
+  if (!change) {
+    const admin::OpError& e = change.error();
+    if (trust && e.code == admin::OpErrc::not_found && !who.fingerprint.empty()) {
+      return fail(kExitRuntime, e.message + " (import its certificate first: sipsite peer import)");
     }
+    return fail(e, option_for(e.code));
   }
-  std::string peer_address;
-  if (!address.empty()) {
-    auto hp = pki::parse_host_port(address);
-    if (!hp) return fail(kExitUsage, "--address: " + hp.error().message);
-    peer_address = hp->to_string();
+  const store::PeerRecord& peer = change->peer;
+  if (change->old_pin) {
+    std::cerr << "sipsite: " << change->old_pin->fingerprint << " is " << peer.domain << "'s key before its rotation to "
+              << change->old_pin->superseded_by << "; revoking " << peer.domain << std::endl;
   }
-  if (!*found && state == store::PeerState::trusted && !fingerprint.empty()) {
-    auto request = store::PendingRepository(site->db).find(fingerprint);
-    if (!request) return fail(request.error());
-    if (*request) return trust_pending(*site, **request, peer_address);
-  }
-  if (!*found) {
-    return fail(kExitRuntime, fingerprint.empty() ? "no peer with domain " + who.domain
-                                                  : "no peer with fingerprint " + fingerprint +
-                                                        " (import its certificate first: sipsite peer import)");
-  }
-  const store::PeerRecord& peer = **found;
-  if (peer.state == state) {
-    std::cerr << "sipsite: " << peer.domain << " is already " << store::to_string(state) << std::endl;
-    return kExitOk;
-  }
-  if (state == store::PeerState::trusted) {
-    auto cert = pki::Certificate::from_pem(peer.certificate_pem);
-    if (!cert) return fail(kExitRuntime, "stored certificate of " + peer.domain + ": " + cert.error().message);
-    if (auto valid = cert->check_validity(); !valid) {
-      return fail(kExitRuntime, "cannot trust " + peer.domain + ": " + valid.error().message);
-    }
-  }
-  const std::string action = std::string("peer.") + (state == store::PeerState::trusted ? "trust" : "revoke");
-  auto r = site->db.transaction([&]() -> store::Result<void> {
-    if (auto s = peers.set_state(peer.fingerprint, state); !s) return s;
-    return store::AuditRepository(site->db).append(cli_actor(), "local", action, peer.domain + " " + peer.fingerprint);
-  });
-  if (!r) return fail(r.error());
-  std::cerr << "sipsite: " << peer.domain << " is now " << store::to_string(state) << std::endl;
+  std::cerr << "sipsite: " << peer.domain << (change->changed ? " is now " : " is already ") << store::to_string(state)
+            << std::endl;
   return kExitOk;
 }
 
@@ -243,18 +165,21 @@ int cmd_peer_pending(const GlobalOptions& g, bool json) {
   return kExitOk;
 }
 
-int cmd_peer_ignore(const GlobalOptions& g, const std::string& fingerprint_text) {
-  auto fp = pki::Fingerprint::parse(fingerprint_text);
-  if (!fp) return fail(kExitUsage, "--fingerprint: " + fp.error().message);
+int cmd_peer_ignore(const GlobalOptions& g, const std::string& fingerprint) {
   auto site = open_site(g);
   if (!site) return fail(site.error());
-  const std::string fingerprint = fp->to_string();
-  auto r = site->db.transaction([&]() -> store::Result<void> {
-    if (auto i = store::PendingRepository(site->db).ignore(fingerprint); !i) return i;
-    return store::AuditRepository(site->db).append(cli_actor(), "local", "peer.ignore", fingerprint);
-  });
-  if (!r) return fail(r.error());
+  if (auto r = site_operations(*site).ignore_pending(fingerprint); !r) return fail(r.error(), option_for(r.error().code));
   std::cerr << "sipsite: requests from " << fingerprint << " are now refused without notice" << std::endl;
+  return kExitOk;
+}
+
+int cmd_peer_remove(const GlobalOptions& g, const std::string& fingerprint) {
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  auto removed = site_operations(*site).remove_peer(fingerprint);
+  if (!removed) return fail(removed.error(), option_for(removed.error().code));
+  std::cerr << "sipsite: removed " << removed->domain << " (" << removed->fingerprint
+            << "); if it connects again it is a pending request" << std::endl;
   return kExitOk;
 }
 

@@ -1,10 +1,10 @@
-// user add | del | list
+// user add | passwd | del | list
 
+#include "cli_operations.hpp"
 #include "commands.hpp"
 
-#include <sipsite/store/audit_repository.hpp>
+#include <sipsite/admin/user_credentials.hpp>
 #include <sipsite/store/user_repository.hpp>
-#include <sipsite/webadmin/user_credentials.hpp>
 
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
@@ -15,72 +15,78 @@ namespace sipsite::app {
 
 namespace {
 
-using webadmin::parse_aor;
-
-// One line from stdin: the trailing newline (LF or CRLF) is not part of it.
-std::optional<std::string> read_password(std::istream& in, std::string& why) {
-  std::string password;
-  std::getline(in, password);
-  if (!password.empty() && password.back() == '\r') password.pop_back();
-  if (auto bad = webadmin::check_user_password(password)) {
-    why = *bad;
-    if (password.size() < webadmin::kMinUserPassword || password.size() > webadmin::kMaxUserPassword) {
-      why += " (read from stdin)";
-    }
-  } else {
-    return password;
+// A password read from stdin, wiped when it goes.
+class StdinPassword {
+ public:
+  // One line: the trailing newline (LF or CRLF) is not part of it.
+  explicit StdinPassword(std::istream& in) {
+    std::getline(in, text_);
+    if (!text_.empty() && text_.back() == '\r') text_.pop_back();
   }
-  OPENSSL_cleanse(password.data(), password.size());
-  return std::nullopt;
+  StdinPassword(const StdinPassword&) = delete;
+  StdinPassword& operator=(const StdinPassword&) = delete;
+  ~StdinPassword() { OPENSSL_cleanse(text_.data(), text_.size()); }
+
+  std::string_view text() const { return text_; }
+  // Where a wrong length most likely comes from.
+  std::string hint() const {
+    const bool length = text_.size() < admin::kMinUserPassword || text_.size() > admin::kMaxUserPassword;
+    return length ? " (read from stdin)" : "";
+  }
+
+ private:
+  std::string text_;
+};
+
+// The part the commands that set a password share: the flag, the password
+// from stdin, the site; then `operation` (add or change) does the rest.
+template <class Operation>
+int with_password(const GlobalOptions& g, const std::string& aor, bool password_stdin, std::istream& in,
+                  Operation operation) {
+  if (!password_stdin) {
+    return fail(kExitUsage, "--password-stdin is required: passwords are never taken from the command line");
+  }
+  const StdinPassword password(in);
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  admin::SiteOperations ops = site_operations(*site);
+  auto user = operation(ops, aor, password.text());
+  if (!user) {
+    if (user.error().code == admin::OpErrc::bad_aor) return fail(user.error(), "--aor '" + aor + "'");
+    if (user.error().code == admin::OpErrc::bad_password) return fail(kExitUsage, user.error().message + password.hint());
+    return fail(user.error());
+  }
+  return kExitOk;
 }
 
 }  // namespace
 
-int cmd_user_add(const GlobalOptions& g, const std::string& aor_text, bool password_stdin, std::istream& in) {
-  std::string why;
-  const auto aor = parse_aor(aor_text, why);
-  if (!aor) return fail(kExitUsage, "--aor '" + aor_text + "': " + why);
-  if (!password_stdin) {
-    return fail(kExitUsage, "--password-stdin is required: passwords are never taken from the command line");
-  }
-  auto password = read_password(in, why);
-  if (!password) return fail(kExitUsage, why);
-
-  auto site = open_site(g);
-  if (!site) {
-    OPENSSL_cleanse(password->data(), password->size());
-    return fail(site.error());
-  }
-  if (aor->domain != site->site.domain) {
-    OPENSSL_cleanse(password->data(), password->size());
-    return fail(kExitUsage, "--aor '" + aor_text + "': users of this site are @" + site->site.domain);
-  }
-  // Digest credentials, realm = the site domain; the password is not kept.
-  const store::UserRecord user = webadmin::make_user_record(*aor, site->site.domain, *password);
-  OPENSSL_cleanse(password->data(), password->size());
-
-  auto r = site->db.transaction([&]() -> store::Result<void> {
-    if (auto a = store::UserRepository(site->db).add(user); !a) return a;
-    return store::AuditRepository(site->db).append(cli_actor(), "local", "user.add", user.aor());
+int cmd_user_add(const GlobalOptions& g, const std::string& aor, bool password_stdin, std::istream& in) {
+  return with_password(g, aor, password_stdin, in, [](admin::SiteOperations& ops, std::string_view a, std::string_view p) {
+    auto user = ops.add_user(a, p);
+    if (user) std::cerr << "sipsite: added " << user->aor() << std::endl;
+    return user;
   });
-  if (!r) return fail(r.error());
-  std::cerr << "sipsite: added " << user.aor() << std::endl;
-  return kExitOk;
 }
 
-int cmd_user_del(const GlobalOptions& g, const std::string& aor_text) {
-  std::string why;
-  const auto aor = parse_aor(aor_text, why);
-  if (!aor) return fail(kExitUsage, "--aor '" + aor_text + "': " + why);
+int cmd_user_passwd(const GlobalOptions& g, const std::string& aor, bool password_stdin, std::istream& in) {
+  return with_password(g, aor, password_stdin, in, [](admin::SiteOperations& ops, std::string_view a, std::string_view p) {
+    auto user = ops.change_user_password(a, p);
+    if (user) std::cerr << "sipsite: changed the password of " << user->aor() << std::endl;
+    return user;
+  });
+}
+
+int cmd_user_del(const GlobalOptions& g, const std::string& aor) {
   auto site = open_site(g);
   if (!site) return fail(site.error());
   // The one account deletion (user, credentials, stored messages, CDRs
   // unless kept by the setting, audit entry) in one transaction.
-  auto r = store::UserRepository(site->db).delete_account(aor->username, aor->domain, cli_actor(), "local");
-  if (!r) return fail(r.error());
-  std::cerr << "sipsite: deleted " << aor->username << "@" << aor->domain << " (" << r->messages
-            << " stored messages, " << (r->cdrs_kept ? std::string("call records kept") : std::to_string(r->cdrs) + " call records")
-            << ")" << std::endl;
+  auto r = site_operations(*site).delete_user(aor);
+  if (!r) return fail(r.error(), r.error().code == admin::OpErrc::bad_aor ? "--aor '" + aor + "'" : "");
+  std::cerr << "sipsite: deleted " << aor << " (" << r->messages << " stored messages, "
+            << (r->cdrs_kept ? std::string("call records kept") : std::to_string(r->cdrs) + " call records") << ")"
+            << std::endl;
   return kExitOk;
 }
 

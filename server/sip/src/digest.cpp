@@ -312,7 +312,9 @@ std::string digest_ha1(DigestAlgorithm a, std::string_view username, std::string
   std::string in;
   in.reserve(username.size() + realm.size() + password.size() + 2);
   in.append(username).append(":").append(realm).append(":").append(password);
-  return digest_hash(a, in);
+  std::string ha1 = digest_hash(a, in);
+  OPENSSL_cleanse(in.data(), in.size());  // A1 holds the password
+  return ha1;
 }
 
 std::string digest_response(const DigestResponseInput& in) {

@@ -88,6 +88,16 @@ Result<void> PeerRepository::set_state(std::string_view fingerprint, PeerState s
   return {};
 }
 
+Result<void> PeerRepository::remove(std::string_view fingerprint) {
+  auto pins = db_.execute("DELETE FROM peer_previous_pins WHERE domain = (SELECT domain FROM peers WHERE fingerprint = ?)",
+                          fingerprint);
+  if (!pins) return pins.error();
+  auto r = db_.execute("DELETE FROM peers WHERE fingerprint = ?", fingerprint);
+  if (!r) return r.error();
+  if (*r == 0) return Error{Errc::not_found, "no peer with fingerprint " + std::string(fingerprint)};
+  return {};
+}
+
 Result<bool> PeerRepository::apply_rotation(std::string_view old_fingerprint, std::string_view new_fingerprint,
                                             std::string_view new_certificate_pem, std::int64_t expires_at) {
   auto current = find_by_fingerprint(new_fingerprint);

@@ -39,6 +39,15 @@ Result<void> UserRepository::remove(std::string_view username, std::string_view 
   return {};
 }
 
+Result<void> UserRepository::update_credentials(const UserRecord& user) {
+  auto r = db_.execute(
+      "UPDATE users SET realm = ?, ha1_md5 = ?, ha1_sha256 = ?, updated_at = ? WHERE username = ? AND domain = ?",
+      user.realm, user.ha1_md5, user.ha1_sha256, unix_now(), user.username, user.domain);
+  if (!r) return r.error();
+  if (*r == 0) return Error{Errc::not_found, "no user " + user.aor()};
+  return {};
+}
+
 Result<DeletedAccount> UserRepository::delete_account(std::string_view username, std::string_view domain,
                                                      std::string_view actor, std::string_view source) {
   DeletedAccount deleted;

@@ -230,6 +230,15 @@ test("first login, pairing two sites through their consoles, users and revocatio
   await shot(alpha, "alpha-07-users", "08-users");
   assert.match(sipsite(alphaSite.dir, "user", "list"), /alice@alpha\.example/);
 
+  // Her SIP password changed from her row; she stays a user.
+  await alpha.locator('#users-table tbody tr[data-aor="alice@alpha.example"]')
+    .getByRole("button", { name: "Change password of alice@alpha.example" }).click();
+  await alpha.locator("#passwd-panel").waitFor();
+  await alpha.fill("#passwd-password", "alice-new-sip-password");
+  await alpha.click("#passwd-form button[type=submit]");
+  await waitForText(alpha, alpha.locator("#message"), /^The password of alice@alpha\.example is changed\.$/);
+  assert.match(sipsite(alphaSite.dir, "user", "list"), /alice@alpha\.example/);
+
   // An API token for scripts, shown once.
   await alpha.click('nav a[data-page="tokens"]');
   await alpha.locator("#tokens-empty").waitFor();
@@ -257,6 +266,14 @@ test("first login, pairing two sites through their consoles, users and revocatio
     await shot(page, `alpha-09-${name}`);
   }
   await waitForText(alpha, alpha.locator("#audit-table tbody"), /peer\.revoke/);
+  await waitForText(alpha, alpha.locator("#audit-table tbody"), /user\.password_change/);
+
+  // A revoked site can be removed from its row, confirmed in a dialog.
+  await alpha.click('nav a[data-page="peers"]');
+  alpha.once("dialog", (d) => d.accept());
+  await (await peerRow(alpha, "beta.example")).getByRole("button", { name: "Remove beta.example" }).click();
+  await waitForText(alpha, alpha.locator("#message"), /^beta\.example is removed\.$/);
+  assert.deepEqual(JSON.parse(sipsite(alphaSite.dir, "peer", "list", "--json")), []);
 
   // Logging out ends the session.
   await alpha.click("#logout");

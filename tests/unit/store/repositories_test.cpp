@@ -63,6 +63,38 @@ TEST_F(Repositories, UsersAddListRemove) {
   EXPECT_TRUE(users.find("bob", "alpha.example").value().has_value());
 }
 
+TEST_F(Repositories, UserCredentialsAreReplacedInPlace) {
+  UserRepository users(db_);
+  ASSERT_TRUE(users.add(user("alice")));
+  const auto before = users.find("alice", "alpha.example").value().value();
+  UserRecord changed = user("alice");
+  changed.ha1_md5 = "m2";
+  changed.ha1_sha256 = "s2";
+  ASSERT_TRUE(users.update_credentials(changed));
+  const auto after = users.find("alice", "alpha.example").value().value();
+  EXPECT_EQ(after.ha1_md5, "m2");
+  EXPECT_EQ(after.ha1_sha256, "s2");
+  EXPECT_EQ(after.created_at, before.created_at);
+  auto unknown = users.update_credentials(user("ghost"));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::not_found);
+  EXPECT_EQ(users.list().value().size(), 1u);
+}
+
+TEST_F(Repositories, PeerRemovalDeletesTheRowAndOnlyIt) {
+  PeerRepository peers(db_);
+  ASSERT_TRUE(peers.add(peer("beta.example", "AA")));
+  ASSERT_TRUE(peers.add(peer("gamma.example", "BB")));
+  ASSERT_TRUE(peers.remove("AA"));
+  EXPECT_FALSE(peers.find_by_fingerprint("AA").value().has_value());
+  EXPECT_TRUE(peers.find_by_fingerprint("BB").value().has_value());
+  auto again = peers.remove("AA");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::not_found);
+  // The domain is free again: the same site can be imported anew.
+  EXPECT_TRUE(peers.add(peer("beta.example", "AA")));
+}
+
 TEST_F(Repositories, PeersAreUniqueByFingerprintAndDomain) {
   PeerRepository peers(db_);
   ASSERT_TRUE(peers.add(peer("beta.example", "AA")));

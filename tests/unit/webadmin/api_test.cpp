@@ -546,6 +546,81 @@ TEST_F(ApiTest, DeletingAUserRemovesTheirMessagesAndCallRecords) {
   EXPECT_EQ(audit.source, client_);
 }
 
+// The front end of the admin operations: the mapping of each new operation
+// to HTTP status and error code (the operations themselves are tested in
+// tests/unit/admin).
+
+TEST_F(ApiTest, UserPasswordChangeIsAPutWithCsrfAndKeepsTheUser) {
+  login_and_change();
+  ASSERT_EQ(post("/api/v1/users", {{"aor", "alice"}, {"password", "a-good-password"}}).result(), http::status::created);
+  const auto before = store::UserRepository(db_).find("alice", "alpha.example").value().value();
+  const std::string path = "/api/v1/users/alice%40alpha.example/password";
+  const auto put = [&](const json& b, bool csrf = true) { return send(http::verb::put, path, b.dump(), csrf); };
+  EXPECT_EQ(code(put({{"password", "another-good-one"}}, false)), "csrf_failed");
+  auto r = put({{"password", "another-good-one"}});
+  ASSERT_EQ(r.result(), http::status::no_content) << r.body();
+  const auto after = store::UserRepository(db_).find("alice", "alpha.example").value().value();
+  EXPECT_NE(after.ha1_sha256, before.ha1_sha256);
+  EXPECT_EQ(after.created_at, before.created_at);
+  const auto audit = store::AuditRepository(db_).recent(1).value().at(0);
+  EXPECT_EQ(audit.action, "user.password_change");
+  EXPECT_EQ(audit.actor, "admin");
+  EXPECT_EQ(audit.source, client_);
+  EXPECT_EQ(audit.detail.find("another-good-one"), std::string::npos);
+
+  r = put({{"password", "short"}});
+  EXPECT_EQ(r.result(), http::status::bad_request);
+  EXPECT_EQ(code(r), "bad_password");
+  r = send(http::verb::put, "/api/v1/users/ghost%40alpha.example/password", json{{"password", "long-enough"}}.dump());
+  EXPECT_EQ(r.result(), http::status::not_found);
+  EXPECT_EQ(code(r), "not_found");
+  EXPECT_EQ(code(send(http::verb::put, "/api/v1/users/nobody/password", json{{"password", "long-enough"}}.dump())),
+            "bad_aor");
+  EXPECT_EQ(code(put(json::object())), "missing_field");
+  EXPECT_EQ(code(put({{"password", "long-enough"}, {"aor", "x"}})), "unknown_field");
+}
+
+TEST_F(ApiTest, OnlyARevokedPeerIsRemovedAndATrustedOneIsAConflict) {
+  login_and_change();
+  const auto beta = make_cert("beta.example");
+  const std::string fp = beta.fingerprint().to_string();
+  const std::string path = "/api/v1/peers/" + fp;
+  ASSERT_EQ(post("/api/v1/peers", {{"pem", beta.to_pem()}}).result(), http::status::created);
+  ASSERT_EQ(post(path + "/trust", {{"confirm_fingerprint", fp}}).result(), http::status::ok);
+
+  EXPECT_EQ(code(send(http::verb::delete_, path, "", false)), "csrf_failed");
+  auto r = send(http::verb::delete_, path);
+  EXPECT_EQ(r.result(), http::status::conflict);
+  EXPECT_EQ(code(r), "peer_trusted");
+  ASSERT_TRUE(store::PeerRepository(db_).find_by_fingerprint(fp).value());
+
+  ASSERT_EQ(send(http::verb::post, path + "/revoke", "").result(), http::status::ok);
+  EXPECT_EQ(send(http::verb::delete_, path).result(), http::status::no_content);
+  EXPECT_FALSE(store::PeerRepository(db_).find_by_fingerprint(fp).value());
+  const auto audit = store::AuditRepository(db_).recent(1).value().at(0);
+  EXPECT_EQ(audit.action, "peer.remove");
+  EXPECT_EQ(audit.source, client_);
+  r = send(http::verb::delete_, path);
+  EXPECT_EQ(r.result(), http::status::not_found);
+  EXPECT_EQ(code(r), "not_found");
+  EXPECT_EQ(code(send(http::verb::delete_, "/api/v1/peers/nonsense")), "bad_fingerprint");
+}
+
+TEST_F(ApiTest, RevokingAPeersKeyFromBeforeItsRotationRevokesThePeerAsTheCliDoes) {
+  login_and_change();
+  const auto old_key = make_cert("beta.example");
+  const auto new_key = make_cert("beta.example");
+  const std::string old_fp = old_key.fingerprint().to_string();
+  ASSERT_EQ(post("/api/v1/peers", {{"pem", old_key.to_pem()}}).result(), http::status::created);
+  ASSERT_EQ(post("/api/v1/peers/" + old_fp + "/trust", {{"confirm_fingerprint", old_fp}}).result(), http::status::ok);
+  ASSERT_TRUE(store::PeerRepository(db_).apply_rotation(old_fp, new_key.fingerprint().to_string(), new_key.to_pem(),
+                                                        4'000'000'000));
+  auto r = send(http::verb::post, "/api/v1/peers/" + old_fp + "/revoke", "");
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  EXPECT_EQ(body(r)["state"], "revoked");
+  EXPECT_EQ(body(r)["fingerprint"], new_key.fingerprint().to_string());
+}
+
 // --- live calls and links across sites, compressed static files
 
 TEST_F(ApiTest, PeersShowTheirLiveLinksAndCalls) {

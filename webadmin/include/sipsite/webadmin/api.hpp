@@ -43,6 +43,10 @@
 #include <utility>
 #include <vector>
 
+namespace sipsite::admin {
+class SiteOperations;
+}  // namespace sipsite::admin
+
 namespace sipsite::webadmin {
 
 struct ApiSettings {
@@ -127,8 +131,11 @@ class Api {
   Response create_token(Call& c);
   Response revoke_token(Call& c);
 
-  Response set_peer_state(Call& c, bool trust);
-  Response trust_pending(Call& c, const store::PendingRequest& request, const nlohmann::json& body);
+  Response remove_peer(Call& c);
+  Response change_user_password(Call& c);
+
+  // The admin operations, acting as this call's actor from its client.
+  admin::SiteOperations operations(const Call& c);
   void audit(const Call& c, std::string_view actor, std::string_view action, std::string_view detail);
 
   ApiSettings settings_;

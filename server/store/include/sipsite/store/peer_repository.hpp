@@ -43,6 +43,10 @@ class PeerRepository {
   // Errc::not_found if no peer has that fingerprint. A state other than
   // trusted also deletes the peer's previous pins (revocation is total).
   Result<void> set_state(std::string_view fingerprint, PeerState state);
+  // Deletes the peer with that fingerprint and any previous pins of its
+  // domain. Errc::not_found if there is none. Whether it may be removed
+  // (not while trusted) is the caller's rule.
+  Result<void> remove(std::string_view fingerprint);
 
   // Key rotation, verified by the caller: the trusted peer whose current
   // fingerprint is `old_fingerprint` takes the new fingerprint and

@@ -43,6 +43,11 @@ class UserRepository {
   // the daemon drops them when it sees the user gone.
   Result<DeletedAccount> delete_account(std::string_view username, std::string_view domain, std::string_view actor,
                                         std::string_view source);
+  // New digest credentials (realm and both HA1s) for the existing user
+  // `user.username`@`user.domain`; everything else of the user (messages,
+  // call records, created_at) stays. Errc::not_found if the AOR does not
+  // exist.
+  Result<void> update_credentials(const UserRecord& user);
   Result<std::optional<UserRecord>> find(std::string_view username, std::string_view domain);
   // Ordered by domain, then username.
   Result<std::vector<UserRecord>> list();

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace sipsite::webadmin {
+namespace sipsite::admin {
 
 inline constexpr std::size_t kMaxUsername = 64;
 inline constexpr std::size_t kMinUserPassword = 8;
@@ -36,4 +36,4 @@ std::optional<std::string> check_user_password(std::string_view password);
 // own copy.
 store::UserRecord make_user_record(const Aor& aor, std::string_view realm, std::string_view password);
 
-}  // namespace sipsite::webadmin
+}  // namespace sipsite::admin

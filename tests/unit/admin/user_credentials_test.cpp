@@ -1,8 +1,8 @@
-#include <sipsite/webadmin/user_credentials.hpp>
+#include <sipsite/admin/user_credentials.hpp>
 
 #include <gtest/gtest.h>
 
-namespace sipsite::webadmin {
+namespace sipsite::admin {
 namespace {
 
 TEST(ParseAor, AcceptsUserAtDomainWithOptionalScheme) {
@@ -45,4 +45,4 @@ TEST(UserRecord, HoldsBothDigestsOfUserRealmPassword) {
 }
 
 }  // namespace
-}  // namespace sipsite::webadmin
+}  // namespace sipsite::admin

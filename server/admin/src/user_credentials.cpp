@@ -1,31 +1,12 @@
-#include <sipsite/webadmin/user_credentials.hpp>
+#include <sipsite/admin/user_credentials.hpp>
 
 #include <sipsite/pki/domain_name.hpp>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <sipsite/sip/digest.hpp>
 
 #include <algorithm>
 #include <cctype>
 
-namespace sipsite::webadmin {
-
-namespace {
-
-std::string hex_digest(const EVP_MD* md, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += kHex[out[i] >> 4];
-    hex += kHex[out[i] & 0xF];
-  }
-  return hex;
-}
-
-}  // namespace
+namespace sipsite::admin {
 
 std::optional<Aor> parse_aor(std::string_view text, std::string& why) {
   if (text.starts_with("sip:")) text.remove_prefix(4);
@@ -61,13 +42,15 @@ std::optional<std::string> check_user_password(std::string_view password) {
 }
 
 store::UserRecord make_user_record(const Aor& aor, std::string_view realm, std::string_view password) {
-  std::string a1;  // built in place: no unwiped temporary holds the password
-  a1.reserve(aor.username.size() + realm.size() + password.size() + 2);
-  a1.append(aor.username).append(":").append(realm).append(":").append(password);
-  store::UserRecord user{aor.username, aor.domain, std::string(realm), hex_digest(EVP_md5(), a1),
-                         hex_digest(EVP_sha256(), a1), 0, 0};
-  OPENSSL_cleanse(a1.data(), a1.size());
-  return user;
+  // The registrar's own definition of HA1, so that what is stored is what
+  // it checks.
+  return store::UserRecord{aor.username,
+                           aor.domain,
+                           std::string(realm),
+                           sip::digest_ha1(sip::DigestAlgorithm::md5, aor.username, realm, password),
+                           sip::digest_ha1(sip::DigestAlgorithm::sha256, aor.username, realm, password),
+                           0,
+                           0};
 }
 
-}  // namespace sipsite::webadmin
+}  // namespace sipsite::admin

@@ -1,0 +1,252 @@
+// Each admin operation once, on a real (temporary) encrypted database: what
+// it writes, its audit record, and the typed error for each refusal. The
+// front ends (CLI, REST API) are tested only for their mapping.
+
+#include <sipsite/admin/site_operations.hpp>
+
+#include <sipsite/pki/private_key.hpp>
+#include <sipsite/store/audit_repository.hpp>
+#include <sipsite/store/cdr_repository.hpp>
+#include <sipsite/store/pending_repository.hpp>
+
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sipsite::admin {
+namespace {
+
+using store::PeerState;
+
+pki::Certificate make_cert(const std::string& domain, int days = 30) {
+  auto key = pki::PrivateKey::generate_p256().value();
+  return pki::Certificate::self_signed(key, pki::CertificateOptions::valid_for_days(domain, days)).value();
+}
+
+class SiteOperationsTest : public ::testing::Test {
+ protected:
+  SiteOperationsTest()
+      : db_(store::Database::open(dir_ / "s.db", store::DbKey::generate().value(), store::OpenMode::create).value()),
+        own_(make_cert("alpha.example")),
+        ops_(db_, {"alpha.example", own_.fingerprint().to_string()}, {"admin", "192.0.2.1"}) {}
+
+  // The newest audit entry.
+  store::AuditEntry last_audit() { return store::AuditRepository(db_).recent(1).value().at(0); }
+  std::size_t audit_count() { return store::AuditRepository(db_).recent(1000).value().size(); }
+
+  std::optional<store::PeerRecord> peer(const std::string& fingerprint) {
+    return store::PeerRepository(db_).find_by_fingerprint(fingerprint).value();
+  }
+
+  store::PeerRecord import(const pki::Certificate& cert) {
+    auto r = ops_.import_peer({pki::Certificate::from_pem(cert.to_pem()).value(), std::nullopt, "", false});
+    EXPECT_TRUE(r) << r.error().message;
+    return *r;
+  }
+
+  test::TempDir dir_;
+  store::Database db_;
+  pki::Certificate own_;
+  SiteOperations ops_;
+};
+
+template <class T>
+OpErrc error_of(const OpResult<T>& r) {
+  EXPECT_FALSE(r);
+  return r ? OpErrc::failed : r.error().code;
+}
+
+TEST_F(SiteOperationsTest, AddUserStoresDigestsAndAudits) {
+  auto user = ops_.add_user("sip:alice@Alpha.Example", "correct-horse");
+  ASSERT_TRUE(user) << user.error().message;
+  EXPECT_EQ(user->aor(), "alice@alpha.example");
+  // echo -n "alice:alpha.example:correct-horse" | md5sum
+  const auto stored = store::UserRepository(db_).find("alice", "alpha.example").value().value();
+  EXPECT_EQ(stored.realm, "alpha.example");
+  EXPECT_EQ(stored.ha1_md5, user->ha1_md5);
+  EXPECT_EQ(stored.ha1_md5.size(), 32u);
+  EXPECT_EQ(stored.ha1_sha256.size(), 64u);
+  const auto entry = last_audit();
+  EXPECT_EQ(entry.actor, "admin");
+  EXPECT_EQ(entry.source, "192.0.2.1");
+  EXPECT_EQ(entry.action, "user.add");
+  EXPECT_EQ(entry.detail, "alice@alpha.example");
+}
+
+TEST_F(SiteOperationsTest, AddUserRefusesBadInputAndDuplicatesWithoutWriting) {
+  ASSERT_TRUE(ops_.add_user("alice@alpha.example", "correct-horse"));
+  const auto audits = audit_count();
+  EXPECT_EQ(error_of(ops_.add_user("alice", "correct-horse")), OpErrc::bad_aor);
+  EXPECT_EQ(error_of(ops_.add_user("eve@beta.example", "correct-horse")), OpErrc::bad_aor);
+  EXPECT_EQ(error_of(ops_.add_user("bob@alpha.example", "short")), OpErrc::bad_password);
+  EXPECT_EQ(error_of(ops_.add_user("alice@alpha.example", "another-password")), OpErrc::conflict);
+  EXPECT_EQ(audit_count(), audits);
+  EXPECT_EQ(store::UserRepository(db_).list().value().size(), 1u);
+}
+
+TEST_F(SiteOperationsTest, ChangingAPasswordReplacesTheDigestsAndKeepsTheUsersRecords) {
+  ASSERT_TRUE(ops_.add_user("alice@alpha.example", "correct-horse"));
+  const auto before = store::UserRepository(db_).find("alice", "alpha.example").value().value();
+  store::CdrRepository cdrs(db_);
+  ASSERT_TRUE(cdrs.start({"c1", "alice@alpha.example", "bob@alpha.example", store::CdrDirection::local, "", 100, {}}));
+  auto changed = ops_.change_user_password("alice@alpha.example", "battery-staple");
+  ASSERT_TRUE(changed) << changed.error().message;
+  const auto stored = store::UserRepository(db_).find("alice", "alpha.example").value().value();
+  EXPECT_NE(stored.ha1_md5, before.ha1_md5);
+  EXPECT_NE(stored.ha1_sha256, before.ha1_sha256);
+  EXPECT_EQ(stored.ha1_md5, changed->ha1_md5);
+  EXPECT_EQ(stored.created_at, before.created_at);
+  EXPECT_EQ(cdrs.list({}, 0, 10).value().total, 1);
+  EXPECT_EQ(last_audit().action, "user.password_change");
+  EXPECT_EQ(last_audit().detail, "alice@alpha.example");
+
+  const auto audits = audit_count();
+  EXPECT_EQ(error_of(ops_.change_user_password("ghost@alpha.example", "battery-staple")), OpErrc::not_found);
+  EXPECT_EQ(error_of(ops_.change_user_password("alice@alpha.example", "short")), OpErrc::bad_password);
+  EXPECT_EQ(error_of(ops_.change_user_password("alice@beta.example", "battery-staple")), OpErrc::bad_aor);
+  EXPECT_EQ(audit_count(), audits);
+}
+
+TEST_F(SiteOperationsTest, DeleteUserIsTheAccountDeletion) {
+  ASSERT_TRUE(ops_.add_user("alice@alpha.example", "correct-horse"));
+  auto deleted = ops_.delete_user("alice@alpha.example");
+  ASSERT_TRUE(deleted) << deleted.error().message;
+  EXPECT_TRUE(store::UserRepository(db_).list().value().empty());
+  EXPECT_EQ(last_audit().action, "user.del");
+  EXPECT_EQ(error_of(ops_.delete_user("alice@alpha.example")), OpErrc::not_found);
+  EXPECT_EQ(error_of(ops_.delete_user("not-an-aor")), OpErrc::bad_aor);
+}
+
+TEST_F(SiteOperationsTest, ImportStoresAnUntrustedPeerAndRefusesOwnAndKnownCertificates) {
+  const auto beta = make_cert("beta.example");
+  auto r = ops_.import_peer({pki::Certificate::from_pem(beta.to_pem()).value(), std::nullopt, "beta.example:5062", false});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->state, PeerState::untrusted);
+  EXPECT_EQ(r->address, "beta.example:5062");
+  EXPECT_EQ(last_audit().action, "peer.import");
+  EXPECT_EQ(last_audit().detail, "beta.example " + beta.fingerprint().to_string());
+
+  const auto again = [](const pki::Certificate& c, std::string address = "") {
+    return PeerImport{pki::Certificate::from_pem(c.to_pem()).value(), std::nullopt, std::move(address), false};
+  };
+  EXPECT_EQ(error_of(ops_.import_peer(again(beta))), OpErrc::conflict);
+  EXPECT_EQ(error_of(ops_.import_peer(again(own_))), OpErrc::own_certificate);
+  EXPECT_EQ(error_of(ops_.import_peer(again(make_cert("alpha.example")))), OpErrc::own_domain);
+  EXPECT_EQ(error_of(ops_.import_peer(again(make_cert("gamma.example"), "nope"))), OpErrc::bad_address);
+  EXPECT_EQ(store::PeerRepository(db_).list().value().size(), 1u);
+}
+
+TEST_F(SiteOperationsTest, ImportWithAnInviteChecksItAndAddTrustsAtOnce) {
+  const auto beta = make_cert("beta.example");
+  auto invite = pki::Invite::parse("sipsite:invite?v=1&domain=beta.example&address=198.51.100.2:5062&fp=" +
+                                   beta.fingerprint().to_string())
+                    .value();
+  EXPECT_EQ(error_of(ops_.import_peer({make_cert("beta.example"), invite, "", true})), OpErrc::fingerprint_mismatch);
+  auto added = ops_.import_peer({pki::Certificate::from_pem(beta.to_pem()).value(), invite, "", true});
+  ASSERT_TRUE(added) << added.error().message;
+  EXPECT_EQ(added->state, PeerState::trusted);
+  EXPECT_EQ(added->address, "198.51.100.2:5062");
+  EXPECT_EQ(last_audit().action, "peer.add");
+}
+
+TEST_F(SiteOperationsTest, TrustAndRevokeByFingerprintOrDomain) {
+  const auto beta = make_cert("beta.example");
+  const std::string fp = beta.fingerprint().to_string();
+  import(beta);
+  auto trusted = ops_.trust_peer({fp, ""}, "");
+  ASSERT_TRUE(trusted) << trusted.error().message;
+  EXPECT_TRUE(trusted->changed);
+  EXPECT_EQ(peer(fp)->state, PeerState::trusted);
+  EXPECT_EQ(last_audit().action, "peer.trust");
+  EXPECT_FALSE(ops_.trust_peer({fp, ""}, "").value().changed);
+
+  auto revoked = ops_.revoke_peer({"", "BETA.example"});
+  ASSERT_TRUE(revoked) << revoked.error().message;
+  EXPECT_TRUE(revoked->changed);
+  EXPECT_EQ(peer(fp)->state, PeerState::revoked);
+  EXPECT_EQ(last_audit().action, "peer.revoke");
+
+  EXPECT_EQ(error_of(ops_.revoke_peer({"", "gamma.example"})), OpErrc::not_found);
+  EXPECT_EQ(error_of(ops_.trust_peer({make_cert("gamma.example").fingerprint().to_string(), ""}, "")),
+            OpErrc::not_found);
+  EXPECT_EQ(error_of(ops_.trust_peer({"AB:CD", ""}, "")), OpErrc::bad_fingerprint);
+  EXPECT_EQ(error_of(ops_.trust_peer({fp, ""}, "host:0")), OpErrc::bad_address);
+}
+
+TEST_F(SiteOperationsTest, TrustingAPendingRequestMakesItAPeer) {
+  const auto gamma = make_cert("gamma.example");
+  const std::string fp = gamma.fingerprint().to_string();
+  ASSERT_TRUE(store::PendingRepository(db_).record(fp, gamma.to_pem(), "gamma.example", "198.51.100.9"));
+  auto r = ops_.trust_peer({fp, ""}, "198.51.100.9:5062");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->from_pending);
+  EXPECT_EQ(peer(fp)->state, PeerState::trusted);
+  EXPECT_EQ(peer(fp)->address, "198.51.100.9:5062");
+  EXPECT_FALSE(store::PendingRepository(db_).find(fp).value());
+  EXPECT_EQ(last_audit().detail, "gamma.example " + fp + " (pending request)");
+}
+
+TEST_F(SiteOperationsTest, RevokingAnOldPinAfterARotationRevokesThePeer) {
+  const auto old_key = make_cert("beta.example");
+  const auto new_key = make_cert("beta.example");
+  const std::string old_fp = old_key.fingerprint().to_string();
+  const std::string new_fp = new_key.fingerprint().to_string();
+  import(old_key);
+  ASSERT_TRUE(ops_.trust_peer({old_fp, ""}, ""));
+  ASSERT_TRUE(store::PeerRepository(db_).apply_rotation(old_fp, new_fp, new_key.to_pem(), 4'000'000'000));
+  auto r = ops_.revoke_peer({old_fp, ""});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_TRUE(r->old_pin);
+  EXPECT_EQ(r->old_pin->superseded_by, new_fp);
+  EXPECT_EQ(peer(new_fp)->state, PeerState::revoked);
+  EXPECT_EQ(last_audit().detail, "beta.example " + new_fp);
+}
+
+TEST_F(SiteOperationsTest, IgnoreRefusesAPendingRequestForGood) {
+  const auto gamma = make_cert("gamma.example");
+  const std::string fp = gamma.fingerprint().to_string();
+  ASSERT_TRUE(store::PendingRepository(db_).record(fp, gamma.to_pem(), "gamma.example", "198.51.100.9"));
+  ASSERT_TRUE(ops_.ignore_pending(fp));
+  EXPECT_TRUE(store::PendingRepository(db_).list(false).value().empty());
+  EXPECT_EQ(last_audit().action, "peer.ignore");
+  EXPECT_EQ(error_of(ops_.ignore_pending("nonsense")), OpErrc::bad_fingerprint);
+}
+
+TEST_F(SiteOperationsTest, OnlyARevokedOrUntrustedPeerCanBeRemoved) {
+  const auto beta = make_cert("beta.example");
+  const std::string fp = beta.fingerprint().to_string();
+  import(beta);
+  ASSERT_TRUE(ops_.trust_peer({fp, ""}, ""));
+  const auto audits = audit_count();
+  EXPECT_EQ(error_of(ops_.remove_peer(fp)), OpErrc::peer_trusted);
+  EXPECT_TRUE(peer(fp));
+  EXPECT_EQ(audit_count(), audits);
+
+  ASSERT_TRUE(ops_.revoke_peer({fp, ""}));
+  auto removed = ops_.remove_peer(fp);
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(removed->domain, "beta.example");
+  EXPECT_FALSE(peer(fp));
+  EXPECT_EQ(last_audit().action, "peer.remove");
+  EXPECT_EQ(last_audit().detail, "beta.example " + fp + " (was revoked)");
+  EXPECT_EQ(error_of(ops_.remove_peer(fp)), OpErrc::not_found);
+  EXPECT_EQ(error_of(ops_.remove_peer("nonsense")), OpErrc::bad_fingerprint);
+
+  // An untrusted (imported, never trusted) peer can go too, and come back.
+  import(beta);
+  EXPECT_TRUE(ops_.remove_peer(fp));
+  import(beta);
+}
+
+TEST(OperationErrors, NamesAndGroups) {
+  EXPECT_EQ(to_string(OpErrc::peer_trusted), "peer_trusted");
+  EXPECT_TRUE(is_bad_input(OpErrc::bad_aor));
+  EXPECT_TRUE(is_bad_input(OpErrc::own_domain));
+  EXPECT_FALSE(is_bad_input(OpErrc::not_found));
+  EXPECT_FALSE(is_bad_input(OpErrc::peer_trusted));
+  EXPECT_EQ(from_store({store::Errc::duplicate, "x"}).code, OpErrc::conflict);
+  EXPECT_EQ(from_store({store::Errc::busy, "x"}).code, OpErrc::busy);
+}
+
+}  // namespace
+}  // namespace sipsite::admin
