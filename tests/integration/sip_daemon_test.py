@@ -153,12 +153,12 @@ class SipDaemonTest(SiteTestCase):
 
     def test_a_password_changed_with_the_cli_reaches_the_running_daemon(self):
         self.assertEqual(self.client().register()[0], 200)
-        reloads = len(re.findall(r"database changed by another process", self.daemon.output()))
+        reloads = len(re.findall(r"users, peers or settings changed; reloading", self.daemon.output()))
         self.assertOk(self.sipsite("user", "passwd", "--aor", "alice@alpha.example", "--password-stdin",
                                    stdin="alice-new-password\n"))
         # The daemon reloads when the database changes (polled): a reload
         # after this change, then the new password works and the old not.
-        self.daemon.wait_for(r"database changed by another process", timeout=10, count=reloads + 1)
+        self.daemon.wait_for(r"users, peers or settings changed; reloading", timeout=10, count=reloads + 1)
         self.assertEqual(self.client(password="alice-new-password").register()[0], 200)
         self.assertIn(self.client().register()[0], (401, 403))
         # Her account is the same one: bob still reaches her.

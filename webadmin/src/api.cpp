@@ -450,6 +450,7 @@ Response Api::dispatch(const Request& req, const RequestContext& ctx) {
       return res;
     }
     c.actor = "token:" + **name;
+    limiter_.mark_known_good(ctx.client);
   } else if (route.access != Access::open) {
     c.session_id = cookie_value(req, kSessionCookie);
     c.session = sessions_.find(c.session_id, settings_.now());
@@ -468,6 +469,7 @@ Response Api::dispatch(const Request& req, const RequestContext& ctx) {
                             "change the one-time password first (PUT /api/v1/session/password)");
     }
     c.actor = c.session->username;
+    limiter_.mark_known_good(ctx.client);
   }
   return (this->*route.handler)(c);
 }

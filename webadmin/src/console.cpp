@@ -16,7 +16,10 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <future>
+#include <algorithm>
 #include <list>
+#include <map>
+#include <string>
 #include <thread>
 
 namespace sipsite::webadmin {
@@ -46,8 +49,10 @@ struct Console::Impl {
   LiveState& live;
   std::unique_ptr<asio::ssl::context> tls;
   std::optional<Api> api;
-  // Every live connection, so stop() can close them (touched on io's thread only).
+  // Every live connection, so stop() can close them, and how many each
+  // client address holds (touched on io's thread only).
   std::list<beast::tcp_stream*> connections;
+  std::map<std::string, std::size_t, std::less<>> per_address;
   pki::HostPort bound;
   std::thread thread;
   std::future<void> done;
@@ -55,22 +60,38 @@ struct Console::Impl {
   tcp::acceptor acceptor{io};
 
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> serve(tcp::socket socket);
+  asio::awaitable<void> serve(tcp::socket socket, std::string client);
+  // Whether one more connection from `client` fits the caps.
+  [[nodiscard]] bool admits(const std::string& client) const;
   void close_all();
 };
 
-asio::awaitable<void> Console::Impl::serve(tcp::socket socket) {
+bool Console::Impl::admits(const std::string& client) const {
+  const auto& limits = settings.limits;
+  if (connections.size() >= limits.max_connections) return false;
+  const auto held = per_address.find(client);
+  if (held != per_address.end() && held->second >= limits.max_connections_per_address) return false;
+  const std::size_t open_share = limits.max_connections - std::min(limits.reserved_for_known, limits.max_connections);
+  return connections.size() < open_share || api->known_client(client);
+}
+
+asio::awaitable<void> Console::Impl::serve(tcp::socket socket, std::string client) {
   RequestContext ctx;
-  beast::error_code ec;
-  ctx.client = socket.remote_endpoint(ec).address().to_string();
+  ctx.client = std::move(client);
   TlsStream stream(std::move(socket), *tls);
   beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
   connections.push_front(&lowest);
+  ++per_address[ctx.client];
   struct Unregister {
-    std::list<beast::tcp_stream*>& list;
+    Impl& impl;
     std::list<beast::tcp_stream*>::iterator it;
-    ~Unregister() { list.erase(it); }
-  } unregister{connections, connections.begin()};
+    std::string client;
+    ~Unregister() {
+      impl.connections.erase(it);
+      if (auto held = impl.per_address.find(client); held != impl.per_address.end() && --held->second == 0)
+        impl.per_address.erase(held);
+    }
+  } unregister{*this, connections.begin(), ctx.client};
 
   lowest.expires_after(settings.limits.handshake_timeout);
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
@@ -93,7 +114,9 @@ asio::awaitable<void> Console::Impl::accept_loop() {
       co_await backoff.async_wait(kTuple);
       continue;
     }
-    if (connections.size() >= settings.limits.max_connections) {
+    beast::error_code ec_endpoint;
+    std::string client = socket.remote_endpoint(ec_endpoint).address().to_string();
+    if (ec_endpoint || !admits(client)) {
       beast::error_code ignored;
       socket.close(ignored);
       continue;
@@ -101,7 +124,7 @@ asio::awaitable<void> Console::Impl::accept_loop() {
     // Tracked in `connections` until it ends; stop() closes them all. An
     // exception can only be a bug in Beast or an allocation failure: the
     // connection is dropped, the console goes on.
-    asio::co_spawn(io, serve(std::move(socket)), [](const std::exception_ptr&) {});
+    asio::co_spawn(io, serve(std::move(socket), std::move(client)), [](const std::exception_ptr&) {});
   }
 }
 

@@ -130,7 +130,9 @@ AuthDecision DigestAuthenticator::authenticate(const Inbound& request, bool prox
     if (malformed) record_failure(source_key, nullptr);
     return challenge(request, proxy, false);
   }
-  if (const auto remaining = per_user_.blocked(std::string_view(creds->username).substr(0, kMaxUserKey))) {
+  const std::string_view user_key = std::string_view(creds->username).substr(0, kMaxUserKey);
+  std::string pair = std::string(user_key) + "\n" + source_key;
+  if (const auto remaining = per_user_.blocked(user_key); remaining && !known_good_.contains(pair)) {
     return rate_limited(request, *remaining);
   }
 
@@ -179,10 +181,21 @@ AuthDecision DigestAuthenticator::authenticate(const Inbound& request, bool prox
     case NonceCheck::invalid:
     case NonceCheck::expired: return challenge(request, proxy, true);
   }
+  remember_good(std::move(pair));
   AuthDecision d;
   d.verdict = AuthDecision::Verdict::accepted;
   d.username = user->username;
   return d;
+}
+
+void DigestAuthenticator::remember_good(std::string pair) {
+  if (known_good_.contains(pair)) return;
+  if (known_good_.size() >= settings_.max_known_good && !known_good_order_.empty()) {
+    known_good_.erase(known_good_order_.front());
+    known_good_order_.pop_front();
+  }
+  known_good_.insert(pair);
+  known_good_order_.push_back(std::move(pair));
 }
 
 }  // namespace sipsite::sip

@@ -254,6 +254,23 @@ TEST_F(DigestAuthenticatorTest, UserRateLimitSpansSourcesAndUnknownUsers) {
   EXPECT_EQ(attempt(alice).verdict, Verdict::accepted);
 }
 
+TEST_F(DigestAuthenticatorTest, AUsersOwnPhoneKeepsRegisteringWhileSomeoneElseGuessesItsPassword) {
+  auto own = phone("alice", "wonderland", "192.0.2.10");  // alice's desk phone, registered before
+  challenge(own);
+  ASSERT_EQ(attempt(own).verdict, Verdict::accepted);
+  for (int i = 0; i < 4; ++i) {  // guesses from elsewhere put alice in cool-down
+    auto p = phone("alice", "guess", "198.51.100." + std::to_string(i + 1));
+    challenge(p);
+    EXPECT_EQ(attempt(p).verdict, Verdict::challenge);
+  }
+  auto stranger = phone("alice", "wonderland", "203.0.113.9");
+  challenge(stranger);
+  EXPECT_EQ(attempt(stranger).verdict, Verdict::rate_limited) << "the cool-down holds other sources";
+  auto again = phone("alice", "wonderland", "192.0.2.10");
+  challenge(again);
+  EXPECT_EQ(attempt(again).verdict, Verdict::accepted) << "the phone at its known address was locked out";
+}
+
 TEST_F(DigestAuthenticatorTest, RefusesWhatItDidNotOffer) {
   auto p = phone("alice", "wonderland");
   challenge(p);

@@ -3,7 +3,9 @@
 
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/private_key.hpp>
+#include <sipsite/store/admin_repository.hpp>
 #include <sipsite/webadmin/console.hpp>
+#include <sipsite/webadmin/password.hpp>
 
 #include "support/temp_dir.hpp"
 
@@ -20,7 +22,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <thread>
+#include <vector>
 
 namespace sipsite::webadmin {
 namespace {
@@ -39,9 +43,24 @@ class NoLive final : public LiveState {
 
 class Client {
  public:
-  explicit Client(std::uint16_t port) : ctx_(asio::ssl::context::tls_client), stream_(io_, ctx_) {
+  // `from`: the client's own address (any of 127/8 is loopback).
+  explicit Client(std::uint16_t port, const char* from = "127.0.0.1")
+      : ctx_(asio::ssl::context::tls_client), stream_(io_, ctx_) {
     ctx_.set_verify_mode(asio::ssl::verify_none);  // the test pins nothing; the API tests do
+    stream_.next_layer().open(tcp::v4());
+    stream_.next_layer().bind(tcp::endpoint(asio::ip::make_address(from), 0));
     stream_.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+  Response post_json(const std::string& target, const std::string& body) {
+    Request req{http::verb::post, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+    http::write(stream_, req);
+    Response res;
+    http::read(stream_, buffer_, res);
+    return res;
   }
   boost::system::error_code handshake() {
     boost::system::error_code ec;
@@ -84,12 +103,14 @@ class ConsoleTest : public ::testing::Test {
     s.api.domain = "alpha.example";
     s.api.certificate_pem = cert.to_pem();
     auto db = store::Database::open(dir_ / "s.db", store::DbKey::generate().value(), store::OpenMode::create).value();
+    store::AdminRepository(db).put({"admin", hash_password(kPassword).value(), false, 0}).value();
     console_.emplace(s, std::move(db), live_);
     ASSERT_FALSE(console_->start(cert, key));
     port_ = console_->local_address().port;
     ASSERT_NE(port_, 0);
   }
 
+  static constexpr const char* kPassword = "a long console password";
   TempDir dir_;
   NoLive live_;
   std::optional<Console> console_;
@@ -159,6 +180,7 @@ TEST_F(ConsoleTest, GarbageIs400) {
 TEST_F(ConsoleTest, ConnectionsBeyondTheCapAreClosedAtOnce) {
   ServerLimits limits;
   limits.max_connections = 2;
+  limits.reserved_for_known = 0;
   start(limits);
   Client a(port_), b(port_);
   ASSERT_FALSE(a.handshake());
@@ -166,6 +188,43 @@ TEST_F(ConsoleTest, ConnectionsBeyondTheCapAreClosedAtOnce) {
   Client c(port_);
   EXPECT_TRUE(c.handshake());
   EXPECT_EQ(a.get("/healthz").result(), http::status::ok);
+}
+
+TEST_F(ConsoleTest, OneAddressCannotHoldTheWholeConsole) {
+  ServerLimits limits;
+  limits.max_connections_per_address = 3;
+  start(limits);
+  std::vector<std::unique_ptr<Client>> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.push_back(std::make_unique<Client>(port_, "127.0.0.9"));
+    ASSERT_FALSE(idle.back()->handshake());
+  }
+  Client extra(port_, "127.0.0.9");
+  EXPECT_TRUE(extra.handshake()) << "a fourth connection from one address was served";
+  Client other(port_, "127.0.0.10");
+  ASSERT_FALSE(other.handshake());
+  EXPECT_EQ(other.get("/healthz").result(), http::status::ok);
+}
+
+TEST_F(ConsoleTest, TheLastConnectionsAreKeptForAddressesThatLoggedInBefore) {
+  ServerLimits limits;
+  limits.max_connections = 4;
+  limits.reserved_for_known = 2;
+  start(limits);
+  Client admin(port_, "127.0.0.20");  // the admin's desk, logged in
+  ASSERT_FALSE(admin.handshake());
+  const auto r = admin.post_json("/api/v1/session", std::string(R"({"username":"admin","password":")") +
+                                                        kPassword + R"("})");
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  // A stranger takes the rest of the open share (two of four)...
+  Client s1(port_, "127.0.0.31");
+  ASSERT_FALSE(s1.handshake());
+  Client s2(port_, "127.0.0.32");
+  EXPECT_TRUE(s2.handshake()) << "a stranger got a reserved connection";
+  // ...and the admin still gets another.
+  Client again(port_, "127.0.0.20");
+  ASSERT_FALSE(again.handshake());
+  EXPECT_EQ(again.get("/healthz").result(), http::status::ok);
 }
 
 TEST_F(ConsoleTest, StopIsPromptWithClientsConnected) {

@@ -97,13 +97,41 @@ TEST(LoginLimiter, LocksASourceOutAfterItsFailures) {
   EXPECT_FALSE(l.blocked("10.0.0.1", "admin", t0 + 2s + 15min));
 }
 
-TEST(LoginLimiter, LocksAUserOutAcrossSources) {
-  LoginLimiter l(LoginLimits{100, 3, 15min, 15min, 100});
+TEST(LoginLimiter, AUserUnderAttackHoldsTheGuessingSourcesNotTheAdmin) {
+  LoginLimiter l(LoginLimits{100, 3, 15min, 15min, 100, 10s});
   l.failure("10.0.0.1", "admin", t0);
   l.failure("10.0.0.2", "admin", t0);
   EXPECT_TRUE(l.failure("10.0.0.3", "admin", t0));
-  EXPECT_TRUE(l.blocked("10.0.0.4", "admin", t0));
-  EXPECT_FALSE(l.blocked("10.0.0.4", "other", t0));
+  // The guessing sources are held for the lockout...
+  for (const char* s : {"10.0.0.1", "10.0.0.2", "10.0.0.3"}) EXPECT_TRUE(l.blocked(s, "admin", t0 + 1min)) << s;
+  EXPECT_FALSE(l.blocked("10.0.0.1", "other", t0));
+  // ...a clean source (the admin from a new address) may still try...
+  EXPECT_FALSE(l.blocked("192.0.2.50", "admin", t0 + 1min));
+  // ...one clean source at a time: a failed turn spaces the next one out.
+  EXPECT_FALSE(l.failure("10.0.0.4", "admin", t0 + 1min));
+  const auto wait = l.blocked("192.0.2.50", "admin", t0 + 1min);
+  ASSERT_TRUE(wait);
+  EXPECT_EQ(*wait, 10s);
+  EXPECT_FALSE(l.blocked("192.0.2.50", "admin", t0 + 1min + 10s));
+  EXPECT_TRUE(l.blocked("10.0.0.4", "admin", t0 + 1min + 10s)) << "it failed: no more turns";
+}
+
+TEST(LoginLimiter, AKnownGoodSourceIsNeverHeldByTheUsersCount) {
+  LoginLimiter l(LoginLimits{5, 3, 15min, 15min, 100, 10s});
+  l.success("192.0.2.50", "admin");  // the admin's desk logged in yesterday
+  EXPECT_TRUE(l.known_good("192.0.2.50"));
+  for (int i = 0; i < 30; ++i) l.failure("10.9.0." + std::to_string(i), "admin", t0 + std::chrono::seconds(i));
+  EXPECT_FALSE(l.blocked("192.0.2.50", "admin", t0 + 40s));
+  // Its own failures still count against it.
+  for (int i = 0; i < 5; ++i) l.failure("192.0.2.50", "admin", t0 + 41s);
+  EXPECT_TRUE(l.blocked("192.0.2.50", "admin", t0 + 42s));
+}
+
+TEST(LoginLimiter, KnownGoodSourcesAreBounded) {
+  LoginLimiter l(LoginLimits{5, 10, 15min, 15min, 100, 10s, 4});
+  for (int i = 0; i < 10; ++i) l.mark_known_good("10.0.0." + std::to_string(i));
+  EXPECT_FALSE(l.known_good("10.0.0.0"));
+  EXPECT_TRUE(l.known_good("10.0.0.9"));
 }
 
 TEST(LoginLimiter, WindowExpiresAndSuccessClears) {

@@ -82,6 +82,8 @@ class Api {
   std::vector<std::pair<http::verb, std::string>> routes() const;
 
   const SessionStore& sessions() const { return sessions_; }
+  // `client` (an address) authenticated before: a login, a session, a token.
+  [[nodiscard]] bool known_client(std::string_view client) const { return limiter_.known_good(client); }
 
  private:
   struct Call;

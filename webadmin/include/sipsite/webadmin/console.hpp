@@ -31,6 +31,12 @@ struct ServerLimits {
   std::size_t header_limit = 16 * 1024;
   std::size_t body_limit = 64 * 1024;
   std::size_t max_connections = 64;  // beyond: new connections are closed at once
+  // One client address may hold at most this many; and the last
+  // `reserved_for_known` of max_connections go only to addresses that
+  // authenticated before (a login, a session, an API token), so that
+  // clients that never did cannot crowd the admin out.
+  std::size_t max_connections_per_address = 16;
+  std::size_t reserved_for_known = 16;
 };
 
 struct ConsoleSettings {

@@ -22,6 +22,10 @@
 //   * source or username in cool-down      -> rate_limited: 403 "Forbidden (too
 //                                             many failed attempts)" with
 //                                             Retry-After, Counters::auth_rate_limited
+// A username's cool-down does not hold a source from which that user
+// authenticated before (the user's own phone): an attacker guessing the
+// user's password elsewhere is throttled without locking the phone out.
+// Those (user, source) pairs are remembered in a bounded set.
 // Unknown users go through the same steps as known ones (a dummy HA1 of the
 // right length is hashed), and their challenges are identical.
 //
@@ -41,7 +45,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace sipsite::sip {
@@ -65,6 +71,8 @@ struct DigestAuthenticatorSettings {
                                .window = std::chrono::minutes(1),
                                .cooldown = std::chrono::minutes(5),
                                .max_keys = 16384};
+  // (user, source) pairs that authenticated, remembered (oldest forgotten first).
+  std::size_t max_known_good = 16384;
 };
 
 class DigestAuthenticator final : public Authenticator {
@@ -85,6 +93,7 @@ class DigestAuthenticator final : public Authenticator {
   [[nodiscard]] bool offers(DigestAlgorithm a) const;
   AuthDecision rate_limited(const Inbound& request, Duration remaining);
   void record_failure(const std::string& source_key, const std::string* username);
+  void remember_good(std::string pair);
 
   const Directory& directory_;
   Counters& counters_;
@@ -92,6 +101,8 @@ class DigestAuthenticator final : public Authenticator {
   DigestNonces nonces_;
   RateLimiter per_source_;
   RateLimiter per_user_;
+  std::unordered_set<std::string> known_good_;  // "user\nsource key"
+  std::deque<std::string> known_good_order_;    // oldest first
   std::string dummy_ha1_md5_;
   std::string dummy_ha1_sha256_;
 };
