@@ -50,6 +50,9 @@ int run_cli(int argc, char** argv) {
   init.validity_days = pki::kDefaultValidityDays;
   auto* init_cmd = sub(app, "init", "Create the site: keypair, certificate, encrypted database, admin password");
   init_cmd->add_option("--domain", init.domain, "The site's domain, e.g. alpha.example")->required();
+  init_cmd->add_option("--public-address", init.public_address,
+                       "HOST[:PORT] at which other sites reach this one, for invites and media (default: this "
+                       "machine's first non-loopback IPv4 address)");
   init_cmd->add_option("--validity-days", init.validity_days, "Certificate validity (default 3650)");
   init_cmd->add_flag("--force", init.force, "Replace an existing site (destroys its identity and data)");
   init_cmd->callback([&] { command = [&] { return cmd_init(g, init); }; });
