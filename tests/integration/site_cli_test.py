@@ -183,6 +183,12 @@ class UsageTest(SiteTestCase):
             r = run(*args, "--state-dir", self.path("site"))
             self.assertFails(r, 2)
 
+    def test_an_unknown_command_is_named_in_the_error(self):
+        for args in (["frobnicate"], ["peer", "frobnicate"], ["user", "frobnicate"], ["admin", "frobnicate"],
+                     ["--state-dir", self.path("site"), "frobnicate"]):
+            with self.subTest(args=args):
+                self.assertFails(run(*args), 2, "'frobnicate'")
+
     def test_unreadable_state_dir_argument(self):
         blocker = self.write("file", "not a dir")
         r = run("init", "--domain", "a.example", "--state-dir", blocker)
