@@ -135,6 +135,9 @@ class InviteTest(SiteTestCase):
         # The configuration file overrides what init chose.
         cfg = self.write("c.toml", '[site]\npublic_address = "203.0.113.7"\n')
         self.assertIn("&address=203.0.113.7:5062&", self.sipsite("invite", "--config", cfg).out)
+        # So does a federation listener bound to one address: peers reach it there.
+        cfg = self.write("d.toml", '[federation]\nlisten = "127.0.0.1:6062"\n')
+        self.assertIn("&address=127.0.0.1:6062&", self.sipsite("invite", "--config", cfg).out)
 
     def test_a_bad_public_address_is_a_usage_error_and_creates_nothing(self):
         r = self.sipsite("init", "--domain", "alpha.example", "--public-address", "not a host")

@@ -183,8 +183,9 @@ const std::vector<ConfigKey>& key_table() {
   static const std::vector<ConfigKey> keys = {
       {"site.public_address", "string", "(the address chosen by init)",
        "Address (IP or DNS name, optionally :PORT for a NAT that maps the federation port elsewhere) at which "
-       "peers and media reach this site. Goes into invites and SDP. Unset, the site uses the address `init` "
-       "chose (its --public-address, else the machine's first non-loopback IPv4 address, printed by init).",
+       "peers and media reach this site. Goes into invites and SDP. Unset: the address of federation.listen "
+       "when it is bound to one, else the address `init` chose (its --public-address, else the machine's first "
+       "non-loopback IPv4 address, printed by init).",
        parse_public_address},
       {"sip.address", "string", "(the host's first non-loopback IPv4 address)",
        "IP address phones reach the site at, written in Via and Record-Route when a listener is bound to "
