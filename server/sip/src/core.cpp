@@ -224,6 +224,7 @@ Core::Core(CoreSettings settings, Sender& sender, Timers& timers, Clock& clock, 
       peers_(peers != nullptr ? *peers : refusing_),
       names_(settings_.local_domain.empty() ? directory.local_domain() : settings_.local_domain, settings_.aliases,
              settings_.receiving.empty() ? settings_.listeners : settings_.receiving),
+      refusal_records_(clock, settings_.refusal_records),
       layer_(settings_.timers, *this, sender, timers, counters),
       key0_(random.next()),
       key1_(random.next()) {}
@@ -306,6 +307,8 @@ void Core::refuse(ServerTransactionId id, const Inbound& in, int code, std::stri
     return;
   }
   layer_.send_response(id, make_response(m, code, reason));
+  const std::string source = rate_limit_source_key(in.source.host);
+  if (refusal_records_.blocked(source) || refusal_records_.record_failure(source)) return;
   // Whom it was for, as far as the request says.
   const auto uri = parse_uri(m.request_uri());
   const bool sip_uri = uri && uri->is_sip();

@@ -791,6 +791,24 @@ TEST_F(CoreRecordsTest, EveryRefusedAttemptIsRecordedOnceButChallengesAreNot) {
   EXPECT_EQ(calls.events[4].substr(0, 29), "failed call-6@10.0.0.2 403 Fo");
 }
 
+TEST_F(CoreRecordsTest, AFloodOfRefusedAttemptsFromOneSourceIsAnsweredButNotAllRecorded) {
+  const auto refused_from = [&](const Phone& p, int n) {
+    Req r;
+    r.branch = "z9hG4bKflood" + p.name + std::to_string(n);
+    r.call_id = "flood-" + p.name + std::to_string(n);
+    r.extra = "Route: <sip:10.9.9.9;lr>\r\n";
+    send(p, r);
+  };
+  for (int n = 0; n < 100; ++n) refused_from(kAlice, n);
+  EXPECT_EQ(sent().size(), 100u);        // every one answered 403
+  EXPECT_EQ(calls.events.size(), 60u);   // the burst is recorded, the rest not
+  refused_from(kBob1, 0);                // another source is not held back
+  EXPECT_EQ(calls.events.size(), 61u);
+  timers.advance(std::chrono::minutes(2));  // the cool-down ends
+  refused_from(kAlice, 100);
+  EXPECT_EQ(calls.events.size(), 62u);
+}
+
 TEST_F(CoreRecordsTest, CancelledCallIsRecordedAs487) {
   send(kAlice, Req{});
   sent();

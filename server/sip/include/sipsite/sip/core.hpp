@@ -31,6 +31,7 @@
 #include "sipsite/sip/io.hpp"
 #include "sipsite/sip/limits.hpp"
 #include "sipsite/sip/proxy.hpp"
+#include "sipsite/sip/rate_limiter.hpp"
 #include "sipsite/sip/services.hpp"
 #include "sipsite/sip/site_names.hpp"
 #include "sipsite/sip/transaction.hpp"
@@ -70,6 +71,14 @@ struct CoreSettings {
   std::string allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, REFER, PRACK, "
                       "SUBSCRIBE, NOTIFY";
   std::string supported;  // option tags answered to OPTIONS (none by default)
+  // Refused call attempts recorded per source (rate_limit_source_key): a
+  // burst of max_failures, refilled over window; beyond, a source's
+  // refusals are answered but not recorded until its cool-down ends, so a
+  // flood of refused INVITEs cannot fill the call records.
+  RateLimiterSettings refusal_records{.max_failures = 60,
+                                      .window = std::chrono::minutes(1),
+                                      .cooldown = std::chrono::minutes(1),
+                                      .max_keys = 4096};
 };
 
 class Core final : private TransactionUser {
@@ -152,7 +161,8 @@ class Core final : private TransactionUser {
   [[nodiscard]] std::optional<std::string_view> peer_identity_refusal(const Message& m, std::string_view peer) const;
   void respond(ServerTransactionId id, const Message& request, int code, std::string_view reason);
   // respond() to a request the site will not route; an initial INVITE not
-  // yet recorded becomes a refused call attempt (CallObserver::call_refused).
+  // yet recorded becomes a refused call attempt (CallObserver::call_refused),
+  // within CoreSettings::refusal_records.
   void refuse(ServerTransactionId id, const Inbound& in, int code, std::string_view reason);
   void reply_error(std::string_view raw, const ParseError& error, const Endpoint& source, FlowId flow);
   void proxy(ServerTransactionId id, const Inbound& in, Message base, const std::vector<Target>& targets);
@@ -197,6 +207,7 @@ class Core final : private TransactionUser {
   RefusingPeerRouter refusing_;
   PeerRouter& peers_;
   SiteNames names_;
+  RateLimiter refusal_records_;
   TransactionLayer layer_;
   // Proxy contexts, keyed by the id of their upstream server transaction.
   std::unordered_map<ServerTransactionId, std::unique_ptr<Context>> contexts_;
