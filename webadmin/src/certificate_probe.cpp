@@ -52,8 +52,8 @@ CertificateProbe make_certificate_probe(const pki::Certificate& cert, const pki:
       // site.public_address: name the setting its admin can fix.
       return {std::nullopt, "no certificate received from " + address.to_string() +
                                 (failure ? " (" + failure.message() + ")" : " (no TLS answer in time)") +
-                                "; the invite's address is the other site's site.public_address: its admin should "
-                                "set it to an address this site can reach and send a new invite"};
+                                "; an invite's address is the site.public_address of the site that made it, which "
+                                "must be an address other sites can reach"};
     }
     return {std::move(identity.certificate), {}};
   };
