@@ -291,6 +291,8 @@ class PackageTest(unittest.TestCase):
         fingerprint = sh("/usr/sbin/sipsitectl", "fingerprint").stdout.strip()
         self.assertRegex(fingerprint, r"^(?:[0-9A-F]{2}:){31}[0-9A-F]{2}$")
         self.assertIn(fingerprint, out)
+        self.assertIn("other sites will reach it at ", out)
+        self.assertNotIn("other sites will reach it at \n", out)
         self.assertEqual(os.listdir(STATE).count(".init-output"), 0)
         r = sh("/usr/bin/sipsite", "--state-dir", STATE, "--config", CONFFILE, "run", "--check")
         self.assertIn(DOMAIN, r.stdout)
