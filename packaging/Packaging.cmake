@@ -6,7 +6,7 @@
 #   /usr/sbin/sipsitectl                   sipsite on the installed site, as its user
 #   /lib/systemd/system/sipsite.service    hardened unit (packaging/)
 #   /etc/sipsite/sipsite.toml              example configuration (conffile)
-#   /usr/share/doc/sipsite/                README, ADMIN, CONFIG, SECURITY
+#   /usr/share/doc/sipsite/                README; docs/: ADMIN, ARCHITECTURE, CONFIG, PRIVACY, SECURITY
 #   maintainer scripts (packaging/debian/): the sipsite user, /var/lib/sipsite,
 #   `sipsite init` with the FQDN, start/stop, purge
 
@@ -22,10 +22,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/sipsite.toml
 set(SIPSITE_DOC_DIR ${CMAKE_INSTALL_DATAROOTDIR}/doc/sipsite)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/packaging/copyright
         DESTINATION ${SIPSITE_DOC_DIR} COMPONENT sipsite)
-foreach(doc ADMIN.md CONFIG.md SECURITY.md)
-  if(EXISTS ${PROJECT_SOURCE_DIR}/docs/${doc})
-    install(FILES ${PROJECT_SOURCE_DIR}/docs/${doc} DESTINATION ${SIPSITE_DOC_DIR}/docs COMPONENT sipsite)
-  endif()
+# Every page the README links to (a missing one fails the install).
+foreach(doc ADMIN.md ARCHITECTURE.md CONFIG.md PRIVACY.md SECURITY.md)
+  install(FILES ${PROJECT_SOURCE_DIR}/docs/${doc} DESTINATION ${SIPSITE_DOC_DIR}/docs COMPONENT sipsite)
 endforeach()
 if(EXISTS ${PROJECT_SOURCE_DIR}/docs/images)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/images DESTINATION ${SIPSITE_DOC_DIR}/docs

@@ -21,7 +21,10 @@ def free_port():
 
 
 class Baresip:
-    def __init__(self, aor, password, server_port, transport="udp", rtp_ports=(42000, 42099)):
+    def __init__(self, aor, password, server_port, transport="udp", rtp_ports=(42000, 42099), account=None):
+        """`account`: the line for baresip's accounts file, as a user would
+        write it; by default one made of `aor`, `password` and the site's
+        127.0.0.1:`server_port` as outbound proxy."""
         self.aor = aor
         self.dir = tempfile.mkdtemp(prefix="sipsite-baresip-")
         self.ctrl_port = free_port()
@@ -44,9 +47,11 @@ module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}
 rtp_ports {rtp_ports[0]}-{rtp_ports[1]}
 """)
-        outbound = f"sip:127.0.0.1:{server_port};transport={transport}"
+        if account is None:
+            outbound = f"sip:127.0.0.1:{server_port};transport={transport}"
+            account = f'<sip:{aor}>;auth_pass={password};outbound="{outbound}";regint=300'
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write(f'<sip:{aor}>;auth_pass={password};outbound="{outbound}";regint=300\n')
+            f.write(account + "\n")
         self.log = open(os.path.join(self.dir, "baresip.log"), "w")
         self.proc = subprocess.Popen(["baresip", "-f", self.dir], stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)

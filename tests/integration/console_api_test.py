@@ -11,7 +11,7 @@ import ssl
 import time
 import unittest
 
-from harness import Daemon, SiteTestCase, run
+from harness import Daemon, SiteTestCase, loopback_config, run
 
 NEW_PASSWORD = "correct horse battery staple"
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
@@ -286,6 +286,15 @@ class ConsoleApiTest(ConsoleCase):
         self.assertEqual(c.request("DELETE", "/api/v1/session").status, 204)
         self.assertEqual(c.get("/api/v1/site").status, 401)
 
+    def test_the_invites_address_leads_back_to_this_site(self):
+        c = self.admin()
+        check = c.get("/api/v1/site/address-check").json()
+        invite = c.get("/api/v1/site").json()["invite"]
+        self.assertIn(f"&address={check['address']}&", invite)
+        self.assertTrue(check["reaches_this_site"], check)
+        # Knocking on its own door leaves no pending request behind.
+        self.assertEqual(c.get("/api/v1/peers/pending").json()["total"], 0)
+
     def test_site_identity_invite_qr_and_certificate(self):
         c = self.admin()
         site = c.get("/api/v1/site").json()
@@ -483,6 +492,19 @@ class ConsoleApiTest(ConsoleCase):
             body = c.get(path).data.decode()
             for s in secrets:
                 self.assertNotIn(s, body, path)
+
+
+class AddressCheckTest(ConsoleCase):
+    def test_an_unreachable_public_address_is_reported_with_the_setting_to_fix(self):
+        self.init = self.init_site()
+        cfg = loopback_config(self.path("c.toml"), '[site]\npublic_address = "127.0.0.1:9"\n')
+        self.daemon = Daemon(["--state-dir", self.path("site"), "--config", cfg])
+        self.addCleanup(self.daemon.kill)
+        self.port = self.daemon.admin_port()
+        check = self.change_password().get("/api/v1/site/address-check").json()
+        self.assertEqual(check["address"], "127.0.0.1:9")
+        self.assertFalse(check["reaches_this_site"])
+        self.assertIn("site.public_address", check["detail"])
 
 
 if __name__ == "__main__":

@@ -100,7 +100,8 @@ class FederationTest(SiteTestCase):
     def test_bad_invites_and_unreachable_sites(self):
         self.assertFails(self.sipsite("peer", "add", "--invite", "hello", state="beta"), 2, "invalid invite")
         closed = self.invite.replace(f"127.0.0.1:{self.port}", "127.0.0.1:9")
-        self.assertFails(self.sipsite("peer", "add", "--invite", closed, state="beta"), 1, "no certificate received")
+        self.assertFails(self.sipsite("peer", "add", "--invite", closed, state="beta"), 1, "no certificate received",
+                         "127.0.0.1:9", "site.public_address")
 
     def test_ignore_and_trust_of_unknown_fingerprints(self):
         unknown = "AB:" * 31 + "AB"

@@ -59,6 +59,12 @@ class SiteTestCase(unittest.TestCase):
         self.assertEqual(r.code, 0, r)
         return parse_init(r.out)
 
+    def add_users(self, *users, domain="alpha.example", password="{user}-password", state="site"):
+        """`sipsite user add` for each user, the password made from `password`."""
+        for user in users:
+            self.assertOk(self.sipsite("user", "add", "--aor", f"{user}@{domain}", "--password-stdin",
+                                       stdin=password.format(user=user) + "\n", state=state))
+
     def assertOk(self, r):
         self.assertEqual(r.code, 0, r)
 
@@ -177,10 +183,12 @@ class Daemon:
             time.sleep(0.05)
         raise AssertionError(f"{pattern!r} not seen in daemon log:\n{self.output()}")
 
-    def sip_ports(self):
-        """{'udp': port, 'tcp': port, 'tls': port} from the listening lines."""
+    def sip_ports(self, bound=r"127\.0\.0\.1"):
+        """{'udp': port, 'tcp': port, 'tls': port} from the listening lines
+        of the listeners bound to `bound` (a pattern: 0\\.0\\.0\\.0 for a
+        wildcard listener)."""
         text = self.wait_for(r"ready")
-        return {p: int(port) for p, port in re.findall(r"listening sip/(udp|tcp|tls) 127\.0\.0\.1:(\d+)", text)}
+        return {p: int(port) for p, port in re.findall(rf"listening sip/(udp|tcp|tls) {bound}:(\d+)", text)}
 
     def federation_port(self):
         text = self.wait_for(r"ready")

@@ -1,11 +1,13 @@
 """Interop with a real softphone: two baresip phones register with digest
 authentication and call each other through the daemon, over UDP, TCP and
 TLS (audio flows phone to phone; the relay comes with the media issue)."""
+import os
+import re
 import shutil
 import unittest
 
 from baresip import Baresip
-from harness import Daemon, SiteTestCase, loopback_config
+from harness import SOURCE_DIR, Daemon, SiteTestCase, loopback_config
 
 
 @unittest.skipUnless(shutil.which("baresip"), "baresip-core is not installed (deploy/install-deps.sh installs it)")
@@ -77,6 +79,62 @@ class PhoneInteropTest(SiteTestCase):
         bob.wait_registered()
         alice.command("dial", "sip:bob@alpha.example")
         bob.wait_event("CALL_INCOMING")
+        alice.command("hangup")
+        bob.wait_event("CALL_CLOSED")
+        alice.wait_event("CALL_CLOSED")
+
+
+def admin_guide():
+    with open(os.path.join(SOURCE_DIR, "docs", "ADMIN.md")) as f:
+        return f.read()
+
+
+@unittest.skipUnless(shutil.which("baresip"), "baresip-core is not installed (deploy/install-deps.sh installs it)")
+class AdminGuidePhonesTest(SiteTestCase):
+    """The phones section of docs/ADMIN.md, followed to the letter: the
+    user added with the guide's command and password, baresip configured
+    with the guide's account line (only the site's address and port
+    replaced), and the site listening on the wildcard address as by
+    default, reached by the phones at 127.0.0.1."""
+
+    def setUp(self):
+        super().setUp()
+        guide = admin_guide()
+        add = re.search(r"printf '%s\\n' '([^']+)' \| sipsitectl user add --aor (\S+)@(\S+) --password-stdin", guide)
+        self.assertIsNotNone(add, "ADMIN.md no longer shows how to add a phone user")
+        self.password, user, self.domain = add.groups()
+        block = re.search(r"\*\*baresip\*\*.*?\n```\n(.*?)\n```", guide, re.S)
+        self.assertIsNotNone(block, "ADMIN.md no longer shows baresip's account line")
+        self.account = block.group(1)
+        self.assertEqual(len(self.account.splitlines()), 1, self.account)
+        self.assertIn(f"<sip:{user}@{self.domain}>", self.account)
+        self.assertIn("192.168.1.10:5060", self.account)
+        self.user = user
+        self.init_site(self.domain)
+        self.add_users(user, "bob", domain=self.domain, password=self.password)
+        cfg = self.write("sip.toml", '[sip]\nudp = ["0.0.0.0:0"]\ntcp = []\ntls = []\n'
+                                     '[federation]\nlisten = "127.0.0.1:0"\n[admin]\nlisten = "127.0.0.1:0"\n')
+        self.daemon = Daemon(["--state-dir", self.path("site"), "--config", cfg])
+        self.addCleanup(self.daemon.kill)
+        self.port = self.daemon.sip_ports(bound=r"0\.0\.0\.0")["udp"]
+
+    def phone(self, user, rtp):
+        line = self.account.replace("192.168.1.10:5060", f"127.0.0.1:{self.port}")
+        line = line.replace(f"<sip:{self.user}@", f"<sip:{user}@")
+        p = Baresip(f"{user}@{self.domain}", self.password, self.port, rtp_ports=rtp, account=line)
+        self.addCleanup(p.close)
+        return p
+
+    def test_the_guides_account_line_registers_and_calls(self):
+        alice = self.phone(self.user, (43700, 43799))
+        bob = self.phone("bob", (43800, 43899))
+        alice.wait_registered()
+        bob.wait_registered()
+        alice.command("dial", f"sip:bob@{self.domain}")
+        bob.wait_event("CALL_INCOMING")
+        bob.command("accept")
+        alice.wait_event("CALL_ESTABLISHED")
+        bob.wait_event("CALL_ESTABLISHED")
         alice.command("hangup")
         bob.wait_event("CALL_CLOSED")
         alice.wait_event("CALL_CLOSED")

@@ -6,7 +6,7 @@ import socket
 import time
 import unittest
 
-from harness import Daemon, SiteTestCase, loopback_config
+from harness import Daemon, SiteTestCase, loopback_config, sqlcipher_query
 from sip_client import SipClient, digest_params, header
 
 
@@ -14,9 +14,7 @@ class SipDaemonTest(SiteTestCase):
     def setUp(self):
         super().setUp()
         self.init_site()
-        for user, password in (("alice", "alice-password"), ("bob", "bob-password")):
-            self.assertOk(self.sipsite("user", "add", "--aor", f"{user}@alpha.example", "--password-stdin",
-                                       stdin=password + "\n"))
+        self.add_users("alice", "bob")
         cfg = loopback_config(self.path("sip.toml"), 'digest_algorithms = ["SHA-256", "MD5"]\n')
         self.daemon = Daemon(["--state-dir", self.path("site"), "--config", cfg])
         self.addCleanup(self.daemon.kill)
@@ -177,6 +175,91 @@ class SipDaemonTest(SiteTestCase):
         # Other users' connections stay.
         status, _, _ = alice.request("OPTIONS")
         self.assertEqual(status, 200)
+
+
+class DefaultListenersTest(SiteTestCase):
+    """The site as README command 1 runs it: SIP on the wildcard address.
+    Phones reach it at 127.0.0.1, an address it listens on though it is
+    not the one it advertises: a Route naming it is the site's own."""
+
+    def setUp(self):
+        super().setUp()
+        self.init_site()
+        self.add_users("alice", "bob")
+        cfg = self.write("sip.toml", '[sip]\nudp = ["0.0.0.0:0"]\ntcp = ["0.0.0.0:0"]\ntls = []\n'
+                                     'aliases = ["pbx.alpha.example"]\n'
+                                     '[federation]\nlisten = "127.0.0.1:0"\n[admin]\nlisten = "127.0.0.1:0"\n')
+        self.daemon = Daemon(["--state-dir", self.path("site"), "--config", cfg])
+        self.addCleanup(self.daemon.kill)
+        self.ports = self.daemon.sip_ports(bound=r"0\.0\.0\.0")
+        self.assertEqual(sorted(self.ports), ["tcp", "udp"])
+
+    def client(self, protocol="udp", user="alice"):
+        c = SipClient(protocol, self.ports[protocol], user=user, password=f"{user}-password")
+        self.addCleanup(c.close)
+        return c
+
+    @staticmethod
+    def final_response(c, method, uri, extra, body=""):
+        status, headers, _ = c.request(method, uri=uri, to=uri, extra=extra, body=body)
+        while status < 200:
+            status, headers, _ = c.receive()
+        return status, headers
+
+    def invite(self, route, call_id):
+        """An INVITE from alice for bob over TCP (no retransmissions) through
+        `route`, answering the digest challenge; its final status."""
+        c = self.client("tcp")
+        c.call_id = call_id
+        uri = "sip:bob@alpha.example"
+        extra = f"Route: {route}\r\nContent-Type: application/sdp\r\n"
+        status, headers = self.final_response(c, "INVITE", uri, extra, "v=0\r\n")
+        if status != 407:
+            return status
+        auth = c.authorization(header(headers, "proxy-authenticate")[0], "INVITE", uri)
+        return self.final_response(c, "INVITE", uri, extra + f"Proxy-Authorization: {auth}\r\n", "v=0\r\n")[0]
+
+    def cdrs(self):
+        with open(self.path("site", "db.key")) as f:
+            key = f.read().strip()
+        out = sqlcipher_query(self.path("site", "sipsite.db"), key,
+                              "SELECT caller_aor, callee_aor, direction, final_status, end_reason FROM cdrs "
+                              "ORDER BY id;").stdout
+        return [tuple(line.split("|")) for line in out.splitlines() if "|" in line]
+
+    def wait_for_cdrs(self, count):
+        for _ in range(100):  # written in batches
+            rows = self.cdrs()
+            if len(rows) >= count:
+                return rows
+            time.sleep(0.1)
+        return self.cdrs()
+
+    def test_the_site_is_every_address_it_listens_on_and_its_aliases(self):
+        # Bob has no phone: 480, after routing. A site that did not know
+        # itself by these names answered 403 (Route does not go through
+        # this site) to every call.
+        for n, route in enumerate((f"<sip:127.0.0.1:{self.ports['tcp']};transport=tcp;lr>", "<sip:127.0.0.1;lr>",
+                                   "<sip:pbx.alpha.example;lr>", "<sip:alpha.example;lr>")):
+            with self.subTest(route=route):
+                self.assertEqual(self.invite(route, f"known-{n}"), 480)
+        self.assertEqual(self.wait_for_cdrs(4)[0][3:], ("480", "Temporarily Unavailable"))
+        # A REGISTER is the site's by the same names (phones on this
+        # machine reach it at 127.0.0.1 either way).
+        self.assertEqual(self.client("udp", user="bob").register()[0], 200)
+
+    def test_a_refused_call_attempt_has_a_record_and_an_info_line(self):
+        # Another port of this machine is not the site: refused, recorded.
+        self.assertEqual(self.invite("<sip:127.0.0.1:9;lr>", "refused-1"), 403)
+        self.assertEqual(self.wait_for_cdrs(1), [("alice@alpha.example", "bob@alpha.example", "local", "403",
+                                                  "Forbidden (Route does not go through this site)")])
+        line = self.daemon.wait_for(r"call refused: .*\n")
+        line = re.search(r"[^\n]*call refused: [^\n]*", line).group(0)
+        self.assertIn("info", line)
+        self.assertRegex(line, r"403 Forbidden \(Route does not go through this site\) \(local call; "
+                               r"call record [0-9a-f]{32}\)")
+        for secret in ("alice", "bob", "password", "127.0.0.1", "refused-1"):
+            self.assertNotIn(secret, line)
 
 
 if __name__ == "__main__":

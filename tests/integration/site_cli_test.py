@@ -113,12 +113,36 @@ class CommandsBeforeInitTest(SiteTestCase):
 
 
 class InviteTest(SiteTestCase):
-    def test_invite_uses_domain_by_default(self):
+    def test_invite_uses_the_address_init_chose(self):
+        # Without --public-address, init picks this machine's first
+        # non-loopback address and says so; never the domain, which
+        # resolves nowhere for a new site.
         fields = self.init_site()
+        chosen = fields["public address"].split(" ")[0]
+        self.assertIn("'init --public-address'", fields["public address"])
+        self.assertRegex(chosen, r"^[0-9.]+$")
         r = self.sipsite("invite")
         self.assertOk(r)
-        self.assertEqual(r.out, "sipsite:invite?v=1&domain=alpha.example&address=alpha.example:5062&fp="
+        self.assertEqual(r.out, f"sipsite:invite?v=1&domain=alpha.example&address={chosen}:5062&fp="
                          + fields["fingerprint"] + "\n")
+
+    def test_init_takes_the_public_address(self):
+        fields = self.init_site(extra=("--public-address", "sip.alpha.example"))
+        self.assertEqual(fields["public address"], "sip.alpha.example")
+        self.assertIn("&address=sip.alpha.example:5062&", self.sipsite("invite").out)
+        fields = self.init_site(state="v6", extra=("--public-address", "[2001:db8::9]:6000"))
+        self.assertIn("&address=[2001:db8::9]:6000&", self.sipsite("invite", state="v6").out)
+        # The configuration file overrides what init chose.
+        cfg = self.write("c.toml", '[site]\npublic_address = "203.0.113.7"\n')
+        self.assertIn("&address=203.0.113.7:5062&", self.sipsite("invite", "--config", cfg).out)
+        # So does a federation listener bound to one address: peers reach it there.
+        cfg = self.write("d.toml", '[federation]\nlisten = "127.0.0.1:6062"\n')
+        self.assertIn("&address=127.0.0.1:6062&", self.sipsite("invite", "--config", cfg).out)
+
+    def test_a_bad_public_address_is_a_usage_error_and_creates_nothing(self):
+        r = self.sipsite("init", "--domain", "alpha.example", "--public-address", "not a host")
+        self.assertFails(r, 2, "--public-address")
+        self.assertFalse(os.path.exists(self.path("site", "sipsite.db")))
 
     def test_invite_uses_the_configured_public_address(self):
         fields = self.init_site()
@@ -161,6 +185,12 @@ class UsageTest(SiteTestCase):
                      ["peer", "trust", "--fingerprint", "AA", "--domain", "b.example"]):
             r = run(*args, "--state-dir", self.path("site"))
             self.assertFails(r, 2)
+
+    def test_an_unknown_command_is_named_in_the_error(self):
+        for args in (["frobnicate"], ["peer", "frobnicate"], ["user", "frobnicate"], ["admin", "frobnicate"],
+                     ["--state-dir", self.path("site"), "frobnicate"]):
+            with self.subTest(args=args):
+                self.assertFails(run(*args), 2, "'frobnicate'")
 
     def test_unreadable_state_dir_argument(self):
         blocker = self.write("file", "not a dir")

@@ -260,7 +260,14 @@ class PackageTest(unittest.TestCase):
         self.assertTrue(os.access("/usr/bin/sipsite", os.X_OK))
         self.assertTrue(os.access("/usr/sbin/sipsitectl", os.X_OK))
         self.assertTrue(os.path.isfile(UNIT))
-        self.assertTrue(os.path.isfile("/usr/share/doc/sipsite/docs/ADMIN.md"))
+        # Every page the README links to, and the one the unit names.
+        for doc in ("ADMIN.md", "ARCHITECTURE.md", "CONFIG.md", "PRIVACY.md", "SECURITY.md"):
+            self.assertTrue(os.path.isfile("/usr/share/doc/sipsite/docs/" + doc), doc)
+        with open(UNIT) as f:
+            documentation = re.search(r"(?m)^Documentation=(.*)$", f.read()).group(1).split()
+        for url in documentation:
+            if url.startswith("file://"):
+                self.assertTrue(os.path.isfile(url[len("file://"):]), url)
         conffiles = sh("dpkg-query", "-W", "-f=${Conffiles}", "sipsite").stdout
         self.assertIn(CONFFILE, conffiles)
         self.assert_mode(CONFFILE, 0o644, "root")
@@ -284,6 +291,8 @@ class PackageTest(unittest.TestCase):
         fingerprint = sh("/usr/sbin/sipsitectl", "fingerprint").stdout.strip()
         self.assertRegex(fingerprint, r"^(?:[0-9A-F]{2}:){31}[0-9A-F]{2}$")
         self.assertIn(fingerprint, out)
+        self.assertIn("other sites will reach it at ", out)
+        self.assertNotIn("other sites will reach it at \n", out)
         self.assertEqual(os.listdir(STATE).count(".init-output"), 0)
         r = sh("/usr/bin/sipsite", "--state-dir", STATE, "--config", CONFFILE, "run", "--check")
         self.assertIn(DOMAIN, r.stdout)
@@ -341,11 +350,14 @@ class PackageTest(unittest.TestCase):
         self.assertFalse(os.path.exists(STATE + "/sipsite.db"))
         self.assertFalse(os.path.exists(PASSWORD_FILE))
         self.assert_mode(STATE, 0o700, "sipsite")
-        # Following the message creates the site.
-        with open(PASSWORD_FILE, "w") as f:
-            os.fchmod(f.fileno(), 0o600)
-            subprocess.run(["/usr/sbin/sipsitectl", "init", "--domain", DOMAIN], stdout=f, stderr=subprocess.PIPE,
-                           check=True, timeout=TIMEOUT)
+        # Following the message, exactly as printed, from a root shell with
+        # the usual umask creates the site and a password file only root
+        # can read.
+        command = re.search(r"(?m)^sipsite:\s+(\(umask 077 && sipsitectl init --domain \S+ > \S+\))$", out)
+        self.assertIsNotNone(command, out)
+        line = command.group(1).replace("sip.example.org", DOMAIN).replace("sipsitectl", "/usr/sbin/sipsitectl")
+        sh("sh", "-c", "umask 022 && " + line)
+        self.assert_mode(PASSWORD_FILE, 0o600, "root")
         with open(PASSWORD_FILE) as f:
             self.assertRegex(f.read(), r"(?m)^admin password: \S{12,}$")
         self.assert_mode(STATE + "/sipsite.db", 0o600, "sipsite")

@@ -1,4 +1,5 @@
 #include <sipsite/webadmin/api.hpp>
+#include <sipsite/webadmin/address_check.hpp>
 #include <sipsite/webadmin/peer_json.hpp>
 
 #include <sipsite/admin/site_operations.hpp>
@@ -368,6 +369,7 @@ Api::Api(ApiSettings settings, store::Database& db, LiveState& live)
   add(V::put, "/api/v1/session/password", &Api::change_password, Access::session_only);
   add(V::get, "/api/v1/site", &Api::site, Access::full);
   add(V::get, "/api/v1/site/certificate", &Api::site_certificate, Access::full);
+  add(V::get, "/api/v1/site/address-check", &Api::site_address_check, Access::full);
   add(V::get, "/api/v1/site/invite.svg", &Api::site_invite_svg, Access::full);
   add(V::get, "/api/v1/peers", &Api::list_peers, Access::full);
   add(V::post, "/api/v1/peers", &Api::import_peer, Access::full);
@@ -648,6 +650,14 @@ Response Api::site(Call&) {
     out["certificate_not_after"] = iso8601(std::chrono::system_clock::to_time_t(cert->not_after()));
   }
   return json_response(Status::ok, out);
+}
+
+// Blocks the console thread for the probe (as an invite import does).
+Response Api::site_address_check(Call&) {
+  const auto check = check_own_address(settings_.probe, settings_.invite, own_fingerprint_);
+  return json_response(Status::ok, {{"address", check.address},
+                                    {"reaches_this_site", check.reaches_this_site},
+                                    {"detail", check.detail}});
 }
 
 Response Api::site_certificate(Call&) {

@@ -48,8 +48,12 @@ CertificateProbe make_certificate_probe(const pki::Certificate& cert, const pki:
     io.run_for(timeout);
     auto identity = pki::peer_identity(stream.native_handle());
     if (!identity.certificate) {
+      // The address comes from the other site's invite, that is from its
+      // site.public_address: name the setting its admin can fix.
       return {std::nullopt, "no certificate received from " + address.to_string() +
-                                (failure ? " (" + failure.message() + ")" : " (no TLS answer in time)")};
+                                (failure ? " (" + failure.message() + ")" : " (no TLS answer in time)") +
+                                "; an invite's address is the site.public_address of the site that made it, which "
+                                "must be an address other sites can reach"};
     }
     return {std::move(identity.certificate), {}};
   };

@@ -128,6 +128,7 @@ async function loadDashboard() {
   $("dash-not-after").textContent = site.certificate_not_after || "";
   $("dash-invite").value = site.invite;
   $("dash-qr").src = "/api/v1/site/invite.svg";
+  checkOwnAddress();
   const [peers, users, regs, pending, calls] = await Promise.all([
     api("GET", "/api/v1/peers?limit=500"),
     api("GET", "/api/v1/users?limit=1"),
@@ -142,6 +143,19 @@ async function loadDashboard() {
   $("dash-users").textContent = users.total;
   $("dash-regs").textContent = regs.total;
   $("dash-pending").textContent = pending.total;
+}
+
+// Whether the invite's address leads back to this site (it may take a few
+// seconds: the rest of the dashboard does not wait for it).
+async function checkOwnAddress() {
+  const box = $("dash-address-check");
+  try {
+    const check = await api("GET", "/api/v1/site/address-check");
+    box.textContent = check.reaches_this_site ? "" : "Other sites may not reach this one: " + check.detail;
+    box.hidden = check.reaches_this_site;
+  } catch (e) {
+    box.hidden = true;
+  }
 }
 
 function stateCell(s) {

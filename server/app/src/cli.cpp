@@ -10,6 +10,9 @@
 
 #include <functional>
 #include <iostream>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 namespace sipsite::app {
 
@@ -22,6 +25,44 @@ std::string one_line(std::string text) {
   }
   while (!text.empty() && text.back() == ' ') text.pop_back();
   return text;
+}
+
+CLI::App* subcommand_named(CLI::App& level, const std::string& name) {
+  auto found = level.get_subcommands([&name](CLI::App* s) { return s->check_name(name); });
+  return found.empty() ? nullptr : found.front();
+}
+
+// True when `arg` is an option (of `level` or a command above it) that
+// takes the next argument as its value.
+bool takes_a_value(CLI::App& level, std::string_view arg) {
+  if (arg.find('=') != std::string_view::npos) return false;
+  for (CLI::App* app = &level; app != nullptr; app = app->get_parent()) {
+    if (const CLI::Option* o = app->get_option_no_throw(std::string(arg))) return o->get_type_size_max() > 0;
+  }
+  return false;
+}
+
+// The command path the user typed ("sipsite peer") and the first word that
+// stands where a command is expected but is none: CLI11 only says that a
+// command is missing.
+std::optional<std::pair<std::string, std::string>> unknown_command(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  std::string path = "sipsite";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.starts_with('-')) {
+      if (takes_a_value(*level, arg)) ++i;
+      continue;
+    }
+    if (CLI::App* sub = subcommand_named(*level, arg)) {
+      level = sub;
+      path += " " + arg;
+      continue;
+    }
+    if (level->get_subcommands([](CLI::App*) { return true; }).empty()) return std::nullopt;  // an argument
+    return std::pair{path, arg};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -50,6 +91,9 @@ int run_cli(int argc, char** argv) {
   init.validity_days = pki::kDefaultValidityDays;
   auto* init_cmd = sub(app, "init", "Create the site: keypair, certificate, encrypted database, admin password");
   init_cmd->add_option("--domain", init.domain, "The site's domain, e.g. alpha.example")->required();
+  init_cmd->add_option("--public-address", init.public_address,
+                       "HOST[:PORT] at which other sites reach this one, for invites and media (default: this "
+                       "machine's first non-loopback IPv4 address)");
   init_cmd->add_option("--validity-days", init.validity_days, "Certificate validity (default 3650)");
   init_cmd->add_flag("--force", init.force, "Replace an existing site (destroys its identity and data)");
   init_cmd->callback([&] { command = [&] { return cmd_init(g, init); }; });
@@ -165,6 +209,10 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --version
   } catch (const CLI::ParseError& e) {
+    if (const auto unknown = unknown_command(app, argc, argv)) {
+      return fail(kExitUsage, "unknown command '" + unknown->second + "' for '" + unknown->first + "' (see '" +
+                                  unknown->first + " --help')");
+    }
     return fail(kExitUsage, one_line(e.what()) + " (see 'sipsite --help')");
   }
 

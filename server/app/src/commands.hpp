@@ -13,6 +13,7 @@ namespace sipsite::app {
 
 struct InitOptions {
   std::string domain;
+  std::string public_address;  // empty: default_public_address()
   int validity_days = 0;
   bool force = false;
 };

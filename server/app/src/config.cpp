@@ -63,19 +63,25 @@ Apply parse_listen_list(const toml::node& node, std::vector<HostPort>& out) {
 Apply parse_public_address(const toml::node& node, Config& c) {
   const auto text = as_string(node);
   if (!text) return "must be a string";
-  std::string host = *text;
-  std::uint16_t port = 0;
-  if (auto hp = pki::parse_host_port(*text); hp) {
-    host = hp->host;
-    port = hp->port;
-  } else if (text->starts_with('[') && text->ends_with(']')) {
-    host = text->substr(1, text->size() - 2);
+  return set_public_address(*text, c);
+}
+
+// sip.aliases: host names or IP addresses, each at most once.
+Apply parse_aliases(const toml::node& node, Config& c) {
+  const std::string bad = "must be an array of host names or IP addresses, e.g. [\"pbx.alpha.example\", \"192.0.2.7\"]";
+  const auto* array = node.as_array();
+  if (array == nullptr) return bad;
+  std::vector<std::string> values;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    auto text = as_string(*array->get(i));
+    if (!text) return bad;
+    if (text->size() > 2 && text->front() == '[' && text->back() == ']') text = text->substr(1, text->size() - 2);
+    if (!is_ip_literal(*text) && !pki::is_valid_domain_name(*text)) {
+      return "[" + std::to_string(i) + "]: '" + *text + "' is neither an IP address nor a host name";
+    }
+    if (std::find(values.begin(), values.end(), *text) == values.end()) values.push_back(std::move(*text));
   }
-  if (!is_ip_literal(host) && !pki::is_valid_domain_name(host)) {
-    return "'" + *text + "' is neither an IP address nor a domain name";
-  }
-  c.public_host = host;
-  c.public_federation_port = port;
+  c.sip_aliases = std::move(values);
   return std::nullopt;
 }
 
@@ -175,9 +181,11 @@ Apply parse_strip_headers(const toml::node& node, Config& c) {
 
 const std::vector<ConfigKey>& key_table() {
   static const std::vector<ConfigKey> keys = {
-      {"site.public_address", "string", "(the site domain)",
+      {"site.public_address", "string", "(the address chosen by init)",
        "Address (IP or DNS name, optionally :PORT for a NAT that maps the federation port elsewhere) at which "
-       "peers and media reach this site. Goes into invites and SDP.",
+       "peers and media reach this site. Goes into invites and SDP. Unset: the address of federation.listen "
+       "when it is bound to one, else the address `init` chose (its --public-address, else the machine's first "
+       "non-loopback IPv4 address, printed by init).",
        parse_public_address},
       {"sip.address", "string", "(the host's first non-loopback IPv4 address)",
        "IP address phones reach the site at, written in Via and Record-Route when a listener is bound to "
@@ -188,6 +196,12 @@ const std::vector<ConfigKey>& key_table() {
          c.sip_address = *text;
          return std::nullopt;
        }},
+      {"sip.aliases", "array of strings", "[]",
+       "Other host names and IP addresses by which phones may address this site (in an outbound proxy, a "
+       "Route or a Request-URI), beside the ones it knows by itself: its domain, site.public_address, and "
+       "every address it listens on (for a listener on 0.0.0.0 or [::], every address of the machine). A "
+       "name counts with any port, an IP address with the ports of the SIP listeners.",
+       parse_aliases},
       {"sip.digest_algorithms", "array of strings", "[\"MD5\"]",
        "Digest challenges offered to phones, most preferred first: \"SHA-256\" and/or \"MD5\" (RFC 8760). MD5 "
        "alone by default, because some phones fail outright when any challenge names an algorithm they lack "
@@ -320,6 +334,23 @@ ConfigError error_at(std::string_view source, std::string_view key, std::string_
 }
 
 }  // namespace
+
+std::optional<std::string> set_public_address(std::string_view text, Config& c) {
+  std::string host(text);
+  std::uint16_t port = 0;
+  if (auto hp = pki::parse_host_port(text); hp) {
+    host = hp->host;
+    port = hp->port;
+  } else if (text.starts_with('[') && text.ends_with(']')) {
+    host = text.substr(1, text.size() - 2);
+  }
+  if (!is_ip_literal(host) && !pki::is_valid_domain_name(host)) {
+    return "'" + std::string(text) + "' is neither an IP address nor a domain name";
+  }
+  c.public_host = host;
+  c.public_federation_port = port;
+  return std::nullopt;
+}
 
 void throw_exception_from_error(const ConfigError& e, const boost::source_location& loc) {
   boost::throw_with_location(std::runtime_error(e.message), loc);

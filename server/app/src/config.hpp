@@ -43,6 +43,8 @@ struct Config {
   // Written in Via and Record-Route for listeners on a wildcard address;
   // empty: the host's first non-loopback IPv4 address.
   std::string sip_address;
+  // sip.aliases: more names and IP addresses of the site (sip::SiteNames).
+  std::vector<std::string> sip_aliases;
   // Digest challenges offered to phones, most preferred first: "MD5",
   // "SHA-256". MD5 alone by default: some phones fail outright when any
   // challenge names an algorithm they lack (baresip 1.0, Debian 12's).
@@ -90,6 +92,11 @@ struct ConfigKey {
 };
 
 std::span<const ConfigKey> config_keys();
+
+// Sets public_host (and public_federation_port) from "HOST", "HOST:PORT" or
+// "[IPv6]:PORT", as the key site.public_address does; an error message when
+// `text` is not an address.
+std::optional<std::string> set_public_address(std::string_view text, Config& c);
 
 ConfigResult<Config> parse_config(std::string_view text, std::string_view source_name);
 ConfigResult<Config> load_config_file(const std::filesystem::path& path);

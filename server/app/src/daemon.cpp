@@ -1,6 +1,7 @@
 #include "daemon.hpp"
 
 #include "logging.hpp"
+#include "public_address.hpp"
 
 #include <sipsite/pki/domain_name.hpp>
 #include <sipsite/pki/invite.hpp>
@@ -61,6 +62,11 @@ std::string site_invite(const Config& config, const store::SiteRecord& site, con
   return invite.to_string();
 }
 
+std::string host_port_text(const std::string& host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 PeerGatewaySettings gateway_settings(const Config& config, const store::SiteRecord& site) {
   PeerGatewaySettings s;
   s.privacy.local_domain = site.domain;
@@ -87,17 +93,20 @@ Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certifica
       console_(console_settings(config_, site_.site), std::move(console_db), live_state_),
       retention_(std::move(retention_db)) {}
 
+// What each socket is bound to; a wildcard listener also says the address
+// written in Via and Record-Route for it.
 void Daemon::log_listeners() const {
   auto log = logger("app");
-  for (const auto& ep : sip_.advertised()) {
-    const std::string protocol(sip::to_string(ep.protocol));
-    const bool v6 = ep.host.find(':') != std::string::npos;
-    log->info("listening sip/{} {}{}{}:{}", pki::lowercase_domain(protocol), v6 ? "[" : "", ep.host, v6 ? "]" : "",
-              ep.port);
+  const auto& bound = sip_.bound();
+  const auto& advertised = sip_.advertised();
+  for (std::size_t i = 0; i < bound.size() && i < advertised.size(); ++i) {
+    const std::string protocol = pki::lowercase_domain(std::string(sip::to_string(bound[i].protocol)));
+    const std::string at = host_port_text(bound[i].host, bound[i].port);
+    const std::string shown = host_port_text(advertised[i].host, advertised[i].port);
+    log->info("listening sip/{} {}{}", protocol, at, shown == at ? "" : " (advertised as " + shown + ")");
   }
   const auto fed = federation_.local_endpoint();
-  log->info("listening federation/mtls {}{}{}:{}", fed.host.find(':') != std::string::npos ? "[" : "", fed.host,
-            fed.host.find(':') != std::string::npos ? "]" : "", fed.port);
+  log->info("listening federation/mtls {}", host_port_text(fed.host, fed.port));
   log->info("listening admin/https {}", console_.local_address().to_string());
   if (relay_) {
     log->info("media relay ports {} (udp), {} free{}", config_.media_ports.to_string(), relay_->free_ports(),
@@ -268,6 +277,7 @@ int cmd_run(const GlobalOptions& g, bool check_only) {
   }
   auto site = open_site(g);
   if (!site) return fail(site.error());
+  use_stored_public_address(config, site->db);
   auto cert = pki::Certificate::from_pem(site->site.certificate_pem);
   auto key = pki::PrivateKey::from_pem(site->site.private_key_pem);
   if (!cert || !key || !cert->matches(*key)) {

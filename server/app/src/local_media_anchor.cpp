@@ -18,33 +18,21 @@ namespace {
 constexpr auto kSweepInterval = std::chrono::seconds(10);
 constexpr std::string_view kKeyPrefix = "local/";
 
-std::string_view strip_brackets(std::string_view host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
-  return host;
-}
-
 }  // namespace
 
-LocalMediaAnchor::LocalMediaAnchor(boost::asio::io_context& io, media::MediaRelay& relay,
-                                   std::vector<std::string> local_hosts)
-    : relay_(relay), local_hosts_(std::move(local_hosts)), sweep_timer_(io) {}
+LocalMediaAnchor::LocalMediaAnchor(boost::asio::io_context& io, media::MediaRelay& relay, sip::SiteNames site)
+    : relay_(relay), site_(std::move(site)), sweep_timer_(io) {}
 
 LocalMediaAnchor::~LocalMediaAnchor() {
   *alive_ = false;
   sweep_timer_.cancel();
 }
 
-bool LocalMediaAnchor::is_local_host(std::string_view host) const {
-  host = strip_brackets(host);
-  return std::any_of(local_hosts_.begin(), local_hosts_.end(),
-                     [host](const std::string& h) { return sip::iequals(strip_brackets(h), host); });
-}
-
 bool LocalMediaAnchor::is_local_call(const sip::Message& m) const {
   const auto from = sip::from_header(m);
   const auto to = sip::to_header(m);
-  return from && to && from->uri.is_sip() && to->uri.is_sip() && is_local_host(from->uri.sip_uri.host) &&
-         is_local_host(to->uri.sip_uri.host);
+  return from && to && from->uri.is_sip() && to->uri.is_sip() && site_.is_local_host(from->uri.sip_uri.host) &&
+         site_.is_local_host(to->uri.sip_uri.host);
 }
 
 LocalMediaAnchor::Verdict LocalMediaAnchor::filter(std::string& bytes) {
@@ -128,7 +116,7 @@ LocalMediaAnchor::Verdict LocalMediaAnchor::refuse(const sip::Message& m, const 
   logger("media")->warn("SDP of a local call not anchored: {}", error.reason);
   // A response, or an ACK, has nobody to be answered: it just does not leave.
   if (m.is_response() || m.method() == "ACK") return Verdict{false, std::nullopt};
-  const std::string agent = local_hosts_.empty() ? std::string("-") : local_hosts_.front();
+  const std::string agent = site_.domain().empty() ? std::string("-") : site_.domain();
   refused_.remember(m);
   schedule_sweep();
   return Verdict{false, refusal_answer(m, error, agent)};

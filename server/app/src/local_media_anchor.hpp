@@ -39,6 +39,7 @@
 
 #include <sipsite/media/media_relay.hpp>
 #include <sipsite/sip/message.hpp>
+#include <sipsite/sip/site_names.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -63,9 +64,10 @@ struct LocalMediaCounters {
 
 class LocalMediaAnchor {
  public:
-  // `local_hosts`: the site's domain and the addresses of its SIP
-  // listeners (an AOR may name either). `relay` must outlive this object.
-  LocalMediaAnchor(boost::asio::io_context& io, media::MediaRelay& relay, std::vector<std::string> local_hosts);
+  // `site`: the names and addresses that make an AOR the site's (the
+  // core's, so both agree on what is local). `relay` must outlive this
+  // object.
+  LocalMediaAnchor(boost::asio::io_context& io, media::MediaRelay& relay, sip::SiteNames site);
   ~LocalMediaAnchor();
   LocalMediaAnchor(const LocalMediaAnchor&) = delete;
   LocalMediaAnchor& operator=(const LocalMediaAnchor&) = delete;
@@ -91,7 +93,6 @@ class LocalMediaAnchor {
     bool confirmed = false;  // a 2xx to INVITE went to the caller
   };
 
-  [[nodiscard]] bool is_local_host(std::string_view host) const;
   [[nodiscard]] bool is_local_call(const sip::Message& m) const;
   void end(std::map<std::string, Call, std::less<>>::iterator it);
   Verdict refuse(const sip::Message& m, const media::MediaError& error);
@@ -99,7 +100,7 @@ class LocalMediaAnchor {
   void sweep();
 
   media::MediaRelay& relay_;
-  std::vector<std::string> local_hosts_;
+  sip::SiteNames site_;
   std::map<std::string, Call, std::less<>> calls_;  // by relay key
   std::size_t unconfirmed_ = 0;
   RefusedInvites refused_;  // INVITEs answered here: their ACKs stay home

@@ -1,5 +1,6 @@
 #include "sip_service.hpp"
 
+#include "host_addresses.hpp"
 #include "peer_gateway.hpp"
 #include "signaling_tap.hpp"
 #include "site_records.hpp"
@@ -10,8 +11,6 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
-#include <ifaddrs.h>
-#include <netinet/in.h>
 #include <openssl/rand.h>
 
 #include <chrono>
@@ -28,24 +27,6 @@ std::vector<std::uint8_t> random_secret() {
     for (auto& b : secret) b = static_cast<std::uint8_t>(fallback.next());
   }
   return secret;
-}
-
-// The host's first non-loopback IPv4 address, for listeners bound to a
-// wildcard (phones need a real address in Via and Record-Route).
-std::string primary_ipv4() {
-  ifaddrs* list = nullptr;
-  std::string found = "127.0.0.1";
-  if (::getifaddrs(&list) != 0) return found;
-  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
-    const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
-    const auto addr = boost::asio::ip::address_v4(ntohl(in->sin_addr.s_addr));
-    if (addr.is_loopback()) continue;
-    found = addr.to_string();
-    break;
-  }
-  ::freeifaddrs(list);
-  return found;
 }
 
 transport::Listeners listeners_of(const Config& c) { return {c.sip_udp, c.sip_tcp, c.sip_tls}; }
@@ -86,16 +67,28 @@ std::optional<std::string> SipService::start() {
   if (!config_.sip_tls.empty() && !tls_) return "cannot set up TLS with the site certificate";
   if (auto bound = transport_->listen(listeners_of(config_)); !bound) return bound.error().message;
 
-  const std::string host_address = config_.sip_address.empty() ? primary_ipv4() : config_.sip_address;
+  // Phones need a real address in Via and Record-Route: a wildcard
+  // listener is advertised at sip.address, else the first LAN address.
+  const std::string host_address =
+      config_.sip_address.empty() ? first_non_loopback_ipv4().value_or("127.0.0.1") : config_.sip_address;
+  std::vector<sip::Endpoint> receiving;
   for (sip::Endpoint ep : transport_->local_endpoints()) {
+    bound_.push_back(ep);
     boost::system::error_code ec;
     const auto addr = boost::asio::ip::make_address(ep.host, ec);
-    if (!ec && addr.is_unspecified()) ep.host = host_address;
+    if (!ec && addr.is_unspecified()) {
+      for (auto& a : machine_addresses(addr.is_v6())) receiving.push_back({ep.protocol, std::move(a), ep.port});
+      ep.host = host_address;
+    }
+    receiving.push_back(ep);
     advertised_.push_back(std::move(ep));
   }
   sip::CoreSettings settings;
   settings.local_domain = directory_.local_domain();
   settings.listeners = advertised_;
+  settings.receiving = std::move(receiving);
+  settings.aliases = config_.sip_aliases;
+  if (!config_.public_host.empty()) settings.aliases.push_back(config_.public_host);
   core_ = std::make_unique<sip::Core>(std::move(settings), static_cast<sip::Sender&>(*this), timers_, timers_, random_, directory_,
                                       authenticator_, location_, static_cast<sip::RegistrationHandler&>(*this),
                                       counters_, peers_);
@@ -162,9 +155,8 @@ void SipService::send(const sip::Destination& to, std::string bytes) {
 }
 
 void SipService::anchor_local_calls(media::MediaRelay& relay) {
-  std::vector<std::string> hosts{directory_.local_domain()};
-  for (const auto& ep : advertised_) hosts.push_back(ep.host);
-  local_media_ = std::make_unique<LocalMediaAnchor>(io_, relay, std::move(hosts));
+  if (!core_) return;
+  local_media_ = std::make_unique<LocalMediaAnchor>(io_, relay, core_->site_names());
 }
 
 bool SipService::anchor_local(const sip::Destination& to, std::string& bytes) {

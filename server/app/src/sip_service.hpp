@@ -62,6 +62,9 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
 
   // The addresses written into Via and Record-Route, one per listener.
   const std::vector<sip::Endpoint>& advertised() const { return advertised_; }
+  // The addresses the listeners are bound to (0.0.0.0 stays 0.0.0.0), one
+  // per listener, in the same order.
+  const std::vector<sip::Endpoint>& bound() const { return bound_; }
   const sip::Counters& counters() const { return counters_; }
   sip::Clock& clock() { return timers_; }
   sip::Random& random() { return random_; }
@@ -98,6 +101,7 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
   pki::SslCtxPtr tls_;
   std::unique_ptr<transport::SipTransport> transport_;
   std::vector<sip::Endpoint> advertised_;
+  std::vector<sip::Endpoint> bound_;
   PeerGateway* peers_ = nullptr;
   SiteRecords* records_ = nullptr;
   SignalingTap* tap_ = nullptr;

@@ -3,7 +3,9 @@
 
 #include "commands.hpp"
 #include "config.hpp"
+#include "host_addresses.hpp"
 #include "key_rotation.hpp"
+#include "public_address.hpp"
 
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/domain_name.hpp>
@@ -107,6 +109,19 @@ int cmd_init(const GlobalOptions& g, const InitOptions& o) {
   if (o.validity_days < 1 || o.validity_days > 36500) {
     return fail(kExitUsage, "--validity-days must be between 1 and 36500");
   }
+  const auto first_lan_address = o.public_address.empty() ? first_non_loopback_ipv4() : std::nullopt;
+  const std::string public_address =
+      !o.public_address.empty() ? o.public_address : first_lan_address.value_or("127.0.0.1");
+  const std::string public_address_note =
+      !o.public_address.empty() ? ""
+      : first_lan_address
+          ? " (this machine's first non-loopback address; choose another with 'init --public-address' or "
+            "site.public_address in the configuration)"
+          : " (this machine has no address but loopback: other sites cannot reach it; choose one with "
+            "'init --public-address' or site.public_address in the configuration)";
+  if (Config check; auto err = set_public_address(public_address, check)) {
+    return fail(kExitUsage, "--public-address: " + *err);
+  }
   if (int rc = prepare_state_dir(g.state_dir); rc != kExitOk) return rc;
   const StateDirLock lock(g.state_dir);
   if (!lock.locked()) return fail(kExitRuntime, "cannot lock state directory " + g.state_dir.string());
@@ -152,6 +167,7 @@ int cmd_init(const GlobalOptions& g, const InitOptions& o) {
     auto p = reset_admin_password(*db);
     if (!p) return p.error();
     password = std::move(*p);
+    if (auto r = store_public_address(*db, public_address); !r) return r;
     return store::AuditRepository(*db).append(cli_actor(), "local", "site.init", domain);
   });
   if (!stored) return fail(stored.error());
@@ -159,7 +175,8 @@ int cmd_init(const GlobalOptions& g, const InitOptions& o) {
 
   std::cout << "site: " << domain << "\n"
             << "fingerprint: " << cert->fingerprint().to_string() << "\n"
-            << "admin password: " << password << "\n";
+            << "admin password: " << password << "\n"
+            << "public address: " << public_address << public_address_note << "\n";
   std::cerr << "sipsite: the admin password is shown once; the console asks for a new one at first login\n"
             << "sipsite: database key: " << key_source.path.string()
             << " (keep a copy apart from database backups: without it the data is lost)" << std::endl;
@@ -191,6 +208,7 @@ int cmd_invite(const GlobalOptions& g) {
   }
   auto site = open_site(g);
   if (!site) return fail(site.error());
+  use_stored_public_address(config, site->db);
   auto cert = pki::Certificate::from_pem(site->site.certificate_pem);
   if (!cert) return fail(kExitRuntime, "stored site certificate: " + cert.error().message);
   pki::Invite invite;

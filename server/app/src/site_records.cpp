@@ -79,6 +79,14 @@ void SiteRecords::call_failed(std::string_view call_id, int status, std::string_
   queue(Event{unix_now(), Ended{std::string(call_id), status, std::string(reason), {}}});
 }
 
+void SiteRecords::call_refused(const sip::CallStart& call, int status, std::string_view reason) {
+  logger("app")->info("call refused: {} {} ({} call; call record {})", status, reason,
+                      store::to_string(direction_of(call.direction)), store::call_ref_of(call.call_id));
+  const auto now = unix_now();
+  queue(Event{now, Started{call}});
+  queue(Event{now, Ended{call.call_id, status, std::string(reason), {}}});
+}
+
 void SiteRecords::call_hung_up(std::string_view call_id, std::string_view by) {
   queue(Event{unix_now(), Ended{std::string(call_id), 200, {}, std::string(by)}});
 }

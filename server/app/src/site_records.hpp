@@ -52,6 +52,9 @@ class SiteRecords final : public sip::CallObserver, public sip::MessageStore {
   void call_answered(std::string_view call_id) override;
   void call_failed(std::string_view call_id, int status, std::string_view reason) override;
   void call_hung_up(std::string_view call_id, std::string_view by) override;
+  // Also one info line (status, reason, direction and the call reference
+  // of the record; no AOR, address or credential).
+  void call_refused(const sip::CallStart& call, int status, std::string_view reason) override;
   // sip::MessageStore
   void store(sip::OfflineMessage message, std::function<void(int, std::string)> done) override;
 

@@ -28,14 +28,6 @@ std::string host_for_uri(std::string_view host) {
   return std::string(host);
 }
 
-bool is_ip_literal(std::string_view host) {
-  host = strip_brackets(host);
-  if (host.find(':') != std::string_view::npos) return true;  // IPv6
-  if (host.empty()) return false;
-  return std::all_of(host.begin(), host.end(),
-                     [](char c) { return c == '.' || std::isdigit(static_cast<unsigned char>(c)) != 0; });
-}
-
 std::uint16_t default_port(Protocol p) { return p == Protocol::tls ? 5061 : 5060; }
 
 std::optional<Protocol> protocol_from(std::string_view token) {
@@ -230,6 +222,9 @@ Core::Core(CoreSettings settings, Sender& sender, Timers& timers, Clock& clock, 
       registrar_(registrar),
       counters_(counters),
       peers_(peers != nullptr ? *peers : refusing_),
+      names_(settings_.local_domain.empty() ? directory.local_domain() : settings_.local_domain, settings_.aliases,
+             settings_.receiving.empty() ? settings_.listeners : settings_.receiving),
+      refusal_records_(clock, settings_.refusal_records),
       layer_(settings_.timers, *this, sender, timers, counters),
       key0_(random.next()),
       key1_(random.next()) {}
@@ -287,9 +282,9 @@ void Core::respond(ServerTransactionId id, const Message& request, int code, std
 
 // --- call records and stored messages
 
-void Core::start_call(const Inbound& in, std::string callee, CallStart::Direction direction,
-                      std::string peer_domain) {
-  if (calls_ == nullptr) return;
+namespace {
+
+CallStart call_start(const Inbound& in, std::string callee, CallStart::Direction direction, std::string peer_domain) {
   const auto from = from_header(in.message);
   CallStart call;
   call.call_id = std::string(call_id_of(in.message));
@@ -298,6 +293,44 @@ void Core::start_call(const Inbound& in, std::string callee, CallStart::Directio
   call.direction = direction;
   call.peer_domain = std::move(peer_domain);
   call.source_ip = in.source.host;
+  return call;
+}
+
+}  // namespace
+
+void Core::refuse(ServerTransactionId id, const Inbound& in, int code, std::string_view reason) {
+  const Message& m = in.message;
+  const auto to = to_header(m);
+  if (calls_ == nullptr || m.method() != "INVITE" || (to && to->tag()) ||
+      open_calls_.contains(std::string(call_id_of(m)))) {
+    respond(id, m, code, reason);
+    return;
+  }
+  layer_.send_response(id, make_response(m, code, reason));
+  const std::string source = rate_limit_source_key(in.source.host);
+  if (refusal_records_.blocked(source) || refusal_records_.record_failure(source)) return;
+  // Whom it was for, as far as the request says.
+  const auto uri = parse_uri(m.request_uri());
+  const bool sip_uri = uri && uri->is_sip();
+  std::string callee = sip_uri ? user_of(*uri).value_or("") + "@" + std::string(uri->sip_uri.host)
+                       : to    ? aor_of(*to)
+                               : std::string();
+  const bool for_us = sip_uri && is_us(uri->sip_uri.host, uri->sip_uri.port);
+  if (!in.peer.empty()) {
+    calls_->call_refused(call_start(in, std::move(callee), CallStart::Direction::incoming, in.peer), code, reason);
+  } else if (for_us || !sip_uri) {
+    calls_->call_refused(call_start(in, std::move(callee), CallStart::Direction::local, ""), code, reason);
+  } else {
+    calls_->call_refused(call_start(in, std::move(callee), CallStart::Direction::outgoing,
+                                    std::string(uri->sip_uri.host)),
+                         code, reason);
+  }
+}
+
+void Core::start_call(const Inbound& in, std::string callee, CallStart::Direction direction,
+                      std::string peer_domain) {
+  if (calls_ == nullptr) return;
+  CallStart call = call_start(in, std::move(callee), direction, std::move(peer_domain));
   if (!open_calls_.insert(call.call_id).second) return;  // a retried INVITE (after 407) is the same attempt
   calls_->call_started(call);
 }
@@ -393,7 +426,7 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
   }
   const auto uri = parse_uri(m.request_uri());
   if (!uri) {
-    respond(id, m, 416, "Unsupported URI Scheme");
+    refuse(id, in, 416, "Unsupported URI Scheme");
     return;
   }
 
@@ -423,7 +456,7 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
       }
     } else {
       // Someone else's route set: we are not an open relay.
-      respond(id, m, 403, "Forbidden (Route does not go through this site)");
+      refuse(id, in, 403, "Forbidden (Route does not go through this site)");
       return;
     }
   }
@@ -448,7 +481,7 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
   const auto mf = max_forwards_header(m);
   const std::uint32_t max_forwards = mf && *mf ? **mf : kDefaultMaxForwards;
   if (max_forwards == 0) {
-    respond(id, m, 483, "Too Many Hops");
+    refuse(id, in, 483, "Too Many Hops");
     return;
   }
   Message base = m;
@@ -464,7 +497,7 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
     // next Route, else to the Request-URI (the remote target). Only for
     // dialogs we record-routed: nobody else may use us as a relay.
     if (token != dialog_token(call_id_of(m))) {
-      respond(id, m, 403, "Forbidden (not a dialog of this site)");
+      refuse(id, in, 403, "Forbidden (not a dialog of this site)");
       return;
     }
     std::string to_user;
@@ -473,7 +506,7 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
     }
     const auto dest = resolve(next_route ? *next_route : std::string(m.request_uri()), next_route ? "" : to_user);
     if (!dest) {
-      respond(id, m, 404, "Not Found (next hop unknown)");
+      refuse(id, in, 404, "Not Found (next hop unknown)");
       return;
     }
     dialogs_.on_request(m);
@@ -487,23 +520,23 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
   if (uri->is_sip() && is_us(uri->sip_uri.host, uri->sip_uri.port)) {
     const auto user = user_of(*uri);
     if (!user) {
-      respond(id, m, 404, "Not Found");
+      refuse(id, in, 404, "Not Found");
       return;
     }
     if (in.peer.empty()) {
       std::string authenticated;
       if (!authenticate(id, in, authenticated)) return;
       if (!from_is_user(m, authenticated)) {
-        respond(id, m, 403, "Forbidden (From is not the authenticated user)");
+        refuse(id, in, 403, "Forbidden (From is not the authenticated user)");
         return;
       }
       base.remove_headers(HeaderId::proxy_authorization);  // consumed here (§22.3)
     } else if (const auto refusal = peer_identity_refusal(m, in.peer)) {
-      respond(id, m, 403, *refusal);
+      refuse(id, in, 403, *refusal);
       return;
     }
     if (!directory_.find_user(*user)) {
-      respond(id, m, 404, "Not Found");
+      refuse(id, in, 404, "Not Found");
       return;
     }
     if (method == "INVITE" && !in_dialog) {
@@ -529,13 +562,13 @@ void Core::dispatch(ServerTransactionId id, Inbound& in) {
   // Another domain: only for our own users, never on behalf of a peer site
   // (no transit between peers).
   if (!in.peer.empty()) {
-    respond(id, m, 403, "Forbidden (not a user of this site)");
+    refuse(id, in, 403, "Forbidden (not a user of this site)");
     return;
   }
   std::string authenticated;
   if (!authenticate(id, in, authenticated)) return;
   if (!from_is_user(m, authenticated)) {
-    respond(id, m, 403, "Forbidden (From is not the authenticated user)");
+    refuse(id, in, 403, "Forbidden (From is not the authenticated user)");
     return;
   }
   if (method == "INVITE" && !in_dialog) {
@@ -582,7 +615,7 @@ bool Core::authenticate(ServerTransactionId id, const Inbound& in, std::string& 
   } else if (decision.verdict == AuthDecision::Verdict::rate_limited) {
     layer_.abandon_server(id);  // silence for a flooding source
   } else {
-    respond(id, in.message, 403, "Forbidden");
+    refuse(id, in, 403, "Forbidden");
   }
   return false;
 }
@@ -984,22 +1017,9 @@ std::string_view Core::site_domain() const {
                                         : std::string_view(settings_.local_domain);
 }
 
-bool Core::is_local_host(std::string_view host) const {
-  const std::string_view domain = site_domain();
-  if (iequals(host, domain)) return true;
-  host = strip_brackets(host);
-  return std::any_of(settings_.listeners.begin(), settings_.listeners.end(),
-                     [host](const Endpoint& e) { return iequals(e.host, host); });
-}
+bool Core::is_local_host(std::string_view host) const { return names_.is_local_host(host); }
 
-bool Core::is_us(std::string_view host, std::optional<std::uint16_t> port) const {
-  const std::string_view domain = site_domain();
-  if (iequals(host, domain)) return true;
-  host = strip_brackets(host);
-  return std::any_of(settings_.listeners.begin(), settings_.listeners.end(), [&](const Endpoint& e) {
-    return iequals(e.host, host) && (!port || *port == e.port);
-  });
-}
+bool Core::is_us(std::string_view host, std::optional<std::uint16_t> port) const { return names_.is_us(host, port); }
 
 Endpoint Core::listener_for(Protocol p, const Endpoint& local) const {
   // The listener the request came in on, if it is of that protocol...

@@ -79,7 +79,7 @@ class LocalMediaAnchorTest : public ::testing::Test {
  protected:
   boost::asio::io_context io;
   media::MediaRelay relay{io, relay_settings()};
-  LocalMediaAnchor anchor{io, relay, {"alpha.example", "127.0.0.1"}};
+  LocalMediaAnchor anchor{io, relay, sip::SiteNames("alpha.example", {}, {{sip::Protocol::udp, "127.0.0.1", 5060}})};
 
   // Passes `bytes` through the anchor; expects it to be sent.
   std::string sent(std::string bytes) {
@@ -238,7 +238,7 @@ TEST_F(LocalMediaAnchorTest, ExhaustedPortsAre503WithTheReasonInAWarning) {
   media::RelaySettings small = relay_settings();
   small.last_port = kFirst + 3;  // one call
   media::MediaRelay tiny(io, small);
-  LocalMediaAnchor a(io, tiny, {"alpha.example"});
+  LocalMediaAnchor a(io, tiny, sip::SiteNames("alpha.example", {}, {}));
   std::string first = request("INVITE", kAlice, kBob, 2, sdp(5004));
   EXPECT_TRUE(a.filter(first).send);
   std::string second = request("INVITE", kBob, kAlice, 2, sdp(6004), "z9hG4bKsecond", "c2@127.0.0.1");

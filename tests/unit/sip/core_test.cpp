@@ -635,6 +635,39 @@ TEST_F(CoreTest, OutboundProxyRouteIsPoppedAndTheRequestRoutedLocally) {
   EXPECT_FALSE(last("bob1", "INVITE").message.find(HeaderId::route));
 }
 
+// The site at 10.0.0.1 is also reached on 127.0.0.1 (a wildcard listener)
+// and by an alias: an outbound proxy naming either is the site's.
+class CoreReachedManyWaysTest : public CoreTest {
+ protected:
+  static CoreSettings many_ways() {
+    CoreSettings s = settings();
+    s.receiving = {kSiteUdp, kSiteTcp, {Protocol::udp, "127.0.0.1", 5060}, {Protocol::tcp, "127.0.0.1", 5060}};
+    s.aliases = {"pbx.site.example"};
+    return s;
+  }
+  Core many{many_ways(), sender, timers, timers, random, directory, auth, location, registrar, counters};
+};
+
+TEST_F(CoreReachedManyWaysTest, ARouteToAnyAddressOrAliasOfTheSiteIsPopped) {
+  int n = 0;
+  for (const std::string route : {"<sip:127.0.0.1:5060;lr>", "<sip:127.0.0.1;lr>", "<sip:pbx.site.example;lr>",
+                                  "<sip:10.0.0.1;lr>"}) {
+    Req r;
+    r.branch = "z9hG4bKmany" + std::to_string(++n);
+    r.call_id = "many-" + std::to_string(n);
+    r.extra = "Route: " + route + "\r\n";
+    many.receive(r.text(), kAlice.ep, 0, kSiteUdp);
+    EXPECT_EQ(sent(), (Lines{"100 -> alice", "INVITE -> bob1", "INVITE -> bob2"})) << route;
+  }
+  // Another port of the same machine is not the site.
+  Req r;
+  r.branch = "z9hG4bKother";
+  r.call_id = "other";
+  r.extra = "Route: <sip:127.0.0.1:5070;lr>\r\n";
+  many.receive(r.text(), kAlice.ep, 0, kSiteUdp);
+  EXPECT_EQ(sent(), (Lines{"403 -> alice"}));
+}
+
 TEST_F(CoreTest, CountersSeeRequestsAndResponses) {
   Req r;
   r.method = "OPTIONS";
@@ -660,6 +693,11 @@ class RecordingCalls final : public CallObserver {
   }
   void call_hung_up(std::string_view id, std::string_view by) override {
     events.push_back("bye " + std::string(id) + " by " + std::string(by));
+  }
+  void call_refused(const CallStart& c, int status, std::string_view reason) override {
+    events.push_back("refused " + c.caller + " -> " + c.callee + " " +
+                     (c.direction == CallStart::Direction::local ? "local" : "other") + " " + std::to_string(status) +
+                     " " + std::string(reason));
   }
   std::vector<std::string> events;
 };
@@ -705,7 +743,7 @@ TEST_F(CoreRecordsTest, AnsweredCallThenHangUpIsRecordedOnce) {
 }
 
 TEST_F(CoreRecordsTest, FailedAttemptsAreRecordedWithTheirStatus) {
-  // Nobody registered: 480. Unknown user: 404 (no call started: not a user).
+  // Nobody registered: 480. Unknown user: 404, refused by the site.
   location.bindings.erase("bob");
   send(kAlice, Req{});
   Req unknown;
@@ -714,7 +752,61 @@ TEST_F(CoreRecordsTest, FailedAttemptsAreRecordedWithTheirStatus) {
   unknown.call_id = "call-2@10.0.0.2";
   send(kAlice, unknown);
   EXPECT_EQ(calls.events, (std::vector<std::string>{"start alice@site.example -> bob@site.example local from 10.0.0.2",
-                                                    "failed call-1@10.0.0.2 480 Temporarily Unavailable"}));
+                                                    "failed call-1@10.0.0.2 480 Temporarily Unavailable",
+                                                    "refused alice@site.example -> zed@site.example local 404 Not Found"}));
+}
+
+TEST_F(CoreRecordsTest, EveryRefusedAttemptIsRecordedOnceButChallengesAreNot) {
+  Req route;
+  route.extra = "Route: <sip:10.9.9.9;lr>\r\n";
+  send(kAlice, route);
+  Req challenged;  // 407: the phone will try again, with credentials
+  challenged.auth = "";
+  challenged.branch = "z9hG4bKc";
+  challenged.call_id = "call-3@10.0.0.2";
+  send(kAlice, challenged);
+  Req impostor;  // authenticated as alice, From says bob
+  impostor.from = "bob";
+  impostor.branch = "z9hG4bKi";
+  impostor.call_id = "call-4@10.0.0.2";
+  send(kAlice, impostor);
+  Req hops;
+  hops.max_forwards = "0";
+  hops.branch = "z9hG4bKh";
+  hops.call_id = "call-5@10.0.0.2";
+  send(kAlice, hops);
+  Req outside;  // another domain, no federation
+  outside.uri = "sip:carol@beta.example";
+  outside.branch = "z9hG4bKo";
+  outside.call_id = "call-6@10.0.0.2";
+  send(kAlice, outside);
+  EXPECT_EQ(sent(), (Lines{"403 -> alice", "407 -> alice", "403 -> alice", "483 -> alice", "403 -> alice"}));
+  ASSERT_EQ(calls.events.size(), 5u);
+  EXPECT_EQ(calls.events[0],
+            "refused alice@site.example -> bob@site.example local 403 Forbidden (Route does not go through this site)");
+  EXPECT_EQ(calls.events[1],
+            "refused bob@site.example -> bob@site.example local 403 Forbidden (From is not the authenticated user)");
+  EXPECT_EQ(calls.events[2], "refused alice@site.example -> bob@site.example local 483 Too Many Hops");
+  EXPECT_EQ(calls.events[3], "start alice@site.example -> carol@beta.example other from 10.0.0.2");
+  EXPECT_EQ(calls.events[4].substr(0, 29), "failed call-6@10.0.0.2 403 Fo");
+}
+
+TEST_F(CoreRecordsTest, AFloodOfRefusedAttemptsFromOneSourceIsAnsweredButNotAllRecorded) {
+  const auto refused_from = [&](const Phone& p, int n) {
+    Req r;
+    r.branch = "z9hG4bKflood" + p.name + std::to_string(n);
+    r.call_id = "flood-" + p.name + std::to_string(n);
+    r.extra = "Route: <sip:10.9.9.9;lr>\r\n";
+    send(p, r);
+  };
+  for (int n = 0; n < 100; ++n) refused_from(kAlice, n);
+  EXPECT_EQ(sent().size(), 100u);        // every one answered 403
+  EXPECT_EQ(calls.events.size(), 60u);   // the burst is recorded, the rest not
+  refused_from(kBob1, 0);                // another source is not held back
+  EXPECT_EQ(calls.events.size(), 61u);
+  timers.advance(std::chrono::minutes(2));  // the cool-down ends
+  refused_from(kAlice, 100);
+  EXPECT_EQ(calls.events.size(), 62u);
 }
 
 TEST_F(CoreRecordsTest, CancelledCallIsRecordedAs487) {

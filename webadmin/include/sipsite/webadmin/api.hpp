@@ -110,6 +110,7 @@ class Api {
   Response logout(Call& c);
   Response change_password(Call& c);
   Response site(Call& c);
+  Response site_address_check(Call& c);
   Response site_certificate(Call& c);
   Response site_invite_svg(Call& c);
   Response list_peers(Call& c);

@@ -10,7 +10,8 @@
 
 namespace sipsite::sip {
 
-// One call attempt: an initial INVITE this site accepted to route.
+// One call attempt: an initial INVITE this site accepted to route, or one
+// it refused (call_refused).
 struct CallStart {
   enum class Direction { local, outgoing, incoming };
   std::string call_id;      // as this site's core sees it (never sent anywhere)
@@ -28,6 +29,10 @@ class CallObserver {
   virtual void call_answered(std::string_view call_id) = 0;
   // A final failure (status >= 300) of the attempt.
   virtual void call_failed(std::string_view call_id, int status, std::string_view reason) = 0;
+  // An initial INVITE the site itself refused (bad route, unknown user,
+  // failed authentication, ...) before it started routing it: the attempt
+  // and its end in one event. Not called for digest challenges (401/407).
+  virtual void call_refused(const CallStart& call, int status, std::string_view reason) = 0;
   // A BYE in the call's dialog, sent by `by` (an AOR: caller or callee).
   virtual void call_hung_up(std::string_view call_id, std::string_view by) = 0;
 };

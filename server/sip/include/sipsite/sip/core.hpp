@@ -31,7 +31,9 @@
 #include "sipsite/sip/io.hpp"
 #include "sipsite/sip/limits.hpp"
 #include "sipsite/sip/proxy.hpp"
+#include "sipsite/sip/rate_limiter.hpp"
 #include "sipsite/sip/services.hpp"
+#include "sipsite/sip/site_names.hpp"
 #include "sipsite/sip/transaction.hpp"
 
 #include <cstdint>
@@ -55,6 +57,12 @@ struct CoreSettings {
   // the outgoing protocol; Record-Route names the listener a request came
   // in on (matched by protocol and port).
   std::vector<Endpoint> listeners;
+  // Other names and IP addresses of the site that requests may use for it
+  // (configured aliases, its public address): see SiteNames.
+  std::vector<std::string> aliases;
+  // Every concrete address:port the site's sockets receive on (a wildcard
+  // listener expanded to the machine's addresses); empty: `listeners`.
+  std::vector<Endpoint> receiving;
   TimerSettings timers;
   // RFC 3261 §16.6 step 11: an INVITE branch with a provisional response
   // but no final one is cancelled after this long.
@@ -63,6 +71,14 @@ struct CoreSettings {
   std::string allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, REFER, PRACK, "
                       "SUBSCRIBE, NOTIFY";
   std::string supported;  // option tags answered to OPTIONS (none by default)
+  // Refused call attempts recorded per source (rate_limit_source_key): a
+  // burst of max_failures, refilled over window; beyond, a source's
+  // refusals are answered but not recorded until its cool-down ends, so a
+  // flood of refused INVITEs cannot fill the call records.
+  RateLimiterSettings refusal_records{.max_failures = 60,
+                                      .window = std::chrono::minutes(1),
+                                      .cooldown = std::chrono::minutes(1),
+                                      .max_keys = 4096};
 };
 
 class Core final : private TransactionUser {
@@ -117,6 +133,8 @@ class Core final : private TransactionUser {
   // Introspection for tests and the console.
   [[nodiscard]] const TransactionLayer& transactions() const { return layer_; }
   [[nodiscard]] std::size_t proxy_contexts() const { return contexts_.size(); }
+  // What the core takes for the site's own names and addresses.
+  [[nodiscard]] const SiteNames& site_names() const { return names_; }
 
   struct Branch;
   struct Context;
@@ -142,6 +160,10 @@ class Core final : private TransactionUser {
   // Why a request from peer site `peer` may not speak for who it claims.
   [[nodiscard]] std::optional<std::string_view> peer_identity_refusal(const Message& m, std::string_view peer) const;
   void respond(ServerTransactionId id, const Message& request, int code, std::string_view reason);
+  // respond() to a request the site will not route; an initial INVITE not
+  // yet recorded becomes a refused call attempt (CallObserver::call_refused),
+  // within CoreSettings::refusal_records.
+  void refuse(ServerTransactionId id, const Inbound& in, int code, std::string_view reason);
   void reply_error(std::string_view raw, const ParseError& error, const Endpoint& source, FlowId flow);
   void proxy(ServerTransactionId id, const Inbound& in, Message base, const std::vector<Target>& targets);
   void branch_final(Context& ctx, Branch& branch);
@@ -159,12 +181,9 @@ class Core final : private TransactionUser {
   [[nodiscard]] bool answered_by_site(const Message& response) const;
   // CoreSettings::local_domain, else Directory::local_domain().
   [[nodiscard]] std::string_view site_domain() const;
-  // The site's domain or one of its listener addresses (any port): for AOR
-  // domains in From/To.
+  // SiteNames::is_local_host: for AOR domains in From/To.
   [[nodiscard]] bool is_local_host(std::string_view host) const;
-  // The domain, or a listener address with a matching port (no port: any
-  // listener): for Request-URIs and Routes, since phones on the same host
-  // share the site's IP address with other ports.
+  // SiteNames::is_us: for Request-URIs and Routes.
   [[nodiscard]] bool is_us(std::string_view host, std::optional<std::uint16_t> port) const;
   [[nodiscard]] Endpoint listener_for(Protocol p, const Endpoint& local) const;
   [[nodiscard]] std::string via_for(Protocol p, const Endpoint& local, std::string_view branch) const;
@@ -187,6 +206,8 @@ class Core final : private TransactionUser {
   Counters& counters_;
   RefusingPeerRouter refusing_;
   PeerRouter& peers_;
+  SiteNames names_;
+  RateLimiter refusal_records_;
   TransactionLayer layer_;
   // Proxy contexts, keyed by the id of their upstream server transaction.
   std::unordered_map<ServerTransactionId, std::unique_ptr<Context>> contexts_;
