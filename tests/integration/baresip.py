@@ -21,7 +21,9 @@ def free_port():
 
 
 class Baresip:
-    def __init__(self, aor, password, server_port, transport="udp", rtp_ports=(42000, 42099)):
+    def __init__(self, aor, password, server_port, transport="udp", rtp_ports=(42000, 42099), mediaenc=None):
+        """`mediaenc`: the account's media encryption (baresip's `;mediaenc=`:
+        "srtp", "srtp-mand", "dtls_srtp", ...); None: plain RTP."""
         self.aor = aor
         self.dir = tempfile.mkdtemp(prefix="sipsite-baresip-")
         self.ctrl_port = free_port()
@@ -44,9 +46,13 @@ module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}
 rtp_ports {rtp_ports[0]}-{rtp_ports[1]}
 """)
+        if mediaenc:
+            with open(os.path.join(self.dir, "config"), "a") as f:
+                f.write("module srtp.so\nmodule dtls_srtp.so\n")
         outbound = f"sip:127.0.0.1:{server_port};transport={transport}"
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write(f'<sip:{aor}>;auth_pass={password};outbound="{outbound}";regint=300\n')
+            enc = f";mediaenc={mediaenc}" if mediaenc else ""
+            f.write(f'<sip:{aor}>;auth_pass={password};outbound="{outbound}";regint=300{enc}\n')
         self.log = open(os.path.join(self.dir, "baresip.log"), "w")
         self.proc = subprocess.Popen(["baresip", "-f", self.dir], stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
