@@ -22,8 +22,6 @@ def free_port():
 
 class Baresip:
     def __init__(self, aor, password, server_port, transport="udp", rtp_ports=(42000, 42099), mediaenc=None):
-        """`mediaenc`: the account's media encryption (baresip's `;mediaenc=`:
-        "srtp", "srtp-mand", "dtls_srtp", ...); None: plain RTP."""
         self.aor = aor
         self.dir = tempfile.mkdtemp(prefix="sipsite-baresip-")
         self.ctrl_port = free_port()
@@ -46,14 +44,12 @@ module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}
 rtp_ports {rtp_ports[0]}-{rtp_ports[1]}
 """)
-        if mediaenc:
-            with open(os.path.join(self.dir, "config"), "a") as f:
-                f.write("module srtp.so\nmodule dtls_srtp.so\n")
         outbound = f"sip:127.0.0.1:{server_port};transport={transport}"
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            enc = f";mediaenc={mediaenc}" if mediaenc else ""
-            f.write(f'<sip:{aor}>;auth_pass={password};outbound="{outbound}";regint=300{enc}\n')
+            f.write(f'<sip:{aor}>;auth_pass={password};outbound="{outbound}";regint=300\n')
         self.log = open(os.path.join(self.dir, "baresip.log"), "w")
+        if mediaenc:  # the account's media encryption: "srtp", "srtp-mand", "dtls_srtp", ...
+            self._use_mediaenc(mediaenc)
         self.proc = subprocess.Popen(["baresip", "-f", self.dir], stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         self.events = []
@@ -72,6 +68,16 @@ rtp_ports {rtp_ports[0]}-{rtp_ports[1]}
             self.close()
             raise RuntimeError(f"baresip did not start: {self.output()}")
         self.sock.settimeout(0.2)
+
+    def _use_mediaenc(self, mediaenc):
+        """Loads baresip's SRTP modules and adds `;mediaenc=` to the account."""
+        with open(os.path.join(self.dir, "config"), "a") as f:
+            f.write("module srtp.so\nmodule dtls_srtp.so\n")
+        path = os.path.join(self.dir, "accounts")
+        with open(path) as f:
+            account = f.read().rstrip("\n")
+        with open(path, "w") as f:
+            f.write(f"{account};mediaenc={mediaenc}\n")
 
     def output(self):
         self.log.flush()
