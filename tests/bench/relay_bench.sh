@@ -83,6 +83,12 @@ targets=${TARGETS:-relay-srtp relay-plain fwd}
 tests=${TESTS:-pps calls cpu}
 
 log() { echo "[relay_bench $(date +%T)] $*" >&2; }
+for t in $targets; do
+  case $t in
+    relay-srtp | relay-plain | fwd) ;;
+    *) echo "relay_bench: unknown target '$t' in TARGETS (relay-srtp, relay-plain, fwd)" >&2; exit 2 ;;
+  esac
+done
 for b in relaybench rtpload udpfwd; do
   [[ -x "$bin/$b" ]] || { echo "relay_bench: no $b in $bin (build the relaybench, rtpload and udpfwd targets)" >&2; exit 2; }
 done
