@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# Media relay benchmark (issue #5): media::MediaRelay (tests/bench/relaybench/
-# relaybench: the relay on one io_context thread, as in the daemon) against
-# the plain UDP forwarder written the simplest way (udpfwd: epoll, one
-# recvfrom + one sendto per packet), both driven by the same generator
-# (rtpload: RTP, 12-byte header + 160 bytes, paced, sendmmsg/recvmmsg, loss
-# per stream from sequence/timestamp) in the same run. On 127.0.0.1; the
-# generator's two sockets are on 127.0.0.2 (the phones) and 127.0.0.3 (the
-# peer site). One audio stream per call, rtcp-mux on both sides (one port
-# per leg: the relay and the forwarder both hold 2 sockets per call).
+# Media relay benchmark (issues #5, #14): media::MediaRelay (tests/bench/
+# relaybench/relaybench: the relay on one io_context thread, as in the
+# daemon) in two kinds of call, against the plain UDP forwarder written the
+# simplest way (udpfwd: epoll, one recvfrom + one sendto per packet), all
+# driven by the same generator (rtpload: RTP, 12-byte header + 160 bytes,
+# paced, sendmmsg/recvmmsg, loss per stream from sequence/timestamp) in the
+# same run. Targets (TARGETS):
+#   relay-srtp   calls with another site (media::Scope::edge), as every
+#                call between sites is: the inter-site leg is SRTP. The
+#                peer side of rtpload plays the peer site's relay with the
+#                keys relaybench put in / took from the SDP (a=sipsite-srtp,
+#                passed in the ports file): it seals what it sends and
+#                opens what it receives with media::InterSiteCipher. So the
+#                relay opens (peer to phone) or seals (phone to peer) every
+#                packet; the phone leg is plain.
+#   relay-plain  local calls (media::Scope::local, both legs plain RTP):
+#                the same relay forwarding without any cipher.
+#   fwd          udpfwd, the ceiling.
+# On 127.0.0.1; the generator's two sockets are on 127.0.0.2 (the phones)
+# and 127.0.0.3 (the peer site, or the other phone). One audio stream per
+# call, rtcp-mux on both sides (one port per leg: the relay and the
+# forwarder both hold 2 sockets per call).
 #   1. packets/s: PPS_CALLS calls, the offered load (packets/s, both
 #      directions together) doubled from PPS_START until more than 0.1 % is
 #      lost, then bisected BISECT times: the largest load with loss <= 0.1 %,
@@ -21,7 +34,9 @@
 #      up minus before).
 # A run whose generator fell behind its schedule (sent < 99 % of offered) is
 # marked "gen" and counts as a failure (the load was not what it claims).
-# Each measurement is repeated RUNS times (default 3): best and spread.
+# Each measurement is repeated RUNS times (default 3): best and spread. The
+# ratios at the end (relay-srtp against relay-plain and fwd) are of this one
+# run: the same machine, load and generator for all three.
 #
 # The machine is shared: while a run's load is on (warm-up, window, drain:
 # a few seconds) the long fuzz campaign's processes (tests/fuzz/*_fuzz) are
@@ -36,7 +51,7 @@
 #   -DCMAKE_BUILD_TYPE=Release && ninja -C build-relaybench relaybench rtpload udpfwd)
 # Environment: RUNS (3), WINDOW (s, 4), WARMUP (s, 1), PPS_CALLS (100),
 #   PPS_START (20000), CALLS_START (50), MAX_CALLS (5000), BISECT (3),
-#   CPU_CALLS (500), PIN (1), NICE (-15), PAUSE_FUZZ (1), TARGETS ("relay fwd"),
+#   CPU_CALLS (500), PIN (1), NICE (-15), PAUSE_FUZZ (1), TARGETS ("relay-srtp relay-plain fwd"),
 #   TESTS ("pps calls cpu"), KEEP=1 (keep the temp dir with every run's output).
 # Bounded (BENCH_TIMEOUT, default 1800 s); the trap stops what it started,
 # continues the fuzzers and removes its temp dir. Timing is reported, never
@@ -64,10 +79,16 @@ cpu_calls=${CPU_CALLS:-500}
 pin=${PIN:-1}
 nice_level=${NICE:--15}
 pause_fuzz=${PAUSE_FUZZ:-1}
-targets=${TARGETS:-relay fwd}
+targets=${TARGETS:-relay-srtp relay-plain fwd}
 tests=${TESTS:-pps calls cpu}
 
 log() { echo "[relay_bench $(date +%T)] $*" >&2; }
+for t in $targets; do
+  case $t in
+    relay-srtp | relay-plain | fwd) ;;
+    *) echo "relay_bench: unknown target '$t' in TARGETS (relay-srtp, relay-plain, fwd)" >&2; exit 2 ;;
+  esac
+done
 for b in relaybench rtpload udpfwd; do
   [[ -x "$bin/$b" ]] || { echo "relay_bench: no $b in $bin (build the relaybench, rtpload and udpfwd targets)" >&2; exit 2; }
 done
@@ -123,14 +144,16 @@ peer_remote=127.0.0.3:$(free_port)
 # run_once TARGET CALLS RATE: one run; prints rtpload's RESULT line plus
 # rss_kb (after the run), rss_setup_kb and rss_before_kb (READY line).
 run_once() {
-  local target=$1 calls=$2 rate=$3 prog tpid ready result dir
+  local target=$1 calls=$2 rate=$3 prog tpid ready result dir extra=()
   dir=$(mktemp -d "$work/run.XXXXXX")
   case $target in
-    relay) prog=$bin/relaybench ;;
+    relay-srtp) prog=$bin/relaybench; extra=(--scope edge) ;;
+    relay-plain) prog=$bin/relaybench; extra=(--scope local) ;;
     fwd) prog=$bin/udpfwd ;;
+    *) echo "relay_bench: unknown target '$target' (relay-srtp, relay-plain, fwd)" >&2; exit 2 ;;
   esac
   launch 1 "$prog" --calls "$calls" --lan-remote "$lan_remote" --peer-remote "$peer_remote" \
-    --ports-file "$dir/ports" --max-seconds 120
+    --ports-file "$dir/ports" --max-seconds 120 "${extra[@]}"
   "${cmd[@]}" >"$dir/target.out" 2>&1 &
   tpid=$!
   echo "$tpid" >>"$work/targets"  # runs are in subshells: the exit trap reads this
@@ -161,7 +184,11 @@ run_once() {
   kill "$tpid" 2>/dev/null || true
   wait "$tpid" 2>/dev/null || true
   result=$(grep -m1 '^RESULT' "$dir/gen.out" || echo "RESULT failed=1")
-  echo "$result rss_kb=$rss rss_setup_kb=$(field rss_kb "$ready") rss_before_kb=$(field rss_before_kb "$ready")"
+  # The relay's own count of peer packets that did not open (forged, or a
+  # key mix-up: never expected here).
+  local relay_line
+  relay_line=$(grep -m1 '^RELAY' "$dir/target.out" || true)
+  echo "$result rss_kb=$rss rss_setup_kb=$(field rss_kb "$ready") rss_before_kb=$(field rss_before_kb "$ready") relay_auth_failed=$(field auth_failed "$relay_line") load1=$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 # verdict RESULT: ok (loss <= 0.1 %), loss, gen (the generator fell behind
@@ -178,10 +205,10 @@ verdict() {
 }
 note() {  # note TEST TARGET X RESULT: one line of the run log (stderr and runs.tsv)
   local r=$4
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(field offered_pps "$r")" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(field offered_pps "$r")" \
     "$(field delivered_pps "$r")" "$(field loss "$r")" "$(field target_cpu_s "$r")/$(field target_run_s "$r")" "$(field gen_cpu_s "$r")" \
-    "$(field max_lag_us "$r")" "$(verdict "$r")" >>"$work/runs.tsv"
-  log "$1 $2 x=$3: offered=$(field offered_pps "$r") delivered=$(field delivered_pps "$r") loss=$(field loss "$r") cpu=$(field target_cpu_s "$r")s run=$(field target_run_s "$r")s gen_cpu=$(field gen_cpu_s "$r")s lag=$(field max_lag_us "$r")us kdrops=$(field udp_rcvbuf_errors "$r") backlog_drops=$(field backlog_drops "$r") gen_drops=$(field gen_drops "$r") -> $(verdict "$r")"
+    "$(field max_lag_us "$r")" "$(field open_failed "$r")/$(field relay_auth_failed "$r")" "$(field load1 "$r")" "$(verdict "$r")" >>"$work/runs.tsv"
+  log "$1 $2 x=$3: offered=$(field offered_pps "$r") delivered=$(field delivered_pps "$r") loss=$(field loss "$r") cpu=$(field target_cpu_s "$r")s run=$(field target_run_s "$r")s gen_cpu=$(field gen_cpu_s "$r")s lag=$(field max_lag_us "$r")us kdrops=$(field udp_rcvbuf_errors "$r") backlog_drops=$(field backlog_drops "$r") gen_drops=$(field gen_drops "$r") open_failed=$(field open_failed "$r") relay_auth_failed=$(field relay_auth_failed "$r") load1=$(field load1 "$r") -> $(verdict "$r")"
 }
 
 # search TEST TARGET START LIMIT STEP: doubles x from START until a run fails
@@ -279,5 +306,38 @@ if [[ " $tests " == *" cpu "* ]]; then
   echo " ns count of the same process from /proc/PID/schedstat, as a check; a stream = one call's audio, both directions)"
   echo
 fi
-echo "every run: test target x offered_pps delivered_pps loss target_cpu_s/target_run_s gen_cpu_s max_lag_us verdict"
+# Ratios of this run: relay-srtp against relay-plain (the issue's target:
+# >= 70 % of the plain relay's throughput without loss) and against fwd.
+best() { tr ' ' '\n' <<<"$1" | sed 's/+$//' | sort -n | tail -1; }
+bound() { if [[ "$1" == *+* ]]; then echo "+"; fi; }  # any run a lower bound
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "–"; else printf "%.0f %%", 100 * a / b }'; }
+cpu_pp() {  # the mean CPU per packet [µs] over a target's CPU runs
+  while IFS= read -r r; do
+    [[ -z "$r" || -z "$(field loss "$r")" ]] && continue
+    echo "$(field target_cpu_s "$r") $(field sent "$r")"
+  done <<<"${cpu_line[$1]:-}" | awk '{ if ($2 > 0) { s += 1e6 * $1 / $2; n++ } } END { if (n) printf "%.3f", s / n }'
+}
+if [[ " $targets " == *" relay-srtp "* ]]; then
+  echo "Ratios of relay-srtp (inter-site leg SRTP) in this run (best against best; \"+\": a side of the ratio is a lower bound):"
+  echo
+  echo "| measure | relay-srtp / relay-plain | relay-srtp / fwd | relay-plain / fwd |"
+  echo "|:--|--:|--:|--:|"
+  for m in pps maxd calls; do
+    case $m in
+      pps) label="packets/s, loss <= 0.1 %"; declare -n src=pps_all ;;
+      maxd) label="most packets/s delivered"; declare -n src=maxd_all ;;
+      calls) label="calls at 50 packets/s per direction"; declare -n src=calls_all ;;
+    esac
+    [[ -n "${src[relay-srtp]:-}" ]] || { unset -n src; continue; }
+    s_=${src[relay-srtp]:-}; p_=${src[relay-plain]:-}; f_=${src[fwd]:-}
+    echo "| $label | $(pct "$(best "$s_")" "$(best "$p_")")$(bound "$s_$p_") | $(pct "$(best "$s_")" "$(best "$f_")")$(bound "$s_$f_") | $(pct "$(best "$p_")" "$(best "$f_")")$(bound "$p_$f_") |"
+    unset -n src
+  done
+  if [[ " $tests " == *" cpu "* ]]; then
+    cs=$(cpu_pp relay-srtp); cp=$(cpu_pp relay-plain); cf=$(cpu_pp fwd)
+    echo "| CPU per packet at $cpu_calls calls (mean of the runs) [µs] | ${cs:-–} / ${cp:-–} = $(pct "$cs" "$cp") | ${cs:-–} / ${cf:-–} = $(pct "$cs" "$cf") | ${cp:-–} / ${cf:-–} = $(pct "$cp" "$cf") |"
+  fi
+  echo
+fi
+echo "every run: test target x offered_pps delivered_pps loss target_cpu_s/target_run_s gen_cpu_s max_lag_us open_failed/relay_auth_failed load1 verdict"
 sed 's/^/  /' "$work/runs.tsv"

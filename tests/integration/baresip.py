@@ -21,10 +21,12 @@ def free_port():
 
 
 class Baresip:
-    def __init__(self, aor, password, server_port, transport="udp", rtp_ports=(42000, 42099), account=None):
+    def __init__(self, aor, password, server_port, transport="udp", rtp_ports=(42000, 42099), account=None,
+                 mediaenc=None):
         """`account`: the line for baresip's accounts file, as a user would
         write it; by default one made of `aor`, `password` and the site's
-        127.0.0.1:`server_port` as outbound proxy."""
+        127.0.0.1:`server_port` as outbound proxy. `mediaenc`: the account's
+        media encryption ("srtp", "srtp-mand", "dtls_srtp", ...)."""
         self.aor = aor
         self.dir = tempfile.mkdtemp(prefix="sipsite-baresip-")
         self.ctrl_port = free_port()
@@ -53,6 +55,8 @@ rtp_ports {rtp_ports[0]}-{rtp_ports[1]}
         with open(os.path.join(self.dir, "accounts"), "w") as f:
             f.write(account + "\n")
         self.log = open(os.path.join(self.dir, "baresip.log"), "w")
+        if mediaenc:  # the account's media encryption: "srtp", "srtp-mand", "dtls_srtp", ...
+            self._use_mediaenc(mediaenc)
         self.proc = subprocess.Popen(["baresip", "-f", self.dir], stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         self.events = []
@@ -71,6 +75,16 @@ rtp_ports {rtp_ports[0]}-{rtp_ports[1]}
             self.close()
             raise RuntimeError(f"baresip did not start: {self.output()}")
         self.sock.settimeout(0.2)
+
+    def _use_mediaenc(self, mediaenc):
+        """Loads baresip's SRTP modules and adds `;mediaenc=` to the account."""
+        with open(os.path.join(self.dir, "config"), "a") as f:
+            f.write("module srtp.so\nmodule dtls_srtp.so\n")
+        path = os.path.join(self.dir, "accounts")
+        with open(path) as f:
+            account = f.read().rstrip("\n")
+        with open(path, "w") as f:
+            f.write(f"{account};mediaenc={mediaenc}\n")
 
     def output(self):
         self.log.flush()

@@ -9,17 +9,30 @@
 // them apart by SSRC, which is what keeps the generator cheap; the relay
 // latches each leg on its own, as for distinct phones.
 //
+// --scope edge (the default) makes calls with another site, as the daemon
+// does: the peer leg is the inter-site leg, always SRTP (inter_site_cipher.hpp).
+// The relay puts its own key in the SDP it sends to the peer
+// (a=sipsite-srtp), and relaybench, playing the peer site's signalling,
+// puts a fresh key of the peer's in the answer, as the peer relay would.
+// --scope local makes calls between two phones of the site (media::Scope::
+// local, both legs on the LAN, plain RTP both ways: the phones' SDP have no
+// a=crypto): the same relay forwarding plain, to compare with.
+//
 // When the calls are set up it writes --ports-file (atomically): one line
 // per call, "LAN_LEG_PORT PEER_LEG_PORT" (where the LAN remote and the peer
-// remote must send), and prints "READY calls=N rss_kb=... rss_before_kb=...".
+// remote must send), followed in edge scope by the two keys of the peer
+// leg, base64 as in the SDP: "RELAY_KEY PEER_KEY" (the relay seals with the
+// first, the peer site with the second; rtpload plays the peer site's relay
+// with them). It prints "READY calls=N scope=... rss_kb=... rss_before_kb=...".
 // It then runs until SIGTERM/SIGINT or --max-seconds, and prints
 // "RELAY forwarded=... dropped=... lost=..." summed over every call.
 //
 // Usage: relaybench --calls N --lan-remote ADDR:PORT --peer-remote ADDR:PORT
-//                   --ports-file FILE [--address 127.0.0.1]
+//                   --ports-file FILE [--scope edge|local] [--address 127.0.0.1]
 //                   [--first-port 10000] [--last-port 32767] [--max-seconds 300]
 // Bad arguments: one line on stderr, exit 2.
 
+#include "sipsite/media/inter_site_cipher.hpp"
 #include "sipsite/media/media_relay.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -52,6 +65,7 @@ struct Options {
   std::uint16_t first_port = 10000;
   std::uint16_t last_port = 32767;
   unsigned max_seconds = 300;
+  media::Scope scope = media::Scope::edge;
 };
 
 [[noreturn]] void usage_error(const std::string& what) {
@@ -88,6 +102,8 @@ Options parse(int argc, char** argv) {
     else if (a == "--first-port") o.first_port = number<std::uint16_t>(a, v);
     else if (a == "--last-port") o.last_port = number<std::uint16_t>(a, v);
     else if (a == "--max-seconds") o.max_seconds = number<unsigned>(a, v);
+    else if (a == "--scope" && (v == "edge" || v == "local")) o.scope = v == "edge" ? media::Scope::edge : media::Scope::local;
+    else if (a == "--scope") usage_error("--scope must be edge or local");
     else usage_error("unknown argument '" + std::string(a) + "'");
   }
   if (o.calls == 0) usage_error("--calls N (N > 0) is required");
@@ -96,9 +112,25 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-std::string sdp(const std::string& addr, std::uint16_t port, unsigned session) {
+std::string sdp(const std::string& addr, std::uint16_t port, unsigned session, const std::string& extra = "") {
   return "v=0\r\no=- " + std::to_string(session) + " 1 IN IP4 " + addr + "\r\ns=-\r\nc=IN IP4 " + addr +
-         "\r\nt=0 0\r\nm=audio " + std::to_string(port) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=rtcp-mux\r\n";
+         "\r\nt=0 0\r\nm=audio " + std::to_string(port) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=rtcp-mux\r\n" +
+         extra;
+}
+
+// The base64 of a key attribute's value ("AEAD_AES_128_GCM inline:<base64>").
+std::string inline_key(std::string_view attribute_value) {
+  const auto at = attribute_value.find("inline:");
+  return at == std::string_view::npos ? std::string() : std::string(attribute_value.substr(at + 7));
+}
+
+// The relay's key in the SDP it sent to the peer site (one m= line), "" if none.
+std::string relay_key_of(const std::string& sdp_text) {
+  const std::string prefix = "a=" + std::string(media::kInterSiteAttribute) + ":";
+  const auto at = sdp_text.find(prefix);
+  if (at == std::string::npos) return {};
+  const auto end = sdp_text.find_first_of("\r\n", at);
+  return inline_key(std::string_view(sdp_text).substr(at + prefix.size(), end - at - prefix.size()));
 }
 
 std::uint16_t port_of(const std::string& host_port) {
@@ -133,23 +165,47 @@ int main(int argc, char** argv) {
   const std::string tmp = o.ports_file + ".tmp";
   std::FILE* out = std::fopen(tmp.c_str(), "w");
   if (out == nullptr) usage_error("cannot write " + tmp);
+  const bool edge = o.scope == media::Scope::edge;
+  const auto fail = [&](unsigned i, const std::string& why) {
+    std::fprintf(stderr, "relaybench: call %u of %u: %s\n", i + 1, o.calls, why.c_str());
+    std::fclose(out);
+    std::remove(tmp.c_str());
+    return 1;
+  };
   for (unsigned i = 0; i < o.calls; ++i) {
     const std::string key = "call-" + std::to_string(i);
-    const auto offer = relay.rewrite(key, media::Side::lan, sdp(o.lan_remote_addr, o.lan_remote_port, i));
-    const auto answer = offer ? relay.rewrite(key, media::Side::peer, sdp(o.peer_remote_addr, o.peer_remote_port, i))
-                              : offer;
-    if (!answer) {
-      std::fprintf(stderr, "relaybench: call %u of %u: %s\n", i + 1, o.calls, answer.error().reason.c_str());
-      std::fclose(out);
-      std::remove(tmp.c_str());
-      return 1;
+    const auto offer = relay.rewrite(key, media::Side::lan, sdp(o.lan_remote_addr, o.lan_remote_port, i), o.scope);
+    if (!offer) return fail(i, offer.error().reason);
+    // The peer site's answer: with its relay's key in edge scope, as the
+    // peer's relay would add it; a plain phone's answer in local scope.
+    std::string peer_key;
+    std::string extra;
+    if (edge) {
+      const auto k = media::InterSiteKey::generate();
+      if (!k) return fail(i, "no key could be made");
+      extra = "a=" + std::string(media::kInterSiteAttribute) + ":" + k->to_attribute() + "\r\n";
+      peer_key = inline_key(k->to_attribute());
     }
+    const auto answer = relay.rewrite(key, media::Side::peer, sdp(o.peer_remote_addr, o.peer_remote_port, i, extra), o.scope);
+    if (!answer) return fail(i, answer.error().reason);
     const auto st = relay.stats(key);
-    std::fprintf(out, "%u %u\n", port_of(st->streams.at(0).lan.advertised), port_of(st->streams.at(0).peer.advertised));
+    const auto& stream = st->streams.at(0);
+    // What is measured must be what it says: edge calls SRTP between the
+    // relays and plain with the phone; local calls plain on both legs.
+    if (st->protection.inter_site_srtp != edge || stream.lan.srtp || stream.peer.srtp)
+      return fail(i, "the call's protection is not what the benchmark asks for");
+    std::fprintf(out, "%u %u", port_of(stream.lan.advertised), port_of(stream.peer.advertised));
+    if (edge) {
+      const std::string relay_key = relay_key_of(*offer);
+      if (relay_key.empty()) return fail(i, "no a=sipsite-srtp key in the relay's offer to the peer site");
+      std::fprintf(out, " %s %s", relay_key.c_str(), peer_key.c_str());
+    }
+    std::fprintf(out, "\n");
   }
   if (std::fclose(out) != 0 || std::rename(tmp.c_str(), o.ports_file.c_str()) != 0)
     usage_error("cannot write " + o.ports_file);
-  std::printf("READY calls=%u rss_kb=%ld rss_before_kb=%ld\n", o.calls, rss_kb(), rss_before);
+  std::printf("READY calls=%u scope=%s rss_kb=%ld rss_before_kb=%ld\n", o.calls, std::string(media::to_string(o.scope)).c_str(),
+              rss_kb(), rss_before);
   std::fflush(stdout);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -163,6 +219,7 @@ int main(int argc, char** argv) {
   std::uint64_t forwarded = 0;
   std::uint64_t dropped = 0;
   std::uint64_t lost = 0;
+  const auto protection = relay.protection_counters();
   for (const auto& c : relay.stats()) {
     for (const auto& s : c.streams) {
       forwarded += s.lan_to_peer.packets + s.peer_to_lan.packets;
@@ -170,7 +227,10 @@ int main(int argc, char** argv) {
       lost += s.lan_to_peer.rtp_lost + s.peer_to_lan.rtp_lost;
     }
   }
-  std::printf("RELAY forwarded=%llu dropped=%llu lost=%llu rss_kb=%ld\n", static_cast<unsigned long long>(forwarded),
-              static_cast<unsigned long long>(dropped), static_cast<unsigned long long>(lost), rss_kb());
+  std::printf("RELAY forwarded=%llu dropped=%llu lost=%llu sealed=%llu opened=%llu auth_failed=%llu replayed=%llu rss_kb=%ld\n",
+              static_cast<unsigned long long>(forwarded), static_cast<unsigned long long>(dropped),
+              static_cast<unsigned long long>(lost), static_cast<unsigned long long>(protection.sealed),
+              static_cast<unsigned long long>(protection.opened), static_cast<unsigned long long>(protection.auth_failed),
+              static_cast<unsigned long long>(protection.replayed), rss_kb());
   return 0;
 }

@@ -1,7 +1,7 @@
 // rtpload: the RTP load generator and sink of tests/bench/relay_bench.sh.
 //
 // It plays both parties of every call in --ports-file (lines "LAN_PORT
-// PEER_PORT", written by relaybench or udpfwd): from one UDP socket bound
+// PEER_PORT [RELAY_KEY PEER_KEY]", written by relaybench or udpfwd): from one UDP socket bound
 // at --lan-remote it sends each call's LAN-side stream to the call's LAN
 // port, from one socket at --peer-remote each peer-side stream to the
 // call's peer port, and it receives what the forwarder sends back on the
@@ -9,6 +9,15 @@
 // direction), so the generator needs two sockets whatever the number of
 // calls and sends and receives in batches (sendmmsg/recvmmsg): it stays far
 // cheaper per packet than the forwarder it measures.
+//
+// Calls with keys (relaybench --scope edge): the peer side plays the peer
+// site's relay, as a sipsite relay does it (sipsite::media::InterSiteCipher,
+// AEAD_AES_128_GCM by libsrtp2): each packet it sends is sealed with the
+// call's PEER_KEY into a tunnel packet, and each packet it receives must
+// come from the call's peer-leg port and open under the call's RELAY_KEY
+// (else it counts in open_failed, not as received). The LAN side stays
+// plain (the phones). The generator's own sealing and opening is in its
+// CPU time (gen_cpu_s), not in the target's.
 //
 // Packets: RTP version 2, PT 0, 12-byte header + 160 bytes of payload (20 ms
 // of PCMU), sequence number and timestamp (160 per packet) per stream.
@@ -30,6 +39,8 @@
 // The last output line: "RESULT key=value ...". Bad arguments: one line on
 // stderr, exit 2. Bounded: it stops after warmup + duration + drain (+1 s).
 
+#include "sipsite/media/inter_site_cipher.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -48,6 +59,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -61,6 +74,9 @@ constexpr std::size_t kPayload = 160;
 constexpr std::size_t kPacket = 12 + kPayload;
 constexpr std::size_t kBatch = 64;
 constexpr std::uint32_t kSsrcBase = 0x52540000;
+namespace media = sipsite::media;
+// Room around a packet for sealing it in place (tunnel header, tag).
+constexpr std::size_t kRoom = media::kTunnelHeader + kPacket + media::kTunnelTrailer;
 
 struct Options {
   std::string ports_file;
@@ -252,9 +268,10 @@ std::uint32_t get32(const unsigned char* p) {
 }
 
 // One side's outgoing batch: up to kBatch packets, each with its own
-// destination, sent with one sendmmsg.
+// destination, sent with one sendmmsg. The RTP packet is written at
+// kTunnelHeader, so that sealing it needs no copy.
 struct Batch {
-  std::array<std::array<unsigned char, kPacket>, kBatch> data{};
+  std::array<std::array<unsigned char, kRoom>, kBatch> data{};
   std::array<iovec, kBatch> iov{};
   std::array<mmsghdr, kBatch> msgs{};
   std::size_t count = 0;
@@ -265,14 +282,36 @@ struct Batch {
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   std::vector<sockaddr_in> dest;  // per stream k: 2*call (LAN side -> LAN port), 2*call+1 (peer side)
+  // Calls with keys: the peer side's cipher per call (seals with the peer's
+  // key, opens with the relay's); and which call a peer-leg port is.
+  std::vector<std::unique_ptr<media::InterSiteCipher>> ciphers;
+  std::vector<std::int32_t> call_of_port(65536, -1);
   {
     std::ifstream in(o.ports_file);
     if (!in) usage_error("cannot read " + o.ports_file);
     const sockaddr_in target = endpoint("--target-address", o.target_address, 1);
-    unsigned lan = 0;
-    unsigned peer = 0;
-    while (in >> lan >> peer) {
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream f(line);
+      unsigned lan = 0;
+      unsigned peer = 0;
+      std::string relay_key;
+      std::string peer_key;
+      if (!(f >> lan >> peer)) continue;
       if (lan == 0 || lan > 65535 || peer == 0 || peer > 65535) usage_error("bad port in " + o.ports_file);
+      const bool keyed = static_cast<bool>(f >> relay_key >> peer_key);
+      if (!dest.empty() && keyed != !ciphers.empty()) usage_error(o.ports_file + ": every call or none must have keys");
+      if (keyed) {
+        const auto attr = [](const std::string& b64) {
+          return media::InterSiteKey::from_attribute(std::string(media::kInterSiteSuite) + " inline:" + b64);
+        };
+        const auto rk = attr(relay_key);
+        const auto pk = attr(peer_key);
+        auto c = pk ? media::InterSiteCipher::create(*pk) : nullptr;
+        if (!rk || !c || !c->set_peer_key(*rk)) usage_error("bad key in " + o.ports_file);
+        ciphers.push_back(std::move(c));
+      }
+      call_of_port[peer] = static_cast<std::int32_t>(dest.size() / 2);
       for (unsigned p : {lan, peer}) {
         sockaddr_in d = target;
         d.sin_port = htons(static_cast<std::uint16_t>(p));
@@ -281,6 +320,7 @@ int main(int argc, char** argv) {
     }
     if (dest.empty()) usage_error(o.ports_file + " lists no call");
   }
+  const bool sealed = !ciphers.empty();
   const std::size_t streams = dest.size();
   const std::array<int, 2> fds{open_socket(o.lan_remote), open_socket(o.peer_remote)};
 
@@ -294,15 +334,17 @@ int main(int argc, char** argv) {
   for (auto& b : batches) {
     for (std::size_t i = 0; i < kBatch; ++i) {
       b.data[i].fill(0xFF);  // PCMU silence
-      b.data[i][0] = 0x80;   // V=2
-      b.data[i][1] = 0;      // PT 0
-      b.iov[i] = iovec{b.data[i].data(), kPacket};
+      b.data[i][media::kTunnelHeader] = 0x80;   // V=2
+      b.data[i][media::kTunnelHeader + 1] = 0;  // PT 0
+      b.iov[i] = iovec{b.data[i].data() + media::kTunnelHeader, kPacket};
       b.msgs[i].msg_hdr.msg_iov = &b.iov[i];
       b.msgs[i].msg_hdr.msg_iovlen = 1;
       b.msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
     }
   }
   std::uint64_t send_errors = 0;
+  std::uint64_t seal_failed = 0;
+  std::uint64_t open_failed = 0;
   const auto flush = [&](int side) {
     Batch& b = batches[static_cast<std::size_t>(side)];
     std::size_t done = 0;
@@ -327,6 +369,7 @@ int main(int argc, char** argv) {
   std::vector<std::array<unsigned char, 2048>> rbuf(kRecvBatch);
   std::vector<iovec> riov(kRecvBatch);
   std::vector<mmsghdr> rmsgs(kRecvBatch);
+  std::vector<sockaddr_in> rfrom(kRecvBatch);
   const auto receive = [&](int side) {
     for (int round = 0; round < 64; ++round) {  // bounded: others get their turn
       for (std::size_t i = 0; i < kRecvBatch; ++i) {
@@ -334,13 +377,25 @@ int main(int argc, char** argv) {
         rmsgs[i] = mmsghdr{};
         rmsgs[i].msg_hdr.msg_iov = &riov[i];
         rmsgs[i].msg_hdr.msg_iovlen = 1;
+        rmsgs[i].msg_hdr.msg_name = &rfrom[i];
+        rmsgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
       }
       const int n = recvmmsg(fds[static_cast<std::size_t>(side)], rmsgs.data(), kRecvBatch, MSG_DONTWAIT, nullptr);
       if (n <= 0) return;
       for (int i = 0; i < n; ++i) {
-        const auto len = rmsgs[static_cast<std::size_t>(i)].msg_len;
-        const unsigned char* p = rbuf[static_cast<std::size_t>(i)].data();
+        auto len = static_cast<std::size_t>(rmsgs[static_cast<std::size_t>(i)].msg_len);
+        unsigned char* p = rbuf[static_cast<std::size_t>(i)].data();
         ++received_any;
+        if (sealed && side == 1) {  // from the relay's peer leg: must open under that call's relay key
+          const std::int32_t call = call_of_port[ntohs(rfrom[static_cast<std::size_t>(i)].sin_port)];
+          std::size_t inner = 0;
+          if (call < 0 || ciphers[static_cast<std::size_t>(call)]->open(p, len, inner) != media::OpenResult::ok) {
+            ++open_failed;
+            continue;
+          }
+          p += media::kTunnelHeader;
+          len = inner;
+        }
         if (len < 12) {
           ++unknown;
           continue;
@@ -414,12 +469,28 @@ int main(int argc, char** argv) {
         const std::uint64_t idx = sent / streams;
         const int side = static_cast<int>(k & 1U);
         Batch& b = batches[static_cast<std::size_t>(side)];
-        unsigned char* p = b.data[b.count].data();
+        unsigned char* p = b.data[b.count].data() + media::kTunnelHeader;
         p[2] = static_cast<unsigned char>(idx >> 8);
         p[3] = static_cast<unsigned char>(idx);
         put32(p + 4, static_cast<std::uint32_t>(idx * kPayload));
         put32(p + 8, kSsrcBase + static_cast<std::uint32_t>(k));
         b.msgs[b.count].msg_hdr.msg_name = &dest[k];
+        if (sealed && side == 1) {  // as the peer site's relay: sealed with the call's peer key
+          // Sealing encrypted this slot's last packet in place: the header's
+          // first bytes and the payload are written again.
+          p[0] = 0x80;
+          p[1] = 0;
+          std::memset(p + 12, 0xFF, kPayload);
+          const std::size_t n = ciphers[k / 2]->seal(p - media::kTunnelHeader, kPacket);
+          if (n == 0) {
+            ++seal_failed;
+            ++sent;
+            continue;
+          }
+          b.iov[b.count] = iovec{p - media::kTunnelHeader, n};
+        } else {
+          b.iov[b.count] = iovec{p, kPacket};
+        }
         if (++b.count == kBatch) flush(side);
         ++sent;
       }
@@ -471,12 +542,13 @@ int main(int argc, char** argv) {
       "RESULT calls=%zu rate=%g offered_pps=%.0f sent=%llu received=%llu loss=%.6f worst_stream_loss=%.6f "
       "lossy_streams=%zu window_s=%.3f sent_pps=%.0f delivered_pps=%.0f target_cpu_s=%.3f target_run_s=%.3f gen_cpu_s=%.3f "
       "max_lag_us=%.0f gen_drops=%llu udp_rcvbuf_errors=%llu backlog_drops=%llu send_errors=%llu unknown=%llu misrouted=%llu "
-      "received_any=%llu\n",
+      "received_any=%llu sealed=%d seal_failed=%llu open_failed=%llu\n",
       streams / 2, o.rate, total_rate, static_cast<unsigned long long>(window_sent),
       static_cast<unsigned long long>(window_got), std::max(0.0, loss), worst, lossy, window_s,
       static_cast<double>(window_sent) / window_s, static_cast<double>(window_got) / window_s, target_cpu1 - target_cpu0,
       target_run1 - target_run0, own_cpu1 - own_cpu0, max_lag * 1e6, drops1 - drops0, rcvbuf1 - rcvbuf0, backlog1 - backlog0,
       static_cast<unsigned long long>(send_errors), static_cast<unsigned long long>(unknown),
-      static_cast<unsigned long long>(misrouted), static_cast<unsigned long long>(received_any));
+      static_cast<unsigned long long>(misrouted), static_cast<unsigned long long>(received_any), sealed ? 1 : 0,
+      static_cast<unsigned long long>(seal_failed), static_cast<unsigned long long>(open_failed));
   return 0;
 }
