@@ -22,19 +22,9 @@ import unittest
 
 from baresip import Baresip
 from console_api_test import NEW_PASSWORD, Console
+from console_pairing_test import CONFIG  # two sites on loopback, every port chosen by the kernel
 from harness import Daemon, SiteTestCase
 
-CONFIG = """[site]
-public_address = "127.0.0.1"
-[federation]
-listen = "127.0.0.1:0"
-[sip]
-udp = ["127.0.0.1:0"]
-tcp = ["127.0.0.1:0"]
-tls = ["127.0.0.1:0"]
-[admin]
-listen = "127.0.0.1:0"
-"""
 
 SITES = (("alpha", "alice", (44200, 44299)), ("beta", "bob", (44300, 44399)))
 
