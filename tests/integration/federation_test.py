@@ -91,6 +91,22 @@ class FederationTest(SiteTestCase):
         self.assertOk(self.sipsite("peer", "ignore", "--fingerprint", self.beta["fingerprint"], state="alpha"))
         self.assertEqual(self.pending(), [])
 
+    def test_a_second_key_for_a_trusted_domain_is_flagged_as_an_impostor(self):
+        self.assertOk(self.sipsite("peer", "import", "--file", self.write("b.pem", self.sipsite("cert", state="beta").out),
+                                   state="alpha"))
+        self.assertOk(self.sipsite("peer", "trust", "--domain", "beta.example", state="alpha"))
+        self.alpha_daemon.wait_for(r"1 peers \(1 trusted\)")
+        # mallory made herself a site called beta.example, with her own key.
+        mallory = self.init_site("beta.example", state="mallory")
+        self.tls_client("mallory")
+        self.wait_pending(mallory["fingerprint"])
+        [request] = self.pending()
+        self.assertEqual((request["claimed_domain"], request["impostor"]), ("beta.example", True))
+        table = self.sipsite("peer", "pending", state="alpha").out
+        self.assertIn("IMPOSTOR?", table)
+        self.tls_client("beta")  # the real beta, trusted: it connects and adds nothing pending
+        self.assertEqual([p["fingerprint"] for p in self.pending()], [mallory["fingerprint"]])
+
     def test_invite_with_the_wrong_fingerprint_stores_nothing(self):
         wrong = self.invite.replace(self.alpha["fingerprint"], self.beta["fingerprint"])
         r = self.sipsite("peer", "add", "--invite", wrong, state="beta")

@@ -99,9 +99,29 @@ function showPage(name) {
 
 function showLogin() {
   state.csrf = null;
+  $("pending-banner").hidden = true;
+  $("pending-badge").hidden = true;
   showPage("login");
   $("login-password").value = "";
   $("login-password").focus();
+}
+
+// Pending requests are noticed on every page: a count on the Sites link and
+// a banner, which names an impostor (a request claiming a trusted site's
+// domain under another key) first.
+async function refreshPending() {
+  const pending = await api("GET", "/api/v1/peers/pending?limit=100");
+  const impostors = pending.items.filter((r) => r.impostor);
+  $("pending-badge").hidden = pending.total === 0;
+  $("pending-badge").textContent = String(pending.total);
+  $("pending-badge").title = `${pending.total} pending request(s)`;
+  const banner = $("pending-banner");
+  banner.hidden = pending.total === 0;
+  banner.classList.toggle("danger", impostors.length > 0);
+  banner.textContent = impostors.length
+    ? `Warning: a site claiming ${impostors[0].claimed_domain}, a site you trust, connected with another key. ` +
+      "Do not trust it before you have called that site's admin (Sites)."
+    : `${pending.total} site(s) asked to pair with this one: check their fingerprint with their admin before trusting them (Sites).`;
 }
 
 async function route() {
@@ -112,6 +132,7 @@ async function route() {
   // Keyboard and screen-reader users land on the new page, not on the link.
   if (heading && document.activeElement && document.activeElement.closest("nav")) heading.focus();
   say("");
+  refreshPending().catch(() => {});
   try {
     await load();
   } catch (e) {
@@ -264,8 +285,10 @@ async function loadPeers() {
           } catch (e) { fail(e); }
         },
       }, "Ignore"));
-    return el("tr", { "data-domain": r.claimed_domain }, el("td", {}, r.claimed_domain), el("td", {}, r.source_address),
-      el("td", {}, r.attempts), el("td", {}, r.pairing_code || ""), actions);
+    return el("tr", { "data-domain": r.claimed_domain, class: r.impostor ? "impostor" : "" }, el("td", {}, r.claimed_domain),
+      el("td", {}, r.source_address), el("td", {}, r.attempts), el("td", {}, r.pairing_code || ""),
+      el("td", { class: "warning" }, r.impostor ? "Impostor? This domain is a site you trust, with another key." : ""),
+      actions);
   });
 }
 
@@ -655,6 +678,7 @@ async function start() {
   setInterval(() => {
     if (!$("page-peers").hidden && $("verify-panel").hidden && state.csrf) loadPeers().catch(() => {});
     if (!$("page-calls").hidden && state.csrf) loadLiveCalls().catch(() => {});
+    if (state.csrf) refreshPending().catch(() => {});
   }, 3000);
   try {
     const s = await api("GET", "/api/v1/session");

@@ -160,7 +160,8 @@ int cmd_peer_pending(const GlobalOptions& g, bool json) {
             << "FINGERPRINT\n";
   for (const auto& r : *requests) {
     std::cout << std::left << std::setw(32) << r.claimed_domain << std::setw(24) << r.source_address << std::setw(9)
-              << r.attempts << r.fingerprint << "\n";
+              << r.attempts << r.fingerprint
+              << (r.impostor ? "  IMPOSTOR? the domain of a trusted peer, under another key" : "") << "\n";
   }
   return kExitOk;
 }

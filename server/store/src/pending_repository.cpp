@@ -9,9 +9,17 @@ namespace {
 constexpr std::string_view kColumns =
     "fingerprint, certificate_pem, claimed_domain, source_address, first_seen, last_seen, attempts, ignored";
 
+// What a read selects: the columns, and whether the claimed domain is that
+// of a trusted peer (whose pinned key is another: the request would be pending
+// otherwise).
+const std::string kSelect =
+    "SELECT " + std::string(kColumns) +
+    ", EXISTS (SELECT 1 FROM peers WHERE peers.state = 'trusted' AND peers.domain = peer_requests.claimed_domain "
+    "COLLATE NOCASE) FROM peer_requests";
+
 PendingRequest read_request(const Statement& s) {
-  return PendingRequest{s.text(0),    s.text(1),    s.text(2),    s.text(3),
-                        s.integer(4), s.integer(5), s.integer(6), s.integer(7) != 0};
+  return PendingRequest{s.text(0),    s.text(1),    s.text(2),          s.text(3),          s.integer(4),
+                        s.integer(5), s.integer(6), s.integer(7) != 0, s.integer(8) != 0};
 }
 
 }  // namespace
@@ -59,13 +67,11 @@ Result<PendingOutcome> PendingRepository::record(std::string_view fingerprint, s
 }
 
 Result<std::optional<PendingRequest>> PendingRepository::find(std::string_view fingerprint) {
-  return first_row(db_.query("SELECT " + std::string(kColumns) + " FROM peer_requests WHERE fingerprint = ?", fingerprint),
-                   read_request);
+  return first_row(db_.query(kSelect + " WHERE fingerprint = ?", fingerprint), read_request);
 }
 
 Result<std::vector<PendingRequest>> PendingRepository::list(bool include_ignored) {
-  return collect_rows(db_.query("SELECT " + std::string(kColumns) + " FROM peer_requests WHERE ignored <= ? "
-                                "ORDER BY last_seen DESC, fingerprint",
+  return collect_rows(db_.query(kSelect + " WHERE ignored <= ? ORDER BY last_seen DESC, fingerprint",
                                 static_cast<std::int64_t>(include_ignored)),
                       read_request);
 }

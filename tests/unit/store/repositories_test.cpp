@@ -195,5 +195,20 @@ TEST_F(Repositories, PendingRequestsAreRecordedUpdatedIgnoredAndCapped) {
   EXPECT_FALSE(pending.find("FP6").value());
 }
 
+TEST_F(Repositories, APendingRequestClaimingATrustedPeersDomainIsAnImpostor) {
+  PeerRepository peers(db_);
+  ASSERT_TRUE(peers.add(peer("beta.example", "AA")));
+  PendingRepository pending(db_);
+  ASSERT_TRUE(pending.record("EVIL", "PEM", "Beta.Example", "192.0.2.66:4000"));
+  ASSERT_TRUE(pending.record("NEW", "PEM", "gamma.example", "192.0.2.7:4000"));
+  // beta is only imported, not trusted: nobody to impersonate yet.
+  EXPECT_FALSE(pending.find("EVIL").value()->impostor);
+  ASSERT_TRUE(peers.set_state("AA", PeerState::trusted));
+  EXPECT_TRUE(pending.find("EVIL").value()->impostor);
+  for (const auto& r : pending.list(false).value()) EXPECT_EQ(r.impostor, r.fingerprint == "EVIL") << r.fingerprint;
+  ASSERT_TRUE(peers.set_state("AA", PeerState::revoked));
+  EXPECT_FALSE(pending.find("EVIL").value()->impostor);
+}
+
 }  // namespace
 }  // namespace sipsite::store

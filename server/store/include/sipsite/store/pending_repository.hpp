@@ -20,6 +20,10 @@ struct PendingRequest {
   std::int64_t last_seen = 0;
   std::int64_t attempts = 0;
   bool ignored = false;
+  // The claimed domain is a trusted peer's, under another key: an impostor,
+  // or that peer's new key that did not come with a rotation proof. Never
+  // trust it without asking the peer's admin. Computed when read.
+  bool impostor = false;
 };
 
 enum class PendingOutcome { recorded, updated, ignored, full };
