@@ -6,11 +6,11 @@
 #include "sipsite/media/rtcp_privacy.hpp"
 #include "sipsite/media/sdp.hpp"
 #include "sipsite/media/sdp_rewrite.hpp"
+#include "srtp_session.hpp"
 
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
@@ -354,18 +354,12 @@ void arm(const std::shared_ptr<Stream>& s, int leg, bool rtcp) {
   });
 }
 
-// A fresh opaque value (16 hex digits from the CSPRNG), the CNAME of a
-// call's party outside the site: per call, so that calls cannot be linked.
+// A fresh opaque value (16 base64 characters from the CSPRNG), the CNAME of
+// a call's party outside the site: per call, so that calls cannot be linked.
 std::string opaque_cname() {
-  std::array<unsigned char, 8> raw{};
-  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) return "-";
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (const unsigned char b : raw) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
+  std::array<std::uint8_t, 12> raw{};
+  if (!detail::random_bytes(raw.data(), raw.size())) return "-";
+  return detail::encode_base64(raw.data(), raw.size());
 }
 
 // What a party's SDP for one m= line says about its own encryption.
@@ -741,11 +735,13 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
     // A phone's own choice for its leg (SDES, plain, or end to end).
     const bool from_phone = from == Side::lan || scope == Scope::local;
     const bool to_phone = from == Side::peer || scope == Scope::local;
+    std::vector<EndToEnd> e2e(sdp.media.size());
+    for (std::size_t i = 0; i < sdp.media.size(); ++i) e2e[i] = end_to_end_of(sdp, i);
     std::vector<PhoneMedia> phone(sdp.media.size());
     if (from_phone) {
       for (std::size_t i = 0; i < sdp.media.size(); ++i) {
         if (sdp.media[i].m.port == 0) continue;
-        auto choice = phone_media(sdp.media[i], end_to_end_of(sdp, i), settings.lan_srtp);
+        auto choice = phone_media(sdp.media[i], e2e[i], settings.lan_srtp);
         if (!choice) return choice.error();
         phone[i] = std::move(*choice);
       }
@@ -804,7 +800,7 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
           slot->legs[kLan].rtcp ? slot->legs[kLan].rtcp->id : 0,
           slot->legs[kPeer].rtcp ? slot->legs[kPeer].rtcp->id : 0};
       set_remote(*slot, side, sdp, i);
-      slot->e2e[static_cast<std::size_t>(side)] = end_to_end_of(sdp, i);
+      slot->e2e[static_cast<std::size_t>(side)] = e2e[i];
       if (auto r = settle_mux(*slot, scope); !r) return fail(r.error());
       arm_new_rtcp(slot, rtcp_before);
       const Leg& out = slot->legs[static_cast<std::size_t>(other)];
@@ -814,9 +810,9 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
       if (from_phone) {
         if (auto r = take_phone_media(*slot, side, phone[i]); !r) return fail(r.error());
       }
-      const bool e2e = end_to_end_of(sdp, i) != EndToEnd::none;
-      if (!e2e) plan.protos[i] = plain_profile(sdp.media[i].m.proto);
-      if (to_phone && !e2e) {
+      const bool own_encryption = e2e[i] != EndToEnd::none;
+      if (!own_encryption) plan.protos[i] = plain_profile(sdp.media[i].m.proto);
+      if (to_phone && !own_encryption) {
         if (auto r = offer_to_phone(*slot, other, sdp.media[i].m.proto, plan.add_attributes[i], plan.protos[i]); !r)
           return fail(r.error());
       }
