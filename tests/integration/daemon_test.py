@@ -94,6 +94,8 @@ class ConfigErrorTest(SiteTestCase):
             '[media]\nanchor_local_calls = "yes"\n': "media.anchor_local_calls",
             '[media]\nanchor_local_calls = 1\n': "media.anchor_local_calls",
             '[media]\noffer_public_candidates = "no"\n': "media.offer_public_candidates",
+            '[media]\nlan_srtp = "always"\n': "media.lan_srtp",
+            '[media]\nlan_srtp = true\n': "media.lan_srtp",
             '[site]\npublic_address = "not a host"\n': "site.public_address",
             '[log]\nlevel = "loud"\n': "log.level",
             '[sip]\nmessage_timeout = 0\n': "sip.message_timeout",
