@@ -1,20 +1,24 @@
 #include <sipsite/webadmin/sessions.hpp>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
+
+#include "sipsite/common/sha256.hpp"
 
 namespace sipsite::webadmin {
 
 namespace {
 
-std::string sha256_key(std::string_view id) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(id.data(), id.size(), out, &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<const char*>(out), len);
+// Sessions are kept under the hash of their id, so that the table never
+// holds a usable cookie. Nullopt when the provider refuses SHA-256: then no
+// session is created or found (an empty key would let every id match).
+std::optional<std::string> sha256_key(std::string_view id) {
+  const auto digest = common::sha256(id);
+  if (!digest) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(digest->data()), digest->size());
 }
 
 }  // namespace
@@ -31,7 +35,8 @@ bool SessionStore::expired(const Session& s, TimePoint now) const {
 std::string SessionStore::create(std::string username, bool must_change_password, TimePoint now) {
   std::string id = random_token(32);
   std::string csrf = random_token(32);
-  if (id.empty() || csrf.empty()) return {};
+  const auto key = sha256_key(id);
+  if (id.empty() || csrf.empty() || !key) return {};
   std::erase_if(sessions_, [&](const auto& kv) { return expired(kv.second, now); });
   while (!sessions_.empty() && sessions_.size() >= limits_.max_sessions) {
     auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
@@ -39,13 +44,14 @@ std::string SessionStore::create(std::string username, bool must_change_password
     });
     sessions_.erase(oldest);
   }
-  sessions_[sha256_key(id)] = Session{std::move(username), std::move(csrf), must_change_password, now, now};
+  sessions_[*key] = Session{std::move(username), std::move(csrf), must_change_password, now, now};
   return id;
 }
 
 Session* SessionStore::find(std::string_view id, TimePoint now) {
-  if (id.empty()) return nullptr;
-  auto it = sessions_.find(sha256_key(id));
+  const auto key = sha256_key(id);
+  if (id.empty() || !key) return nullptr;
+  auto it = sessions_.find(*key);
   if (it == sessions_.end()) return nullptr;
   if (expired(it->second, now)) {
     sessions_.erase(it);
@@ -56,11 +62,11 @@ Session* SessionStore::find(std::string_view id, TimePoint now) {
 }
 
 void SessionStore::remove(std::string_view id) {
-  if (auto it = sessions_.find(sha256_key(id)); it != sessions_.end()) sessions_.erase(it);
+  if (const auto key = sha256_key(id)) sessions_.erase(*key);
 }
 
 void SessionStore::remove_user_except(std::string_view username, std::string_view keep) {
-  const std::string keep_key = sha256_key(keep);
+  const auto keep_key = sha256_key(keep);
   std::erase_if(sessions_, [&](const auto& kv) { return kv.second.username == username && kv.first != keep_key; });
 }
 

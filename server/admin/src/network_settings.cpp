@@ -1,15 +1,14 @@
 #include <sipsite/admin/network_settings.hpp>
 
+#include <sipsite/common/ip_literal.hpp>
 #include <sipsite/pki/domain_name.hpp>
 #include <sipsite/store/settings_repository.hpp>
-
-#include <arpa/inet.h>
 
 #include <boost/throw_exception.hpp>
 
 #include <algorithm>
-#include <stdexcept>
 #include <charconv>
+#include <stdexcept>
 
 namespace sipsite::admin {
 
@@ -32,16 +31,10 @@ constexpr std::size_t kMaxListSize = 32;
 
 }  // namespace
 
-bool is_ip_literal(std::string_view host) {
-  const std::string text(host);
-  unsigned char buf[16];
-  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
-}
-
 RuleResult<pki::HostPort> parse_listen_address(std::string_view text) {
   auto hp = pki::parse_host_port(text, /*allow_port_zero=*/true);
   if (!hp) return RuleError{hp.error().message};
-  if (!is_ip_literal(hp->host)) {
+  if (!common::is_ip_literal(hp->host)) {
     return RuleError{"'" + std::string(text) + "': listen on an IP address (0.0.0.0, [::], 127.0.0.1…)"};
   }
   return std::move(*hp);
@@ -71,7 +64,7 @@ RuleResult<pki::HostPort> parse_public_address(std::string_view text) {
   } else if (text.starts_with('[') && text.ends_with(']')) {
     out.host = text.substr(1, text.size() - 2);
   }
-  if (!is_ip_literal(out.host) && !pki::is_valid_domain_name(out.host)) {
+  if (!common::is_ip_literal(out.host) && !pki::is_valid_domain_name(out.host)) {
     return RuleError{"'" + std::string(text) + "' is neither an IP address nor a domain name"};
   }
   return out;
@@ -79,7 +72,7 @@ RuleResult<pki::HostPort> parse_public_address(std::string_view text) {
 
 RuleResult<std::string> parse_alias(std::string_view text) {
   if (text.size() > 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
-  if (!is_ip_literal(text) && !pki::is_valid_domain_name(text)) {
+  if (!common::is_ip_literal(text) && !pki::is_valid_domain_name(text)) {
     return RuleError{"'" + std::string(text) + "' is neither an IP address nor a host name"};
   }
   return RuleResult<std::string>(boost::system::in_place_value, std::string(text));

@@ -19,13 +19,15 @@
 // caught at once and become a ConfigError.
 #include <toml++/toml.h>
 
+#include "sipsite/common/ascii.hpp"
+#include "sipsite/common/hex.hpp"
+#include "sipsite/common/ip_literal.hpp"
+
 namespace sipsite::app {
 
 namespace {
 
 using Apply = std::optional<std::string>;
-
-using admin::is_ip_literal;
 
 std::optional<std::string> as_string(const toml::node& node) {
   if (const auto* s = node.as_string()) return s->get();
@@ -150,8 +152,7 @@ Apply parse_strip_headers(const toml::node& node, Config& c) {
       return std::isalnum(static_cast<unsigned char>(ch)) != 0 || std::string_view("-.!%_+`'~").find(ch) != std::string_view::npos;
     });
     if (!token) return "\"" + std::string(text) + "\" is not a header name (a token, optionally ending in *)";
-    std::string lower(stem);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    const std::string lower = common::ascii_lower(stem);
     for (const auto required : kRequired) {
       if (lower == required || (text.back() == '*' && required.starts_with(lower))) {
         return "\"" + std::string(text) + "\" would remove a header SIP needs (it is rewritten, not removed)";
@@ -176,7 +177,7 @@ const std::vector<ConfigKey>& key_table() {
        "0.0.0.0 or [::].",
        [](const toml::node& n, Config& c) -> Apply {
          const auto text = as_string(n);
-         if (!text || !is_ip_literal(*text)) return "must be an IP address, e.g. \"192.168.1.10\"";
+         if (!text || !common::is_ip_literal(*text)) return "must be an IP address, e.g. \"192.168.1.10\"";
          c.sip_address = *text;
          return std::nullopt;
        }},
@@ -302,10 +303,8 @@ std::string printable(std::string_view text) {
   for (const char ch : text) {
     const auto byte = static_cast<unsigned char>(ch);
     if (byte < 0x20 || byte == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
       out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
+      common::append_hex(out, byte);
     } else {
       out += ch;
     }

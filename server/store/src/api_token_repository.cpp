@@ -2,7 +2,7 @@
 
 #include <sipsite/store/unix_time.hpp>
 
-#include <openssl/evp.h>
+#include "sipsite/common/sha256.hpp"
 
 namespace sipsite::store {
 
@@ -10,19 +10,7 @@ namespace {
 
 // Lowercase hex of the token's SHA-256; empty when OpenSSL fails (then no
 // token matches and none is stored).
-std::string token_hash(std::string_view token) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(token.data(), token.size(), digest, &len, EVP_sha256(), nullptr) != 1) return {};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * len);
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xF];
-  }
-  return hex;
-}
+std::string token_hash(std::string_view token) { return common::sha256_hex(token).value_or(std::string()); }
 
 ApiTokenRecord read_token(const Statement& s) {
   return ApiTokenRecord{s.integer(0), s.text(1), s.text(2), s.integer(3), s.integer(4)};

@@ -1,5 +1,7 @@
 #include "api/rest.hpp"
 
+#include "sipsite/common/ascii.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -72,9 +74,7 @@ std::optional<Response> parse_body(const Request& req, std::span<const std::stri
     out = json::object();
     return std::nullopt;
   }
-  std::string type(req[http::field::content_type]);
-  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (!type.starts_with("application/json")) {
+  if (!common::istarts_with(req[http::field::content_type], "application/json")) {
     return error_response(Status::unsupported_media_type, "unsupported_media_type",
                           "send the body as application/json");
   }

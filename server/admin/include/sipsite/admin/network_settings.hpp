@@ -36,9 +36,6 @@ struct RuleError {
 template <class T>
 using RuleResult = boost::system::result<T, RuleError>;
 
-// IPv4 or IPv6 literal (without brackets).
-bool is_ip_literal(std::string_view host);
-
 // A listener: an IP literal (we bind, not resolve) and a port, 0 letting
 // the kernel choose. "0.0.0.0:5060", "[::]:5061".
 RuleResult<pki::HostPort> parse_listen_address(std::string_view text);
