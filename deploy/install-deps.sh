@@ -17,6 +17,8 @@ test_pkgs=(
   # The package test (tests/package): cpack's dpkg-shlibdeps, the maintainer
   # scripts' adduser, systemd-analyze, setpriv.
   dpkg-dev adduser systemd util-linux
+  # tests/conventions: promtool and prometheus (Debian's prometheus package).
+  prometheus
 )
 
 want=("${build_pkgs[@]}")

@@ -4,6 +4,7 @@
 
 #include <sipsite/admin/site_operations.hpp>
 
+#include "site_metrics.hpp"
 #include "static_assets.hpp"
 
 #include <sipsite/pki/certificate.hpp>
@@ -403,6 +404,7 @@ std::vector<std::pair<http::verb, std::string>> Api::routes() const {
 
 Response Api::handle(const Request& req, const RequestContext& ctx) {
   Response res;
+  const auto started = std::chrono::steady_clock::now();
   try {
     res = dispatch(req, ctx);
   } catch (const std::exception&) {
@@ -414,6 +416,7 @@ Response Api::handle(const Request& req, const RequestContext& ctx) {
   res.prepare_payload();
   // A 304 names no length (RFC 9110 8.6: it would have to be the 200's).
   if (res.result() == Status::not_modified) res.erase(http::field::content_length);
+  request_durations_.observe(std::chrono::steady_clock::now() - started);
   return res;
 }
 
@@ -635,10 +638,13 @@ Response Api::metrics(Call&) {
   if (!federation) return live_state_unavailable();
   const auto media = live_.media();
   if (!media) return live_state_unavailable();
+  const auto peers = store::PeerRepository(db_).list();
+  if (!peers) return store_error(peers.error());
   Response res{Status::ok, 11};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = live_.metrics() + federation_metrics(*federation);
   if (media->relay) res.body() += media_metrics(*media);
+  res.body() += site_metrics({settings_.certificate_pem, *peers, request_durations_});
   return res;
 }
 

@@ -26,6 +26,7 @@
 // Thread safety: none. One Api per console thread; it owns the database
 // connection it is given for its lifetime.
 
+#include <sipsite/metrics/histogram.hpp>
 #include <sipsite/store/database.hpp>
 #include <sipsite/store/pending_repository.hpp>
 #include <sipsite/webadmin/certificate_probe.hpp>
@@ -146,6 +147,7 @@ class Api {
   LiveState& live_;
   SessionStore sessions_;
   LoginLimiter limiter_;
+  metrics::Histogram request_durations_{metrics::kLatencyBuckets};  // every request handle() answers
   Router<RouteEntry> router_;
   std::string own_fingerprint_;
 };
