@@ -21,6 +21,8 @@ test_pkgs=(
   dpkg-dev adduser systemd util-linux
   # tests/conventions: promtool and prometheus (Debian's prometheus package).
   prometheus
+  # tests/package: lintian on the .deb.
+  lintian
 )
 
 want=("${build_pkgs[@]}")
