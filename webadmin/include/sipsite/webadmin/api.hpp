@@ -27,6 +27,7 @@
 // connection it is given for its lifetime.
 
 #include <sipsite/admin/network_settings.hpp>
+#include <sipsite/metrics/histogram.hpp>
 #include <sipsite/store/database.hpp>
 #include <sipsite/store/pending_repository.hpp>
 #include <sipsite/webadmin/certificate_probe.hpp>
@@ -172,6 +173,7 @@ class Api {
   LiveState& live_;
   SessionStore sessions_;
   LoginLimiter limiter_;
+  metrics::Histogram request_durations_{metrics::kLatencyBuckets};  // every request handle() answers
   Router<RouteEntry> router_;
   std::string own_fingerprint_;
 };
