@@ -14,6 +14,7 @@
 
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <iomanip>
 #include <iostream>
 
@@ -22,21 +23,33 @@ namespace sipsite::app {
 namespace {
 
 constexpr std::size_t kMaxPemBytes = 64 * 1024;
+// A bundle of certificates for a bulk import: 100,000 certificates of ~700
+// bytes each, with room to spare.
+constexpr std::size_t kMaxBundleBytes = 128 * 1024 * 1024;
 
-std::optional<std::string> read_small_file(const std::string& path, std::string& error) {
+std::optional<std::string> read_file_up_to(const std::string& path, std::size_t limit, std::string_view what,
+                                           std::string& error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = "cannot read " + path;
     return std::nullopt;
   }
-  std::string text(kMaxPemBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxPemBytes) {
-    error = path + " is larger than 64 KiB: not a certificate";
-    return std::nullopt;
+  std::string text;
+  char chunk[65536];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > limit) {
+      error = path + " is larger than " + std::to_string(limit / 1024) + " KiB: " + std::string(what);
+      return std::nullopt;
+    }
   }
   return text;
+}
+
+// "-----BEGIN CERTIFICATE-----" more than once: a bundle.
+bool holds_several_certificates(const std::string& text) {
+  const auto first = text.find("-----BEGIN CERTIFICATE-----");
+  return first != std::string::npos && text.find("-----BEGIN CERTIFICATE-----", first + 1) != std::string::npos;
 }
 
 std::optional<pki::Fingerprint> own_fingerprint(const OpenSite& site) {
@@ -75,10 +88,33 @@ int cmd_peer_add_invite(const GlobalOptions& g, const std::string& invite_text) 
   return kExitOk;
 }
 
+namespace {
+
+int cmd_peer_import_bulk(const GlobalOptions& g, const PeerImportOptions& o, const std::string& pem) {
+  if (!o.address.empty()) {
+    return fail(kExitUsage, "--address names one peer: a bundle of certificates is imported without addresses "
+                            "(give each its address with peer trust --address, or import it alone)");
+  }
+  auto certs = pki::parse_peer_certificates(pem);
+  if (!certs) return fail(kExitUsage, o.file + ": " + certs.error().message);
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  auto peers = site_operations(*site).import_peers(*certs, o.trust);
+  if (!peers) return fail(peers.error(), admin::is_bad_input(peers.error().code) ? o.file : "");
+  for (const auto& p : *peers) std::cout << p.fingerprint << " " << p.domain << "\n";
+  std::cerr << "sipsite: imported " << peers->size() << " peer(s), " << (o.trust ? "trusted" : "untrusted")
+            << std::endl;
+  return kExitOk;
+}
+
+}  // namespace
+
 int cmd_peer_import(const GlobalOptions& g, const PeerImportOptions& o) {
   std::string error;
-  const auto pem = read_small_file(o.file, error);
+  const auto pem = read_file_up_to(o.file, kMaxBundleBytes, "too large a bundle", error);
   if (!pem) return fail(kExitUsage, error);
+  if (o.trust || holds_several_certificates(*pem)) return cmd_peer_import_bulk(g, o, *pem);
+  if (pem->size() > kMaxPemBytes) return fail(kExitUsage, o.file + " is larger than 64 KiB: not a certificate");
   auto cert = pki::parse_peer_certificate(*pem);
   if (!cert) return fail(kExitUsage, o.file + ": " + cert.error().message);
   const pki::Fingerprint fp = cert->fingerprint();
@@ -137,6 +173,36 @@ int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::P
   }
   std::cerr << "sipsite: " << peer.domain << (change->changed ? " is now " : " is already ") << store::to_string(state)
             << std::endl;
+  return kExitOk;
+}
+
+int cmd_peer_revoke_many(const GlobalOptions& g, const std::vector<std::string>& fingerprints,
+                         const std::string& file) {
+  std::vector<admin::PeerRef> refs;
+  for (const auto& fp : fingerprints) refs.push_back({fp, ""});
+  if (!file.empty()) {
+    std::string error;
+    const auto text = read_file_up_to(file, kMaxBundleBytes, "too long a list of fingerprints", error);
+    if (!text) return fail(kExitUsage, error);
+    std::istringstream lines(*text);
+    std::string line;
+    while (std::getline(lines, line)) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+      const auto start = line.find_first_not_of(" \t");
+      if (start == std::string::npos || line[start] == '#') continue;  // blank lines and comments
+      refs.push_back({line.substr(start), ""});
+    }
+    if (refs.empty()) return fail(kExitUsage, file + ": no fingerprint in it (one a line)");
+  }
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  auto changes = site_operations(*site).revoke_peers(refs);
+  if (!changes) return fail(changes.error(), option_for(changes.error().code));
+  std::size_t changed = 0;
+  for (const auto& c : *changes) changed += c.changed ? 1 : 0;
+  std::cerr << "sipsite: revoked " << changed << " peer(s)";
+  if (changed != changes->size()) std::cerr << "; " << changes->size() - changed << " were revoked already";
+  std::cerr << std::endl;
   return kExitOk;
 }
 
