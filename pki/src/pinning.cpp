@@ -119,6 +119,12 @@ void PinVerifier::replace(PinnedSet pins) {
   pins_ = std::move(next);
 }
 
+void PinVerifier::replace(std::shared_ptr<const PinnedSet> pins) {
+  if (!pins) pins = std::make_shared<const PinnedSet>();
+  std::lock_guard lock(mutex_);
+  pins_ = std::move(pins);
+}
+
 std::shared_ptr<const PinnedSet> PinVerifier::snapshot() const {
   std::lock_guard lock(mutex_);
   return pins_;
