@@ -219,6 +219,7 @@ class Link {
 
   bool up = false;
   bool closed = false;
+  bool closed_by_site = false;  // closed while the run was on (not by us at its end)
   Clock::time_point closed_at{};
   std::deque<std::string> queue;
   bool writing = false;
@@ -304,7 +305,10 @@ class LinksRun {
     if (!l.closed) {
       l.closed = true;
       l.closed_at = Clock::now();
-      if (!stopping_) ++closed_during_run_;
+      if (!stopping_) {
+        l.closed_by_site = true;
+        ++closed_during_run_;
+      }
     }
   }
 
@@ -465,7 +469,7 @@ class LinksRun {
       if (expected && l->closed && l->closed_at >= event_start_) {
         ++expected_closed;
         revoke_ms = std::max(revoke_ms, ms_between(event_start_, l->closed_at));
-      } else if (!expected && l->closed && l->closed_at != Clock::time_point{}) {
+      } else if (!expected && l->closed_by_site) {
         ++collateral;
       }
     }
