@@ -149,7 +149,7 @@ void FederationService::apply(const LiveStateUpdate& update) {
     }
   }
   if (update.pins) {
-    verifier_.replace(update.pins);  // a pointer swap: the set was built on the watcher's thread
+    verifier_.swap_in(update.pins);  // a pointer swap: the set was built on the watcher's thread
     schedule_pin_expiry(update.earliest_pin_expiry);
   }
   // Only when a dialled peer came or went: peers that dial in (no address)

@@ -273,15 +273,28 @@ int cmd_peer_list(const GlobalOptions& g, bool json) {
   }
 
   if (json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& p : *peers) out.push_back(webadmin::peer_json(p, own ? own->to_string() : ""));
+    // Streamed, one peer at a time (a federation of 10,000 sites is not
+    // built as one JSON document first); the same text as dump(2) of the
+    // whole array.
+    std::size_t written = 0;
+    const auto emit = [&written](const nlohmann::json& row) {
+      std::string text = row.dump(2);
+      std::string indented = "  ";
+      indented.reserve(text.size() + text.size() / 8);
+      for (char ch : text) {
+        indented += ch;
+        if (ch == '\n') indented += "  ";
+      }
+      std::cout << (written++ == 0 ? "[\n" : ",\n") << indented;
+    };
+    for (const auto& p : *peers) emit(webadmin::peer_json(p, own ? own->to_string() : ""));
     for (std::size_t i = 0; i < old_pins.size(); ++i) {
       nlohmann::json row = webadmin::peer_json(old_pins[i], own ? own->to_string() : "");
       row["superseded_by"] = old_pin_info[i]->superseded_by;
       row["pin_expires_at"] = iso8601(old_pin_info[i]->expires_at);
-      out.push_back(std::move(row));
+      emit(row);
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << (written == 0 ? "[]\n" : "\n]\n") << std::flush;
     return kExitOk;
   }
   if (peers->empty()) {

@@ -250,6 +250,14 @@ TEST(OperationErrors, NamesAndGroups) {
 
 // --- bulk import and bulk revoke (issue 18)
 
+// Certificates are move-only: no initializer lists.
+template <class... Certs>
+std::vector<pki::Certificate> certs_of(Certs&&... certs) {
+  std::vector<pki::Certificate> out;
+  (out.push_back(std::forward<Certs>(certs)), ...);
+  return out;
+}
+
 TEST_F(SiteOperationsTest, ImportPeersStoresEveryCertificateTrustedWithAnAuditRecordEach) {
   std::vector<pki::Certificate> certs;
   for (int i = 0; i < 5; ++i) certs.push_back(make_cert("site" + std::to_string(i) + ".example"));
@@ -274,8 +282,7 @@ TEST_F(SiteOperationsTest, ImportPeersIsAllOrNothing) {
   import(known);
   const auto audits = audit_count();
   // The third is known already: nothing of the list is stored.
-  std::vector<pki::Certificate> certs{make_cert("a.example"), make_cert("b.example"),
-                                      pki::Certificate::from_pem(known.to_pem()).value()};
+  auto certs = certs_of(make_cert("a.example"), make_cert("b.example"), pki::Certificate::from_pem(known.to_pem()).value());
   auto r = ops_.import_peers(certs, true);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, OpErrc::conflict);
@@ -283,18 +290,19 @@ TEST_F(SiteOperationsTest, ImportPeersIsAllOrNothing) {
   EXPECT_FALSE(peer(certs[0].fingerprint().to_string()));
   EXPECT_EQ(audit_count(), audits);
   // A domain twice in the list, this site's own certificate or domain.
-  EXPECT_EQ(error_of(ops_.import_peers({make_cert("twice.example"), make_cert("twice.example")}, false)),
+  EXPECT_EQ(error_of(ops_.import_peers(certs_of(make_cert("twice.example"), make_cert("twice.example")), false)),
             OpErrc::conflict);
-  EXPECT_EQ(error_of(ops_.import_peers({make_cert("c.example"), pki::Certificate::from_pem(own_.to_pem()).value()},
-                                       false)),
+  EXPECT_EQ(error_of(ops_.import_peers(
+                certs_of(make_cert("c.example"), pki::Certificate::from_pem(own_.to_pem()).value()), false)),
             OpErrc::own_certificate);
-  EXPECT_EQ(error_of(ops_.import_peers({make_cert("alpha.example")}, false)), OpErrc::own_domain);
+  EXPECT_EQ(error_of(ops_.import_peers(certs_of(make_cert("alpha.example")), false)), OpErrc::own_domain);
   {
     auto key = pki::PrivateKey::generate_p256().value();
     pki::CertificateOptions expired{"old.example", pki::Clock::now() - std::chrono::hours(48),
                                     pki::Clock::now() - std::chrono::hours(24)};
     auto old = pki::Certificate::self_signed(key, expired).value();
-    EXPECT_EQ(error_of(ops_.import_peers({make_cert("d.example"), std::move(old)}, false)), OpErrc::bad_certificate);
+    EXPECT_EQ(error_of(ops_.import_peers(certs_of(make_cert("d.example"), std::move(old)), false)),
+              OpErrc::bad_certificate);
   }
   EXPECT_FALSE(peer(certs[1].fingerprint().to_string()));
 }

@@ -74,7 +74,7 @@ class PinVerifier {
   // snapshot they started with).
   void replace(PinnedSet pins);
   // The same with a set built elsewhere (another thread): an O(1) swap.
-  void replace(std::shared_ptr<const PinnedSet> pins);
+  void swap_in(std::shared_ptr<const PinnedSet> pins);
   std::shared_ptr<const PinnedSet> snapshot() const;
   // This site's own fingerprints, refused when presented back: the current
   // certificate and, after a key rotation, the previous one.
