@@ -116,6 +116,13 @@ std::string_view to_string(PinVerdict v) {
   return "refused";
 }
 
+std::shared_ptr<const Certificate> PinnedPeer::parsed_certificate() const {
+  if (certificate || certificate_pem.empty()) return certificate;
+  auto cert = Certificate::from_pem(certificate_pem);
+  if (!cert) return nullptr;
+  return std::make_shared<const Certificate>(std::move(*cert));
+}
+
 void PinVerifier::replace(PinnedSet pins) {
   auto next = std::make_shared<const PinnedSet>(std::move(pins));
   std::lock_guard lock(mutex_);
@@ -163,12 +170,12 @@ PinVerdict PinVerifier::verify(const Certificate* leaf, int chain_length, Clock:
   auto proof = rotation_proof_of(*leaf);
   if (!proof || !*proof) return PinVerdict::unknown;
   const auto previous = pins->find((*proof)->previous);
-  if (previous == pins->end() || !previous->second.certificate || previous->second.superseded) {
-    return PinVerdict::unknown;
-  }
+  if (previous == pins->end() || previous->second.superseded) return PinVerdict::unknown;
+  const auto previous_cert = previous->second.parsed_certificate();
+  if (!previous_cert) return PinVerdict::unknown;
   const std::string domain = leaf->domain();
   if (domain.empty() || domain != previous->second.domain) return PinVerdict::unknown;
-  if (!verify_rotation(*leaf, *previous->second.certificate, now)) return PinVerdict::unknown;
+  if (!verify_rotation(*leaf, *previous_cert, now)) return PinVerdict::unknown;
   if (!leaf->check_validity(now)) return PinVerdict::not_valid_now;
   return PinVerdict::rotated;
 }

@@ -117,9 +117,9 @@ stop_site
 
 # ---- 1. trust PEERS peers -------------------------------------------------------
 bulk_import() {  # bulk_import DIR: every certificate of DIR/bundle.pem, trusted
-  if "$sipsite" peer import --help 2>&1 | grep -q -- '--trust'; then
-    "$sipsite" peer import --file "$1/bundle.pem" --trust --state-dir "$site" >/dev/null 2>"$work/import.err"
-    import_method="sipsite peer import --trust (bulk)"
+  if "$sipsite" peer import --help 2>&1 | grep -q -- '--bundle'; then
+    "$sipsite" peer import --bundle "$1/bundle.pem" --trust --state-dir "$site" >/dev/null 2>"$work/import.err"
+    import_method="sipsite peer import --bundle --trust"
   else
     sql "$site" <"$1/peers.sql"
     import_method="one SQL transaction (this binary has no bulk import)"

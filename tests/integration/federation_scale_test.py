@@ -45,7 +45,7 @@ class FederationScaleTest(SiteTestCase):
         return out.strip().split("=", 1)[1]
 
     def test_bulk_trust_links_revocation_under_load_and_search(self):
-        imported = self.sipsite("peer", "import", "--file", os.path.join(self.ids, "bundle.pem"), "--trust")
+        imported = self.sipsite("peer", "import", "--bundle", os.path.join(self.ids, "bundle.pem"), "--trust")
         self.assertOk(imported)
         self.assertEqual(len(imported.out.splitlines()), PEERS)
         self.assertIn(f"imported {PEERS} peer(s), trusted", imported.err)

@@ -139,12 +139,14 @@ int run_cli(int argc, char** argv) {
   peer->require_subcommand(1);
   PeerImportOptions import;
   auto* import_cmd = sub(*peer, "import", "Add a peer from its certificate (untrusted until you trust it)");
-  import_cmd->add_option("--file", import.file,
-                         "The peer's certificate, PEM; or a bundle of many (one per site: a bulk import, "
-                         "all or none)")->required();
-  import_cmd->add_option("--address", import.address, "HOST:PORT of the peer's federation listener (one peer)");
-  import_cmd->add_flag("--trust", import.trust,
-                       "Store them trusted: you verified every fingerprint in the file (bulk import)");
+  auto* import_file = import_cmd->add_option("--file", import.file, "The peer's certificate, PEM");
+  auto* import_bundle = import_cmd->add_option(
+      "--bundle", import.bundle, "Many sites' certificates, PEM, one after the other: all imported or none");
+  import_file->excludes(import_bundle);
+  import_cmd->add_option("--address", import.address, "HOST:PORT of the peer's federation listener (with --file)")
+      ->excludes(import_bundle);
+  import_cmd->add_flag("--trust", import.trust, "With --bundle: store them trusted (you verified every fingerprint)")
+      ->needs(import_bundle);
   import_cmd->callback([&] { command = [&] { return cmd_peer_import(g, import); }; });
 
   PeerSelector selector;

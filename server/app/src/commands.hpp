@@ -27,8 +27,9 @@ int cmd_config_reference();
 struct PeerImportOptions {
   std::string file;
   std::string address;  // optional: a peer that only dials in has none
-  // A file of several certificates, or --trust: the bulk import (one
-  // transaction; --trust stores them trusted: the admin verified the list).
+  // Instead of `file`: a bundle of certificates, one per site, imported in
+  // one transaction (--trust: stored trusted, the admin verified the list).
+  std::string bundle;
   bool trust = false;
 };
 int cmd_peer_import(const GlobalOptions& g, const PeerImportOptions& o);

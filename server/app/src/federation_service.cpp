@@ -300,13 +300,13 @@ void FederationService::on_peer_rotated(const pki::Certificate& peer, const pki:
   const auto pins = verifier_.snapshot();
   const auto pinned = pins->find(previous);
   // The transport's verdict, checked again against what is pinned now.
-  if (pinned == pins->end() || pinned->second.superseded || !pinned->second.certificate ||
-      pinned->second.domain != domain) {
+  const auto pinned_cert = pinned == pins->end() ? nullptr : pinned->second.parsed_certificate();
+  if (pinned == pins->end() || pinned->second.superseded || !pinned_cert || pinned->second.domain != domain) {
     log->warn("rotation of {} to {} no longer matches a pinned certificate; closing", domain, fp.to_string());
     links_.close(fp);
     return;
   }
-  if (auto proof = pki::verify_rotation(peer, *pinned->second.certificate); !proof) {
+  if (auto proof = pki::verify_rotation(peer, *pinned_cert); !proof) {
     log->warn("rotation of {} to {}: {}; closing", domain, fp.to_string(), proof.error().message);
     links_.close(fp);
     return;

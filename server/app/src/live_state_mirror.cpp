@@ -4,10 +4,18 @@ namespace sipsite::app {
 
 namespace {
 
-std::shared_ptr<const pki::Certificate> parse_pinned(const std::string& pem) {
-  auto cert = pki::Certificate::from_pem(pem);
-  if (!cert) return nullptr;
-  return std::make_shared<const pki::Certificate>(std::move(*cert));
+// A pin keeps the PEM, parsed only if a rotation proof ever needs it
+// (PinnedPeer::parsed_certificate); the mirror keeps the row without it.
+pki::PinnedPeer pin_of(const store::PeerRecord& row) {
+  pki::PinnedPeer pin(row.domain);
+  pin.certificate_pem = row.certificate_pem;
+  return pin;
+}
+
+store::PeerRecord without_pem(store::PeerRecord row) {
+  row.certificate_pem.clear();
+  row.certificate_pem.shrink_to_fit();
+  return row;
 }
 
 // "alice@alpha.example" -> {"alice", "alpha.example"}
@@ -42,9 +50,8 @@ LiveStateUpdate LiveStateMirror::load(const std::vector<store::UserRecord>& user
     if (p.state != store::PeerState::trusted) continue;
     auto fp = pki::Fingerprint::parse(p.fingerprint);
     if (!fp) continue;
-    auto cert = parse_pinned(p.certificate_pem);
-    pins.emplace(*fp, pki::PinnedPeer(p.domain, cert));
-    trusted_.emplace(*fp, Peer{p, std::move(cert)});
+    pins.emplace(*fp, pin_of(p));
+    trusted_.emplace(*fp, Peer{without_pem(p)});
     ++trusted_domains_[p.domain];
     out.trusted.push_back({*fp, p.domain, p.address});
   }
@@ -113,8 +120,8 @@ void LiveStateMirror::set_peer(const std::string& fingerprint, const std::option
   const bool is_trusted = row && row->state == store::PeerState::trusted;
   if (was_trusted) {
     const Peer& old = it->second;
-    if (is_trusted && old.record.domain == row->domain && old.record.address == row->address &&
-        old.record.certificate_pem == row->certificate_pem) {
+    // Same fingerprint, same certificate: only the domain or address can differ.
+    if (is_trusted && old.record.domain == row->domain && old.record.address == row->address) {
       return;  // touched (e.g. trusted again), nothing the daemon keeps changed
     }
     if (--trusted_domains_[old.record.domain] == 0) trusted_domains_.erase(old.record.domain);
@@ -123,9 +130,8 @@ void LiveStateMirror::set_peer(const std::string& fingerprint, const std::option
     pins.erase(*fp);
   }
   if (!is_trusted) return;
-  auto cert = parse_pinned(row->certificate_pem);
-  pins.insert_or_assign(*fp, pki::PinnedPeer(row->domain, cert));
-  trusted_.emplace(*fp, Peer{*row, std::move(cert)});
+  pins.insert_or_assign(*fp, pin_of(*row));
+  trusted_.emplace(*fp, Peer{without_pem(*row)});
   ++trusted_domains_[row->domain];
   out.trusted.push_back({*fp, row->domain, row->address});
 }
@@ -150,7 +156,8 @@ std::int64_t LiveStateMirror::place_previous_pins(pki::PinnedSet& pins, std::int
     if (earliest == 0 || pin.expires_at < earliest) earliest = pin.expires_at;
     auto fp = pki::Fingerprint::parse(pin.fingerprint);
     if (!fp || pin.expires_at <= now || trusted_domains_.count(pin.domain) == 0 || pins.count(*fp) != 0) continue;
-    pki::PinnedPeer peer(pin.domain, parse_pinned(pin.certificate_pem));
+    pki::PinnedPeer peer(pin.domain);
+    peer.certificate_pem = pin.certificate_pem;
     peer.superseded = true;
     pins.emplace(*fp, std::move(peer));
   }

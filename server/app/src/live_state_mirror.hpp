@@ -73,8 +73,7 @@ class LiveStateMirror {
 
  private:
   struct Peer {
-    store::PeerRecord record;
-    std::shared_ptr<const pki::Certificate> certificate;
+    store::PeerRecord record;  // without its PEM (the pin keeps it)
   };
   void set_peer(const std::string& fingerprint, const std::optional<store::PeerRecord>& row, LiveStateUpdate& out,
                 pki::PinnedSet& pins);

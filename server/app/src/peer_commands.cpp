@@ -46,11 +46,7 @@ std::optional<std::string> read_file_up_to(const std::string& path, std::size_t 
   return text;
 }
 
-// "-----BEGIN CERTIFICATE-----" more than once: a bundle.
-bool holds_several_certificates(const std::string& text) {
-  const auto first = text.find("-----BEGIN CERTIFICATE-----");
-  return first != std::string::npos && text.find("-----BEGIN CERTIFICATE-----", first + 1) != std::string::npos;
-}
+
 
 std::optional<pki::Fingerprint> own_fingerprint(const OpenSite& site) {
   auto cert = pki::Certificate::from_pem(site.site.certificate_pem);
@@ -96,11 +92,11 @@ int cmd_peer_import_bulk(const GlobalOptions& g, const PeerImportOptions& o, con
                             "(give each its address with peer trust --address, or import it alone)");
   }
   auto certs = pki::parse_peer_certificates(pem);
-  if (!certs) return fail(kExitUsage, o.file + ": " + certs.error().message);
+  if (!certs) return fail(kExitUsage, o.bundle + ": " + certs.error().message);
   auto site = open_site(g);
   if (!site) return fail(site.error());
   auto peers = site_operations(*site).import_peers(*certs, o.trust);
-  if (!peers) return fail(peers.error(), admin::is_bad_input(peers.error().code) ? o.file : "");
+  if (!peers) return fail(peers.error(), admin::is_bad_input(peers.error().code) ? o.bundle : "");
   for (const auto& p : *peers) std::cout << p.fingerprint << " " << p.domain << "\n";
   std::cerr << "sipsite: imported " << peers->size() << " peer(s), " << (o.trust ? "trusted" : "untrusted")
             << std::endl;
@@ -111,10 +107,17 @@ int cmd_peer_import_bulk(const GlobalOptions& g, const PeerImportOptions& o, con
 
 int cmd_peer_import(const GlobalOptions& g, const PeerImportOptions& o) {
   std::string error;
-  const auto pem = read_file_up_to(o.file, kMaxBundleBytes, "too large a bundle", error);
+  if (o.file.empty() == o.bundle.empty()) return fail(kExitUsage, "give exactly one of --file or --bundle");
+  if (!o.bundle.empty()) {
+    const auto bundle = read_file_up_to(o.bundle, kMaxBundleBytes, "too large a bundle", error);
+    if (!bundle) return fail(kExitUsage, error);
+    return cmd_peer_import_bulk(g, o, *bundle);
+  }
+  if (o.trust) return fail(kExitUsage, "--trust goes with --bundle (one peer: peer trust after peer import)");
+  // One certificate: a file holding several (a chain) is refused below, not
+  // taken for a bundle.
+  const auto pem = read_file_up_to(o.file, kMaxPemBytes, "not a certificate", error);
   if (!pem) return fail(kExitUsage, error);
-  if (o.trust || holds_several_certificates(*pem)) return cmd_peer_import_bulk(g, o, *pem);
-  if (pem->size() > kMaxPemBytes) return fail(kExitUsage, o.file + " is larger than 64 KiB: not a certificate");
   auto cert = pki::parse_peer_certificate(*pem);
   if (!cert) return fail(kExitUsage, o.file + ": " + cert.error().message);
   const pki::Fingerprint fp = cert->fingerprint();

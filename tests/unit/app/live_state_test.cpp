@@ -97,7 +97,11 @@ TEST(LiveStateMirror, LoadsEverythingOnceThenReportsOnlyWhatChanged) {
   EXPECT_EQ(t.pins->size(), 51u);
   EXPECT_EQ(t.peer_count, 52u);
   EXPECT_EQ(t.pins->at(fresh.cert.fingerprint()).domain, "new.example");
-  ASSERT_TRUE(t.pins->at(fresh.cert.fingerprint()).certificate);
+  // The pin keeps the PEM, parsed only when a rotation proof needs it.
+  EXPECT_FALSE(t.pins->at(fresh.cert.fingerprint()).certificate);
+  const auto parsed = t.pins->at(fresh.cert.fingerprint()).parsed_certificate();
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->fingerprint(), fresh.cert.fingerprint());
 
   // A row touched without a change the daemon keeps: nothing to do.
   ChangedRows touch;

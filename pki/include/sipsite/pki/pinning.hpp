@@ -39,9 +39,16 @@ struct PinnedPeer {
 
   std::string domain;
   std::shared_ptr<const Certificate> certificate;
+  // Or its PEM, parsed only when a rotation proof needs it: a site with
+  // 10,000 pins does not parse 10,000 certificates to start (OpenSSL 3
+  // takes about a millisecond each) nor keep them parsed (issue 18).
+  std::string certificate_pem;
   // A pin kept only for the overlap after a rotation: still accepted, but
   // not a source of further rotations (those come from the current pin).
   bool superseded = false;
+
+  // `certificate`, or `certificate_pem` parsed now; null when neither.
+  std::shared_ptr<const Certificate> parsed_certificate() const;
 };
 
 // fingerprint -> the pinned peer
