@@ -42,6 +42,11 @@ webadmin::ConsoleSettings console_settings(const Config& config, const store::Si
   s.listen = config.admin_listen;
   s.api.domain = site.domain;
   s.api.certificate_pem = site.certificate_pem;
+  s.api.network.running = network_values(config);
+  s.api.network.file_keys = config.file_keys;
+  s.api.network.next_start = [config](const std::vector<admin::NetworkSetting>& stored) {
+    return next_start_values(config, stored);
+  };
   return s;
 }
 
@@ -99,7 +104,7 @@ void Daemon::log_listeners() const {
   const auto& bound = sip_.bound();
   const auto& advertised = sip_.advertised();
   for (std::size_t i = 0; i < bound.size() && i < advertised.size(); ++i) {
-    const std::string protocol = pki::lowercase_domain(std::string(sip::to_string(bound[i].protocol)));
+    const std::string_view protocol = sip::transport_param(bound[i].protocol);
     const std::string at = host_port_text(bound[i].host, bound[i].port);
     const std::string shown = host_port_text(advertised[i].host, advertised[i].port);
     log->info("listening sip/{} {}{}", protocol, at, shown == at ? "" : " (advertised as " + shown + ")");
@@ -263,7 +268,7 @@ int cmd_run(const GlobalOptions& g, bool check_only) {
   }
   auto site = open_site(g);
   if (!site) return fail(site.error());
-  use_stored_public_address(config, site->db);
+  use_stored_settings(config, site->db);
   auto cert = pki::Certificate::from_pem(site->site.certificate_pem);
   auto key = pki::PrivateKey::from_pem(site->site.private_key_pem);
   if (!cert || !key || !cert->matches(*key)) {

@@ -19,13 +19,14 @@
 //  - Failed logins are limited per source address and per username
 //    (LoginLimiter), with audit entries.
 //  - Scripts authenticate with an API token instead (Authorization: Bearer,
-//    see api_tokens.hpp): every API route but session and token management,
+//    see store/api_token_repository.hpp): every API route but session and token management,
 //    and /metrics (for a Prometheus scraper). No CSRF token with a bearer.
 //  - /healthz and the static UI files need no authentication.
 //
 // Thread safety: none. One Api per console thread; it owns the database
 // connection it is given for its lifetime.
 
+#include <sipsite/admin/network_settings.hpp>
 #include <sipsite/store/database.hpp>
 #include <sipsite/store/pending_repository.hpp>
 #include <sipsite/webadmin/certificate_probe.hpp>
@@ -39,7 +40,9 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -48,6 +51,17 @@ class SiteOperations;
 }  // namespace sipsite::admin
 
 namespace sipsite::webadmin {
+
+// The site's network settings as the daemon sees them (see
+// admin/network_settings.hpp for where each value comes from).
+struct NetworkContext {
+  using Values = std::map<std::string, admin::NetworkValue, std::less<>>;
+  Values running;                      // what the daemon runs with, per key
+  std::vector<std::string> file_keys;  // set in the configuration file: shown, not editable
+  // What the daemon would start with, were these the stored values (its
+  // own start-up rule). Unset: the console offers no network settings.
+  std::function<Values(const std::vector<admin::NetworkSetting>& stored)> next_start;
+};
 
 struct ApiSettings {
   std::string domain;
@@ -60,6 +74,7 @@ struct ApiSettings {
   LoginLimits login;
   std::size_t min_admin_password = 12;
   std::size_t max_page = 500;  // largest ?limit
+  NetworkContext network;
   // The console's clock (tests substitute a fake one).
   std::function<std::chrono::steady_clock::time_point()> now = [] { return std::chrono::steady_clock::now(); };
 };
@@ -98,9 +113,18 @@ class Api {
     Handler handler;
     Access access;
   };
+  struct RouteSpec {
+    http::verb method;
+    std::string_view pattern;
+    Handler handler;
+    Access access;
+  };
+  // Every route (api/routes.cpp).
+  static std::vector<RouteSpec> route_table();
 
   Response dispatch(const Request& req, const RequestContext& ctx);
 
+  // The handlers, one file per resource under src/api/.
   Response static_file(Call& c);
   Response healthz(Call& c);
   Response metrics(Call& c);
@@ -131,10 +155,12 @@ class Api {
   Response list_messages(Call& c);
   Response get_settings(Call& c);
   Response put_settings(Call& c);
+  Response get_network_settings(Call& c);
+  Response put_network_settings(Call& c);
+  Response network_view();
   Response list_tokens(Call& c);
   Response create_token(Call& c);
   Response revoke_token(Call& c);
-
   Response remove_peer(Call& c);
   Response change_user_password(Call& c);
 

@@ -9,15 +9,19 @@
 // Not thread-safe: use one SiteOperations per Database connection, from the
 // thread that owns the connection.
 
+#include <sipsite/admin/network_settings.hpp>
 #include <sipsite/admin/operation_error.hpp>
 
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/invite.hpp>
+#include <sipsite/store/api_token_repository.hpp>
 #include <sipsite/store/database.hpp>
 #include <sipsite/store/peer_repository.hpp>
 #include <sipsite/store/pending_repository.hpp>
+#include <sipsite/store/retention_settings.hpp>
 #include <sipsite/store/user_repository.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,6 +66,19 @@ struct PeerChange {
   bool from_pending = false;  // a pending request became a trusted peer
   // Revoking named the peer by its key before a rotation (an old pin).
   std::optional<store::PreviousPin> old_pin;
+};
+
+// What issue_token() did: the stored record and the token itself, which
+// exists nowhere else (only its hash is stored) and is shown this once.
+struct IssuedToken {
+  store::ApiTokenRecord record;
+  std::string token;  // "sst_" + 43 base64url characters
+};
+
+// What change_settings() did.
+struct SettingsChange {
+  store::RetentionSettings settings;  // as stored afterwards
+  std::string changes;                // "name=value ..." of what changed; empty: nothing did
 };
 
 class SiteOperations {
@@ -112,6 +129,28 @@ class SiteOperations {
   // first, so that its links and calls end). If that site connects again it
   // is an unknown site: a pending request. Audit "peer.remove".
   OpResult<store::PeerRecord> remove_peer(std::string_view fingerprint);
+
+  // --- API tokens (for scripts; see store::ApiTokenRepository)
+
+  // A new token named `name` (1-64 letters, digits or -_.), created by the
+  // actor. Audit "token.create" (the name, never the token).
+  OpResult<IssuedToken> issue_token(std::string_view name);
+  // Deletes the token with that id. Audit "token.revoke" (the id).
+  OpResult<store::ApiTokenRecord> revoke_token(std::int64_t id);
+
+  // --- settings
+
+  // Stores `next` (store::validate's rules: OpErrc::bad_setting with its
+  // words). Audit "settings.change" naming each changed value, only when
+  // something changed.
+  OpResult<SettingsChange> change_settings(const store::RetentionSettings& next);
+  // Stores network settings for the daemon's next start (a setting without
+  // a value goes back to its default), every value checked first
+  // (OpErrc::bad_setting naming the key): all or nothing. Returns them
+  // normalised. Audit "settings.change" ("KEY=VALUE ...", "(default)" for a
+  // cleared one). Whether the configuration file sets a key, and so
+  // overrides it, is the front end's to tell the admin.
+  OpResult<std::vector<NetworkSetting>> change_network_settings(const std::vector<NetworkSetting>& settings);
 
  private:
   enum class UserWrite { add, replace_credentials };
