@@ -123,6 +123,21 @@ void SipService::replace_users(const std::vector<store::UserRecord>& users) {
   for (const auto flow : flows) transport_->close_flow(flow);
 }
 
+void SipService::update_users(const std::vector<store::UserRecord>& users, const std::vector<std::string>& removed) {
+  directory_.update(users, removed);
+  // As in replace_users: a deleted user's registrations and connections go.
+  std::set<sip::FlowId> flows;
+  for (const auto& username : removed) {
+    for (const auto& binding : location_.lookup(username)) {
+      if (binding.destination.flow != 0 && !transport::is_federation_flow(binding.destination.flow)) {
+        flows.insert(binding.destination.flow);
+      }
+    }
+    location_.remove_all(username);
+  }
+  for (const auto flow : flows) transport_->close_flow(flow);
+}
+
 void SipService::on_message(sip::Inbound inbound) {
   if (tap_ != nullptr) tap_->observe("in", inbound.message);
   if (core_) core_->receive(std::move(inbound));

@@ -59,6 +59,8 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
 
   // New snapshot of the users; bindings of deleted users are dropped.
   void replace_users(const std::vector<store::UserRecord>& users);
+  // The same for what changed only (LiveStateWatcher): O(changed).
+  void update_users(const std::vector<store::UserRecord>& users, const std::vector<std::string>& removed);
 
   // The addresses written into Via and Record-Route, one per listener.
   const std::vector<sip::Endpoint>& advertised() const { return advertised_; }
