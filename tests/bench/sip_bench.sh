@@ -104,6 +104,24 @@ pss_kb() {
   done
   echo "$total"
 }
+# thread_ticks: "TID NAME TICKS" for every thread of the server's processes.
+thread_ticks() {
+  local p t
+  for p in $(server_pids); do
+    for t in /proc/"$p"/task/*; do
+      read -r -a f < <(sed 's/^.*) //' "$t/stat" 2>/dev/null || echo "")
+      [[ ${#f[@]} -gt 12 ]] && echo "${t##*/} $(tr ' ' '_' <"$t/comm" 2>/dev/null) $((f[11] + f[12]))"
+    done
+  done
+}
+rss_kb() {
+  local total=0 p v
+  for p in $(server_pids); do
+    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
 # UDP datagrams the kernel dropped for a full receive buffer, all sockets
 # (the generator's are 4-8 MiB, so in practice the server's).
 udp_drops() { awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }' /proc/net/snmp; }
@@ -117,9 +135,11 @@ run_load() {
   local server=$1 label=$2 mode=$3; shift 3
   local before after out line ok cpu drops
   drops=$(udp_drops)
+  thread_ticks >"$work/threads.before"
   before=$(cpu_ticks)
   out=$(timeout $((duration + 60)) "$sipload" --quiet --duration "$duration" "$@" 2>&1) || true
   after=$(cpu_ticks)
+  thread_ticks >"$work/threads.after"
   drops=$(( $(udp_drops) - drops ))
   echo "$out" | sed 's/^/    /' >&2
   line=$(grep '^RESULT' <<<"$out" || echo "RESULT succeeded=0 fail_pct=100 rate=0 p50_ms=0 p99_ms=0 generator_cpu_s=0")
@@ -129,6 +149,15 @@ run_load() {
     "$(field fail_pct "$line")" "$(field p50_ms "$line")" "$(field p99_ms "$line")" "$cpu" \
     "$(field generator_cpu_s "$line")" "$ok" "$drops" >>"$results"
   last_rate=$(field rate "$line"); last_fail=$(field fail_pct "$line")
+  # CPU per operation of each thread (the SIP thread, the call-record
+  # writer, ...), for the call scenarios.
+  if [[ $label == call* && ${ok:-0} -gt 0 ]]; then
+    awk -v s="$server" -v l="$label" -v m="$mode" -v ok="$ok" -v us="$tick_us" '
+      NR == FNR { b[$1] = $3; next }
+      { d = $3 - b[$1]; if (d > 0) { cpu[$2] += d } }
+      END { for (n in cpu) printf "%s\t%s\t%s\t%s\t%d\n", s, l, m, n, cpu[n] * us / ok }' \
+      "$work/threads.before" "$work/threads.after" >>"$work/threads.tsv"
+  fi
 }
 
 # scenarios SERVER PORT: the four scenarios, max rate then fixed rate.
@@ -187,6 +216,17 @@ memory() {
   printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$server" "$before" "$after" "$settled" "$ok" \
     "$([[ ${ok:-0} -gt 0 ]] && echo $(( (after - before) * 1024 / ok )) || echo -)" \
     "$([[ ${ok:-0} -gt 0 ]] && echo $(( (settled - before) * 1024 / ok )) || echo -)" >>"$work/memory.tsv"
+}
+
+# after_load SERVER: RSS before the scenarios (rss_start), right after them,
+# and SETTLE seconds (default 45) later: does memory come back after load?
+after_load() {
+  local server=$1 right_after settled
+  right_after=$(rss_kb)
+  log "$server: waiting ${SETTLE:-45} s after the load"
+  sleep "${SETTLE:-45}"
+  settled=$(rss_kb)
+  printf "%s\t%s\t%s\t%s\n" "$server" "$rss_start" "$right_after" "$settled" >>"$work/rss.tsv"
 }
 
 stop_server() {
@@ -261,7 +301,9 @@ EOF
 
 log "sipsite: $("$sipsite" --version 2>&1 | head -1)"
 start_sipsite
+rss_start=$(rss_kb)
 scenarios sipsite "$sip_port"
+after_load sipsite
 kill -0 "$server_pid" 2>/dev/null || { echo "sip_bench: sipsite died; log:" >&2; tail -20 "$work/sipsite.log" >&2; }
 stop_server
 start_sipsite
@@ -307,7 +349,9 @@ EOF
   }
   log "kamailio: $(kamailio -v | head -1)"
   start_kamailio
+  rss_start=$(rss_kb)
   scenarios kamailio "$kam_port"
+  after_load kamailio
   stop_server
   start_kamailio
   memory kamailio "$kam_port"
@@ -344,6 +388,19 @@ if [[ -z "${SKIP_KAMAILIO:-}" ]]; then
     }' "$results"
   echo
 fi
+echo "Server CPU per call by thread (threads that used any CPU; tick = $tick_us µs):"
+echo
+echo "| server | scenario | load | thread | CPU [µs/call] |"
+echo "|:--|:--|:--|:--|--:|"
+sort -t$'\t' -k1,1 -k2,2 -k3,3 -k5,5nr "$work/threads.tsv" 2>/dev/null |
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }'
+echo
+echo "RSS of all server processes before the scenarios above, right after them, and ${SETTLE:-45} s later:"
+echo
+echo "| server | RSS before [KiB] | RSS after the load [KiB] | RSS ${SETTLE:-45} s later [KiB] |"
+echo "|:--|--:|--:|--:|"
+awk -F'\t' '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$work/rss.tsv"
+echo
 echo "Memory (PSS of all server processes, before and after $bindings bindings registered over TCP):"
 echo
 echo "| server | PSS before [KiB] | PSS 1 s after [KiB] | PSS 11 s after [KiB] | registrations | bytes/registration at 1 s | at 11 s |"
