@@ -218,6 +218,13 @@ const std::vector<ConfigKey>& key_table() {
        "Seconds a phone has, on TCP or TLS, from the first byte of a message to its last; a connection that "
        "trickles a message slower is closed (slowloris defence). 1 to 600.",
        integer_in(1, 600, "seconds", [](Config& c, std::int64_t v) { c.sip_message_timeout = std::chrono::seconds(v); })},
+      {"sip.max_transactions", "integer", "200000",
+       "SIP transactions the site keeps in memory at most (a finished one stays up to 32 s over UDP to absorb "
+       "retransmissions; a call makes four or five). Beyond it a new request is answered 503 with Retry-After: 5, "
+       "so a flood of INVITEs cannot grow memory without bound: at about 1 KB per transaction (docs/ARCHITECTURE.md) "
+       "the default caps them near 200 MB. 1000 to 10000000.",
+       integer_in(1000, 10000000, "transactions",
+                  [](Config& c, std::int64_t v) { c.sip_max_transactions = static_cast<std::size_t>(v); })},
       {"federation.listen", "string", "\"0.0.0.0:5062\"",
        "Mutual-TLS listener for trusted peer sites.",
        [](const toml::node& n, Config& c) { return parse_listen(n, c.federation_listen); }},

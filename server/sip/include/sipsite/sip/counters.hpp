@@ -28,6 +28,7 @@ class Counters {
   void auth_rate_limited() { inc(auth_rate_limited_); }
   void transaction_started(bool client) { inc(client ? client_transactions_ : server_transactions_); }
   void transaction_timed_out() { inc(transaction_timeouts_); }
+  void transaction_refused() { inc(transactions_refused_); }
   void connection_opened() { inc(connections_opened_); }
   void connection_closed() { inc(connections_closed_); }
   void connection_refused() { inc(connections_refused_); }
@@ -49,6 +50,7 @@ class Counters {
   std::array<Counter, 6> responses_received_{};
   Counter parse_errors_{0}, registrations_added_{0}, registrations_removed_{0}, auth_failures_{0},
       auth_rate_limited_{0}, client_transactions_{0}, server_transactions_{0}, transaction_timeouts_{0},
+      transactions_refused_{0},
       connections_opened_{0}, connections_closed_{0}, connections_refused_{0};
   std::atomic<std::int64_t> registrations_{0}, connections_{0}, transactions_{0};
 };
