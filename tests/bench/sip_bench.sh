@@ -14,7 +14,9 @@
 # Usage: tests/bench/sip_bench.sh [SIPSITE_BINARY [SIPLOAD_BINARY]]
 #   defaults: build-bench/server/app/sipsite, build-bench/tests/bench/sipload/sipload
 #   (cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build-bench sipsite sipload)
-# Environment: DURATION (seconds per run, default 8), FIXED_REGISTER_RATE
+# Environment: DURATION (seconds per run, default 8), SETTLE (seconds to wait
+#   after the scenarios before measuring RSS again, default 45), PERF_DIR
+#   (perf call-graph profiles of the maximum-rate call runs), FIXED_REGISTER_RATE
 #   (default 2000), FIXED_CALL_RATE (default 500), BINDINGS (default 100000),
 #   SKIP_KAMAILIO=1. Installs Kamailio with apt-get when absent (root).
 # The whole script is bounded (BENCH_TIMEOUT, default 840 s) and cleans up
@@ -110,7 +112,9 @@ thread_ticks() {
   for p in $(server_pids); do
     for t in /proc/"$p"/task/*; do
       read -r -a f < <(sed 's/^.*) //' "$t/stat" 2>/dev/null || echo "")
-      [[ ${#f[@]} -gt 12 ]] && echo "${t##*/} $(tr ' ' '_' <"$t/comm" 2>/dev/null) $((f[11] + f[12]))"
+      # The main thread (the SIP event loop) by its role, the others by name.
+      local name; name=$([[ ${t##*/} == "$p" ]] && echo main || tr ' ' '_' <"$t/comm" 2>/dev/null)
+      [[ ${#f[@]} -gt 12 ]] && echo "${t##*/} $name $((f[11] + f[12]))"
     done
   done
 }
@@ -136,8 +140,17 @@ run_load() {
   local before after out line ok cpu drops
   drops=$(udp_drops)
   thread_ticks >"$work/threads.before"
+  # PERF_DIR=DIR: a call-graph profile of the server during each maximum-rate
+  # call run, DIR/SERVER-SCENARIO.perf.data (perf report -i FILE).
+  local perf_pid=""
+  if [[ -n "${PERF_DIR:-}" && $label == call* && $mode == max ]]; then
+    perf record -q -g -p "$(server_pids | tr '\n' ',' | sed 's/,$//')" -o "$PERF_DIR/$server-${label// /-}.perf.data" \
+      -- sleep "$duration" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   before=$(cpu_ticks)
   out=$(timeout $((duration + 60)) "$sipload" --quiet --duration "$duration" "$@" 2>&1) || true
+  [[ -n "$perf_pid" ]] && wait "$perf_pid" 2>/dev/null
   after=$(cpu_ticks)
   thread_ticks >"$work/threads.after"
   drops=$(( $(udp_drops) - drops ))
