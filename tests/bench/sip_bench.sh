@@ -18,7 +18,10 @@
 #   after the scenarios before measuring RSS again, default 45), PERF_DIR
 #   (perf call-graph profiles of the maximum-rate call runs), FIXED_REGISTER_RATE
 #   (default 2000), FIXED_CALL_RATE (default 500), BINDINGS (default 100000),
-#   SKIP_KAMAILIO=1. Installs Kamailio with apt-get when absent (root).
+#   SKIP_KAMAILIO=1, SKIP_MEMORY=1 (no bindings measurement), ONLY="call udp"
+#   (one scenario), MAX_ONLY=1 (no fixed-rate runs), SERVER_ENV="VAR=VALUE ..."
+#   (environment of sipsite, e.g. GLIBC_TUNABLES). Installs Kamailio with
+#   apt-get when absent (root).
 # The whole script is bounded (BENCH_TIMEOUT, default 840 s) and cleans up
 # every process and directory it made.
 set -euo pipefail
@@ -186,6 +189,7 @@ scenarios() {
         first=$([[ $t == udp ]] && echo $call_udp_first || echo $call_tcp_first)
       fi
       label="$kind $t"
+      [[ -n "${ONLY:-}" && "$label" != "$ONLY" ]] && continue
       local common=(--scenario "$kind" --transport "$t" --port "$port" --domain "$domain"
                     --users "$users" --first-user "$first" --password 'bench-pw-{}' --user 'u{}')
       log "$server: $label, maximum rate"
@@ -198,6 +202,7 @@ scenarios() {
         log "$server: $label, ${last_fail}% failed; trying $rate/s"
         run_load "$server" "$label" "fixed $rate/s" "${common[@]}" --rate "$rate"
       done
+      [[ -n "${MAX_ONLY:-}" ]] && continue
       log "$server: $label, fixed $fixed/s"
       run_load "$server" "$label" "fixed $fixed/s" "${common[@]}" --rate "$fixed"
     done
@@ -306,7 +311,7 @@ ports = "47000-47099"
 [log]
 level = "warn"
 EOF
-  "$sipsite" run --state-dir "$site" --config "$work/sipsite.toml" >"$work/sipsite.log" 2>&1 &
+  env ${SERVER_ENV:-} "$sipsite" run --state-dir "$site" --config "$work/sipsite.toml" >"$work/sipsite.log" 2>&1 &
   server_pid=$!
   wait_tcp "$sip_port" "$server_pid" "$work/sipsite.log"
   sleep 0.5
@@ -319,9 +324,11 @@ scenarios sipsite "$sip_port"
 after_load sipsite
 kill -0 "$server_pid" 2>/dev/null || { echo "sip_bench: sipsite died; log:" >&2; tail -20 "$work/sipsite.log" >&2; }
 stop_server
-start_sipsite
-memory sipsite "$sip_port"
-stop_server
+if [[ -z "${SKIP_MEMORY:-}" ]]; then
+  start_sipsite
+  memory sipsite "$sip_port"
+  stop_server
+fi
 if [[ -s "$work/sipsite.log" ]]; then
   log "sipsite log (warnings and errors, last 10 lines):"
   tail -10 "$work/sipsite.log" | sed 's/^/    /' >&2
@@ -366,9 +373,11 @@ EOF
   scenarios kamailio "$kam_port"
   after_load kamailio
   stop_server
-  start_kamailio
-  memory kamailio "$kam_port"
-  stop_server
+  if [[ -z "${SKIP_MEMORY:-}" ]]; then
+    start_kamailio
+    memory kamailio "$kam_port"
+    stop_server
+  fi
 fi
 
 # ---- report ------------------------------------------------------------------
@@ -418,4 +427,6 @@ echo "Memory (PSS of all server processes, before and after $bindings bindings r
 echo
 echo "| server | PSS before [KiB] | PSS 1 s after [KiB] | PSS 11 s after [KiB] | registrations | bytes/registration at 1 s | at 11 s |"
 echo "|:--|--:|--:|--:|--:|--:|--:|"
-awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7 }' "$work/memory.tsv"
+if [[ -s "$work/memory.tsv" ]]; then
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7 }' "$work/memory.tsv"
+fi
