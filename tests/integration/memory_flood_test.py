@@ -19,8 +19,8 @@ from sip_client import SipClient
 CAP = 1000             # sip.max_transactions in this test
 RESERVE = CAP // 8     # beyond the cap, for REGISTER, CANCEL and in-dialog requests (TransactionLimits)
 FLOOD = 4000           # INVITEs sent
-# docs/ARCHITECTURE.md: at most ~1 KB per finished transaction (measured
-# ~0.6 KB with its timer). The bound allows 8 KB per transaction for the
+# docs/ARCHITECTURE.md: 0.75 to 1.6 KB per transaction, its timer included
+# (tests/bench/txmem). The bound allows 8 KB per transaction for the
 # allocator's slack and the flood's parsing buffers.
 RSS_GROWTH_BOUND_KB = (CAP + RESERVE) * 8
 

@@ -221,8 +221,9 @@ const std::vector<ConfigKey>& key_table() {
       {"sip.max_transactions", "integer", "200000",
        "SIP transactions the site keeps in memory at most (a finished one stays up to 32 s over UDP to absorb "
        "retransmissions; a call makes four or five). Beyond it a new request is answered 503 with Retry-After: 5, "
-       "so a flood of INVITEs cannot grow memory without bound: at about 1 KB per transaction (docs/ARCHITECTURE.md) "
-       "the default caps them near 200 MB. 1000 to 10000000.",
+       "so a flood of INVITEs cannot grow memory without bound: at 0.75 to 1.6 KB per transaction (docs/ARCHITECTURE.md) "
+       "the default caps them near 300 MB. REGISTER, CANCEL and requests inside a dialog may use an eighth more. 1000 "
+       "to 10000000.",
        integer_in(1000, 10000000, "transactions",
                   [](Config& c, std::int64_t v) { c.sip_max_transactions = static_cast<std::size_t>(v); })},
       {"federation.listen", "string", "\"0.0.0.0:5062\"",
