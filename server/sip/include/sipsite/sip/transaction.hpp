@@ -55,7 +55,7 @@ struct TimerSettings {
 // that during a flood of new INVITEs phones still register and hang up.
 // The default is sized for the documented memory cap (docs/ARCHITECTURE.md).
 struct TransactionLimits {
-  std::size_t max_transactions = 200000;
+  std::size_t max_transactions = 500000;
 
   [[nodiscard]] std::size_t limit_for(const Message& request) const;
 };
