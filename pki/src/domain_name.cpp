@@ -1,4 +1,5 @@
 #include <sipsite/pki/domain_name.hpp>
+#include "sipsite/common/ascii.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -25,11 +26,6 @@ bool is_valid_domain_name(std::string_view name) {
                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
-std::string lowercase_domain(std::string_view name) {
-  std::string out(name);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+std::string lowercase_domain(std::string_view name) { return common::ascii_lower(name); }
 
 }  // namespace sipsite::pki

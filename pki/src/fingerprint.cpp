@@ -5,28 +5,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "sipsite/common/ascii.hpp"
+#include "sipsite/common/hex.hpp"
+
 namespace sipsite::pki {
 
-namespace {
-
-constexpr char kHex[] = "0123456789ABCDEF";
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool starts_with_nocase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
-  }
-  return true;
-}
-
-}  // namespace
+using common::HexCase;
 
 Fingerprint Fingerprint::of_der(std::span<const std::uint8_t> der) {
   Fingerprint fp;
@@ -46,7 +30,7 @@ Result<Fingerprint> Fingerprint::parse(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   for (std::string_view prefix : {"sha256:", "sha256=", "sha256 fingerprint="}) {
-    if (starts_with_nocase(text, prefix)) {
+    if (common::istarts_with(text, prefix)) {
       text.remove_prefix(prefix.size());
       break;
     }
@@ -60,10 +44,7 @@ Result<Fingerprint> Fingerprint::parse(std::string_view text) {
       if (text[pos] != ':') return bad;
       ++pos;
     }
-    const int hi = hex_value(text[pos]);
-    const int lo = hex_value(text[pos + 1]);
-    if (hi < 0 || lo < 0) return bad;
-    fp.bytes_[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+    if (!common::from_hex(text.substr(pos, 2), std::span(fp.bytes_).subspan(i, 1))) return bad;
     pos += 2;
   }
   return fp;
@@ -74,8 +55,7 @@ std::string Fingerprint::to_string() const {
   out.reserve(kSize * 3 - 1);
   for (std::size_t i = 0; i < kSize; ++i) {
     if (i > 0) out += ':';
-    out += kHex[bytes_[i] >> 4];
-    out += kHex[bytes_[i] & 0xF];
+    common::append_hex(out, bytes_[i], HexCase::upper);
   }
   return out;
 }
@@ -84,8 +64,7 @@ std::string Fingerprint::to_grouped_string() const {
   std::string out;
   for (std::size_t i = 0; i < kSize; ++i) {
     if (i > 0 && i % 2 == 0) out += ' ';
-    out += kHex[bytes_[i] >> 4];
-    out += kHex[bytes_[i] & 0xF];
+    common::append_hex(out, bytes_[i], HexCase::upper);
   }
   return out;
 }

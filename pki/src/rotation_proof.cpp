@@ -1,10 +1,10 @@
 #include <sipsite/pki/rotation_proof.hpp>
 
 #include "openssl_util.hpp"
+#include "sipsite/common/sha256.hpp"
 
 #include <openssl/asn1.h>
 #include <openssl/objects.h>
-#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
 namespace sipsite::pki {
@@ -29,23 +29,6 @@ Error bad(std::string message) { return Error{Errc::bad_rotation_proof, std::mov
 Asn1ObjectPtr proof_oid() {
   // no_name = 1: the dotted text itself, no lookup or registration.
   return Asn1ObjectPtr(OBJ_txt2obj(kRotationProofOid, 1));
-}
-
-std::string hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (std::uint8_t b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 0xF];
-  }
-  return out;
-}
-
-std::string sha256_hex(std::span<const std::uint8_t> der) {
-  std::uint8_t digest[SHA256_DIGEST_LENGTH];
-  SHA256(der.data(), der.size(), digest);
-  return hex(digest);
 }
 
 // SubjectPublicKeyInfo DER of a key, as the certificate will carry it.
@@ -147,11 +130,12 @@ Result<Certificate> make_rotated_certificate(const PrivateKey& new_key, Certific
     return bad("the new certificate must name the previous one's domain " + old_cert.domain());
   }
   const auto spki = spki_der_of_key(new_key.native());
-  if (spki.empty()) return openssl_error(Errc::openssl_failure, "cannot encode the new public key");
+  const auto spki_hash = common::sha256_hex(spki);
+  if (spki.empty() || !spki_hash) return openssl_error(Errc::openssl_failure, "cannot encode the new public key");
   RotationProof proof;
   proof.previous = old_cert.fingerprint();
   proof.signed_at = Clock::to_time_t(now);
-  const std::string message = rotation_message(options.domain, proof.previous, sha256_hex(spki), proof.signed_at);
+  const std::string message = rotation_message(options.domain, proof.previous, *spki_hash, proof.signed_at);
 
   MdCtxPtr md(EVP_MD_CTX_new());
   std::size_t sig_len = 0;
@@ -220,11 +204,12 @@ Result<RotationProof> verify_rotation(const Certificate& new_cert, const Certifi
   }
   const auto spki = spki_der_of_cert(new_cert);
   EVP_PKEY* old_public = X509_get0_pubkey(pinned_old.native());
-  if (spki.empty() || old_public == nullptr) {
+  const auto spki_hash = common::sha256_hex(spki);
+  if (spki.empty() || old_public == nullptr || !spki_hash) {
     clear_openssl_errors();
     return bad("cannot read the public keys of the rotation");
   }
-  const std::string message = rotation_message(domain, proof.previous, sha256_hex(spki), proof.signed_at);
+  const std::string message = rotation_message(domain, proof.previous, *spki_hash, proof.signed_at);
   MdCtxPtr md(EVP_MD_CTX_new());
   const bool ok = md && EVP_DigestVerifyInit(md.get(), nullptr, EVP_sha256(), nullptr, old_public) == 1 &&
                   EVP_DigestVerify(md.get(), proof.signature.data(), proof.signature.size(),

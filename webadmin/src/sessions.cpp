@@ -1,44 +1,27 @@
 #include <sipsite/webadmin/sessions.hpp>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
+
+#include "sipsite/common/sha256.hpp"
 
 namespace sipsite::webadmin {
 
 namespace {
 
-std::string sha256_key(std::string_view id) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(id.data(), id.size(), out, &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<const char*>(out), len);
+// Sessions are kept under the hash of their id, so that the table never
+// holds a usable cookie. Nullopt when the provider refuses SHA-256: then no
+// session is created or found (an empty key would let every id match).
+std::optional<std::string> sha256_key(std::string_view id) {
+  const auto digest = common::sha256(id);
+  if (!digest) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(digest->data()), digest->size());
 }
 
 }  // namespace
-
-std::string random_token(std::size_t bytes) {
-  std::vector<unsigned char> raw(bytes);
-  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) return {};
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char b : raw) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += kAlphabet[(acc >> bits) & 0x3F];
-    }
-  }
-  if (bits > 0) out += kAlphabet[(acc << (6 - bits)) & 0x3F];
-  OPENSSL_cleanse(raw.data(), raw.size());
-  return out;
-}
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -52,7 +35,8 @@ bool SessionStore::expired(const Session& s, TimePoint now) const {
 std::string SessionStore::create(std::string username, bool must_change_password, TimePoint now) {
   std::string id = random_token(32);
   std::string csrf = random_token(32);
-  if (id.empty() || csrf.empty()) return {};
+  const auto key = sha256_key(id);
+  if (id.empty() || csrf.empty() || !key) return {};
   std::erase_if(sessions_, [&](const auto& kv) { return expired(kv.second, now); });
   while (!sessions_.empty() && sessions_.size() >= limits_.max_sessions) {
     auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
@@ -60,13 +44,14 @@ std::string SessionStore::create(std::string username, bool must_change_password
     });
     sessions_.erase(oldest);
   }
-  sessions_[sha256_key(id)] = Session{std::move(username), std::move(csrf), must_change_password, now, now};
+  sessions_[*key] = Session{std::move(username), std::move(csrf), must_change_password, now, now};
   return id;
 }
 
 Session* SessionStore::find(std::string_view id, TimePoint now) {
-  if (id.empty()) return nullptr;
-  auto it = sessions_.find(sha256_key(id));
+  const auto key = sha256_key(id);
+  if (id.empty() || !key) return nullptr;
+  auto it = sessions_.find(*key);
   if (it == sessions_.end()) return nullptr;
   if (expired(it->second, now)) {
     sessions_.erase(it);
@@ -77,11 +62,11 @@ Session* SessionStore::find(std::string_view id, TimePoint now) {
 }
 
 void SessionStore::remove(std::string_view id) {
-  if (auto it = sessions_.find(sha256_key(id)); it != sessions_.end()) sessions_.erase(it);
+  if (const auto key = sha256_key(id)) sessions_.erase(*key);
 }
 
 void SessionStore::remove_user_except(std::string_view username, std::string_view keep) {
-  const std::string keep_key = sha256_key(keep);
+  const auto keep_key = sha256_key(keep);
   std::erase_if(sessions_, [&](const auto& kv) { return kv.second.username == username && kv.first != keep_key; });
 }
 

@@ -2,6 +2,9 @@
 
 #include "ui_files.hpp"
 
+#include "sipsite/common/ascii.hpp"
+#include "sipsite/common/hex.hpp"
+
 #include <array>
 #include <cctype>
 #include <cstdint>
@@ -18,13 +21,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
+using common::iequals;
 
 // A q-value (RFC 9110 12.4.2) above zero; a malformed one counts as zero,
 // so that a client that said something odd gets the plain bytes.
@@ -57,10 +54,7 @@ std::string hash_hex(std::string_view bytes) {
     h ^= c;
     h *= 1099511628211ull;
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = kHex[h & 0xf];
-  return out;
+  return common::to_hex(h);
 }
 
 // Every value of a field that may repeat, joined as one list.

@@ -17,6 +17,9 @@ std::string_view to_string(OpErrc code) {
     case OpErrc::domain_mismatch: return "domain_mismatch";
     case OpErrc::own_certificate: return "own_certificate";
     case OpErrc::own_domain: return "own_domain";
+    case OpErrc::bad_name: return "bad_name";
+    // The console's name for a bad setting since before SiteOperations.
+    case OpErrc::bad_setting: return "invalid_field";
     case OpErrc::invalid: return "invalid";
     case OpErrc::not_found: return "not_found";
     case OpErrc::conflict: return "conflict";

@@ -19,16 +19,15 @@
 // caught at once and become a ConfigError.
 #include <toml++/toml.h>
 
+#include "sipsite/common/ascii.hpp"
+#include "sipsite/common/hex.hpp"
+#include "sipsite/common/ip_literal.hpp"
+
 namespace sipsite::app {
 
 namespace {
 
 using Apply = std::optional<std::string>;
-
-bool is_ip_literal(const std::string& host) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
 
 std::optional<std::string> as_string(const toml::node& node) {
   if (const auto* s = node.as_string()) return s->get();
@@ -42,7 +41,7 @@ Apply parse_listen(const toml::node& node, HostPort& out) {
   if (!text) return "must be a string \"ADDRESS:PORT\"";
   auto hp = pki::parse_host_port(*text, /*allow_port_zero=*/true);
   if (!hp) return hp.error().message;
-  if (!is_ip_literal(hp->host)) return "'" + *text + "': listen on an IP address (0.0.0.0, [::], 127.0.0.1…)";
+  if (!common::is_ip_literal(hp->host)) return "'" + *text + "': listen on an IP address (0.0.0.0, [::], 127.0.0.1…)";
   out = std::move(*hp);
   return std::nullopt;
 }
@@ -76,7 +75,7 @@ Apply parse_aliases(const toml::node& node, Config& c) {
     auto text = as_string(*array->get(i));
     if (!text) return bad;
     if (text->size() > 2 && text->front() == '[' && text->back() == ']') text = text->substr(1, text->size() - 2);
-    if (!is_ip_literal(*text) && !pki::is_valid_domain_name(*text)) {
+    if (!common::is_ip_literal(*text) && !pki::is_valid_domain_name(*text)) {
       return "[" + std::to_string(i) + "]: '" + *text + "' is neither an IP address nor a host name";
     }
     if (std::find(values.begin(), values.end(), *text) == values.end()) values.push_back(std::move(*text));
@@ -166,8 +165,7 @@ Apply parse_strip_headers(const toml::node& node, Config& c) {
       return std::isalnum(static_cast<unsigned char>(ch)) != 0 || std::string_view("-.!%_+`'~").find(ch) != std::string_view::npos;
     });
     if (!token) return "\"" + std::string(text) + "\" is not a header name (a token, optionally ending in *)";
-    std::string lower(stem);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    const std::string lower = common::ascii_lower(stem);
     for (const auto required : kRequired) {
       if (lower == required || (text.back() == '*' && required.starts_with(lower))) {
         return "\"" + std::string(text) + "\" would remove a header SIP needs (it is rewritten, not removed)";
@@ -192,7 +190,7 @@ const std::vector<ConfigKey>& key_table() {
        "0.0.0.0 or [::].",
        [](const toml::node& n, Config& c) -> Apply {
          const auto text = as_string(n);
-         if (!text || !is_ip_literal(*text)) return "must be an IP address, e.g. \"192.168.1.10\"";
+         if (!text || !common::is_ip_literal(*text)) return "must be an IP address, e.g. \"192.168.1.10\"";
          c.sip_address = *text;
          return std::nullopt;
        }},
@@ -326,10 +324,8 @@ std::string printable(std::string_view text) {
   for (const char ch : text) {
     const auto byte = static_cast<unsigned char>(ch);
     if (byte < 0x20 || byte == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
       out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
+      common::append_hex(out, byte);
     } else {
       out += ch;
     }
@@ -352,7 +348,7 @@ std::optional<std::string> set_public_address(std::string_view text, Config& c) 
   } else if (text.starts_with('[') && text.ends_with(']')) {
     host = text.substr(1, text.size() - 2);
   }
-  if (!is_ip_literal(host) && !pki::is_valid_domain_name(host)) {
+  if (!common::is_ip_literal(host) && !pki::is_valid_domain_name(host)) {
     return "'" + std::string(text) + "' is neither an IP address nor a domain name";
   }
   c.public_host = host;

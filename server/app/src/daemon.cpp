@@ -100,7 +100,7 @@ void Daemon::log_listeners() const {
   const auto& bound = sip_.bound();
   const auto& advertised = sip_.advertised();
   for (std::size_t i = 0; i < bound.size() && i < advertised.size(); ++i) {
-    const std::string protocol = pki::lowercase_domain(std::string(sip::to_string(bound[i].protocol)));
+    const std::string_view protocol = sip::transport_param(bound[i].protocol);
     const std::string at = host_port_text(bound[i].host, bound[i].port);
     const std::string shown = host_port_text(advertised[i].host, advertised[i].port);
     log->info("listening sip/{} {}{}", protocol, at, shown == at ? "" : " (advertised as " + shown + ")");

@@ -9,6 +9,7 @@
 #include <sipsite/sip/uri.hpp>
 #include <sipsite/store/cdr_repository.hpp>
 #include <sipsite/store/signaling_log_repository.hpp>
+#include "sipsite/common/ascii.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -18,13 +19,7 @@ namespace sipsite::app {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string aor_of(const sip::Result<sip::NameAddr>& na) { return na ? lower(sip::aor_of(*na)) : std::string(); }
+std::string aor_of(const sip::Result<sip::NameAddr>& na) { return na ? common::ascii_lower(sip::aor_of(*na)) : std::string(); }
 
 bool is_logged_method(std::string_view method) {
   return method == "INVITE" || method == "BYE" || method == "CANCEL" || method == "ACK" || method == "PRACK";
@@ -48,7 +43,7 @@ std::string one_line(std::string text) {
 }  // namespace
 
 SignalingTap::SignalingTap(SiteRecords& records, std::vector<std::string> trace_aors) : records_(records) {
-  for (const auto& a : trace_aors) trace_.insert(lower(a));
+  for (const auto& a : trace_aors) trace_.insert(common::ascii_lower(a));
 }
 
 void SignalingTap::observe(std::string_view direction, std::string_view bytes) {

@@ -231,7 +231,7 @@ void SiteRecords::registered(const std::string& user) {
 // refuses one stops the run (the rest wait for its next registration).
 void SiteRecords::deliver_next(const std::string& user) {
   boost::asio::post(worker_, [this, user, alive = alive_] {
-    auto waiting = store::MessageRepository(db_).take_for_delivery(user, kDeliveryBatch);
+    auto waiting = store::MessageRepository(db_).queued_for(user, kDeliveryBatch);
     if (!waiting) logger("store")->error("cannot read stored messages: {}", waiting.error().message);
     std::vector<store::StoredMessage> messages = waiting ? std::move(*waiting) : std::vector<store::StoredMessage>{};
     boost::asio::post(io_, [this, user, alive, messages = std::move(messages)]() mutable {

@@ -1,4 +1,5 @@
 #include "sipsite/media/sdp_rewrite.hpp"
+#include "sipsite/common/ascii.hpp"
 
 #include "text_util.hpp"
 
@@ -51,14 +52,6 @@ bool private_v6(const ip::address_v6& addr) {
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return true;     // fec0::/10 site-local (deprecated)
   if (b[0] == 0xff) return true;                              // multicast
   return false;
-}
-
-bool ends_with_ci(std::string_view s, std::string_view suffix) {
-  if (s.size() < suffix.size()) return false;
-  const auto tail = s.substr(s.size() - suffix.size());
-  return std::equal(tail.begin(), tail.end(), suffix.begin(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-  });
 }
 
 MediaError plan_error(std::string reason) { return MediaError{MediaErrc::bad_plan, std::move(reason)}; }
@@ -233,7 +226,7 @@ AddressClass classify_address(std::string_view address) {
   boost::system::error_code ec;
   const auto a = ip::make_address(std::string(address), ec);
   if (ec) {
-    if (ends_with_ci(address, ".local") || ends_with_ci(address, ".local.")) return AddressClass::local_name;
+    if (common::iends_with(address, ".local") || common::iends_with(address, ".local.")) return AddressClass::local_name;
     for (const char c : address)
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_')
         return AddressClass::invalid;

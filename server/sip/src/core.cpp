@@ -8,6 +8,7 @@
 #include "sipsite/sip/serializer.hpp"
 #include "sipsite/sip/uri.hpp"
 #include "sipsite/sip/validate.hpp"
+#include "sipsite/common/hex.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -30,21 +31,6 @@ std::string host_for_uri(std::string_view host) {
 
 std::uint16_t default_port(Protocol p) { return p == Protocol::tls ? 5061 : 5060; }
 
-std::optional<Protocol> protocol_from(std::string_view token) {
-  if (iequals(token, "udp")) return Protocol::udp;
-  if (iequals(token, "tcp")) return Protocol::tcp;
-  if (iequals(token, "tls")) return Protocol::tls;
-  return std::nullopt;
-}
-
-std::string lower_transport(Protocol p) {
-  switch (p) {
-    case Protocol::udp: return "udp";
-    case Protocol::tcp: return "tcp";
-    case Protocol::tls: return "tls";
-  }
-  return "udp";
-}
 
 std::string join(const std::vector<std::string_view>& parts, std::size_t from) {
   std::string out;
@@ -986,7 +972,7 @@ void Core::forward_response_statelessly(const Message& response) {
   const auto vias = via_headers(response);
   if (!vias) return;
   const Via& v = vias->front();
-  const auto proto = protocol_from(v.transport);
+  const auto proto = protocol_from_token(v.transport);
   if (!proto) return;
   if (!is_ip_literal(v.host)) {
     const auto link = peers_.next_hop(v.host);
@@ -1055,18 +1041,11 @@ std::string Core::via_for(Protocol p, const Endpoint& local, std::string_view br
 std::string Core::record_route_for(const Endpoint& local, std::string_view call_id) const {
   const Endpoint e = listener_for(local.protocol, local);
   return "<sip:" + host_for_uri(e.host) + ":" + std::to_string(e.port) + ";transport=" +
-         lower_transport(e.protocol) + ";lr;rt=" + dialog_token(call_id) + ">";
+         std::string(transport_param(e.protocol)) + ";lr;rt=" + dialog_token(call_id) + ">";
 }
 
 std::string Core::dialog_token(std::string_view call_id) const {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::uint64_t v = siphash24(key0_, key1_, call_id);
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i) {
-    out[static_cast<std::size_t>(i)] = kHex[v & 0xF];
-    v >>= 4;
-  }
-  return out;
+  return common::to_hex(siphash24(key0_, key1_, call_id));
 }
 
 // Where a request for `uri_text` goes: the registered flow of the binding
@@ -1088,7 +1067,7 @@ std::optional<Destination> Core::resolve(std::string_view uri_text, std::string_
   if (!is_ip_literal(s.host)) return peers_.next_hop(s.host);
   Protocol p = s.secure ? Protocol::tls : Protocol::udp;
   if (const auto* t = find_param(s.params, "transport"); t && t->value) {
-    if (const auto parsed = protocol_from(*t->value)) p = *parsed;
+    if (const auto parsed = protocol_from_token(*t->value)) p = *parsed;
   }
   return Destination{Endpoint{p, std::string(strip_brackets(s.host)), s.port.value_or(default_port(p))}, 0};
 }

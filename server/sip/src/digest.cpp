@@ -2,6 +2,7 @@
 
 #include "charset.hpp"
 #include "sipsite/sip/header_id.hpp"
+#include "sipsite/common/hex.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -292,19 +293,13 @@ DigestResult<DigestChallenge> parse_digest_challenge(std::string_view value) noe
 }
 
 std::string digest_hash(DigestAlgorithm a, std::string_view data) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
   const EVP_MD* type = md_for(a);
   if (type == nullptr || EVP_Digest(data.data(), data.size(), md.data(), &len, type, nullptr) != 1) {
     return {};  // the provider refuses the hash (e.g. FIPS without MD5): nothing ever matches
   }
-  std::string out(std::size_t{len} * 2, '0');
-  for (unsigned int i = 0; i < len; ++i) {
-    out[2 * i] = kHex[md[i] >> 4];
-    out[2 * i + 1] = kHex[md[i] & 0xF];
-  }
-  return out;
+  return common::to_hex(std::span<const std::uint8_t>(md.data(), len));
 }
 
 std::string digest_ha1(DigestAlgorithm a, std::string_view username, std::string_view realm,

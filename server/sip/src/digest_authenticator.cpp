@@ -5,6 +5,7 @@
 #include "sipsite/sip/header_id.hpp"
 #include "sipsite/sip/response.hpp"
 #include "sipsite/sip/uri.hpp"
+#include "sipsite/common/ascii.hpp"
 
 #include <cctype>
 
@@ -15,13 +16,6 @@ namespace {
 // realm; more is noise or an attempt to make us parse a lot).
 constexpr std::size_t kMaxCredentialHeaders = 4;
 
-std::string to_lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Usernames are limited per key; long ones (never a real user) share a key
 // by their prefix so that the limiter's memory stays small.
@@ -166,7 +160,7 @@ AuthDecision DigestAuthenticator::authenticate(const Inbound& request, bool prox
   in.method = m.method();
   in.uri = creds->uri;
   const std::string expected = digest_response(in);
-  const bool verified = digest_equal(expected, to_lower_ascii(creds->response)) && acceptable;
+  const bool verified = digest_equal(expected, common::ascii_lower(creds->response)) && acceptable;
 
   if (!verified) {
     record_failure(source_key, &creds->username);

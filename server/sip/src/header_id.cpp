@@ -89,9 +89,7 @@ constexpr bool table_in_enum_order() {
 }
 static_assert(table_in_enum_order());
 
-constexpr char lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
+using common::ascii_lower;
 
 const Entry& entry(HeaderId id) noexcept {
   const auto i = static_cast<std::size_t>(id);
@@ -100,17 +98,9 @@ const Entry& entry(HeaderId id) noexcept {
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 HeaderId header_id(std::string_view name) noexcept {
   if (name.size() == 1) {
-    const char c = lower(name[0]);
+    const char c = ascii_lower(name[0]);
     for (std::size_t i = 1; i < kTable.size(); ++i) {
       if (kTable[i].compact != '\0' && kTable[i].compact == c) return kTable[i].id;
     }

@@ -1,4 +1,6 @@
 #include "sipsite/sip/io.hpp"
+#include "sipsite/common/ascii.hpp"
+#include "sipsite/common/hex.hpp"
 
 namespace sipsite::sip {
 
@@ -11,15 +13,22 @@ std::string_view to_string(Protocol p) {
   return "UDP";
 }
 
-std::string Random::token() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::uint64_t v = next();
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i) {
-    out[static_cast<std::size_t>(i)] = kHex[v & 0xF];
-    v >>= 4;
+std::string_view transport_param(Protocol p) {
+  switch (p) {
+    case Protocol::udp: return "udp";
+    case Protocol::tcp: return "tcp";
+    case Protocol::tls: return "tls";
   }
-  return out;
+  return "udp";
 }
+
+std::optional<Protocol> protocol_from_token(std::string_view token) {
+  for (const Protocol p : {Protocol::udp, Protocol::tcp, Protocol::tls}) {
+    if (common::iequals(token, transport_param(p))) return p;
+  }
+  return std::nullopt;
+}
+
+std::string Random::token() { return common::to_hex(next()); }
 
 }  // namespace sipsite::sip

@@ -1,4 +1,5 @@
 #include "sipsite/sip/rate_limiter.hpp"
+#include "sipsite/common/hex.hpp"
 
 #include <arpa/inet.h>
 
@@ -62,13 +63,11 @@ std::string rate_limit_source_key(std::string_view host) {
     return std::to_string(addr[12]) + '.' + std::to_string(addr[13]) + '.' + std::to_string(addr[14]) + '.' +
            std::to_string(addr[15]);
   }
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(20);
   for (std::size_t i = 0; i < 8; ++i) {
     if (i > 0 && i % 2 == 0) out += ':';
-    out += kHex[addr[i] >> 4];
-    out += kHex[addr[i] & 0xF];
+    common::append_hex(out, addr[i]);
   }
   out += "::/64";
   return out;

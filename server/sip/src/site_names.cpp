@@ -9,24 +9,13 @@ namespace sipsite::sip {
 
 namespace {
 
-std::string_view unbracketed(std::string_view host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
-  return host;
-}
+using common::unbracketed;
 
 bool contains(const std::vector<std::string>& list, std::string_view host) {
   return std::any_of(list.begin(), list.end(), [host](const std::string& s) { return iequals(s, host); });
 }
 
 }  // namespace
-
-bool is_ip_literal(std::string_view host) {
-  host = unbracketed(host);
-  if (host.find(':') != std::string_view::npos) return true;  // IPv6
-  if (host.empty()) return false;
-  return std::all_of(host.begin(), host.end(),
-                     [](char c) { return c == '.' || std::isdigit(static_cast<unsigned char>(c)) != 0; });
-}
 
 SiteNames::SiteNames(std::string domain, const std::vector<std::string>& aliases, std::vector<Endpoint> receiving)
     : domain_(std::move(domain)), receiving_(std::move(receiving)) {

@@ -2,6 +2,7 @@
 
 #include "sipsite/sip/accessors.hpp"
 #include "sipsite/sip/serializer.hpp"
+#include "sipsite/common/ascii.hpp"
 
 #include <array>
 #include <cctype>
@@ -25,17 +26,13 @@ constexpr int kRetransmit = 0;  // A, E (client), G (server)
 constexpr int kTimeout = 1;     // B, F (client), H (server)
 constexpr int kCleanup = 2;     // D, K, M (client), I, J, L (server)
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using common::ascii_lower;
 
 // ACK matches the INVITE transaction it acknowledges.
 std::string_view match_method(std::string_view method) { return method == "ACK" ? "INVITE" : method; }
 
 std::string sent_by(const Via& via) {
-  std::string out = lower(via.host);
+  std::string out = ascii_lower(via.host);
   out += ':';
   if (via.port) out += std::to_string(*via.port);
   return out;

@@ -5,6 +5,8 @@
 
 #include <array>
 
+#include "sipsite/common/sha256.hpp"
+
 namespace sipsite::store {
 
 namespace {
@@ -72,15 +74,9 @@ std::optional<CdrDirection> cdr_direction_from_string(std::string_view s) {
 }
 
 std::string call_ref_of(std::string_view call_id) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(call_id.data()), call_id.size(), digest.data());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < 16; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xF];
-  }
-  return out;
+  // Empty only if the provider refuses SHA-256: the record then carries no
+  // reference, never the Call-ID itself.
+  return common::sha256_hex(call_id, 16).value_or(std::string());
 }
 
 Result<std::int64_t> CdrRepository::start(const CdrStart& call) {

@@ -10,16 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sipsite/common/hex.hpp"
+
 namespace sipsite::store {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Closes a file descriptor on scope exit.
 struct Fd {
@@ -49,27 +44,12 @@ Result<DbKey> DbKey::from_hex(std::string_view hex) {
   while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) hex.remove_suffix(1);
   while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.front()))) hex.remove_prefix(1);
   const Error bad{Errc::bad_key_file, "database key must be 64 hex digits (32 bytes)"};
-  if (hex.size() != kSize * 2) return bad;
   DbKey key;
-  for (std::size_t i = 0; i < kSize; ++i) {
-    const int hi = hex_value(hex[2 * i]);
-    const int lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return bad;
-    key.bytes_[i] = static_cast<std::uint8_t>(hi * 16 + lo);
-  }
+  if (!common::from_hex(hex, key.bytes_)) return bad;
   return key;
 }
 
-std::string DbKey::hex() const {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(kSize * 2);
-  for (std::uint8_t b : bytes_) {
-    out += kHex[b >> 4];
-    out += kHex[b & 0xF];
-  }
-  return out;
-}
+std::string DbKey::hex() const { return common::to_hex(bytes_); }
 
 Result<DbKey> read_key_file(const std::filesystem::path& path) {
   const std::string name = path.string();

@@ -60,14 +60,11 @@ Result<std::int64_t> MessageRepository::store(const NewMessage& m) {
   return id;
 }
 
-Result<std::vector<StoredMessage>> MessageRepository::take_for_delivery(std::string_view recipient, int limit) {
-  return collect_rows(db_.query("SELECT id, recipient, sender_aor, content_type, body, size, created_at "
+Result<std::vector<StoredMessage>> MessageRepository::queued_for(std::string_view recipient, int limit) {
+  return collect_rows(db_.query("SELECT id, recipient, sender_aor, content_type, size, created_at, body "
                                 "FROM stored_messages WHERE recipient = ? ORDER BY id LIMIT ?",
                                 recipient, limit),
-                      [](const Statement& s) {
-                        return StoredMessage{s.integer(0), s.text(1), s.text(2),   s.text(3),
-                                             s.blob(4),    s.integer(5), s.integer(6)};
-                      });
+                      [](const Statement& s) { return StoredMessage{read_info(s), s.blob(6)}; });
 }
 
 Result<void> MessageRepository::delivered(std::int64_t id) {

@@ -1,5 +1,6 @@
 #include <sipsite/store/retention_settings.hpp>
 #include <sipsite/store/signaling_log_repository.hpp>
+#include "sipsite/common/ascii.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -10,11 +11,7 @@ namespace {
 
 constexpr std::size_t kMaxText = 8 * 1024;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
+using common::ascii_lower;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -24,13 +21,13 @@ std::string_view trim(std::string_view s) {
 
 // Header names (long and compact forms) whose values are never stored.
 bool is_removed_header(std::string_view name) {
-  const std::string n = lower(trim(name));
+  const std::string n = ascii_lower(trim(name));
   return n == "authorization" || n == "proxy-authorization" || n == "www-authenticate" ||
          n == "proxy-authenticate" || n == "call-id" || n == "i";
 }
 
 bool is_content_length(std::string_view name) {
-  const std::string n = lower(trim(name));
+  const std::string n = ascii_lower(trim(name));
   return n == "content-length" || n == "l";
 }
 

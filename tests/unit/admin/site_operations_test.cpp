@@ -5,6 +5,7 @@
 #include <sipsite/admin/site_operations.hpp>
 
 #include <sipsite/pki/private_key.hpp>
+#include <sipsite/store/api_token_repository.hpp>
 #include <sipsite/store/audit_repository.hpp>
 #include <sipsite/store/cdr_repository.hpp>
 #include <sipsite/store/pending_repository.hpp>
@@ -238,10 +239,86 @@ TEST_F(SiteOperationsTest, OnlyARevokedOrUntrustedPeerCanBeRemoved) {
   import(beta);
 }
 
+TEST_F(SiteOperationsTest, IssueTokenStoresOnlyItsHashAndAudits) {
+  auto issued = ops_.issue_token("prometheus");
+  ASSERT_TRUE(issued) << issued.error().message;
+  EXPECT_TRUE(issued->token.starts_with("sst_"));
+  EXPECT_EQ(issued->token.size(), 4u + 43u);
+  EXPECT_EQ(issued->record.name, "prometheus");
+  EXPECT_EQ(issued->record.created_by, "admin");
+  EXPECT_GT(issued->record.id, 0);
+  // The stored hash is the SHA-256 of the token, in hex; never the token.
+  const auto hashes = store::collect_rows(db_.query("SELECT token_hash FROM api_tokens"),
+                                          [](const store::Statement& st) { return st.text(0); })
+                          .value();
+  ASSERT_EQ(hashes.size(), 1u);
+  EXPECT_EQ(hashes[0].size(), 64u);
+  EXPECT_EQ(hashes[0].find(issued->token.substr(4, 20)), std::string::npos);
+  EXPECT_EQ(store::ApiTokenRepository(db_).authenticate(issued->token).value(), "prometheus");
+  EXPECT_FALSE(store::ApiTokenRepository(db_).authenticate(issued->token + "x").value());
+  EXPECT_EQ(last_audit().action, "token.create");
+  EXPECT_EQ(last_audit().detail, "prometheus");
+  EXPECT_EQ(last_audit().detail.find("sst_"), std::string::npos);
+}
+
+TEST_F(SiteOperationsTest, IssueTokenRefusesBadAndDuplicateNamesWithoutWriting) {
+  ASSERT_TRUE(ops_.issue_token("ci"));
+  const auto audits = audit_count();
+  EXPECT_EQ(error_of(ops_.issue_token("ci")), OpErrc::conflict);
+  EXPECT_EQ(error_of(ops_.issue_token("")), OpErrc::bad_name);
+  EXPECT_EQ(error_of(ops_.issue_token("bad name!")), OpErrc::bad_name);
+  EXPECT_EQ(error_of(ops_.issue_token(std::string(65, 'a'))), OpErrc::bad_name);
+  EXPECT_EQ(audit_count(), audits);
+  EXPECT_EQ(store::ApiTokenRepository(db_).list().value().size(), 1u);
+}
+
+TEST_F(SiteOperationsTest, RevokeTokenEndsItAndAudits) {
+  auto issued = ops_.issue_token("ci");
+  ASSERT_TRUE(issued);
+  auto revoked = ops_.revoke_token(issued->record.id);
+  ASSERT_TRUE(revoked) << revoked.error().message;
+  EXPECT_EQ(revoked->name, "ci");
+  EXPECT_FALSE(store::ApiTokenRepository(db_).authenticate(issued->token).value());
+  EXPECT_EQ(last_audit().action, "token.revoke");
+  EXPECT_EQ(last_audit().detail, std::to_string(issued->record.id));
+  const auto audits = audit_count();
+  EXPECT_EQ(error_of(ops_.revoke_token(issued->record.id)), OpErrc::not_found);
+  EXPECT_EQ(audit_count(), audits);
+}
+
+TEST_F(SiteOperationsTest, ChangeSettingsStoresValidatesAndAuditsOnlyChanges) {
+  store::RetentionSettings next;
+  next.cdr_days = 90;
+  next.store_ip = true;
+  auto change = ops_.change_settings(next);
+  ASSERT_TRUE(change) << change.error().message;
+  EXPECT_EQ(change->changes, "cdr_days=90 store_ip=true");
+  EXPECT_EQ(store::RetentionSettingsRepository(db_).load().value(), next);
+  EXPECT_EQ(last_audit().action, "settings.change");
+  EXPECT_EQ(last_audit().detail, "cdr_days=90 store_ip=true");
+
+  // The same values again: nothing changes, nothing is audited.
+  const auto audits = audit_count();
+  change = ops_.change_settings(next);
+  ASSERT_TRUE(change);
+  EXPECT_TRUE(change->changes.empty());
+  EXPECT_EQ(audit_count(), audits);
+
+  store::RetentionSettings bad = next;
+  bad.message_days = 0;
+  EXPECT_EQ(error_of(ops_.change_settings(bad)), OpErrc::bad_setting);
+  EXPECT_EQ(store::RetentionSettingsRepository(db_).load().value(), next);
+  EXPECT_EQ(audit_count(), audits);
+}
+
 TEST(OperationErrors, NamesAndGroups) {
   EXPECT_EQ(to_string(OpErrc::peer_trusted), "peer_trusted");
   EXPECT_TRUE(is_bad_input(OpErrc::bad_aor));
   EXPECT_TRUE(is_bad_input(OpErrc::own_domain));
+  EXPECT_TRUE(is_bad_input(OpErrc::bad_name));
+  EXPECT_TRUE(is_bad_input(OpErrc::bad_setting));
+  // The console's error code for a bad setting, older than this enum.
+  EXPECT_EQ(to_string(OpErrc::bad_setting), "invalid_field");
   EXPECT_FALSE(is_bad_input(OpErrc::not_found));
   EXPECT_FALSE(is_bad_input(OpErrc::peer_trusted));
   EXPECT_EQ(from_store({store::Errc::duplicate, "x"}).code, OpErrc::conflict);

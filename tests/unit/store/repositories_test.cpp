@@ -1,4 +1,5 @@
 #include <sipsite/store/admin_repository.hpp>
+#include <sipsite/store/api_token_repository.hpp>
 #include <sipsite/store/audit_repository.hpp>
 #include <sipsite/store/peer_repository.hpp>
 #include <sipsite/store/settings_repository.hpp>
@@ -22,6 +23,28 @@ UserRecord user(std::string name) { return {std::move(name), "alpha.example", "a
 
 PeerRecord peer(std::string domain, std::string fp) {
   return {std::move(domain), std::move(fp), "PEM", "beta.example:5062", PeerState::untrusted, 0, 0};
+}
+
+TEST_F(Repositories, ApiTokensAreStoredAsTheirSha256InHex) {
+  ApiTokenRepository tokens(db_);
+  auto id = tokens.add("ci", "abc", "admin");
+  ASSERT_TRUE(id) << id.error().message;
+  // FIPS 180-2's example: SHA-256("abc").
+  auto hash = first_row(db_.query("SELECT token_hash FROM api_tokens WHERE id = ?", *id),
+                        [](const Statement& s) { return s.text(0); });
+  EXPECT_EQ(hash.value(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(tokens.add("ci", "other", "admin").error().code, Errc::duplicate);
+  EXPECT_EQ(tokens.authenticate("abc").value(), "ci");
+  EXPECT_FALSE(tokens.authenticate("abd").value());
+  EXPECT_FALSE(tokens.authenticate(std::string(200, 'a')).value());
+  const auto listed = tokens.list().value();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].name, "ci");
+  EXPECT_EQ(listed[0].created_by, "admin");
+  EXPECT_EQ(tokens.find(*id).value()->name, "ci");
+  ASSERT_TRUE(tokens.remove(*id));
+  EXPECT_EQ(tokens.remove(*id).error().code, Errc::not_found);
+  EXPECT_FALSE(tokens.authenticate("abc").value());
 }
 
 TEST_F(Repositories, SiteIsCreatedOnceAndLoaded) {

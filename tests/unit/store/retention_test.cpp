@@ -211,7 +211,7 @@ TEST_F(Retention, MessagesAreDeliveredInOrderAndDeletedOnceDelivered) {
   add_message("alice", std::string("second\0with a NUL", 17), kNow + 2);
   add_message("alice", "third", kNow + 3);
   MessageRepository messages(db_);
-  auto batch = messages.take_for_delivery("alice", 2).value();
+  auto batch = messages.queued_for("alice", 2).value();
   ASSERT_EQ(batch.size(), 2u);
   EXPECT_EQ(batch[0].body, "first");
   EXPECT_EQ(batch[1].body, std::string("second\0with a NUL", 17));
@@ -219,7 +219,7 @@ TEST_F(Retention, MessagesAreDeliveredInOrderAndDeletedOnceDelivered) {
   EXPECT_EQ(batch[0].sender_aor, "bob@alpha.example");
   for (const auto& m : batch) ASSERT_TRUE(messages.delivered(m.id));
   ASSERT_TRUE(messages.delivered(batch[0].id));  // twice is harmless
-  batch = messages.take_for_delivery("alice", 10).value();
+  batch = messages.queued_for("alice", 10).value();
   ASSERT_EQ(batch.size(), 1u);
   EXPECT_EQ(batch[0].body, "third");
   EXPECT_EQ(messages.count("alice").value(), 1);
@@ -333,7 +333,7 @@ TEST_F(Retention, PurgeDeletesWhatIsOlderThanEachWindowAndKeepsTheRest) {
   EXPECT_EQ(count("cdrs"), 1);
   EXPECT_EQ(count("cdrs WHERE caller_aor = 'new@alpha.example'"), 1);
   EXPECT_EQ(count("stored_messages"), 1);
-  EXPECT_EQ(MessageRepository(db_).take_for_delivery("alice", 5).value().at(0).body, "new message");
+  EXPECT_EQ(MessageRepository(db_).queued_for("alice", 5).value().at(0).body, "new message");
   EXPECT_EQ(count("signaling_log"), 1);
   EXPECT_EQ(count("audit_log WHERE action = 'old.action'"), 0);
   EXPECT_EQ(count("audit_log WHERE action = 'new.action'"), 1);

@@ -19,7 +19,7 @@
 //  - Failed logins are limited per source address and per username
 //    (LoginLimiter), with audit entries.
 //  - Scripts authenticate with an API token instead (Authorization: Bearer,
-//    see api_tokens.hpp): every API route but session and token management,
+//    see store/api_token_repository.hpp): every API route but session and token management,
 //    and /metrics (for a Prometheus scraper). No CSRF token with a bearer.
 //  - /healthz and the static UI files need no authentication.
 //
@@ -40,6 +40,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -98,9 +99,18 @@ class Api {
     Handler handler;
     Access access;
   };
+  struct RouteSpec {
+    http::verb method;
+    std::string_view pattern;
+    Handler handler;
+    Access access;
+  };
+  // Every route (api/routes.cpp).
+  static std::vector<RouteSpec> route_table();
 
   Response dispatch(const Request& req, const RequestContext& ctx);
 
+  // The handlers, one file per resource under src/api/.
   Response static_file(Call& c);
   Response healthz(Call& c);
   Response metrics(Call& c);
@@ -133,7 +143,6 @@ class Api {
   Response list_tokens(Call& c);
   Response create_token(Call& c);
   Response revoke_token(Call& c);
-
   Response remove_peer(Call& c);
   Response change_user_password(Call& c);
 

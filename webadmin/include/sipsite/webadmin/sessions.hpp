@@ -9,6 +9,8 @@
 //
 // Thread safety: none; the console uses it from its one thread.
 
+#include <sipsite/admin/random_token.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <map>
@@ -61,7 +63,7 @@ class SessionStore {
 };
 
 // `bytes` random bytes as unpadded base64url; empty on failure.
-std::string random_token(std::size_t bytes);
+using admin::random_token;
 
 // Constant-time equality (the length is not secret).
 bool constant_time_equal(std::string_view a, std::string_view b);

@@ -25,6 +25,8 @@ enum class OpErrc {
   domain_mismatch,       // the certificate names another domain than the invite
   own_certificate,       // this site's own certificate
   own_domain,            // this site's own domain
+  bad_name,              // a name outside its rules (an API token's)
+  bad_setting,           // a setting's value outside its rules
   invalid,               // a value the database refuses
   // The state of the site does not allow it (the CLI's exit 1).
   not_found,

@@ -13,11 +13,14 @@
 
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/invite.hpp>
+#include <sipsite/store/api_token_repository.hpp>
 #include <sipsite/store/database.hpp>
 #include <sipsite/store/peer_repository.hpp>
 #include <sipsite/store/pending_repository.hpp>
+#include <sipsite/store/retention_settings.hpp>
 #include <sipsite/store/user_repository.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,6 +67,19 @@ struct PeerChange {
   std::optional<store::PreviousPin> old_pin;
 };
 
+// What issue_token() did: the stored record and the token itself, which
+// exists nowhere else (only its hash is stored) and is shown this once.
+struct IssuedToken {
+  store::ApiTokenRecord record;
+  std::string token;  // "sst_" + 43 base64url characters
+};
+
+// What change_settings() did.
+struct SettingsChange {
+  store::RetentionSettings settings;  // as stored afterwards
+  std::string changes;                // "name=value ..." of what changed; empty: nothing did
+};
+
 class SiteOperations {
  public:
   SiteOperations(store::Database& db, SiteIdentity site, Actor actor);
@@ -99,6 +115,21 @@ class SiteOperations {
   // first, so that its links and calls end). If that site connects again it
   // is an unknown site: a pending request. Audit "peer.remove".
   OpResult<store::PeerRecord> remove_peer(std::string_view fingerprint);
+
+  // --- API tokens (for scripts; see store::ApiTokenRepository)
+
+  // A new token named `name` (1-64 letters, digits or -_.), created by the
+  // actor. Audit "token.create" (the name, never the token).
+  OpResult<IssuedToken> issue_token(std::string_view name);
+  // Deletes the token with that id. Audit "token.revoke" (the id).
+  OpResult<store::ApiTokenRecord> revoke_token(std::int64_t id);
+
+  // --- settings
+
+  // Stores `next` (store::validate's rules: OpErrc::bad_setting with its
+  // words). Audit "settings.change" naming each changed value, only when
+  // something changed.
+  OpResult<SettingsChange> change_settings(const store::RetentionSettings& next);
 
  private:
   enum class UserWrite { add, replace_credentials };

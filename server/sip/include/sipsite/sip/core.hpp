@@ -153,8 +153,6 @@ class Core final : private TransactionUser {
   void handle_response(const Inbound& in);
   void dispatch(ServerTransactionId id, Inbound& in);
   void handle_cancel(ServerTransactionId id, const Inbound& in);
-  void route_local(ServerTransactionId id, Inbound& in, std::string_view user);
-  void route_other_domain(ServerTransactionId id, Inbound& in);
   void forward_ack(Inbound& in);
   void forward_response_statelessly(const Message& response);
   bool authenticate(ServerTransactionId id, const Inbound& in, std::string& user);

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "sipsite/common/ascii.hpp"
+
 namespace sipsite::sip {
 
 enum class HeaderId : std::uint8_t {
@@ -91,6 +93,6 @@ enum class HeaderId : std::uint8_t {
 [[nodiscard]] bool is_list_header(HeaderId id) noexcept;
 
 // ASCII case-insensitive equality, as SIP header names and tokens compare.
-[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+using common::iequals;
 
 }  // namespace sipsite::sip

@@ -21,7 +21,10 @@ namespace sipsite::sip {
 
 enum class Protocol { udp, tcp, tls };
 
-std::string_view to_string(Protocol p);  // "UDP", "TCP", "TLS" as in Via
+std::string_view to_string(Protocol p);        // "UDP", "TCP", "TLS" as in Via
+std::string_view transport_param(Protocol p);  // "udp", "tcp", "tls" as in a URI's transport=
+// A Via transport or URI transport= token, either case; nullopt for others (SCTP, WS…).
+std::optional<Protocol> protocol_from_token(std::string_view token);
 inline bool is_reliable(Protocol p) { return p != Protocol::udp; }
 
 // A transport address. `host` is an IP literal without brackets.

@@ -15,6 +15,7 @@
 // Thread safety: immutable after construction.
 
 #include "sipsite/sip/io.hpp"
+#include "sipsite/common/ip_literal.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -52,6 +53,6 @@ class SiteNames {
 
 // A host that is an IPv4 or IPv6 literal (brackets allowed), as opposed to
 // a name.
-[[nodiscard]] bool is_ip_literal(std::string_view host);
+using common::is_ip_literal;
 
 }  // namespace sipsite::sip

@@ -28,24 +28,19 @@ struct NewMessage {
   std::int64_t created_at = 0;
 };
 
-struct StoredMessage {
+// What the console may show of a stored message: never the body.
+struct StoredMessageInfo {
   std::int64_t id = 0;  // increasing: delivery order
   std::string recipient;
   std::string sender_aor;
   std::string content_type;
-  std::string body;
   std::int64_t size = 0;
   std::int64_t created_at = 0;
 };
 
-// What the console may show of a stored message: never the body.
-struct StoredMessageInfo {
-  std::int64_t id = 0;
-  std::string recipient;
-  std::string sender_aor;
-  std::string content_type;
-  std::int64_t size = 0;
-  std::int64_t created_at = 0;
+// What delivery needs: the same, and the body.
+struct StoredMessage : StoredMessageInfo {
+  std::string body;
 };
 
 class MessageRepository {
@@ -56,8 +51,9 @@ class MessageRepository {
   // max_body_bytes; Errc::full (message says which cap) when the
   // recipient's count or bytes, or the total, would go over its cap.
   Result<std::int64_t> store(const NewMessage& message);
-  // The recipient's oldest `limit` messages, oldest first.
-  Result<std::vector<StoredMessage>> take_for_delivery(std::string_view recipient, int limit);
+  // The recipient's oldest `limit` messages, oldest first; they stay queued
+  // until delivered() removes each one.
+  Result<std::vector<StoredMessage>> queued_for(std::string_view recipient, int limit);
   // Deletes a message once delivered (not found is not an error: another
   // delivery or the purge got there first).
   Result<void> delivered(std::int64_t id);
