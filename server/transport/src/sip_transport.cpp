@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -222,9 +223,12 @@ struct SipTransport::Impl {
     }
   }
 
-  // One wake-up per batch: wait until the socket is readable, then read what
-  // waits (recvmmsg) a few batches at most before letting other work run;
-  // what the core sends meanwhile leaves in one sendmmsg per batch.
+  // One wake-up per batch: wait until the socket is readable, then read
+  // (recvmmsg) until its queue runs empty, letting other work (timers, TCP)
+  // run after every few full batches; what the core sends meanwhile leaves
+  // in one sendmmsg per batch. The queue is always read until it runs
+  // empty before waiting again: readiness is reported on new data only
+  // (Asio's epoll is edge-triggered).
   asio::awaitable<void> udp_loop(std::shared_ptr<UdpBatchSocket> s) {
     constexpr int kBatchesPerWakeUp = 4;
     udp::socket& socket = s->socket();
@@ -247,10 +251,15 @@ struct SipTransport::Impl {
         if (ec == asio::error::operation_aborted || !socket.is_open()) break;
         continue;
       }
-      for (int i = 0; i < kBatchesPerWakeUp && socket.is_open(); ++i) {
+      int batches = 0;
+      while (socket.is_open()) {
         const std::size_t n = s->receive_batch(on_datagram);
         s->flush();
-        if (n < kUdpBatch) break;
+        if (n < kUdpBatch) break;  // the queue ran empty
+        if (++batches == kBatchesPerWakeUp) {
+          batches = 0;
+          co_await asio::post(io, asio::use_awaitable);
+        }
       }
     }
   }

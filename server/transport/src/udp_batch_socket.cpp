@@ -40,10 +40,15 @@ std::size_t UdpBatchSocket::receive_batch(const OnDatagram& on_datagram) {
     b.headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
   }
   int n = 0;
-  do {
+  for (int errors = 0;; ++errors) {
     n = ::recvmmsg(socket_.native_handle(), b.headers.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) return 0;  // EAGAIN: nothing waiting; other errors (ICMP on Linux) are consumed: ignore
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errors == 8) return 0;
+    // A queued socket error (on Linux, the ICMP error of an earlier send)
+    // is reported once and consumed: the datagrams behind it are read on.
+  }
+  if (n == 0) return 0;
   for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
     udp::endpoint from;
     const auto len = static_cast<std::size_t>(b.headers[i].msg_hdr.msg_namelen);

@@ -34,8 +34,8 @@ class UdpBatchSocket : public std::enable_shared_from_this<UdpBatchSocket> {
   udp::socket& socket() { return socket_; }
 
   // Reads what is waiting, without blocking: up to kUdpBatch datagrams,
-  // each passed to `on_datagram`. Returns how many were read (0: nothing
-  // was waiting, or a socket error such as a queued ICMP error was consumed).
+  // each passed to `on_datagram`. Returns how many were read; fewer than
+  // kUdpBatch means the socket's queue ran empty.
   std::size_t receive_batch(const OnDatagram& on_datagram);
 
   // Queues a datagram; queued datagrams leave at the next flush(), which is
