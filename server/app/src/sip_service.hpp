@@ -6,6 +6,7 @@
 
 #include "config.hpp"
 #include "local_media_anchor.hpp"
+#include "memory_return.hpp"
 #include "openssl_random.hpp"
 #include "site_directory.hpp"
 
@@ -109,6 +110,7 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
   SignalingTap* tap_ = nullptr;
   std::unique_ptr<sip::Core> core_;  // built once the listeners' ports are known
   std::unique_ptr<LocalMediaAnchor> local_media_;
+  MemoryReturn memory_return_;
 };
 
 }  // namespace sipsite::app

@@ -69,6 +69,8 @@ std::string Counters::prometheus() const {
       {"sipsite_sip_client_transactions_total", &client_transactions_, "Client transactions started."},
       {"sipsite_sip_server_transactions_total", &server_transactions_, "Server transactions started."},
       {"sipsite_sip_transaction_timeouts_total", &transaction_timeouts_, "Client transactions that timed out."},
+      {"sipsite_sip_transactions_refused_total", &transactions_refused_,
+       "Requests answered 503 because the transaction cap (sip.max_transactions) was reached."},
       {"sipsite_sip_connections_opened_total", &connections_opened_, "TCP/TLS connections opened."},
       {"sipsite_sip_connections_closed_total", &connections_closed_, "TCP/TLS connections closed."},
       {"sipsite_sip_connections_refused_total", &connections_refused_, "Connections refused by limits."},
