@@ -15,17 +15,10 @@ std::size_t class_index(int status_code) {
   return cls >= 1 && cls <= 6 ? static_cast<std::size_t>(cls - 1) : 5;
 }
 
+// One sample of an atomic counter or gauge.
 template <class T>
 void sample(std::string& out, std::string_view name, std::string_view labels, const T& value) {
-  out += name;
-  if (!labels.empty()) {
-    out += '{';
-    out += labels;
-    out += '}';
-  }
-  out += ' ';
-  out += std::to_string(value.load(std::memory_order_relaxed));
-  out += '\n';
+  metrics::sample(out, name, labels, std::to_string(value.load(std::memory_order_relaxed)));
 }
 
 }  // namespace
