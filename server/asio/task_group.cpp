@@ -14,6 +14,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <optional>
 #include <vector>
 
@@ -72,8 +73,10 @@ struct TaskGroup::State : std::enable_shared_from_this<TaskGroup::State> {
   State(asio::any_io_executor ex, std::string name) : executor(std::move(ex)), component(std::move(name)) {}
 
   void ended(std::uint64_t id) {
-    // The signal's slot still holds co_spawn's cancellation handler, which
-    // the ending coroutine may touch until it has unwound: drop it later.
+    // Not cancelled any more. The signal's slot still holds co_spawn's
+    // cancellation handler, which the ending coroutine, and an emit that
+    // cancel() posted from another thread, may still use: drop it later.
+    live.erase(id);
     asio::post(executor, [self = weak_from_this(), id] {
       if (auto s = self.lock()) s->signals.erase(id);
     });
@@ -86,6 +89,7 @@ struct TaskGroup::State : std::enable_shared_from_this<TaskGroup::State> {
   asio::any_io_executor executor;
   std::string component;
   std::map<std::uint64_t, asio::cancellation_signal> signals;
+  std::set<std::uint64_t> live;  // started, not ended
   std::vector<asio::steady_timer*> joiners;
   std::uint64_t next_id = 0;
   std::size_t running = 0;
@@ -106,6 +110,7 @@ void TaskGroup::spawn(asio::awaitable<void> task, std::function<void()> on_end) 
   }
   const std::uint64_t id = ++s.next_id;
   auto& signal = s.signals[id];
+  s.live.insert(id);
   ++s.running;
   asio::co_spawn(s.executor, std::move(task),
                  asio::bind_cancellation_slot(
@@ -124,7 +129,10 @@ void TaskGroup::spawn(asio::awaitable<void> task, std::function<void()> on_end) 
 void TaskGroup::cancel() {
   State& s = *state_;
   s.cancelled = true;
-  for (auto& [id, signal] : s.signals) signal.emit(asio::cancellation_type::terminal);
+  const std::vector<std::uint64_t> ids(s.live.begin(), s.live.end());
+  for (const auto id : ids) {
+    if (s.live.count(id) != 0) s.signals[id].emit(asio::cancellation_type::terminal);
+  }
 }
 
 bool TaskGroup::cancelled() const { return state_->cancelled; }
