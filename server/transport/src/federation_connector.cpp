@@ -295,7 +295,12 @@ void FederationConnector::set_targets(const std::vector<PeerTarget>& targets) {
     auto d = std::make_shared<Dialer>();
     d->target = *target;
     im.dialers.emplace(fp, d);
-    im.tasks.spawn(im.dial_loop(d), [d] { d->stopped = true; });
+    // However the loop ends, this dialler is done; an escaped exception
+    // also drops its link.
+    im.tasks.spawn(im.dial_loop(d), [d] {
+      d->stopped = true;
+      if (d->link) d->link->close();
+    });
   }
 }
 
