@@ -7,6 +7,7 @@
 #include <sipsite/asio/task_group.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/_experimental/test/fail_count.hpp>
 #include <boost/beast/_experimental/test/stream.hpp>
 
@@ -231,6 +232,27 @@ TEST(StreamSessionTest, CancellingTheTaskGroupClosesTheSession) {
   EXPECT_EQ(tasks.active(), 0u);
   EXPECT_TRUE(session->closed());
   EXPECT_EQ(closes, 1);
+}
+
+TEST(StreamSessionTest, AWriteThePeerDoesNotTakeIsCutByTheWriteDeadline) {
+  boost::asio::io_context io;
+  // A loopback peer that never reads: 64 MiB cannot fit in the kernel's
+  // socket buffers, so the write cannot complete.
+  tcp::acceptor acceptor(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  tcp::socket peer(io);
+  peer.connect(acceptor.local_endpoint());
+  tcp::socket ours = acceptor.accept();
+  async::TaskGroup tasks(io.get_executor(), "test");
+  std::optional<CloseReport> report;
+  auto session = std::make_shared<StreamSession<tcp::socket>>(
+      std::move(ours), StreamSessionSettings{128u << 20, 200ms}, [&](const CloseReport& r) { report = r; });
+  session->start(tasks);
+  ASSERT_TRUE(session->enqueue(std::string(64u << 20, 'x')));
+  io.run_for(kBound);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->reason, CloseReason::write_timeout);
+  EXPECT_EQ(report->unsent_messages, 1u);
+  EXPECT_EQ(tasks.active(), 0u);
 }
 
 }  // namespace
