@@ -10,6 +10,8 @@ build_pkgs=(
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libargon2-dev
   libsystemd-dev libspdlog-dev libgtest-dev libgmock-dev libqrencode-dev
   libsrtp2-dev
+  # The man page is written at build time from sipsite --help (packaging/man).
+  python3
 )
 test_pkgs=(
   openssl sqlite3 clang-14 libclang-rt-14-dev iproute2 nftables procps python3 baresip-core
@@ -17,6 +19,10 @@ test_pkgs=(
   # The package test (tests/package): cpack's dpkg-shlibdeps, the maintainer
   # scripts' adduser, systemd-analyze, setpriv.
   dpkg-dev adduser systemd util-linux
+  # tests/conventions: promtool and prometheus (Debian's prometheus package).
+  prometheus
+  # tests/package: lintian on the .deb.
+  lintian
 )
 
 want=("${build_pkgs[@]}")

@@ -26,8 +26,9 @@ AddressCheck check_own_address(const CertificateProbe& probe, std::string_view i
     return out;
   }
   if (probed.certificate->fingerprint().to_string() != own_fingerprint) {
+    // Grouped: the form a person reads (and compares with the dashboard's).
     out.detail = "another site answers at " + out.address + " (fingerprint " +
-                 probed.certificate->fingerprint().to_string() +
+                 probed.certificate->fingerprint().to_grouped_string() +
                  "): set site.public_address to this site's own address, restart, and send the new invite";
     return out;
   }

@@ -45,6 +45,7 @@ std::vector<std::pair<http::verb, std::string>> Api::routes() const {
 
 Response Api::handle(const Request& req, const RequestContext& ctx) {
   Response res;
+  const auto started = std::chrono::steady_clock::now();
   try {
     res = dispatch(req, ctx);
   } catch (const std::exception&) {
@@ -56,6 +57,7 @@ Response Api::handle(const Request& req, const RequestContext& ctx) {
   res.prepare_payload();
   // A 304 names no length (RFC 9110 8.6: it would have to be the 200's).
   if (res.result() == Status::not_modified) res.erase(http::field::content_length);
+  request_durations_.observe(std::chrono::steady_clock::now() - started);
   return res;
 }
 

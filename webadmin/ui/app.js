@@ -126,7 +126,7 @@ async function refreshPending() {
 
 async function route() {
   const name = (location.hash.replace(/^#\//, "") || "dashboard").split("?")[0];
-  const loaders = { dashboard: loadDashboard, peers: loadPeers, users: loadUsers, registrations: loadRegistrations, calls: loadCalls, audit: loadAudit, settings: loadSettings, tokens: loadTokens };
+  const loaders = { dashboard: loadDashboard, peers: loadPeers, users: loadUsers, registrations: loadRegistrations, calls: loadCalls, audit: loadAudit, settings: () => Promise.all([loadSettings(), loadNetwork()]), tokens: loadTokens };
   const load = loaders[name] || loadDashboard;
   const heading = showPage(loaders[name] ? name : "dashboard");
   // Keyboard and screen-reader users land on the new page, not on the link.
@@ -146,7 +146,7 @@ async function loadDashboard() {
   $("dash-domain").textContent = site.domain;
   $("dash-fingerprint").textContent = site.fingerprint_grouped || site.fingerprint;
   $("dash-fingerprint").title = site.fingerprint;
-  $("dash-not-after").textContent = site.certificate_not_after || "";
+  $("dash-not-after").textContent = site.certificate_not_after ? utc(site.certificate_not_after) : "";
   $("dash-invite").value = site.invite;
   $("dash-qr").src = "/api/v1/site/invite.svg";
   checkOwnAddress();
@@ -179,11 +179,27 @@ async function checkOwnAddress() {
   }
 }
 
+// A fingerprint as people read it (grouped), with the colon form (what the
+// command line and the API take) offered for copying.
+function fingerprintCell(p) {
+  const copy = el("button", {
+    type: "button", class: "small secondary copy", title: p.fingerprint, "aria-label": "Copy the fingerprint of " + (p.domain || p.claimed_domain),
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(p.fingerprint);
+        say("Fingerprint copied (colon form).");
+      } catch (e) { fail(e); }
+    },
+  }, "Copy");
+  return el("td", { class: "fingerprint-cell" }, el("code", { class: "fingerprint", title: p.fingerprint }, p.fingerprint_grouped || p.fingerprint), " ", copy);
+}
+
 function stateCell(s) {
   return el("td", {}, el("span", { class: "state state-" + s }, s));
 }
 
-const utc = (t) => t.replace("T", " ").replace("Z", " UTC");
+// The one time format wherever a time is shown: "2026-12-02 07:10:36 UTC".
+const utc = (t) => (t ? t.replace("T", " ").replace("Z", " UTC") : "–");
 
 // One live link in words: "incoming link from 192.0.2.7:5062 since …".
 function linkWords(k) {
@@ -270,7 +286,7 @@ async function loadPeers() {
       }, "Revoke"));
     }
     return el("tr", { "data-domain": p.domain }, el("td", {}, p.domain), stateCell(p.state), linkCell(p), callsCell(p), el("td", {}, p.address || "–"),
-      el("td", {}, p.pairing_code || ""), el("td", {}, el("code", {}, p.fingerprint)), actions);
+      el("td", {}, p.pairing_code || ""), fingerprintCell(p), actions);
   });
   fillTable("pending-table", "pending-empty", pending.items, (r) => {
     const actions = el("td", { class: "actions" },
@@ -295,7 +311,7 @@ async function loadPeers() {
 async function loadUsers() {
   const page = await api("GET", `/api/v1/users?offset=${state.usersOffset}&limit=${PAGE}`);
   fillTable("users-table", "users-empty", page.items, (u) =>
-    el("tr", { "data-aor": u.aor }, el("td", {}, u.aor), el("td", {}, u.created_at),
+    el("tr", { "data-aor": u.aor }, el("td", {}, u.aor), el("td", {}, utc(u.created_at)),
       el("td", { class: "actions" }, el("button", {
         type: "button", class: "small", "aria-label": "Change password of " + u.aor,
         onclick: () => openPasswd(u.aor),
@@ -320,7 +336,7 @@ async function loadRegistrations() {
       el("td", {}, r.source), el("td", {}, `${r.expires_in} s`)));
 }
 
-const when = (t) => (t ? t.replace("T", " ").replace("Z", "") : "–");
+const when = utc;
 const DIRECTIONS = { local: "local", outgoing: "to another site", incoming: "from another site" };
 
 function duration(s) {
@@ -481,10 +497,74 @@ async function onSaveSettings(ev) {
   }
 }
 
+// The network settings: one field per key, a list one value per line.
+const NETWORK_LABELS = {
+  "site.public_address": "Public address (HOST or HOST:PORT)",
+  "sip.udp": "SIP over UDP (ADDRESS:PORT, one per line; empty turns it off)",
+  "sip.tcp": "SIP over TCP (ADDRESS:PORT, one per line; empty turns it off)",
+  "sip.tls": "SIP over TLS (ADDRESS:PORT, one per line; empty turns it off)",
+  "federation.listen": "Federation listener (ADDRESS:PORT)",
+  "media.ports": "Media relay ports (FIRST-LAST)",
+  "sip.aliases": "Other names of this site (one per line)",
+};
+const NETWORK_SOURCES = { file: "set in the configuration file", stored: "set here", default: "default" };
+
+function networkFieldId(key) {
+  return "net-" + key.replace(/\./g, "-");
+}
+
+function showNetwork(view) {
+  state.network = view;
+  const fields = view.items.map((s) => {
+    const id = networkFieldId(s.key);
+    const input = s.list ? el("textarea", { id, rows: 2, spellcheck: "false" }) : el("input", { id, type: "text", spellcheck: "false" });
+    input.value = s.value.join("\n");
+    input.disabled = !s.editable;
+    let note = NETWORK_SOURCES[s.source] || s.source;
+    if (s.restart_needed) note += `; restart needed (running now: ${s.running.length ? s.running.join(", ") : "none"})`;
+    return el("div", { class: "network-field" },
+      el("label", { for: id }, NETWORK_LABELS[s.key] || s.key, " ", el("code", {}, s.key)),
+      input,
+      el("p", { class: "hint", id: id + "-note" }, note));
+  });
+  $("network-fields").replaceChildren(...fields);
+  $("network-restart").hidden = !view.restart_needed;
+}
+
+async function loadNetwork() {
+  $("network-unavailable").hidden = true;
+  $("network-form").hidden = false;
+  try {
+    showNetwork(await api("GET", "/api/v1/settings/network"));
+  } catch (e) {
+    $("network-form").hidden = true;
+    $("network-unavailable").hidden = false;
+    throw e;
+  }
+}
+
+async function onSaveNetwork(ev) {
+  ev.preventDefault();
+  const body = {};
+  for (const s of state.network.items) {
+    if (!s.editable) continue;
+    const lines = $(networkFieldId(s.key)).value.split("\n").map((l) => l.trim()).filter((l) => l);
+    if (lines.join("\n") === s.value.join("\n")) continue;
+    if (s.list) body[s.key] = lines;
+    else body[s.key] = lines.length ? lines[0] : null;
+  }
+  try {
+    showNetwork(await api("PUT", "/api/v1/settings/network", body));
+    say(state.network.restart_needed ? "Network settings saved; they apply after a restart of the daemon." : "Network settings saved.");
+  } catch (e) {
+    fail(e);
+  }
+}
+
 async function loadAudit() {
   const page = await api("GET", `/api/v1/audit?offset=${state.auditOffset}&limit=${PAGE}`);
   fillTable("audit-table", "audit-empty", page.items, (e) =>
-    el("tr", {}, el("td", {}, e.at.replace("T", " ").replace("Z", "")), el("td", {}, e.actor), el("td", {}, e.source),
+    el("tr", {}, el("td", {}, utc(e.at)), el("td", {}, e.actor), el("td", {}, e.source),
       el("td", {}, e.action), el("td", {}, e.detail)));
   pager("audit-pager", page, (o) => { state.auditOffset = o; loadAudit().catch(fail); });
 }
@@ -492,7 +572,7 @@ async function loadAudit() {
 async function loadTokens() {
   const page = await api("GET", "/api/v1/tokens");
   fillTable("tokens-table", "tokens-empty", page.items, (t) =>
-    el("tr", {}, el("td", {}, t.name), el("td", {}, t.created_by), el("td", {}, t.created_at), el("td", {}, t.last_used || "never"),
+    el("tr", {}, el("td", {}, t.name), el("td", {}, t.created_by), el("td", {}, utc(t.created_at)), el("td", {}, t.last_used ? utc(t.last_used) : "never"),
       el("td", {}, el("button", {
         type: "button", class: "small danger", "aria-label": "Revoke token " + t.name,
         onclick: async () => {
@@ -588,7 +668,10 @@ async function onTrust() {
     const peer = await api("POST", `/api/v1/peers/${encodeURIComponent(v.fingerprint)}/trust`, body);
     $("verify-panel").hidden = true;
     state.pendingVerify = null;
-    say(`${peer.domain} is trusted. Its admin must trust this site too.`);
+    // A pending request means the other site dialled this one, which it
+    // does only for sites it trusts: no need to ask its admin.
+    say(v.pending ? `${peer.domain} is trusted; it had already trusted this site.`
+      : `${peer.domain} is trusted. Its admin must trust this site too.`);
     await loadPeers();
   } catch (e) {
     fail(e);
@@ -655,6 +738,7 @@ async function start() {
   $("passwd-cancel").addEventListener("click", () => { $("passwd-form").reset(); $("passwd-panel").hidden = true; });
   $("token-form").addEventListener("submit", onCreateToken);
   $("settings-form").addEventListener("submit", onSaveSettings);
+  $("network-form").addEventListener("submit", onSaveNetwork);
   $("calls-filter").addEventListener("submit", (ev) => {
     ev.preventDefault();
     state.cdrsOffset = 0;
@@ -678,7 +762,9 @@ async function start() {
   setInterval(() => {
     if (!$("page-peers").hidden && $("verify-panel").hidden && state.csrf) loadPeers().catch(() => {});
     if (!$("page-calls").hidden && state.csrf) loadLiveCalls().catch(() => {});
-    if (state.csrf) refreshPending().catch(() => {});
+    // Not while the one-time password must be changed: the API refuses
+    // everything else then (403), and the page would log the refusal.
+    if (state.csrf && $("page-password").hidden) refreshPending().catch(() => {});
   }, 3000);
   try {
     const s = await api("GET", "/api/v1/session");

@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "key_rotation.hpp"
 
+#include <sipsite/metrics/build_info.hpp>
 #include <sipsite/pki/certificate.hpp>
 
 #include <CLI/CLI.hpp>
@@ -69,7 +70,9 @@ std::optional<std::pair<std::string, std::string>> unknown_command(CLI::App& app
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"sipsite: private SIP voice and messaging between trusted sites"};
-  app.set_version_flag("--version", "sipsite 0.1.0");
+  // The same identity as /metrics' sipsite_build_info.
+  app.set_version_flag("--version", "sipsite " + std::string(metrics::build_version()) + " (commit " +
+                                        std::string(metrics::build_commit()) + ")");
   app.require_subcommand(1);
   app.fallthrough();
 

@@ -39,9 +39,8 @@ std::optional<std::string> as_string(const toml::node& node) {
 Apply parse_listen(const toml::node& node, HostPort& out) {
   const auto text = as_string(node);
   if (!text) return "must be a string \"ADDRESS:PORT\"";
-  auto hp = pki::parse_host_port(*text, /*allow_port_zero=*/true);
-  if (!hp) return hp.error().message;
-  if (!common::is_ip_literal(hp->host)) return "'" + *text + "': listen on an IP address (0.0.0.0, [::], 127.0.0.1…)";
+  auto hp = admin::parse_listen_address(*text);
+  if (!hp) return hp.error().why;
   out = std::move(*hp);
   return std::nullopt;
 }
@@ -74,11 +73,9 @@ Apply parse_aliases(const toml::node& node, Config& c) {
   for (std::size_t i = 0; i < array->size(); ++i) {
     auto text = as_string(*array->get(i));
     if (!text) return bad;
-    if (text->size() > 2 && text->front() == '[' && text->back() == ']') text = text->substr(1, text->size() - 2);
-    if (!common::is_ip_literal(*text) && !pki::is_valid_domain_name(*text)) {
-      return "[" + std::to_string(i) + "]: '" + *text + "' is neither an IP address nor a host name";
-    }
-    if (std::find(values.begin(), values.end(), *text) == values.end()) values.push_back(std::move(*text));
+    auto alias = admin::parse_alias(*text);
+    if (!alias) return "[" + std::to_string(i) + "]: " + alias.error().why;
+    if (std::find(values.begin(), values.end(), *alias) == values.end()) values.push_back(std::move(*alias));
   }
   c.sip_aliases = std::move(values);
   return std::nullopt;
@@ -101,20 +98,10 @@ Apply parse_digest_algorithms(const toml::node& node, Config& c) {
 
 Apply parse_port_range(const toml::node& node, PortRange& out) {
   const auto text = as_string(node);
-  const std::string bad = "must be \"FIRST-LAST\" with 1024 <= FIRST <= LAST <= 65535 and an even FIRST";
-  if (!text) return bad;
-  const auto dash = text->find('-');
-  if (dash == std::string::npos) return bad;
-  unsigned first = 0, last = 0;
-  const char* begin = text->data();
-  const char* mid = begin + dash;
-  const char* end = begin + text->size();
-  auto r1 = std::from_chars(begin, mid, first);
-  auto r2 = std::from_chars(mid + 1, end, last);
-  if (r1.ec != std::errc{} || r1.ptr != mid || r2.ec != std::errc{} || r2.ptr != end) return bad;
-  // RTP on even ports, RTCP on the next odd one (RFC 3550 §11).
-  if (first < 1024 || last > 65535 || first > last || first % 2 != 0 || last - first < 1) return bad;
-  out = {static_cast<std::uint16_t>(first), static_cast<std::uint16_t>(last)};
+  if (!text) return "must be \"FIRST-LAST\" with 1024 <= FIRST <= LAST <= 65535 and an even FIRST";
+  auto range = admin::parse_media_port_range(*text);
+  if (!range) return range.error().why;
+  out = *range;
   return std::nullopt;
 }
 
@@ -182,8 +169,8 @@ const std::vector<ConfigKey>& key_table() {
       {"site.public_address", "string", "(the address chosen by init)",
        "Address (IP or DNS name, optionally :PORT for a NAT that maps the federation port elsewhere) at which "
        "peers and media reach this site. Goes into invites and SDP. Unset: the address of federation.listen "
-       "when it is bound to one, else the address `init` chose (its --public-address, else the machine's first "
-       "non-loopback IPv4 address, printed by init).",
+       "when it is bound to one, else the address stored in the site (set from the console, or chosen by "
+       "`init`: its --public-address, else the machine's first non-loopback IPv4 address, printed by init).",
        parse_public_address},
       {"sip.address", "string", "(the host's first non-loopback IPv4 address)",
        "IP address phones reach the site at, written in Via and Record-Route when a listener is bound to "
@@ -332,20 +319,69 @@ ConfigError error_at(std::string_view source, std::string_view key, std::string_
 }  // namespace
 
 std::optional<std::string> set_public_address(std::string_view text, Config& c) {
-  std::string host(text);
-  std::uint16_t port = 0;
-  if (auto hp = pki::parse_host_port(text); hp) {
-    host = hp->host;
-    port = hp->port;
-  } else if (text.starts_with('[') && text.ends_with(']')) {
-    host = text.substr(1, text.size() - 2);
-  }
-  if (!common::is_ip_literal(host) && !pki::is_valid_domain_name(host)) {
-    return "'" + std::string(text) + "' is neither an IP address nor a domain name";
-  }
-  c.public_host = host;
-  c.public_federation_port = port;
+  auto address = admin::parse_public_address(text);
+  if (!address) return address.error().why;
+  c.public_host = address->host;
+  c.public_federation_port = address->port;
   return std::nullopt;
+}
+
+namespace {
+
+std::vector<HostPort>* listener_list(admin::NetworkKey key, Config& c) {
+  switch (key) {
+    case admin::NetworkKey::sip_udp: return &c.sip_udp;
+    case admin::NetworkKey::sip_tcp: return &c.sip_tcp;
+    case admin::NetworkKey::sip_tls: return &c.sip_tls;
+    default: return nullptr;
+  }
+}
+
+admin::NetworkValue listener_texts(const std::vector<HostPort>& listeners) {
+  admin::NetworkValue out;
+  for (const auto& l : listeners) out.push_back(l.to_string());
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> set_network_value(const admin::NetworkKeyInfo& key, const admin::NetworkValue& value,
+                                             Config& c) {
+  auto checked = admin::check_network_value(key, value);
+  if (!checked) return checked.error().why;
+  const admin::NetworkValue& v = *checked;
+  switch (key.key) {
+    case admin::NetworkKey::public_address: return set_public_address(v.front(), c);
+    case admin::NetworkKey::sip_udp:
+    case admin::NetworkKey::sip_tcp:
+    case admin::NetworkKey::sip_tls: {
+      std::vector<HostPort> listeners;
+      for (const auto& text : v) listeners.push_back(*admin::parse_listen_address(text));
+      *listener_list(key.key, c) = std::move(listeners);
+      return std::nullopt;
+    }
+    case admin::NetworkKey::federation_listen: c.federation_listen = *admin::parse_listen_address(v.front()); return std::nullopt;
+    case admin::NetworkKey::media_ports: c.media_ports = *admin::parse_media_port_range(v.front()); return std::nullopt;
+    case admin::NetworkKey::sip_aliases: c.sip_aliases = v; return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+admin::NetworkValue network_value(const admin::NetworkKeyInfo& key, const Config& c) {
+  switch (key.key) {
+    case admin::NetworkKey::public_address: {
+      if (c.public_host.empty()) return {};
+      if (c.public_federation_port == 0) return {c.public_host};
+      return {HostPort{c.public_host, c.public_federation_port}.to_string()};
+    }
+    case admin::NetworkKey::sip_udp: return listener_texts(c.sip_udp);
+    case admin::NetworkKey::sip_tcp: return listener_texts(c.sip_tcp);
+    case admin::NetworkKey::sip_tls: return listener_texts(c.sip_tls);
+    case admin::NetworkKey::federation_listen: return {c.federation_listen.to_string()};
+    case admin::NetworkKey::media_ports: return {c.media_ports.to_string()};
+    case admin::NetworkKey::sip_aliases: return c.sip_aliases;
+  }
+  return {};
 }
 
 void throw_exception_from_error(const ConfigError& e, const boost::source_location& loc) {
@@ -379,6 +415,7 @@ ConfigResult<Config> parse_config(std::string_view text, std::string_view source
       const ConfigKey* spec = find_key(name);
       if (spec == nullptr) return error_at(source_name, name, "unknown key");
       if (auto err = spec->apply(value, config)) return error_at(source_name, name, *err);
+      config.file_keys.push_back(name);
     }
   }
   return config;
@@ -401,6 +438,10 @@ std::string config_reference_markdown() {
       "Generated by `sipsite config-reference` from the daemon's own table of keys (a test keeps this file\n"
       "identical to that output). The file is TOML, passed with `sipsite run --config FILE`; every key is\n"
       "optional. Unknown keys and bad values stop the daemon with a one-line error naming the key.\n\n"
+      "The network keys (`site.public_address`, `sip.udp`, `sip.tcp`, `sip.tls`, `federation.listen`,\n"
+      "`media.ports`, `sip.aliases`) can also be set from the console (Settings, Network), which stores them\n"
+      "in the site's database: a key this file sets wins, else the stored value, else the default. The daemon\n"
+      "reads them at start.\n\n"
       "| key | type | default | meaning |\n|---|---|---|---|\n";
   for (const auto& key : key_table()) {
     out += "| `" + std::string(key.name) + "` | " + std::string(key.type) + " | `" +

@@ -3,6 +3,7 @@
 // built in. The table of keys (config_keys()) is the single source for
 // validation, for `sipsite config-reference` and for docs/CONFIG.md.
 
+#include <sipsite/admin/network_settings.hpp>
 #include <sipsite/media/lan_srtp.hpp>
 #include <sipsite/pki/host_port.hpp>
 #include <sipsite/sip/edge_privacy.hpp>
@@ -29,11 +30,7 @@ namespace sipsite::app {
 
 using pki::HostPort;
 
-struct PortRange {
-  std::uint16_t first = 0;
-  std::uint16_t last = 0;
-  std::string to_string() const { return std::to_string(first) + "-" + std::to_string(last); }
-};
+using PortRange = admin::MediaPortRange;
 
 struct Config {
   // As peers and media see this site through its NAT; empty: the domain.
@@ -70,6 +67,9 @@ struct Config {
   std::chrono::seconds rotation_overlap{14 * 24 * 3600};
   // Headers removed from everything sent to peer sites (edge privacy).
   std::vector<std::string> privacy_strip_headers = sip::EdgePrivacySettings::default_strip_headers();
+  // The keys the configuration file set ("sip.udp", ...): they win over
+  // values stored from the console.
+  std::vector<std::string> file_keys;
 };
 
 struct ConfigError {
@@ -97,6 +97,14 @@ std::span<const ConfigKey> config_keys();
 // "[IPv6]:PORT", as the key site.public_address does; an error message when
 // `text` is not an address.
 std::optional<std::string> set_public_address(std::string_view text, Config& c);
+
+// Sets the network key `key` from its text form (admin::check_network_value
+// rules); an error message when the value is not acceptable.
+std::optional<std::string> set_network_value(const admin::NetworkKeyInfo& key, const admin::NetworkValue& value,
+                                             Config& c);
+// The network key's value in `c` as text; site.public_address is the
+// advertised "HOST[:PORT]", empty when the site uses its domain.
+admin::NetworkValue network_value(const admin::NetworkKeyInfo& key, const Config& c);
 
 ConfigResult<Config> parse_config(std::string_view text, std::string_view source_name);
 ConfigResult<Config> load_config_file(const std::filesystem::path& path);

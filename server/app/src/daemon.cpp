@@ -49,6 +49,11 @@ webadmin::ConsoleSettings console_settings(const Config& config, const store::Si
   s.listen = config.admin_listen;
   s.api.domain = site.domain;
   s.api.certificate_pem = site.certificate_pem;
+  s.api.network.running = network_values(config);
+  s.api.network.file_keys = config.file_keys;
+  s.api.network.next_start = [config](const std::vector<admin::NetworkSetting>& stored) {
+    return next_start_values(config, stored);
+  };
   return s;
 }
 
@@ -287,7 +292,7 @@ int cmd_run(const GlobalOptions& g, bool check_only) {
   }
   auto site = open_site(g);
   if (!site) return fail(site.error());
-  use_stored_public_address(config, site->db);
+  use_stored_settings(config, site->db);
   auto cert = pki::Certificate::from_pem(site->site.certificate_pem);
   auto key = pki::PrivateKey::from_pem(site->site.private_key_pem);
   if (!cert || !key || !cert->matches(*key)) {

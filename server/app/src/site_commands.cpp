@@ -208,7 +208,7 @@ int cmd_invite(const GlobalOptions& g) {
   }
   auto site = open_site(g);
   if (!site) return fail(site.error());
-  use_stored_public_address(config, site->db);
+  use_stored_settings(config, site->db);
   auto cert = pki::Certificate::from_pem(site->site.certificate_pem);
   if (!cert) return fail(kExitRuntime, "stored site certificate: " + cert.error().message);
   pki::Invite invite;

@@ -211,7 +211,7 @@ Core::Core(CoreSettings settings, Sender& sender, Timers& timers, Clock& clock, 
       names_(settings_.local_domain.empty() ? directory.local_domain() : settings_.local_domain, settings_.aliases,
              settings_.receiving.empty() ? settings_.listeners : settings_.receiving),
       refusal_records_(clock, settings_.refusal_records),
-      layer_(settings_.timers, *this, sender, timers, counters),
+      layer_(settings_.timers, *this, sender, timers, counters, &clock),
       key0_(random.next()),
       key1_(random.next()) {}
 

@@ -1,26 +1,18 @@
 #include "sipsite/sip/counters.hpp"
 
+#include "sipsite/metrics/exposition.hpp"
+
 #include <tuple>
 
 namespace sipsite::sip {
 
 namespace {
 
+using metrics::family;
+
 std::size_t class_index(int status_code) {
   const int cls = status_code / 100;
   return cls >= 1 && cls <= 6 ? static_cast<std::size_t>(cls - 1) : 5;
-}
-
-void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
-  out += "# HELP ";
-  out += name;
-  out += ' ';
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out += ' ';
-  out += type;
-  out += '\n';
 }
 
 template <class T>
@@ -94,6 +86,14 @@ std::string Counters::prometheus() const {
     family(out, name, "gauge", help);
     sample(out, name, "", *gauge);
   }
+  constexpr std::string_view kDuration = "sipsite_sip_transaction_duration_seconds";
+  family(out, kDuration, "histogram",
+         "Time from a SIP transaction's start to its final response (sent by a server transaction, "
+         "received by a client one), by role and method (invite includes the ringing).");
+  client_invite_.render(out, kDuration, "role=\"client\",method=\"invite\"");
+  client_other_.render(out, kDuration, "role=\"client\",method=\"other\"");
+  server_invite_.render(out, kDuration, "role=\"server\",method=\"invite\"");
+  server_other_.render(out, kDuration, "role=\"server\",method=\"other\"");
   return out;
 }
 

@@ -177,61 +177,74 @@ void throw_exception_from_error(const DigestErrc& e, const boost::source_locatio
   throw std::runtime_error("digest: " + std::string(to_string(e)));
 }
 
+namespace {
+
+// The parameters of one header, each taken at most once by name (scan()
+// has refused repeats).
+struct ScannedParams {
+  std::vector<RawParam> all;
+
+  std::optional<std::string> take(std::string_view name) {
+    for (auto& p : all) {
+      if (!p.name.empty() && iequals(p.name, name)) {
+        p.name = {};
+        return std::move(p.value);
+      }
+    }
+    return std::nullopt;
+  }
+};
+
+// Scans the header, then takes what a challenge and credentials share:
+// realm, nonce, opaque, algorithm and qop. Whether realm and nonce were both
+// there, or the error of a malformed header or an unknown algorithm.
+template <class Digest>
+DigestResult<bool> scan_shared(std::string_view value, ScannedParams& params, Digest& d) {
+  if (const auto s = scan(value, params.all); !s.ok) return s.error;
+  auto realm = params.take("realm");
+  auto nonce = params.take("nonce");
+  if (const auto algorithm = params.take("algorithm")) {
+    const auto a = parse_digest_algorithm(*algorithm);
+    if (!a) return DigestErrc::unsupported_algorithm;
+    d.algorithm = *a;
+  }
+  d.opaque = params.take("opaque");
+  d.qop = params.take("qop");
+  if (!realm || !nonce) return false;
+  d.realm = std::move(*realm);
+  d.nonce = std::move(*nonce);
+  return true;
+}
+
+}  // namespace
+
 DigestResult<DigestCredentials> parse_digest_credentials(std::string_view value) noexcept {
   try {
-    std::vector<RawParam> params;
-    params.reserve(12);
-    if (const auto s = scan(value, params); !s.ok) return s.error;
+    ScannedParams params;
     DigestCredentials c;
-    bool have_username = false, have_realm = false, have_nonce = false, have_uri = false,
-         have_response = false, have_cnonce = false, have_nc = false;
-    for (auto& p : params) {
-      const auto is = [&p](std::string_view n) { return iequals(p.name, n); };
-      if (is("username")) {
-        c.username = std::move(p.value);
-        have_username = true;
-      } else if (is("realm")) {
-        c.realm = std::move(p.value);
-        have_realm = true;
-      } else if (is("nonce")) {
-        c.nonce = std::move(p.value);
-        have_nonce = true;
-      } else if (is("uri")) {
-        c.uri = std::move(p.value);
-        have_uri = true;
-      } else if (is("response")) {
-        c.response = std::move(p.value);
-        have_response = true;
-      } else if (is("algorithm")) {
-        const auto a = parse_digest_algorithm(p.value);
-        if (!a) return DigestErrc::unsupported_algorithm;
-        c.algorithm = *a;
-      } else if (is("qop")) {
-        c.qop = std::move(p.value);
-      } else if (is("cnonce")) {
-        c.cnonce = std::move(p.value);
-        have_cnonce = true;
-      } else if (is("nc")) {
-        const auto nc = parse_nc(p.value);
-        if (!nc) return DigestErrc::bad_nc;
-        c.nc = *nc;
-        c.nc_text = std::move(p.value);
-        have_nc = true;
-      } else if (is("opaque")) {
-        c.opaque = std::move(p.value);
-      } else if (is("userhash")) {
-        if (iequals(p.value, "true")) {
-          c.userhash = true;
-        } else if (!iequals(p.value, "false")) {
-          return DigestErrc::bad_userhash;
-        }
-      }
-      // Anything else is an auth-param extension: ignored.
+    const auto has_realm_and_nonce = scan_shared(value, params, c);
+    if (!has_realm_and_nonce) return has_realm_and_nonce.error();
+    auto username = params.take("username");
+    auto uri = params.take("uri");
+    auto response = params.take("response");
+    auto cnonce = params.take("cnonce");
+    if (auto nc_text = params.take("nc")) {
+      const auto nc = parse_nc(*nc_text);
+      if (!nc) return DigestErrc::bad_nc;
+      c.nc = *nc;
+      c.nc_text = std::move(*nc_text);
     }
-    if (!have_username || !have_realm || !have_nonce || !have_uri || !have_response) {
-      return DigestErrc::missing_param;
+    if (const auto userhash = params.take("userhash")) {
+      if (!iequals(*userhash, "true") && !iequals(*userhash, "false")) return DigestErrc::bad_userhash;
+      c.userhash = iequals(*userhash, "true");
     }
-    if (c.qop && (!have_cnonce || !have_nc)) return DigestErrc::missing_param;
+    // Anything else is an auth-param extension: ignored.
+    if (!username || !uri || !response || !*has_realm_and_nonce) return DigestErrc::missing_param;
+    if (c.qop && (!cnonce || c.nc_text.empty())) return DigestErrc::missing_param;
+    c.username = std::move(*username);
+    c.uri = std::move(*uri);
+    c.response = std::move(*response);
+    c.cnonce = cnonce.value_or(std::string());
     return c;
   } catch (...) {  // std::bad_alloc: bounded input makes it theoretical
     return DigestErrc::malformed;
@@ -260,32 +273,12 @@ std::string format_digest_challenge(const DigestChallenge& c) {
 
 DigestResult<DigestChallenge> parse_digest_challenge(std::string_view value) noexcept {
   try {
-    std::vector<RawParam> params;
-    params.reserve(8);
-    if (const auto s = scan(value, params); !s.ok) return s.error;
+    ScannedParams params;
     DigestChallenge c;
-    bool have_realm = false, have_nonce = false;
-    for (auto& p : params) {
-      const auto is = [&p](std::string_view n) { return iequals(p.name, n); };
-      if (is("realm")) {
-        c.realm = std::move(p.value);
-        have_realm = true;
-      } else if (is("nonce")) {
-        c.nonce = std::move(p.value);
-        have_nonce = true;
-      } else if (is("opaque")) {
-        c.opaque = std::move(p.value);
-      } else if (is("algorithm")) {
-        const auto a = parse_digest_algorithm(p.value);
-        if (!a) return DigestErrc::unsupported_algorithm;
-        c.algorithm = *a;
-      } else if (is("qop")) {
-        c.qop = std::move(p.value);
-      } else if (is("stale")) {
-        c.stale = iequals(p.value, "true");
-      }
-    }
-    if (!have_realm || !have_nonce) return DigestErrc::missing_param;
+    const auto has_realm_and_nonce = scan_shared(value, params, c);
+    if (!has_realm_and_nonce) return has_realm_and_nonce.error();
+    if (const auto stale = params.take("stale")) c.stale = iequals(*stale, "true");
+    if (!*has_realm_and_nonce) return DigestErrc::missing_param;
     return c;
   } catch (...) {
     return DigestErrc::malformed;

@@ -101,6 +101,7 @@ struct TransactionLayer::ClientTx {
   std::string bytes;      // the request as sent, for retransmissions
   std::string ack_bytes;  // the ACK for a non-2xx final, for its retransmissions
   Duration interval{};    // current retransmission interval
+  TimePoint started{};  // for the duration histogram (when the layer has a clock)
   std::array<TimerId, 3> timers{};
 };
 
@@ -111,12 +112,13 @@ struct TransactionLayer::ServerTx {
   Destination reply_to;
   std::string last_response;  // bytes of the latest response sent
   Duration interval{};
+  TimePoint started{};  // as ClientTx's
   std::array<TimerId, 3> timers{};
 };
 
 TransactionLayer::TransactionLayer(TimerSettings settings, TransactionUser& user, Sender& sender,
-                                   Timers& timers, Counters& counters)
-    : settings_(settings), user_(user), sender_(sender), timers_(timers), counters_(counters) {}
+                                   Timers& timers, Counters& counters, const Clock* clock)
+    : settings_(settings), user_(user), sender_(sender), timers_(timers), counters_(counters), clock_(clock) {}
 
 TransactionLayer::~TransactionLayer() {
   for (auto& [id, tx] : clients_) {
@@ -168,6 +170,7 @@ ServerRequest TransactionLayer::receive_request(const Inbound& request) {
   if (is_ack) return {ServerRequest::Kind::ack, 0};
 
   auto tx = std::make_unique<ServerTx>();
+  if (clock_ != nullptr) tx->started = clock_->now();
   tx->invite = m.method() == "INVITE";
   tx->state = tx->invite ? State::proceeding : State::trying;
   tx->key = *key;
@@ -211,6 +214,9 @@ bool TransactionLayer::send_response(ServerTransactionId id, const Message& resp
   tx.last_response = serialize(response);
   sender_.send(tx.reply_to, tx.last_response);
   counters_.response_sent(code);
+  if (!provisional && tx.state != State::accepted && clock_ != nullptr) {
+    counters_.transaction_completed(false, tx.invite, clock_->now() - tx.started);
+  }
 
   if (provisional) {
     tx.state = State::proceeding;
@@ -301,6 +307,7 @@ ClientTransactionId TransactionLayer::start_client(Message request, Destination 
   auto key = client_key(request);
   if (!key || client_keys_.contains(*key)) return 0;
   auto tx = std::make_unique<ClientTx>();
+  if (clock_ != nullptr) tx->started = clock_->now();
   tx->invite = request.method() == "INVITE";
   tx->state = tx->invite ? State::calling : State::trying;
   tx->key = std::move(*key);
@@ -371,6 +378,10 @@ bool TransactionLayer::receive_response(const Inbound& response) {
   ClientTx& tx = *clients_.at(id);
   const int code = response.message.status_code();
   const bool reliable = is_reliable(tx.to.endpoint.protocol);
+  if (code >= 200 && clock_ != nullptr &&
+      (tx.state == State::calling || tx.state == State::trying || tx.state == State::proceeding)) {
+    counters_.transaction_completed(true, tx.invite, clock_->now() - tx.started);
+  }
   const auto stop = [this, &tx](int which) {
     const auto w = static_cast<std::size_t>(which);
     if (tx.timers[w] != 0) timers_.cancel(tx.timers[w]);

@@ -17,4 +17,10 @@ Result<void> SettingsRepository::put(std::string_view key, std::string_view valu
   return {};
 }
 
+Result<void> SettingsRepository::remove(std::string_view key) {
+  auto r = db_.execute("DELETE FROM settings WHERE key = ?", key);
+  if (!r) return r.error();
+  return {};
+}
+
 }  // namespace sipsite::store

@@ -2,7 +2,8 @@
 // first login and forced password change on two real sites, pairing them
 // entirely through their consoles (invite -> verify -> trust on both sides)
 // until both show the link connected (with the live link listed per peer and
-// on the Calls page), adding a user, revoking the peer; along the way the UI
+// on the Calls page), adding a user, revoking the peer, a network setting
+// stored for the next start; along the way the UI
 // is served gzip-compressed, errors are announced (role=alert), every form
 // field has a label and keyboard navigation moves focus to the new page.
 // Screenshots of each page go to $SCREENSHOT_DIR (ctest: the build tree).
@@ -184,6 +185,8 @@ test("first login, pairing two sites through their consoles, users and revocatio
   await shot(beta, "beta-05-verify", "05-verify");
   await beta.click("#verify-trust");
   await waitForText(beta, (await peerRow(beta, "alpha.example")).locator(".state"), /^trusted$/);
+  // Alpha has not trusted beta yet: beta's admin is told to ask for it.
+  await waitForText(beta, beta.locator("#message"), /^alpha\.example is trusted\. Its admin must trust this site too\.$/);
 
   // Alpha sees beta's attempt as a pending request with the same pairing
   // code, verifies and trusts it (with beta's address from its invite).
@@ -197,6 +200,14 @@ test("first login, pairing two sites through their consoles, users and revocatio
   await shot(alpha, "alpha-05-pending-verify", "06-pending-verify");
   await alpha.click("#verify-trust");
   await waitForText(alpha, (await peerRow(alpha, "beta.example")).locator(".state"), /^trusted$/);
+  // Beta dialled alpha, so it trusts alpha already: no request to its admin.
+  await waitForText(alpha, alpha.locator("#message"), /^beta\.example is trusted; it had already trusted this site\.$/);
+  // The fingerprint as read aloud (grouped), the colon form to copy.
+  const betaFp = sipsite(betaSite.dir, "fingerprint").trim();
+  const fpCell = (await peerRow(alpha, "beta.example")).locator("code.fingerprint");
+  assert.equal((await fpCell.innerText()).replace(/\s/g, ""), betaFp.replace(/:/g, ""));
+  assert.doesNotMatch(await fpCell.innerText(), /:/);
+  assert.equal(await fpCell.getAttribute("title"), betaFp);
 
   // Both consoles show the link connected (the page refreshes itself).
   await waitForText(alpha, (await peerRow(alpha, "beta.example")).locator(".link-state"), /connected/, 60000);
@@ -248,6 +259,30 @@ test("first login, pairing two sites through their consoles, users and revocatio
   await waitForText(alpha, alpha.locator("#tokens-table tbody"), /monitoring/);
   await shot(alpha, "alpha-07-tokens");
 
+  // At 800 px wide the Sites table (its Revoke button) and the audit log
+  // (its Detail column) stay inside the page: no horizontal overflow.
+  await alpha.setViewportSize({ width: 800, height: 900 });
+  await alpha.click('nav a[data-page="peers"]');
+  const revoke = (await peerRow(alpha, "beta.example")).getByRole("button", { name: "Revoke beta.example" });
+  await revoke.waitFor();
+  const fits = async (locator, what) => {
+    const box = await locator.boundingBox();
+    const width = await alpha.evaluate(() => document.documentElement.clientWidth);
+    assert.ok(box.x >= 0 && box.x + box.width <= width, `${what} ends at ${box.x + box.width} px of ${width}`);
+  };
+  await fits(alpha.locator("#peers-table"), "the Sites table");
+  await fits(revoke, "the Revoke button");
+  assert.equal(await alpha.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), true);
+  await alpha.click('nav a[data-page="audit"]');
+  await waitForText(alpha, alpha.locator("#audit-table tbody"), /peer\.trust/);
+  await fits(alpha.locator("#audit-table"), "the audit log");
+  const detail = alpha.locator("#audit-table tbody tr td:last-child");
+  for (let i = 0; i < await detail.count(); ++i) await fits(detail.nth(i), `audit detail ${i}`);
+  // One time format: "YYYY-MM-DD HH:MM:SS UTC".
+  assert.match(await alpha.locator("#audit-table tbody tr td").first().innerText(), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+  await shot(alpha, "alpha-08-audit-800px");
+  await alpha.setViewportSize({ width: 1280, height: 900 });
+
   // Revocation, confirmed in a dialog; beta sees itself refused.
   await alpha.click('nav a[data-page="peers"]');
   alpha.once("dialog", (d) => d.accept());
@@ -274,6 +309,29 @@ test("first login, pairing two sites through their consoles, users and revocatio
   await (await peerRow(alpha, "beta.example")).getByRole("button", { name: "Remove beta.example" }).click();
   await waitForText(alpha, alpha.locator("#message"), /^beta\.example is removed\.$/);
   assert.deepEqual(JSON.parse(sipsite(alphaSite.dir, "peer", "list", "--json")), []);
+
+  // Network settings: the file's keys shown but locked; a change is
+  // validated by the server and stored for the next start, which the page says.
+  await alpha.click('nav a[data-page="settings"]');
+  await alpha.locator("#net-media-ports").waitFor();
+  assert.equal(await alpha.locator("#net-site-public_address").isDisabled(), true);
+  await waitForText(alpha, alpha.locator("#net-site-public_address-note"), /^set in the configuration file$/);
+  assert.equal(await alpha.locator("#net-media-ports").inputValue(), "40000-40999");
+  assert.equal(await alpha.locator("#network-restart").isHidden(), true);
+  await alpha.fill("#net-media-ports", "41001-41099");
+  await alpha.click("#network-form button[type=submit]");
+  await waitForText(alpha, alpha.locator("#error"), /^media\.ports: must be "FIRST-LAST"/);
+  assert.equal(await alpha.locator("#network-restart").isHidden(), true);
+  alpha.problems = alpha.problems.filter((p) => !/status of 400/.test(p));  // that refusal, expected
+  await alpha.fill("#net-media-ports", "41000-41099");
+  await alpha.fill("#net-sip-aliases", "pbx.alpha.example\n192.0.2.7");
+  await alpha.click("#network-form button[type=submit]");
+  await waitForText(alpha, alpha.locator("#message"), /^Network settings saved; they apply after a restart of the daemon\.$/);
+  await alpha.locator("#network-restart").waitFor();
+  await waitForText(alpha, alpha.locator("#net-media-ports-note"), /^set here; restart needed \(running now: 40000-40999\)$/);
+  await shot(alpha, "alpha-10-settings", "10-settings");
+  await alpha.click('nav a[data-page="audit"]');
+  await waitForText(alpha, alpha.locator("#audit-table tbody"), /media\.ports=41000-41099 sip\.aliases=pbx\.alpha\.example 192\.0\.2\.7/);
 
   // Logging out ends the session.
   await alpha.click("#logout");

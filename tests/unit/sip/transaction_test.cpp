@@ -453,3 +453,43 @@ TEST_F(TransactionTest, ManyTransactionsAllFreed) {
 
 }  // namespace
 }  // namespace sipsite::sip
+
+namespace sipsite::sip {
+namespace {
+
+// The duration histogram: a transaction is timed from its start to its
+// final response, by the layer's clock (here the manual one), once.
+TEST(TransactionDurations, ServerAndClientTransactionsAreTimedToTheirFinalResponse) {
+  ManualTimers timers;
+  test::FakeSender sender;
+  RecordingUser user;
+  Counters counters;
+  TransactionLayer layer{TimerSettings{}, user, sender, timers, counters, &timers};
+  const auto in = layer.receive_request(inbound(request("OPTIONS")));
+  ASSERT_EQ(in.kind, ServerRequest::Kind::new_transaction);
+  timers.advance(20ms);
+  ASSERT_TRUE(layer.send_response(in.id, make_response(request("OPTIONS"), 200, "OK", "t")));
+
+  // Over UDP, so that the final's retransmission still finds the transaction.
+  const Message invite = request("INVITE", "z9hG4bKinv");
+  ASSERT_NE(layer.start_client(invite, Destination{Endpoint{Protocol::udp, "10.0.0.3", 5060}, 0}), 0U);
+  timers.advance(3000ms);
+  ASSERT_TRUE(layer.receive_response(response_to(invite, 180)));
+  timers.advance(1000ms);
+  ASSERT_TRUE(layer.receive_response(response_to(invite, 486)));
+  ASSERT_TRUE(layer.receive_response(response_to(invite, 486)));  // a retransmission: absorbed, not timed again
+
+  const std::string text = counters.prometheus();
+  const auto has = [&](const std::string& line) { return text.find(line + "\n") != std::string::npos; };
+  EXPECT_TRUE(has("# TYPE sipsite_sip_transaction_duration_seconds histogram")) << text;
+  EXPECT_TRUE(has("sipsite_sip_transaction_duration_seconds_bucket{role=\"server\",method=\"other\",le=\"0.01\"} 0"));
+  EXPECT_TRUE(has("sipsite_sip_transaction_duration_seconds_bucket{role=\"server\",method=\"other\",le=\"0.025\"} 1"));
+  EXPECT_TRUE(has("sipsite_sip_transaction_duration_seconds_sum{role=\"server\",method=\"other\"} 0.02"));
+  EXPECT_TRUE(has("sipsite_sip_transaction_duration_seconds_bucket{role=\"client\",method=\"invite\",le=\"2.5\"} 0"));
+  EXPECT_TRUE(has("sipsite_sip_transaction_duration_seconds_bucket{role=\"client\",method=\"invite\",le=\"5\"} 1"));
+  EXPECT_TRUE(has("sipsite_sip_transaction_duration_seconds_count{role=\"client\",method=\"invite\"} 1")) << text;
+  EXPECT_TRUE(has("sipsite_sip_transaction_duration_seconds_count{role=\"server\",method=\"invite\"} 0"));
+}
+
+}  // namespace
+}  // namespace sipsite::sip

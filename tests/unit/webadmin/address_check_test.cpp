@@ -60,7 +60,9 @@ TEST(AddressCheck, AnotherSiteAtTheAddressIsNotThisOne) {
   const auto check = check_own_address(fake_probe(other.to_pem(), &asked), invite_for(own, "192.0.2.9"),
                                        own.fingerprint().to_string());
   EXPECT_FALSE(check.reaches_this_site);
-  EXPECT_NE(check.detail.find(other.fingerprint().to_string()), std::string::npos) << check.detail;
+  // The fingerprint as people read it, grouped (not the colon form).
+  EXPECT_NE(check.detail.find(other.fingerprint().to_grouped_string()), std::string::npos) << check.detail;
+  EXPECT_EQ(check.detail.find(other.fingerprint().to_string()), std::string::npos) << check.detail;
 }
 
 TEST(AddressCheck, NoProbeOrNoInviteIsNotAPass) {

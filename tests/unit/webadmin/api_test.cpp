@@ -371,6 +371,64 @@ TEST_F(ApiTest, AuditAndRegistrationsArePaginated) {
   EXPECT_EQ(code(get("/api/v1/audit?offset=9999&limit=2")), "invalid_query");
 }
 
+TEST_F(ApiTest, NetworkSettingsShowWhereEachValueComesFromAndMapErrors) {
+  ApiSettings s;
+  s.domain = "alpha.example";
+  s.certificate_pem = cert_.to_pem();
+  s.now = [this] { return now_; };
+  s.network.running = {{"media.ports", {"40000-40999"}}, {"sip.udp", {"127.0.0.1:5060"}}};
+  s.network.file_keys = {"sip.udp"};
+  // A daemon whose file sets sip.udp: a stored value applies to the others.
+  s.network.next_start = [](const std::vector<admin::NetworkSetting>& stored) {
+    NetworkContext::Values v{{"media.ports", {"40000-40999"}}, {"sip.udp", {"127.0.0.1:5060"}}};
+    for (const auto& st : stored) {
+      if (st.value && st.key != "sip.udp") v[st.key] = *st.value;
+    }
+    return v;
+  };
+  api_.emplace(s, db_, live_);
+  const std::string path = "/api/v1/settings/network";
+  EXPECT_EQ(get(path).result(), http::status::unauthorized);
+  login_and_change();
+  const auto item = [](const json& view, std::string_view key) {
+    for (const auto& i : view["items"]) {
+      if (i["key"] == key) return i;
+    }
+    return json();
+  };
+  auto r = get(path);
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  EXPECT_EQ(body(r)["items"].size(), admin::network_keys().size());
+  EXPECT_EQ(item(body(r), "sip.udp")["source"], "file");
+  EXPECT_EQ(item(body(r), "sip.udp")["editable"], false);
+  EXPECT_EQ(item(body(r), "media.ports")["source"], "default");
+  EXPECT_EQ(item(body(r), "media.ports")["restart_needed"], false);
+  EXPECT_EQ(body(r)["restart_needed"], false);
+
+  const auto put = [&](const json& b) { return send(http::verb::put, path, b.dump()); };
+  EXPECT_EQ(code(put({{"sip.udp", json::array({"0.0.0.0:5060"})}})), "set_in_config_file");
+  EXPECT_EQ(put({{"sip.udp", nullptr}}).result(), http::status::conflict);
+  EXPECT_EQ(code(put({{"media.ports", 41000}})), "invalid_field");
+  EXPECT_EQ(code(put({{"media.ports", json::array({"41000-41099"})}})), "invalid_field");
+  EXPECT_EQ(code(put({{"sip.aliases", "pbx.alpha.example"}})), "invalid_field");
+  EXPECT_EQ(code(put({{"sip.aliases", json::array({1})}})), "invalid_field");
+  r = put({{"media.ports", "41001-41099"}});
+  EXPECT_EQ(r.result(), http::status::bad_request);
+  EXPECT_EQ(code(r), "invalid_field");
+  EXPECT_TRUE(body(r)["error"]["message"].get<std::string>().starts_with("media.ports: ")) << r.body();
+  EXPECT_EQ(code(put({{"admin.listen", "0.0.0.0:8443"}})), "unknown_field");
+  EXPECT_EQ(code(send(http::verb::put, path, "not json")), "bad_json");
+  EXPECT_EQ(item(body(get(path)), "media.ports")["source"], "default");  // nothing stored by a refusal
+
+  r = put({{"media.ports", "41000-41099"}});
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  EXPECT_EQ(body(r)["restart_needed"], true);
+  EXPECT_EQ(item(body(r), "media.ports")["value"], json::array({"41000-41099"}));
+  EXPECT_EQ(item(body(r), "media.ports")["running"], json::array({"40000-40999"}));
+  EXPECT_EQ(item(body(r), "media.ports")["source"], "stored");
+  EXPECT_EQ(item(body(r), "media.ports")["restart_needed"], true);
+}
+
 TEST_F(ApiTest, MetricsNeedASessionAndComeFromTheLiveState) {
   EXPECT_EQ(get("/metrics").result(), http::status::unauthorized);
   login_and_change();

@@ -1,7 +1,12 @@
 // /metrics: the daemon's counters (Prometheus text format), with the
-// federation gateway's and the media relay's.
+// federation gateway's and the media relay's, and the site-wide families
+// (site_metrics.hpp: build, process, certificate expiry, console latency).
 
 #include "api/rest.hpp"
+#include "site_metrics.hpp"
+
+#include <sipsite/metrics/exposition.hpp>
+#include <sipsite/store/peer_repository.hpp>
 
 namespace sipsite::webadmin {
 
@@ -9,17 +14,7 @@ using namespace rest;
 
 namespace {
 
-// A Prometheus label value: backslash, double quote and newline escaped.
-std::string label_value(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
-  }
-  return out;
-}
+using metrics::label_value;
 
 // The federation part of /metrics: the gateway's counters and, per trusted
 // peer, its live calls and links.
@@ -103,10 +98,13 @@ Response Api::metrics(Call&) {
   if (!federation) return live_state_unavailable();
   const auto media = live_.media();
   if (!media) return live_state_unavailable();
+  const auto peers = store::PeerRepository(db_).list();
+  if (!peers) return store_error(peers.error());
   Response res{Status::ok, 11};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = live_.metrics() + federation_metrics(*federation);
   if (media->relay) res.body() += media_metrics(*media);
+  res.body() += site_metrics({settings_.certificate_pem, *peers, request_durations_});
   return res;
 }
 

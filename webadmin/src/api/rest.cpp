@@ -65,6 +65,11 @@ std::string cookie_value(const Request& req, std::string_view name) {
 
 std::optional<Response> parse_body(const Request& req, std::initializer_list<std::string_view> allowed, json& out,
                                    bool optional) {
+  return parse_body(req, std::span<const std::string_view>(allowed.begin(), allowed.size()), out, optional);
+}
+
+std::optional<Response> parse_body(const Request& req, std::span<const std::string_view> allowed, json& out,
+                                   bool optional) {
   if (req.body().empty() && optional) {
     out = json::object();
     return std::nullopt;

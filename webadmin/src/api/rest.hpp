@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,8 @@ std::string cookie_value(const Request& req, std::string_view name);
 // The request body as a JSON object having only `allowed` members; an error
 // response otherwise. An empty body counts as {} when `optional`.
 std::optional<Response> parse_body(const Request& req, std::initializer_list<std::string_view> allowed, json& out,
+                                   bool optional = false);
+std::optional<Response> parse_body(const Request& req, std::span<const std::string_view> allowed, json& out,
                                    bool optional = false);
 
 // A string member; absent is nullopt with no error, another type an error.

@@ -51,6 +51,9 @@ std::vector<Api::RouteSpec> Api::route_table() {
       // settings.cpp
       {V::get, "/api/v1/settings", &Api::get_settings, A::full},
       {V::put, "/api/v1/settings", &Api::put_settings, A::full},
+      // network.cpp
+      {V::get, "/api/v1/settings/network", &Api::get_network_settings, A::full},
+      {V::put, "/api/v1/settings/network", &Api::put_network_settings, A::full},
       // tokens.cpp: a session only (a token cannot make tokens)
       {V::get, "/api/v1/tokens", &Api::list_tokens, A::session_full},
       {V::post, "/api/v1/tokens", &Api::create_token, A::session_full},

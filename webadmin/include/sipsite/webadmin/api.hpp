@@ -26,6 +26,8 @@
 // Thread safety: none. One Api per console thread; it owns the database
 // connection it is given for its lifetime.
 
+#include <sipsite/admin/network_settings.hpp>
+#include <sipsite/metrics/histogram.hpp>
 #include <sipsite/store/database.hpp>
 #include <sipsite/store/pending_repository.hpp>
 #include <sipsite/webadmin/certificate_probe.hpp>
@@ -39,6 +41,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +52,17 @@ class SiteOperations;
 }  // namespace sipsite::admin
 
 namespace sipsite::webadmin {
+
+// The site's network settings as the daemon sees them (see
+// admin/network_settings.hpp for where each value comes from).
+struct NetworkContext {
+  using Values = std::map<std::string, admin::NetworkValue, std::less<>>;
+  Values running;                      // what the daemon runs with, per key
+  std::vector<std::string> file_keys;  // set in the configuration file: shown, not editable
+  // What the daemon would start with, were these the stored values (its
+  // own start-up rule). Unset: the console offers no network settings.
+  std::function<Values(const std::vector<admin::NetworkSetting>& stored)> next_start;
+};
 
 struct ApiSettings {
   std::string domain;
@@ -61,6 +75,7 @@ struct ApiSettings {
   LoginLimits login;
   std::size_t min_admin_password = 12;
   std::size_t max_page = 500;  // largest ?limit
+  NetworkContext network;
   // The console's clock (tests substitute a fake one).
   std::function<std::chrono::steady_clock::time_point()> now = [] { return std::chrono::steady_clock::now(); };
 };
@@ -140,6 +155,9 @@ class Api {
   Response list_messages(Call& c);
   Response get_settings(Call& c);
   Response put_settings(Call& c);
+  Response get_network_settings(Call& c);
+  Response put_network_settings(Call& c);
+  Response network_view();
   Response list_tokens(Call& c);
   Response create_token(Call& c);
   Response revoke_token(Call& c);
@@ -155,6 +173,7 @@ class Api {
   LiveState& live_;
   SessionStore sessions_;
   LoginLimiter limiter_;
+  metrics::Histogram request_durations_{metrics::kLatencyBuckets};  // every request handle() answers
   Router<RouteEntry> router_;
   std::string own_fingerprint_;
 };

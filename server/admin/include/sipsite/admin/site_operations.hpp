@@ -9,6 +9,7 @@
 // Not thread-safe: use one SiteOperations per Database connection, from the
 // thread that owns the connection.
 
+#include <sipsite/admin/network_settings.hpp>
 #include <sipsite/admin/operation_error.hpp>
 
 #include <sipsite/pki/certificate.hpp>
@@ -130,6 +131,13 @@ class SiteOperations {
   // words). Audit "settings.change" naming each changed value, only when
   // something changed.
   OpResult<SettingsChange> change_settings(const store::RetentionSettings& next);
+  // Stores network settings for the daemon's next start (a setting without
+  // a value goes back to its default), every value checked first
+  // (OpErrc::bad_setting naming the key): all or nothing. Returns them
+  // normalised. Audit "settings.change" ("KEY=VALUE ...", "(default)" for a
+  // cleared one). Whether the configuration file sets a key, and so
+  // overrides it, is the front end's to tell the admin.
+  OpResult<std::vector<NetworkSetting>> change_network_settings(const std::vector<NetworkSetting>& settings);
 
  private:
   enum class UserWrite { add, replace_credentials };

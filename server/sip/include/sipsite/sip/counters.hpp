@@ -3,7 +3,10 @@
 // SIP strand, read from any thread (relaxed atomics: each value is exact,
 // a snapshot across values need not be).
 
+#include "sipsite/metrics/histogram.hpp"
+
 #include <array>
+#include <chrono>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -28,6 +31,11 @@ class Counters {
   void auth_rate_limited() { inc(auth_rate_limited_); }
   void transaction_started(bool client) { inc(client ? client_transactions_ : server_transactions_); }
   void transaction_timed_out() { inc(transaction_timeouts_); }
+  // A transaction got (client) or gave (server) its final response this
+  // long after it started: a server INVITE's time includes the ringing.
+  void transaction_completed(bool client, bool invite, std::chrono::nanoseconds elapsed) {
+    (client ? (invite ? client_invite_ : client_other_) : (invite ? server_invite_ : server_other_)).observe(elapsed);
+  }
   void connection_opened() { inc(connections_opened_); }
   void connection_closed() { inc(connections_closed_); }
   void connection_refused() { inc(connections_refused_); }
@@ -51,6 +59,8 @@ class Counters {
       auth_rate_limited_{0}, client_transactions_{0}, server_transactions_{0}, transaction_timeouts_{0},
       connections_opened_{0}, connections_closed_{0}, connections_refused_{0};
   std::atomic<std::int64_t> registrations_{0}, connections_{0}, transactions_{0};
+  metrics::Histogram client_invite_{metrics::kLatencyBuckets}, client_other_{metrics::kLatencyBuckets},
+      server_invite_{metrics::kLatencyBuckets}, server_other_{metrics::kLatencyBuckets};
 };
 
 }  // namespace sipsite::sip

@@ -11,6 +11,8 @@ class SettingsRepository {
   explicit SettingsRepository(Database& db) : db_(db) {}
   Result<std::optional<std::string>> get(std::string_view key);
   Result<void> put(std::string_view key, std::string_view value);
+  // The key back to unset (its default); nothing happens if it is unset.
+  Result<void> remove(std::string_view key);
 
  private:
   Database& db_;
