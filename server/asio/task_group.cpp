@@ -74,14 +74,12 @@ struct TaskGroup::State : std::enable_shared_from_this<TaskGroup::State> {
 
   void ended(std::uint64_t id) {
     // Not cancelled any more. The signal's slot still holds co_spawn's
-    // cancellation handler, which the ending coroutine, and an emit that
-    // cancel() posted from another thread, may still use: drop it later.
+    // cancellation handler, which the ending coroutine (until it has
+    // unwound) and an emit that cancel() posted from another thread may
+    // still use: drop it, and keep this state alive, until a later turn.
     live.erase(id);
-    asio::post(executor, [self = weak_from_this(), id] {
-      if (auto s = self.lock()) s->signals.erase(id);
-    });
-    --running;
-    if (running == 0) {
+    asio::post(executor, [self = shared_from_this(), id] { self->signals.erase(id); });
+    if (live.empty()) {
       for (auto* t : joiners) t->cancel();
     }
   }
@@ -92,7 +90,6 @@ struct TaskGroup::State : std::enable_shared_from_this<TaskGroup::State> {
   std::set<std::uint64_t> live;  // started, not ended
   std::vector<asio::steady_timer*> joiners;
   std::uint64_t next_id = 0;
-  std::size_t running = 0;
   std::uint64_t escaped = 0;
   bool cancelled = false;
 };
@@ -111,7 +108,6 @@ void TaskGroup::spawn(asio::awaitable<void> task, std::function<void()> on_end) 
   const std::uint64_t id = ++s.next_id;
   auto& signal = s.signals[id];
   s.live.insert(id);
-  ++s.running;
   asio::co_spawn(s.executor, std::move(task),
                  asio::bind_cancellation_slot(
                      signal.slot(), [state = state_, id, on_end = std::move(on_end)](const std::exception_ptr& e) {
@@ -137,7 +133,7 @@ void TaskGroup::cancel() {
 
 bool TaskGroup::cancelled() const { return state_->cancelled; }
 
-std::size_t TaskGroup::active() const { return state_->running; }
+std::size_t TaskGroup::active() const { return state_->live.size(); }
 
 std::uint64_t TaskGroup::escaped() const { return state_->escaped; }
 
@@ -147,13 +143,13 @@ asio::awaitable<bool> TaskGroup::join(std::chrono::steady_clock::duration deadli
   const auto state = state_;
   const auto until = std::chrono::steady_clock::now() + deadline;
   asio::steady_timer timer(state->executor);
-  while (state->running != 0 && std::chrono::steady_clock::now() < until) {
+  while (!state->live.empty() && std::chrono::steady_clock::now() < until) {
     timer.expires_at(until);
     state->joiners.push_back(&timer);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     std::erase(state->joiners, &timer);
   }
-  co_return state->running == 0;
+  co_return state->live.empty();
 }
 
 }  // namespace sipsite::async
