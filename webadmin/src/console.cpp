@@ -1,11 +1,11 @@
 #include <sipsite/webadmin/console.hpp>
 
+#include <sipsite/asio/task_group.hpp>
 #include <sipsite/pki/tls_context.hpp>
 
 #include "session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -58,6 +58,8 @@ struct Console::Impl {
   std::future<void> done;
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
+  // Every coroutine of the console (sipsite/asio/task_group.hpp).
+  async::TaskGroup tasks{io.get_executor(), "console"};
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(tcp::socket socket, std::string client);
@@ -123,8 +125,9 @@ asio::awaitable<void> Console::Impl::accept_loop() {
     }
     // Tracked in `connections` until it ends; stop() closes them all. An
     // exception can only be a bug in Beast or an allocation failure: the
-    // connection is dropped, the console goes on.
-    asio::co_spawn(io, serve(std::move(socket), std::move(client)), [](const std::exception_ptr&) {});
+    // task group reports it, the connection is dropped (its frame closes
+    // the socket), the console goes on.
+    tasks.spawn(serve(std::move(socket), std::move(client)));
   }
 }
 
@@ -170,7 +173,7 @@ std::optional<std::string> Console::start(const pki::Certificate& cert, const pk
 
   if (!m.settings.api.probe) m.settings.api.probe = make_certificate_probe(cert, key);
   m.api.emplace(m.settings.api, m.db, m.live);
-  asio::co_spawn(m.io, m.accept_loop(), [](const std::exception_ptr&) {});
+  m.tasks.spawn(m.accept_loop());
   std::promise<void> finished;
   m.done = finished.get_future();
   m.thread = std::thread([&m, finished = std::move(finished)]() mutable {
@@ -185,7 +188,12 @@ pki::HostPort Console::local_address() const { return impl_->bound; }
 void Console::stop() {
   Impl& m = *impl_;
   if (!m.thread.joinable()) return;
-  asio::post(m.io, [&m] { m.close_all(); });
+  // Shutdown: close the sockets and cancel every task, wait for them with
+  // a deadline, then stop whatever is left.
+  asio::post(m.io, [&m] {
+    m.close_all();
+    m.tasks.cancel();
+  });
   if (m.done.wait_for(kStopDeadline) != std::future_status::ready) m.io.stop();
   m.thread.join();
 }

@@ -1,5 +1,6 @@
 #include "site_metrics.hpp"
 
+#include <sipsite/asio/task_group.hpp>
 #include <sipsite/metrics/build_info.hpp>
 #include <sipsite/metrics/exposition.hpp>
 #include <sipsite/metrics/process_metrics.hpp>
@@ -47,6 +48,11 @@ std::string site_metrics(const SiteMetricsInput& in) {
                     "peer=\"" + label_value(p.domain) + "\",fingerprint=\"" + label_value(p.fingerprint) + "\"",
                     unix_seconds(cert->not_after()));
   }
+
+  family(out, "sipsite_task_exceptions_total", "counter",
+         "Exceptions that escaped a task of the SIP transport, the federation or the console (a bug; each is "
+         "logged with its component, and only that task's connection was dropped).");
+  metrics::sample(out, "sipsite_task_exceptions_total", "", std::to_string(async::escaped_total()));
 
   constexpr std::string_view kConsole = "sipsite_console_request_duration_seconds";
   family(out, kConsole, "histogram", "Time the console took to answer an HTTP request (routing, checks, handler).");

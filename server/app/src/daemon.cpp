@@ -10,6 +10,8 @@
 #include <sipsite/store/state_dir.hpp>
 #include <sipsite/store/user_repository.hpp>
 
+#include <sipsite/asio/task_group.hpp>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -31,8 +33,10 @@ namespace {
 // to answer its BYEs before it closes their connections.
 constexpr auto kGoodbyeWait = std::chrono::seconds(2);
 
-// Rethrows what a coroutine threw, so a bug stops the daemon loudly instead
-// of leaving a silently dead task.
+// Rethrows what one of the daemon's own coroutines (signals, database
+// watch, systemd watchdog) threw: without them the daemon cannot be
+// stopped or kept in sync, so a bug there stops it loudly. The services'
+// tasks are in task groups, whose escapes are logged instead.
 void rethrow(const std::exception_ptr& e) {
   if (e) std::rethrow_exception(e);
 }
@@ -218,6 +222,12 @@ std::optional<std::string> Daemon::start_media() {
 
 int Daemon::run() {
   auto log = logger("app");
+  // A task of the SIP transport, the federation or the console that ends by
+  // an exception (a bug): logged here with its component, counted, and only
+  // that task (and its connection) ends (sipsite/asio/task_group.hpp).
+  async::set_escape_reporter([](std::string_view component, std::string_view what) {
+    logger("app")->error("{}: a task ended by an exception: {}", component, what);
+  });
   log->info("site {} fingerprint {}", site_.site.domain, cert_.fingerprint().to_string());
   sip_.set_peers(gateway_);
   sip_.set_records(records_);

@@ -1,7 +1,6 @@
 #include <sipsite/transport/federation_connector.hpp>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -184,22 +183,23 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
   // peer's answer shows that it accepted us, and measures the round trip).
   asio::awaitable<SessionEnd> run_link(std::shared_ptr<Dialer> d, pki::Certificate peer_certificate) {
     auto link = std::make_shared<LinkConnection>(std::move(*d->stream), std::move(peer_certificate),
-                                                 LinkDirection::outbound);
+                                                 LinkDirection::outbound, LinksAccess::session_settings(links));
     d->stream.reset();
     boost::system::error_code ec;
-    const auto remote = link->stream.next_layer().remote_endpoint(ec);
+    const auto remote = link->stream().next_layer().remote_endpoint(ec);
     if (!ec) link->remote = endpoint_of(sip::Protocol::tls, remote.address(), remote.port());
-    const auto local = link->stream.next_layer().local_endpoint(ec);
+    const auto local = link->stream().next_layer().local_endpoint(ec);
     if (!ec) link->local = endpoint_of(sip::Protocol::tls, local.address(), local.port());
-    link->stream.next_layer().set_option(tcp::no_delay(true), ec);
+    link->stream().next_layer().set_option(tcp::no_delay(true), ec);
     d->link = link;
     if (d->stopped) link->close();
 
     auto sent_at = std::make_shared<std::optional<std::chrono::steady_clock::time_point>>();
     d->ping_timer = std::make_shared<asio::steady_timer>(io);
-    asio::co_spawn(io, pinger(link, d->ping_timer, sent_at), rethrow);
+    tasks.spawn(pinger(link, d->ping_timer, sent_at), [link] { link->close(); });
 
     SessionOptions options;
+    options.tasks = &tasks;
     options.parse = settings.parse;
     options.idle_timeout = settings.idle_timeout;
     options.register_on_first_read = true;
@@ -221,15 +221,14 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> pinger(std::shared_ptr<LinkConnection> link, std::shared_ptr<asio::steady_timer> timer,
                                std::shared_ptr<std::optional<std::chrono::steady_clock::time_point>> sent_at) {
-    const std::size_t max_queued = LinksAccess::max_queued(links);
-    for (bool first = true; !link->closed; first = false) {
+    for (bool first = true; !link->closed(); first = false) {
       if (!first) {
         timer->expires_after(settings.keepalive);
         auto [ec] = co_await timer->async_wait(kTuple);
-        if (ec || link->closed) break;
+        if (ec || link->closed()) break;
       }
       if (!*sent_at) *sent_at = std::chrono::steady_clock::now();
-      if (!link->enqueue("\r\n\r\n", max_queued)) break;
+      if (!link->enqueue("\r\n\r\n")) break;
     }
   }
 
@@ -252,6 +251,7 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
   std::map<pki::Fingerprint, std::shared_ptr<Dialer>> dialers;
   std::map<pki::Fingerprint, PeerLink> link_states;
   std::optional<std::uint64_t> watch_id;
+  async::TaskGroup tasks{io.get_executor(), "federation"};
 };
 
 FederationConnector::FederationConnector(asio::io_context& io, SSL_CTX* client_ctx, FederationLinks& links,
@@ -315,7 +315,12 @@ void FederationConnector::set_targets(const std::vector<PeerTarget>& targets) {
     d->target = *target;
     d->first_delay = kFirstDialSpacing * new_dialers++;
     im.dialers.emplace(fp, d);
-    asio::co_spawn(im.io, im.dial_loop(d), rethrow);
+    // However the loop ends, this dialler is done; an escaped exception
+    // also drops its link.
+    im.tasks.spawn(im.dial_loop(d), [d] {
+      d->stopped = true;
+      if (d->link) d->link->close();
+    });
   }
 }
 
@@ -334,6 +339,7 @@ void FederationConnector::retry_now(const pki::Fingerprint& peer) {
 void FederationConnector::stop() {
   for (auto& [fp, d] : impl_->dialers) impl_->stop_dialer(d);
   impl_->dialers.clear();
+  impl_->tasks.cancel();
   if (impl_->watch_id) impl_->links.unwatch(*impl_->watch_id);
   impl_->watch_id.reset();
 }

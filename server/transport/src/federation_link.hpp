@@ -8,10 +8,8 @@
 #include <sipsite/transport/federation_links.hpp>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -19,27 +17,24 @@
 #include <string_view>
 
 #include "asio_util.hpp"
+#include "stream_session.hpp"
 
 namespace sipsite::transport::detail {
 
+// A federation link: its session (outbox, writer, watchdog: StreamSession)
+// and the identity its handshake pinned.
 struct LinkConnection {
-  LinkConnection(TlsStream s, pki::Certificate peer_certificate, LinkDirection dir);
+  LinkConnection(TlsStream s, pki::Certificate peer_certificate, LinkDirection dir, StreamSessionSettings settings);
 
-  // Queues bytes for the writer; false when closed or when the queue would
-  // exceed `max_queued` (the caller closes the link then).
-  bool enqueue(std::string bytes, std::size_t max_queued);
+  TlsStream& stream() { return session->stream(); }
+  // Queues bytes for the writer; false when closed or closing, or when the
+  // queue would exceed max_queued_bytes (the session closes then).
+  bool enqueue(std::string bytes) { return session->enqueue(std::move(bytes)); }
   // Closes the socket at once; the session winds down.
-  void close();
+  void close() { session->close(); }
+  bool closed() const { return session->closed(); }
 
-  TlsStream stream;
-  asio::steady_timer wake;      // tells the writer the outbox has data
-  asio::steady_timer watchdog;  // idle deadline
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-  std::deque<std::string> outbox;
-  std::size_t queued = 0;
-  bool closed = false;
-  bool flush_then_close = false;  // framing lost: send the error answer, then close
-
+  std::shared_ptr<StreamSession<TlsStream>> session;
   pki::Certificate certificate;  // as pinned during the handshake
   pki::Fingerprint peer;
   std::string domain;  // the certificate's, which the pin check matched
@@ -63,11 +58,15 @@ struct LinksAccess {
   static AddResult add(FederationLinks& links, const std::shared_ptr<LinkConnection>& c, pki::PinVerdict& verdict);
   // Idempotent; tells the down-watchers when it removed something.
   static void remove(FederationLinks& links, const LinkConnection& c);
-  static std::size_t max_queued(const FederationLinks& links);
+  // What every link's session gets (the registry's LinksSettings).
+  static StreamSessionSettings session_settings(const FederationLinks& links);
   static void count_parse_error(FederationLinks& links);
 };
 
 struct SessionOptions {
+  // Where the session's writer and watchdog run (the listener's or the
+  // connector's group).
+  async::TaskGroup* tasks = nullptr;
   sip::ParseLimits parse{};
   std::chrono::seconds idle_timeout{300};
   // Dialled links register at the first bytes from the peer: with TLS 1.3
@@ -88,8 +87,8 @@ struct SessionEnd {
 };
 
 // Runs the link until it closes: registers it (at once, or at the first
-// read), reports on_link_up/on_link_down, writes the outbox (one
-// async_write at a time), enforces the idle timeout, frames and parses what
+// read), reports on_link_up/on_link_down, starts the StreamSession (writer,
+// watchdog), enforces the idle timeout, frames and parses what
 // arrives with the LAN's limits, answers keep-alives and malformed
 // requests, closes on lost framing, hands messages to the handler.
 boost::asio::awaitable<SessionEnd> run_link_session(std::shared_ptr<LinkConnection> c, FederationLinks& links,

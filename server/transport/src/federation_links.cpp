@@ -3,9 +3,6 @@
 #include <sipsite/pki/rotation_proof.hpp>
 #include <sipsite/sip/stream_framer.hpp>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/write.hpp>
 
 #include <algorithm>
 #include <array>
@@ -128,7 +125,7 @@ bool FederationLinks::send(sip::FlowId flow, std::string bytes) {
     c = im.preferred(r->second);
   }
   if (!c) return false;
-  if (c->enqueue(std::move(bytes), im.settings.max_queued_bytes)) return true;
+  if (c->enqueue(std::move(bytes))) return true;
   im.close_link(c);  // the peer stopped reading
   return false;
 }
@@ -167,7 +164,7 @@ std::map<pki::Fingerprint, std::vector<LinkInfo>> FederationLinks::snapshot() co
   std::map<pki::Fingerprint, std::vector<LinkInfo>> out;
   for (const auto& [flow, c] : impl_->live) {
     out[c->peer].push_back(LinkInfo{flow, c->direction, c->remote, c->local, c->since,
-                                    c->direction == impl_->canonical_direction(c->peer), c->queued});
+                                    c->direction == impl_->canonical_direction(c->peer), c->session->queued_bytes()});
   }
   for (auto& [peer, links] : out) {
     std::stable_sort(links.begin(), links.end(),
@@ -190,34 +187,14 @@ void FederationLinks::unwatch(std::uint64_t id) { impl_->watchers.erase(id); }
 
 namespace detail {
 
-LinkConnection::LinkConnection(TlsStream s, pki::Certificate peer_certificate, LinkDirection dir)
-    : stream(std::move(s)),
-      wake(stream.get_executor()),
-      watchdog(stream.get_executor()),
+LinkConnection::LinkConnection(TlsStream s, pki::Certificate peer_certificate, LinkDirection dir,
+                               StreamSessionSettings settings)
+    : session(std::make_shared<StreamSession<TlsStream>>(std::move(s), settings)),
       certificate(std::move(peer_certificate)),
       peer(certificate.fingerprint()),
       domain(certificate.domain()),
       direction(dir),
       since(std::chrono::system_clock::now()) {}
-
-bool LinkConnection::enqueue(std::string bytes, std::size_t max_queued) {
-  if (closed || flush_then_close) return false;
-  if (queued + bytes.size() > max_queued) return false;
-  queued += bytes.size();
-  outbox.push_back(std::move(bytes));
-  wake.cancel_one();
-  return true;
-}
-
-void LinkConnection::close() {
-  if (closed) return;
-  closed = true;
-  boost::system::error_code ec;
-  stream.next_layer().shutdown(tcp::socket::shutdown_both, ec);
-  stream.next_layer().close(ec);
-  wake.cancel();
-  watchdog.cancel();
-}
 
 AddResult LinksAccess::add(FederationLinks& links, const std::shared_ptr<LinkConnection>& c,
                            pki::PinVerdict& verdict) {
@@ -246,42 +223,16 @@ void LinksAccess::remove(FederationLinks& links, const LinkConnection& c) {
   if (c.flow != 0) links.impl_->unregister(c.flow);
 }
 
-std::size_t LinksAccess::max_queued(const FederationLinks& links) { return links.impl_->settings.max_queued_bytes; }
+StreamSessionSettings LinksAccess::session_settings(const FederationLinks& links) {
+  const LinksSettings& settings = links.impl_->settings;
+  return StreamSessionSettings{settings.max_queued_bytes, settings.write_timeout};
+}
 
 void LinksAccess::count_parse_error(FederationLinks& links) { ++links.impl_->parse_errors; }
-
-namespace {
-
-asio::awaitable<void> run_writer(std::shared_ptr<LinkConnection> c) {
-  while (!c->closed) {
-    if (c->outbox.empty()) {
-      if (c->flush_then_close) break;
-      c->wake.expires_at(SteadyClock::time_point::max());
-      co_await c->wake.async_wait(kTuple);
-      continue;
-    }
-    auto [ec, n] = co_await asio::async_write(c->stream, asio::buffer(c->outbox.front()), kTuple);
-    if (ec) break;
-    c->queued -= c->outbox.front().size();
-    c->outbox.pop_front();
-  }
-  c->close();
-}
-
-asio::awaitable<void> run_watchdog(std::shared_ptr<LinkConnection> c) {
-  while (!c->closed) {
-    c->watchdog.expires_at(c->deadline);
-    co_await c->watchdog.async_wait(kTuple);
-    if (!c->closed && SteadyClock::now() >= c->deadline) c->close();
-  }
-}
-
-}  // namespace
 
 asio::awaitable<SessionEnd> run_link_session(std::shared_ptr<LinkConnection> c, FederationLinks& links,
                                              FederationLinkHandler& handler, SessionOptions options) {
   SessionEnd end;
-  const auto executor = co_await asio::this_coro::executor;
   const auto up = [&]() -> bool {
     end.registration = LinksAccess::add(links, c, end.verdict);
     if (!end.registered()) return false;
@@ -289,7 +240,7 @@ asio::awaitable<SessionEnd> run_link_session(std::shared_ptr<LinkConnection> c, 
       auto proof = pki::rotation_proof_of(c->certificate);
       if (proof && *proof) handler.on_peer_rotated(c->certificate, (*proof)->previous);
       // The handler may have closed the link (it could not pin the peer).
-      if (c->closed) {
+      if (c->closed()) {
         LinksAccess::remove(links, *c);
         end.registration = AddResult::not_pinned;
         end.verdict = pki::PinVerdict::unknown;
@@ -300,20 +251,19 @@ asio::awaitable<SessionEnd> run_link_session(std::shared_ptr<LinkConnection> c, 
     if (options.on_up) options.on_up();
     return true;
   };
-  c->deadline = SteadyClock::now() + options.idle_timeout;
-  asio::co_spawn(executor, run_writer(c), rethrow);
-  asio::co_spawn(executor, run_watchdog(c), rethrow);
+  StreamSession<TlsStream>& session = *c->session;
+  session.set_deadline(SteadyClock::now() + options.idle_timeout);
+  session.start(*options.tasks);
   if (!options.register_on_first_read && !up()) {
     c->close();
     co_return end;
   }
-  const std::size_t max_queued = LinksAccess::max_queued(links);
   sip::StreamFramer framer(options.parse);
   std::array<char, 8192> buffer;
-  while (!c->closed && !c->flush_then_close) {
-    c->deadline = SteadyClock::now() + options.idle_timeout;
-    auto [ec, n] = co_await c->stream.async_read_some(asio::buffer(buffer), kTuple);
-    if (ec || c->closed) break;
+  while (!session.closing()) {
+    session.set_deadline(SteadyClock::now() + options.idle_timeout);
+    auto [ec, n] = co_await session.stream().async_read_some(asio::buffer(buffer), kTuple);
+    if (ec || session.closed()) break;
     if (!end.received) {
       end.received = true;
       if (options.register_on_first_read && !up()) break;
@@ -327,19 +277,17 @@ asio::awaitable<SessionEnd> run_link_session(std::shared_ptr<LinkConnection> c, 
           handler.on_peer_message(c->peer, sip::Inbound{std::move(m), c->remote, c->flow, c->local, c->domain});
         },
         [&](std::string reply) {
-          if (!c->enqueue(std::move(reply), max_queued)) c->close();
+          if (!session.enqueue(std::move(reply))) session.close();
         },
-        [&] { LinksAccess::count_parse_error(links); }, [&] { return c->closed; });
+        [&] { LinksAccess::count_parse_error(links); }, [&] { return session.closed(); });
     if (outcome == FramesOutcome::lost) {
       // Garbage or over the limits: answer if we can, then close. No more
       // sends are taken; the writer closes once the answer is out.
-      c->flush_then_close = true;
-      c->deadline = SteadyClock::now() + std::min<std::chrono::seconds>(options.idle_timeout, kFlushGrace);
-      c->watchdog.cancel();
-      c->wake.cancel_one();
+      session.close_after_flush();
+      session.set_deadline(SteadyClock::now() + std::min<std::chrono::seconds>(options.idle_timeout, kFlushGrace));
     }
   }
-  if (!c->flush_then_close) c->close();
+  if (!session.closing()) session.close();
   if (end.registered()) {
     LinksAccess::remove(links, *c);
     handler.on_link_down(c->peer, c->flow);

@@ -1,6 +1,5 @@
 #include <sipsite/transport/federation_listener.hpp>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/ssl.hpp>
@@ -62,7 +61,7 @@ struct FederationListener::Impl {
 
   asio::awaitable<void> serve(std::shared_ptr<Accepted> c, sip::Endpoint source, sip::Endpoint local) {
     ++handshaking;
-    asio::co_spawn(io, handshake_watchdog(c), rethrow);
+    tasks.spawn(handshake_watchdog(c));
     auto [hec] = co_await c->stream.async_handshake(asio::ssl::stream_base::server, kTuple);
     --handshaking;
     c->watchdog.cancel();
@@ -78,11 +77,12 @@ struct FederationListener::Impl {
     const std::uint64_t id = ++next_id;
     c->peer = identity.certificate->fingerprint();
     c->link = std::make_shared<LinkConnection>(std::move(c->stream), std::move(*identity.certificate),
-                                               LinkDirection::inbound);
+                                               LinkDirection::inbound, LinksAccess::session_settings(links));
     c->link->remote = source;
     c->link->local = local;
     live.emplace(id, c);
     SessionOptions options;
+    options.tasks = &tasks;
     options.parse = limits.parse;
     options.idle_timeout = limits.idle_timeout;
     options.on_up = [this, c, source] { handler.on_peer_connected(c->link->certificate, source); };
@@ -116,7 +116,8 @@ struct FederationListener::Impl {
       }
       socket.set_option(tcp::no_delay(true), pec);
       auto c = std::make_shared<Accepted>(TlsStream(std::move(socket), *ssl));
-      asio::co_spawn(io, serve(c, endpoint_of(peer), endpoint_of(local)), rethrow);
+      // An exception escaping the connection's task closes that connection.
+      tasks.spawn(serve(c, endpoint_of(peer), endpoint_of(local)), [c] { c->close(); });
     }
   }
 
@@ -129,6 +130,7 @@ struct FederationListener::Impl {
   std::map<std::uint64_t, std::shared_ptr<Accepted>> live;
   std::size_t handshaking = 0;
   std::uint64_t next_id = 0;
+  async::TaskGroup tasks{io.get_executor(), "federation"};
 };
 
 FederationListener::FederationListener(asio::io_context& io, SSL_CTX* server_ctx, FederationHandler& handler,
@@ -149,7 +151,7 @@ boost::system::result<void, TransportError> FederationListener::listen(const pki
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return TransportError{"cannot listen on federation/mtls " + address.to_string() + ": " + ec.message()};
   impl_->acceptor = std::move(acceptor);
-  asio::co_spawn(impl_->io, impl_->accept_loop(), rethrow);
+  impl_->tasks.spawn(impl_->accept_loop());
   return {};
 }
 
@@ -165,7 +167,7 @@ void FederationListener::set_context(SSL_CTX* server_ctx) { impl_->ssl = Impl::w
 std::size_t FederationListener::disconnect(const pki::Fingerprint& peer) {
   std::size_t n = 0;
   for (auto& [id, c] : impl_->live) {
-    if (c->peer && *c->peer == peer && !c->link->closed) {
+    if (c->peer && *c->peer == peer && !c->link->closed()) {
       c->close();
       ++n;
     }
@@ -179,6 +181,7 @@ void FederationListener::stop() {
   boost::system::error_code ec;
   if (impl_->acceptor) impl_->acceptor->close(ec);
   for (auto& [id, c] : impl_->live) c->close();
+  impl_->tasks.cancel();
 }
 
 }  // namespace sipsite::transport

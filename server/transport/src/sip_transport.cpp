@@ -5,8 +5,6 @@
 #include <sipsite/sip/stream_framer.hpp>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -14,17 +12,16 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/throw_exception.hpp>
 
 #include <array>
-#include <deque>
 #include <map>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "asio_util.hpp"
 #include "stream_frames.hpp"
+#include "stream_session.hpp"
 #include "udp_batch_socket.hpp"
 
 namespace sipsite::transport {
@@ -41,17 +38,25 @@ namespace {
 
 constexpr int kUdpReceiveBuffer = 4 << 20;
 
-tcp::socket& lowest(tcp::socket& s) { return s; }
-tcp::socket& lowest(TlsStream& s) { return s.next_layer(); }
-
+// A LAN connection in the flow table: its session and who it is with.
 struct Connection {
   virtual ~Connection() = default;
-  virtual void enqueue(std::string bytes) = 0;
+  // False when the message is not queued (closed, or its queue is full).
+  virtual bool enqueue(std::string bytes) = 0;
   virtual void close() = 0;
 
   sip::FlowId id = 0;
   sip::Endpoint remote;
   sip::Endpoint local;
+};
+
+template <class Stream>
+struct StreamConnection final : Connection {
+  explicit StreamConnection(std::shared_ptr<StreamSession<Stream>> s) : session(std::move(s)) {}
+  bool enqueue(std::string bytes) override { return session->enqueue(std::move(bytes)); }
+  void close() override { session->close(); }
+
+  std::shared_ptr<StreamSession<Stream>> session;
 };
 
 }  // namespace
@@ -62,69 +67,16 @@ struct SipTransport::Impl {
     if (tls) SSL_CTX_up_ref(tls_);  // asio::ssl::context frees the handle it wraps
   }
 
-  template <class Stream>
-  struct StreamConnection final : Connection {
-    StreamConnection(Impl& owner_, Stream s)
-        : owner(owner_), stream(std::move(s)), wake(owner_.io), watchdog(owner_.io) {}
-
-    void enqueue(std::string bytes) override {
-      if (closed) return;
-      outbox.push_back(std::move(bytes));
-      wake.cancel_one();
-    }
-    void close() override {
-      if (closed) return;
-      closed = true;
-      boost::system::error_code ec;
-      lowest(stream).shutdown(tcp::socket::shutdown_both, ec);
-      lowest(stream).close(ec);
-      wake.cancel();
-      watchdog.cancel();
-    }
-
-    Impl& owner;
-    Stream stream;
-    asio::steady_timer wake;       // signals the writer that the outbox has data
-    asio::steady_timer watchdog;   // handshake and idle deadline
-    Clock::time_point deadline = Clock::time_point::max();
-    std::deque<std::string> outbox;
-    bool closed = false;
-    bool close_after_flush = false;
-  };
-
-  template <class Stream>
-  asio::awaitable<void> run_writer(std::shared_ptr<StreamConnection<Stream>> c) {
-    while (!c->closed) {
-      if (c->outbox.empty()) {
-        if (c->close_after_flush) break;
-        c->wake.expires_at(Clock::time_point::max());
-        co_await c->wake.async_wait(kTuple);
-        continue;
-      }
-      auto [ec, n] = co_await asio::async_write(c->stream, asio::buffer(c->outbox.front()), kTuple);
-      if (ec) break;
-      c->outbox.pop_front();
-    }
-    c->close();
-  }
-
-  template <class Stream>
-  asio::awaitable<void> run_watchdog(std::shared_ptr<StreamConnection<Stream>> c) {
-    while (!c->closed) {
-      c->watchdog.expires_at(c->deadline);
-      co_await c->watchdog.async_wait(kTuple);
-      if (!c->closed && Clock::now() >= c->deadline) c->close();
-    }
-  }
-
+  // The LAN's own part of a stream connection: the TLS handshake, then
+  // framing what arrives, with the idle, handshake and message deadlines.
   template <class Stream>
   asio::awaitable<void> run_reader(std::shared_ptr<StreamConnection<Stream>> c) {
+    StreamSession<Stream>& session = *c->session;
     if constexpr (std::is_same_v<Stream, TlsStream>) {
-      c->deadline = Clock::now() + limits.handshake_timeout;
-      c->watchdog.cancel();
-      auto [ec] = co_await c->stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+      session.set_deadline(Clock::now() + limits.handshake_timeout);
+      auto [ec] = co_await session.stream().async_handshake(asio::ssl::stream_base::server, kTuple);
       if (ec) {
-        c->close();
+        session.close();
         co_return;
       }
     }
@@ -134,35 +86,33 @@ struct SipTransport::Impl {
     // otherwise a sender trickling one byte per idle period (slowloris)
     // would hold the connection forever.
     std::optional<Clock::time_point> partial_since;
-    while (!c->closed && !c->close_after_flush) {
-      const auto armed = c->deadline;
-      c->deadline = Clock::now() + limits.idle_timeout;
-      if (partial_since) c->deadline = std::min(c->deadline, *partial_since + limits.message_timeout);
-      if (c->deadline < armed) c->watchdog.cancel();  // the watchdog re-arms at the earlier deadline
-      auto [ec, n] = co_await c->stream.async_read_some(asio::buffer(buffer), kTuple);
+    while (!session.closing()) {
+      auto deadline = Clock::now() + limits.idle_timeout;
+      if (partial_since) deadline = std::min(deadline, *partial_since + limits.message_timeout);
+      session.set_deadline(deadline);
+      auto [ec, n] = co_await session.stream().async_read_some(asio::buffer(buffer), kTuple);
       if (ec) break;
       framer.feed(std::string_view(buffer.data(), n));
       const FramesOutcome outcome = drain_frames(
           framer,
           [&](sip::Message&& m) { handler.on_message(sip::Inbound{std::move(m), c->remote, c->id, c->local, {}}); },
-          [&](std::string reply) { c->enqueue(std::move(reply)); }, [&] { counters.parse_error(); },
-          [&] { return c->closed; });
-      if (outcome == FramesOutcome::lost) {
-        c->close_after_flush = true;  // framing is lost: answer, then close
-        c->wake.cancel_one();
-      }
+          [&](std::string reply) { session.enqueue(std::move(reply)); }, [&] { counters.parse_error(); },
+          [&] { return session.closed(); });
+      if (outcome == FramesOutcome::lost) session.close_after_flush();  // framing is lost: answer, then close
       if (framer.buffered() == 0) {
         partial_since.reset();
       } else if (!partial_since) {
         partial_since = Clock::now();
       }
     }
-    if (!c->close_after_flush) c->close();
+    if (!session.closing()) session.close();  // else the writer closes once the answer is out
   }
 
   template <class Stream>
   std::shared_ptr<Connection> adopt(Stream stream, sip::Endpoint remote, sip::Endpoint local) {
-    auto c = std::make_shared<StreamConnection<Stream>>(*this, std::move(stream));
+    auto session = std::make_shared<StreamSession<Stream>>(
+        std::move(stream), StreamSessionSettings{limits.max_queued_bytes, limits.write_timeout});
+    auto c = std::make_shared<StreamConnection<Stream>>(session);
     c->id = ++next_flow;
     c->remote = std::move(remote);
     c->local = std::move(local);
@@ -172,13 +122,14 @@ struct SipTransport::Impl {
     counters.set_connections(static_cast<std::int64_t>(connections.size()));
     const sip::FlowId id = c->id;
     const std::string ip = c->remote.host;
-    // The reader owns the connection's lifetime in the table.
-    asio::co_spawn(io, run_reader(c), [this, id, ip](std::exception_ptr e) {
+    session->start(tasks);
+    // The reader owns the connection's place in the table; however it ends
+    // (an escaped exception included), the connection leaves it and closes,
+    // unless the writer is sending its last answer.
+    tasks.spawn(run_reader(c), [this, c, id, ip] {
+      if (!c->session->closing()) c->close();
       forget(id, ip);
-      rethrow(e);
     });
-    asio::co_spawn(io, run_writer(c), rethrow);
-    asio::co_spawn(io, run_watchdog(c), rethrow);
     return c;
   }
 
@@ -321,7 +272,7 @@ struct SipTransport::Impl {
     }
     const auto local_ep = socket.local_endpoint(ec);
     sip::Endpoint local = endpoint_of(sip::Protocol::tcp, local_ep.address(), local_ep.port());
-    adopt(std::move(socket), to.endpoint, std::move(local))->enqueue(std::move(bytes));
+    if (!adopt(std::move(socket), to.endpoint, std::move(local))->enqueue(std::move(bytes))) handler.on_send_failed(to);
   }
 
   asio::io_context& io;
@@ -335,6 +286,7 @@ struct SipTransport::Impl {
   std::unordered_map<std::string, std::size_t> per_ip;
   sip::FlowId next_flow = 0;
   bool stopped = false;
+  async::TaskGroup tasks{io.get_executor(), "sip"};
 };
 
 SipTransport::SipTransport(asio::io_context& io, Limits limits, InboundHandler& handler, sip::Counters& counters,
@@ -387,8 +339,8 @@ boost::system::result<void, TransportError> SipTransport::listen(const Listeners
       im.acceptors.emplace_back(acceptor, protocol);
     }
   }
-  for (auto& socket : im.udp_sockets) asio::co_spawn(im.io, im.udp_loop(socket), rethrow);
-  for (auto& [acceptor, protocol] : im.acceptors) asio::co_spawn(im.io, im.accept_loop(acceptor, protocol), rethrow);
+  for (auto& socket : im.udp_sockets) im.tasks.spawn(im.udp_loop(socket));
+  for (auto& [acceptor, protocol] : im.acceptors) im.tasks.spawn(im.accept_loop(acceptor, protocol));
   return {};
 }
 
@@ -414,12 +366,14 @@ void SipTransport::send(const sip::Destination& to, std::string bytes) {
     return;
   }
   if (Connection* c = im.find_connection(to)) {
-    c->enqueue(std::move(bytes));
+    // Closing, or the phone stopped reading: a transport error to the core
+    // (RFC 3261 §8.1.3.1), like a connection that cannot be opened.
+    if (!c->enqueue(std::move(bytes))) im.handler.on_send_failed(to);
     return;
   }
   if (to.endpoint.protocol == sip::Protocol::tcp) {
     // The flow is gone or there never was one: open a connection.
-    asio::co_spawn(im.io, im.connect_and_send(sip::Destination{to.endpoint, 0}, std::move(bytes)), rethrow);
+    im.tasks.spawn(im.connect_and_send(sip::Destination{to.endpoint, 0}, std::move(bytes)));
     return;
   }
   // Phones do not accept TLS connections: a TLS flow that closed is gone
@@ -439,6 +393,8 @@ void SipTransport::stop() {
   for (auto& s : im.udp_sockets) s->socket().close(ec);
   for (auto& [a, protocol] : im.acceptors) a->close(ec);
   for (auto& [id, c] : im.connections) c->close();
+  // Sockets closed; what still awaits something else ends now too.
+  im.tasks.cancel();
 }
 
 std::size_t SipTransport::connection_count() const { return impl_->connections.size(); }

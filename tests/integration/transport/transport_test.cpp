@@ -324,6 +324,23 @@ TEST_F(TransportTest, SendFailuresAreReported) {
   EXPECT_TRUE(recorder_.wait_send_failures(2));
 }
 
+TEST_F(TransportTest, APhoneThatStopsReadingIsClosedAndTheSendsReportedFailed) {
+  Limits limits;
+  limits.max_queued_bytes = 64 * 1024;
+  start(limits);
+  tcp::socket s = connect_tcp();
+  asio::write(s, asio::buffer(request()));
+  const sip::Inbound in = recorder_.next_message();
+  // All in one turn of the transport's thread, so nothing is written in
+  // between: the fifth 16 KiB message is over the bound.
+  on_io([&] {
+    for (int i = 0; i < 8; ++i) transport_->send(sip::Destination{in.source, in.flow}, std::string(16 * 1024, 'x'));
+  });
+  EXPECT_TRUE(recorder_.wait_send_failures(4));  // the refused one and the three after it
+  EXPECT_TRUE(recorder_.wait_closed(1));
+  EXPECT_TRUE(peer_closed(s));
+}
+
 TEST_F(TransportTest, TlsPresentsTheSiteCertificateAndCarriesSip) {
   start();
   recorder_.echo = true;

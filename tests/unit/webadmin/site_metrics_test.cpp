@@ -3,13 +3,19 @@
 // peers are not series), and the console's request histogram.
 #include "site_metrics.hpp"
 
+#include <sipsite/asio/task_group.hpp>
 #include <sipsite/metrics/build_info.hpp>
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/private_key.hpp>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -72,6 +78,31 @@ TEST(SiteMetrics, AnUnreadableOwnCertificateLeavesItsGaugeOut) {
   const std::string out = site_metrics({"not a certificate", {}, requests});
   EXPECT_EQ(out.find("sipsite_site_certificate_not_after_timestamp_seconds"), std::string::npos);
   EXPECT_NE(out.find("# TYPE sipsite_peer_certificate_not_after_timestamp_seconds gauge\n"), std::string::npos);
+}
+
+boost::asio::awaitable<void> a_buggy_task() {
+  co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+  throw std::logic_error("a bug");
+}
+
+TEST(SiteMetrics, ExceptionsEscapingTasksAreCounted) {
+  const metrics::Histogram requests(metrics::kLatencyBuckets);
+  const auto count_line = [&] {
+    return line_of(site_metrics({"", {}, requests}), "sipsite_task_exceptions_total ");
+  };
+  const std::uint64_t before = async::escaped_total();
+  EXPECT_EQ(count_line(), "sipsite_task_exceptions_total " + std::to_string(before));
+  std::string reported;
+  async::set_escape_reporter([&](std::string_view component, std::string_view what) {
+    reported = std::string(component) + ": " + std::string(what);
+  });
+  boost::asio::io_context io;
+  async::TaskGroup tasks(io.get_executor(), "console");
+  tasks.spawn(a_buggy_task());
+  io.run();
+  async::set_escape_reporter({});
+  EXPECT_EQ(reported, "console: a bug");
+  EXPECT_EQ(count_line(), "sipsite_task_exceptions_total " + std::to_string(before + 1));
 }
 
 }  // namespace

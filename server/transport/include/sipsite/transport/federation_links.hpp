@@ -88,6 +88,8 @@ struct LinksSettings {
   // Per link: bytes queued for writing beyond this close the link (a peer
   // that stopped reading must not grow our memory).
   std::size_t max_queued_bytes = 4u << 20;
+  // Per link: one write that takes longer than this closes the link.
+  std::chrono::seconds write_timeout{30};
 };
 
 namespace detail {

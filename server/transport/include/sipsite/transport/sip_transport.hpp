@@ -37,6 +37,11 @@ struct Limits {
   std::chrono::seconds handshake_timeout{10};
   // From the first byte of a message to its last (slowloris defence).
   std::chrono::seconds message_timeout{30};
+  // Per TCP/TLS connection: bytes queued for writing beyond this close it
+  // (a phone that stopped reading must not grow our memory), and so does
+  // one write that takes longer than write_timeout. Not configurable.
+  std::size_t max_queued_bytes = 4u << 20;
+  std::chrono::seconds write_timeout{30};
   sip::ParseLimits parse{};
 };
 
