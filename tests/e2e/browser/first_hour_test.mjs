@@ -133,7 +133,19 @@ async function openConsole(browser) {
   const page = await context.newPage();
   page.problems = [];
   page.on("pageerror", (e) => page.problems.push(`page error: ${e.message}`));
-  await page.goto(URL_);
+  // The namespace's veth is still settling when the first page loads (its
+  // IPv6 link-local address appears a moment after the link comes up), and
+  // Chromium aborts a navigation with ERR_NETWORK_CHANGED when it sees that.
+  // A few bounded retries; any other error fails at once.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.goto(URL_);
+      break;
+    } catch (e) {
+      if (attempt >= 5 || !String(e.message).includes("ERR_NETWORK_CHANGED")) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
   return page;
 }
 
