@@ -82,11 +82,10 @@ struct FederationListener::Impl {
     c->link->local = local;
     live.emplace(id, c);
     SessionOptions options;
-    options.tasks = &tasks;
     options.parse = limits.parse;
     options.idle_timeout = limits.idle_timeout;
     options.on_up = [this, c, source] { handler.on_peer_connected(c->link->certificate, source); };
-    const SessionEnd end = co_await run_link_session(c->link, links, handler, std::move(options));
+    const SessionEnd end = co_await run_link_session(c->link, links, handler, tasks, std::move(options));
     live.erase(id);
     if (end.registered()) {
       handler.on_peer_disconnected(*c->peer);
