@@ -28,11 +28,11 @@ struct PemBlock {
 
 // Reads every PEM block in `text`. An empty vector means none was found; a
 // block whose base64 does not decode is an error.
-Result<std::vector<PemBlock>> read_pem_blocks(std::string_view text) {
-  constexpr std::size_t kMaxBlocks = 16;  // a pasted bundle, never more
+// At most max_blocks + 1 are read (so that the caller sees "too many").
+Result<std::vector<PemBlock>> read_pem_blocks(std::string_view text, std::size_t max_blocks = 16) {
   BioPtr bio = memory_bio(text);
   std::vector<PemBlock> blocks;
-  while (blocks.size() <= kMaxBlocks) {
+  while (blocks.size() <= max_blocks) {
     char* name = nullptr;
     char* header = nullptr;
     unsigned char* data = nullptr;
@@ -249,6 +249,37 @@ Result<Certificate> parse_peer_certificate(std::string_view pem, Clock::time_poi
     return Error{Errc::no_domain, "certificate names no valid DNS domain (neither subjectAltName nor CN)"};
   }
   return cert;
+}
+
+Result<std::vector<Certificate>> parse_peer_certificates(std::string_view pem, Clock::time_point now) {
+  auto blocks = read_pem_blocks(pem, kMaxBundleCertificates);
+  if (!blocks) return blocks.error();
+  if (blocks->size() > kMaxBundleCertificates) {
+    return Error{Errc::multiple_certificates,
+                 "more than " + std::to_string(kMaxBundleCertificates) + " certificates: split the bundle"};
+  }
+  std::vector<Certificate> out;
+  out.reserve(blocks->size());
+  for (const PemBlock& block : *blocks) {
+    if (block.name.find("PRIVATE KEY") != std::string::npos) {
+      return Error{Errc::private_key_not_certificate,
+                   "the bundle holds a private key: never send or paste a private key; only certificates belong "
+                   "in it"};
+    }
+    const std::string which = "certificate " + std::to_string(out.size() + 1) + ": ";
+    if (!is_certificate_block(block.name)) {
+      return Error{Errc::not_pem, which + "expected a CERTIFICATE block, found '" + block.name + "'"};
+    }
+    auto cert = Certificate::from_der(block.data);
+    if (!cert) return Error{cert.error().code, which + cert.error().message};
+    if (auto valid = cert->check_validity(now); !valid) return Error{valid.error().code, which + valid.error().message};
+    if (cert->domain().empty()) {
+      return Error{Errc::no_domain, which + "names no valid DNS domain (neither subjectAltName nor CN)"};
+    }
+    out.push_back(std::move(*cert));
+  }
+  if (out.empty()) return Error{Errc::not_pem, "no PEM certificate found (expected -----BEGIN CERTIFICATE-----)"};
+  return out;
 }
 
 namespace {

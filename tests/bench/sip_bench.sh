@@ -14,9 +14,14 @@
 # Usage: tests/bench/sip_bench.sh [SIPSITE_BINARY [SIPLOAD_BINARY]]
 #   defaults: build-bench/server/app/sipsite, build-bench/tests/bench/sipload/sipload
 #   (cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build-bench sipsite sipload)
-# Environment: DURATION (seconds per run, default 8), FIXED_REGISTER_RATE
+# Environment: DURATION (seconds per run, default 8), SETTLE (seconds to wait
+#   after the scenarios before measuring RSS again, default 45), PERF_DIR
+#   (perf call-graph profiles of the maximum-rate call runs), FIXED_REGISTER_RATE
 #   (default 2000), FIXED_CALL_RATE (default 500), BINDINGS (default 100000),
-#   SKIP_KAMAILIO=1. Installs Kamailio with apt-get when absent (root).
+#   SKIP_KAMAILIO=1, SKIP_MEMORY=1 (no bindings measurement), ONLY="call udp"
+#   (one scenario), MAX_ONLY=1 (no fixed-rate runs), SERVER_ENV="VAR=VALUE ..."
+#   (environment of sipsite, e.g. GLIBC_TUNABLES). Installs Kamailio with
+#   apt-get when absent (root).
 # The whole script is bounded (BENCH_TIMEOUT, default 840 s) and cleans up
 # every process and directory it made.
 set -euo pipefail
@@ -104,6 +109,26 @@ pss_kb() {
   done
   echo "$total"
 }
+# thread_ticks: "TID NAME TICKS" for every thread of the server's processes.
+thread_ticks() {
+  local p t
+  for p in $(server_pids); do
+    for t in /proc/"$p"/task/*; do
+      read -r -a f < <(sed 's/^.*) //' "$t/stat" 2>/dev/null || echo "")
+      # The main thread (the SIP event loop) by its role, the others by name.
+      local name; name=$([[ ${t##*/} == "$p" ]] && echo main || tr ' ' '_' <"$t/comm" 2>/dev/null)
+      [[ ${#f[@]} -gt 12 ]] && echo "${t##*/} $name $((f[11] + f[12]))"
+    done
+  done
+}
+rss_kb() {
+  local total=0 p v
+  for p in $(server_pids); do
+    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
 # UDP datagrams the kernel dropped for a full receive buffer, all sockets
 # (the generator's are 4-8 MiB, so in practice the server's).
 udp_drops() { awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }' /proc/net/snmp; }
@@ -117,9 +142,20 @@ run_load() {
   local server=$1 label=$2 mode=$3; shift 3
   local before after out line ok cpu drops
   drops=$(udp_drops)
+  thread_ticks >"$work/threads.before"
+  # PERF_DIR=DIR: a call-graph profile of the server during each maximum-rate
+  # call run, DIR/SERVER-SCENARIO.perf.data (perf report -i FILE).
+  local perf_pid=""
+  if [[ -n "${PERF_DIR:-}" && $label == call* && $mode == max ]]; then
+    perf record -q -g -p "$(server_pids | tr '\n' ',' | sed 's/,$//')" -o "$PERF_DIR/$server-${label// /-}.perf.data" \
+      -- sleep "$duration" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   before=$(cpu_ticks)
   out=$(timeout $((duration + 60)) "$sipload" --quiet --duration "$duration" "$@" 2>&1) || true
+  [[ -n "$perf_pid" ]] && wait "$perf_pid" 2>/dev/null
   after=$(cpu_ticks)
+  thread_ticks >"$work/threads.after"
   drops=$(( $(udp_drops) - drops ))
   echo "$out" | sed 's/^/    /' >&2
   line=$(grep '^RESULT' <<<"$out" || echo "RESULT succeeded=0 fail_pct=100 rate=0 p50_ms=0 p99_ms=0 generator_cpu_s=0")
@@ -129,6 +165,15 @@ run_load() {
     "$(field fail_pct "$line")" "$(field p50_ms "$line")" "$(field p99_ms "$line")" "$cpu" \
     "$(field generator_cpu_s "$line")" "$ok" "$drops" >>"$results"
   last_rate=$(field rate "$line"); last_fail=$(field fail_pct "$line")
+  # CPU per operation of each thread (the SIP thread, the call-record
+  # writer, ...), for the call scenarios.
+  if [[ $label == call* && ${ok:-0} -gt 0 ]]; then
+    awk -v s="$server" -v l="$label" -v m="$mode" -v ok="$ok" -v us="$tick_us" '
+      NR == FNR { b[$1] = $3; next }
+      { d = $3 - b[$1]; if (d > 0) { cpu[$2] += d } }
+      END { for (n in cpu) printf "%s\t%s\t%s\t%s\t%d\n", s, l, m, n, cpu[n] * us / ok }' \
+      "$work/threads.before" "$work/threads.after" >>"$work/threads.tsv"
+  fi
 }
 
 # scenarios SERVER PORT: the four scenarios, max rate then fixed rate.
@@ -144,6 +189,7 @@ scenarios() {
         first=$([[ $t == udp ]] && echo $call_udp_first || echo $call_tcp_first)
       fi
       label="$kind $t"
+      [[ -n "${ONLY:-}" && "$label" != "$ONLY" ]] && continue
       local common=(--scenario "$kind" --transport "$t" --port "$port" --domain "$domain"
                     --users "$users" --first-user "$first" --password 'bench-pw-{}' --user 'u{}')
       log "$server: $label, maximum rate"
@@ -156,6 +202,7 @@ scenarios() {
         log "$server: $label, ${last_fail}% failed; trying $rate/s"
         run_load "$server" "$label" "fixed $rate/s" "${common[@]}" --rate "$rate"
       done
+      [[ -n "${MAX_ONLY:-}" ]] && continue
       log "$server: $label, fixed $fixed/s"
       run_load "$server" "$label" "fixed $fixed/s" "${common[@]}" --rate "$fixed"
     done
@@ -187,6 +234,17 @@ memory() {
   printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$server" "$before" "$after" "$settled" "$ok" \
     "$([[ ${ok:-0} -gt 0 ]] && echo $(( (after - before) * 1024 / ok )) || echo -)" \
     "$([[ ${ok:-0} -gt 0 ]] && echo $(( (settled - before) * 1024 / ok )) || echo -)" >>"$work/memory.tsv"
+}
+
+# after_load SERVER: RSS before the scenarios (rss_start), right after them,
+# and SETTLE seconds (default 45) later: does memory come back after load?
+after_load() {
+  local server=$1 right_after settled
+  right_after=$(rss_kb)
+  log "$server: waiting ${SETTLE:-45} s after the load"
+  sleep "${SETTLE:-45}"
+  settled=$(rss_kb)
+  printf "%s\t%s\t%s\t%s\n" "$server" "$rss_start" "$right_after" "$settled" >>"$work/rss.tsv"
 }
 
 stop_server() {
@@ -253,7 +311,7 @@ ports = "47000-47099"
 [log]
 level = "warn"
 EOF
-  "$sipsite" run --state-dir "$site" --config "$work/sipsite.toml" >"$work/sipsite.log" 2>&1 &
+  env ${SERVER_ENV:-} "$sipsite" run --state-dir "$site" --config "$work/sipsite.toml" >"$work/sipsite.log" 2>&1 &
   server_pid=$!
   wait_tcp "$sip_port" "$server_pid" "$work/sipsite.log"
   sleep 0.5
@@ -261,12 +319,16 @@ EOF
 
 log "sipsite: $("$sipsite" --version 2>&1 | head -1)"
 start_sipsite
+rss_start=$(rss_kb)
 scenarios sipsite "$sip_port"
+after_load sipsite
 kill -0 "$server_pid" 2>/dev/null || { echo "sip_bench: sipsite died; log:" >&2; tail -20 "$work/sipsite.log" >&2; }
 stop_server
-start_sipsite
-memory sipsite "$sip_port"
-stop_server
+if [[ -z "${SKIP_MEMORY:-}" ]]; then
+  start_sipsite
+  memory sipsite "$sip_port"
+  stop_server
+fi
 if [[ -s "$work/sipsite.log" ]]; then
   log "sipsite log (warnings and errors, last 10 lines):"
   tail -10 "$work/sipsite.log" | sed 's/^/    /' >&2
@@ -307,11 +369,15 @@ EOF
   }
   log "kamailio: $(kamailio -v | head -1)"
   start_kamailio
+  rss_start=$(rss_kb)
   scenarios kamailio "$kam_port"
+  after_load kamailio
   stop_server
-  start_kamailio
-  memory kamailio "$kam_port"
-  stop_server
+  if [[ -z "${SKIP_MEMORY:-}" ]]; then
+    start_kamailio
+    memory kamailio "$kam_port"
+    stop_server
+  fi
 fi
 
 # ---- report ------------------------------------------------------------------
@@ -344,8 +410,23 @@ if [[ -z "${SKIP_KAMAILIO:-}" ]]; then
     }' "$results"
   echo
 fi
+echo "Server CPU per call by thread (threads that used any CPU; tick = $tick_us µs):"
+echo
+echo "| server | scenario | load | thread | CPU [µs/call] |"
+echo "|:--|:--|:--|:--|--:|"
+sort -t$'\t' -k1,1 -k2,2 -k3,3 -k5,5nr "$work/threads.tsv" 2>/dev/null |
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }'
+echo
+echo "RSS of all server processes before the scenarios above, right after them, and ${SETTLE:-45} s later:"
+echo
+echo "| server | RSS before [KiB] | RSS after the load [KiB] | RSS ${SETTLE:-45} s later [KiB] |"
+echo "|:--|--:|--:|--:|"
+awk -F'\t' '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$work/rss.tsv"
+echo
 echo "Memory (PSS of all server processes, before and after $bindings bindings registered over TCP):"
 echo
 echo "| server | PSS before [KiB] | PSS 1 s after [KiB] | PSS 11 s after [KiB] | registrations | bytes/registration at 1 s | at 11 s |"
 echo "|:--|--:|--:|--:|--:|--:|--:|"
-awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7 }' "$work/memory.tsv"
+if [[ -s "$work/memory.tsv" ]]; then
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7 }' "$work/memory.tsv"
+fi

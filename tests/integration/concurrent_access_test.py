@@ -52,7 +52,7 @@ class ConcurrentAccessTest(SiteTestCase):
         self.assertEqual(len(users), WORKERS * USERS_PER_WORKER)
         peers = json.loads(self.sipsite("peer", "list", "--json").out)
         self.assertEqual([p["state"] for p in peers], ["trusted"] * 3)
-        daemon.wait_for(rf"state loaded: {WORKERS * USERS_PER_WORKER} users, 3 peers \(3 trusted\)", timeout=10)
+        daemon.wait_for(rf"state (?:loaded|now): {WORKERS * USERS_PER_WORKER} users, 3 peers \(3 trusted\)", timeout=10)
         self.assertEqual(daemon.stop(), 0)
 
         with open(self.path("site", "db.key")) as f:

@@ -318,7 +318,7 @@ class ConsoleApiTest(ConsoleCase):
         listed = json.loads(self.cli("user", "list", "--json").out)
         self.assertIn("alice@alpha.example", [u["aor"] for u in listed])
         self.assertIn("bob@alpha.example", [u["aor"] for u in listed])
-        self.case.daemon.wait_for(r"database changed|state loaded: [1-9]\d* users")
+        self.case.daemon.wait_for(r"database changed|state (?:loaded|now): [1-9]\d* users")
         r = c.request("DELETE", "/api/v1/users/alice%40alpha.example")
         self.assertEqual(r.status, 204, r)
         self.assertNotIn("alice@alpha.example", self.cli("user", "list").out)

@@ -53,12 +53,14 @@ class DaemonTest(SiteTestCase):
         d.wait_for(r"state loaded: 0 users, 0 peers")
         self.assertOk(self.sipsite("user", "add", "--aor", "alice@alpha.example", "--password-stdin",
                                    stdin="password123\n"))
-        d.wait_for(r"state loaded: 1 users, 0 peers", timeout=5)
+        d.wait_for(r"state now: 1 users, 0 peers", timeout=5)
         beta = self.init_site("beta.example", state="beta")
         pem = self.write("beta.pem", self.sipsite("cert", state="beta").out)
         self.assertOk(self.sipsite("peer", "import", "--file", pem))
         self.assertOk(self.sipsite("peer", "trust", "--fingerprint", beta["fingerprint"]))
-        d.wait_for(r"state loaded: 1 users, 1 peers \(1 trusted\)", timeout=5)
+        d.wait_for(r"state now: 1 users, 1 peers \(1 trusted\)", timeout=5)
+        # Each change was applied on its own: one full load, at start-up.
+        self.assertEqual(d.output().count("state loaded"), 1, d.output())
         self.assertEqual(d.stop(), 0)
 
     # The journald format (no timestamps, syslog priorities, only when

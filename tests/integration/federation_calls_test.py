@@ -273,7 +273,7 @@ class FederationCallsTest(SiteTestCase):
     def test_message_for_an_offline_user_waits_for_registration(self):
         self.assertOk(self.sipsite("user", "add", "--aor", "carol@alpha.example", "--password-stdin",
                                    stdin="carol-password\n", state="alpha"))
-        self.daemons["alpha"].wait_for(r"state loaded: 2 users", timeout=10)
+        self.daemons["alpha"].wait_for(r"state (?:loaded|now): 2 users", timeout=10)
         for i, text in enumerate(("first", "second")):
             self.bob.authenticated("MESSAGE", "sip:carol@alpha.example", "<sip:carol@alpha.example>",
                                    f"offline-{i}@127.0.0.1", f"t{i}", extra="Content-Type: text/plain\r\n", body=text)
@@ -382,7 +382,7 @@ class FederationCallsTest(SiteTestCase):
         self.assertOk(self.sipsite("user", "add", "--aor", "carol@alpha.example", "--password-stdin",
                                    stdin="carol-password\n", state="alpha"))
         alpha = self.daemons["alpha"]
-        alpha.wait_for(r"state loaded: 2 users", timeout=20)
+        alpha.wait_for(r"state (?:loaded|now): 2 users", timeout=20)
         carol = self.phone("alpha", "carol")
         call_id = "local-" + secrets.token_hex(4) + "@127.0.0.1"
         self.alice.authenticated("INVITE", "sip:carol@alpha.example", "<sip:carol@alpha.example>", call_id,

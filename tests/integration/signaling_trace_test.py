@@ -65,7 +65,7 @@ class SignalingTraceTest(SiteTestCase):
         self.assertEqual(self.query("SELECT count(*) FROM signaling_log;").strip(), "0")
 
         self.query("INSERT INTO settings (key, value, updated_at) VALUES ('privacy.signaling_log_enabled', 'true', 0);")
-        self.daemon.wait_for(r"users, peers or settings changed; reloading")
+        self.daemon.wait_for(r"change\(s\) applied incrementally")
         time.sleep(0.5)  # the daemon reloads within its 250 ms poll
         alice.call_id = "second-call-id-for-log"
         invite("b")

@@ -87,6 +87,9 @@ boost::asio::awaitable<void> run_session(Stream& stream, ServerLimits limits, Ha
     set_deadline(stream, limits.header_timeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
     if (!ec && !parser.is_done()) {
+      if (parser.get().method() == http::verb::post && parser.get().target() == "/api/v1/peers/bulk") {
+        parser.body_limit(limits.bulk_body_limit);
+      }
       set_deadline(stream, limits.body_timeout);
       std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, kTuple);
     }

@@ -2,7 +2,7 @@
 // from the server goes through textContent (never innerHTML).
 "use strict";
 
-const state = { csrf: null, username: null, pendingVerify: null, passwdAor: null, usersOffset: 0, auditOffset: 0, cdrsOffset: 0, messagesOffset: 0 };
+const state = { csrf: null, username: null, pendingVerify: null, passwdAor: null, peersOffset: 0, peersQuery: "", peersState: "", usersOffset: 0, auditOffset: 0, cdrsOffset: 0, messagesOffset: 0 };
 const PAGE = 50;
 const $ = (id) => document.getElementById(id);
 
@@ -157,7 +157,7 @@ async function loadDashboard() {
     api("GET", "/api/v1/peers/pending?limit=1"),
     api("GET", "/api/v1/calls"),
   ]);
-  const trusted = peers.items.filter((p) => p.state === "trusted").length;
+  const trusted = peers.counts ? peers.counts.trusted : peers.items.filter((p) => p.state === "trusted").length;
   const connected = peers.items.filter((p) => p.links && p.links.length).length;
   $("dash-peers").textContent = `${peers.total} (${trusted} trusted, ${connected} connected)`;
   $("dash-calls").textContent = calls.total;
@@ -253,7 +253,15 @@ function openVerify(peer, viaPending) {
 }
 
 async function loadPeers() {
-  const [peers, pending] = await Promise.all([api("GET", "/api/v1/peers?limit=500"), api("GET", "/api/v1/peers/pending?limit=500")]);
+  // A page of PAGE sites, searched by the server (thousands of sites stay usable).
+  const q = new URLSearchParams({ offset: state.peersOffset, limit: PAGE });
+  if (state.peersQuery) q.set("q", state.peersQuery);
+  if (state.peersState) q.set("state", state.peersState);
+  const [peers, pending] = await Promise.all([api("GET", `/api/v1/peers?${q}`), api("GET", "/api/v1/peers/pending?limit=500")]);
+  const c = peers.counts || {};
+  $("peers-counts").textContent = `${c.all ?? peers.total} sites: ${c.trusted ?? 0} trusted, ${c.untrusted ?? 0} untrusted, ${c.revoked ?? 0} revoked` +
+    (state.peersQuery || state.peersState ? ` — ${peers.total} match` : "");
+  pager("peers-pager", peers, (o) => { state.peersOffset = o; loadPeers().catch(fail); });
   fillTable("peers-table", "peers-empty", peers.items, (p) => {
     const actions = el("td", { class: "actions" });
     if (p.state !== "trusted") {
@@ -733,6 +741,13 @@ async function start() {
   $("login-form").addEventListener("submit", onLogin);
   $("password-form").addEventListener("submit", onPassword);
   $("import-form").addEventListener("submit", onImport);
+  $("peers-search").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    state.peersQuery = $("peers-q").value.trim();
+    state.peersState = $("peers-state").value;
+    state.peersOffset = 0;
+    loadPeers().catch(fail);
+  });
   $("user-form").addEventListener("submit", onAddUser);
   $("passwd-form").addEventListener("submit", onChangeUserPassword);
   $("passwd-cancel").addEventListener("click", () => { $("passwd-form").reset(); $("passwd-panel").hidden = true; });

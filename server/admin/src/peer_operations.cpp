@@ -6,6 +6,8 @@
 #include <sipsite/pki/fingerprint.hpp>
 #include <sipsite/pki/host_port.hpp>
 
+#include <set>
+
 namespace sipsite::admin {
 
 namespace {
@@ -132,11 +134,11 @@ OpResult<PeerChange> SiteOperations::trust_pending(const store::PendingRequest& 
   return change;
 }
 
-OpResult<PeerChange> SiteOperations::revoke_peer(const PeerRef& who) {
+OpResult<PeerChange> SiteOperations::peer_to_revoke(const PeerRef& who) {
   std::string fingerprint;
   auto found = find_peer(who, fingerprint);
   if (!found) return found.error();
-  if (*found) return set_state(**found, store::PeerState::revoked);
+  if (*found) return PeerChange{**found, false, false, std::nullopt};
   // An old pin kept after the peer's key rotation: revoking it revokes the
   // peer (its new key was proven by this one).
   store::PeerRepository peers(db_);
@@ -147,11 +149,94 @@ OpResult<PeerChange> SiteOperations::revoke_peer(const PeerRef& who) {
     auto current = peers.find_by_domain(pin.domain);
     if (!current) return from_store(current.error());
     if (!*current) break;
-    auto change = set_state(**current, store::PeerState::revoked);
-    if (change) change->old_pin = pin;
-    return change;
+    return PeerChange{**current, false, false, pin};
   }
   return OpError{OpErrc::not_found, "no peer with fingerprint " + fingerprint};
+}
+
+OpResult<PeerChange> SiteOperations::revoke_peer(const PeerRef& who) {
+  auto target = peer_to_revoke(who);
+  if (!target) return target.error();
+  auto change = set_state(target->peer, store::PeerState::revoked);
+  if (change) change->old_pin = target->old_pin;
+  return change;
+}
+
+OpResult<std::vector<PeerChange>> SiteOperations::revoke_peers(const std::vector<PeerRef>& who) {
+  std::vector<PeerChange> changes;
+  changes.reserve(who.size());
+  for (const auto& ref : who) {
+    auto target = peer_to_revoke(ref);
+    if (!target) {
+      return OpError{target.error().code, target.error().message + "; nothing was revoked"};
+    }
+    changes.push_back(std::move(*target));
+  }
+  store::PeerRepository peers(db_);
+  auto r = db_.transaction([&]() -> store::Result<void> {
+    for (auto& change : changes) {
+      if (change.peer.state == store::PeerState::revoked) continue;
+      if (auto st = peers.set_state(change.peer.fingerprint, store::PeerState::revoked); !st) return st;
+      if (auto a = audit("peer.revoke", change.peer.domain + " " + change.peer.fingerprint + " (bulk)"); !a) return a;
+      change.changed = true;
+      change.peer.state = store::PeerState::revoked;
+    }
+    return {};
+  });
+  if (!r) return from_store(r.error());
+  return changes;
+}
+
+OpResult<std::vector<store::PeerRecord>> SiteOperations::import_peers(const std::vector<pki::Certificate>& certificates,
+                                                                     bool trust) {
+  std::vector<store::PeerRecord> records;
+  records.reserve(certificates.size());
+  std::set<std::string> fingerprints, domains;
+  const auto state = trust ? store::PeerState::trusted : store::PeerState::untrusted;
+  for (std::size_t i = 0; i < certificates.size(); ++i) {
+    const pki::Certificate& cert = certificates[i];
+    const std::string domain = cert.domain();
+    const std::string which = "certificate " + std::to_string(i + 1) + (domain.empty() ? "" : " (" + domain + ")");
+    if (domain.empty()) return OpError{OpErrc::bad_certificate, which + " names no domain; nothing was imported"};
+    if (auto valid = cert.check_validity(); !valid) {
+      return OpError{OpErrc::bad_certificate, which + ": " + valid.error().message + "; nothing was imported"};
+    }
+    const std::string fingerprint = cert.fingerprint().to_string();
+    if (fingerprint == site_.fingerprint) {
+      return OpError{OpErrc::own_certificate, which + " is this site's own certificate; nothing was imported"};
+    }
+    if (domain == site_.domain) {
+      return OpError{OpErrc::own_domain, which + " names this site's own domain; nothing was imported"};
+    }
+    if (!fingerprints.insert(fingerprint).second || !domains.insert(domain).second) {
+      return OpError{OpErrc::conflict, which + " is in the list twice (fingerprint or domain); nothing was imported"};
+    }
+    records.push_back({domain, fingerprint, cert.to_pem(), "", state, 0, 0});
+  }
+  store::PeerRepository peers(db_);
+  std::size_t failed_at = 0;
+  auto r = db_.transaction([&]() -> store::Result<void> {
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      failed_at = i;
+      const auto& peer = records[i];
+      if (auto a = peers.add(peer); !a) return a;
+      if (auto a = audit(trust ? "peer.trust" : "peer.import",
+                         peer.domain + " " + peer.fingerprint + (trust ? " (bulk import, trusted)" : " (bulk import)"));
+          !a) {
+        return a;
+      }
+    }
+    return {};
+  });
+  if (!r) {
+    OpError e = from_store(r.error());
+    if (e.code == OpErrc::conflict) {
+      e.message = "certificate " + std::to_string(failed_at + 1) + " (" + records[failed_at].domain +
+                  "): a peer with that fingerprint or domain is known already; nothing was imported";
+    }
+    return e;
+  }
+  return records;
 }
 
 OpResult<PeerChange> SiteOperations::set_state(const store::PeerRecord& peer, store::PeerState state) {

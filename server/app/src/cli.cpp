@@ -142,25 +142,49 @@ int run_cli(int argc, char** argv) {
   peer->require_subcommand(1);
   PeerImportOptions import;
   auto* import_cmd = sub(*peer, "import", "Add a peer from its certificate (untrusted until you trust it)");
-  import_cmd->add_option("--file", import.file, "The peer's certificate, PEM")->required();
-  import_cmd->add_option("--address", import.address, "HOST:PORT of the peer's federation listener");
+  auto* import_file = import_cmd->add_option("--file", import.file, "The peer's certificate, PEM");
+  auto* import_bundle = import_cmd->add_option(
+      "--bundle", import.bundle, "Many sites' certificates, PEM, one after the other: all imported or none");
+  import_file->excludes(import_bundle);
+  import_cmd->add_option("--address", import.address, "HOST:PORT of the peer's federation listener (with --file)")
+      ->excludes(import_bundle);
+  import_cmd->add_flag("--trust", import.trust, "With --bundle: store them trusted (you verified every fingerprint)")
+      ->needs(import_bundle);
   import_cmd->callback([&] { command = [&] { return cmd_peer_import(g, import); }; });
 
   PeerSelector selector;
   std::string trust_address;
+  std::vector<std::string> revoke_fingerprints;
+  std::string revoke_file;
   for (const auto& [name, state, help] :
        {std::tuple{"trust", store::PeerState::trusted, "Trust a peer (after verifying its fingerprint)"},
         std::tuple{"revoke", store::PeerState::revoked, "Revoke a peer"}}) {
     auto* c = sub(*peer, name, help);
-    auto* by_fp = c->add_option("--fingerprint", selector.fingerprint, "The peer's fingerprint");
+    const bool revoke = state == store::PeerState::revoked;
+    auto* by_fp = revoke ? c->add_option("--fingerprint", revoke_fingerprints,
+                                         "The peer's fingerprint (repeat it to revoke several at once)")
+                         : c->add_option("--fingerprint", selector.fingerprint, "The peer's fingerprint");
     auto* by_domain = c->add_option("--domain", selector.domain, "The peer's domain");
     by_fp->excludes(by_domain);
+    if (revoke) {
+      auto* by_file = c->add_option("--file", revoke_file,
+                                    "A file of fingerprints, one a line, all revoked at once ('#' comments)");
+      by_file->excludes(by_domain);
+    }
     if (state == store::PeerState::trusted) {
       c->add_option("--address", trust_address, "HOST:PORT of its federation listener (for a pending request)");
     }
     const store::PeerState target = state;
     c->callback([&, target] {
-      command = [&, target] { return cmd_peer_set_state(g, selector, target, trust_address); };
+      command = [&, target] {
+        if (target == store::PeerState::revoked) {
+          if (revoke_fingerprints.size() > 1 || !revoke_file.empty()) {
+            return cmd_peer_revoke_many(g, revoke_fingerprints, revoke_file);
+          }
+          if (!revoke_fingerprints.empty()) selector.fingerprint = revoke_fingerprints.front();
+        }
+        return cmd_peer_set_state(g, selector, target, trust_address);
+      };
     });
   }
   std::string invite_text;

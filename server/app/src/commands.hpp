@@ -27,6 +27,10 @@ int cmd_config_reference();
 struct PeerImportOptions {
   std::string file;
   std::string address;  // optional: a peer that only dials in has none
+  // Instead of `file`: a bundle of certificates, one per site, imported in
+  // one transaction (--trust: stored trusted, the admin verified the list).
+  std::string bundle;
+  bool trust = false;
 };
 int cmd_peer_import(const GlobalOptions& g, const PeerImportOptions& o);
 
@@ -38,6 +42,10 @@ struct PeerSelector {
 // (its address, if `address` is empty, stays unknown: it dials in).
 int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::PeerState state,
                        const std::string& address = {});
+// `peer revoke` naming several peers (--fingerprint repeated, or --file with
+// one fingerprint a line): all revoked in one transaction, or none.
+int cmd_peer_revoke_many(const GlobalOptions& g, const std::vector<std::string>& fingerprints,
+                         const std::string& file);
 // Connects to the invite's address, checks the certificate presented
 // against the invite's fingerprint, and stores the peer as trusted.
 int cmd_peer_add_invite(const GlobalOptions& g, const std::string& invite);

@@ -203,6 +203,14 @@ const std::vector<ConfigKey>& key_table() {
        "Seconds a phone has, on TCP or TLS, from the first byte of a message to its last; a connection that "
        "trickles a message slower is closed (slowloris defence). 1 to 600.",
        integer_in(1, 600, "seconds", [](Config& c, std::int64_t v) { c.sip_message_timeout = std::chrono::seconds(v); })},
+      {"sip.max_transactions", "integer", "500000",
+       "SIP transactions the site keeps in memory at most (a finished one stays up to 32 s over UDP to absorb "
+       "retransmissions; a UDP call leaves three for 32 s). Beyond it a new request is answered 503 with "
+       "Retry-After: 5, so a flood of INVITEs cannot grow memory without bound: at 0.75 to 1.6 KB per transaction "
+       "(docs/ARCHITECTURE.md) the default caps them near 600 MB and allows about 5,000 UDP calls/s sustained. "
+       "REGISTER, CANCEL and requests inside a dialog may use an eighth more. 1000 to 10000000.",
+       integer_in(1000, 10000000, "transactions",
+                  [](Config& c, std::int64_t v) { c.sip_max_transactions = static_cast<std::size_t>(v); })},
       {"federation.listen", "string", "\"0.0.0.0:5062\"",
        "Mutual-TLS listener for trusted peer sites.",
        [](const toml::node& n, Config& c) { return parse_listen(n, c.federation_listen); }},

@@ -51,6 +51,7 @@ struct Config {
   std::vector<HostPort> sip_tls{{"0.0.0.0", 5061}};
   // TCP/TLS: from a message's first byte to its last (slowloris defence).
   std::chrono::seconds sip_message_timeout{30};
+  std::size_t sip_max_transactions = 500000;
   HostPort federation_listen{"0.0.0.0", 5062};
   // Requests a second one peer site may send (burst: twice as many).
   std::uint32_t federation_peer_request_rate = 2000;

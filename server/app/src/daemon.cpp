@@ -29,9 +29,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-// How often the daemon looks for changes made by the CLI (or another
-// process): well inside DESIGN.md's one second.
-constexpr auto kDatabasePollInterval = std::chrono::milliseconds(250);
 // On SIGTERM, how long the site waits for the parties of the calls it ends
 // to answer its BYEs before it closes their connections.
 constexpr auto kGoodbyeWait = std::chrono::seconds(2);
@@ -88,7 +85,7 @@ PeerGatewaySettings gateway_settings(const Config& config, const store::SiteReco
 }  // namespace
 
 Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert, store::Database console_db,
-               store::Database retention_db, store::Database records_db)
+               store::Database retention_db, store::Database records_db, store::Database live_db)
     : config_(std::move(config)),
       site_(std::move(site)),
       key_(std::move(key)),
@@ -100,7 +97,9 @@ Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certifica
       gateway_(io_, gateway_settings(config_, site_.site), sip_.clock(), sip_.random()),
       live_state_(io_, sip_, federation_, gateway_, site_.site.domain, [this] { return relay_.get(); }),
       console_(console_settings(config_, site_.site), std::move(console_db), live_state_),
-      retention_(std::move(retention_db)) {}
+      retention_(std::move(retention_db)),
+      watcher_(io_, std::move(live_db), site_.site.domain,
+               [this](LiveStateUpdate update) { apply_live_state(std::move(update)); }) {}
 
 // What each socket is bound to; a wildcard listener also says the address
 // written in Via and Record-Route for it.
@@ -123,22 +122,29 @@ void Daemon::log_listeners() const {
   }
 }
 
-void Daemon::load_live_state() {
+// On the io thread: what the watcher prepared on its own thread, applied in
+// O(changed) (a full load only at start or after a gap in the change log).
+void Daemon::apply_live_state(LiveStateUpdate update) {
+  if (stopping_) return;
+  if (update.full) {
+    sip_.replace_users(update.users);
+  } else if (!update.users.empty() || !update.users_removed.empty()) {
+    sip_.update_users(update.users, update.users_removed);
+  }
+  if (update.signaling_log) tap_.set_log_enabled(*update.signaling_log);
+  federation_.apply(update);
   auto log = logger("store");
-  auto users = store::UserRepository(site_.db).list();
-  auto peers = store::PeerRepository(site_.db).list();
-  if (!users || !peers) {
-    log->error("cannot read the database: {}", (!users ? users.error() : peers.error()).message);
-    return;
+  if (update.full) {
+    ++live_state_loads_.full;
+    log->info("state loaded: {} users, {} peers ({} trusted)", update.user_count, update.peer_count,
+              update.trusted_count);
+  } else {
+    ++live_state_loads_.incremental;
+    log->info("{} change(s) applied incrementally ({} user(s) changed, {} removed; {} peer(s) trusted, {} untrusted); "
+              "state now: {} users, {} peers ({} trusted)",
+              update.changes, update.users.size(), update.users_removed.size(), update.trusted.size(),
+              update.untrusted.size(), update.user_count, update.peer_count, update.trusted_count);
   }
-  std::size_t trusted = 0;
-  for (const auto& p : *peers) trusted += p.state == store::PeerState::trusted ? 1 : 0;
-  sip_.replace_users(*users);
-  if (auto on = store::RetentionSettingsRepository(site_.db).flag(store::setting_key::kSignalingLogEnabled)) {
-    tap_.set_log_enabled(*on);
-  }
-  federation_.replace_peers(*peers);
-  log->info("state loaded: {} users, {} peers ({} trusted)", users->size(), peers->size(), trusted);
 }
 
 asio::awaitable<void> Daemon::wait_for_signal() {
@@ -148,6 +154,7 @@ asio::awaitable<void> Daemon::wait_for_signal() {
   sd_notify(0, "STOPPING=1");
   stopping_ = true;
   co_await end_calls();
+  watcher_.stop();
   console_.stop();
   retention_.stop();
   sip_.stop();
@@ -172,27 +179,6 @@ asio::awaitable<void> Daemon::end_calls() {
   }
   if (core->pending_goodbyes() > 0) {
     logger("app")->info("{} goodbye(s) unanswered after {} s", core->pending_goodbyes(), kGoodbyeWait.count());
-  }
-}
-
-asio::awaitable<void> Daemon::watch_database() {
-  asio::steady_timer timer(io_);
-  while (!stopping_) {
-    // data_version moves on every commit of another connection (the
-    // daemon's own call-record writer too); the generation only when what
-    // is kept in memory changed, so that call records never cause a reload.
-    const auto version = site_.db.data_version();
-    if (version != data_version_) {
-      data_version_ = version;
-      const auto generation = site_.db.live_state_generation();
-      if (generation != generation_ || generation == -1) {
-        if (generation_ != -1) logger("store")->info("users, peers or settings changed; reloading");
-        generation_ = generation;
-        load_live_state();
-      }
-    }
-    timer.expires_after(kDatabasePollInterval);
-    co_await timer.async_wait(asio::use_awaitable);
   }
 }
 
@@ -267,7 +253,7 @@ int Daemon::run() {
   log_listeners();
 
   asio::co_spawn(io_, wait_for_signal(), rethrow);
-  asio::co_spawn(io_, watch_database(), rethrow);
+  watcher_.start();
   retention_.start(io_);
   std::uint64_t watchdog_usec = 0;
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0) {
@@ -314,8 +300,10 @@ int cmd_run(const GlobalOptions& g, bool check_only) {
   if (!retention_db) return fail(retention_db.error());
   auto records_db = open_site(g);
   if (!records_db) return fail(records_db.error());
+  auto live_db = open_site(g);
+  if (!live_db) return fail(live_db.error());
   Daemon daemon(std::move(config), std::move(*site), std::move(*key), std::move(*cert), std::move(console_db->db),
-                std::move(retention_db->db), std::move(records_db->db));
+                std::move(retention_db->db), std::move(records_db->db), std::move(live_db->db));
   return daemon.run();
 }
 

@@ -5,6 +5,7 @@
 #include "config.hpp"
 #include "console_live_state.hpp"
 #include "federation_service.hpp"
+#include "live_state_watcher.hpp"
 #include "peer_gateway.hpp"
 #include "retention_service.hpp"
 #include "signaling_tap.hpp"
@@ -25,9 +26,10 @@ class Daemon {
  public:
   // `console_db`, `retention_db`, `records_db`: the admin console's, the
   // retention purge's and the call/message records' own connections (each
-  // runs on a thread of its own).
+  // runs on a thread of its own); `live_db`: the live-state watcher's (a
+  // thread of its own too).
   Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certificate cert, store::Database console_db,
-         store::Database retention_db, store::Database records_db);
+         store::Database retention_db, store::Database records_db, store::Database live_db);
   // Blocks until a stop signal; returns the exit code (1 when a listener
   // cannot be opened).
   int run();
@@ -35,9 +37,8 @@ class Daemon {
  private:
   boost::asio::awaitable<void> wait_for_signal();
   boost::asio::awaitable<void> end_calls();
-  boost::asio::awaitable<void> watch_database();
   boost::asio::awaitable<void> feed_watchdog(std::chrono::microseconds interval);
-  void load_live_state();
+  void apply_live_state(LiveStateUpdate update);
   void log_listeners() const;
   std::optional<std::string> start_media();
 
@@ -55,9 +56,11 @@ class Daemon {
   webadmin::Console console_;
   RetentionService retention_;
   std::unique_ptr<media::MediaRelay> relay_;  // built once the SIP listeners' addresses are known
+  LiveStateWatcher watcher_;  // last: its thread posts to what is above
   bool stopping_ = false;
-  std::int64_t data_version_ = -1;
-  std::int64_t generation_ = -1;
+  struct {
+    std::uint64_t full = 0, incremental = 0;
+  } live_state_loads_;
 };
 
 }  // namespace sipsite::app

@@ -113,6 +113,8 @@ void FederationService::replace_peers(const std::vector<store::PeerRecord>& peer
       auto address = pki::parse_host_port(p.address);
       if (fp && address) targets.push_back({*fp, p.domain, *address});
     }
+    targets_.clear();
+    for (const auto& t : targets) targets_.insert_or_assign(t.fingerprint, t);
     connector_->set_targets(targets);
   }
   for (const auto& [fp, pinned] : *before) {
@@ -123,6 +125,51 @@ void FederationService::replace_peers(const std::vector<store::PeerRecord>& peer
     }
   }
   if (gateway_ != nullptr) gateway_->replace_peers(trusted_);
+}
+
+void FederationService::apply(const LiveStateUpdate& update) {
+  if (update.full || update.site_changed) reload_identity();
+  bool targets_changed = false;
+  std::vector<pki::Fingerprint> untrusted;
+  for (const auto& peer : update.untrusted) {
+    trusted_.erase(peer.fingerprint);
+    targets_changed |= targets_.erase(peer.fingerprint) != 0;
+    untrusted.push_back(peer.fingerprint);
+  }
+  std::vector<std::pair<pki::Fingerprint, std::string>> trusted;
+  for (const auto& peer : update.trusted) {
+    trusted_.insert_or_assign(peer.fingerprint, peer.domain);
+    trusted.emplace_back(peer.fingerprint, peer.domain);
+    const auto address = pki::parse_host_port(peer.address);  // an error when empty: a peer that dials in
+    if (address) {
+      targets_.insert_or_assign(peer.fingerprint, transport::PeerTarget{peer.fingerprint, peer.domain, *address});
+      targets_changed = true;
+    } else {
+      targets_changed |= targets_.erase(peer.fingerprint) != 0;
+    }
+  }
+  if (update.pins) {
+    verifier_.swap_in(update.pins);  // a pointer swap: the set was built on the watcher's thread
+    schedule_pin_expiry(update.earliest_pin_expiry);
+  }
+  // Only when a dialled peer came or went: peers that dial in (no address)
+  // cost the connector nothing.
+  if (connector_ && (targets_changed || update.full)) {
+    std::vector<transport::PeerTarget> targets;
+    targets.reserve(targets_.size());
+    for (const auto& [fp, target] : targets_) targets.push_back(target);
+    connector_->set_targets(targets);
+  }
+  for (const auto& fp : update.unpinned) {
+    if (const auto n = links_.close(fp); n > 0) {
+      std::string domain = fp.to_string();
+      for (const auto& peer : update.untrusted) {
+        if (peer.fingerprint == fp) domain = peer.domain;
+      }
+      logger("federation")->info("peer {} no longer trusted: closed {} connection(s)", domain, n);
+    }
+  }
+  if (gateway_ != nullptr) gateway_->update_peers(trusted, untrusted);
 }
 
 bool FederationService::admit_pending(const pki::Fingerprint& fp) {
@@ -253,13 +300,13 @@ void FederationService::on_peer_rotated(const pki::Certificate& peer, const pki:
   const auto pins = verifier_.snapshot();
   const auto pinned = pins->find(previous);
   // The transport's verdict, checked again against what is pinned now.
-  if (pinned == pins->end() || pinned->second.superseded || !pinned->second.certificate ||
-      pinned->second.domain != domain) {
+  const auto pinned_cert = pinned == pins->end() ? nullptr : pinned->second.parsed_certificate();
+  if (pinned == pins->end() || pinned->second.superseded || !pinned_cert || pinned->second.domain != domain) {
     log->warn("rotation of {} to {} no longer matches a pinned certificate; closing", domain, fp.to_string());
     links_.close(fp);
     return;
   }
-  if (auto proof = pki::verify_rotation(peer, *pinned->second.certificate); !proof) {
+  if (auto proof = pki::verify_rotation(peer, *pinned_cert); !proof) {
     log->warn("rotation of {} to {}: {}; closing", domain, fp.to_string(), proof.error().message);
     links_.close(fp);
     return;

@@ -9,6 +9,7 @@
 // configured by federation.rotation_overlap_seconds, then removed).
 
 #include "config.hpp"
+#include "live_state_mirror.hpp"
 
 #include <sipsite/pki/pinning.hpp>
 #include <sipsite/store/database.hpp>
@@ -50,6 +51,11 @@ class FederationService final : public transport::FederationHandler {
   // closed so that it is re-established with it (which is how connected
   // peers learn of the rotation). Returns true when it switched.
   bool reload_identity();
+  // What changed in the trusted set, prepared off the io thread
+  // (LiveStateWatcher): swaps in the new pinned set and touches only the
+  // peers named — their links, dialler and gateway entry. Also picks up a
+  // rotation of this site's key when the site row changed.
+  void apply(const LiveStateUpdate& update);
   sip::Endpoint local_endpoint() const { return listener_ ? listener_->local_endpoint() : sip::Endpoint{}; }
   // Liveness of the outgoing links, for the console.
   std::map<pki::Fingerprint, transport::PeerLink> links() const;
@@ -90,6 +96,7 @@ class FederationService final : public transport::FederationHandler {
   boost::asio::steady_timer expiry_timer_;
   std::int64_t expiry_armed_for_ = 0;  // Unix seconds; 0: not armed
   std::map<pki::Fingerprint, std::string> trusted_;  // the last trusted set, for the gateway
+  std::map<pki::Fingerprint, transport::PeerTarget> targets_;  // trusted peers with an address: dialled
   std::unique_ptr<transport::FederationListener> listener_;
   std::unique_ptr<transport::FederationConnector> connector_;
   // Pending-request rate limit: one database write per fingerprint per

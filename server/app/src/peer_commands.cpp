@@ -14,6 +14,7 @@
 
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <iomanip>
 #include <iostream>
 
@@ -22,22 +23,30 @@ namespace sipsite::app {
 namespace {
 
 constexpr std::size_t kMaxPemBytes = 64 * 1024;
+// A bundle of certificates for a bulk import: 100,000 certificates of ~700
+// bytes each, with room to spare.
+constexpr std::size_t kMaxBundleBytes = 128 * 1024 * 1024;
 
-std::optional<std::string> read_small_file(const std::string& path, std::string& error) {
+std::optional<std::string> read_file_up_to(const std::string& path, std::size_t limit, std::string_view what,
+                                           std::string& error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = "cannot read " + path;
     return std::nullopt;
   }
-  std::string text(kMaxPemBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxPemBytes) {
-    error = path + " is larger than 64 KiB: not a certificate";
-    return std::nullopt;
+  std::string text;
+  char chunk[65536];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > limit) {
+      error = path + " is larger than " + std::to_string(limit / 1024) + " KiB: " + std::string(what);
+      return std::nullopt;
+    }
   }
   return text;
 }
+
+
 
 std::optional<pki::Fingerprint> own_fingerprint(const OpenSite& site) {
   auto cert = pki::Certificate::from_pem(site.site.certificate_pem);
@@ -75,9 +84,39 @@ int cmd_peer_add_invite(const GlobalOptions& g, const std::string& invite_text) 
   return kExitOk;
 }
 
+namespace {
+
+int cmd_peer_import_bulk(const GlobalOptions& g, const PeerImportOptions& o, const std::string& pem) {
+  if (!o.address.empty()) {
+    return fail(kExitUsage, "--address names one peer: a bundle of certificates is imported without addresses "
+                            "(give each its address with peer trust --address, or import it alone)");
+  }
+  auto certs = pki::parse_peer_certificates(pem);
+  if (!certs) return fail(kExitUsage, o.bundle + ": " + certs.error().message);
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  auto peers = site_operations(*site).import_peers(*certs, o.trust);
+  if (!peers) return fail(peers.error(), admin::is_bad_input(peers.error().code) ? o.bundle : "");
+  for (const auto& p : *peers) std::cout << p.fingerprint << " " << p.domain << "\n";
+  std::cerr << "sipsite: imported " << peers->size() << " peer(s), " << (o.trust ? "trusted" : "untrusted")
+            << std::endl;
+  return kExitOk;
+}
+
+}  // namespace
+
 int cmd_peer_import(const GlobalOptions& g, const PeerImportOptions& o) {
   std::string error;
-  const auto pem = read_small_file(o.file, error);
+  if (o.file.empty() == o.bundle.empty()) return fail(kExitUsage, "give exactly one of --file or --bundle");
+  if (!o.bundle.empty()) {
+    const auto bundle = read_file_up_to(o.bundle, kMaxBundleBytes, "too large a bundle", error);
+    if (!bundle) return fail(kExitUsage, error);
+    return cmd_peer_import_bulk(g, o, *bundle);
+  }
+  if (o.trust) return fail(kExitUsage, "--trust goes with --bundle (one peer: peer trust after peer import)");
+  // One certificate: a file holding several (a chain) is refused below, not
+  // taken for a bundle.
+  const auto pem = read_file_up_to(o.file, kMaxPemBytes, "not a certificate", error);
   if (!pem) return fail(kExitUsage, error);
   auto cert = pki::parse_peer_certificate(*pem);
   if (!cert) return fail(kExitUsage, o.file + ": " + cert.error().message);
@@ -137,6 +176,36 @@ int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::P
   }
   std::cerr << "sipsite: " << peer.domain << (change->changed ? " is now " : " is already ") << store::to_string(state)
             << std::endl;
+  return kExitOk;
+}
+
+int cmd_peer_revoke_many(const GlobalOptions& g, const std::vector<std::string>& fingerprints,
+                         const std::string& file) {
+  std::vector<admin::PeerRef> refs;
+  for (const auto& fp : fingerprints) refs.push_back({fp, ""});
+  if (!file.empty()) {
+    std::string error;
+    const auto text = read_file_up_to(file, kMaxBundleBytes, "too long a list of fingerprints", error);
+    if (!text) return fail(kExitUsage, error);
+    std::istringstream lines(*text);
+    std::string line;
+    while (std::getline(lines, line)) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+      const auto start = line.find_first_not_of(" \t");
+      if (start == std::string::npos || line[start] == '#') continue;  // blank lines and comments
+      refs.push_back({line.substr(start), ""});
+    }
+    if (refs.empty()) return fail(kExitUsage, file + ": no fingerprint in it (one a line)");
+  }
+  auto site = open_site(g);
+  if (!site) return fail(site.error());
+  auto changes = site_operations(*site).revoke_peers(refs);
+  if (!changes) return fail(changes.error(), option_for(changes.error().code));
+  std::size_t changed = 0;
+  for (const auto& c : *changes) changed += c.changed ? 1 : 0;
+  std::cerr << "sipsite: revoked " << changed << " peer(s)";
+  if (changed != changes->size()) std::cerr << "; " << changes->size() - changed << " were revoked already";
+  std::cerr << std::endl;
   return kExitOk;
 }
 
@@ -207,15 +276,28 @@ int cmd_peer_list(const GlobalOptions& g, bool json) {
   }
 
   if (json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& p : *peers) out.push_back(webadmin::peer_json(p, own ? own->to_string() : ""));
+    // Streamed, one peer at a time (a federation of 10,000 sites is not
+    // built as one JSON document first); the same text as dump(2) of the
+    // whole array.
+    std::size_t written = 0;
+    const auto emit = [&written](const nlohmann::json& row) {
+      std::string text = row.dump(2);
+      std::string indented = "  ";
+      indented.reserve(text.size() + text.size() / 8);
+      for (char ch : text) {
+        indented += ch;
+        if (ch == '\n') indented += "  ";
+      }
+      std::cout << (written++ == 0 ? "[\n" : ",\n") << indented;
+    };
+    for (const auto& p : *peers) emit(webadmin::peer_json(p, own ? own->to_string() : ""));
     for (std::size_t i = 0; i < old_pins.size(); ++i) {
       nlohmann::json row = webadmin::peer_json(old_pins[i], own ? own->to_string() : "");
       row["superseded_by"] = old_pin_info[i]->superseded_by;
       row["pin_expires_at"] = iso8601(old_pin_info[i]->expires_at);
-      out.push_back(std::move(row));
+      emit(row);
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << (written == 0 ? "[]\n" : "\n]\n") << std::flush;
     return kExitOk;
   }
   if (peers->empty()) {

@@ -80,13 +80,40 @@ void PeerGateway::replace_peers(const std::map<pki::Fingerprint, std::string>& t
   for (const auto& [fp, domain] : trusted_) by_domain_.emplace(pki::lowercase_domain(domain), fp);
   std::erase_if(flow_peer_, [this](const auto& kv) { return trusted_.count(kv.second) == 0; });
 
-  for (const auto& [fp, domain] : gone) {
-    buckets_.erase(fp);
-    if (relay_ != nullptr) {
-      for (const auto& [key, answered] : media_calls_[fp]) relay_->end(key);
+  for (const auto& [fp, domain] : gone) forget(fp, domain);
+}
+
+void PeerGateway::update_peers(const std::vector<std::pair<pki::Fingerprint, std::string>>& trusted,
+                               const std::vector<pki::Fingerprint>& untrusted) {
+  for (const auto& fp : untrusted) {
+    const auto it = trusted_.find(fp);
+    if (it == trusted_.end()) continue;
+    const std::string domain = it->second;
+    trusted_.erase(it);
+    const auto by = by_domain_.find(pki::lowercase_domain(domain));
+    if (by != by_domain_.end() && by->second == fp) by_domain_.erase(by);
+    std::erase_if(flow_peer_, [&fp](const auto& kv) { return kv.second == fp; });
+    forget(fp, domain);
+  }
+  for (const auto& [fp, domain] : trusted) {
+    auto [it, added] = trusted_.try_emplace(fp, domain);
+    if (!added && it->second != domain) {
+      const auto by = by_domain_.find(pki::lowercase_domain(it->second));
+      if (by != by_domain_.end() && by->second == fp) by_domain_.erase(by);
+      it->second = domain;
     }
-    media_calls_.erase(fp);
-    if (core_ == nullptr) continue;
+    by_domain_[pki::lowercase_domain(domain)] = fp;
+  }
+}
+
+// A peer left the trusted set: its rate bucket, media and calls end.
+void PeerGateway::forget(const pki::Fingerprint& fp, const std::string& domain) {
+  buckets_.erase(fp);
+  if (relay_ != nullptr) {
+    for (const auto& [key, answered] : media_calls_[fp]) relay_->end(key);
+  }
+  media_calls_.erase(fp);
+  if (core_ != nullptr) {
     auto byes = privacy_.end_dialogs(domain);
     counters_.revoked_calls += byes.size();
     if (!byes.empty()) logger("federation")->info("peer {} revoked: ending {} call(s)", domain, byes.size());
@@ -94,8 +121,8 @@ void PeerGateway::replace_peers(const std::map<pki::Fingerprint, std::string>& t
       const sip::Endpoint remote = remote_.count(fp) != 0 ? remote_[fp] : sip::Endpoint{sip::Protocol::tls, domain, 0};
       core_->receive(sip::Inbound{std::move(bye), remote, kRevokedFlow, remote, domain});
     }
-    remote_.erase(fp);
   }
+  remote_.erase(fp);
 }
 
 void PeerGateway::link_up(const pki::Fingerprint& peer, sip::FlowId flow, const sip::Endpoint& remote) {

@@ -70,6 +70,11 @@ class PeerGateway final : public sip::PeerRouter {
   // set are ended (a BYE to the local party); closing their links is the
   // federation service's part.
   void replace_peers(const std::map<pki::Fingerprint, std::string>& trusted);
+  // The same, for what changed only (O(changed), for trust changes at the
+  // scale of thousands of peers): `trusted` joined or changed domain,
+  // `untrusted` left the set.
+  void update_peers(const std::vector<std::pair<pki::Fingerprint, std::string>>& trusted,
+                    const std::vector<pki::Fingerprint>& untrusted);
 
   // The core's sends on a federation flow.
   [[nodiscard]] PeerSend send(const sip::Destination& to, std::string bytes);
@@ -91,6 +96,7 @@ class PeerGateway final : public sip::PeerRouter {
   std::optional<sip::Destination> next_hop(std::string_view host) override;
 
  private:
+  void forget(const pki::Fingerprint& fp, const std::string& domain);
   struct Bucket {
     double tokens = 0;
     sip::TimePoint last{};

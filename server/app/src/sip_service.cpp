@@ -52,7 +52,8 @@ SipService::SipService(boost::asio::io_context& io, const Config& config, const 
       location_(timers_, counters_),
       authenticator_(directory_, timers_, random_, counters_, digest_settings(config)),
       registrar_(directory_, authenticator_, location_, timers_,
-                 sip::RegistrarSettings{.wall_clock = [] { return std::chrono::system_clock::now(); }}) {
+                 sip::RegistrarSettings{.wall_clock = [] { return std::chrono::system_clock::now(); }}),
+      memory_return_(io, [this] { return core_ ? core_->transactions().alive() : std::size_t{0}; }) {
   if (!config.sip_tls.empty()) {
     if (auto ctx = pki::make_lan_server_context(cert, key)) tls_ = std::move(*ctx);
   }
@@ -88,6 +89,7 @@ std::optional<std::string> SipService::start() {
   settings.listeners = advertised_;
   settings.receiving = std::move(receiving);
   settings.aliases = config_.sip_aliases;
+  settings.transaction_limits.max_transactions = config_.sip_max_transactions;
   if (!config_.public_host.empty()) settings.aliases.push_back(config_.public_host);
   core_ = std::make_unique<sip::Core>(std::move(settings), static_cast<sip::Sender&>(*this), timers_, timers_, random_, directory_,
                                       authenticator_, location_, static_cast<sip::RegistrationHandler&>(*this),
@@ -97,11 +99,13 @@ std::optional<std::string> SipService::start() {
     core_->set_message_store(records_);
   }
   location_.start_sweeping(timers_);
+  memory_return_.start();
   return std::nullopt;
 }
 
 void SipService::stop() {
   location_.stop_sweeping();
+  memory_return_.stop();
   if (transport_) transport_->stop();
 }
 
@@ -120,6 +124,21 @@ void SipService::replace_users(const std::vector<store::UserRecord>& users) {
     }
   }
   for (const auto& username : gone) location_.remove_all(username);
+  for (const auto flow : flows) transport_->close_flow(flow);
+}
+
+void SipService::update_users(const std::vector<store::UserRecord>& users, const std::vector<std::string>& removed) {
+  directory_.update(users, removed);
+  // As in replace_users: a deleted user's registrations and connections go.
+  std::set<sip::FlowId> flows;
+  for (const auto& username : removed) {
+    for (const auto& binding : location_.lookup(username)) {
+      if (binding.destination.flow != 0 && !transport::is_federation_flow(binding.destination.flow)) {
+        flows.insert(binding.destination.flow);
+      }
+    }
+    location_.remove_all(username);
+  }
   for (const auto flow : flows) transport_->close_flow(flow);
 }
 

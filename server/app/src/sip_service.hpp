@@ -6,6 +6,7 @@
 
 #include "config.hpp"
 #include "local_media_anchor.hpp"
+#include "memory_return.hpp"
 #include "openssl_random.hpp"
 #include "site_directory.hpp"
 
@@ -59,6 +60,8 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
 
   // New snapshot of the users; bindings of deleted users are dropped.
   void replace_users(const std::vector<store::UserRecord>& users);
+  // The same for what changed only (LiveStateWatcher): O(changed).
+  void update_users(const std::vector<store::UserRecord>& users, const std::vector<std::string>& removed);
 
   // The addresses written into Via and Record-Route, one per listener.
   const std::vector<sip::Endpoint>& advertised() const { return advertised_; }
@@ -107,6 +110,7 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
   SignalingTap* tap_ = nullptr;
   std::unique_ptr<sip::Core> core_;  // built once the listeners' ports are known
   std::unique_ptr<LocalMediaAnchor> local_media_;
+  MemoryReturn memory_return_;
 };
 
 }  // namespace sipsite::app

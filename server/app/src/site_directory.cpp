@@ -16,4 +16,12 @@ void SiteDirectory::replace(const std::vector<store::UserRecord>& users) {
   users_ = std::move(next);
 }
 
+void SiteDirectory::update(const std::vector<store::UserRecord>& users, const std::vector<std::string>& removed) {
+  for (const auto& username : removed) users_.erase(username);
+  for (const auto& u : users) {
+    if (u.domain != domain_) continue;
+    users_.insert_or_assign(u.username, sip::UserCredentials{u.username, u.realm, u.ha1_md5, u.ha1_sha256});
+  }
+}
+
 }  // namespace sipsite::app

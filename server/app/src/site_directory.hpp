@@ -19,6 +19,9 @@ class SiteDirectory final : public sip::Directory {
 
   // Replaces the snapshot with the users of this site's domain.
   void replace(const std::vector<store::UserRecord>& users);
+  // What changed only: `users` added or changed (other domains ignored),
+  // `removed` usernames gone.
+  void update(const std::vector<store::UserRecord>& users, const std::vector<std::string>& removed);
   std::size_t size() const { return users_.size(); }
 
  private:

@@ -211,7 +211,7 @@ Core::Core(CoreSettings settings, Sender& sender, Timers& timers, Clock& clock, 
       names_(settings_.local_domain.empty() ? directory.local_domain() : settings_.local_domain, settings_.aliases,
              settings_.receiving.empty() ? settings_.listeners : settings_.receiving),
       refusal_records_(clock, settings_.refusal_records),
-      layer_(settings_.timers, *this, sender, timers, counters, &clock),
+      layer_(settings_.timers, *this, sender, timers, counters, &clock, settings_.transaction_limits),
       key0_(random.next()),
       key1_(random.next()) {}
 
@@ -392,6 +392,14 @@ void Core::handle_request(Inbound in) {
     case ServerRequest::Kind::absorbed: return;
     case ServerRequest::Kind::ack: forward_ack(in); return;
     case ServerRequest::Kind::new_transaction: dispatch(r.id, in); return;
+    case ServerRequest::Kind::overloaded: {
+      // Too many transactions in memory: no new state for this request.
+      // The phone retries after Retry-After (RFC 3261 §21.5.4).
+      auto busy = make_response(in.message, 503, "Service Unavailable (overloaded)");
+      busy.add_header("Retry-After", "5");
+      layer_.send_stateless(in, busy);
+      return;
+    }
   }
 }
 

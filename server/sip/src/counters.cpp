@@ -15,17 +15,10 @@ std::size_t class_index(int status_code) {
   return cls >= 1 && cls <= 6 ? static_cast<std::size_t>(cls - 1) : 5;
 }
 
+// One sample of an atomic counter or gauge.
 template <class T>
 void sample(std::string& out, std::string_view name, std::string_view labels, const T& value) {
-  out += name;
-  if (!labels.empty()) {
-    out += '{';
-    out += labels;
-    out += '}';
-  }
-  out += ' ';
-  out += std::to_string(value.load(std::memory_order_relaxed));
-  out += '\n';
+  metrics::sample(out, name, labels, std::to_string(value.load(std::memory_order_relaxed)));
 }
 
 }  // namespace
@@ -69,6 +62,8 @@ std::string Counters::prometheus() const {
       {"sipsite_sip_client_transactions_total", &client_transactions_, "Client transactions started."},
       {"sipsite_sip_server_transactions_total", &server_transactions_, "Server transactions started."},
       {"sipsite_sip_transaction_timeouts_total", &transaction_timeouts_, "Client transactions that timed out."},
+      {"sipsite_sip_transactions_refused_total", &transactions_refused_,
+       "Requests answered 503 because the transaction cap (sip.max_transactions) was reached."},
       {"sipsite_sip_connections_opened_total", &connections_opened_, "TCP/TLS connections opened."},
       {"sipsite_sip_connections_closed_total", &connections_closed_, "TCP/TLS connections closed."},
       {"sipsite_sip_connections_refused_total", &connections_refused_, "Connections refused by limits."},

@@ -90,15 +90,33 @@ bool matches(const Destination& tx, const Destination& failed) {
   return tx.endpoint == failed.endpoint && (tx.flow == 0 || failed.flow == 0 || tx.flow == failed.flow);
 }
 
+// Frees a string's buffer (clear() keeps the capacity).
+void release(std::string& s) { std::string().swap(s); }
+
+// §18.2.2 with RFC 3581: reliable transports answer on the same flow; UDP
+// answers the packet's source address (received=), at its source port when
+// the client asked for rport, else at the sent-by port.
+Destination reply_destination(const Inbound& request) {
+  if (is_reliable(request.source.protocol)) return Destination{request.source, request.flow};
+  std::uint16_t port = request.source.port;
+  if (const auto vias = via_headers(request.message); vias && !vias->front().has_rport()) {
+    port = vias->front().port.value_or(5060);
+  }
+  return Destination{Endpoint{Protocol::udp, request.source.host, port}, request.flow};
+}
+
 }  // namespace
 
+// What a transaction holds. Once a final response is in, the request and
+// its bytes are released: only the key, the destination, the state and (for
+// a client INVITE with a non-2xx) the ACK remain until the cleanup timer.
 struct TransactionLayer::ClientTx {
   bool invite = false;
   State state = State::trying;
   std::string key;
   Destination to;
-  Message request;
-  std::string bytes;      // the request as sent, for retransmissions
+  Message request;        // until the final response (the ACK of a non-2xx is built from it)
+  std::string bytes;      // the request as sent, for retransmissions until the final response
   std::string ack_bytes;  // the ACK for a non-2xx final, for its retransmissions
   Duration interval{};    // current retransmission interval
   TimePoint started{};  // for the duration histogram (when the layer has a clock)
@@ -110,15 +128,33 @@ struct TransactionLayer::ServerTx {
   State state = State::trying;
   std::string key;
   Destination reply_to;
-  std::string last_response;  // bytes of the latest response sent
+  bool answered = false;       // a final response was sent
+  std::string last_response;  // bytes of the latest response, while a retransmitted request must get it again
   Duration interval{};
   TimePoint started{};  // as ClientTx's
   std::array<TimerId, 3> timers{};
 };
 
+std::size_t TransactionLimits::limit_for(const Message& request) const {
+  const std::string_view method = request.method();
+  bool reserved = method == "REGISTER" || method == "CANCEL";
+  if (!reserved) {
+    const auto to = to_header(request);
+    reserved = to && to->tag().has_value();
+  }
+  return reserved ? max_transactions + max_transactions / 8 : max_transactions;
+}
+
 TransactionLayer::TransactionLayer(TimerSettings settings, TransactionUser& user, Sender& sender,
-                                   Timers& timers, Counters& counters, const Clock* clock)
-    : settings_(settings), user_(user), sender_(sender), timers_(timers), counters_(counters), clock_(clock) {}
+                                   Timers& timers, Counters& counters, const Clock* clock,
+                                   TransactionLimits limits)
+    : settings_(settings),
+      limits_(limits),
+      user_(user),
+      sender_(sender),
+      timers_(timers),
+      counters_(counters),
+      clock_(clock) {}
 
 TransactionLayer::~TransactionLayer() {
   for (auto& [id, tx] : clients_) {
@@ -149,7 +185,8 @@ ServerRequest TransactionLayer::receive_request(const Inbound& request) {
         timers_.cancel(tx.timers[kRetransmit]);
         timers_.cancel(tx.timers[kTimeout]);
         tx.timers[kRetransmit] = tx.timers[kTimeout] = 0;
-        tx.state = State::confirmed;
+        tx.state = State::confirmed;  // Timer I only absorbs ACKs: the response is not sent again
+        release(tx.last_response);
         if (is_reliable(tx.reply_to.endpoint.protocol)) {
           terminate_server(id);  // Timer I is zero on reliable transports
         } else {
@@ -168,24 +205,17 @@ ServerRequest TransactionLayer::receive_request(const Inbound& request) {
   }
 
   if (is_ack) return {ServerRequest::Kind::ack, 0};
+  if (alive() >= limits_.limit_for(m)) {
+    counters_.transaction_refused();
+    return {ServerRequest::Kind::overloaded, 0};
+  }
 
   auto tx = std::make_unique<ServerTx>();
   if (clock_ != nullptr) tx->started = clock_->now();
   tx->invite = m.method() == "INVITE";
   tx->state = tx->invite ? State::proceeding : State::trying;
   tx->key = *key;
-  // §18.2.2 with RFC 3581: reliable transports answer on the same flow;
-  // UDP answers the packet's source address (received=), at its source
-  // port when the client asked for rport, else at the sent-by port.
-  if (is_reliable(request.source.protocol)) {
-    tx->reply_to = Destination{request.source, request.flow};
-  } else {
-    std::uint16_t port = request.source.port;
-    if (const auto vias = via_headers(m); vias && !vias->front().has_rport()) {
-      port = vias->front().port.value_or(5060);
-    }
-    tx->reply_to = Destination{Endpoint{Protocol::udp, request.source.host, port}, request.flow};
-  }
+  tx->reply_to = reply_destination(request);
   const ServerTransactionId id = ++next_id_;
   server_keys_.emplace(*key, id);
   servers_.emplace(id, std::move(tx));
@@ -222,8 +252,12 @@ bool TransactionLayer::send_response(ServerTransactionId id, const Message& resp
     tx.state = State::proceeding;
     return true;
   }
+  tx.answered = true;
   if (tx.invite) {
     if (code / 100 == 2) {
+      // Accepted: the TU retransmits 2xx itself, retransmitted INVITEs are
+      // absorbed without an answer, so the bytes are not needed any more.
+      release(tx.last_response);
       if (tx.state != State::accepted) {
         tx.state = State::accepted;  // RFC 6026 Timer L
         tx.timers[kCleanup] = timers_.start(settings_.timeout(), [this, id] { server_timer(id, kCleanup); });
@@ -269,6 +303,11 @@ void TransactionLayer::server_timer(ServerTransactionId id, int which) {
       terminate_server(id);
       return;
   }
+}
+
+void TransactionLayer::send_stateless(const Inbound& request, const Message& response) {
+  sender_.send(reply_destination(request), serialize(response));
+  counters_.response_sent(response.status_code());
 }
 
 ServerTransactionId TransactionLayer::find_invite_for_cancel(const Message& cancel) const {
@@ -401,6 +440,8 @@ bool TransactionLayer::receive_response(const Inbound& response) {
           stop(kRetransmit);
           stop(kTimeout);
           tx.state = State::accepted;  // RFC 6026 Timer M
+          tx.request = Message{};
+          release(tx.bytes);
           tx.timers[kCleanup] =
               timers_.start(settings_.timeout(), [this, id] { client_timer(id, kCleanup); });
           user_.on_response(id, response);
@@ -409,6 +450,8 @@ bool TransactionLayer::receive_response(const Inbound& response) {
           stop(kTimeout);
           tx.state = State::completed;
           tx.ack_bytes = serialize(make_ack(tx.request, response.message));
+          tx.request = Message{};
+          release(tx.bytes);
           sender_.send(tx.to, tx.ack_bytes);
           if (reliable) {
             terminate_client(id);  // Timer D is zero on reliable transports
@@ -438,6 +481,8 @@ bool TransactionLayer::receive_response(const Inbound& response) {
   stop(kRetransmit);
   stop(kTimeout);
   tx.state = State::completed;
+  tx.request = Message{};
+  release(tx.bytes);
   if (reliable) {
     terminate_client(id);  // Timer K is zero on reliable transports
   } else {
@@ -450,11 +495,6 @@ bool TransactionLayer::receive_response(const Inbound& response) {
 void TransactionLayer::abandon_client(ClientTransactionId id) { terminate_client(id); }
 
 bool TransactionLayer::client_alive(ClientTransactionId id) const { return clients_.contains(id); }
-
-const Message* TransactionLayer::client_request(ClientTransactionId id) const {
-  const auto it = clients_.find(id);
-  return it == clients_.end() ? nullptr : &it->second->request;
-}
 
 void TransactionLayer::terminate_client(ClientTransactionId id) {
   const auto it = clients_.find(id);
@@ -482,7 +522,7 @@ void TransactionLayer::on_send_failed(const Destination& to) {
   }
   std::vector<ServerTransactionId> servers;
   for (const auto& [id, tx] : servers_) {
-    if (matches(tx->reply_to, to) && !tx->last_response.empty()) servers.push_back(id);
+    if (matches(tx->reply_to, to) && (tx->answered || !tx->last_response.empty())) servers.push_back(id);
   }
   for (const auto id : clients) {
     if (clients_.contains(id)) fail_client(id, TransactionError::transport);

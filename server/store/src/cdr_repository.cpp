@@ -82,20 +82,37 @@ std::string call_ref_of(std::string_view call_id) {
 Result<std::int64_t> CdrRepository::start(const CdrStart& call) {
   auto store_ip = RetentionSettingsRepository(db_).flag(setting_key::kStoreIp);
   if (!store_ip) return store_ip.error();
-  const std::optional<std::string> ip = *store_ip ? call.source_ip : std::nullopt;
-  auto r = db_.execute(
-      "INSERT INTO cdrs (call_ref, caller_aor, callee_aor, direction, peer_domain, started_at, source_ip) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)",
-      call.call_ref, call.caller_aor, call.callee_aor, to_string(call.direction), call.peer_domain, call.started_at,
-      ip);
+  return insert(CdrWrite{call, std::nullopt, std::nullopt, std::nullopt}, *store_ip);
+}
+
+Result<std::int64_t> CdrRepository::insert(const CdrWrite& call, bool store_ip) {
+  const CdrStart& s = call.start;
+  const std::optional<std::string> ip = store_ip ? s.source_ip : std::nullopt;
+  std::optional<std::int64_t> ended_at, final_status;
+  std::optional<std::string> end_reason;
+  std::int64_t duration = 0;
+  if (call.end) {
+    ended_at = call.end->at;
+    final_status = call.end->final_status;
+    end_reason = call.end->end_reason;
+    if (call.answered_at && call.end->at >= *call.answered_at) duration = call.end->at - *call.answered_at;
+  }
+  const CdrMedia media = call.media.value_or(CdrMedia{});
+  // The columns left out keep their schema defaults, as with a record
+  // started and updated later.
+  auto r = db_.execute_cached(
+      "INSERT INTO cdrs (call_ref, caller_aor, callee_aor, direction, peer_domain, started_at, source_ip, "
+      "answered_at, ended_at, duration_s, final_status, end_reason, media_inter_site, media_lan, media_end_to_end) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, 0), coalesce(?12, ''), ?13, ?14, ?15)",
+      s.call_ref, s.caller_aor, s.callee_aor, to_string(s.direction), s.peer_domain, s.started_at, ip,
+      call.answered_at, ended_at, duration, final_status, end_reason, std::string_view(media.inter_site),
+      std::string_view(media.lan), std::string_view(media.end_to_end));
   if (!r) return r.error();
-  auto id = first_row(db_.prepare("SELECT last_insert_rowid()"), [](const Statement& s) { return s.integer(0); });
-  if (!id) return id.error();
-  return id->value_or(0);
+  return db_.last_insert_rowid();
 }
 
 Result<void> CdrRepository::answered(std::int64_t id, std::int64_t at) {
-  auto r = db_.execute("UPDATE cdrs SET answered_at = ? WHERE id = ? AND answered_at IS NULL", at, id);
+  auto r = db_.execute_cached("UPDATE cdrs SET answered_at = ? WHERE id = ? AND answered_at IS NULL", at, id);
   if (!r) return r.error();
   if (*r == 0) {
     auto found = find(id);
@@ -106,7 +123,7 @@ Result<void> CdrRepository::answered(std::int64_t id, std::int64_t at) {
 }
 
 Result<void> CdrRepository::ended(std::int64_t id, std::int64_t at, int final_status, std::string_view end_reason) {
-  auto r = db_.execute(
+  auto r = db_.execute_cached(
       "UPDATE cdrs SET ended_at = ?1, final_status = ?2, end_reason = ?3, "
       "duration_s = CASE WHEN answered_at IS NULL OR ?1 < answered_at THEN 0 ELSE ?1 - answered_at END "
       "WHERE id = ?4",
@@ -117,7 +134,7 @@ Result<void> CdrRepository::ended(std::int64_t id, std::int64_t at, int final_st
 }
 
 Result<void> CdrRepository::media_protection(std::int64_t id, const CdrMedia& media) {
-  auto r = db_.execute("UPDATE cdrs SET media_inter_site = ?1, media_lan = ?2, media_end_to_end = ?3 WHERE id = ?4",
+  auto r = db_.execute_cached("UPDATE cdrs SET media_inter_site = ?1, media_lan = ?2, media_end_to_end = ?3 WHERE id = ?4",
                        std::string_view(media.inter_site), std::string_view(media.lan),
                        std::string_view(media.end_to_end), id);
   if (!r) return r.error();

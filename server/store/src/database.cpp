@@ -122,7 +122,21 @@ std::string Statement::blob(int column) const {
   return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
 }
 
+void Statement::reset() {
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
+}
+
 void Database::Close::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+
+Result<Statement*> Database::cached(std::string_view sql) {
+  if (const auto it = cache_->find(sql); it != cache_->end()) return &it->second;
+  auto stmt = prepare(sql);
+  if (!stmt) return stmt.error();
+  return &cache_->emplace(std::string(sql), std::move(*stmt)).first->second;
+}
+
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }
 
 Error Database::last_error(std::string_view what) const {
   return Error{errc_of(sqlite3_extended_errcode(db_.get())),

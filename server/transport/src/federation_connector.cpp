@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <random>
 #include <set>
 
 #include <openssl/ssl.h>
@@ -32,6 +33,10 @@ std::string_view to_string(LinkState s) {
 
 namespace {
 constexpr std::string_view kViaPeerLink = "over the link the peer dialled";
+// Dialling many peers at once (start-up with a thousand of them, a bulk
+// trust): first dials spaced this far apart, so that handshakes do not all
+// land on one tick of the io thread (and on the peers at the same instant).
+constexpr auto kFirstDialSpacing = std::chrono::milliseconds(5);
 }  // namespace
 
 // One dial loop per target; `stopped` ends it (and closes its socket).
@@ -43,6 +48,7 @@ struct Dialer {
   std::shared_ptr<LinkConnection> link;   // once the handshake is done
   std::unique_ptr<asio::steady_timer> timer;       // backoff waits, waits for the peer's link to go
   std::shared_ptr<asio::steady_timer> ping_timer;  // keep-alive interval of the current link
+  std::chrono::steady_clock::duration first_delay{};  // spread of the first dials (kFirstDialSpacing)
 };
 
 struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
@@ -67,6 +73,13 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // Backoff with jitter (0.5x to 1.5x): peers that failed together (a
+  // restart of theirs, a network cut) do not come back in lockstep.
+  std::chrono::steady_clock::duration jittered(std::chrono::seconds backoff) {
+    std::uniform_real_distribution<double> factor(0.5, 1.5);
+    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(backoff * factor(rng));
+  }
+
   // Sleeps unless stopped; returns false when stopped.
   asio::awaitable<bool> pause(std::shared_ptr<Dialer> d, std::chrono::steady_clock::duration how_long) {
     d->timer = std::make_unique<asio::steady_timer>(io, how_long);
@@ -89,13 +102,17 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> dial_loop(std::shared_ptr<Dialer> d) {
     auto self = shared_from_this();
     std::chrono::seconds backoff{1};
+    if (d->first_delay > std::chrono::steady_clock::duration::zero()) {
+      set_state(*d, LinkState::connecting, "");
+      if (!co_await pause(d, d->first_delay)) co_return;
+    }
     while (!d->stopped) {
       if (links.has_canonical_inbound(d->target.fingerprint)) {
         co_await wait_for_peer_link_down(d);
         if (d->stopped) break;
         set_state(*d, LinkState::connecting, "the peer's link closed");
         backoff = std::chrono::seconds{1};
-        if (!co_await pause(d, backoff)) break;
+        if (!co_await pause(d, jittered(backoff))) break;
         backoff = std::min(backoff * 2, settings.max_backoff);
         continue;
       }
@@ -156,7 +173,7 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
       }
       d->stream.reset();
       if (d->stopped) break;
-      if (!co_await pause(d, backoff)) break;
+      if (!co_await pause(d, jittered(backoff))) break;
       backoff = std::min(backoff * 2, settings.max_backoff);
     }
   }
@@ -229,6 +246,7 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
   FederationLinkHandler& handler;
   ConnectorSettings settings;
   StateChanged on_change;
+  std::minstd_rand rng{std::random_device{}()};  // backoff jitter only: not a secret
   std::map<pki::Fingerprint, std::shared_ptr<Dialer>> dialers;
   std::map<pki::Fingerprint, PeerLink> link_states;
   std::optional<std::uint64_t> watch_id;
@@ -289,10 +307,12 @@ void FederationConnector::set_targets(const std::vector<PeerTarget>& targets) {
       ++it;
     }
   }
+  std::size_t new_dialers = 0;
   for (const auto& [fp, target] : wanted) {
     if (im.dialers.count(fp) != 0) continue;
     auto d = std::make_shared<Dialer>();
     d->target = *target;
+    d->first_delay = kFirstDialSpacing * new_dialers++;
     im.dialers.emplace(fp, d);
     // However the loop ends, this dialler is done; an escaped exception
     // also drops its link.

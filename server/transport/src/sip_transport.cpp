@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -21,6 +22,7 @@
 #include "asio_util.hpp"
 #include "stream_frames.hpp"
 #include "stream_session.hpp"
+#include "udp_batch_socket.hpp"
 
 namespace sipsite::transport {
 
@@ -34,7 +36,6 @@ void throw_exception_from_error(const TransportError& e, const boost::source_loc
 
 namespace {
 
-constexpr std::size_t kMaxDatagram = 65535;
 constexpr int kUdpReceiveBuffer = 4 << 20;
 
 // A LAN connection in the flow table: its session and who it is with.
@@ -173,37 +174,51 @@ struct SipTransport::Impl {
     }
   }
 
-  asio::awaitable<void> udp_loop(std::shared_ptr<udp::socket> socket) {
-    std::vector<char> buffer(kMaxDatagram);
-    const auto local_ep = socket->local_endpoint();
+  // One wake-up per batch: wait until the socket is readable, then read
+  // (recvmmsg) until its queue runs empty, letting other work (timers, TCP)
+  // run after every few full batches; what the core sends meanwhile leaves
+  // in one sendmmsg per batch. The queue is always read until it runs
+  // empty before waiting again: readiness is reported on new data only
+  // (Asio's epoll is edge-triggered).
+  asio::awaitable<void> udp_loop(std::shared_ptr<UdpBatchSocket> s) {
+    constexpr int kBatchesPerWakeUp = 4;
+    udp::socket& socket = s->socket();
+    const auto local_ep = socket.local_endpoint();
     const sip::Endpoint local = endpoint_of(sip::Protocol::udp, local_ep.address(), local_ep.port());
-    while (socket->is_open()) {
-      udp::endpoint from;
-      auto [ec, n] = co_await socket->async_receive_from(asio::buffer(buffer), from, kTuple);
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !socket->is_open()) break;
-        continue;  // ICMP errors surface here on Linux: ignore
-      }
-      const std::string_view bytes(buffer.data(), n);
-      if (bytes.find_first_not_of("\r\n") == std::string_view::npos) continue;  // keep-alive
+    const auto on_datagram = [&](std::string_view bytes, const udp::endpoint& from) {
+      if (bytes.find_first_not_of("\r\n") == std::string_view::npos) return;  // keep-alive
       const sip::Endpoint source = endpoint_of(sip::Protocol::udp, from.address(), from.port());
       auto parsed = sip::parse_datagram(bytes, limits.parse);
       if (!parsed) {
         counters.parse_error();
-        if (auto reply = sip::make_error_response(bytes, parsed.error())) {
-          auto data = std::make_shared<std::string>(std::move(*reply));
-          socket->async_send_to(asio::buffer(*data), from, [data](auto, auto) {});
-        }
-        continue;
+        if (auto reply = sip::make_error_response(bytes, parsed.error())) s->send(from, std::move(*reply));
+        return;
       }
       handler.on_message(sip::Inbound{std::move(*parsed), source, 0, local, {}});
+    };
+    while (socket.is_open()) {
+      auto [ec] = co_await socket.async_wait(udp::socket::wait_read, kTuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !socket.is_open()) break;
+        continue;
+      }
+      int batches = 0;
+      while (socket.is_open()) {
+        const std::size_t n = s->receive_batch(on_datagram);
+        s->flush();
+        if (n < kUdpBatch) break;  // the queue ran empty
+        if (++batches == kBatchesPerWakeUp) {
+          batches = 0;
+          co_await asio::post(io, asio::use_awaitable);
+        }
+      }
     }
   }
 
-  std::shared_ptr<udp::socket> udp_socket_for(const asio::ip::address& dest) {
+  std::shared_ptr<UdpBatchSocket> udp_socket_for(const asio::ip::address& dest) {
     for (auto& s : udp_sockets) {
       boost::system::error_code ec;
-      const auto local = s->local_endpoint(ec);
+      const auto local = s->socket().local_endpoint(ec);
       if (ec) continue;
       // An IPv6 socket reaches IPv4 peers through mapped addresses only if
       // it is dual-stack; prefer a socket of the same family.
@@ -220,8 +235,7 @@ struct SipTransport::Impl {
       handler.on_send_failed(to);
       return;
     }
-    auto data = std::make_shared<std::string>(std::move(bytes));
-    socket->async_send_to(asio::buffer(*data), udp::endpoint(addr, to.endpoint.port), [data](auto, auto) {});
+    socket->send(udp::endpoint(addr, to.endpoint.port), std::move(bytes));
   }
 
   Connection* find_connection(const sip::Destination& to) {
@@ -266,7 +280,7 @@ struct SipTransport::Impl {
   InboundHandler& handler;
   sip::Counters& counters;
   std::unique_ptr<asio::ssl::context> tls;
-  std::vector<std::shared_ptr<udp::socket>> udp_sockets;
+  std::vector<std::shared_ptr<UdpBatchSocket>> udp_sockets;
   std::vector<std::pair<std::shared_ptr<tcp::acceptor>, sip::Protocol>> acceptors;
   std::map<sip::FlowId, std::shared_ptr<Connection>> connections;
   std::unordered_map<std::string, std::size_t> per_ip;
@@ -291,7 +305,9 @@ boost::system::result<void, TransportError> SipTransport::listen(const Listeners
     boost::system::error_code ec;
     const auto addr = asio::ip::make_address(hp.host, ec);
     if (ec) return fail("udp", hp, ec);
-    auto socket = std::make_shared<udp::socket>(im.io);
+    auto batch = std::make_shared<UdpBatchSocket>(im.io);
+    im.udp_sockets.push_back(batch);
+    udp::socket* socket = &batch->socket();
     const udp::endpoint ep(addr, hp.port);
     socket->open(ep.protocol(), ec);
     if (!ec && addr.is_v6()) socket->set_option(asio::ip::v6_only(true), ec);
@@ -302,7 +318,6 @@ boost::system::result<void, TransportError> SipTransport::listen(const Listeners
     // caps it at net.core.rmem_max; failing is harmless).
     boost::system::error_code ignored;
     socket->set_option(asio::socket_base::receive_buffer_size(kUdpReceiveBuffer), ignored);
-    im.udp_sockets.push_back(socket);
   }
   for (const auto& [list, protocol, name] :
        {std::tuple{&listeners.tcp, sip::Protocol::tcp, "tcp"}, std::tuple{&listeners.tls, sip::Protocol::tls, "tls"}}) {
@@ -333,7 +348,7 @@ std::vector<sip::Endpoint> SipTransport::local_endpoints() const {
   std::vector<sip::Endpoint> out;
   boost::system::error_code ec;
   for (const auto& s : impl_->udp_sockets) {
-    const auto ep = s->local_endpoint(ec);
+    const auto ep = s->socket().local_endpoint(ec);
     if (!ec) out.push_back(endpoint_of(sip::Protocol::udp, ep.address(), ep.port()));
   }
   for (const auto& [a, protocol] : impl_->acceptors) {
@@ -375,7 +390,7 @@ void SipTransport::stop() {
   if (im.stopped) return;
   im.stopped = true;
   boost::system::error_code ec;
-  for (auto& s : im.udp_sockets) s->close(ec);
+  for (auto& s : im.udp_sockets) s->socket().close(ec);
   for (auto& [a, protocol] : im.acceptors) a->close(ec);
   for (auto& [id, c] : im.connections) c->close();
   // Sockets closed; what still awaits something else ends now too.

@@ -181,6 +181,38 @@ TEST_F(TransportTest, UdpDeliversMessagesWithTheirRealSource) {
   EXPECT_EQ(in.local.port, port(sip::Protocol::udp));
 }
 
+// A burst that waits in the socket's queue while the io thread is busy:
+// more datagrams than one wake-up reads (4 batches of 32), and nothing
+// after them. Every one is delivered, in order, and answered (the answers
+// leave in batches too), with no later datagram needed to wake the reader.
+TEST_F(TransportTest, UdpBurstIsReadToTheEndAndAnswered) {
+  start();
+  recorder_.echo = true;
+  constexpr int kBurst = 200;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  asio::post(io_, [released] { released.wait(); });  // the io thread is busy
+  udp::socket client(client_io_, udp::endpoint(udp::v4(), 0));
+  set_timeout(client.native_handle());
+  client.set_option(asio::socket_base::receive_buffer_size(1 << 20));  // holds every answer
+  const udp::endpoint server(asio::ip::make_address("127.0.0.1"), port(sip::Protocol::udp));
+  for (int i = 0; i < kBurst; ++i) {
+    client.send_to(asio::buffer(request("OPTIONS", "z9hG4bK" + std::to_string(i))), server);
+  }
+  release.set_value();
+  for (int i = 0; i < kBurst; ++i) {
+    const sip::Inbound in = recorder_.next_message();
+    ASSERT_EQ(in.message.value(sip::HeaderId::via).value_or(""),
+              "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK" + std::to_string(i));
+  }
+  std::array<char, 256> buf;
+  udp::endpoint from;
+  for (int i = 0; i < kBurst; ++i) {
+    const std::size_t n = client.receive_from(asio::buffer(buf), from);
+    ASSERT_EQ(std::string(buf.data(), n), "ECHO OPTIONS") << i;
+  }
+}
+
 TEST_F(TransportTest, UdpGarbageGetsA400AndTheTransportKeepsServing) {
   start();
   recorder_.echo = true;

@@ -325,5 +325,92 @@ TEST(OperationErrors, NamesAndGroups) {
   EXPECT_EQ(from_store({store::Errc::busy, "x"}).code, OpErrc::busy);
 }
 
+// --- bulk import and bulk revoke (issue 18)
+
+// Certificates are move-only: no initializer lists.
+template <class... Certs>
+std::vector<pki::Certificate> certs_of(Certs&&... certs) {
+  std::vector<pki::Certificate> out;
+  (out.push_back(std::forward<Certs>(certs)), ...);
+  return out;
+}
+
+TEST_F(SiteOperationsTest, ImportPeersStoresEveryCertificateTrustedWithAnAuditRecordEach) {
+  std::vector<pki::Certificate> certs;
+  for (int i = 0; i < 5; ++i) certs.push_back(make_cert("site" + std::to_string(i) + ".example"));
+  const auto audits = audit_count();
+  auto r = ops_.import_peers(certs, true);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->size(), 5u);
+  for (const auto& cert : certs) {
+    auto stored = peer(cert.fingerprint().to_string());
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->state, PeerState::trusted);
+    EXPECT_EQ(stored->domain, cert.domain());
+    EXPECT_EQ(stored->address, "");
+  }
+  EXPECT_EQ(audit_count(), audits + 5);
+  EXPECT_EQ(last_audit().action, "peer.trust");
+  EXPECT_NE(last_audit().detail.find("bulk import"), std::string::npos);
+}
+
+TEST_F(SiteOperationsTest, ImportPeersIsAllOrNothing) {
+  const auto known = make_cert("known.example");
+  import(known);
+  const auto audits = audit_count();
+  // The third is known already: nothing of the list is stored.
+  auto certs = certs_of(make_cert("a.example"), make_cert("b.example"), pki::Certificate::from_pem(known.to_pem()).value());
+  auto r = ops_.import_peers(certs, true);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, OpErrc::conflict);
+  EXPECT_NE(r.error().message.find("certificate 3 (known.example)"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(peer(certs[0].fingerprint().to_string()));
+  EXPECT_EQ(audit_count(), audits);
+  // A domain twice in the list, this site's own certificate or domain.
+  EXPECT_EQ(error_of(ops_.import_peers(certs_of(make_cert("twice.example"), make_cert("twice.example")), false)),
+            OpErrc::conflict);
+  EXPECT_EQ(error_of(ops_.import_peers(
+                certs_of(make_cert("c.example"), pki::Certificate::from_pem(own_.to_pem()).value()), false)),
+            OpErrc::own_certificate);
+  EXPECT_EQ(error_of(ops_.import_peers(certs_of(make_cert("alpha.example")), false)), OpErrc::own_domain);
+  {
+    auto key = pki::PrivateKey::generate_p256().value();
+    pki::CertificateOptions expired{"old.example", pki::Clock::now() - std::chrono::hours(48),
+                                    pki::Clock::now() - std::chrono::hours(24)};
+    auto old = pki::Certificate::self_signed(key, expired).value();
+    EXPECT_EQ(error_of(ops_.import_peers(certs_of(make_cert("d.example"), std::move(old)), false)),
+              OpErrc::bad_certificate);
+  }
+  EXPECT_FALSE(peer(certs[1].fingerprint().to_string()));
+}
+
+TEST_F(SiteOperationsTest, RevokePeersRevokesAllNamedInOneGoOrNone) {
+  std::vector<pki::Certificate> certs;
+  for (int i = 0; i < 4; ++i) certs.push_back(make_cert("r" + std::to_string(i) + ".example"));
+  ASSERT_TRUE(ops_.import_peers(certs, true));
+  // One unknown fingerprint: none revoked.
+  const auto stranger = make_cert("stranger.example").fingerprint().to_string();
+  auto refused = ops_.revoke_peers({{certs[0].fingerprint().to_string(), ""}, {stranger, ""}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, OpErrc::not_found);
+  EXPECT_EQ(peer(certs[0].fingerprint().to_string())->state, PeerState::trusted);
+
+  ASSERT_TRUE(ops_.revoke_peer({certs[2].fingerprint().to_string(), ""}));
+  const auto audits = audit_count();
+  auto r = ops_.revoke_peers({{certs[0].fingerprint().to_string(), ""},
+                              {"", "r1.example"},
+                              {certs[2].fingerprint().to_string(), ""}});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_TRUE((*r)[0].changed);
+  EXPECT_TRUE((*r)[1].changed);
+  EXPECT_FALSE((*r)[2].changed);  // revoked already
+  EXPECT_EQ(audit_count(), audits + 2);
+  EXPECT_EQ(last_audit().action, "peer.revoke");
+  EXPECT_EQ(peer(certs[0].fingerprint().to_string())->state, PeerState::revoked);
+  EXPECT_EQ(peer(certs[1].fingerprint().to_string())->state, PeerState::revoked);
+  EXPECT_EQ(peer(certs[3].fingerprint().to_string())->state, PeerState::trusted);
+}
+
 }  // namespace
 }  // namespace sipsite::admin

@@ -225,5 +225,23 @@ TEST(PrivateKey, RejectsNonP256Keys) {
   EXPECT_FALSE(PrivateKey::from_pem("garbage"));
 }
 
+TEST(Certificate, ABundleOfPeerCertificatesIsReadWholeOrRefusedNamingTheCulprit) {
+  const Site a = make_site("a.example"), b = make_site("b.example"), c = make_site("c.example");
+  auto all = parse_peer_certificates(a.cert.to_pem() + b.cert.to_pem() + c.cert.to_pem());
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[1].fingerprint(), b.cert.fingerprint());
+  // An expired one in the middle: refused, by position.
+  const Site old = make_site("old.example", CertificateOptions{"old.example", Clock::now() - 48h, Clock::now() - 24h});
+  auto expired = parse_peer_certificates(a.cert.to_pem() + old.cert.to_pem());
+  ASSERT_FALSE(expired);
+  EXPECT_NE(expired.error().message.find("certificate 2"), std::string::npos) << expired.error().message;
+  // A private key anywhere in it.
+  auto with_key = parse_peer_certificates(a.cert.to_pem() + a.key.to_pem());
+  ASSERT_FALSE(with_key);
+  EXPECT_EQ(with_key.error().code, Errc::private_key_not_certificate);
+  EXPECT_FALSE(parse_peer_certificates("no pem here"));
+}
+
 }  // namespace
 }  // namespace sipsite::pki

@@ -229,6 +229,18 @@ TEST_F(Pinning, RotatedClientCertificateIsAcceptedByTheServer) {
   EXPECT_EQ(o.server_saw.certificate->fingerprint(), beta2.cert.fingerprint());
 }
 
+// A pin that keeps only the PEM (how the daemon holds 10,000 of them) is
+// parsed when a rotation proof needs it.
+TEST_F(Pinning, RotationFromAPinKeptAsPemIsAccepted) {
+  PinnedPeer pem_only("beta.example");
+  pem_only.certificate_pem = beta_.cert.to_pem();
+  alpha_pins_.replace({{beta_.cert.fingerprint(), pem_only}});
+  const Site beta2 = rotated(beta_);
+  const Outcome o = connect_as(beta2);
+  EXPECT_TRUE(o.server_ok);
+  EXPECT_EQ(o.server_saw.verdict, PinVerdict::rotated);
+}
+
 TEST_F(Pinning, RotatedServerCertificateIsAcceptedByTheClient) {
   beta_pins_.replace({{alpha_.cert.fingerprint(), pinned_with_certificate(alpha_)}});
   const Site alpha2 = rotated(alpha_);

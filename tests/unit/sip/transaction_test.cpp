@@ -451,6 +451,69 @@ TEST_F(TransactionTest, ManyTransactionsAllFreed) {
   EXPECT_EQ(gauge(), "sipsite_sip_transactions 0");
 }
 
+
+// --- the cap on live transactions
+
+// A layer whose cap is 16: REGISTER, CANCEL and in-dialog requests may use
+// 16 / 8 = 2 more.
+class CappedTransactionTest : public TransactionTest {
+ protected:
+  TransactionLayer capped{TimerSettings{}, user, sender, timers, counters, nullptr, TransactionLimits{16}};
+
+  ServerRequest::Kind receive(std::string_view method, int n, std::string_view to_tag = "") {
+    auto m = request(method, "z9hG4bKcap" + std::to_string(n));
+    if (!to_tag.empty()) m.set_header("To", "<sip:bob@site.example>;tag=" + std::string(to_tag));
+    return capped.receive_request(inbound(std::move(m))).kind;
+  }
+};
+
+TEST_F(CappedTransactionTest, NewRequestsBeyondTheCapGetNoTransaction) {
+  for (int n = 0; n < 16; ++n) ASSERT_EQ(receive("INVITE", n), ServerRequest::Kind::new_transaction);
+  EXPECT_EQ(receive("INVITE", 16), ServerRequest::Kind::overloaded);
+  EXPECT_EQ(receive("MESSAGE", 17), ServerRequest::Kind::overloaded);
+  EXPECT_EQ(capped.alive(), 16U);
+  EXPECT_NE(counters.prometheus().find("sipsite_sip_transactions_refused_total 2\n"), std::string::npos);
+  // A retransmission of a request that has a transaction is still absorbed.
+  EXPECT_EQ(receive("INVITE", 3), ServerRequest::Kind::absorbed);
+}
+
+TEST_F(CappedTransactionTest, RegisterCancelAndInDialogRequestsUseTheReserve) {
+  for (int n = 0; n < 16; ++n) ASSERT_EQ(receive("INVITE", n), ServerRequest::Kind::new_transaction);
+  EXPECT_EQ(receive("REGISTER", 100), ServerRequest::Kind::new_transaction);
+  EXPECT_EQ(receive("BYE", 101, "callee"), ServerRequest::Kind::new_transaction);
+  EXPECT_EQ(receive("CANCEL", 102), ServerRequest::Kind::overloaded);  // the reserve is full too
+  EXPECT_EQ(capped.alive(), 18U);
+}
+
+TEST_F(CappedTransactionTest, TheCapFreesAsTransactionsEnd) {
+  std::vector<Message> requests;
+  for (int n = 0; n < 16; ++n) {
+    requests.push_back(request("OPTIONS", "z9hG4bKcap" + std::to_string(n)));
+    const auto r = capped.receive_request(inbound(requests.back()));
+    ASSERT_EQ(r.kind, ServerRequest::Kind::new_transaction);
+    capped.send_response(r.id, make_response(requests.back(), 200, "OK", "t"));
+  }
+  EXPECT_EQ(receive("OPTIONS", 16), ServerRequest::Kind::overloaded);
+  timers.advance(32s);  // Timer J
+  EXPECT_EQ(capped.alive(), 0U);
+  EXPECT_EQ(receive("OPTIONS", 16), ServerRequest::Kind::new_transaction);
+}
+
+TEST_F(TransactionTest, StatelessResponsesGoWhereATransactionWouldAnswer) {
+  // No rport: the sent-by port; with rport: the packet's source port.
+  const auto plain = request("INVITE", "z9hG4bKs1", "10.0.0.2:5070");
+  layer.send_stateless(Inbound{plain, Endpoint{Protocol::udp, "10.0.0.2", 40000}, 0, Endpoint{}, {}},
+                       make_response(plain, 503, "Service Unavailable"));
+  const auto rport = request("INVITE", "z9hG4bKs2", "10.0.0.2:5070", ";rport");
+  layer.send_stateless(Inbound{rport, Endpoint{Protocol::udp, "10.0.0.2", 40000}, 0, Endpoint{}, {}},
+                       make_response(rport, 503, "Service Unavailable"));
+  ASSERT_EQ(sender.sent.size(), 2U);
+  EXPECT_EQ(sender.sent[0].to.endpoint.port, 5070);
+  EXPECT_EQ(sender.sent[1].to.endpoint.port, 40000);
+  EXPECT_EQ(sender.count("503"), 2U);
+  EXPECT_EQ(layer.alive(), 0U);
+}
+
 }  // namespace
 }  // namespace sipsite::sip
 

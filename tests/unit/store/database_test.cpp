@@ -1,5 +1,7 @@
 #include <sipsite/schema/migrations.hpp>
 #include <sipsite/store/database.hpp>
+#include <sipsite/store/live_state_changes.hpp>
+#include <sipsite/store/peer_repository.hpp>
 #include <sipsite/store/site_repository.hpp>
 #include <sipsite/store/user_repository.hpp>
 
@@ -204,6 +206,84 @@ TEST(Database, LiveStateGenerationMovesOnlyWithWhatTheDaemonKeepsInMemory) {
   EXPECT_GT(after_user, start);
   ASSERT_TRUE(writer->execute_script("INSERT INTO settings (key, value, updated_at) VALUES ('k', 'v', 0);"));
   EXPECT_GT(watcher->live_state_generation(), after_user);
+}
+
+TEST(Database, ChangeLogNamesEachChangedRowForAnyConnection) {
+  TempDir dir;
+  const DbKey k = key();
+  auto watcher = Database::open(dir / "s.db", k, OpenMode::create);
+  auto writer = Database::open(dir / "s.db", k, OpenMode::existing);
+  LiveStateChangeRepository log(*watcher);
+  const auto start = log.latest();
+  ASSERT_TRUE(start) << start.error().message;
+  // Call records and the audit log are not in it.
+  ASSERT_TRUE(writer->execute_script(
+      "INSERT INTO cdrs (call_ref, caller_aor, callee_aor, direction, started_at) VALUES ('r', 'a@x', 'b@x', 'local', 1);"
+      "INSERT INTO audit_log (at, actor, source, action, detail) VALUES (1, 'a', 's', 'x', '');"));
+  EXPECT_EQ(log.latest().value(), *start);
+
+  ASSERT_TRUE(UserRepository(*writer).add(kAlice));
+  const PeerRecord beta{"beta.example", "AA:BB", "pem", "", PeerState::trusted, 0, 0};
+  ASSERT_TRUE(PeerRepository(*writer).add(beta));
+  ASSERT_TRUE(PeerRepository(*writer).set_state("AA:BB", PeerState::revoked));
+  ASSERT_TRUE(writer->execute_script("INSERT INTO settings (key, value, updated_at) VALUES ('k', 'v', 0);"));
+  auto since = log.since(*start, 100);
+  ASSERT_TRUE(since) << since.error().message;
+  EXPECT_TRUE(since->complete);
+  ASSERT_EQ(since->changes.size(), 4u);
+  EXPECT_EQ(since->changes[0].kind, ChangeKind::user);
+  EXPECT_EQ(since->changes[0].key, kAlice.username + "@" + kAlice.domain);
+  EXPECT_EQ(since->changes[1].kind, ChangeKind::peer);
+  EXPECT_EQ(since->changes[1].key, "AA:BB");
+  EXPECT_EQ(since->changes[2].kind, ChangeKind::peer);
+  EXPECT_EQ(since->changes[3].kind, ChangeKind::setting);
+  EXPECT_EQ(since->changes[3].key, "k");
+  EXPECT_EQ(since->latest, since->changes.back().seq);
+  // From the last seq seen: nothing new.
+  auto none = log.since(since->latest, 100);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->complete);
+  EXPECT_TRUE(none->changes.empty());
+  // More than the limit: the caller must read everything instead.
+  auto many = log.since(*start, 2);
+  ASSERT_TRUE(many);
+  EXPECT_FALSE(many->complete);
+  EXPECT_TRUE(many->changes.empty());
+}
+
+TEST(Database, ChangeLogReportsAGapWhenRowsAfterTheCursorWerePruned) {
+  TempDir dir;
+  auto db = Database::open(dir / "s.db", key(), OpenMode::create);
+  ASSERT_TRUE(db);
+  LiveStateChangeRepository log(*db);
+  const auto start = log.latest().value();
+  ASSERT_TRUE(db->execute_script("INSERT INTO settings (key, value, updated_at) VALUES ('a', '1', 0);"
+                                 "INSERT INTO settings (key, value, updated_at) VALUES ('b', '1', 0);"));
+  ASSERT_TRUE(db->execute_script("DELETE FROM live_state_changes WHERE seq = (SELECT min(seq) FROM live_state_changes);"));
+  auto since = log.since(start, 100);
+  ASSERT_TRUE(since);
+  EXPECT_FALSE(since->complete);
+  // A reader that had seen the pruned row is not affected.
+  auto later = log.since(start + 1, 100);
+  ASSERT_TRUE(later);
+  EXPECT_TRUE(later->complete);
+  EXPECT_EQ(later->changes.size(), 1u);
+}
+
+TEST(Database, ChangeLogStaysBounded) {
+  TempDir dir;
+  auto db = Database::open(dir / "s.db", key(), OpenMode::create);
+  ASSERT_TRUE(db);
+  // 70,000 changes in one statement each way: the log keeps at most the last
+  // 65,536 plus one pruning period.
+  ASSERT_TRUE(db->execute_script(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 70000) "
+      "INSERT INTO settings (key, value, updated_at) SELECT 'k' || i, 'v', 0 FROM n;"));
+  auto count = first_row(db->query("SELECT count(*) FROM live_state_changes"),
+                         [](const Statement& s) { return s.integer(0); });
+  ASSERT_TRUE(count && *count);
+  EXPECT_LE(**count, 65536 + 1024);
+  EXPECT_GE(LiveStateChangeRepository(*db).latest().value(), 70000);
 }
 
 }  // namespace

@@ -127,6 +127,47 @@ TEST_F(Retention, CdrRecordsStartAnswerAndEnd) {
   EXPECT_FALSE(cdrs.find(missed).value()->answered_at);
 }
 
+// A record written in one INSERT (a call that started and ended within one
+// batch of the writer) reads back as the same record made in three steps.
+TEST_F(Retention, CdrWrittenWholeEqualsCdrWrittenInSteps) {
+  CdrRepository cdrs(db_);
+  const CdrStart start{call_ref_of("whole@10.0.0.5"), "alice@alpha.example", "bob@alpha.example",
+                       CdrDirection::local, "", kNow, "10.0.0.5"};
+  const auto stepped = cdrs.start(start).value();
+  ASSERT_TRUE(cdrs.answered(stepped, kNow + 2));
+  ASSERT_TRUE(cdrs.media_protection(stepped, CdrMedia{"", "plain", "none"}));
+  ASSERT_TRUE(cdrs.ended(stepped, kNow + 32, 200, "callee hung up"));
+  const auto whole = cdrs.insert(CdrWrite{start, kNow + 2, CdrEnd{kNow + 32, 200, "callee hung up"},
+                                          CdrMedia{"", "plain", "none"}},
+                                 false)
+                         .value();
+  ASSERT_NE(whole, stepped);
+  auto a = cdrs.find(stepped).value().value();
+  auto b = cdrs.find(whole).value().value();
+  EXPECT_EQ(b.duration_s, 30);
+  EXPECT_FALSE(b.source_ip);  // store_ip off
+  a.id = b.id = 0;
+  EXPECT_EQ(a.call_ref, b.call_ref);
+  EXPECT_EQ(a.answered_at, b.answered_at);
+  EXPECT_EQ(a.ended_at, b.ended_at);
+  EXPECT_EQ(a.duration_s, b.duration_s);
+  EXPECT_EQ(a.final_status, b.final_status);
+  EXPECT_EQ(a.end_reason, b.end_reason);
+  EXPECT_EQ(a.media_lan, b.media_lan);
+  EXPECT_EQ(a.media_end_to_end, b.media_end_to_end);
+
+  // Only started: the same defaults as start() leaves.
+  const auto open = cdrs.insert(CdrWrite{start, std::nullopt, std::nullopt, std::nullopt}, true).value();
+  const auto o = cdrs.find(open).value().value();
+  EXPECT_FALSE(o.answered_at);
+  EXPECT_FALSE(o.ended_at);
+  EXPECT_EQ(o.final_status, 0);
+  EXPECT_EQ(o.end_reason, "");
+  EXPECT_EQ(o.source_ip, "10.0.0.5");  // store_ip on
+  ASSERT_TRUE(cdrs.ended(open, kNow + 5, 487, "cancelled"));
+  EXPECT_EQ(cdrs.find(open).value()->final_status, 487);
+}
+
 TEST_F(Retention, CdrSourceIpIsStoredOnlyWhenTheSettingIsOn) {
   const auto off = add_cdr("alice@alpha.example", "bob@alpha.example", kNow, "192.168.1.20");
   EXPECT_FALSE(CdrRepository(db_).find(off).value()->source_ip);

@@ -30,6 +30,7 @@ std::vector<Api::RouteSpec> Api::route_table() {
       // peers.cpp
       {V::get, "/api/v1/peers", &Api::list_peers, A::full},
       {V::post, "/api/v1/peers", &Api::import_peer, A::full},
+      {V::post, "/api/v1/peers/bulk", &Api::bulk_peers, A::full},
       {V::get, "/api/v1/peers/pending", &Api::list_pending, A::full},
       {V::post, "/api/v1/peers/pending/{fingerprint}/ignore", &Api::ignore_pending, A::full},
       {V::get, "/api/v1/peers/{fingerprint}", &Api::get_peer, A::full},

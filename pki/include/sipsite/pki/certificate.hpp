@@ -79,6 +79,11 @@ class Certificate {
 // certificates are refused: a pinned certificate past its date would stop
 // federating silently later, so the admin learns it now (see README).
 Result<Certificate> parse_peer_certificate(std::string_view pem, Clock::time_point now = Clock::now());
+// A bundle of such certificates, one per peer site (a bulk import): each
+// checked as parse_peer_certificate() checks one; the error names the first
+// that fails by its 1-based position. Refuses any private key in the text.
+inline constexpr std::size_t kMaxBundleCertificates = 100000;
+Result<std::vector<Certificate>> parse_peer_certificates(std::string_view pem, Clock::time_point now = Clock::now());
 
 // "2036-11-22 16:09:54 UTC", for messages to admins.
 std::string format_time(Clock::time_point t);

@@ -39,9 +39,16 @@ struct PinnedPeer {
 
   std::string domain;
   std::shared_ptr<const Certificate> certificate;
+  // Or its PEM, parsed only when a rotation proof needs it: a site with
+  // 10,000 pins does not parse 10,000 certificates to start (OpenSSL 3
+  // takes about a millisecond each) nor keep them parsed (issue 18).
+  std::string certificate_pem;
   // A pin kept only for the overlap after a rotation: still accepted, but
   // not a source of further rotations (those come from the current pin).
   bool superseded = false;
+
+  // `certificate`, or `certificate_pem` parsed now; null when neither.
+  std::shared_ptr<const Certificate> parsed_certificate() const;
 };
 
 // fingerprint -> the pinned peer
@@ -73,6 +80,8 @@ class PinVerifier {
   // Replaces the pinned set (thread-safe; handshakes in flight keep the
   // snapshot they started with).
   void replace(PinnedSet pins);
+  // The same with a set built elsewhere (another thread): an O(1) swap.
+  void swap_in(std::shared_ptr<const PinnedSet> pins);
   std::shared_ptr<const PinnedSet> snapshot() const;
   // This site's own fingerprints, refused when presented back: the current
   // certificate and, after a key rotation, the previous one.

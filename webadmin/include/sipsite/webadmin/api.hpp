@@ -140,6 +140,7 @@ class Api {
   Response site_invite_svg(Call& c);
   Response list_peers(Call& c);
   Response import_peer(Call& c);
+  Response bulk_peers(Call& c);
   Response get_peer(Call& c);
   Response trust_peer(Call& c);
   Response revoke_peer(Call& c);

@@ -30,6 +30,9 @@ struct ServerLimits {
   std::chrono::seconds write_timeout{30};
   std::size_t header_limit = 16 * 1024;
   std::size_t body_limit = 64 * 1024;
+  // POST /api/v1/peers/bulk only: a federation's certificates in one
+  // request (10,000 PEM certificates are about 7 MiB).
+  std::size_t bulk_body_limit = 12 * 1024 * 1024;
   std::size_t max_connections = 64;  // beyond: new connections are closed at once
   // One client address may hold at most this many; and the last
   // `reserved_for_known` of max_connections go only to addresses that

@@ -103,6 +103,15 @@ class SiteOperations {
   // site's own certificate or domain, a certificate outside its dates, and
   // a fingerprint or domain already known.
   OpResult<store::PeerRecord> import_peer(const PeerImport& import);
+  // Many peers at once (migrating a federation): every certificate checked
+  // as import_peer() checks one, then all stored in one transaction with an
+  // audit record each ("peer.import", or "peer.trust" when `trust`: the
+  // admin verified the whole list), or none: a certificate that fails, or a
+  // fingerprint or domain already known or given twice, refuses the whole
+  // import with an error naming it (1-based position and domain). No
+  // addresses: the peers dial in, or get one when trusted again.
+  OpResult<std::vector<store::PeerRecord>> import_peers(const std::vector<pki::Certificate>& certificates,
+                                                        bool trust);
   // Trusts a known peer (its stored certificate must be within its dates),
   // or turns a pending request with that fingerprint into a trusted peer at
   // `address` (HOST:PORT or empty). Audit "peer.trust".
@@ -110,6 +119,10 @@ class SiteOperations {
   // Revokes a peer. A fingerprint that is a peer's old pin after its key
   // rotation revokes that peer. Audit "peer.revoke".
   OpResult<PeerChange> revoke_peer(const PeerRef& who);
+  // Revokes every peer named, in one transaction with an audit record each,
+  // or none when one of them is unknown (the error names it). Peers revoked
+  // already are reported unchanged.
+  OpResult<std::vector<PeerChange>> revoke_peers(const std::vector<PeerRef>& who);
   // Refuses a pending request's fingerprint for good. Audit "peer.ignore".
   OpResult<void> ignore_pending(std::string_view fingerprint);
   // Deletes a revoked or untrusted peer (never a trusted one: revoke it
@@ -145,6 +158,9 @@ class SiteOperations {
   OpResult<std::optional<store::PeerRecord>> find_peer(const PeerRef& who, std::string& fingerprint);
   OpResult<PeerChange> trust_pending(const store::PendingRequest& request, const std::string& address);
   OpResult<PeerChange> set_state(const store::PeerRecord& peer, store::PeerState state);
+  // The peer a revocation names: by fingerprint, domain, or an old pin kept
+  // after its key rotation (then `old_pin` is set).
+  OpResult<PeerChange> peer_to_revoke(const PeerRef& who);
   store::Result<void> audit(std::string_view action, std::string_view detail);
 
   store::Database& db_;

@@ -64,6 +64,9 @@ struct CoreSettings {
   // listener expanded to the machine's addresses); empty: `listeners`.
   std::vector<Endpoint> receiving;
   TimerSettings timers;
+  // The cap on live transactions; requests beyond it are answered 503 with
+  // "Retry-After: 5" without a transaction.
+  TransactionLimits transaction_limits;
   // RFC 3261 §16.6 step 11: an INVITE branch with a provisional response
   // but no final one is cancelled after this long.
   Duration timer_c{std::chrono::minutes(3)};

@@ -31,6 +31,7 @@ class Counters {
   void auth_rate_limited() { inc(auth_rate_limited_); }
   void transaction_started(bool client) { inc(client ? client_transactions_ : server_transactions_); }
   void transaction_timed_out() { inc(transaction_timeouts_); }
+  void transaction_refused() { inc(transactions_refused_); }
   // A transaction got (client) or gave (server) its final response this
   // long after it started: a server INVITE's time includes the ringing.
   void transaction_completed(bool client, bool invite, std::chrono::nanoseconds elapsed) {
@@ -57,6 +58,7 @@ class Counters {
   std::array<Counter, 6> responses_received_{};
   Counter parse_errors_{0}, registrations_added_{0}, registrations_removed_{0}, auth_failures_{0},
       auth_rate_limited_{0}, client_transactions_{0}, server_transactions_{0}, transaction_timeouts_{0},
+      transactions_refused_{0},
       connections_opened_{0}, connections_closed_{0}, connections_refused_{0};
   std::atomic<std::int64_t> registrations_{0}, connections_{0}, transactions_{0};
   metrics::Histogram client_invite_{metrics::kLatencyBuckets}, client_other_{metrics::kLatencyBuckets},

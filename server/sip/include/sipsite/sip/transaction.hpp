@@ -12,6 +12,15 @@
 // ones). Terminated transactions are freed at once: alive() and the
 // Counters' transactions gauge count what is in memory.
 //
+// Memory: a transaction that has its final response keeps only what
+// absorbing retransmissions needs (its key, where to answer, and the last
+// response's bytes while it may have to send them again); the request a
+// client transaction sent is dropped once it is answered. The number of
+// live transactions is capped (TransactionLimits): beyond the cap a new
+// request is not given a transaction (ServerRequest::Kind::overloaded) and
+// the TU answers it statelessly (503 with Retry-After), so a flood cannot
+// grow memory without bound.
+//
 // Thread safety: none; everything runs on the SIP strand (io.hpp). The TU
 // callbacks may call back into the layer (start a CANCEL, send a response).
 
@@ -38,6 +47,17 @@ struct TimerSettings {
 
   [[nodiscard]] Duration timeout() const { return t1 * 64; }  // B, F, H, J, L, M
   [[nodiscard]] Duration timer_d() const { return std::max(Duration{32000}, timeout() / 2); }
+};
+
+// How many transactions (client + server) may be alive at once; requests
+// that would start a server transaction beyond it are refused. REGISTER,
+// CANCEL and requests inside a dialog (a To tag) may use an eighth more, so
+// that during a flood of new INVITEs phones still register and hang up.
+// The default is sized for the documented memory cap (docs/ARCHITECTURE.md).
+struct TransactionLimits {
+  std::size_t max_transactions = 500000;
+
+  [[nodiscard]] std::size_t limit_for(const Message& request) const;
 };
 
 using ClientTransactionId = std::uint64_t;  // 0 is never a valid id
@@ -70,6 +90,7 @@ struct ServerRequest {
     new_transaction,  // a new server transaction `id`: the TU must answer it (or abandon it)
     absorbed,         // a retransmission or a non-2xx ACK, fully handled here
     ack,              // an ACK that matched no transaction in Completed state: for the TU (2xx ACK)
+    overloaded,       // a new request, but the transaction cap is reached: answer it with send_stateless()
   };
   Kind kind = Kind::absorbed;
   ServerTransactionId id = 0;
@@ -80,7 +101,7 @@ class TransactionLayer {
   // `clock`, when given, times each transaction to its final response for
   // the Counters' duration histogram (the timers need no clock of their own).
   TransactionLayer(TimerSettings settings, TransactionUser& user, Sender& sender, Timers& timers,
-                   Counters& counters, const Clock* clock = nullptr);
+                   Counters& counters, const Clock* clock = nullptr, TransactionLimits limits = {});
   ~TransactionLayer();
   TransactionLayer(const TransactionLayer&) = delete;
   TransactionLayer& operator=(const TransactionLayer&) = delete;
@@ -101,6 +122,11 @@ class TransactionLayer {
   // sent) while the transaction is Accepted. Returns false for an unknown
   // id or a response the state does not allow (then nothing is sent).
   bool send_response(ServerTransactionId id, const Message& response);
+
+  // Sends `response` to `request` without a transaction, where a server
+  // transaction would have answered it (§18.2.2); for requests that got
+  // ServerRequest::Kind::overloaded.
+  void send_stateless(const Inbound& request, const Message& response);
 
   // The INVITE server transaction a CANCEL refers to (§9.2: same branch,
   // sent-by and Request-URI matching rules), or 0.
@@ -132,8 +158,6 @@ class TransactionLayer {
   void abandon_client(ClientTransactionId id);
 
   [[nodiscard]] bool client_alive(ClientTransactionId id) const;
-  // The request a client transaction sent (nullptr for unknown ids).
-  [[nodiscard]] const Message* client_request(ClientTransactionId id) const;
 
   // --- transport feedback (§17.1.4, §17.2.4)
 
@@ -153,6 +177,7 @@ class TransactionLayer {
   [[nodiscard]] std::size_t servers_alive() const { return servers_.size(); }
 
   [[nodiscard]] const TimerSettings& settings() const { return settings_; }
+  [[nodiscard]] const TransactionLimits& limits() const { return limits_; }
 
   // The ACK for a non-2xx final response to `invite` (§17.1.1.3) and the
   // CANCEL for `invite` (§9.1); exposed for the core and for tests.
@@ -171,6 +196,7 @@ class TransactionLayer {
   void fail_client(ClientTransactionId id, TransactionError error);
 
   TimerSettings settings_;
+  TransactionLimits limits_;
   TransactionUser& user_;
   Sender& sender_;
   Timers& timers_;

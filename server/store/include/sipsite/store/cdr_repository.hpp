@@ -38,6 +38,23 @@ struct CdrMedia {
   std::string end_to_end;
 };
 
+// A call's end, as CdrRepository::ended() takes it.
+struct CdrEnd {
+  std::int64_t at = 0;
+  int final_status = 0;
+  std::string end_reason;
+};
+
+// A call record written in one INSERT: its start, and what of its answer,
+// end and media was already known when it was written (a writer that
+// batches events writes a short call once instead of three times).
+struct CdrWrite {
+  CdrStart start;
+  std::optional<std::int64_t> answered_at;
+  std::optional<CdrEnd> end;
+  std::optional<CdrMedia> media;
+};
+
 struct CdrRecord {
   std::int64_t id = 0;
   std::string call_ref;
@@ -80,6 +97,9 @@ class CdrRepository {
   explicit CdrRepository(Database& db) : db_(db) {}
   // Returns the new record's id, for answered() and ended().
   Result<std::int64_t> start(const CdrStart& call);
+  // The same for a whole record; `store_ip` is the privacy.store_ip setting
+  // (read once per batch by the caller: start() reads it every time).
+  Result<std::int64_t> insert(const CdrWrite& call, bool store_ip);
   // Errc::not_found if there is no such record.
   Result<void> answered(std::int64_t id, std::int64_t at);
   // Duration is from the answer (0 if never answered) to `at`.

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,8 @@ class Statement {
   std::optional<std::string> optional_text(int column) const;
   // A BLOB (or TEXT) column's bytes.
   std::string blob(int column) const;
+  // Back to before the first step, parameters unbound: ready to run again.
+  void reset();
 
  private:
   friend class Database;
@@ -86,6 +89,21 @@ class Database {
     if (auto done = stmt->step(); !done) return done.error();
     return changes();
   }
+
+  // As execute(), with the statement compiled once per connection and
+  // kept: for statements a writer runs many times (call records).
+  template <class... Args>
+  Result<int> execute_cached(std::string_view sql, const Args&... args) {
+    auto stmt = cached(sql);
+    if (!stmt) return stmt.error();
+    bind_all(**stmt, 1, args...);
+    auto done = (*stmt)->step();
+    (*stmt)->reset();
+    if (!done) return done.error();
+    return changes();
+  }
+  // The rowid of the latest INSERT on this connection.
+  std::int64_t last_insert_rowid() const;
 
   // Runs several statements without parameters (migrations, pragmas).
   Result<void> execute_script(std::string_view sql);
@@ -130,6 +148,9 @@ class Database {
                                            int schema_version);
   Database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
   Error last_error(std::string_view what) const;
+  // The statement for `sql`, prepared on first use and kept (reset after
+  // each use by the caller).
+  Result<Statement*> cached(std::string_view sql);
 
   static void bind_all(Statement&, int) {}
   template <class First, class... Rest>
@@ -140,6 +161,9 @@ class Database {
 
   std::unique_ptr<sqlite3, Close> db_;
   std::filesystem::path path_;
+  // After db_: finalized before the connection closes.
+  std::unique_ptr<std::map<std::string, Statement, std::less<>>> cache_ =
+      std::make_unique<std::map<std::string, Statement, std::less<>>>();
 };
 
 // Reads every row of `stmt` with `read(const Statement&) -> T`.

@@ -4,8 +4,10 @@
 // §3.5.1, which also measure the round-trip time) and re-dialled with
 // exponential backoff. A peer that refuses our certificate is shown as such
 // ("does not trust this site") and re-tried slowly instead of silently
-// forever at full speed: backoff doubles from 1 s to max_backoff, and a
-// peer that connects to us (so trusts us now) is re-dialled at once.
+// forever at full speed: backoff doubles from 1 s to max_backoff, each wait
+// drawn from 0.5x to 1.5x of it (jitter), and a peer that connects to us
+// (so trusts us now) is re-dialled at once. Peers added together (start-up
+// with a thousand of them) are first dialled 5 ms apart, not all at once.
 //
 // A dialled link carries SIP like an accepted one (FederationLinks, the
 // handler): it is registered at the peer's first answer. When our

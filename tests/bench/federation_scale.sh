@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Federation at scale (issue 18): one site (alpha) on 127.0.0.1 and the
+# fedload harness playing PEERS other sites, LINKS of them connected at once.
+# Scenarios, each printed as a row of the final table:
+#   1. trust PEERS peers at alpha (bulk `peer import --trust` when the binary
+#      has it, else one SQL transaction with sqlcipher: the daemon's figures
+#      are the same either way), and the time it took;
+#   2. start-up: `sipsite run` to "state loaded" (every peer pinned) with 0 and with PEERS peers, RSS
+#      at rest (-> memory per trusted peer);
+#   3. LINKS idle mutual-TLS links (keep-alives only): time to bring them
+#      up, RSS before and with them up (-> memory per idle link);
+#   4. revocation under load: LINKS links, OPTIONS (and MESSAGE) at RATE/s
+#      over the first SIP_LINKS of them; `peer revoke` of link 0's peer by
+#      the CLI: the time to its link's close, collateral closes, and the p99
+#      of the other links' requests before vs around the revocation;
+#   5. a burst of CHANGES trust changes, one CLI command and one commit each
+#      (revoking peers that are not connected), under the same load: p99
+#      before vs during, requests lost;
+#   6. full mutual-TLS handshakes per second (fedload handshakes, 2 at a
+#      time, HS_TIME s) and alpha's CPU per handshake, with 10 pins and with
+#      PEERS pins.
+# Timing is reported, never asserted (docs/BENCHMARKS.md keeps the figures).
+#
+# Usage: tests/bench/federation_scale.sh [SIPSITE_BINARY [FEDLOAD_BINARY]]
+#   defaults: build-release/server/app/sipsite, build-release/tests/bench/fedload/fedload
+# Environment: PEERS (10000), LINKS (1000), SIP_LINKS (100), RATE (200
+#   requests/s), DURATION (s of load per scenario, 15), CHANGES (100),
+#   HS_TIME (5), KEEP=1 (keep the temp dir).
+# Needs sqlcipher (the SQL import of a binary without bulk import).
+# Bounded (BENCH_TIMEOUT, default 1500 s); the trap stops what it started.
+set -euo pipefail
+
+if [[ -z "${FED_SCALE_INNER:-}" ]]; then
+  export FED_SCALE_INNER=1
+  exec timeout -k 10 "${BENCH_TIMEOUT:-1500}" "$0" "$@"
+fi
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+sipsite=$(realpath "${1:-$root/build-release/server/app/sipsite}")
+fedload=$(realpath "${2:-$root/build-release/tests/bench/fedload/fedload}")
+peers=${PEERS:-10000}
+links=${LINKS:-1000}
+sip_links=${SIP_LINKS:-100}
+rate=${RATE:-200}
+duration=${DURATION:-15}
+changes=${CHANGES:-100}
+hs_time=${HS_TIME:-5}
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+
+log() { echo "[federation_scale $(date +%T)] $*" >&2; }
+[[ -x "$sipsite" ]] || { echo "federation_scale: no sipsite at $sipsite" >&2; exit 2; }
+[[ -x "$fedload" ]] || { echo "federation_scale: no fedload at $fedload" >&2; exit 2; }
+(( links <= peers )) || { echo "federation_scale: LINKS must not exceed PEERS" >&2; exit 2; }
+(( links + changes <= peers )) || { echo "federation_scale: LINKS + CHANGES must not exceed PEERS" >&2; exit 2; }
+
+bench=federation_scale
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+sql() {  # sql STATE_DIR: run stdin against the site's encrypted database
+  { printf "PRAGMA key = \"x'%s'\";\nPRAGMA cipher_page_size = 4096;\n" "$(tr -d '\n' <"$1/db.key")"; cat; } |
+    sqlcipher "$1/sipsite.db" >/dev/null
+}
+table=()
+row() { table+=("$(printf '%-58s %s' "$1" "$2")"); log "$1: $2"; }
+
+log "load average before: $(cut -d' ' -f1-3 /proc/loadavg); commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+site="$work/alpha"
+"$sipsite" init --domain alpha.example --state-dir "$site" >/dev/null 2>&1
+fed_port=$(free_port)
+cat >"$work/alpha.toml" <<EOF
+[sip]
+udp = ["127.0.0.1:$(free_port)"]
+tcp = []
+tls = []
+[federation]
+listen = "127.0.0.1:$fed_port"
+[admin]
+listen = "127.0.0.1:$(free_port)"
+[media]
+ports = "47000-47099"
+[log]
+level = "warn,app=info,store=info,federation=info"
+EOF
+
+daemon_pid=
+start_site() {  # start_site LABEL: starts alpha, waits for "state loaded"; sets startup_ms
+  local t0
+  t0=$(now_ms)
+  "$sipsite" run --state-dir "$site" --config "$work/alpha.toml" >"$work/alpha-$1.log" 2>&1 &
+  daemon_pid=$!
+  pids+=("$daemon_pid")
+  for _ in $(seq 1200); do
+    grep -q "state loaded" "$work/alpha-$1.log" 2>/dev/null && break
+    kill -0 "$daemon_pid" 2>/dev/null || { tail -5 "$work/alpha-$1.log" >&2; exit 1; }
+    sleep 0.05
+  done
+  startup_ms=$(( $(now_ms) - t0 ))
+}
+stop_site() {
+  kill "$daemon_pid" 2>/dev/null || true
+  wait "$daemon_pid" 2>/dev/null || true
+}
+
+# ---- identities and the empty site -------------------------------------------
+log "making $peers identities"
+mkdir -p "$work/ids" "$work/ids10"
+"$fedload" make --count "$peers" --out "$work/ids" >/dev/null
+"$fedload" make --count 10 --out "$work/ids10" --domain-suffix small.test >/dev/null
+
+start_site empty
+sleep 1
+rss_empty=$(rss_kb "$daemon_pid")
+row "start-up, 0 peers (run -> state loaded)" "${startup_ms} ms, RSS ${rss_empty} KiB"
+stop_site
+
+# ---- 1. trust PEERS peers -------------------------------------------------------
+bulk_import() {  # bulk_import DIR: every certificate of DIR/bundle.pem, trusted
+  if "$sipsite" peer import --help 2>&1 | grep -q -- '--bundle'; then
+    "$sipsite" peer import --bundle "$1/bundle.pem" --trust --state-dir "$site" >/dev/null 2>"$work/import.err"
+    import_method="sipsite peer import --bundle --trust"
+  else
+    sql "$site" <"$1/peers.sql"
+    import_method="one SQL transaction (this binary has no bulk import)"
+  fi
+}
+t0=$(now_ms)
+bulk_import "$work/ids10"
+bulk_import "$work/ids"
+row "trust $((peers + 10)) peers: $import_method" "$(( $(now_ms) - t0 )) ms"
+
+# ---- 2. start-up with PEERS peers -------------------------------------------------
+start_site full
+sleep 2
+rss_full=$(rss_kb "$daemon_pid")
+row "start-up, $((peers + 10)) peers (run -> state loaded)" "${startup_ms} ms, RSS ${rss_full} KiB"
+row "memory per trusted peer at rest" \
+  "$(awk -v a="$rss_full" -v b="$rss_empty" -v n=$((peers + 10)) 'BEGIN { printf "%.2f KiB", (a - b) / n }')"
+
+# ---- 3. idle links ------------------------------------------------------------------
+rss0=$(rss_kb "$daemon_pid")
+"$fedload" links --dir "$work/ids" --target "127.0.0.1:$fed_port" --site-domain alpha.example --links "$links" \
+  --rate 0 --duration 6 --keepalive 5 >"$work/idle.out" 2>"$work/idle.err" &
+fl=$!
+pids+=("$fl")
+for _ in $(seq 1200); do grep -q "link(s) up" "$work/idle.err" && break; sleep 0.05; done
+sleep 3
+rss1=$(rss_kb "$daemon_pid")
+wait "$fl" || true
+line=$(grep '^RESULT' "$work/idle.out" || echo "RESULT")
+row "$links idle links: up / time to bring up" "$(field links_up "$line")/$links in $(field connect_ms "$line") ms"
+row "memory per idle link" \
+  "$(awk -v a="$rss1" -v b="$rss0" -v n="$links" 'BEGIN { printf "%.1f KiB (RSS %d -> %d KiB)", (a - b) / n, b, a }')"
+sleep 2
+
+# ---- 4. revocation under load -----------------------------------------------------------
+fp0=$(sed -n '1,/END CERTIFICATE/p' "$work/ids/bundle.pem" | openssl x509 -noout -fingerprint -sha256 | cut -d= -f2)
+c0=$(cpu_ticks "$daemon_pid")
+"$fedload" links --dir "$work/ids" --target "127.0.0.1:$fed_port" --site-domain alpha.example --links "$links" \
+  --sip-links "$sip_links" --rate "$rate" --message-every 10 --duration "$duration" --keepalive 5 --settle 1 \
+  --event-at $((duration / 3)) --expect-closed 0 \
+  --event-cmd "'$sipsite' peer revoke --fingerprint $fp0 --state-dir '$site' 2>/dev/null" \
+  >"$work/revoke.out" 2>"$work/revoke.err" || true
+line=$(grep '^RESULT' "$work/revoke.out" || echo "RESULT")
+sed 's/^/    /' "$work/revoke.out" >&2
+row "revocation (CLI) with $links links up: link closed after" \
+  "$(field revoke_ms "$line") ms (CLI ran $(field event_ms "$line") ms; collateral closes $(field collateral "$line"))"
+row "OPTIONS/MESSAGE p99 on $sip_links other links: before / around" \
+  "$(field before_p99_ms "$line") / $(field event_p99_ms "$line") ms (max $(field event_max_ms "$line") ms)"
+row "requests sent / answered / lost" "$(field sent "$line") / $(field answered "$line") / $(field lost "$line")"
+sleep 2
+
+# ---- 5. a burst of trust changes under load ---------------------------------------------
+# Revokes the peers after the linked ones, one CLI command (one commit) each.
+sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$work/ids/bundle.pem" |
+  awk -v first="$links" -v n="$changes" '
+    /BEGIN CERTIFICATE/ { i++; buf = "" }
+    { buf = buf $0 "\n" }
+    /END CERTIFICATE/ { if (i > first && i <= first + n) printf "%s", buf > ("'"$work"'/burst-" i ".pem") }'
+: >"$work/burst.fps"
+for f in "$work"/burst-*.pem; do openssl x509 -noout -fingerprint -sha256 -in "$f" | cut -d= -f2 >>"$work/burst.fps"; done
+cat >"$work/burst.sh" <<EOF
+#!/bin/sh
+while read -r fp; do '$sipsite' peer revoke --fingerprint "\$fp" --state-dir '$site' 2>/dev/null; done <'$work/burst.fps'
+EOF
+chmod +x "$work/burst.sh"
+"$fedload" links --dir "$work/ids" --first 1 --target "127.0.0.1:$fed_port" --site-domain alpha.example \
+  --links $((links - 1)) --sip-links "$sip_links" --rate "$rate" --message-every 10 --duration "$duration" \
+  --keepalive 5 --settle 1 --event-at $((duration / 3)) --event-cmd "$work/burst.sh" \
+  >"$work/burst.out" 2>"$work/burst.err" || true
+line=$(grep '^RESULT' "$work/burst.out" || echo "RESULT")
+sed 's/^/    /' "$work/burst.out" >&2
+row "$changes CLI revocations in a burst ($(field event_ms "$line") ms): p99 before / during" \
+  "$(field before_p99_ms "$line") / $(field event_p99_ms "$line") ms (max $(field event_max_ms "$line") ms)"
+row "  requests sent / answered / lost; links closed" \
+  "$(field sent "$line") / $(field answered "$line") / $(field lost "$line"); $(field closed_unexpected "$line")"
+row "  daemon log: full loads (start-up included) / incremental applies" \
+  "$(grep -c 'state loaded' "$work/alpha-full.log" || true) / $(grep -c 'applied incrementally' "$work/alpha-full.log" || true)"
+c1=$(cpu_ticks "$daemon_pid")
+
+# ---- 6. handshakes with 10 and with PEERS pins --------------------------------------------
+hs() {  # hs DIR LABEL
+  local c0 c1 out n
+  c0=$(cpu_ticks "$daemon_pid")
+  out=$("$fedload" handshakes --dir "$1" --index 1 --target "127.0.0.1:$fed_port" --seconds "$hs_time" --concurrency 2 2>/dev/null || true)
+  c1=$(cpu_ticks "$daemon_pid")
+  n=$(field handshakes "$(grep '^RESULT' <<<"$out" || echo RESULT)")
+  row "handshakes/s, $2" "$(field rate "$(grep '^RESULT' <<<"$out" || echo RESULT)") ($(field failed "$out") failed), site CPU $(
+    awk -v t=$(( (c1 - c0) * tick_us )) -v n="${n:-0}" 'BEGIN { if (n > 0) printf "%.0f", t / n; else printf "-" }') us each"
+}
+stop_site
+# 10 pins: a site that trusts only ids10.
+rm -rf "$site"
+"$sipsite" init --domain alpha.example --state-dir "$site" >/dev/null 2>&1
+bulk_import "$work/ids10"
+start_site small
+sleep 1
+hs "$work/ids10" "10 pins"
+stop_site
+bulk_import "$work/ids"
+start_site big
+sleep 2
+hs "$work/ids10" "$((peers + 10)) pins"
+stop_site
+
+echo
+echo "federation_scale: PEERS=$peers LINKS=$links SIP_LINKS=$sip_links RATE=$rate/s DURATION=$duration s, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%s\n' "${table[@]}"
