@@ -9,8 +9,6 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <exception>
-
 namespace sipsite::transport::detail {
 
 namespace asio = boost::asio;
@@ -19,12 +17,6 @@ using TlsStream = asio::ssl::stream<tcp::socket>;
 
 // Expected failures come back as values (error_code first), not exceptions.
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-// Completion of every spawned task: failures are values, so an exception
-// escaping one is a bug, surfaced by rethrowing on the io_context thread.
-inline void rethrow(const std::exception_ptr& e) {
-  if (e) std::rethrow_exception(e);
-}
 
 // IPv4 peers of a dual-stack IPv6 socket appear as ::ffff:a.b.c.d; the core
 // sees them as the IPv4 addresses they are.

@@ -199,7 +199,6 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
     tasks.spawn(pinger(link, d->ping_timer, sent_at), [link] { link->close(); });
 
     SessionOptions options;
-    options.tasks = &tasks;
     options.parse = settings.parse;
     options.idle_timeout = settings.idle_timeout;
     options.register_on_first_read = true;
@@ -213,7 +212,7 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
         sent_at->reset();
       }
     };
-    const SessionEnd end = co_await run_link_session(link, links, handler, std::move(options));
+    const SessionEnd end = co_await run_link_session(link, links, handler, tasks, std::move(options));
     d->ping_timer->cancel();
     if (d->link == link) d->link.reset();
     co_return end;

@@ -64,9 +64,6 @@ struct LinksAccess {
 };
 
 struct SessionOptions {
-  // Where the session's writer and watchdog run (the listener's or the
-  // connector's group).
-  async::TaskGroup* tasks = nullptr;
   sip::ParseLimits parse{};
   std::chrono::seconds idle_timeout{300};
   // Dialled links register at the first bytes from the peer: with TLS 1.3
@@ -91,7 +88,10 @@ struct SessionEnd {
 // watchdog), enforces the idle timeout, frames and parses what
 // arrives with the LAN's limits, answers keep-alives and malformed
 // requests, closes on lost framing, hands messages to the handler.
+// The session's writer and watchdog run in `tasks` (the listener's or the
+// connector's group).
 boost::asio::awaitable<SessionEnd> run_link_session(std::shared_ptr<LinkConnection> c, FederationLinks& links,
-                                                    FederationLinkHandler& handler, SessionOptions options);
+                                                    FederationLinkHandler& handler, async::TaskGroup& tasks,
+                                                    SessionOptions options);
 
 }  // namespace sipsite::transport::detail

@@ -231,7 +231,8 @@ StreamSessionSettings LinksAccess::session_settings(const FederationLinks& links
 void LinksAccess::count_parse_error(FederationLinks& links) { ++links.impl_->parse_errors; }
 
 asio::awaitable<SessionEnd> run_link_session(std::shared_ptr<LinkConnection> c, FederationLinks& links,
-                                             FederationLinkHandler& handler, SessionOptions options) {
+                                             FederationLinkHandler& handler, async::TaskGroup& tasks,
+                                             SessionOptions options) {
   SessionEnd end;
   const auto up = [&]() -> bool {
     end.registration = LinksAccess::add(links, c, end.verdict);
@@ -253,7 +254,7 @@ asio::awaitable<SessionEnd> run_link_session(std::shared_ptr<LinkConnection> c, 
   };
   StreamSession<TlsStream>& session = *c->session;
   session.set_deadline(SteadyClock::now() + options.idle_timeout);
-  session.start(*options.tasks);
+  session.start(tasks);
   if (!options.register_on_first_read && !up()) {
     c->close();
     co_return end;

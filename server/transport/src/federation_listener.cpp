@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 
 #include <map>
+#include <utility>
 
 #include "asio_util.hpp"
 #include "federation_link.hpp"
@@ -39,6 +40,7 @@ struct Accepted {
   asio::steady_timer watchdog;
   std::shared_ptr<LinkConnection> link;
   std::optional<pki::Fingerprint> peer;
+  std::uint64_t id = 0;  // in the listener's `live` table while nonzero
   bool closed = false;
 };
 
@@ -74,20 +76,19 @@ struct FederationListener::Impl {
       handler.on_refused(identity, source);
       co_return;
     }
-    const std::uint64_t id = ++next_id;
+    c->id = ++next_id;
     c->peer = identity.certificate->fingerprint();
     c->link = std::make_shared<LinkConnection>(std::move(c->stream), std::move(*identity.certificate),
                                                LinkDirection::inbound, LinksAccess::session_settings(links));
     c->link->remote = source;
     c->link->local = local;
-    live.emplace(id, c);
+    live.emplace(c->id, c);
     SessionOptions options;
-    options.tasks = &tasks;
     options.parse = limits.parse;
     options.idle_timeout = limits.idle_timeout;
     options.on_up = [this, c, source] { handler.on_peer_connected(c->link->certificate, source); };
-    const SessionEnd end = co_await run_link_session(c->link, links, handler, std::move(options));
-    live.erase(id);
+    const SessionEnd end = co_await run_link_session(c->link, links, handler, tasks, std::move(options));
+    live.erase(std::exchange(c->id, 0));
     if (end.registered()) {
       handler.on_peer_disconnected(*c->peer);
     } else if (end.registration == AddResult::not_pinned) {
@@ -117,7 +118,10 @@ struct FederationListener::Impl {
       socket.set_option(tcp::no_delay(true), pec);
       auto c = std::make_shared<Accepted>(TlsStream(std::move(socket), *ssl));
       // An exception escaping the connection's task closes that connection.
-      tasks.spawn(serve(c, endpoint_of(peer), endpoint_of(local)), [c] { c->close(); });
+      tasks.spawn(serve(c, endpoint_of(peer), endpoint_of(local)), [this, c] {
+        c->close();
+        if (c->id != 0) live.erase(std::exchange(c->id, 0));  // ended by an exception
+      });
     }
   }
 
