@@ -329,7 +329,7 @@ test("first login, pairing two sites through their consoles, users and revocatio
   await waitForText(alpha, alpha.locator("#message"), /^Network settings saved; they apply after a restart of the daemon\.$/);
   await alpha.locator("#network-restart").waitFor();
   await waitForText(alpha, alpha.locator("#net-media-ports-note"), /^set here; restart needed \(running now: 40000-40999\)$/);
-  await shot(alpha, "alpha-10-settings", "10-settings");
+  await shot(alpha, "alpha-10-settings", "13-settings");
   await alpha.click('nav a[data-page="audit"]');
   await waitForText(alpha, alpha.locator("#audit-table tbody"), /media\.ports=41000-41099 sip\.aliases=pbx\.alpha\.example 192\.0\.2\.7/);
 
