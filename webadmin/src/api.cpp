@@ -22,7 +22,6 @@ bool is_state_changing(http::verb v) {
   return v == http::verb::post || v == http::verb::put || v == http::verb::patch || v == http::verb::delete_;
 }
 
-
 }  // namespace
 
 Api::Api(ApiSettings settings, store::Database& db, LiveState& live)
@@ -48,6 +47,10 @@ Response Api::handle(const Request& req, const RequestContext& ctx) {
   const auto started = std::chrono::steady_clock::now();
   try {
     res = dispatch(req, ctx);
+    // A write answered as done is in force when the admin reads the answer
+    // (a changed password no longer registers a phone, a revoked peer's
+    // link is closed), not up to the daemon's next look at the database.
+    if (is_state_changing(req.method()) && res.result_int() < 300) live_.changes_applied();
   } catch (const std::exception&) {
     res = error_response(Status::internal_server_error, "internal_error", "the console failed to handle the request");
   }

@@ -28,23 +28,27 @@ class ConsoleLiveState final : public webadmin::LiveState {
   // Gives the media relay, or nullptr while there is none; called on the io
   // thread only (the relay is built after this object, in start_media()).
   using RelayGetter = std::function<const media::MediaRelay*()>;
+  // Waits until the daemon applied every committed change (LiveStateWatcher::catch_up).
+  using CatchUp = std::function<bool()>;
 
   // `io` runs `sip`, `federation`, `gateway` and the relay; all must outlive
   // this object.
   ConsoleLiveState(boost::asio::io_context& io, const SipService& sip, const FederationService& federation,
-                   const PeerGateway& gateway, std::string domain, RelayGetter relay = {})
+                   const PeerGateway& gateway, std::string domain, RelayGetter relay = {}, CatchUp catch_up = {})
       : io_(io),
         sip_(sip),
         federation_(federation),
         gateway_(gateway),
         domain_(std::move(domain)),
-        relay_(std::move(relay)) {}
+        relay_(std::move(relay)),
+        catch_up_(std::move(catch_up)) {}
 
   std::string metrics() override;
   std::optional<std::vector<webadmin::Registration>> registrations() override;
   std::optional<std::vector<webadmin::PeerLinkStatus>> peer_links() override;
   std::optional<webadmin::FederationState> federation() override;
   std::optional<webadmin::MediaState> media() override;
+  bool changes_applied() override { return !catch_up_ || catch_up_(); }
 
   // Long enough for a loaded machine (sanitizers, two cores shared by
   // several daemons), well under a browser's or a test client's patience.
@@ -61,6 +65,7 @@ class ConsoleLiveState final : public webadmin::LiveState {
   const PeerGateway& gateway_;
   std::string domain_;
   RelayGetter relay_;
+  CatchUp catch_up_;
 };
 
 }  // namespace sipsite::app

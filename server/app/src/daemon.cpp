@@ -95,7 +95,8 @@ Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certifica
       sip_(io_, config_, site_.site.domain, cert_, key_),
       federation_(io_, config_, site_.db, cert_, key_),
       gateway_(io_, gateway_settings(config_, site_.site), sip_.clock(), sip_.random()),
-      live_state_(io_, sip_, federation_, gateway_, site_.site.domain, [this] { return relay_.get(); }),
+      live_state_(io_, sip_, federation_, gateway_, site_.site.domain, [this] { return relay_.get(); },
+                  [this] { return watcher_.catch_up(ConsoleLiveState::kWait); }),
       console_(console_settings(config_, site_.site), std::move(console_db), live_state_),
       retention_(std::move(retention_db)),
       watcher_(io_, std::move(live_db), site_.site.domain,
@@ -250,10 +251,11 @@ int Daemon::run() {
     log->error("{}", *failed);
     return fail(kExitRuntime, *failed);
   }
+  // Users and peers known before the first SIP message is read.
+  watcher_.start();
   log_listeners();
 
   asio::co_spawn(io_, wait_for_signal(), rethrow);
-  watcher_.start();
   retention_.start(io_);
   std::uint64_t watchdog_usec = 0;
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0) {

@@ -8,6 +8,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 namespace sipsite::app {
 
 namespace {
@@ -32,6 +34,7 @@ LiveStateWatcher::~LiveStateWatcher() { stop(); }
 
 void LiveStateWatcher::start() {
   if (thread_.joinable()) return;
+  if (auto first = poll()) apply_(std::move(*first));
   thread_ = std::thread([this] { run(); });
 }
 
@@ -44,21 +47,36 @@ void LiveStateWatcher::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void LiveStateWatcher::poke() {
-  {
-    std::lock_guard lock(mutex_);
-    poked_ = true;
-  }
+bool LiveStateWatcher::catch_up(std::chrono::milliseconds bound) {
+  std::unique_lock lock(mutex_);
+  if (!thread_.joinable() || stopping_) return false;
+  const auto ticket = ++asked_;
+  poked_ = true;
   wake_.notify_all();
+  return caught_up_.wait_for(lock, bound, [&] { return applied_ >= ticket; });
 }
 
 void LiveStateWatcher::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     poked_ = false;
+    // Every ticket asked for by now is served by this look: its change was
+    // committed before it was asked for.
+    const auto serving = asked_;
+    const bool awaited = serving > applied_;
     lock.unlock();
     if (auto update = poll()) {
       boost::asio::post(io_, [this, u = std::move(*update)]() mutable { apply_(std::move(u)); });
+    }
+    if (awaited) {
+      // Posted after the update: it runs once the update is applied.
+      boost::asio::post(io_, [this, serving] {
+        {
+          std::lock_guard done(mutex_);
+          applied_ = std::max(applied_, serving);
+        }
+        caught_up_.notify_all();
+      });
     }
     lock.lock();
     wake_.wait_for(lock, interval_, [this] { return stopping_ || poked_; });

@@ -10,7 +10,10 @@
 // reads everything once (still on its thread).
 //
 // Thread safety: construct, start() and stop() on the io thread (or before
-// it runs); `apply` is called on the io thread.
+// it runs); `apply` is called on the io thread, but for the first load,
+// which start() applies on the calling thread before it returns (so a site
+// never answers SIP before its users and peers are known). catch_up() is
+// for any other thread (the console's).
 
 #include "live_state_mirror.hpp"
 
@@ -37,12 +40,15 @@ class LiveStateWatcher {
   LiveStateWatcher(const LiveStateWatcher&) = delete;
   LiveStateWatcher& operator=(const LiveStateWatcher&) = delete;
 
-  // Loads everything (posted to the io thread like every update), then
-  // polls until stop().
+  // Loads everything and applies it before returning, then polls on its
+  // own thread until stop().
   void start();
   void stop();
-  // Look now rather than at the next tick (after the daemon's own writes).
-  void poke();
+  // Blocks the calling thread (never the io thread) until every change
+  // committed before the call has been applied on the io thread, or `bound`
+  // has passed (false). The console calls it after its own writes, so that
+  // "the password is changed" is true when the admin reads it.
+  bool catch_up(std::chrono::milliseconds bound);
 
  private:
   void run();
@@ -61,6 +67,11 @@ class LiveStateWatcher {
   std::condition_variable wake_;
   bool stopping_ = false;
   bool poked_ = false;
+  // catch_up(): tickets asked for, and the highest whose look has been
+  // applied on the io thread.
+  std::uint64_t asked_ = 0;
+  std::uint64_t applied_ = 0;
+  std::condition_variable caught_up_;
   std::thread thread_;
 };
 

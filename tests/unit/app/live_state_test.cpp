@@ -12,11 +12,14 @@
 
 #include "support/temp_dir.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 
 namespace sipsite::app {
 namespace {
@@ -190,7 +193,7 @@ TEST(LiveStateWatcher, AppliesAnotherConnectionsChangesIncrementally) {
     return updates.size() >= n;
   };
   watcher.start();
-  ASSERT_TRUE(wait_for_updates(1));
+  ASSERT_EQ(updates.size(), 1u) << "the first load is applied before start() returns";
   EXPECT_TRUE(updates[0].full);
   EXPECT_EQ(updates[0].trusted_count, 20u);
 
@@ -213,6 +216,41 @@ TEST(LiveStateWatcher, AppliesAnotherConnectionsChangesIncrementally) {
   EXPECT_TRUE(updates[2].untrusted.empty());
   EXPECT_FALSE(updates[2].pins);
   watcher.stop();
+}
+
+// The console's write is in force when its answer leaves: catch_up() makes
+// the watcher look now (not at its next tick, here an hour away) and returns
+// once what it read is applied on the io thread.
+TEST(LiveStateWatcher, CatchUpReturnsOnceAWriteCommittedBeforeItIsApplied) {
+  test::TempDir dir;
+  const auto key = store::DbKey::generate().value();
+  auto writer = store::Database::open(dir / "s.db", key, store::OpenMode::create).value();
+  ASSERT_TRUE(store::UserRepository(writer).add(kAlice));
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::vector<LiveStateUpdate> updates;  // touched on the io thread only, read after catch_up()
+  LiveStateWatcher watcher(io, store::Database::open(dir / "s.db", key, store::OpenMode::existing).value(),
+                           "alpha.example", [&](LiveStateUpdate u) { updates.push_back(std::move(u)); },
+                           std::chrono::hours(1));
+  EXPECT_FALSE(watcher.catch_up(std::chrono::milliseconds(10))) << "not started: nothing will ever apply";
+  watcher.start();
+  std::thread io_thread([&] { io.run(); });
+
+  auto changed = kAlice;
+  changed.ha1_md5 = "new md5";
+  ASSERT_TRUE(store::UserRepository(writer).update_credentials(changed));
+  const bool caught_up = watcher.catch_up(std::chrono::seconds(30));
+  std::vector<LiveStateUpdate> seen;
+  boost::asio::post(io, [&] { seen = updates; });
+  watcher.stop();
+  work.reset();
+  io_thread.join();
+
+  EXPECT_TRUE(caught_up);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_FALSE(seen[1].full);
+  ASSERT_EQ(seen[1].users.size(), 1u);
+  EXPECT_EQ(seen[1].users[0].ha1_md5, "new md5");
 }
 
 }  // namespace

@@ -154,6 +154,12 @@ class LiveState {
   // The media relay's calls and totals. The default (a daemon without a
   // relay) has none.
   virtual std::optional<MediaState> media() { return MediaState{}; }
+  // Returns once the daemon runs with every change committed to the
+  // database before the call (the console's own write included): after it,
+  // a changed password or a revoked peer is in force. false: not within a
+  // bound (the change still applies, later). The default (nothing kept in
+  // memory) is at once.
+  virtual bool changes_applied() { return true; }
 };
 
 }  // namespace sipsite::webadmin
