@@ -56,7 +56,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-@unittest.skipUnless(PROMTOOL, "promtool missing: install Debian's prometheus package (deploy/install-deps.sh)")
+@unittest.skipUnless(PROMTOOL, "cannot run here: promtool missing: install Debian's prometheus package (deploy/install-deps.sh)")
 class PromtoolTest(SiteTestCase):
     def setUp(self):
         super().setUp()
@@ -154,7 +154,7 @@ class PromtoolTest(SiteTestCase):
         self.assertIn("SUCCESS", check.stdout + check.stderr)
 
         if not PROMETHEUS:
-            self.skipTest("prometheus missing: the configuration is checked, not run")
+            self.skipTest("cannot run here: prometheus missing: the configuration is checked, not run")
         # The same configuration, aimed at this test's daemon and scraping
         # every second, run by Prometheus itself: the target must be up.
         live = "global:\n  scrape_interval: 1s\n" + config.replace("127.0.0.1:8443", f"127.0.0.1:{self.port}")

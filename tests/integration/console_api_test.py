@@ -12,6 +12,7 @@ import time
 import unittest
 
 from harness import Daemon, SiteTestCase, loopback_config, run
+from sip_client import SipClient
 
 NEW_PASSWORD = "correct horse battery staple"
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
@@ -318,13 +319,37 @@ class ConsoleApiTest(ConsoleCase):
         listed = json.loads(self.cli("user", "list", "--json").out)
         self.assertIn("alice@alpha.example", [u["aor"] for u in listed])
         self.assertIn("bob@alpha.example", [u["aor"] for u in listed])
-        self.case.daemon.wait_for(r"database changed|state (?:loaded|now): [1-9]\d* users")
+        # The daemon sees them: each registers with its password (bob with
+        # the one the console generated), and alice's binding is listed.
+        udp = self.case.daemon.sip_ports()["udp"]
+        for user, password in (("alice", "alice-password"), ("bob", generated)):
+            self.assertEqual(self.register(udp, user, password), 200, user)
+        regs = c.get("/api/v1/registrations").json()["items"]
+        self.assertIn("alice@alpha.example", [x["aor"] for x in regs])
+
         r = c.request("DELETE", "/api/v1/users/alice%40alpha.example")
         self.assertEqual(r.status, 204, r)
         self.assertNotIn("alice@alpha.example", self.cli("user", "list").out)
         r = c.request("DELETE", "/api/v1/users/alice%40alpha.example")
         self.assertEqual((r.status, r.code()), (404, "not_found"))
         self.assertNotIn(generated, json.dumps(c.get("/api/v1/users").json()))
+        # ... and the daemon forgot alice: her password no longer registers,
+        # her binding is gone; bob's stays.
+        self.assertNotEqual(self.register(udp, "alice", "alice-password"), 200)
+        regs = c.get("/api/v1/registrations").json()["items"]
+        self.assertNotIn("alice@alpha.example", [x["aor"] for x in regs])
+        self.assertIn("bob@alpha.example", [x["aor"] for x in regs])
+        self.assertEqual(c.request("DELETE", "/api/v1/users/bob%40alpha.example").status, 204)
+        self.assertEqual(c.get("/api/v1/registrations").json()["items"], [])
+
+    @staticmethod
+    def register(port, user, password):
+        """A REGISTER of user@alpha.example with the digest handshake: its final status."""
+        phone = SipClient("udp", port, user=user, password=password)
+        try:
+            return phone.register()[0]
+        finally:
+            phone.close()
 
     def test_pagination(self):
         c = self.admin()
@@ -482,11 +507,16 @@ class ConsoleApiTest(ConsoleCase):
 
     def test_no_secret_in_any_answer(self):
         c = self.admin()
-        c.post("/api/v1/users", {"aor": "secret-check", "password": "the-user-password"})
+        r = c.post("/api/v1/users", {"aor": "secret-check", "password": "the-user-password"})
+        self.assertEqual(r.status, 201, r)
+        # The user is there to be shown: its secrets' absence below means something.
+        users = c.get("/api/v1/users?limit=500").json()["items"]
+        self.assertIn("secret-check@alpha.example", [u["aor"] for u in users])
         with open(os.path.join(self.site_dir, "db.key")) as f:
             db_key = f.read().strip()
+        ha1 = hashlib.md5(b"secret-check:alpha.example:the-user-password").hexdigest()
         secrets = [db_key, "PRIVATE KEY", "the-user-password", NEW_PASSWORD, self.init["admin password"], "ha1",
-                   "argon2"]
+                   ha1, "argon2"]
         for path in ("/api/v1/site", "/api/v1/users", "/api/v1/peers", "/api/v1/audit?limit=500",
                      "/api/v1/session", "/api/v1/registrations", "/api/v1/site/certificate", "/metrics"):
             body = c.get(path).data.decode()

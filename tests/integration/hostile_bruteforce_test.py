@@ -27,16 +27,21 @@ def free_udp_port():
 
 
 @unittest.skipUnless(shutil.which("svwar") and shutil.which("svcrack"),
-                     "sipvicious (svwar, svcrack) not installed: deploy/install-deps.sh installs it")
+                     "cannot run here: sipvicious (svwar, svcrack) not installed: deploy/install-deps.sh installs it")
 class BruteForceTest(HostileTestCase):
-    def sipvicious(self, tool, *args):
+    def sipvicious(self, tool, *args, port=None):
+        """Runs svwar or svcrack against the daemon (or `port`); its output.
+        The tool must end by itself, with exit code 0."""
         home = self.path("home")  # svwar/svcrack keep session files under ~/.sipvicious
         os.makedirs(home, exist_ok=True)
         env = dict(os.environ, HOME=home)
-        proc = subprocess.run([tool, "-b", "127.0.0.1", "-P", str(free_udp_port()), "-p", str(self.ports["udp"]),
-                               "--domain", "alpha.example", "--maximumtime", "10", *args, "127.0.0.1"],
+        proc = subprocess.run([tool, "-b", "127.0.0.1", "-P", str(free_udp_port()), "-p",
+                               str(port or self.ports["udp"]), "--domain", "alpha.example", "--maximumtime", "10",
+                               *args, "127.0.0.1"],
                               capture_output=True, text=True, timeout=TOOL_TIMEOUT, env=env)
-        return proc.stdout + proc.stderr
+        out = proc.stdout + proc.stderr
+        self.assertEqual(proc.returncode, 0, f"{tool} failed:\n{out}")
+        return out
 
     def answer_shape(self, user):
         """What an unauthenticated REGISTER for `user` gets: status and the
@@ -50,7 +55,13 @@ class BruteForceTest(HostileTestCase):
         names = ["alice", "bob", "nobody", "carol", "admin", "100", "1000"]
         dictionary = self.write("users.txt", "\n".join(names) + "\n")
         self.assertEqual(self.answer_shape("alice"), self.answer_shape("nobody"))
+        # Control: against a port where nothing answers, svwar says so.
+        silent = self.sipvicious("svwar", "--force", "-d", dictionary, port=free_udp_port())
+        self.assertNotIn("SIP/2.0", silent)
         out = self.sipvicious("svwar", "--force", "-d", dictionary)
+        # It reached the daemon: it quotes the daemon's challenge (to a name
+        # it made up: the answer a real user gets too).
+        self.assertRegex(out, r'SIP/2\.0 401 Unauthorized.*realm="alpha\.example"', out)
         rows = dict(re.findall(r"\|\s*([^|\s]+)\s*\|\s*([^|]+?)\s*\|", out))
         rows.pop("Extension", None)
         found = {n: rows[n] for n in names if n in rows}

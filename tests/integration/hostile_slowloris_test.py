@@ -11,9 +11,11 @@ import urllib.request
 
 from hostile_common import HostileTestCase, client_tls_context, closed_within
 
-HANDSHAKE_TIMEOUT = 10      # transport::Limits / webadmin::ServerLimits handshake_timeout
-CONSOLE_HEADER_TIMEOUT = 30  # webadmin::ServerLimits header_timeout
-MARGIN = 8
+# How long a test waits for the daemon to close a connection: a bound on
+# the test (several times the daemon's timeouts: TLS handshake 10 s, console
+# request header 30 s), not what it checks. What it checks is that the
+# daemon closes the connection, for the reason the test gives it.
+WAIT = 120
 
 
 class SlowlorisTest(HostileTestCase):
@@ -30,13 +32,11 @@ class SlowlorisTest(HostileTestCase):
         silent = self.raw(port)  # connects, never says a word
         partial = self.raw(port)  # the first bytes of a ClientHello, then nothing
         partial.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 16)
-        started = time.monotonic()
         # While they hang, phones register over TLS and UDP.
         self.assert_legitimate_register("tls")
         self.assert_legitimate_register("udp", user="bob")
         for s in (silent, partial):
-            left = HANDSHAKE_TIMEOUT + MARGIN - (time.monotonic() - started)
-            self.assertTrue(closed_within(s, left), "a stalled TLS handshake was not closed")
+            self.assertTrue(closed_within(s, WAIT), "the daemon never closed a stalled TLS handshake")
         self.assert_legitimate_register("tls")
         self.assert_alive()
 
@@ -69,37 +69,43 @@ class SlowlorisTest(HostileTestCase):
     def test_console_slowloris_is_cut_by_the_handshake_and_header_timeouts(self):
         port = self.daemon.admin_port()
         silent = self.raw(port)
-        started = time.monotonic()
         trickle = client_tls_context().wrap_socket(self.raw(port))
         self.keep(trickle)
-        request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 64
+        # Far longer than the header timeout at a byte a second: the header
+        # cannot be complete when the daemon cuts it.
+        request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 400
         self.assertEqual(self.healthz(port)[0], 200)
         self.assert_legitimate_register("udp")
-        # Past the handshake timeout the silent one is gone; the trickling
-        # one is still fed a byte a second and still waits.
+        # The silent connection is cut by the handshake timeout; the
+        # trickling one (its handshake done, a byte a second) is still open
+        # then, and is cut later by the header timeout, before its header
+        # is whole.
         sent = 0
-        silent_closed_at = None
-        trickle_closed_at = None
-        deadline = started + CONSOLE_HEADER_TIMEOUT + MARGIN
-        while time.monotonic() < deadline and trickle_closed_at is None:
-            if sent < len(request):
-                try:
-                    trickle.sendall(request[sent:sent + 1])
-                    sent += 1
-                except (ssl.SSLError, OSError):
-                    trickle_closed_at = time.monotonic() - started
-                    break
-            if silent_closed_at is None and closed_within(silent, 0.05):
-                silent_closed_at = time.monotonic() - started
+        silent_closed = False
+        trickle_open_when_silent_closed = None
+        trickle_cut_at = None  # bytes sent when the daemon cut it
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and trickle_cut_at is None:
+            try:
+                trickle.sendall(request[sent:sent + 1])
+                sent += 1
+            except (ssl.SSLError, OSError):
+                trickle_cut_at = sent
+                break
             if closed_within(trickle, 0.95):
-                trickle_closed_at = time.monotonic() - started
-        self.assertIsNotNone(silent_closed_at, "the console kept a connection that never did a TLS handshake")
-        self.assertLessEqual(silent_closed_at, HANDSHAKE_TIMEOUT + MARGIN)
-        self.assertIsNotNone(trickle_closed_at, "the console kept a request header trickled for too long")
+                trickle_cut_at = sent
+            if not silent_closed and closed_within(silent, 0.05):
+                silent_closed = True
+                trickle_open_when_silent_closed = trickle_cut_at is None
+        self.assertTrue(silent_closed, "the console kept a connection that never did a TLS handshake")
+        self.assertTrue(trickle_open_when_silent_closed,
+                        "the trickling connection was closed before the silent one: not by the header timeout")
+        self.assertIsNotNone(trickle_cut_at, "the console kept a request header trickled for too long")
+        self.assertLess(trickle_cut_at, len(request), "the header was complete: the daemon answered, not cut it")
+        self.assertGreater(trickle_cut_at, 0)
         self.assertEqual(self.healthz(port)[0], 200)
         self.assert_legitimate_register("tcp")
         self.assert_alive()
-
 
 
 class TrickledMessageTest(HostileTestCase):

@@ -29,7 +29,7 @@ from harness import Daemon, SiteTestCase
 SITES = (("alpha", "alice", (44200, 44299)), ("beta", "bob", (44300, 44399)))
 
 
-@unittest.skipUnless(shutil.which("baresip"), "baresip-core is not installed (deploy/install-deps.sh installs it)")
+@unittest.skipUnless(shutil.which("baresip"), "cannot run here: baresip-core is not installed (deploy/install-deps.sh installs it)")
 class MediaEncryptionTest(SiteTestCase):
     def setUp(self):
         super().setUp()

@@ -10,7 +10,7 @@ from baresip import Baresip
 from harness import SOURCE_DIR, Daemon, SiteTestCase, loopback_config
 
 
-@unittest.skipUnless(shutil.which("baresip"), "baresip-core is not installed (deploy/install-deps.sh installs it)")
+@unittest.skipUnless(shutil.which("baresip"), "cannot run here: baresip-core is not installed (deploy/install-deps.sh installs it)")
 class PhoneInteropTest(SiteTestCase):
     def setUp(self):
         super().setUp()
@@ -89,7 +89,7 @@ def admin_guide():
         return f.read()
 
 
-@unittest.skipUnless(shutil.which("baresip"), "baresip-core is not installed (deploy/install-deps.sh installs it)")
+@unittest.skipUnless(shutil.which("baresip"), "cannot run here: baresip-core is not installed (deploy/install-deps.sh installs it)")
 class AdminGuidePhonesTest(SiteTestCase):
     """The phones section of docs/ADMIN.md, followed to the letter: the
     user added with the guide's command and password, baresip configured

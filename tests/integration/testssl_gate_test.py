@@ -54,7 +54,7 @@ def findings(report):
     return out
 
 
-@unittest.skipUnless(testssl_binary(), "testssl.sh is not installed (deploy/install-deps.sh installs the Debian "
+@unittest.skipUnless(testssl_binary(), "cannot run here: testssl.sh is not installed (deploy/install-deps.sh installs the Debian "
                                        "package testssl.sh)")
 class TestsslGateTest(SiteTestCase):
     def setUp(self):

@@ -79,20 +79,20 @@ class PackageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         if os.geteuid() != 0:
-            raise unittest.SkipTest("the package test installs a .deb with dpkg: run it as root")
+            raise unittest.SkipTest("cannot run here: the package test installs a .deb with dpkg: run it as root")
         for tool in ("dpkg", "dpkg-deb", "setpriv", "runuser"):
             if shutil.which(tool) is None:
-                raise unittest.SkipTest(f"{tool} is missing")
+                raise unittest.SkipTest(f"cannot run here: {tool} is missing")
         # Never touch a real installation, or what one left behind.
         if package_installed():
-            raise unittest.SkipTest("sipsite is installed on this machine; not touching it")
+            raise unittest.SkipTest("cannot run here: sipsite is installed on this machine; not touching it")
         for leftover in (STATE, "/etc/sipsite"):
             if os.path.exists(leftover):
-                raise unittest.SkipTest(f"{leftover} exists (an earlier installation?); not touching it")
+                raise unittest.SkipTest(f"cannot run here: {leftover} exists (an earlier installation?); not touching it")
         for db, name in ((pwd.getpwnam, "user"), (grp.getgrnam, "group")):
             try:
                 db("sipsite")
-                raise unittest.SkipTest(f"a sipsite {name} exists on this machine; not touching it")
+                raise unittest.SkipTest(f"cannot run here: a sipsite {name} exists on this machine; not touching it")
             except KeyError:
                 pass
         cls.work = tempfile.mkdtemp(prefix="sipsite-pkgtest-")
@@ -397,7 +397,7 @@ class PackageTest(unittest.TestCase):
 
     def test_lintian_finds_no_error_or_warning_but_the_maintainer_address(self):
         if shutil.which("lintian") is None:
-            self.skipTest("lintian is missing (deploy/install-deps.sh installs it)")
+            self.skipTest("cannot run here: lintian is missing (deploy/install-deps.sh installs it)")
         r = sh("lintian", "--no-tag-display-limit", self.deb, check=False, timeout=600)
         tags = sorted({line.split()[2] for line in r.stdout.splitlines() if re.match(r"^[EW]: sipsite: ", line)})
         # The project has no public maintainer address yet: the package names

@@ -106,14 +106,20 @@ class SessionFailTest : public ::testing::Test {
     return r;
   }
 
-  // Walks N = 1, 2, … until a run sees no failure; checks every run.
-  // Returns the number of runs that failed somewhere.
-  std::size_t walk(std::string_view input, std::size_t expected_responses) {
+  // Walks N = 1, 2, … until a run sees no failure; checks every run. The
+  // run without a failure answers with `statuses`, in order. Returns the
+  // number of runs that failed somewhere.
+  std::size_t walk(std::string_view input, const std::vector<unsigned>& statuses) {
+    const std::size_t expected_responses = statuses.size();
     const Outcome clean = run(input, 0);
     EXPECT_TRUE(clean.finished);
     EXPECT_FALSE(clean.threw);
     EXPECT_EQ(clean.end, boost::asio::error::eof) << clean.end.message();
-    EXPECT_EQ(responses(clean.wire).size(), expected_responses) << clean.wire;
+    const auto answers = responses(clean.wire);
+    EXPECT_EQ(answers.size(), expected_responses) << clean.wire;
+    for (std::size_t i = 0; i < answers.size() && i < statuses.size(); ++i) {
+      EXPECT_TRUE(answers[i].starts_with("HTTP/1.1 " + std::to_string(statuses[i]) + " ")) << answers[i];
+    }
 
     constexpr std::size_t kMaxRuns = 500;
     for (std::size_t n = 1; n <= kMaxRuns; ++n) {
@@ -166,23 +172,23 @@ TEST_F(SessionFailTest, PipelinedKeepAliveRequestsSurviveAFailureAtEveryOperatio
       "GET /app.js HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n"
       "POST /api/v1/session HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{bad}"
       "GET /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
-  const std::size_t failed = walk(input, 4);
+  const std::size_t failed = walk(input, {200, 200, 400, 404});
   // Reads of 97 bytes and writes of 1500: dozens of operations to fail.
   EXPECT_GT(failed, 10u);
 }
 
 TEST_F(SessionFailTest, AMalformedRequestIsAnswered400AtEveryFailurePoint) {
-  walk("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nNOT HTTP AT ALL\r\n\r\n", 2);
+  walk("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nNOT HTTP AT ALL\r\n\r\n", {200, 400});
 }
 
 TEST_F(SessionFailTest, AnOversizedHeaderIsAnswered431AtEveryFailurePoint) {
-  walk("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(3000, 'x') + "\r\n\r\n", 1);
+  walk("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(3000, 'x') + "\r\n\r\n", {431});
 }
 
 TEST_F(SessionFailTest, AnOversizedBodyIsAnswered413AtEveryFailurePoint) {
   walk("POST /api/v1/session HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n" +
            std::string(5000, 'x'),
-       1);
+       {413});
 }
 
 TEST_F(SessionFailTest, AfterA413TheRestOfTheBodyIsReadSoTheClientCanFinishSending) {
@@ -199,7 +205,7 @@ TEST_F(SessionFailTest, AfterA413TheRestOfTheBodyIsReadSoTheClientCanFinishSendi
 }
 
 TEST_F(SessionFailTest, ARequestCutShortEndsTheSessionWithoutAnAnswer) {
-  walk("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /app.js HTTP/1.1\r\nHo", 1);
+  walk("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /app.js HTTP/1.1\r\nHo", {200});
 }
 
 }  // namespace
