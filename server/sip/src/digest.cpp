@@ -216,14 +216,29 @@ DigestResult<bool> scan_shared(std::string_view value, ScannedParams& params, Di
   return true;
 }
 
+// Scans the parameters both headers share into `T`, then lets `finish`
+// take the rest (an error, or nullopt when `T` is whole). Untrusted input
+// never throws: std::bad_alloc (bounded input makes it theoretical) is
+// "malformed".
+template <class T, class Finish>
+DigestResult<T> parse_digest(std::string_view value, Finish finish) noexcept {
+  try {
+    ScannedParams params;
+    T out;
+    const auto has_realm_and_nonce = scan_shared(value, params, out);
+    if (!has_realm_and_nonce) return has_realm_and_nonce.error();
+    if (const auto failed = finish(params, out, *has_realm_and_nonce)) return *failed;
+    return out;
+  } catch (...) {
+    return DigestErrc::malformed;
+  }
+}
+
 }  // namespace
 
 DigestResult<DigestCredentials> parse_digest_credentials(std::string_view value) noexcept {
-  try {
-    ScannedParams params;
-    DigestCredentials c;
-    const auto has_realm_and_nonce = scan_shared(value, params, c);
-    if (!has_realm_and_nonce) return has_realm_and_nonce.error();
+  return parse_digest<DigestCredentials>(value, [](ScannedParams& params, DigestCredentials& c,
+                                                   bool has_realm_and_nonce) -> std::optional<DigestErrc> {
     auto username = params.take("username");
     auto uri = params.take("uri");
     auto response = params.take("response");
@@ -239,16 +254,14 @@ DigestResult<DigestCredentials> parse_digest_credentials(std::string_view value)
       c.userhash = iequals(*userhash, "true");
     }
     // Anything else is an auth-param extension: ignored.
-    if (!username || !uri || !response || !*has_realm_and_nonce) return DigestErrc::missing_param;
+    if (!username || !uri || !response || !has_realm_and_nonce) return DigestErrc::missing_param;
     if (c.qop && (!cnonce || c.nc_text.empty())) return DigestErrc::missing_param;
     c.username = std::move(*username);
     c.uri = std::move(*uri);
     c.response = std::move(*response);
     c.cnonce = cnonce.value_or(std::string());
-    return c;
-  } catch (...) {  // std::bad_alloc: bounded input makes it theoretical
-    return DigestErrc::malformed;
-  }
+    return std::nullopt;
+  });
 }
 
 std::string format_digest_challenge(const DigestChallenge& c) {
@@ -272,17 +285,12 @@ std::string format_digest_challenge(const DigestChallenge& c) {
 }
 
 DigestResult<DigestChallenge> parse_digest_challenge(std::string_view value) noexcept {
-  try {
-    ScannedParams params;
-    DigestChallenge c;
-    const auto has_realm_and_nonce = scan_shared(value, params, c);
-    if (!has_realm_and_nonce) return has_realm_and_nonce.error();
-    if (const auto stale = params.take("stale")) c.stale = iequals(*stale, "true");
-    if (!*has_realm_and_nonce) return DigestErrc::missing_param;
-    return c;
-  } catch (...) {
-    return DigestErrc::malformed;
-  }
+  return parse_digest<DigestChallenge>(
+      value, [](ScannedParams& params, DigestChallenge& c, bool has_realm_and_nonce) -> std::optional<DigestErrc> {
+        if (const auto stale = params.take("stale")) c.stale = iequals(*stale, "true");
+        if (!has_realm_and_nonce) return DigestErrc::missing_param;
+        return std::nullopt;
+      });
 }
 
 std::string digest_hash(DigestAlgorithm a, std::string_view data) {
