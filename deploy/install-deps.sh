@@ -23,6 +23,8 @@ test_pkgs=(
   prometheus
   # tests/package: lintian on the .deb.
   lintian
+  # tests/conventions: the C++ layout and static checks (cpp_style.sh).
+  clang-format-14 clang-tidy-14
 )
 
 want=("${build_pkgs[@]}")

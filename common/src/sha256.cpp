@@ -11,8 +11,7 @@ namespace sipsite::common {
 std::optional<Sha256Digest> sha256(std::span<const std::uint8_t> bytes) noexcept {
   Sha256Digest digest{};
   unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1 ||
-      len != digest.size()) {
+  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1 || len != digest.size()) {
     return std::nullopt;
   }
   return digest;

@@ -71,10 +71,8 @@ bool add_extension(X509* cert, int nid, const std::string& value) {
 
 }  // namespace
 
-CertificateOptions CertificateOptions::valid_for_days(std::string domain, int days,
-                                                      Clock::time_point now) {
-  return CertificateOptions{std::move(domain), now - std::chrono::hours(1),
-                            now + std::chrono::hours(24) * days};
+CertificateOptions CertificateOptions::valid_for_days(std::string domain, int days, Clock::time_point now) {
+  return CertificateOptions{std::move(domain), now - std::chrono::hours(1), now + std::chrono::hours(24) * days};
 }
 
 void Certificate::Free::operator()(X509* x) const { X509_free(x); }
@@ -101,8 +99,7 @@ Result<Certificate> Certificate::self_signed(const PrivateKey& key, const Certif
 
   X509_NAME* name = X509_get_subject_name(x);
   if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                                 reinterpret_cast<const unsigned char*>(options.domain.c_str()), -1, -1,
-                                 0) != 1 ||
+                                 reinterpret_cast<const unsigned char*>(options.domain.c_str()), -1, -1, 0) != 1 ||
       X509_set_issuer_name(x, name) != 1) {
     return fail();
   }
@@ -190,8 +187,8 @@ std::vector<std::uint8_t> Certificate::to_der() const {
 Fingerprint Certificate::fingerprint() const { return Fingerprint::of_der(to_der()); }
 
 std::string Certificate::domain() const {
-  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert_.get(), NID_subject_alt_name, nullptr, nullptr)));
+  GeneralNamesPtr names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert_.get(), NID_subject_alt_name, nullptr, nullptr)));
   if (names) {
     for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
       const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
@@ -219,8 +216,8 @@ Clock::time_point Certificate::not_after() const { return to_time_point(X509_get
 
 Result<void> Certificate::check_validity(Clock::time_point now) const {
   if (now < not_before()) {
-    return Error{Errc::not_yet_valid, "certificate is not valid before " + format_time(not_before()) +
-                                          " (check both sites' clocks)"};
+    return Error{Errc::not_yet_valid,
+                 "certificate is not valid before " + format_time(not_before()) + " (check both sites' clocks)"};
   }
   if (now > not_after()) {
     return Error{Errc::expired, "certificate expired on " + format_time(not_after()) +

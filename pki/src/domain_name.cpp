@@ -15,9 +15,8 @@ bool is_valid_domain_name(std::string_view name) {
     const std::string_view label = name.substr(start, dot - start);
     if (label.empty() || label.size() > 63) return false;
     if (label.front() == '-' || label.back() == '-') return false;
-    const bool ok = std::all_of(label.begin(), label.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
-    });
+    const bool ok = std::all_of(label.begin(), label.end(),
+                                [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
     if (!ok) return false;
     last_label = label;
     start = dot + 1;

@@ -25,8 +25,7 @@ Fingerprint Fingerprint::from_bytes(std::span<const std::uint8_t, kSize> bytes) 
 }
 
 Result<Fingerprint> Fingerprint::parse(std::string_view text) {
-  const Error bad{Errc::bad_fingerprint,
-                  "not a SHA-256 fingerprint (expected 32 hex byte pairs, e.g. AB:CD:…)"};
+  const Error bad{Errc::bad_fingerprint, "not a SHA-256 fingerprint (expected 32 hex byte pairs, e.g. AB:CD:…)"};
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   for (std::string_view prefix : {"sha256:", "sha256=", "sha256 fingerprint="}) {

@@ -8,9 +8,7 @@ namespace sipsite::pki {
 
 namespace {
 
-bool is_host_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':';
-}
+bool is_host_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':'; }
 
 Error bad(std::string_view text, std::string_view why) {
   return Error{Errc::bad_address, "'" + std::string(text) + "' is not HOST:PORT (" + std::string(why) + ")"};
@@ -18,9 +16,7 @@ Error bad(std::string_view text, std::string_view why) {
 
 }  // namespace
 
-std::string HostPort::to_string() const {
-  return (is_ipv6() ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
+std::string HostPort::to_string() const { return (is_ipv6() ? "[" + host + "]" : host) + ":" + std::to_string(port); }
 
 Result<HostPort> parse_host_port(std::string_view text, bool allow_port_zero) {
   HostPort out;

@@ -9,9 +9,8 @@ namespace sipsite::pki::detail {
 BioPtr memory_bio(std::string_view data) {
   // BIO_new_mem_buf takes an int length; larger inputs are truncated to an
   // empty BIO, which then fails to parse rather than overflowing.
-  const int len = data.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())
-                      ? 0
-                      : static_cast<int>(data.size());
+  const int len =
+      data.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ? 0 : static_cast<int>(data.size());
   return BioPtr(BIO_new_mem_buf(data.data(), len));
 }
 

@@ -20,7 +20,9 @@ namespace sipsite::pki::detail {
 template <auto Fn>
 struct Deleter {
   template <class T>
-  void operator()(T* p) const { Fn(p); }
+  void operator()(T* p) const {
+    Fn(p);
+  }
 };
 
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;

@@ -22,7 +22,7 @@ constexpr std::size_t kHeaderSize = 1 + Fingerprint::kSize + 8 + 2;
 // An ECDSA P-256 signature in DER is at most 72 bytes; leave room for
 // larger curves without accepting arbitrary blobs.
 constexpr std::size_t kMaxSignature = 160;
-constexpr std::int64_t kFutureSkew = 24 * 3600;
+constexpr std::int64_t kFutureSkew = std::int64_t{24} * 3600;
 
 Error bad(std::string message) { return Error{Errc::bad_rotation_proof, std::move(message)}; }
 
@@ -145,8 +145,8 @@ Result<Certificate> make_rotated_certificate(const PrivateKey& new_key, Certific
     return openssl_error(Errc::openssl_failure, "cannot sign the key-rotation proof");
   }
   proof.signature.resize(sig_len);
-  if (EVP_DigestSign(md.get(), proof.signature.data(), &sig_len,
-                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1) {
+  if (EVP_DigestSign(md.get(), proof.signature.data(), &sig_len, reinterpret_cast<const unsigned char*>(message.data()),
+                     message.size()) != 1) {
     return openssl_error(Errc::openssl_failure, "cannot sign the key-rotation proof");
   }
   proof.signature.resize(sig_len);

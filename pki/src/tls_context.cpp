@@ -22,14 +22,13 @@ Result<SslCtxPtr> make_lan_server_context(const Certificate& cert, const Private
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
   if (!ctx) return openssl_error(Errc::openssl_failure, "cannot create a TLS context");
   SSL_CTX* c = ctx.get();
-  if (SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(c, kTls12Ciphers) != 1 ||
+  if (SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) != 1 || SSL_CTX_set_cipher_list(c, kTls12Ciphers) != 1 ||
       SSL_CTX_use_certificate(c, cert.native()) != 1 || SSL_CTX_use_PrivateKey(c, key.native()) != 1 ||
       SSL_CTX_check_private_key(c) != 1) {
     return openssl_error(Errc::openssl_failure, "cannot configure the TLS context with the site certificate");
   }
-  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                             SSL_OP_NO_TICKET);
+  SSL_CTX_set_options(
+      c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
   SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
   return ctx;
 }

@@ -68,16 +68,19 @@ struct World {
 
   World() {
     std::random_device rd;
-    dir = std::filesystem::temp_directory_path() / ("sipsite-api-fuzz-" + std::to_string(rd()) + std::to_string(getpid()));
+    dir = std::filesystem::temp_directory_path() /
+          ("sipsite-api-fuzz-" + std::to_string(rd()) + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     db.emplace(store::Database::open(dir / "s.db", store::DbKey::generate().value(), store::OpenMode::create).value());
     store::AdminRepository(*db).put({"admin", hash_password(kPassword).value(), false, 0}).value();
     ApiSettings s;
     s.domain = "alpha.example";
     const auto key = pki::PrivateKey::generate_p256().value();
-    const auto cert = pki::Certificate::self_signed(key, pki::CertificateOptions::valid_for_days("alpha.example", 30)).value();
+    const auto cert =
+        pki::Certificate::self_signed(key, pki::CertificateOptions::valid_for_days("alpha.example", 30)).value();
     s.certificate_pem = cert.to_pem();
-    s.invite = "sipsite:invite?v=1&domain=alpha.example&address=alpha.example:5062&fp=" + cert.fingerprint().to_string();
+    s.invite =
+        "sipsite:invite?v=1&domain=alpha.example&address=alpha.example:5062&fp=" + cert.fingerprint().to_string();
     // A fixed clock: sessions never expire, the login limiter never resets.
     s.now = [] { return std::chrono::steady_clock::time_point(std::chrono::hours(1000)); };
     api.emplace(s, *db, live);

@@ -60,8 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     location.bindings[i == 0 ? "alice" : "bob"].push_back(b);
   }
   CoreSettings settings;
-  settings.listeners = {{Protocol::udp, "10.0.0.1", 5060}, {Protocol::tcp, "10.0.0.1", 5060},
-                        {Protocol::tls, "10.0.0.1", 5061}};
+  settings.listeners = {
+      {Protocol::udp, "10.0.0.1", 5060}, {Protocol::tcp, "10.0.0.1", 5060}, {Protocol::tls, "10.0.0.1", 5061}};
   {
     Core core{settings, sender, timers, timers, random, directory, auth, location, registrar, counters};
     std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -90,8 +90,9 @@ void check(bool invariant, int line = __builtin_LINE()) {
 // FEDERATION_FUZZ_DUMP=1 prints whatever goes to the peer in full.
 void trace(std::string_view who, std::string_view bytes) {
   static const bool on = std::getenv("FEDERATION_FUZZ_TRACE") != nullptr;
-  if (on) std::fprintf(stderr, "%-12.*s %.*s\n", static_cast<int>(who.size()), who.data(),
-                       static_cast<int>(std::min(bytes.find('\r'), bytes.size())), bytes.data());
+  if (on)
+    std::fprintf(stderr, "%-12.*s %.*s\n", static_cast<int>(who.size()), who.data(),
+                 static_cast<int>(std::min(bytes.find('\r'), bytes.size())), bytes.data());
 }
 
 constexpr std::string_view kSite = "alpha.example";
@@ -120,8 +121,8 @@ const std::array<Line, 2> kLines = {{
 // What must never reach the peer: the LAN (listener, phones, relay's LAN
 // side), the phones' ports, Call-IDs ("lancall"), tags ("ltag"), branches
 // ("lanbr"), software and SDP origin, the proxy's dialog token, credentials.
-constexpr std::array<std::string_view, 10> kSecrets = {
-    "10.1.0.", ":5077", ":5071", "lancall", "ltag", "lanbr", "DeskPhone", "alice-desk", ";rt=", "Fake user"};
+constexpr std::array<std::string_view, 10> kSecrets = {"10.1.0.", ":5077",     ":5071",      "lancall", "ltag",
+                                                       "lanbr",   "DeskPhone", "alice-desk", ";rt=",    "Fake user"};
 
 const std::string kPhoneSdp =
     "v=0\r\n"
@@ -204,7 +205,8 @@ class Harness {
     CoreSettings cs;
     cs.local_domain = std::string(kSite);
     cs.listeners = {kLanUdp, kLanTcp};
-    core_.emplace(cs, sender_, timers_, timers_, random_, directory_, auth_, location_, registrar_, counters_, &router_);
+    core_.emplace(cs, sender_, timers_, timers_, random_, directory_, auth_, location_, registrar_, counters_,
+                  &router_);
     EdgePrivacySettings es;
     es.local_domain = std::string(kSite);
     es.max_dialogs = kMaxDialogs;
@@ -217,10 +219,18 @@ class Harness {
     run_for(kSteps[(control >> 3) & 7]);
     const bool variant = (control & 0x80) != 0;
     switch (control & 7) {
-      case 0: if (variant) edge_->sweep(); break;
-      case 1: if (variant) core_->on_send_failed(Destination{kPeerRemote, link_}); break;
-      case 2: if (variant) close_link(); break;
-      case 3: if (variant) core_->on_send_failed(Destination{kLines[0].ep, kLines[0].flow}); break;
+      case 0:
+        if (variant) edge_->sweep();
+        break;
+      case 1:
+        if (variant) core_->on_send_failed(Destination{kPeerRemote, link_});
+        break;
+      case 2:
+        if (variant) close_link();
+        break;
+      case 3:
+        if (variant) core_->on_send_failed(Destination{kLines[0].ep, kLines[0].flow});
+        break;
       case 4: phone_answer(variant ? 183 : 180, variant); break;
       case 5: phone_answer(200, !variant); break;
       case 6: phone_answer(variant ? 603 : 486, false); break;
@@ -234,7 +244,7 @@ class Harness {
   // Time runs on until every transaction and mapping must have ended.
   void finish() {
     for (int i = 0; i < 60; ++i) run_for(kSweepInterval);  // 10 minutes: Timer C, B, F, H, linger
-    timers_.advance(13h);                                   // an established dialog's idle limit
+    timers_.advance(13h);                                  // an established dialog's idle limit
     pump();
     edge_->sweep();
     check(core_->transactions().alive() == 0);
@@ -560,8 +570,13 @@ class Harness {
                               std::string(m.value(HeaderId::to).value_or("")), call_id, cseq->number);
       phone_send(line, ack);
       if (!dialog_) {
-        dialog_ = Dialog{&line, target, route, std::string(m.value(HeaderId::from).value_or("")),
-                         std::string(m.value(HeaderId::to).value_or("")), call_id, cseq->number};
+        dialog_ = Dialog{&line,
+                         target,
+                         route,
+                         std::string(m.value(HeaderId::from).value_or("")),
+                         std::string(m.value(HeaderId::to).value_or("")),
+                         call_id,
+                         cseq->number};
       }
     } else if (outgoing_ && outgoing_->value(HeaderId::call_id) == call_id) {
       // RFC 3261 17.1.1.3: the ACK of a failure, hop by hop.

@@ -132,17 +132,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ++data;
   --size;
   switch (part) {
-    case 0:
-      forged(data, size);
-      break;
-    case 1:
-      round_trip(data, size);
-      break;
-    case 2:
-      anonymized(data, size);
-      break;
-    default:
-      attributes(data, size);
+    case 0: forged(data, size); break;
+    case 1: round_trip(data, size); break;
+    case 2: anonymized(data, size); break;
+    default: attributes(data, size);
   }
   return 0;
 }

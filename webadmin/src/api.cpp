@@ -25,11 +25,7 @@ bool is_state_changing(http::verb v) {
 }  // namespace
 
 Api::Api(ApiSettings settings, store::Database& db, LiveState& live)
-    : settings_(std::move(settings)),
-      db_(db),
-      live_(live),
-      sessions_(settings_.sessions),
-      limiter_(settings_.login) {
+    : settings_(std::move(settings)), db_(db), live_(live), sessions_(settings_.sessions), limiter_(settings_.login) {
   if (auto cert = pki::Certificate::from_pem(settings_.certificate_pem)) {
     own_fingerprint_ = cert->fingerprint().to_string();
   }
@@ -69,7 +65,8 @@ Response Api::dispatch(const Request& req, const RequestContext& ctx) {
   if (!target) return error_response(Status::bad_request, "bad_target", "the request target is malformed");
   const auto match = router_.match(req.method(), target->path);
   using Kind = Router<RouteEntry>::Match::Kind;
-  if (match.kind == Kind::bad_path) return error_response(Status::bad_request, "bad_target", "bad %-escape in the path");
+  if (match.kind == Kind::bad_path)
+    return error_response(Status::bad_request, "bad_target", "bad %-escape in the path");
   if (match.kind == Kind::not_found) return error_response(Status::not_found, "not_found", "no such resource");
   if (match.kind == Kind::method_not_allowed) {
     std::string allow;

@@ -37,9 +37,8 @@ std::optional<std::string> hash_password(std::string_view password) {
   const std::size_t encoded_len =
       argon2_encodedlen(kArgon2Passes, kArgon2MemoryKiB, kArgon2Lanes, kSaltBytes, kHashBytes, Argon2_id);
   std::vector<char> encoded(encoded_len);
-  const int rc = argon2id_hash_encoded(kArgon2Passes, kArgon2MemoryKiB, kArgon2Lanes, password.data(),
-                                       password.size(), salt.data(), salt.size(), kHashBytes, encoded.data(),
-                                       encoded.size());
+  const int rc = argon2id_hash_encoded(kArgon2Passes, kArgon2MemoryKiB, kArgon2Lanes, password.data(), password.size(),
+                                       salt.data(), salt.size(), kHashBytes, encoded.data(), encoded.size());
   if (rc != ARGON2_OK) return std::nullopt;
   return std::string(encoded.data());
 }

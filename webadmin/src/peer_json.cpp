@@ -33,9 +33,12 @@ nlohmann::json peer_json(const store::PeerRecord& p, std::string_view own_finger
 }
 
 nlohmann::json pending_json(const store::PendingRequest& r, std::string_view own_fingerprint) {
-  nlohmann::json row = {{"fingerprint", r.fingerprint},       {"claimed_domain", r.claimed_domain},
-                        {"source_address", r.source_address}, {"first_seen", pki::iso8601(r.first_seen)},
-                        {"last_seen", pki::iso8601(r.last_seen)}, {"attempts", r.attempts},
+  nlohmann::json row = {{"fingerprint", r.fingerprint},
+                        {"claimed_domain", r.claimed_domain},
+                        {"source_address", r.source_address},
+                        {"first_seen", pki::iso8601(r.first_seen)},
+                        {"last_seen", pki::iso8601(r.last_seen)},
+                        {"attempts", r.attempts},
                         {"impostor", r.impostor}};
   add_fingerprint_fields(row, r.fingerprint, own_fingerprint);
   return row;

@@ -25,10 +25,14 @@ std::optional<std::string> qr_svg(std::string_view text) {
   }
   const std::string dim = std::to_string(size);
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + dim + " " + dim +
+         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
+         dim + " " + dim +
          "\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"QR code of the invite\">"
-         "<rect width=\"" + dim + "\" height=\"" + dim + "\" fill=\"#fff\"/>"
-         "<path fill=\"#000\" d=\"" + path + "\"/></svg>\n";
+         "<rect width=\"" +
+         dim + "\" height=\"" + dim +
+         "\" fill=\"#fff\"/>"
+         "<path fill=\"#000\" d=\"" +
+         path + "\"/></svg>\n";
 }
 
 }  // namespace sipsite::webadmin

@@ -50,8 +50,8 @@ inline std::optional<Response> parse_failure_response(const boost::beast::error_
   if (ec == http::error::body_limit) {
     return error_response(http::status::payload_too_large, "body_too_large", "the request body is too large");
   }
-  if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
-      ec != http::error::end_of_stream && ec != http::error::partial_message) {
+  if (ec.category() == http::make_error_code(http::error::bad_target).category() && ec != http::error::end_of_stream &&
+      ec != http::error::partial_message) {
     return error_response(http::status::bad_request, "bad_request", "malformed HTTP request");
   }
   return std::nullopt;
@@ -101,8 +101,8 @@ boost::asio::awaitable<void> run_session(Stream& stream, ServerLimits limits, Ha
         set_deadline(stream, limits.write_timeout);
         const auto [wec, wn] = co_await http::async_write(stream, *res, kTuple);
         if (!wec && ec == http::error::body_limit) {
-          co_await drain_refused_body(stream, std::min<std::chrono::steady_clock::duration>(limits.body_timeout,
-                                                                                            std::chrono::seconds(5)));
+          co_await drain_refused_body(
+              stream, std::min<std::chrono::steady_clock::duration>(limits.body_timeout, std::chrono::seconds(5)));
         }
       }
       co_return;

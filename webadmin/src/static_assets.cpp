@@ -87,7 +87,8 @@ const StaticAsset* find_static_asset(std::string_view name) {
       if (f.name.ends_with(".gz")) continue;
       std::string_view gz;
       for (const auto& g : files) {
-        if (g.name.size() == f.name.size() + 3 && g.name.starts_with(f.name) && g.name.ends_with(".gz")) gz = g.contents;
+        if (g.name.size() == f.name.size() + 3 && g.name.starts_with(f.name) && g.name.ends_with(".gz"))
+          gz = g.contents;
       }
       t.emplace(std::string(f.name), make_static_asset(f.contents, gz));
     }

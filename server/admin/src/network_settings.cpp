@@ -75,7 +75,7 @@ RuleResult<std::string> parse_alias(std::string_view text) {
   if (!common::is_ip_literal(text) && !pki::is_valid_domain_name(text)) {
     return RuleError{"'" + std::string(text) + "' is neither an IP address nor a host name"};
   }
-  return RuleResult<std::string>(boost::system::in_place_value, std::string(text));
+  return {boost::system::in_place_value, std::string(text)};
 }
 
 void throw_exception_from_error(const RuleError& e, const boost::source_location& loc) {

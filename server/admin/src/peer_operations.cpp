@@ -122,7 +122,9 @@ OpResult<PeerChange> SiteOperations::trust_pending(const store::PendingRequest& 
     return OpError{OpErrc::certificate_not_valid, "cannot trust the pending request: " + cert.error().message};
   }
   PeerChange change{{cert->domain(), request.fingerprint, cert->to_pem(), address, store::PeerState::trusted, 0, 0},
-                    true, true, std::nullopt};
+                    true,
+                    true,
+                    std::nullopt};
   store::PeerRepository peers(db_);
   auto r = db_.transaction([&]() -> store::Result<void> {
     if (auto a = peers.add(change.peer); !a) return a;
@@ -188,7 +190,7 @@ OpResult<std::vector<PeerChange>> SiteOperations::revoke_peers(const std::vector
 }
 
 OpResult<std::vector<store::PeerRecord>> SiteOperations::import_peers(const std::vector<pki::Certificate>& certificates,
-                                                                     bool trust) {
+                                                                      bool trust) {
   std::vector<store::PeerRecord> records;
   records.reserve(certificates.size());
   std::set<std::string> fingerprints, domains;
@@ -279,8 +281,8 @@ OpResult<store::PeerRecord> SiteOperations::remove_peer(std::string_view fingerp
   }
   auto r = db_.transaction([&]() -> store::Result<void> {
     if (auto d = peers.remove(peer.fingerprint); !d) return d;
-    return audit("peer.remove", peer.domain + " " + peer.fingerprint + " (was " +
-                                    std::string(store::to_string(peer.state)) + ")");
+    return audit("peer.remove",
+                 peer.domain + " " + peer.fingerprint + " (was " + std::string(store::to_string(peer.state)) + ")");
   });
   if (!r) return from_store(r.error());
   return peer;

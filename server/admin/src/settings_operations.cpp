@@ -9,12 +9,11 @@ namespace {
 // "name=value ..." for each value that differs, in a fixed order.
 std::string describe_changes(const store::RetentionSettings& before, const store::RetentionSettings& after) {
   using S = store::RetentionSettings;
-  const std::pair<std::string_view, std::int64_t S::*> days[] = {
-      {"cdr_days", &S::cdr_days},
-      {"signaling_log_days", &S::signaling_log_days},
-      {"message_days", &S::message_days},
-      {"audit_days", &S::audit_days},
-      {"pending_request_days", &S::pending_request_days}};
+  const std::pair<std::string_view, std::int64_t S::*> days[] = {{"cdr_days", &S::cdr_days},
+                                                                 {"signaling_log_days", &S::signaling_log_days},
+                                                                 {"message_days", &S::message_days},
+                                                                 {"audit_days", &S::audit_days},
+                                                                 {"pending_request_days", &S::pending_request_days}};
   const std::pair<std::string_view, bool S::*> flags[] = {{"keep_cdrs_on_user_delete", &S::keep_cdrs_on_user_delete},
                                                           {"store_ip", &S::store_ip},
                                                           {"signaling_log_enabled", &S::signaling_log_enabled}};

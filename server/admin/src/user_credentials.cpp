@@ -17,7 +17,8 @@ std::optional<Aor> parse_aor(std::string_view text, std::string& why) {
   }
   Aor aor{std::string(text.substr(0, at)), pki::lowercase_domain(text.substr(at + 1))};
   const auto user_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_.!~*'+").find(c) != std::string_view::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("-_.!~*'+").find(c) != std::string_view::npos;
   };
   if (aor.username.empty() || aor.username.size() > kMaxUsername ||
       !std::all_of(aor.username.begin(), aor.username.end(), user_char)) {
@@ -35,7 +36,8 @@ std::optional<std::string> check_user_password(std::string_view password) {
   if (password.size() < kMinUserPassword || password.size() > kMaxUserPassword) {
     return "the password must be 8-256 characters";
   }
-  if (std::any_of(password.begin(), password.end(), [](char c) { return std::iscntrl(static_cast<unsigned char>(c)); })) {
+  if (std::any_of(password.begin(), password.end(),
+                  [](char c) { return std::iscntrl(static_cast<unsigned char>(c)); })) {
     return "the password must not contain control characters";
   }
   return std::nullopt;

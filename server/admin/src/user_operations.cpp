@@ -12,7 +12,8 @@ OpResult<Aor> site_aor(std::string_view text, std::string_view site_domain) {
   std::string why;
   auto aor = parse_aor(text, why);
   if (!aor) return OpError{OpErrc::bad_aor, why};
-  if (aor->domain != site_domain) return OpError{OpErrc::bad_aor, "users of this site are @" + std::string(site_domain)};
+  if (aor->domain != site_domain)
+    return OpError{OpErrc::bad_aor, "users of this site are @" + std::string(site_domain)};
   return std::move(*aor);
 }
 

@@ -131,7 +131,8 @@ int cmd_restore(const GlobalOptions& g, const std::string& in_text) {
   }
   auto lock = store::StateLock::try_acquire(g.state_dir);
   if (!lock) {
-    if (lock.error().code == store::Errc::busy) return fail(kExitRuntime, "refusing to restore: " + lock.error().message);
+    if (lock.error().code == store::Errc::busy)
+      return fail(kExitRuntime, "refusing to restore: " + lock.error().message);
     return fail(lock.error());
   }
 
@@ -195,8 +196,8 @@ int cmd_restore(const GlobalOptions& g, const std::string& in_text) {
   remove_database_files(staged);
   sync_directory(g.state_dir);
 
-  std::cerr << "sipsite: restored " << domain << " (" << users << " users, " << peers << " peers) from "
-            << in.string() << " into " << g.state_dir.string() << std::endl;
+  std::cerr << "sipsite: restored " << domain << " (" << users << " users, " << peers << " peers) from " << in.string()
+            << " into " << g.state_dir.string() << std::endl;
   if (!kept.empty()) std::cerr << "sipsite: the previous database is kept as " << kept << std::endl;
   return kExitOk;
 }

@@ -44,8 +44,7 @@ int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::P
                        const std::string& address = {});
 // `peer revoke` naming several peers (--fingerprint repeated, or --file with
 // one fingerprint a line): all revoked in one transaction, or none.
-int cmd_peer_revoke_many(const GlobalOptions& g, const std::vector<std::string>& fingerprints,
-                         const std::string& file);
+int cmd_peer_revoke_many(const GlobalOptions& g, const std::vector<std::string>& fingerprints, const std::string& file);
 // Connects to the invite's address, checks the certificate presented
 // against the invite's fingerprint, and stores the peer as trusted.
 int cmd_peer_add_invite(const GlobalOptions& g, const std::string& invite);

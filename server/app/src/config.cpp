@@ -139,9 +139,24 @@ std::function<Apply(const toml::node&, Config&)> boolean(bool Config::*member) {
 Apply parse_strip_headers(const toml::node& node, Config& c) {
   const auto* array = node.as_array();
   if (array == nullptr) return "must be an array of header names, e.g. [\"User-Agent\", \"X-*\"]";
-  static constexpr std::string_view kRequired[] = {"via", "v", "from", "f", "to", "t", "call-id", "i", "cseq",
-                                                   "max-forwards", "content-length", "l", "content-type", "c",
-                                                   "contact", "m", "route", "record-route"};
+  static constexpr std::string_view kRequired[] = {"via",
+                                                   "v",
+                                                   "from",
+                                                   "f",
+                                                   "to",
+                                                   "t",
+                                                   "call-id",
+                                                   "i",
+                                                   "cseq",
+                                                   "max-forwards",
+                                                   "content-length",
+                                                   "l",
+                                                   "content-type",
+                                                   "c",
+                                                   "contact",
+                                                   "m",
+                                                   "route",
+                                                   "record-route"};
   std::vector<std::string> names;
   for (const auto& element : *array) {
     const auto* name = element.as_string();
@@ -149,7 +164,8 @@ Apply parse_strip_headers(const toml::node& node, Config& c) {
     std::string_view text = name->get();
     const std::string_view stem = !text.empty() && text.back() == '*' ? text.substr(0, text.size() - 1) : text;
     const bool token = !stem.empty() && std::all_of(stem.begin(), stem.end(), [](char ch) {
-      return std::isalnum(static_cast<unsigned char>(ch)) != 0 || std::string_view("-.!%_+`'~").find(ch) != std::string_view::npos;
+      return std::isalnum(static_cast<unsigned char>(ch)) != 0 ||
+             std::string_view("-.!%_+`'~").find(ch) != std::string_view::npos;
     });
     if (!token) return "\"" + std::string(text) + "\" is not a header name (a token, optionally ending in *)";
     const std::string lower = common::ascii_lower(stem);
@@ -202,7 +218,8 @@ const std::vector<ConfigKey>& key_table() {
       {"sip.message_timeout", "integer", "30",
        "Seconds a phone has, on TCP or TLS, from the first byte of a message to its last; a connection that "
        "trickles a message slower is closed (slowloris defence). 1 to 600.",
-       integer_in(1, 600, "seconds", [](Config& c, std::int64_t v) { c.sip_message_timeout = std::chrono::seconds(v); })},
+       integer_in(1, 600, "seconds",
+                  [](Config& c, std::int64_t v) { c.sip_message_timeout = std::chrono::seconds(v); })},
       {"sip.max_transactions", "integer", "500000",
        "SIP transactions the site keeps in memory at most (a finished one stays up to 32 s over UDP to absorb "
        "retransmissions; a UDP call leaves three for 32 s). Beyond it a new request is answered 503 with "
@@ -211,14 +228,14 @@ const std::vector<ConfigKey>& key_table() {
        "REGISTER, CANCEL and requests inside a dialog may use an eighth more. 1000 to 10000000.",
        integer_in(1000, 10000000, "transactions",
                   [](Config& c, std::int64_t v) { c.sip_max_transactions = static_cast<std::size_t>(v); })},
-      {"federation.listen", "string", "\"0.0.0.0:5062\"",
-       "Mutual-TLS listener for trusted peer sites.",
+      {"federation.listen", "string", "\"0.0.0.0:5062\"", "Mutual-TLS listener for trusted peer sites.",
        [](const toml::node& n, Config& c) { return parse_listen(n, c.federation_listen); }},
       {"federation.rotation_overlap_seconds", "integer", "1209600",
        "After a trusted peer rotates its key (its new certificate proven by the pinned one), how long its old "
        "pin stays accepted beside the new one before it is removed (audited as peer.pin_expired). 14 days by "
        "default; 1 to 31536000.",
-       integer_in(1, 31536000, "seconds", [](Config& c, std::int64_t v) { c.rotation_overlap = std::chrono::seconds(v); })},
+       integer_in(1, 31536000, "seconds",
+                  [](Config& c, std::int64_t v) { c.rotation_overlap = std::chrono::seconds(v); })},
       {"federation.peer_request_rate", "integer", "2000",
        "Requests per second one peer site may send (bursts of twice as many); beyond it the site answers 503 "
        "with Retry-After. A call costs three requests (INVITE, ACK, BYE). 10 to 100000.",
@@ -368,7 +385,9 @@ std::optional<std::string> set_network_value(const admin::NetworkKeyInfo& key, c
       *listener_list(key.key, c) = std::move(listeners);
       return std::nullopt;
     }
-    case admin::NetworkKey::federation_listen: c.federation_listen = *admin::parse_listen_address(v.front()); return std::nullopt;
+    case admin::NetworkKey::federation_listen:
+      c.federation_listen = *admin::parse_listen_address(v.front());
+      return std::nullopt;
     case admin::NetworkKey::media_ports: c.media_ports = *admin::parse_media_port_range(v.front()); return std::nullopt;
     case admin::NetworkKey::sip_aliases: c.sip_aliases = v; return std::nullopt;
   }
@@ -452,8 +471,8 @@ std::string config_reference_markdown() {
       "reads them at start.\n\n"
       "| key | type | default | meaning |\n|---|---|---|---|\n";
   for (const auto& key : key_table()) {
-    out += "| `" + std::string(key.name) + "` | " + std::string(key.type) + " | `" +
-           std::string(key.default_value) + "` | " + std::string(key.meaning) + " |\n";
+    out += "| `" + std::string(key.name) + "` | " + std::string(key.type) + " | `" + std::string(key.default_value) +
+           "` | " + std::string(key.meaning) + " |\n";
   }
   return out;
 }

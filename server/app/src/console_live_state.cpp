@@ -98,8 +98,8 @@ std::optional<webadmin::FederationState> ConsoleLiveState::federation() {
       peer.calls = static_cast<std::int64_t>(gateway_.privacy().established_dialogs(domain));
       if (const auto it = links.find(fp); it != links.end()) {
         for (const auto& l : it->second) {
-          peer.links.push_back(
-              {std::string(transport::to_string(l.direction)), host_port(l.remote), unix_seconds(l.since), l.canonical});
+          peer.links.push_back({std::string(transport::to_string(l.direction)), host_port(l.remote),
+                                unix_seconds(l.since), l.canonical});
         }
       }
       out.peers.push_back(std::move(peer));

@@ -61,7 +61,7 @@ std::string site_invite(const Config& config, const store::SiteRecord& site, con
   pki::Invite invite;
   invite.domain = site.domain;
   invite.address.host = config.public_host.empty() ? site.domain : config.public_host;
-  invite.address.port = config.public_federation_port != 0 ? config.public_federation_port
+  invite.address.port = config.public_federation_port != 0   ? config.public_federation_port
                         : config.federation_listen.port != 0 ? config.federation_listen.port
                                                              : bound_federation_port;
   invite.fingerprint = cert.fingerprint();
@@ -95,8 +95,9 @@ Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certifica
       sip_(io_, config_, site_.site.domain, cert_, key_),
       federation_(io_, config_, site_.db, cert_, key_),
       gateway_(io_, gateway_settings(config_, site_.site), sip_.clock(), sip_.random()),
-      live_state_(io_, sip_, federation_, gateway_, site_.site.domain, [this] { return relay_.get(); },
-                  [this] { return watcher_.catch_up(ConsoleLiveState::kWait); }),
+      live_state_(
+          io_, sip_, federation_, gateway_, site_.site.domain, [this] { return relay_.get(); },
+          [this] { return watcher_.catch_up(ConsoleLiveState::kWait); }),
       console_(console_settings(config_, site_.site), std::move(console_db), live_state_),
       retention_(std::move(retention_db)),
       watcher_(io_, std::move(live_db), site_.site.domain,
@@ -141,10 +142,11 @@ void Daemon::apply_live_state(LiveStateUpdate update) {
               update.trusted_count);
   } else {
     ++live_state_loads_.incremental;
-    log->info("{} change(s) applied incrementally ({} user(s) changed, {} removed; {} peer(s) trusted, {} untrusted); "
-              "state now: {} users, {} peers ({} trusted)",
-              update.changes, update.users.size(), update.users_removed.size(), update.trusted.size(),
-              update.untrusted.size(), update.user_count, update.peer_count, update.trusted_count);
+    log->info(
+        "{} change(s) applied incrementally ({} user(s) changed, {} removed; {} peer(s) trusted, {} untrusted); "
+        "state now: {} users, {} peers ({} trusted)",
+        update.changes, update.users.size(), update.users_removed.size(), update.trusted.size(),
+        update.untrusted.size(), update.user_count, update.peer_count, update.trusted_count);
   }
 }
 

@@ -56,7 +56,7 @@ class Daemon {
   webadmin::Console console_;
   RetentionService retention_;
   std::unique_ptr<media::MediaRelay> relay_;  // built once the SIP listeners' addresses are known
-  LiveStateWatcher watcher_;  // last: its thread posts to what is above
+  LiveStateWatcher watcher_;                  // last: its thread posts to what is above
   bool stopping_ = false;
   struct {
     std::uint64_t full = 0, incremental = 0;

@@ -46,7 +46,8 @@ FederationService::FederationService(boost::asio::io_context& io, const Config& 
 
 std::optional<std::string> FederationService::start() {
   if (!server_ctx_ || !client_ctx_) return "cannot set up the federation TLS contexts with the site certificate";
-  listener_ = std::make_unique<transport::FederationListener>(io_, server_ctx_.get(), *this, links_, transport::Limits{});
+  listener_ =
+      std::make_unique<transport::FederationListener>(io_, server_ctx_.get(), *this, links_, transport::Limits{});
   if (auto r = listener_->listen(config_.federation_listen); !r) return r.error().message;
   connector_ = std::make_unique<transport::FederationConnector>(
       io_, client_ctx_.get(), links_, *this, transport::ConnectorSettings{},
@@ -359,9 +360,9 @@ void FederationService::expire_pins() {
     if (!taken) return taken.error();
     expired = std::move(*taken);
     for (const auto& pin : expired) {
-      if (auto a = store::AuditRepository(db_).append("daemon", "federation", "peer.pin_expired",
-                                                      pin.domain + " " + pin.fingerprint + " (replaced by " +
-                                                          pin.superseded_by + ")");
+      if (auto a = store::AuditRepository(db_).append(
+              "daemon", "federation", "peer.pin_expired",
+              pin.domain + " " + pin.fingerprint + " (replaced by " + pin.superseded_by + ")");
           !a) {
         return a;
       }
@@ -381,8 +382,8 @@ void FederationService::expire_pins() {
     return;
   }
   for (const auto& pin : expired) {
-    logger("federation")->info("old pin of {} expired: {} removed (replaced by {})", pin.domain, pin.fingerprint,
-                               pin.superseded_by);
+    logger("federation")
+        ->info("old pin of {} expired: {} removed (replaced by {})", pin.domain, pin.fingerprint, pin.superseded_by);
   }
   refresh();  // re-arms the timer for the next pin, if any
 }

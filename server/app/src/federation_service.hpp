@@ -91,11 +91,11 @@ class FederationService final : public transport::FederationHandler {
   pki::SslCtxPtr server_ctx_;
   pki::SslCtxPtr client_ctx_;
   transport::FederationLinks links_;  // before the listener and connector that register in it
-  pki::Fingerprint own_;  // the certificate federation presents now
+  pki::Fingerprint own_;              // the certificate federation presents now
   PeerGateway* gateway_ = nullptr;
   boost::asio::steady_timer expiry_timer_;
-  std::int64_t expiry_armed_for_ = 0;  // Unix seconds; 0: not armed
-  std::map<pki::Fingerprint, std::string> trusted_;  // the last trusted set, for the gateway
+  std::int64_t expiry_armed_for_ = 0;                          // Unix seconds; 0: not armed
+  std::map<pki::Fingerprint, std::string> trusted_;            // the last trusted set, for the gateway
   std::map<pki::Fingerprint, transport::PeerTarget> targets_;  // trusted peers with an address: dialled
   std::unique_ptr<transport::FederationListener> listener_;
   std::unique_ptr<transport::FederationConnector> connector_;

@@ -29,8 +29,8 @@ std::pair<std::string, std::string> split_user_key(const std::string& key) {
 
 LiveStateUpdate LiveStateMirror::load(const std::vector<store::UserRecord>& users,
                                       const std::vector<store::PeerRecord>& peers,
-                                      std::vector<store::PreviousPin> previous_pins,
-                                      std::optional<bool> signaling_log, std::int64_t now) {
+                                      std::vector<store::PreviousPin> previous_pins, std::optional<bool> signaling_log,
+                                      std::int64_t now) {
   LiveStateUpdate out;
   out.full = true;
   out.signaling_log = signaling_log;

@@ -30,19 +30,19 @@ struct TrustedPeer {
 
 // What the io thread applies.
 struct LiveStateUpdate {
-  bool full = false;         // everything was read (start-up, or the change log had a gap)
-  std::size_t changes = 0;   // change-log rows behind an incremental update
+  bool full = false;                           // everything was read (start-up, or the change log had a gap)
+  std::size_t changes = 0;                     // change-log rows behind an incremental update
   std::shared_ptr<const pki::PinnedSet> pins;  // the new pinned set; null: unchanged
   std::vector<TrustedPeer> trusted;            // joined the trusted set, or changed domain or address
   std::vector<TrustedPeer> untrusted;          // left it (revoked, removed, rotated away)
   // Pinned before, not now (untrusted peers and expired or orphaned previous
   // pins): their links close.
   std::vector<pki::Fingerprint> unpinned;
-  std::vector<store::UserRecord> users;        // of this site, added or changed
-  std::vector<std::string> users_removed;      // usernames of this site
-  std::optional<bool> signaling_log;           // the setting, when read
-  bool site_changed = false;                   // the site identity row changed (rotate-key)
-  std::int64_t earliest_pin_expiry = 0;        // Unix seconds, 0: no previous pin (valid when pins is set)
+  std::vector<store::UserRecord> users;    // of this site, added or changed
+  std::vector<std::string> users_removed;  // usernames of this site
+  std::optional<bool> signaling_log;       // the setting, when read
+  bool site_changed = false;               // the site identity row changed (rotate-key)
+  std::int64_t earliest_pin_expiry = 0;    // Unix seconds, 0: no previous pin (valid when pins is set)
   std::size_t user_count = 0, peer_count = 0, trusted_count = 0;
 };
 

@@ -93,11 +93,11 @@ std::optional<LiveStateUpdate> LiveStateWatcher::load_everything() {
   auto peers = store::PeerRepository(db_).list();
   auto previous = store::PeerRepository(db_).list_previous_pins();
   if (!latest || !users || !peers || !previous) {
-    log->error("cannot read the database: {}", (!latest    ? latest.error()
-                                                 : !users ? users.error()
-                                                 : !peers ? peers.error()
-                                                          : previous.error())
-                                                    .message);
+    log->error("cannot read the database: {}", (!latest  ? latest.error()
+                                                : !users ? users.error()
+                                                : !peers ? peers.error()
+                                                         : previous.error())
+                                                   .message);
     return std::nullopt;
   }
   std::optional<bool> signaling_log;

@@ -43,8 +43,8 @@ LocalMediaAnchor::Verdict LocalMediaAnchor::filter(std::string& bytes) {
   const char status = response && b.size() > 8 ? b[8] : '\0';
   const auto head_end = b.find("\r\n\r\n");
   const bool has_sdp = head_end != std::string_view::npos && b.substr(head_end + 4, 2) == "v=";
-  const bool may_end = !calls_.empty() && (response ? status >= '3' && status <= '6'
-                                                    : b.starts_with("BYE ") || b.starts_with("CANCEL "));
+  const bool may_end = !calls_.empty() &&
+                       (response ? status >= '3' && status <= '6' : b.starts_with("BYE ") || b.starts_with("CANCEL "));
   const bool may_confirm = unconfirmed_ > 0 && status == '2';
   const bool may_be_refused_ack = !refused_.empty() && b.starts_with("ACK ");
   if (!has_sdp && !may_end && !may_confirm && !may_be_refused_ack) return {};

@@ -12,12 +12,9 @@ namespace {
 
 std::string_view reason_phrase_of(int code) {
   switch (code) {
-    case 488:
-      return "Not Acceptable Here";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Server Internal Error";
+    case 488: return "Not Acceptable Here";
+    case 503: return "Service Unavailable";
+    default: return "Server Internal Error";
   }
 }
 

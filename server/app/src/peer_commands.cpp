@@ -46,8 +46,6 @@ std::optional<std::string> read_file_up_to(const std::string& path, std::size_t 
   return text;
 }
 
-
-
 std::optional<pki::Fingerprint> own_fingerprint(const OpenSite& site) {
   auto cert = pki::Certificate::from_pem(site.site.certificate_pem);
   if (!cert) return std::nullopt;
@@ -88,8 +86,9 @@ namespace {
 
 int cmd_peer_import_bulk(const GlobalOptions& g, const PeerImportOptions& o, const std::string& pem) {
   if (!o.address.empty()) {
-    return fail(kExitUsage, "--address names one peer: a bundle of certificates is imported without addresses "
-                            "(give each its address with peer trust --address, or import it alone)");
+    return fail(kExitUsage,
+                "--address names one peer: a bundle of certificates is imported without addresses "
+                "(give each its address with peer trust --address, or import it alone)");
   }
   auto certs = pki::parse_peer_certificates(pem);
   if (!certs) return fail(kExitUsage, o.bundle + ": " + certs.error().message);
@@ -132,7 +131,8 @@ int cmd_peer_import(const GlobalOptions& g, const PeerImportOptions& o) {
   }
   std::cout << peer->fingerprint << "\n";
   std::cerr << "sipsite: imported peer " << peer->domain << " (untrusted)\n";
-  if (const auto own = own_fingerprint(*site)) std::cerr << "sipsite: pairing code: " << pki::pairing_code(*own, fp) << "\n";
+  if (const auto own = own_fingerprint(*site))
+    std::cerr << "sipsite: pairing code: " << pki::pairing_code(*own, fp) << "\n";
   std::cerr << "sipsite: confirm the fingerprint with " << peer->domain
             << "'s admin, then: sipsite peer trust --fingerprint " << peer->fingerprint << std::endl;
   return kExitOk;
@@ -171,8 +171,9 @@ int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::P
   }
   const store::PeerRecord& peer = change->peer;
   if (change->old_pin) {
-    std::cerr << "sipsite: " << change->old_pin->fingerprint << " is " << peer.domain << "'s key before its rotation to "
-              << change->old_pin->superseded_by << "; revoking " << peer.domain << std::endl;
+    std::cerr << "sipsite: " << change->old_pin->fingerprint << " is " << peer.domain
+              << "'s key before its rotation to " << change->old_pin->superseded_by << "; revoking " << peer.domain
+              << std::endl;
   }
   std::cerr << "sipsite: " << peer.domain << (change->changed ? " is now " : " is already ") << store::to_string(state)
             << std::endl;
@@ -238,7 +239,8 @@ int cmd_peer_pending(const GlobalOptions& g, bool json) {
 int cmd_peer_ignore(const GlobalOptions& g, const std::string& fingerprint) {
   auto site = open_site(g);
   if (!site) return fail(site.error());
-  if (auto r = site_operations(*site).ignore_pending(fingerprint); !r) return fail(r.error(), option_for(r.error().code));
+  if (auto r = site_operations(*site).ignore_pending(fingerprint); !r)
+    return fail(r.error(), option_for(r.error().code));
   std::cerr << "sipsite: requests from " << fingerprint << " are now refused without notice" << std::endl;
   return kExitOk;
 }
@@ -308,8 +310,8 @@ int cmd_peer_list(const GlobalOptions& g, bool json) {
   std::cout << std::left << std::setw(32) << "DOMAIN" << std::setw(10) << "STATE" << std::setw(28) << "ADDRESS"
             << "FINGERPRINT\n";
   for (const auto& p : *peers) {
-    std::cout << std::left << std::setw(32) << p.domain << std::setw(10) << store::to_string(p.state)
-              << std::setw(28) << (p.address.empty() ? "-" : p.address) << p.fingerprint << "\n";
+    std::cout << std::left << std::setw(32) << p.domain << std::setw(10) << store::to_string(p.state) << std::setw(28)
+              << (p.address.empty() ? "-" : p.address) << p.fingerprint << "\n";
   }
   for (std::size_t i = 0; i < old_pins.size(); ++i) {
     std::cout << std::left << std::setw(32) << old_pins[i].domain << std::setw(10) << "old pin" << std::setw(28)

@@ -55,7 +55,8 @@ void PeerGateway::schedule_sweep() {
     if (ec) return;
     privacy_.sweep();
     if (relay_ != nullptr) {
-      for (auto& [fp, calls] : media_calls_) std::erase_if(calls, [this](const auto& c) { return !relay_->stats(c.first); });
+      for (auto& [fp, calls] : media_calls_)
+        std::erase_if(calls, [this](const auto& c) { return !relay_->stats(c.first); });
     }
     if (flow_peer_.size() > kMaxRememberedFlows && links_ != nullptr) {
       std::erase_if(flow_peer_, [this](const auto& kv) { return !links_->peer_of(kv.first); });
@@ -153,8 +154,8 @@ std::optional<sip::Destination> PeerGateway::next_hop(std::string_view host) {
   if (!flow) return std::nullopt;
   flow_peer_[*flow] = *fp;
   const auto remote = remote_.find(*fp);
-  return sip::Destination{remote != remote_.end() ? remote->second : sip::Endpoint{sip::Protocol::tls, std::string(host), 0},
-                          *flow};
+  return sip::Destination{
+      remote != remote_.end() ? remote->second : sip::Endpoint{sip::Protocol::tls, std::string(host), 0}, *flow};
 }
 
 PeerSend PeerGateway::send(const sip::Destination& to, std::string bytes) {
@@ -183,7 +184,8 @@ PeerSend PeerGateway::send(const sip::Destination& to, std::string bytes) {
     refused_.remember(*original);
     return {true, refusal_answer(*original, *refused, settings_.privacy.local_domain)};
   }
-  if (const auto link_call_id = sip::call_id_header(*m)) record_protection(*m, known->second, std::string(*link_call_id), call_id);
+  if (const auto link_call_id = sip::call_id_header(*m))
+    record_protection(*m, known->second, std::string(*link_call_id), call_id);
   ++counters_.sent;
   return {links_->send(to.flow, sip::serialize(*m)), {}};
 }
@@ -234,7 +236,8 @@ void PeerGateway::receive(const pki::Fingerprint& peer, sip::Inbound inbound) {
     answer(inbound.flow, inbound.message, refusal->code, refusal->reason);
     return;
   }
-  if (const auto call_id = sip::call_id_header(inbound.message)) record_protection(inbound.message, peer, key, *call_id);
+  if (const auto call_id = sip::call_id_header(inbound.message))
+    record_protection(inbound.message, peer, key, *call_id);
   inbound.peer = trusted->second;
   if (tap_ != nullptr) tap_->observe("in", inbound.message);
   core_->receive(std::move(inbound));

@@ -42,11 +42,11 @@ struct PeerGatewaySettings {
 };
 
 struct PeerGatewayCounters {
-  std::uint64_t sent = 0;            // messages sent to peer sites
-  std::uint64_t received = 0;        // messages received from peer sites
-  std::uint64_t refused = 0;         // refused: by edge privacy, identity, or the relay (SDP)
-  std::uint64_t rate_limited = 0;    // requests refused by the per-peer limit
-  std::uint64_t revoked_calls = 0;   // calls ended because their peer was revoked
+  std::uint64_t sent = 0;           // messages sent to peer sites
+  std::uint64_t received = 0;       // messages received from peer sites
+  std::uint64_t refused = 0;        // refused: by edge privacy, identity, or the relay (SDP)
+  std::uint64_t rate_limited = 0;   // requests refused by the per-peer limit
+  std::uint64_t revoked_calls = 0;  // calls ended because their peer was revoked
 };
 
 // What became of a message the core sent to a peer site.
@@ -107,7 +107,8 @@ class PeerGateway final : public sip::PeerRouter {
   // Anchors the media of `m` (its Call-ID is the link's): the SDP body is
   // rewritten for the other side; the relay's streams end with the call.
   // An error is the status and reason to refuse a request with.
-  [[nodiscard]] std::optional<media::MediaError> anchor(sip::Message& m, media::Side from, const pki::Fingerprint& peer);
+  [[nodiscard]] std::optional<media::MediaError> anchor(sip::Message& m, media::Side from,
+                                                        const pki::Fingerprint& peer);
   // Once a call's media is answered, its record says who could hear it.
   // `key` is the relay's (the link's Call-ID), `call_id` the core's.
   void record_protection(const sip::Message& m, const pki::Fingerprint& peer, const std::string& key,

@@ -24,10 +24,11 @@ store::Result<store::PurgeReport> RetentionService::run_once(std::int64_t now) {
     return report;
   }
   if (report->total() > 0 || !report->complete) {
-    log->info("retention purge: {} call records, {} stored messages, {} signaling log entries, {} audit entries, "
-              "{} pending requests deleted{}",
-              report->cdrs, report->messages, report->signaling_log, report->audit, report->pending_requests,
-              report->complete ? "" : " (more left for the next run)");
+    log->info(
+        "retention purge: {} call records, {} stored messages, {} signaling log entries, {} audit entries, "
+        "{} pending requests deleted{}",
+        report->cdrs, report->messages, report->signaling_log, report->audit, report->pending_requests,
+        report->complete ? "" : " (more left for the next run)");
   } else {
     log->debug("retention purge: nothing expired");
   }

@@ -19,7 +19,9 @@ namespace sipsite::app {
 
 namespace {
 
-std::string aor_of(const sip::Result<sip::NameAddr>& na) { return na ? common::ascii_lower(sip::aor_of(*na)) : std::string(); }
+std::string aor_of(const sip::Result<sip::NameAddr>& na) {
+  return na ? common::ascii_lower(sip::aor_of(*na)) : std::string();
+}
 
 bool is_logged_method(std::string_view method) {
   return method == "INVITE" || method == "BYE" || method == "CANCEL" || method == "ACK" || method == "PRACK";

@@ -91,9 +91,9 @@ std::optional<std::string> SipService::start() {
   settings.aliases = config_.sip_aliases;
   settings.transaction_limits.max_transactions = config_.sip_max_transactions;
   if (!config_.public_host.empty()) settings.aliases.push_back(config_.public_host);
-  core_ = std::make_unique<sip::Core>(std::move(settings), static_cast<sip::Sender&>(*this), timers_, timers_, random_, directory_,
-                                      authenticator_, location_, static_cast<sip::RegistrationHandler&>(*this),
-                                      counters_, peers_);
+  core_ = std::make_unique<sip::Core>(std::move(settings), static_cast<sip::Sender&>(*this), timers_, timers_, random_,
+                                      directory_, authenticator_, location_,
+                                      static_cast<sip::RegistrationHandler&>(*this), counters_, peers_);
   if (records_ != nullptr) {
     core_->set_call_observer(records_);
     core_->set_message_store(records_);

@@ -35,8 +35,8 @@ class SiteRecords;
 
 class SipService final : public transport::InboundHandler, private sip::Sender, private sip::RegistrationHandler {
  public:
-  SipService(boost::asio::io_context& io, const Config& config, const std::string& domain,
-             const pki::Certificate& cert, const pki::PrivateKey& key);
+  SipService(boost::asio::io_context& io, const Config& config, const std::string& domain, const pki::Certificate& cert,
+             const pki::PrivateKey& key);
   ~SipService() override;
 
   // Requests for peer sites' domains go to `peers`, and sends on federation

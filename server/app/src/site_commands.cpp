@@ -63,8 +63,8 @@ int prepare_state_dir(const std::filesystem::path& dir) {
   }
   struct stat st {};
   if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-    std::cerr << "sipsite: warning: " << dir.string()
-              << " is accessible by group or others; consider chmod 700" << std::endl;
+    std::cerr << "sipsite: warning: " << dir.string() << " is accessible by group or others; consider chmod 700"
+              << std::endl;
   }
   return kExitOk;
 }
@@ -82,7 +82,8 @@ store::Result<std::string> reset_admin_password(store::Database& db) {
 // concurrent inits cannot interleave key and database creation.
 class StateDirLock {
  public:
-  explicit StateDirLock(const std::filesystem::path& dir) : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+  explicit StateDirLock(const std::filesystem::path& dir)
+      : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
     if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
       ::close(fd_);
       fd_ = -1;
@@ -154,8 +155,8 @@ int cmd_init(const GlobalOptions& g, const InitOptions& o) {
 
   auto private_key = pki::PrivateKey::generate_p256();
   if (!private_key) return fail(kExitRuntime, private_key.error().message);
-  auto cert = pki::Certificate::self_signed(
-      *private_key, pki::CertificateOptions::valid_for_days(domain, o.validity_days));
+  auto cert =
+      pki::Certificate::self_signed(*private_key, pki::CertificateOptions::valid_for_days(domain, o.validity_days));
   if (!cert) return fail(kExitRuntime, cert.error().message);
 
   auto db = store::Database::open(db_path, *key, store::OpenMode::create);
@@ -264,7 +265,8 @@ int cmd_rotate_key(const GlobalOptions& g, const RotateKeyOptions& o) {
                "old key, which they verify against the pin they hold (peers offline now follow when they next "
                "connect)\n"
             << "sipsite: a running daemon switches federation to the new certificate within a second; LAN SIP TLS "
-               "and the console keep the old one until it restarts" << std::endl;
+               "and the console keep the old one until it restarts"
+            << std::endl;
   return kExitOk;
 }
 

@@ -79,9 +79,7 @@ void SiteRecords::queue(Event event) {
 
 void SiteRecords::call_started(const sip::CallStart& call) { queue(Event{unix_now(), Started{call}}); }
 
-void SiteRecords::call_answered(std::string_view call_id) {
-  queue(Event{unix_now(), Answered{std::string(call_id)}});
-}
+void SiteRecords::call_answered(std::string_view call_id) { queue(Event{unix_now(), Answered{std::string(call_id)}}); }
 
 void SiteRecords::call_failed(std::string_view call_id, int status, std::string_view reason) {
   queue(Event{unix_now(), Ended{std::string(call_id), status, std::string(reason), {}}});
@@ -110,7 +108,7 @@ void SiteRecords::call_media(std::string_view call_id, store::CdrMedia media) {
 // Statements are compiled once per connection (execute_cached).
 void SiteRecords::write(std::vector<Event> events) {
   store::CdrRepository cdrs(db_);
-  std::vector<store::CdrWrite> fresh;                  // in start order
+  std::vector<store::CdrWrite> fresh;                       // in start order
   std::unordered_map<std::string, std::size_t> fresh_open;  // Call-ID -> index in `fresh`, until its end
   const auto reason_of = [](const Ended& x, const std::string& caller) {
     if (!x.reason.empty()) return x.reason;
@@ -132,13 +130,15 @@ void SiteRecords::write(std::vector<Event> events) {
         fresh.push_back(std::move(w));
         continue;
       }
-      const std::string& call_id = std::visit([](const auto& v) -> const std::string& {
-        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, Started>) {
-          return v.call.call_id;
-        } else {
-          return v.call_id;
-        }
-      }, e.what);
+      const std::string& call_id = std::visit(
+          [](const auto& v) -> const std::string& {
+            if constexpr (std::is_same_v<std::decay_t<decltype(v)>, Started>) {
+              return v.call.call_id;
+            } else {
+              return v.call_id;
+            }
+          },
+          e.what);
       if (const auto f = fresh_open.find(call_id); f != fresh_open.end()) {
         store::CdrWrite& w = fresh[f->second];
         if (std::get_if<Answered>(&e.what) != nullptr) {
@@ -182,8 +182,7 @@ void SiteRecords::write(std::vector<Event> events) {
   if (!written) logger("store")->error("cannot write call records: {}", written.error().message);
 }
 
-void SiteRecords::log_signaling(std::string direction, std::string summary, std::string call_ref,
-                                std::string message) {
+void SiteRecords::log_signaling(std::string direction, std::string summary, std::string call_ref, std::string message) {
   if (stopped_) return;
   boost::asio::post(worker_, [this, at = unix_now(), direction = std::move(direction), summary = std::move(summary),
                               call_ref = std::move(call_ref), message = std::move(message)] {

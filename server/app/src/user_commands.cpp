@@ -53,7 +53,8 @@ int with_password(const GlobalOptions& g, const std::string& aor, bool password_
   auto user = operation(ops, aor, password.text());
   if (!user) {
     if (user.error().code == admin::OpErrc::bad_aor) return fail(user.error(), "--aor '" + aor + "'");
-    if (user.error().code == admin::OpErrc::bad_password) return fail(kExitUsage, user.error().message + password.hint());
+    if (user.error().code == admin::OpErrc::bad_password)
+      return fail(kExitUsage, user.error().message + password.hint());
     return fail(user.error());
   }
   return kExitOk;
@@ -62,19 +63,21 @@ int with_password(const GlobalOptions& g, const std::string& aor, bool password_
 }  // namespace
 
 int cmd_user_add(const GlobalOptions& g, const std::string& aor, bool password_stdin, std::istream& in) {
-  return with_password(g, aor, password_stdin, in, [](admin::SiteOperations& ops, std::string_view a, std::string_view p) {
-    auto user = ops.add_user(a, p);
-    if (user) std::cerr << "sipsite: added " << user->aor() << std::endl;
-    return user;
-  });
+  return with_password(g, aor, password_stdin, in,
+                       [](admin::SiteOperations& ops, std::string_view a, std::string_view p) {
+                         auto user = ops.add_user(a, p);
+                         if (user) std::cerr << "sipsite: added " << user->aor() << std::endl;
+                         return user;
+                       });
 }
 
 int cmd_user_passwd(const GlobalOptions& g, const std::string& aor, bool password_stdin, std::istream& in) {
-  return with_password(g, aor, password_stdin, in, [](admin::SiteOperations& ops, std::string_view a, std::string_view p) {
-    auto user = ops.change_user_password(a, p);
-    if (user) std::cerr << "sipsite: changed the password of " << user->aor() << std::endl;
-    return user;
-  });
+  return with_password(g, aor, password_stdin, in,
+                       [](admin::SiteOperations& ops, std::string_view a, std::string_view p) {
+                         auto user = ops.change_user_password(a, p);
+                         if (user) std::cerr << "sipsite: changed the password of " << user->aor() << std::endl;
+                         return user;
+                       });
 }
 
 int cmd_user_del(const GlobalOptions& g, const std::string& aor) {
@@ -98,8 +101,8 @@ int cmd_user_list(const GlobalOptions& g, bool json) {
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& u : *users) {
-      out.push_back({{"aor", u.aor()}, {"username", u.username}, {"domain", u.domain},
-                     {"created_at", iso8601(u.created_at)}});
+      out.push_back(
+          {{"aor", u.aor()}, {"username", u.username}, {"domain", u.domain}, {"created_at", iso8601(u.created_at)}});
     }
     std::cout << out.dump(2) << "\n";
     return kExitOk;

@@ -50,7 +50,8 @@ std::optional<InterSiteKey> InterSiteKey::from_attribute(std::string_view value)
 }
 
 std::string InterSiteKey::to_attribute() const {
-  return std::string(kInterSiteSuite) + " " + std::string(kInline) + detail::encode_base64(bytes_.data(), bytes_.size());
+  return std::string(kInterSiteSuite) + " " + std::string(kInline) +
+         detail::encode_base64(bytes_.data(), bytes_.size());
 }
 
 struct InterSiteCipher::Impl {
@@ -114,16 +115,12 @@ OpenResult InterSiteCipher::open(unsigned char* packet, std::size_t n, std::size
   if (packet[0] != 0x80 || (packet[1] & 0x7f) != kTunnelPayloadType) return OpenResult::malformed;
   int len = static_cast<int>(n);
   switch (srtp_unprotect(impl_->receiver.get(), packet, &len)) {
-    case srtp_err_status_ok:
-      break;
+    case srtp_err_status_ok: break;
     case srtp_err_status_replay_fail:
-    case srtp_err_status_replay_old:
-      return OpenResult::replayed;
+    case srtp_err_status_replay_old: return OpenResult::replayed;
     case srtp_err_status_auth_fail:
-    case srtp_err_status_cipher_fail:
-      return OpenResult::auth_failed;
-    default:
-      return OpenResult::malformed;
+    case srtp_err_status_cipher_fail: return OpenResult::auth_failed;
+    default: return OpenResult::malformed;
   }
   inner = static_cast<std::size_t>(len) - kTunnelHeader;
   return OpenResult::ok;
@@ -131,16 +128,11 @@ OpenResult InterSiteCipher::open(unsigned char* packet, std::size_t n, std::size
 
 std::string_view to_string(OpenResult r) noexcept {
   switch (r) {
-    case OpenResult::ok:
-      return "ok";
-    case OpenResult::not_keyed:
-      return "not keyed";
-    case OpenResult::malformed:
-      return "malformed";
-    case OpenResult::auth_failed:
-      return "authentication failed";
-    case OpenResult::replayed:
-      return "replayed";
+    case OpenResult::ok: return "ok";
+    case OpenResult::not_keyed: return "not keyed";
+    case OpenResult::malformed: return "malformed";
+    case OpenResult::auth_failed: return "authentication failed";
+    case OpenResult::replayed: return "replayed";
   }
   return "unknown";
 }

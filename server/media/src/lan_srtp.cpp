@@ -54,12 +54,9 @@ std::optional<LanSrtp> lan_srtp_from_string(std::string_view s) {
 
 std::string_view to_string(LanSrtp mode) noexcept {
   switch (mode) {
-    case LanSrtp::off:
-      return "off";
-    case LanSrtp::require:
-      return "require";
-    case LanSrtp::offer:
-      break;
+    case LanSrtp::off: return "off";
+    case LanSrtp::require: return "require";
+    case LanSrtp::offer: break;
   }
   return "offer";
 }
@@ -126,8 +123,8 @@ const std::string& SdesLeg::suite() const { return impl_->suite_name; }
 bool SdesLeg::set_phone_key(const CryptoOffer& offer) {
   if (offer.suite != impl_->suite_name || offer.key.size() != impl_->suite->key_size) return false;
   if (impl_->receiver && offer.key == impl_->phone_key) return true;
-  auto receiver = detail::make_session(impl_->suite->rtp, impl_->suite->rtcp, offer.key.data(), offer.key.size(),
-                                       ssrc_any_inbound);
+  auto receiver =
+      detail::make_session(impl_->suite->rtp, impl_->suite->rtcp, offer.key.data(), offer.key.size(), ssrc_any_inbound);
   if (!receiver) return false;
   impl_->receiver = std::move(receiver);
   impl_->phone_key = offer.key;
@@ -157,8 +154,8 @@ LegResult SdesLeg::protect(unsigned char* packet, std::size_t& n, bool rtcp) {
   if (n > static_cast<std::size_t>(std::numeric_limits<int>::max()) - kTunnelTrailer || n < (rtcp ? 8U : 12U))
     return LegResult::failed;
   int len = static_cast<int>(n);
-  const auto status = rtcp ? srtp_protect_rtcp(impl_->sender.get(), packet, &len)
-                           : srtp_protect(impl_->sender.get(), packet, &len);
+  const auto status =
+      rtcp ? srtp_protect_rtcp(impl_->sender.get(), packet, &len) : srtp_protect(impl_->sender.get(), packet, &len);
   if (status != srtp_err_status_ok) return LegResult::failed;
   n = static_cast<std::size_t>(len);
   return LegResult::ok;

@@ -11,7 +11,6 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-
 #include <algorithm>
 #include <array>
 #include <functional>
@@ -141,8 +140,7 @@ bool foreign_source(const Shared& sh, const Port& port, const udp::endpoint& src
   return l.source && *l.source != src && now - l.last_seen < sh.relatch_silence;
 }
 
-bool accept_source(const Shared& sh, Leg& leg, Port& port, bool rtcp, const udp::endpoint& src,
-                   Clock::time_point now) {
+bool accept_source(const Shared& sh, Leg& leg, Port& port, bool rtcp, const udp::endpoint& src, Clock::time_point now) {
   Latch& l = port.latch;
   if (l.source && *l.source == src) {
     l.last_seen = now;
@@ -212,8 +210,7 @@ void forward(Stream& s, int from, bool on_rtcp_port, unsigned char* data, std::s
     }
   }
   if (from == kLan && s.tunnel) {
-    if (!s.cname.empty() && s.e2e[kLan] == EndToEnd::none &&
-        (on_rtcp_port || kind == detail::PacketKind::rtcp)) {
+    if (!s.cname.empty() && s.e2e[kLan] == EndToEnd::none && (on_rtcp_port || kind == detail::PacketKind::rtcp)) {
       n = anonymize_rtcp(data, n, kBufferSize - kHeadroom - kTunnelTrailer, s.cname);
       if (n == 0) {
         ++in.dropped;
@@ -262,9 +259,7 @@ bool open_tunnel(Stream& s, Port& port, const udp::endpoint& src, unsigned char*
       data += kTunnelHeader;
       n = inner;
       return true;
-    case OpenResult::not_keyed:
-      ++counters.unkeyed;
-      return false;
+    case OpenResult::not_keyed: ++counters.unkeyed; return false;
     case OpenResult::replayed:
       ++counters.replayed;
       ++leg.replayed;
@@ -280,24 +275,19 @@ bool open_tunnel(Stream& s, Port& port, const udp::endpoint& src, unsigned char*
 
 // A phone's leg with SDES-SRTP: what it sends is decrypted in place (STUN
 // and the like pass as they are). False: dropped (counted on the leg).
-bool open_phone_srtp(Stream& s, int side, Port& port, bool on_rtcp_port, const udp::endpoint& src,
-                     unsigned char* data, std::size_t& n, Clock::time_point now) {
+bool open_phone_srtp(Stream& s, int side, Port& port, bool on_rtcp_port, const udp::endpoint& src, unsigned char* data,
+                     std::size_t& n, Clock::time_point now) {
   const auto kind = detail::classify_packet(data, n);
   if (kind == detail::PacketKind::other) return true;
   if (foreign_source(*s.shared, port, src, now)) return false;
   Leg& leg = s.legs[static_cast<std::size_t>(side)];
   const bool rtcp = on_rtcp_port || kind == detail::PacketKind::rtcp;
   switch (s.sdes[static_cast<std::size_t>(side)]->unprotect(data, n, rtcp)) {
-    case LegResult::ok:
-      return true;
-    case LegResult::replayed:
-      ++leg.replayed;
-      return false;
+    case LegResult::ok: return true;
+    case LegResult::replayed: ++leg.replayed; return false;
     case LegResult::not_keyed:  // the phone has not answered the relay's offer yet
       return false;
-    case LegResult::failed:
-      ++leg.auth_failed;
-      return false;
+    case LegResult::failed: ++leg.auth_failed; return false;
   }
   return false;
 }
@@ -314,8 +304,7 @@ void drain(Stream& s, int leg, bool rtcp) {
     udp::endpoint src;
     error_code ec;
     unsigned char* data = buf.data() + kHeadroom;
-    std::size_t n =
-        in->socket.receive_from(asio::buffer(data, buf.size() - kHeadroom - kTunnelTrailer), src, 0, ec);
+    std::size_t n = in->socket.receive_from(asio::buffer(data, buf.size() - kHeadroom - kTunnelTrailer), src, 0, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec == asio::error::connection_refused || ec == asio::error::connection_reset) continue;  // ICMP of a send
     if (ec) break;
@@ -380,10 +369,10 @@ Result<std::vector<std::optional<InterSiteKey>>> peer_keys(const Sdp& sdp) {
     const auto value = sdp.media[i].attribute(kInterSiteAttribute);
     keys[i] = value ? InterSiteKey::from_attribute(*value) : std::nullopt;
     if (!keys[i]) {
-      return MediaError{MediaErrc::unprotected,
-                        std::string(value ? "the peer site's media key is not usable" : "the peer site offered no media key") +
-                            " (a=" + std::string(kInterSiteAttribute) + " on m= line " + std::to_string(i) +
-                            "): media between sites must be encrypted"};
+      return MediaError{MediaErrc::unprotected, std::string(value ? "the peer site's media key is not usable"
+                                                                  : "the peer site offered no media key") +
+                                                    " (a=" + std::string(kInterSiteAttribute) + " on m= line " +
+                                                    std::to_string(i) + "): media between sites must be encrypted"};
     }
   }
   return keys;
@@ -412,7 +401,8 @@ Result<PhoneMedia> phone_media(const MediaSection& section, EndToEnd e2e, LanSrt
   }
   if (mode == LanSrtp::off) {
     if (out.savp)
-      return MediaError{MediaErrc::bad_sdp, "this site does not use SRTP with phones (media.lan_srtp = off): offer RTP/AVP"};
+      return MediaError{MediaErrc::bad_sdp,
+                        "this site does not use SRTP with phones (media.lan_srtp = off): offer RTP/AVP"};
     return out;
   }
   if (out.crypto) {
@@ -425,13 +415,14 @@ Result<PhoneMedia> phone_media(const MediaSection& section, EndToEnd e2e, LanSrt
                       "AEAD_AES_128_GCM, one inline key without MKI or session parameters)"};
   }
   if (mode == LanSrtp::require)
-    return MediaError{MediaErrc::insecure_phone, "this site requires phones to encrypt media (media.lan_srtp = require)"};
+    return MediaError{MediaErrc::insecure_phone,
+                      "this site requires phones to encrypt media (media.lan_srtp = require)"};
   return out;
 }
 
 struct Call {
   Scope scope = Scope::edge;
-  std::string cname;  // Scope::edge: the LAN party's CNAME outside the site
+  std::string cname;                             // Scope::edge: the LAN party's CNAME outside the site
   std::vector<std::shared_ptr<Stream>> streams;  // by m= line; null: rejected
   Clock::time_point created{};
   std::array<bool, 2> seen{};  // SDP seen from [kLan], [kPeer]
@@ -444,12 +435,9 @@ std::string_view to_string(Scope scope) noexcept { return scope == Scope::local 
 
 std::string_view to_string(EndToEnd e) noexcept {
   switch (e) {
-    case EndToEnd::dtls_srtp:
-      return "dtls-srtp";
-    case EndToEnd::zrtp:
-      return "zrtp";
-    case EndToEnd::none:
-      break;
+    case EndToEnd::dtls_srtp: return "dtls-srtp";
+    case EndToEnd::zrtp: return "zrtp";
+    case EndToEnd::none: break;
   }
   return "none";
 }
@@ -462,7 +450,8 @@ Result<void> validate(const RelaySettings& s) {
     return settings_error("media public bind address is not an IP address");
   if (s.first_port == 0 || s.first_port > s.last_port) return settings_error("media port range is empty");
   if (s.last_port - s.first_port < 3) return settings_error("media port range holds fewer than 4 ports");
-  if (s.inactivity.count() <= 0 || s.setup_timeout.count() <= 0) return settings_error("media timeouts must be positive");
+  if (s.inactivity.count() <= 0 || s.setup_timeout.count() <= 0)
+    return settings_error("media timeouts must be positive");
   if (s.relatch_burst == 0) return settings_error("media relatch burst must be at least 1");
   return {};
 }
@@ -796,9 +785,8 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
         slot = *s;
         fresh.push_back(slot);
       }
-      const std::array<std::uint64_t, 2> rtcp_before{
-          slot->legs[kLan].rtcp ? slot->legs[kLan].rtcp->id : 0,
-          slot->legs[kPeer].rtcp ? slot->legs[kPeer].rtcp->id : 0};
+      const std::array<std::uint64_t, 2> rtcp_before{slot->legs[kLan].rtcp ? slot->legs[kLan].rtcp->id : 0,
+                                                     slot->legs[kPeer].rtcp ? slot->legs[kPeer].rtcp->id : 0};
       set_remote(*slot, side, sdp, i);
       slot->e2e[static_cast<std::size_t>(side)] = e2e[i];
       if (auto r = settle_mux(*slot, scope); !r) return fail(r.error());
@@ -806,7 +794,8 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
       const Leg& out = slot->legs[static_cast<std::size_t>(other)];
       plan.streams[i] = StreamEndpoint{out.rtp->number, out.rtcp ? out.rtcp->number : out.rtp->number};
       if (slot->tunnel && from == Side::lan)
-        plan.add_attributes[i].push_back(std::string(kInterSiteAttribute) + ":" + slot->tunnel->send_key().to_attribute());
+        plan.add_attributes[i].push_back(std::string(kInterSiteAttribute) + ":" +
+                                         slot->tunnel->send_key().to_attribute());
       if (from_phone) {
         if (auto r = take_phone_media(*slot, side, phone[i]); !r) return fail(r.error());
       }
@@ -921,8 +910,7 @@ struct MediaRelay::Impl : std::enable_shared_from_this<MediaRelay::Impl> {
       // End to end only if both parties said so for every stream.
       const EndToEnd agreed = s->e2e[kLan] == s->e2e[kPeer] ? s->e2e[kLan] : EndToEnd::none;
       cs.protection.end_to_end = first || cs.protection.end_to_end == agreed ? agreed : EndToEnd::none;
-      const bool lan_ok = agreed != EndToEnd::none ||
-                          (st.lan.srtp && (call.scope == Scope::edge || st.peer.srtp));
+      const bool lan_ok = agreed != EndToEnd::none || (st.lan.srtp && (call.scope == Scope::edge || st.peer.srtp));
       cs.protection.lan_srtp = (first || cs.protection.lan_srtp) && lan_ok;
       first = false;
       cs.streams.push_back(std::move(st));

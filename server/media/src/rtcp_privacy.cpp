@@ -30,8 +30,7 @@ void finish(std::vector<unsigned char>& out, std::size_t start) {
 
 // SDES chunks: SSRC, items up to a null item, padding to 32 bits. False:
 // malformed (the packet is then dropped rather than passed on unread).
-bool rewrite_sdes(const unsigned char* p, std::size_t len, std::string_view cname,
-                  std::vector<unsigned char>& out) {
+bool rewrite_sdes(const unsigned char* p, std::size_t len, std::string_view cname, std::vector<unsigned char>& out) {
   const unsigned chunks = p[0] & 0x1f;
   std::size_t at = 4;
   const std::size_t start = out.size();
@@ -98,13 +97,9 @@ std::size_t anonymize_rtcp(unsigned char* data, std::size_t n, std::size_t capac
         if (!rewrite_sdes(p, len, cname, out)) out.resize(before);
         break;
       }
-      case kBye:
-        rewrite_bye(p, len, out);
-        break;
-      case kApp:
-        break;
-      default:
-        out.insert(out.end(), p, p + len);
+      case kBye: rewrite_bye(p, len, out); break;
+      case kApp: break;
+      default: out.insert(out.end(), p, p + len);
     }
   }
   if (out.empty() || out.size() > capacity) return 0;

@@ -18,9 +18,7 @@ inline PacketKind classify_packet(const unsigned char* p, std::size_t n) {
   return n >= 12 ? PacketKind::rtp : PacketKind::other;
 }
 
-inline std::uint16_t rtp_seq(const unsigned char* p) {
-  return static_cast<std::uint16_t>((p[2] << 8) | p[3]);
-}
+inline std::uint16_t rtp_seq(const unsigned char* p) { return static_cast<std::uint16_t>((p[2] << 8) | p[3]); }
 
 inline std::uint32_t rtp_ssrc(const unsigned char* p) {
   return (std::uint32_t{p[8]} << 24) | (std::uint32_t{p[9]} << 16) | (std::uint32_t{p[10]} << 8) | p[11];

@@ -240,8 +240,7 @@ std::optional<Connection> Sdp::connection_for(std::size_t index) const {
 // ---- parse / serialize ----------------------------------------------------
 
 Result<Sdp> parse_sdp(std::string_view text) {
-  if (text.size() > kMaxSdpSize)
-    return bad("SDP larger than " + std::to_string(kMaxSdpSize / 1024) + " KiB");
+  if (text.size() > kMaxSdpSize) return bad("SDP larger than " + std::to_string(kMaxSdpSize / 1024) + " KiB");
   Sdp sdp;
   bool first = true;
   bool seen_origin = false;
@@ -300,8 +299,7 @@ Result<Sdp> parse_sdp(std::string_view text) {
         if (attribute_name(line.value) == "rtcp" && !parse_rtcp(attribute_value(line.value)))
           return bad(line_no(number) + ": a=rtcp not parsable");
         break;
-      default:
-        break;
+      default: break;
     }
     if (sdp.media.empty())
       sdp.session.push_back(std::move(line));

@@ -47,19 +47,17 @@ bool private_v4(const ip::address_v4& addr) {
 bool private_v6(const ip::address_v6& addr) {
   const auto b = addr.to_bytes();
   if (addr.is_unspecified() || addr.is_loopback()) return true;
-  if ((b[0] & 0xfe) == 0xfc) return true;                     // fc00::/7 unique local
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true;     // fe80::/10 link-local
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return true;     // fec0::/10 site-local (deprecated)
-  if (b[0] == 0xff) return true;                              // multicast
+  if ((b[0] & 0xfe) == 0xfc) return true;                  // fc00::/7 unique local
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true;  // fe80::/10 link-local
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return true;  // fec0::/10 site-local (deprecated)
+  if (b[0] == 0xff) return true;                           // multicast
   return false;
 }
 
 MediaError plan_error(std::string reason) { return MediaError{MediaErrc::bad_plan, std::move(reason)}; }
 
 bool is_candidate(const SdpLine& l) { return l.type == 'a' && attribute_name(l.value) == "candidate"; }
-bool is_remote_candidates(const SdpLine& l) {
-  return l.type == 'a' && attribute_name(l.value) == "remote-candidates";
-}
+bool is_remote_candidates(const SdpLine& l) { return l.type == 'a' && attribute_name(l.value) == "remote-candidates"; }
 
 // Without anchoring: keep public candidates only, hiding a private related
 // address; returns the rewritten attribute value, or nullopt to drop it.
@@ -226,7 +224,8 @@ AddressClass classify_address(std::string_view address) {
   boost::system::error_code ec;
   const auto a = ip::make_address(std::string(address), ec);
   if (ec) {
-    if (common::iends_with(address, ".local") || common::iends_with(address, ".local.")) return AddressClass::local_name;
+    if (common::iends_with(address, ".local") || common::iends_with(address, ".local."))
+      return AddressClass::local_name;
     for (const char c : address)
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_')
         return AddressClass::invalid;

@@ -60,8 +60,8 @@ std::optional<std::vector<std::uint8_t>> decode_base64(std::string_view text, st
     if ((text[i] == '=') != pad) return std::nullopt;
   }
   std::vector<std::uint8_t> out(length / 4 * 3);
-  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
+  const int n =
+      EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   if (n != static_cast<int>(out.size())) return std::nullopt;  // -1: not base64
   OPENSSL_cleanse(out.data() + expected, out.size() - expected);
   out.resize(expected);

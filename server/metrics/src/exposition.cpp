@@ -21,10 +21,14 @@ std::string label_value(std::string_view v) {
   std::string out;
   out.reserve(v.size());
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -34,7 +38,7 @@ std::string number(double v) {
   if (std::isnan(v)) return "NaN";
   char buf[32];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);  // the shortest text that reads back as v
-  return std::string(buf, r.ptr);
+  return {buf, r.ptr};
 }
 
 void sample(std::string& out, std::string_view name, std::string_view labels, std::string_view value) {

@@ -26,8 +26,11 @@ void Histogram::render(std::string& out, std::string_view name, std::string_view
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i <= size_; ++i) {
     cumulative += counts_[i].load(std::memory_order_relaxed);
-    const std::string le = i < size_ ? number(bounds_[i]) : "+Inf";
-    sample(out, bucket, prefix + "le=\"" + le + "\"", std::to_string(cumulative));
+    std::string with_le = prefix;
+    with_le += "le=\"";
+    with_le += i < size_ ? number(bounds_[i]) : "+Inf";
+    with_le += '"';
+    sample(out, bucket, with_le, std::to_string(cumulative));
   }
   const double sum = static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9;
   sample(out, std::string(name) + "_sum", labels, number(sum));

@@ -68,8 +68,7 @@ bool is_host(std::string_view host) noexcept {
   return host.front() != '-';
 }
 
-std::optional<unsigned long long> parse_decimal(std::string_view s,
-                                                unsigned long long max) noexcept {
+std::optional<unsigned long long> parse_decimal(std::string_view s, unsigned long long max) noexcept {
   if (s.empty()) return std::nullopt;
   unsigned long long v = 0;
   for (char c : s) {

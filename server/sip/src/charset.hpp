@@ -9,17 +9,11 @@
 namespace sipsite::sip::detail {
 
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-constexpr bool is_alpha(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 constexpr bool is_alnum(char c) noexcept { return is_digit(c) || is_alpha(c); }
-constexpr bool is_hex(char c) noexcept {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+constexpr bool is_hex(char c) noexcept { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
-constexpr bool in(char c, std::string_view set) noexcept {
-  return set.find(c) != std::string_view::npos;
-}
+constexpr bool in(char c, std::string_view set) noexcept { return set.find(c) != std::string_view::npos; }
 
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
 constexpr bool is_token_char(char c) noexcept { return is_alnum(c) || in(c, "-.!%*_+`'~"); }
@@ -34,13 +28,9 @@ constexpr bool is_param_char(char c) noexcept { return is_unreserved(c) || in(c,
 // hname / hvalue = hnv-unreserved / unreserved / escaped
 constexpr bool is_hnv_char(char c) noexcept { return is_unreserved(c) || in(c, "[]/?:+$"); }
 // word (Call-ID) = token chars plus ( ) < > : \ DQUOTE / [ ] ? { }
-constexpr bool is_word_char(char c) noexcept {
-  return is_token_char(c) || in(c, "()<>:\\\"/[]?{}");
-}
+constexpr bool is_word_char(char c) noexcept { return is_token_char(c) || in(c, "()<>:\\\"/[]?{}"); }
 // uric without escapes, for the opaque part of absolute URIs of other schemes
-constexpr bool is_uric_char(char c) noexcept {
-  return is_unreserved(c) || in(c, ";/?:@&=+$,[]#");
-}
+constexpr bool is_uric_char(char c) noexcept { return is_unreserved(c) || in(c, ";/?:@&=+$,[]#"); }
 // hostname characters; '_' is not in the grammar but real deployments use it
 constexpr bool is_host_char(char c) noexcept { return is_alnum(c) || c == '-' || c == '.' || c == '_'; }
 
@@ -77,8 +67,7 @@ constexpr std::string_view trim(std::string_view s) noexcept {
 bool is_host(std::string_view host) noexcept;
 
 // Parses 1*DIGIT into an unsigned value no larger than max.
-std::optional<unsigned long long> parse_decimal(std::string_view s,
-                                                unsigned long long max) noexcept;
+std::optional<unsigned long long> parse_decimal(std::string_view s, unsigned long long max) noexcept;
 
 class Scanner {
  public:

@@ -31,7 +31,6 @@ std::string host_for_uri(std::string_view host) {
 
 std::uint16_t default_port(Protocol p) { return p == Protocol::tls ? 5061 : 5060; }
 
-
 std::string join(const std::vector<std::string_view>& parts, std::size_t from) {
   std::string out;
   for (std::size_t i = from; i < parts.size(); ++i) {
@@ -130,10 +129,13 @@ std::uint64_t siphash24(std::uint64_t k0, std::uint64_t k1, std::string_view in)
   std::uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
   std::uint64_t v3 = 0x7465646279746573ULL ^ k1;
   const auto round = [&] {
+    // The reference implementation's layout: one line per half-round.
+    // clang-format off
     v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
     v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
     v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
     v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
+    // clang-format on
   };
   const std::size_t n = in.size();
   std::size_t i = 0;
@@ -176,8 +178,8 @@ struct Core::Target {
 struct Core::Branch {
   ClientTransactionId id = 0;
   Destination destination;
-  Message request;          // as sent, for CANCEL
-  bool provisional = false; // got a 1xx: a CANCEL may be sent
+  Message request;           // as sent, for CANCEL
+  bool provisional = false;  // got a 1xx: a CANCEL may be sent
   bool cancel_wanted = false;
   bool cancel_sent = false;
   bool done = false;
@@ -194,9 +196,9 @@ struct Core::Context {
   std::vector<Branch> branches;
 };
 
-Core::Core(CoreSettings settings, Sender& sender, Timers& timers, Clock& clock, Random& random,
-           Directory& directory, Authenticator& authenticator, Location& location,
-           RegistrationHandler& registrar, Counters& counters, PeerRouter* peers)
+Core::Core(CoreSettings settings, Sender& sender, Timers& timers, Clock& clock, Random& random, Directory& directory,
+           Authenticator& authenticator, Location& location, RegistrationHandler& registrar, Counters& counters,
+           PeerRouter* peers)
     : settings_(std::move(settings)),
       sender_(sender),
       timers_(timers),
@@ -307,14 +309,13 @@ void Core::refuse(ServerTransactionId id, const Inbound& in, int code, std::stri
   } else if (for_us || !sip_uri) {
     calls_->call_refused(call_start(in, std::move(callee), CallStart::Direction::local, ""), code, reason);
   } else {
-    calls_->call_refused(call_start(in, std::move(callee), CallStart::Direction::outgoing,
-                                    std::string(uri->sip_uri.host)),
-                         code, reason);
+    calls_->call_refused(
+        call_start(in, std::move(callee), CallStart::Direction::outgoing, std::string(uri->sip_uri.host)), code,
+        reason);
   }
 }
 
-void Core::start_call(const Inbound& in, std::string callee, CallStart::Direction direction,
-                      std::string peer_domain) {
+void Core::start_call(const Inbound& in, std::string callee, CallStart::Direction direction, std::string peer_domain) {
   if (calls_ == nullptr) return;
   CallStart call = call_start(in, std::move(callee), direction, std::move(peer_domain));
   if (!open_calls_.insert(call.call_id).second) return;  // a retried INVITE (after 407) is the same attempt
@@ -726,8 +727,7 @@ void Core::proxy(ServerTransactionId id, const Inbound& in, Message base, const 
       const Endpoint lan{b.destination.endpoint.protocol, "", 0};
       b.request.add_header_front("Record-Route", record_route_for(lan, call_id_of(in.message)));
     }
-    b.request.add_header_front("Via",
-                               via_for(b.destination.endpoint.protocol, in.local, "z9hG4bK" + random_.token()));
+    b.request.add_header_front("Via", via_for(b.destination.endpoint.protocol, in.local, "z9hG4bK" + random_.token()));
   }
   for (auto& b : c.branches) {
     b.id = layer_.start_client(b.request, b.destination);
@@ -770,8 +770,8 @@ void Core::on_response(ClientTransactionId cid, const Inbound& in) {
   }
   const ServerTransactionId key = owner->second;
   Context& ctx = *contexts_.at(key);
-  const auto bit = std::find_if(ctx.branches.begin(), ctx.branches.end(),
-                                [cid](const Branch& b) { return b.id == cid; });
+  const auto bit =
+      std::find_if(ctx.branches.begin(), ctx.branches.end(), [cid](const Branch& b) { return b.id == cid; });
   if (bit == ctx.branches.end()) return;
   Branch& branch = *bit;
   const int code = in.message.status_code();
@@ -1040,8 +1040,8 @@ std::string Core::via_for(Protocol p, const Endpoint& local, std::string_view br
 
 std::string Core::record_route_for(const Endpoint& local, std::string_view call_id) const {
   const Endpoint e = listener_for(local.protocol, local);
-  return "<sip:" + host_for_uri(e.host) + ":" + std::to_string(e.port) + ";transport=" +
-         std::string(transport_param(e.protocol)) + ";lr;rt=" + dialog_token(call_id) + ">";
+  return "<sip:" + host_for_uri(e.host) + ":" + std::to_string(e.port) +
+         ";transport=" + std::string(transport_param(e.protocol)) + ";lr;rt=" + dialog_token(call_id) + ">";
 }
 
 std::string Core::dialog_token(std::string_view call_id) const {

@@ -149,8 +149,8 @@ std::string_view to_string(DigestAlgorithm a) noexcept {
 }
 
 std::optional<DigestAlgorithm> parse_digest_algorithm(std::string_view token) noexcept {
-  for (auto a : {DigestAlgorithm::md5, DigestAlgorithm::md5_sess, DigestAlgorithm::sha256,
-                 DigestAlgorithm::sha256_sess}) {
+  for (auto a :
+       {DigestAlgorithm::md5, DigestAlgorithm::md5_sess, DigestAlgorithm::sha256, DigestAlgorithm::sha256_sess}) {
     if (iequals(token, to_string(a))) return a;
   }
   return std::nullopt;
@@ -237,31 +237,31 @@ DigestResult<T> parse_digest(std::string_view value, Finish finish) noexcept {
 }  // namespace
 
 DigestResult<DigestCredentials> parse_digest_credentials(std::string_view value) noexcept {
-  return parse_digest<DigestCredentials>(value, [](ScannedParams& params, DigestCredentials& c,
-                                                   bool has_realm_and_nonce) -> std::optional<DigestErrc> {
-    auto username = params.take("username");
-    auto uri = params.take("uri");
-    auto response = params.take("response");
-    auto cnonce = params.take("cnonce");
-    if (auto nc_text = params.take("nc")) {
-      const auto nc = parse_nc(*nc_text);
-      if (!nc) return DigestErrc::bad_nc;
-      c.nc = *nc;
-      c.nc_text = std::move(*nc_text);
-    }
-    if (const auto userhash = params.take("userhash")) {
-      if (!iequals(*userhash, "true") && !iequals(*userhash, "false")) return DigestErrc::bad_userhash;
-      c.userhash = iequals(*userhash, "true");
-    }
-    // Anything else is an auth-param extension: ignored.
-    if (!username || !uri || !response || !has_realm_and_nonce) return DigestErrc::missing_param;
-    if (c.qop && (!cnonce || c.nc_text.empty())) return DigestErrc::missing_param;
-    c.username = std::move(*username);
-    c.uri = std::move(*uri);
-    c.response = std::move(*response);
-    c.cnonce = cnonce.value_or(std::string());
-    return std::nullopt;
-  });
+  return parse_digest<DigestCredentials>(
+      value, [](ScannedParams& params, DigestCredentials& c, bool has_realm_and_nonce) -> std::optional<DigestErrc> {
+        auto username = params.take("username");
+        auto uri = params.take("uri");
+        auto response = params.take("response");
+        auto cnonce = params.take("cnonce");
+        if (auto nc_text = params.take("nc")) {
+          const auto nc = parse_nc(*nc_text);
+          if (!nc) return DigestErrc::bad_nc;
+          c.nc = *nc;
+          c.nc_text = std::move(*nc_text);
+        }
+        if (const auto userhash = params.take("userhash")) {
+          if (!iequals(*userhash, "true") && !iequals(*userhash, "false")) return DigestErrc::bad_userhash;
+          c.userhash = iequals(*userhash, "true");
+        }
+        // Anything else is an auth-param extension: ignored.
+        if (!username || !uri || !response || !has_realm_and_nonce) return DigestErrc::missing_param;
+        if (c.qop && (!cnonce || c.nc_text.empty())) return DigestErrc::missing_param;
+        c.username = std::move(*username);
+        c.uri = std::move(*uri);
+        c.response = std::move(*response);
+        c.cnonce = cnonce.value_or(std::string());
+        return std::nullopt;
+      });
 }
 
 std::string format_digest_challenge(const DigestChallenge& c) {

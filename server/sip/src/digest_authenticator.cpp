@@ -16,7 +16,6 @@ namespace {
 // realm; more is noise or an attempt to make us parse a lot).
 constexpr std::size_t kMaxCredentialHeaders = 4;
 
-
 // Usernames are limited per key; long ones (never a real user) share a key
 // by their prefix so that the limiter's memory stays small.
 constexpr std::size_t kMaxUserKey = 128;
@@ -134,7 +133,8 @@ AuthDecision DigestAuthenticator::authenticate(const Inbound& request, bool prox
   // folded in at the end so that every path hashes once.
   const bool sha = is_sha256(creds->algorithm);
   bool acceptable = creds->qop.has_value() && iequals(*creds->qop, "auth") && !creds->userhash &&
-                    offers(sha ? DigestAlgorithm::sha256 : DigestAlgorithm::md5) && digest_uri_matches(creds->uri, m.request_uri());
+                    offers(sha ? DigestAlgorithm::sha256 : DigestAlgorithm::md5) &&
+                    digest_uri_matches(creds->uri, m.request_uri());
   // The opaque goes with the nonce (both change with the secret): a wrong
   // one with a right response is a stale challenge, not a failure.
   const bool opaque_ok = !creds->opaque || *creds->opaque == nonces_.opaque(realm);

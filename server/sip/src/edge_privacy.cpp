@@ -72,9 +72,7 @@ void replace_all(Message& m, HeaderId id, std::string_view name, const std::vect
   for (std::size_t k = 0; k < values.size(); ++k) m.insert_header(at + k, name, values[k]);
 }
 
-std::vector<std::string> owned(const std::vector<std::string_view>& views) {
-  return {views.begin(), views.end()};
-}
+std::vector<std::string> owned(const std::vector<std::string_view>& views) { return {views.begin(), views.end()}; }
 
 }  // namespace
 
@@ -83,9 +81,9 @@ std::vector<std::string> EdgePrivacySettings::default_strip_headers() {
   // hosts, credentials meant for this site, and private extensions (P-*,
   // X-*): P-Access-Network-Info alone can give away a phone's location.
   // In-Reply-To and Replaces carry Call-IDs of the LAN side.
-  return {"User-Agent", "Server",     "Organization",  "Warning",       "Call-Info",
-          "Error-Info", "Alert-Info", "Reply-To",      "In-Reply-To",   "Replaces",
-          "Authorization", "Proxy-Authorization", "X-*", "P-*"};
+  return {"User-Agent", "Server",   "Organization", "Warning",  "Call-Info",     "Error-Info",
+          "Alert-Info", "Reply-To", "In-Reply-To",  "Replaces", "Authorization", "Proxy-Authorization",
+          "X-*",        "P-*"};
 }
 
 // One party of this site in a dialog (a forked call has several).
@@ -135,9 +133,7 @@ EdgePrivacy::~EdgePrivacy() = default;
 
 std::size_t EdgePrivacy::dialog_count() const { return by_local_.size(); }
 
-std::size_t EdgePrivacy::entries() const {
-  return by_local_.size() + by_fed_.size() + by_token_.size() + vias_.size();
-}
+std::size_t EdgePrivacy::entries() const { return by_local_.size() + by_fed_.size() + by_token_.size() + vias_.size(); }
 
 std::size_t EdgePrivacy::established_dialogs(std::string_view peer) const {
   return static_cast<std::size_t>(std::count_if(by_local_.begin(), by_local_.end(), [peer](const auto& kv) {
@@ -161,8 +157,7 @@ void EdgePrivacy::strip_headers(Message& m) const {
   }
 }
 
-EdgePrivacy::Dialog* EdgePrivacy::create(std::string_view peer, std::string local_call_id,
-                                         std::string fed_call_id) {
+EdgePrivacy::Dialog* EdgePrivacy::create(std::string_view peer, std::string local_call_id, std::string fed_call_id) {
   if (by_local_.size() >= settings_.max_dialogs) return nullptr;
   auto d = std::make_shared<Dialog>();
   d->peer = std::string(peer);
@@ -369,8 +364,8 @@ std::optional<EdgeRefusal> EdgePrivacy::inbound(Message& m, std::string_view pee
   m.remove_headers(HeaderId::route);
   std::shared_ptr<Dialog> d;
   Leg* leg = nullptr;
-  if (const auto uri = parse_uri(m.request_uri()); uri && uri->is_sip() && !uri->sip_uri.user.empty() &&
-                                                   iequals(uri->sip_uri.host, settings_.local_domain)) {
+  if (const auto uri = parse_uri(m.request_uri());
+      uri && uri->is_sip() && !uri->sip_uri.user.empty() && iequals(uri->sip_uri.host, settings_.local_domain)) {
     if (const auto t = by_token_.find(std::string(uri->sip_uri.user)); t != by_token_.end()) {
       d = t->second;
       for (auto& l : d->legs) {
@@ -379,7 +374,8 @@ std::optional<EdgeRefusal> EdgePrivacy::inbound(Message& m, std::string_view pee
     }
   }
   if (d) {
-    if (d->peer != peer || d->fed_call_id != *call_id) return EdgeRefusal{403, "Forbidden (not a dialog with this site)"};
+    if (d->peer != peer || d->fed_call_id != *call_id)
+      return EdgeRefusal{403, "Forbidden (not a dialog with this site)"};
     if (leg != nullptr) {
       m.set_request_uri(leg->contact);
       for (auto r = leg->route.rbegin(); r != leg->route.rend(); ++r) m.add_header_front("Route", *r);

@@ -12,7 +12,8 @@ constexpr std::string_view kVersion = "SIP/2.0";
 
 std::string sanitize(std::string_view value) {
   std::string out(detail::trim(value));
-  std::replace_if(out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  std::replace_if(
+      out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
   return out;
 }
 
@@ -80,8 +81,8 @@ std::size_t Message::count(HeaderId id) const noexcept {
 
 std::size_t Message::count(std::string_view name) const noexcept {
   const auto id = header_id(name);
-  return static_cast<std::size_t>(std::count_if(
-      headers_.begin(), headers_.end(), [&](const Header& h) { return matches(h, id, name); }));
+  return static_cast<std::size_t>(
+      std::count_if(headers_.begin(), headers_.end(), [&](const Header& h) { return matches(h, id, name); }));
 }
 
 std::vector<std::string_view> Message::values(HeaderId id) const {
@@ -135,9 +136,7 @@ bool Message::add_header(std::string_view name, std::string_view value) {
   return insert_header(headers_.size(), name, value);
 }
 
-bool Message::add_header_front(std::string_view name, std::string_view value) {
-  return insert_header(0, name, value);
-}
+bool Message::add_header_front(std::string_view name, std::string_view value) { return insert_header(0, name, value); }
 
 bool Message::insert_header(std::size_t index, std::string_view name, std::string_view value) {
   Header h;
@@ -150,16 +149,15 @@ bool Message::insert_header(std::size_t index, std::string_view name, std::strin
 bool Message::set_header(std::string_view name, std::string_view value) {
   Header h;
   if (!make_header(name, value, h)) return false;
-  const auto it = std::find_if(headers_.begin(), headers_.end(),
-                               [&](const Header& x) { return matches(x, h.id, name); });
+  const auto it =
+      std::find_if(headers_.begin(), headers_.end(), [&](const Header& x) { return matches(x, h.id, name); });
   if (it == headers_.end()) {
     headers_.push_back(h);
     return true;
   }
   *it = h;
   const auto first = std::next(it);
-  headers_.erase(std::remove_if(first, headers_.end(),
-                                [&](const Header& x) { return matches(x, h.id, name); }),
+  headers_.erase(std::remove_if(first, headers_.end(), [&](const Header& x) { return matches(x, h.id, name); }),
                  headers_.end());
   return true;
 }

@@ -7,11 +7,8 @@
 namespace sipsite::sip::detail {
 
 struct MessageAccess {
-  static void adopt(Message& m, std::shared_ptr<const std::string> buffer) {
-    m.storage_.push_back(std::move(buffer));
-  }
-  static void request_line(Message& m, std::string_view method, std::string_view uri,
-                           std::string_view version) {
+  static void adopt(Message& m, std::shared_ptr<const std::string> buffer) { m.storage_.push_back(std::move(buffer)); }
+  static void request_line(Message& m, std::string_view method, std::string_view uri, std::string_view version) {
     m.kind_ = MessageKind::request;
     m.method_ = method;
     m.uri_ = uri;

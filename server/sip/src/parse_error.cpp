@@ -7,8 +7,7 @@
 namespace sipsite::sip {
 
 void throw_exception_from_error(const ParseError& e, const boost::source_location& loc) {
-  boost::throw_exception(std::runtime_error("SIP parse error (" + std::string(to_string(e.code)) +
-                                            "): " + e.reason),
+  boost::throw_exception(std::runtime_error("SIP parse error (" + std::string(to_string(e.code)) + "): " + e.reason),
                          loc);
 }
 
@@ -20,74 +19,40 @@ ErrorStatus error_status(const ParseError& e) noexcept {
     return ErrorStatus{ErrorAction::respond, code, reason};
   };
   switch (e.code) {
-    case ParseErrc::empty_message:
-      return {};
-    case ParseErrc::message_too_large:
-      return respond(513, "Message Too Large");
-    case ParseErrc::too_many_headers:
-      return respond(513, "Message Too Large (too many headers)");
-    case ParseErrc::line_too_long:
-      return respond(513, "Message Too Large (line too long)");
-    case ParseErrc::incomplete_headers:
-      return respond(400, "Bad Request (incomplete header section)");
-    case ParseErrc::bad_line_ending:
-      return respond(400, "Bad Request (bare CR or LF)");
-    case ParseErrc::bad_start_line:
-      return respond(400, "Bad Request (malformed Request-Line)");
-    case ParseErrc::bad_request_uri:
-      return respond(400, "Bad Request (malformed Request-URI)");
-    case ParseErrc::bad_version:
-      return respond(505, "Version Not Supported");
-    case ParseErrc::bad_status_code:
-      return {};
-    case ParseErrc::bad_header_line:
-      return respond(400, "Bad Request (malformed header line)");
-    case ParseErrc::bad_content_length:
-      return respond(400, "Bad Request (malformed Content-Length)");
-    case ParseErrc::multiple_content_length:
-      return respond(400, "Bad Request (multiple Content-Length)");
-    case ParseErrc::body_truncated:
-      return respond(400, "Bad Request (Content-Length larger than message)");
-    case ParseErrc::missing_content_length:
-      return respond(400, "Bad Request (missing Content-Length)");
-    case ParseErrc::missing_via:
-      return respond(400, "Bad Request (missing Via)");
-    case ParseErrc::missing_from:
-      return respond(400, "Bad Request (missing From)");
-    case ParseErrc::missing_to:
-      return respond(400, "Bad Request (missing To)");
-    case ParseErrc::missing_call_id:
-      return respond(400, "Bad Request (missing Call-ID)");
-    case ParseErrc::missing_cseq:
-      return respond(400, "Bad Request (missing CSeq)");
-    case ParseErrc::duplicate_header:
-      return respond(400, "Bad Request (repeated single-value header)");
-    case ParseErrc::bad_via:
-      return respond(400, "Bad Request (malformed Via)");
-    case ParseErrc::bad_from:
-      return respond(400, "Bad Request (malformed From)");
-    case ParseErrc::bad_to:
-      return respond(400, "Bad Request (malformed To)");
-    case ParseErrc::bad_call_id:
-      return respond(400, "Bad Request (malformed Call-ID)");
-    case ParseErrc::bad_cseq:
-      return respond(400, "Bad Request (malformed CSeq)");
-    case ParseErrc::bad_max_forwards:
-      return respond(400, "Bad Request (malformed Max-Forwards)");
-    case ParseErrc::bad_contact:
-      return respond(400, "Bad Request (malformed Contact)");
-    case ParseErrc::bad_expires:
-      return respond(400, "Bad Request (malformed Expires)");
-    case ParseErrc::bad_uri:
-      return respond(400, "Bad Request (malformed URI)");
-    case ParseErrc::bad_name_addr:
-      return respond(400, "Bad Request (malformed address)");
-    case ParseErrc::bad_params:
-      return respond(400, "Bad Request (malformed parameter)");
-    case ParseErrc::cseq_method_mismatch:
-      return respond(400, "Bad Request (CSeq method does not match)");
-    case ParseErrc::headers_in_request_uri:
-      return respond(400, "Bad Request (headers in Request-URI)");
+    case ParseErrc::empty_message: return {};
+    case ParseErrc::message_too_large: return respond(513, "Message Too Large");
+    case ParseErrc::too_many_headers: return respond(513, "Message Too Large (too many headers)");
+    case ParseErrc::line_too_long: return respond(513, "Message Too Large (line too long)");
+    case ParseErrc::incomplete_headers: return respond(400, "Bad Request (incomplete header section)");
+    case ParseErrc::bad_line_ending: return respond(400, "Bad Request (bare CR or LF)");
+    case ParseErrc::bad_start_line: return respond(400, "Bad Request (malformed Request-Line)");
+    case ParseErrc::bad_request_uri: return respond(400, "Bad Request (malformed Request-URI)");
+    case ParseErrc::bad_version: return respond(505, "Version Not Supported");
+    case ParseErrc::bad_status_code: return {};
+    case ParseErrc::bad_header_line: return respond(400, "Bad Request (malformed header line)");
+    case ParseErrc::bad_content_length: return respond(400, "Bad Request (malformed Content-Length)");
+    case ParseErrc::multiple_content_length: return respond(400, "Bad Request (multiple Content-Length)");
+    case ParseErrc::body_truncated: return respond(400, "Bad Request (Content-Length larger than message)");
+    case ParseErrc::missing_content_length: return respond(400, "Bad Request (missing Content-Length)");
+    case ParseErrc::missing_via: return respond(400, "Bad Request (missing Via)");
+    case ParseErrc::missing_from: return respond(400, "Bad Request (missing From)");
+    case ParseErrc::missing_to: return respond(400, "Bad Request (missing To)");
+    case ParseErrc::missing_call_id: return respond(400, "Bad Request (missing Call-ID)");
+    case ParseErrc::missing_cseq: return respond(400, "Bad Request (missing CSeq)");
+    case ParseErrc::duplicate_header: return respond(400, "Bad Request (repeated single-value header)");
+    case ParseErrc::bad_via: return respond(400, "Bad Request (malformed Via)");
+    case ParseErrc::bad_from: return respond(400, "Bad Request (malformed From)");
+    case ParseErrc::bad_to: return respond(400, "Bad Request (malformed To)");
+    case ParseErrc::bad_call_id: return respond(400, "Bad Request (malformed Call-ID)");
+    case ParseErrc::bad_cseq: return respond(400, "Bad Request (malformed CSeq)");
+    case ParseErrc::bad_max_forwards: return respond(400, "Bad Request (malformed Max-Forwards)");
+    case ParseErrc::bad_contact: return respond(400, "Bad Request (malformed Contact)");
+    case ParseErrc::bad_expires: return respond(400, "Bad Request (malformed Expires)");
+    case ParseErrc::bad_uri: return respond(400, "Bad Request (malformed URI)");
+    case ParseErrc::bad_name_addr: return respond(400, "Bad Request (malformed address)");
+    case ParseErrc::bad_params: return respond(400, "Bad Request (malformed parameter)");
+    case ParseErrc::cseq_method_mismatch: return respond(400, "Bad Request (CSeq method does not match)");
+    case ParseErrc::headers_in_request_uri: return respond(400, "Bad Request (headers in Request-URI)");
   }
   return respond(400, "Bad Request");
 }

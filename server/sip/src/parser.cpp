@@ -89,8 +89,7 @@ Result<void> parse_status_line(Message& m, std::string_view line) {
 }  // namespace
 
 MessageKind guess_kind(std::string_view bytes) noexcept {
-  return bytes.size() >= 4 && iequals(bytes.substr(0, 4), "SIP/") ? MessageKind::response
-                                                                    : MessageKind::request;
+  return bytes.size() >= 4 && iequals(bytes.substr(0, 4), "SIP/") ? MessageKind::response : MessageKind::request;
 }
 
 Result<std::optional<std::uint64_t>> find_content_length(std::string_view head, MessageKind kind) {
@@ -166,9 +165,7 @@ Result<Message> parse_message(std::string_view bytes, const ParseLimits& limits,
   buffer->append(rest.substr(0, body_len));
   char* const data = buffer->data();
   const std::size_t head_len = head.size();
-  const auto view = [data](std::size_t from, std::size_t to) {
-    return std::string_view(data + from, to - from);
-  };
+  const auto view = [data](std::size_t from, std::size_t to) { return std::string_view(data + from, to - from); };
 
   Message m;
   const std::string_view whole(*buffer);
@@ -177,8 +174,8 @@ Result<Message> parse_message(std::string_view bytes, const ParseLimits& limits,
   const auto start_line = view(0, eol);
   // The start line first: its errors decide the answer (505 vs 400) and
   // say whether this is a request at all.
-  const auto started = kind == MessageKind::response ? parse_status_line(m, start_line)
-                                                     : parse_request_line(m, start_line);
+  const auto started =
+      kind == MessageKind::response ? parse_status_line(m, start_line) : parse_request_line(m, start_line);
   if (!started) return started.error();
 
   std::vector<Header>& headers = MessageAccess::headers(m);

@@ -8,8 +8,7 @@
 
 namespace sipsite::sip {
 
-RateLimiter::RateLimiter(const Clock& clock, RateLimiterSettings settings)
-    : clock_(clock), settings_(settings) {
+RateLimiter::RateLimiter(const Clock& clock, RateLimiterSettings settings) : clock_(clock), settings_(settings) {
   if (settings_.max_failures == 0) settings_.max_failures = 1;
   if (settings_.max_keys == 0) settings_.max_keys = 1;
   if (settings_.window < Duration{1}) settings_.window = Duration{1};

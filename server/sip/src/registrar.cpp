@@ -164,9 +164,7 @@ Message Registrar::handle_register(const Inbound& request) {
 
   const TimePoint now = clock_.now();
   std::vector<Binding> bindings = location_.bindings(username);
-  const auto out_of_order = [&](const Binding& b) {
-    return b.call_id == *call_id && cseq->number <= b.cseq;
-  };
+  const auto out_of_order = [&](const Binding& b) { return b.call_id == *call_id && cseq->number <= b.cseq; };
 
   if (contacts->star) {
     // Step 6: "*" removes everything, and only with Expires: 0.

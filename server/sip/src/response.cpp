@@ -16,8 +16,8 @@ namespace {
 // Never read more of a failed message than a message may be.
 constexpr std::size_t kMaxScan = 64 * 1024;
 
-std::string to_value_with_tag(std::string_view to_value, int code, std::string_view to_tag,
-                              const Message& source, std::string_view call_id) {
+std::string to_value_with_tag(std::string_view to_value, int code, std::string_view to_tag, const Message& source,
+                              std::string_view call_id) {
   std::string out(to_value);
   if (code <= 100) return out;
   const auto to = parse_name_addr(to_value);
@@ -107,8 +107,7 @@ Message salvage(std::string_view raw) {
 
 }  // namespace
 
-Message make_response(const Message& request, int code, std::string_view reason_phrase,
-                      std::string_view to_tag) {
+Message make_response(const Message& request, int code, std::string_view reason_phrase, std::string_view to_tag) {
   Message response = Message::make_response(code, reason_phrase);
   copy_dialog_headers(request, response, code, to_tag);
   return response;
@@ -129,15 +128,13 @@ std::string stateless_to_tag(std::string_view call_id, std::string_view from_tag
   mix(call_id);
   mix(from_tag);
   mix(branch);
-  constexpr std::array<char, 16> kHex{'0', '1', '2', '3', '4', '5', '6', '7',
-                                      '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+  constexpr std::array<char, 16> kHex{'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
   std::string out(16, '0');
   for (std::size_t i = 0; i < 16; ++i) out[15 - i] = kHex[(h >> (4 * i)) & 0xF];
   return out;
 }
 
-std::optional<std::string> make_error_response(std::string_view raw, const ParseError& error,
-                                               std::string_view to_tag) {
+std::optional<std::string> make_error_response(std::string_view raw, const ParseError& error, std::string_view to_tag) {
   const auto status = error_status(error);
   if (status.action != ErrorAction::respond) return std::nullopt;
   std::string_view start = raw;
@@ -153,8 +150,8 @@ std::optional<std::string> make_error_response(std::string_view raw, const Parse
   }
   const auto cseq = request.value(HeaderId::cseq);
   const auto call_id = request.value(HeaderId::call_id);
-  if (!via_seen || !cseq || cseq->empty() || !call_id || call_id->empty() ||
-      !request.value(HeaderId::from) || !request.value(HeaderId::to)) {
+  if (!via_seen || !cseq || cseq->empty() || !call_id || call_id->empty() || !request.value(HeaderId::from) ||
+      !request.value(HeaderId::to)) {
     return std::nullopt;
   }
   return serialize(make_response(request, status.code, status.reason, to_tag));

@@ -36,9 +36,8 @@ SiteNames::SiteNames(std::string domain, const std::vector<std::string>& aliases
 bool SiteNames::is_local_host(std::string_view host) const {
   if (iequals(host, domain_) || contains(names_, host)) return true;
   host = unbracketed(host);
-  return contains(addresses_, host) || std::any_of(receiving_.begin(), receiving_.end(), [host](const Endpoint& e) {
-           return iequals(e.host, host);
-         });
+  return contains(addresses_, host) ||
+         std::any_of(receiving_.begin(), receiving_.end(), [host](const Endpoint& e) { return iequals(e.host, host); });
 }
 
 bool SiteNames::is_us(std::string_view host, std::optional<std::uint16_t> port) const {

@@ -92,8 +92,7 @@ StreamEvent StreamFramer::next() {
   }
   const std::uint64_t total = head_len + 2 + **content_length;
   if (total > limits_.max_message_size) {
-    return fail(ParseError{ParseErrc::message_too_large, kind, "message exceeds the size limit"},
-                std::string(head));
+    return fail(ParseError{ParseErrc::message_too_large, kind, "message exceeds the size limit"}, std::string(head));
   }
   if (pending.size() < total) {
     scanned_ = header_end + 3;  // the next search finds this header end at once

@@ -13,12 +13,12 @@ namespace sipsite::sip {
 namespace {
 
 enum class State : std::uint8_t {
-  calling,     // INVITE client, before any response
-  trying,      // non-INVITE client and server, before any response
+  calling,  // INVITE client, before any response
+  trying,   // non-INVITE client and server, before any response
   proceeding,
   completed,
-  confirmed,   // INVITE server, ACK received
-  accepted,    // RFC 6026: INVITE, 2xx sent or received
+  confirmed,  // INVITE server, ACK received
+  accepted,   // RFC 6026: INVITE, 2xx sent or received
 };
 
 // Timer slots, one of each kind per transaction.
@@ -119,7 +119,7 @@ struct TransactionLayer::ClientTx {
   std::string bytes;      // the request as sent, for retransmissions until the final response
   std::string ack_bytes;  // the ACK for a non-2xx final, for its retransmissions
   Duration interval{};    // current retransmission interval
-  TimePoint started{};  // for the duration histogram (when the layer has a clock)
+  TimePoint started{};    // for the duration histogram (when the layer has a clock)
   std::array<TimerId, 3> timers{};
 };
 
@@ -128,7 +128,7 @@ struct TransactionLayer::ServerTx {
   State state = State::trying;
   std::string key;
   Destination reply_to;
-  bool answered = false;       // a final response was sent
+  bool answered = false;      // a final response was sent
   std::string last_response;  // bytes of the latest response, while a retransmitted request must get it again
   Duration interval{};
   TimePoint started{};  // as ClientTx's
@@ -145,9 +145,8 @@ std::size_t TransactionLimits::limit_for(const Message& request) const {
   return reserved ? max_transactions + max_transactions / 8 : max_transactions;
 }
 
-TransactionLayer::TransactionLayer(TimerSettings settings, TransactionUser& user, Sender& sender,
-                                   Timers& timers, Counters& counters, const Clock* clock,
-                                   TransactionLimits limits)
+TransactionLayer::TransactionLayer(TimerSettings settings, TransactionUser& user, Sender& sender, Timers& timers,
+                                   Counters& counters, const Clock* clock, TransactionLimits limits)
     : settings_(settings),
       limits_(limits),
       user_(user),
@@ -190,8 +189,7 @@ ServerRequest TransactionLayer::receive_request(const Inbound& request) {
         if (is_reliable(tx.reply_to.endpoint.protocol)) {
           terminate_server(id);  // Timer I is zero on reliable transports
         } else {
-          tx.timers[kCleanup] =
-              timers_.start(settings_.t4, [this, id] { server_timer(id, kCleanup); });
+          tx.timers[kCleanup] = timers_.start(settings_.t4, [this, id] { server_timer(id, kCleanup); });
         }
       }
       return {ServerRequest::Kind::absorbed, 0};
@@ -442,8 +440,7 @@ bool TransactionLayer::receive_response(const Inbound& response) {
           tx.state = State::accepted;  // RFC 6026 Timer M
           tx.request = Message{};
           release(tx.bytes);
-          tx.timers[kCleanup] =
-              timers_.start(settings_.timeout(), [this, id] { client_timer(id, kCleanup); });
+          tx.timers[kCleanup] = timers_.start(settings_.timeout(), [this, id] { client_timer(id, kCleanup); });
           user_.on_response(id, response);
         } else {
           stop(kRetransmit);
@@ -456,8 +453,7 @@ bool TransactionLayer::receive_response(const Inbound& response) {
           if (reliable) {
             terminate_client(id);  // Timer D is zero on reliable transports
           } else {
-            tx.timers[kCleanup] =
-                timers_.start(settings_.timer_d(), [this, id] { client_timer(id, kCleanup); });
+            tx.timers[kCleanup] = timers_.start(settings_.timer_d(), [this, id] { client_timer(id, kCleanup); });
           }
           user_.on_response(id, response);
         }
@@ -512,8 +508,7 @@ void TransactionLayer::terminate_client(ClientTransactionId id) {
 void TransactionLayer::on_send_failed(const Destination& to) {
   std::vector<ClientTransactionId> clients;
   for (const auto& [id, tx] : clients_) {
-    const bool waiting = tx->state == State::calling || tx->state == State::trying ||
-                         tx->state == State::proceeding;
+    const bool waiting = tx->state == State::calling || tx->state == State::trying || tx->state == State::proceeding;
     if (matches(tx->to, to)) {
       if (waiting) {
         clients.push_back(id);
@@ -538,8 +533,7 @@ void TransactionLayer::on_flow_closed(FlowId flow) {
   if (flow == 0) return;
   std::vector<ClientTransactionId> clients;
   for (const auto& [id, tx] : clients_) {
-    const bool waiting = tx->state == State::calling || tx->state == State::trying ||
-                         tx->state == State::proceeding;
+    const bool waiting = tx->state == State::calling || tx->state == State::trying || tx->state == State::proceeding;
     if (tx->to.flow == flow && waiting) clients.push_back(id);
   }
   for (const auto id : clients) {

@@ -46,8 +46,7 @@ bool split_headers(std::string_view text, Params& out) {
     Param p;
     p.name = item.substr(0, eq);
     p.value = item.substr(eq + 1);
-    if (p.name.empty() || !all_escaped(p.name, detail::is_hnv_char) ||
-        !all_escaped(*p.value, detail::is_hnv_char)) {
+    if (p.name.empty() || !all_escaped(p.name, detail::is_hnv_char) || !all_escaped(*p.value, detail::is_hnv_char)) {
       return false;
     }
     out.push_back(p);
@@ -173,9 +172,7 @@ Result<Uri> parse_uri(std::string_view text) {
 std::optional<std::string> unescape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  const auto hex = [](char c) {
-    return detail::is_digit(c) ? c - '0' : (c >= 'a' ? c - 'a' + 10 : c - 'A' + 10);
-  };
+  const auto hex = [](char c) { return detail::is_digit(c) ? c - '0' : (c >= 'a' ? c - 'a' + 10 : c - 'A' + 10); };
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] != '%') {
       out.push_back(text[i]);

@@ -41,8 +41,6 @@ Result<void> validate_response(const Message& m) {
   return common(m);
 }
 
-Result<void> validate(const Message& m) {
-  return m.is_request() ? validate_request(m) : validate_response(m);
-}
+Result<void> validate(const Message& m) { return m.is_request() ? validate_request(m) : validate_response(m); }
 
 }  // namespace sipsite::sip

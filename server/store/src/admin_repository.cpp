@@ -15,7 +15,9 @@ Result<void> AdminRepository::put(const AdminRecord& admin) {
 Result<std::optional<AdminRecord>> AdminRepository::find(std::string_view username) {
   return first_row(
       db_.query("SELECT username, password_hash, must_change, updated_at FROM admins WHERE username = ?", username),
-      [](const Statement& s) { return AdminRecord{s.text(0), s.text(1), s.integer(2) != 0, s.integer(3)}; });
+      [](const Statement& s) {
+        return AdminRecord{s.text(0), s.text(1), s.integer(2) != 0, s.integer(3)};
+      });
 }
 
 }  // namespace sipsite::store

@@ -24,11 +24,11 @@ constexpr const char* kColumns = "id, name, created_by, created_at, last_used";
 }  // namespace
 
 Result<std::int64_t> ApiTokenRepository::add(std::string_view name, std::string_view token,
-                                              std::string_view created_by) {
+                                             std::string_view created_by) {
   const std::string hash = token_hash(token);
   if (hash.empty()) return Error{Errc::io, "cannot hash the token (OpenSSL failed)"};
-  auto taken = first_row(db_.query("SELECT 1 FROM api_tokens WHERE name = ?", name),
-                         [](const Statement&) { return true; });
+  auto taken =
+      first_row(db_.query("SELECT 1 FROM api_tokens WHERE name = ?", name), [](const Statement&) { return true; });
   if (!taken) return taken.error();
   if (*taken) return Error{Errc::duplicate, "a token named '" + std::string(name) + "' exists"};
   auto r = db_.execute("INSERT INTO api_tokens (name, token_hash, created_by, created_at) VALUES (?, ?, ?, ?)", name,

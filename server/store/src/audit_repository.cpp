@@ -6,8 +6,8 @@ namespace sipsite::store {
 
 Result<void> AuditRepository::append(std::string_view actor, std::string_view source, std::string_view action,
                                      std::string_view details) {
-  auto r = db_.execute("INSERT INTO audit_log (at, actor, source, action, detail) VALUES (?, ?, ?, ?, ?)",
-                       unix_now(), actor, source, action, details);
+  auto r = db_.execute("INSERT INTO audit_log (at, actor, source, action, detail) VALUES (?, ?, ?, ?, ?)", unix_now(),
+                       actor, source, action, details);
   if (!r) return r.error();
   return {};
 }

@@ -104,9 +104,9 @@ Result<std::int64_t> CdrRepository::insert(const CdrWrite& call, bool store_ip) 
       "INSERT INTO cdrs (call_ref, caller_aor, callee_aor, direction, peer_domain, started_at, source_ip, "
       "answered_at, ended_at, duration_s, final_status, end_reason, media_inter_site, media_lan, media_end_to_end) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, coalesce(?11, 0), coalesce(?12, ''), ?13, ?14, ?15)",
-      s.call_ref, s.caller_aor, s.callee_aor, to_string(s.direction), s.peer_domain, s.started_at, ip,
-      call.answered_at, ended_at, duration, final_status, end_reason, std::string_view(media.inter_site),
-      std::string_view(media.lan), std::string_view(media.end_to_end));
+      s.call_ref, s.caller_aor, s.callee_aor, to_string(s.direction), s.peer_domain, s.started_at, ip, call.answered_at,
+      ended_at, duration, final_status, end_reason, std::string_view(media.inter_site), std::string_view(media.lan),
+      std::string_view(media.end_to_end));
   if (!r) return r.error();
   return db_.last_insert_rowid();
 }
@@ -134,9 +134,9 @@ Result<void> CdrRepository::ended(std::int64_t id, std::int64_t at, int final_st
 }
 
 Result<void> CdrRepository::media_protection(std::int64_t id, const CdrMedia& media) {
-  auto r = db_.execute_cached("UPDATE cdrs SET media_inter_site = ?1, media_lan = ?2, media_end_to_end = ?3 WHERE id = ?4",
-                       std::string_view(media.inter_site), std::string_view(media.lan),
-                       std::string_view(media.end_to_end), id);
+  auto r = db_.execute_cached(
+      "UPDATE cdrs SET media_inter_site = ?1, media_lan = ?2, media_end_to_end = ?3 WHERE id = ?4",
+      std::string_view(media.inter_site), std::string_view(media.lan), std::string_view(media.end_to_end), id);
   if (!r) return r.error();
   if (*r == 0) return no_record(id);
   return {};

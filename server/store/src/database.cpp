@@ -139,8 +139,7 @@ Result<Statement*> Database::cached(std::string_view sql) {
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }
 
 Error Database::last_error(std::string_view what) const {
-  return Error{errc_of(sqlite3_extended_errcode(db_.get())),
-               std::string(what) + ": " + sqlite3_errmsg(db_.get())};
+  return Error{errc_of(sqlite3_extended_errcode(db_.get())), std::string(what) + ": " + sqlite3_errmsg(db_.get())};
 }
 
 int latest_schema_version() { return static_cast<int>(schema::migrations().size()); }
@@ -149,8 +148,8 @@ Result<Database> Database::open(const std::filesystem::path& path, const DbKey& 
   return open_at_version(path, key, mode, latest_schema_version());
 }
 
-Result<Database> Database::open_at_version(const std::filesystem::path& path, const DbKey& key,
-                                           OpenMode mode, int schema_version) {
+Result<Database> Database::open_at_version(const std::filesystem::path& path, const DbKey& key, OpenMode mode,
+                                           int schema_version) {
   auto db = open_and_migrate(path, key, mode, schema_version);
   if (!db && mode == OpenMode::create && db.error().code != Errc::already_exists) {
     // Leave nothing half-made behind a failed create.
@@ -187,8 +186,8 @@ Result<Database> Database::open_and_migrate(const std::filesystem::path& path, c
   // The first read decrypts page 1: this is where a wrong key shows.
   if (auto probe = db.execute_script("SELECT count(*) FROM sqlite_master;"); !probe) {
     if (probe.error().code == Errc::wrong_key) {
-      return Error{Errc::wrong_key, "the database key does not open " + path.string() +
-                                        " (wrong key file, or not a sipsite database)"};
+      return Error{Errc::wrong_key,
+                   "the database key does not open " + path.string() + " (wrong key file, or not a sipsite database)"};
     }
     return probe.error();
   }
@@ -292,7 +291,8 @@ Result<void> Database::backup_to(const std::filesystem::path& out, const DbKey& 
   }
   // The copy is closed (and synced by SQLite's full sync); make its
   // directory entry durable too.
-  const int dir = ::open(out.parent_path().empty() ? "." : out.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int dir =
+      ::open(out.parent_path().empty() ? "." : out.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     ::fsync(dir);
     ::close(dir);

@@ -62,8 +62,8 @@ Result<DbKey> read_key_file(const std::filesystem::path& path) {
     return Error{Errc::bad_key_file, "database key file " + name + " is not a regular file"};
   }
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    return Error{Errc::bad_key_file, "database key file " + name +
-                                         " is accessible by group or others; run: chmod 600 " + name};
+    return Error{Errc::bad_key_file,
+                 "database key file " + name + " is accessible by group or others; run: chmod 600 " + name};
   }
   char buf[130];
   const ssize_t n = ::read(file.fd, buf, sizeof buf);
@@ -82,8 +82,7 @@ Result<void> write_key_file(const std::filesystem::path& path, const DbKey& key)
                  "cannot create database key file " + name + ": " + std::strerror(errno)};
   }
   std::string hex = key.hex() + "\n";
-  const bool ok = ::write(file.fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) &&
-                  ::fsync(file.fd) == 0;
+  const bool ok = ::write(file.fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(file.fd) == 0;
   OPENSSL_cleanse(hex.data(), hex.size());
   if (!ok) return Error{Errc::io, "cannot write database key file " + name + ": " + std::strerror(errno)};
   return {};

@@ -64,7 +64,9 @@ Result<std::vector<StoredMessage>> MessageRepository::queued_for(std::string_vie
   return collect_rows(db_.query("SELECT id, recipient, sender_aor, content_type, size, created_at, body "
                                 "FROM stored_messages WHERE recipient = ? ORDER BY id LIMIT ?",
                                 recipient, limit),
-                      [](const Statement& s) { return StoredMessage{read_info(s), s.blob(6)}; });
+                      [](const Statement& s) {
+                        return StoredMessage{read_info(s), s.blob(6)};
+                      });
 }
 
 Result<void> MessageRepository::delivered(std::int64_t id) {

@@ -6,12 +6,12 @@ namespace sipsite::store {
 
 namespace {
 
-constexpr std::string_view kColumns =
-    "domain, fingerprint, certificate_pem, address, state, created_at, updated_at";
+constexpr std::string_view kColumns = "domain, fingerprint, certificate_pem, address, state, created_at, updated_at";
 
 PeerRecord read_peer(const Statement& s) {
-  return PeerRecord{s.text(0), s.text(1), s.text(2), s.text(3),
-                    peer_state_from_string(s.text(4)).value_or(PeerState::revoked), s.integer(5), s.integer(6)};
+  return PeerRecord{
+      s.text(0),    s.text(1),   s.text(2), s.text(3), peer_state_from_string(s.text(4)).value_or(PeerState::revoked),
+      s.integer(5), s.integer(6)};
 }
 
 constexpr std::string_view kPinColumns =
@@ -76,21 +76,21 @@ Result<std::optional<PeerRecord>> PeerRepository::find_by_domain(std::string_vie
 }
 
 Result<void> PeerRepository::set_state(std::string_view fingerprint, PeerState state) {
-  auto r = db_.execute("UPDATE peers SET state = ?, updated_at = ? WHERE fingerprint = ?", to_string(state),
-                       unix_now(), fingerprint);
+  auto r = db_.execute("UPDATE peers SET state = ?, updated_at = ? WHERE fingerprint = ?", to_string(state), unix_now(),
+                       fingerprint);
   if (!r) return r.error();
   if (*r == 0) return Error{Errc::not_found, "no peer with fingerprint " + std::string(fingerprint)};
   if (state != PeerState::trusted) {
-    auto d = db_.execute("DELETE FROM peer_previous_pins WHERE domain = (SELECT domain FROM peers WHERE fingerprint = ?)",
-                         fingerprint);
+    auto d = db_.execute(
+        "DELETE FROM peer_previous_pins WHERE domain = (SELECT domain FROM peers WHERE fingerprint = ?)", fingerprint);
     if (!d) return d.error();
   }
   return {};
 }
 
 Result<void> PeerRepository::remove(std::string_view fingerprint) {
-  auto pins = db_.execute("DELETE FROM peer_previous_pins WHERE domain = (SELECT domain FROM peers WHERE fingerprint = ?)",
-                          fingerprint);
+  auto pins = db_.execute(
+      "DELETE FROM peer_previous_pins WHERE domain = (SELECT domain FROM peers WHERE fingerprint = ?)", fingerprint);
   if (!pins) return pins.error();
   auto r = db_.execute("DELETE FROM peers WHERE fingerprint = ?", fingerprint);
   if (!r) return r.error();
@@ -113,9 +113,9 @@ Result<bool> PeerRepository::apply_rotation(std::string_view old_fingerprint, st
   }
   const PeerRecord& peer = **old;
   const auto now = unix_now();
-  auto kept = db_.execute("INSERT OR REPLACE INTO peer_previous_pins (" + std::string(kPinColumns) +
-                              ") VALUES (?, ?, ?, ?, ?, ?)",
-                          peer.fingerprint, peer.domain, peer.certificate_pem, new_fingerprint, now, expires_at);
+  auto kept = db_.execute(
+      "INSERT OR REPLACE INTO peer_previous_pins (" + std::string(kPinColumns) + ") VALUES (?, ?, ?, ?, ?, ?)",
+      peer.fingerprint, peer.domain, peer.certificate_pem, new_fingerprint, now, expires_at);
   if (!kept) return kept.error();
   auto r = db_.execute("UPDATE peers SET fingerprint = ?, certificate_pem = ?, updated_at = ? WHERE fingerprint = ?",
                        new_fingerprint, new_certificate_pem, now, old_fingerprint);

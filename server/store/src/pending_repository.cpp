@@ -18,7 +18,7 @@ const std::string kSelect =
     "COLLATE NOCASE) FROM peer_requests";
 
 PendingRequest read_request(const Statement& s) {
-  return PendingRequest{s.text(0),    s.text(1),    s.text(2),          s.text(3),          s.integer(4),
+  return PendingRequest{s.text(0),    s.text(1),    s.text(2),         s.text(3),        s.integer(4),
                         s.integer(5), s.integer(6), s.integer(7) != 0, s.integer(8) != 0};
 }
 
@@ -45,7 +45,8 @@ Result<PendingOutcome> PendingRepository::record(std::string_view fingerprint, s
       if (!u) return u.error();
       return {};
     }
-    auto count = first_row(db_.query("SELECT count(*) FROM peer_requests"), [](const Statement& s) { return s.integer(0); });
+    auto count =
+        first_row(db_.query("SELECT count(*) FROM peer_requests"), [](const Statement& s) { return s.integer(0); });
     if (!count) return count.error();
     if (**count >= cap) {
       auto evicted = db_.execute(

@@ -45,14 +45,14 @@ Result<PurgeReport> Purger::run(std::int64_t now, const RetentionSettings& s) {
       !r) {
     return r.error();
   }
-  if (auto r = purge(
-          [&](int b) { return SignalingLogRepository(db_).purge_before(now - s.signaling_log_days * kDay, b); },
-          report.signaling_log);
+  if (auto r =
+          purge([&](int b) { return SignalingLogRepository(db_).purge_before(now - s.signaling_log_days * kDay, b); },
+                report.signaling_log);
       !r) {
     return r.error();
   }
-  if (auto r = purge([&](int b) { return AuditRepository(db_).purge_before(now - s.audit_days * kDay, b); },
-                     report.audit);
+  if (auto r =
+          purge([&](int b) { return AuditRepository(db_).purge_before(now - s.audit_days * kDay, b); }, report.audit);
       !r) {
     return r.error();
   }

@@ -10,9 +10,8 @@ Result<std::optional<std::string>> SettingsRepository::get(std::string_view key)
 }
 
 Result<void> SettingsRepository::put(std::string_view key, std::string_view value) {
-  auto r = db_.execute(
-      "INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?, ?, ?)",
-      key, value, unix_now());
+  auto r =
+      db_.execute("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?, ?, ?)", key, value, unix_now());
   if (!r) return r.error();
   return {};
 }

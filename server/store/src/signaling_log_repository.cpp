@@ -22,8 +22,8 @@ std::string_view trim(std::string_view s) {
 // Header names (long and compact forms) whose values are never stored.
 bool is_removed_header(std::string_view name) {
   const std::string n = ascii_lower(trim(name));
-  return n == "authorization" || n == "proxy-authorization" || n == "www-authenticate" ||
-         n == "proxy-authenticate" || n == "call-id" || n == "i";
+  return n == "authorization" || n == "proxy-authorization" || n == "www-authenticate" || n == "proxy-authenticate" ||
+         n == "call-id" || n == "i";
 }
 
 bool is_content_length(std::string_view name) {
@@ -82,8 +82,8 @@ Result<bool> SignalingLogRepository::append(std::int64_t at, std::string_view di
   auto enabled = RetentionSettingsRepository(db_).flag(setting_key::kSignalingLogEnabled);
   if (!enabled) return enabled.error();
   if (!*enabled) return false;
-  auto r = db_.execute("INSERT INTO signaling_log (at, direction, summary, call_ref, text) VALUES (?, ?, ?, ?, ?)",
-                       at, direction, summary.substr(0, 64), call_ref.substr(0, 64), redact_signaling(message));
+  auto r = db_.execute("INSERT INTO signaling_log (at, direction, summary, call_ref, text) VALUES (?, ?, ?, ?, ?)", at,
+                       direction, summary.substr(0, 64), call_ref.substr(0, 64), redact_signaling(message));
   if (!r) return r.error();
   return true;
 }

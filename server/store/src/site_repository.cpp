@@ -5,9 +5,9 @@
 namespace sipsite::store {
 
 Result<void> SiteRepository::create(const SiteRecord& site) {
-  auto r = db_.execute(
-      "INSERT INTO site (id, domain, certificate_pem, private_key_pem, created_at) VALUES (1, ?, ?, ?, ?)",
-      site.domain, site.certificate_pem, site.private_key_pem, unix_now());
+  auto r =
+      db_.execute("INSERT INTO site (id, domain, certificate_pem, private_key_pem, created_at) VALUES (1, ?, ?, ?, ?)",
+                  site.domain, site.certificate_pem, site.private_key_pem, unix_now());
   if (!r) {
     if (r.error().code == Errc::duplicate) return Error{Errc::duplicate, "this database already holds a site"};
     return r.error();
@@ -28,8 +28,7 @@ Result<SiteRecord> SiteRepository::load() {
   return SiteRecord{stmt->text(0), stmt->text(1), stmt->text(2), stmt->integer(3), stmt->text(4), stmt->integer(5)};
 }
 
-Result<void> SiteRepository::replace_identity(const std::string& certificate_pem,
-                                              const std::string& private_key_pem) {
+Result<void> SiteRepository::replace_identity(const std::string& certificate_pem, const std::string& private_key_pem) {
   auto r = db_.execute("UPDATE site SET certificate_pem = ?, private_key_pem = ? WHERE id = 1", certificate_pem,
                        private_key_pem);
   if (!r) return r.error();

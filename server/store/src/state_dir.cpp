@@ -16,8 +16,8 @@ Result<StateLock> StateLock::try_acquire(const std::filesystem::path& state_dir)
     const int err = errno;
     ::close(fd);
     if (err == EWOULDBLOCK) {
-      return Error{Errc::busy, "a sipsite daemon is running on " + state_dir.string() + " (it holds " +
-                                   path.string() + "); stop it first"};
+      return Error{Errc::busy, "a sipsite daemon is running on " + state_dir.string() + " (it holds " + path.string() +
+                                   "); stop it first"};
     }
     return Error{Errc::io, "cannot lock " + path.string() + ": " + std::strerror(err)};
   }

@@ -10,8 +10,7 @@ namespace sipsite::store {
 
 namespace {
 
-constexpr std::string_view kColumns =
-    "username, domain, realm, ha1_md5, ha1_sha256, created_at, updated_at";
+constexpr std::string_view kColumns = "username, domain, realm, ha1_md5, ha1_sha256, created_at, updated_at";
 
 UserRecord read_user(const Statement& s) {
   return UserRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5), s.integer(6)};
@@ -21,8 +20,8 @@ UserRecord read_user(const Statement& s) {
 
 Result<void> UserRepository::add(const UserRecord& user) {
   const auto now = unix_now();
-  auto r = db_.execute("INSERT INTO users (" + std::string(kColumns) + ") VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       user.username, user.domain, user.realm, user.ha1_md5, user.ha1_sha256, now, now);
+  auto r = db_.execute("INSERT INTO users (" + std::string(kColumns) + ") VALUES (?, ?, ?, ?, ?, ?, ?)", user.username,
+                       user.domain, user.realm, user.ha1_md5, user.ha1_sha256, now, now);
   if (!r) {
     if (r.error().code == Errc::duplicate) return Error{Errc::duplicate, "user " + user.aor() + " already exists"};
     return r.error();
@@ -49,7 +48,7 @@ Result<void> UserRepository::update_credentials(const UserRecord& user) {
 }
 
 Result<DeletedAccount> UserRepository::delete_account(std::string_view username, std::string_view domain,
-                                                     std::string_view actor, std::string_view source) {
+                                                      std::string_view actor, std::string_view source) {
   DeletedAccount deleted;
   const std::string aor = std::string(username) + "@" + std::string(domain);
   auto r = db_.transaction([&]() -> Result<void> {
@@ -75,8 +74,7 @@ Result<DeletedAccount> UserRepository::delete_account(std::string_view username,
 
 Result<std::optional<UserRecord>> UserRepository::find(std::string_view username, std::string_view domain) {
   return first_row(
-      db_.query("SELECT " + std::string(kColumns) + " FROM users WHERE username = ? AND domain = ?", username,
-                domain),
+      db_.query("SELECT " + std::string(kColumns) + " FROM users WHERE username = ? AND domain = ?", username, domain),
       read_user);
 }
 

@@ -43,18 +43,23 @@ constexpr auto kFirstDialSpacing = std::chrono::milliseconds(5);
 struct Dialer {
   PeerTarget target;
   bool stopped = false;
-  bool waiting_for_peer_link = false;     // the peer's canonical link is up: not dialling
-  std::unique_ptr<TlsStream> stream;      // while connecting
-  std::shared_ptr<LinkConnection> link;   // once the handshake is done
-  std::unique_ptr<asio::steady_timer> timer;       // backoff waits, waits for the peer's link to go
-  std::shared_ptr<asio::steady_timer> ping_timer;  // keep-alive interval of the current link
+  bool waiting_for_peer_link = false;                 // the peer's canonical link is up: not dialling
+  std::unique_ptr<TlsStream> stream;                  // while connecting
+  std::shared_ptr<LinkConnection> link;               // once the handshake is done
+  std::unique_ptr<asio::steady_timer> timer;          // backoff waits, waits for the peer's link to go
+  std::shared_ptr<asio::steady_timer> ping_timer;     // keep-alive interval of the current link
   std::chrono::steady_clock::duration first_delay{};  // spread of the first dials (kFirstDialSpacing)
 };
 
 struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io_, SSL_CTX* ctx_, FederationLinks& links_, FederationLinkHandler& handler_,
        ConnectorSettings settings_, StateChanged on_change_)
-      : io(io_), ssl(wrap(ctx_)), links(links_), handler(handler_), settings(settings_), on_change(std::move(on_change_)) {}
+      : io(io_),
+        ssl(wrap(ctx_)),
+        links(links_),
+        handler(handler_),
+        settings(settings_),
+        on_change(std::move(on_change_)) {}
 
   static std::unique_ptr<asio::ssl::context> wrap(SSL_CTX* ctx) {
     SSL_CTX_up_ref(ctx);  // asio::ssl::context frees the handle it wraps
@@ -119,8 +124,8 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
       set_state(*d, LinkState::connecting, "");
       d->stream = std::make_unique<TlsStream>(io, *ssl);
       tcp::resolver resolver(io);
-      auto [rec, results] = co_await resolver.async_resolve(d->target.address.host,
-                                                           std::to_string(d->target.address.port), kTuple);
+      auto [rec, results] =
+          co_await resolver.async_resolve(d->target.address.host, std::to_string(d->target.address.port), kTuple);
       std::optional<pki::Certificate> accepted;
       if (d->stopped) break;
       if (!rec) {

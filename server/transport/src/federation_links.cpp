@@ -3,7 +3,6 @@
 #include <sipsite/pki/rotation_proof.hpp>
 #include <sipsite/sip/stream_framer.hpp>
 
-
 #include <algorithm>
 #include <array>
 
@@ -156,8 +155,7 @@ LinkDirection FederationLinks::canonical_direction(const pki::Fingerprint& peer)
 bool FederationLinks::has_canonical_inbound(const pki::Fingerprint& peer) const {
   if (impl_->canonical_direction(peer) != LinkDirection::inbound) return false;
   const auto links = impl_->links_of(peer);
-  return std::any_of(links.begin(), links.end(),
-                     [](const auto& c) { return c->direction == LinkDirection::inbound; });
+  return std::any_of(links.begin(), links.end(), [](const auto& c) { return c->direction == LinkDirection::inbound; });
 }
 
 std::map<pki::Fingerprint, std::vector<LinkInfo>> FederationLinks::snapshot() const {
@@ -196,8 +194,7 @@ LinkConnection::LinkConnection(TlsStream s, pki::Certificate peer_certificate, L
       direction(dir),
       since(std::chrono::system_clock::now()) {}
 
-AddResult LinksAccess::add(FederationLinks& links, const std::shared_ptr<LinkConnection>& c,
-                           pki::PinVerdict& verdict) {
+AddResult LinksAccess::add(FederationLinks& links, const std::shared_ptr<LinkConnection>& c, pki::PinVerdict& verdict) {
   auto& im = *links.impl_;
   // The handshake checked the pin when the certificate arrived; the set may
   // have changed since (revocation while the handshake completed).
@@ -206,8 +203,8 @@ AddResult LinksAccess::add(FederationLinks& links, const std::shared_ptr<LinkCon
   const LinkDirection canonical = im.canonical_direction(c->peer);
   const auto existing = im.links_of(c->peer);
   if (c->direction != canonical) {
-    const bool canonical_up = std::any_of(existing.begin(), existing.end(),
-                                          [&](const auto& e) { return e->direction == canonical; });
+    const bool canonical_up =
+        std::any_of(existing.begin(), existing.end(), [&](const auto& e) { return e->direction == canonical; });
     if (canonical_up) return AddResult::superseded;
   }
   // This one is canonical, or the same kind as what is there (a newer link

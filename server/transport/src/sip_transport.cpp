@@ -63,7 +63,11 @@ struct StreamConnection final : Connection {
 
 struct SipTransport::Impl {
   Impl(asio::io_context& io_, Limits limits_, InboundHandler& handler_, sip::Counters& counters_, SSL_CTX* tls_)
-      : io(io_), limits(limits_), handler(handler_), counters(counters_), tls(tls_ ? std::make_unique<asio::ssl::context>(tls_) : nullptr) {
+      : io(io_),
+        limits(limits_),
+        handler(handler_),
+        counters(counters_),
+        tls(tls_ ? std::make_unique<asio::ssl::context>(tls_) : nullptr) {
     if (tls) SSL_CTX_up_ref(tls_);  // asio::ssl::context frees the handle it wraps
   }
 
@@ -95,7 +99,9 @@ struct SipTransport::Impl {
       framer.feed(std::string_view(buffer.data(), n));
       const FramesOutcome outcome = drain_frames(
           framer,
-          [&](sip::Message&& m) { handler.on_message(sip::Inbound{std::move(m), c->remote, c->id, c->local, {}}); },
+          [&](sip::Message&& m) {
+            handler.on_message(sip::Inbound{std::move(m), c->remote, c->id, c->local, {}});
+          },
           [&](std::string reply) { session.enqueue(std::move(reply)); }, [&] { counters.parse_error(); },
           [&] { return session.closed(); });
       if (outcome == FramesOutcome::lost) session.close_after_flush();  // framing is lost: answer, then close

@@ -79,7 +79,7 @@ constexpr std::size_t kMaxBuffersPerWrite = 64;
 template <class Stream>
 void close_lowest_layer(Stream& stream) {
   auto& lowest = boost::beast::get_lowest_layer(stream);
-  if constexpr (requires(boost::system::error_code& ec) { lowest.shutdown(tcp::socket::shutdown_both, ec); }) {
+  if constexpr (requires(boost::system::error_code & ec) { lowest.shutdown(tcp::socket::shutdown_both, ec); }) {
     boost::system::error_code ec;
     lowest.shutdown(tcp::socket::shutdown_both, ec);
     lowest.close(ec);

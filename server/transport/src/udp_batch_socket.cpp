@@ -24,8 +24,7 @@ struct UdpBatchSocket::Buffers {
   std::array<sockaddr_storage, kUdpBatch> from{};
 };
 
-UdpBatchSocket::UdpBatchSocket(boost::asio::io_context& io)
-    : io_(io), socket_(io), in_(std::make_unique<Buffers>()) {}
+UdpBatchSocket::UdpBatchSocket(boost::asio::io_context& io) : io_(io), socket_(io), in_(std::make_unique<Buffers>()) {}
 
 UdpBatchSocket::~UdpBatchSocket() = default;
 

@@ -120,8 +120,8 @@ int cmd_make(std::size_t count, const std::string& out_dir, const std::string& s
     auto key = sipsite::pki::PrivateKey::generate_p256();
     if (!key) usage("cannot make a key");
     const std::string domain = domain_of(i, suffix);
-    auto cert = sipsite::pki::Certificate::self_signed(
-        *key, sipsite::pki::CertificateOptions::valid_for_days(domain, 30));
+    auto cert =
+        sipsite::pki::Certificate::self_signed(*key, sipsite::pki::CertificateOptions::valid_for_days(domain, 30));
     if (!cert) usage("cannot make a certificate");
     const std::string pem = cert->to_pem();
     identities << pem << key->to_pem();
@@ -158,8 +158,8 @@ std::vector<Identity> load_identities(const std::string& dir, std::size_t first,
       block.clear();
     }
   }
-  if (out.size() < count) usage("only " + std::to_string(out.size()) + " identities from index " +
-                                std::to_string(first) + " in " + dir);
+  if (out.size() < count)
+    usage("only " + std::to_string(out.size()) + " identities from index " + std::to_string(first) + " in " + dir);
   return out;
 }
 
@@ -174,14 +174,14 @@ sipsite::pki::SslCtxPtr client_context(const Identity& id) {
 tcp::endpoint parse_target(const std::string& text) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos) usage("--target must be HOST:PORT");
-  return {asio::ip::make_address(text.substr(0, colon)),
-          static_cast<std::uint16_t>(std::stoi(text.substr(colon + 1)))};
+  return {asio::ip::make_address(text.substr(0, colon)), static_cast<std::uint16_t>(std::stoi(text.substr(colon + 1)))};
 }
 
 // A distinct loopback source address per link (127.2.x.y): the site caps
 // connections per source IP, as it should.
 asio::ip::address source_address(std::size_t i) {
-  return asio::ip::make_address_v4(static_cast<std::uint32_t>((127u << 24) | (2u << 16) | ((i / 250) << 8) | (i % 250 + 1)));
+  return asio::ip::make_address_v4(
+      static_cast<std::uint32_t>((127u << 24) | (2u << 16) | ((i / 250) << 8) | (i % 250 + 1)));
 }
 
 // ---- links ------------------------------------------------------------------
@@ -269,7 +269,9 @@ class LinksRun {
     sock.open(target_.protocol(), ec);
     if (!ec) sock.bind(tcp::endpoint(source_address(l.index()), 0), ec);
     if (!ec) co_await sock.async_connect(target_, asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) co_await l.stream().async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec)
+      co_await l.stream().async_handshake(asio::ssl::stream_base::client,
+                                          asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       ++failed_;
       if (failed_ <= 3) std::cerr << "fedload: link " << l.index() << ": " << ec.message() << "\n";
@@ -383,7 +385,8 @@ class LinksRun {
     }
     std::cerr << "fedload: " << up_ << " link(s) up, " << failed_ << " failed\n";
     measure_start_ = Clock::now();
-    const auto end = measure_start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.duration));
+    const auto end =
+        measure_start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.duration));
     const auto keepalive = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.keepalive));
     auto next_keepalive = measure_start_ + keepalive;
     double credit = 0;
@@ -395,8 +398,9 @@ class LinksRun {
       timer.expires_after(5ms);
       co_await timer.async_wait(asio::use_awaitable);
       const auto now = Clock::now();
-      if (!event_started && o_.event_at >= 0 && now >= measure_start_ + std::chrono::duration_cast<Clock::duration>(
-                                                                      std::chrono::duration<double>(o_.event_at))) {
+      if (!event_started && o_.event_at >= 0 &&
+          now >= measure_start_ +
+                     std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.event_at))) {
         event_started = true;
         start_event();
       }
@@ -535,7 +539,8 @@ int cmd_handshakes(const std::string& dir, const std::string& target_text, std::
             sock.open(target.protocol(), ec);
             if (!ec) sock.bind(tcp::endpoint(source_address(c), 0), ec);
             if (!ec) co_await sock.async_connect(target, asio::redirect_error(asio::use_awaitable, ec));
-            if (!ec) co_await s.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+            if (!ec)
+              co_await s.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
             // TLS 1.3: the server's verdict on our certificate arrives after
             // the client's handshake completes; read once to see it.
             if (!ec) {

@@ -77,7 +77,8 @@ template <typename T>
 T number(std::string_view name, std::string_view s) {
   T v{};
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || p != s.data() + s.size()) usage_error("bad value for " + std::string(name) + ": '" + std::string(s) + "'");
+  if (ec != std::errc{} || p != s.data() + s.size())
+    usage_error("bad value for " + std::string(name) + ": '" + std::string(s) + "'");
   return v;
 }
 
@@ -94,17 +95,28 @@ Options parse(int argc, char** argv) {
     const std::string_view a = argv[i];
     if (i + 1 >= argc) usage_error("missing value after " + std::string(a));
     const std::string_view v = argv[++i];
-    if (a == "--calls") o.calls = number<unsigned>(a, v);
-    else if (a == "--lan-remote") host_port(a, v, o.lan_remote_addr, o.lan_remote_port);
-    else if (a == "--peer-remote") host_port(a, v, o.peer_remote_addr, o.peer_remote_port);
-    else if (a == "--ports-file") o.ports_file = v;
-    else if (a == "--address") o.address = v;
-    else if (a == "--first-port") o.first_port = number<std::uint16_t>(a, v);
-    else if (a == "--last-port") o.last_port = number<std::uint16_t>(a, v);
-    else if (a == "--max-seconds") o.max_seconds = number<unsigned>(a, v);
-    else if (a == "--scope" && (v == "edge" || v == "local")) o.scope = v == "edge" ? media::Scope::edge : media::Scope::local;
-    else if (a == "--scope") usage_error("--scope must be edge or local");
-    else usage_error("unknown argument '" + std::string(a) + "'");
+    if (a == "--calls")
+      o.calls = number<unsigned>(a, v);
+    else if (a == "--lan-remote")
+      host_port(a, v, o.lan_remote_addr, o.lan_remote_port);
+    else if (a == "--peer-remote")
+      host_port(a, v, o.peer_remote_addr, o.peer_remote_port);
+    else if (a == "--ports-file")
+      o.ports_file = v;
+    else if (a == "--address")
+      o.address = v;
+    else if (a == "--first-port")
+      o.first_port = number<std::uint16_t>(a, v);
+    else if (a == "--last-port")
+      o.last_port = number<std::uint16_t>(a, v);
+    else if (a == "--max-seconds")
+      o.max_seconds = number<unsigned>(a, v);
+    else if (a == "--scope" && (v == "edge" || v == "local"))
+      o.scope = v == "edge" ? media::Scope::edge : media::Scope::local;
+    else if (a == "--scope")
+      usage_error("--scope must be edge or local");
+    else
+      usage_error("unknown argument '" + std::string(a) + "'");
   }
   if (o.calls == 0) usage_error("--calls N (N > 0) is required");
   if (o.lan_remote_port == 0 || o.peer_remote_port == 0) usage_error("--lan-remote and --peer-remote are required");
@@ -186,7 +198,8 @@ int main(int argc, char** argv) {
       extra = "a=" + std::string(media::kInterSiteAttribute) + ":" + k->to_attribute() + "\r\n";
       peer_key = inline_key(k->to_attribute());
     }
-    const auto answer = relay.rewrite(key, media::Side::peer, sdp(o.peer_remote_addr, o.peer_remote_port, i, extra), o.scope);
+    const auto answer =
+        relay.rewrite(key, media::Side::peer, sdp(o.peer_remote_addr, o.peer_remote_port, i, extra), o.scope);
     if (!answer) return fail(i, answer.error().reason);
     const auto st = relay.stats(key);
     const auto& stream = st->streams.at(0);
@@ -204,8 +217,8 @@ int main(int argc, char** argv) {
   }
   if (std::fclose(out) != 0 || std::rename(tmp.c_str(), o.ports_file.c_str()) != 0)
     usage_error("cannot write " + o.ports_file);
-  std::printf("READY calls=%u scope=%s rss_kb=%ld rss_before_kb=%ld\n", o.calls, std::string(media::to_string(o.scope)).c_str(),
-              rss_kb(), rss_before);
+  std::printf("READY calls=%u scope=%s rss_kb=%ld rss_before_kb=%ld\n", o.calls,
+              std::string(media::to_string(o.scope)).c_str(), rss_kb(), rss_before);
   std::fflush(stdout);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -227,10 +240,11 @@ int main(int argc, char** argv) {
       lost += s.lan_to_peer.rtp_lost + s.peer_to_lan.rtp_lost;
     }
   }
-  std::printf("RELAY forwarded=%llu dropped=%llu lost=%llu sealed=%llu opened=%llu auth_failed=%llu replayed=%llu rss_kb=%ld\n",
-              static_cast<unsigned long long>(forwarded), static_cast<unsigned long long>(dropped),
-              static_cast<unsigned long long>(lost), static_cast<unsigned long long>(protection.sealed),
-              static_cast<unsigned long long>(protection.opened), static_cast<unsigned long long>(protection.auth_failed),
-              static_cast<unsigned long long>(protection.replayed), rss_kb());
+  std::printf(
+      "RELAY forwarded=%llu dropped=%llu lost=%llu sealed=%llu opened=%llu auth_failed=%llu replayed=%llu rss_kb=%ld\n",
+      static_cast<unsigned long long>(forwarded), static_cast<unsigned long long>(dropped),
+      static_cast<unsigned long long>(lost), static_cast<unsigned long long>(protection.sealed),
+      static_cast<unsigned long long>(protection.opened), static_cast<unsigned long long>(protection.auth_failed),
+      static_cast<unsigned long long>(protection.replayed), rss_kb());
   return 0;
 }

@@ -129,17 +129,28 @@ Options parse(int argc, char** argv) {
     const std::string_view a = argv[i];
     if (i + 1 >= argc) usage_error("missing value after " + std::string(a));
     const std::string_view v = argv[++i];
-    if (a == "--ports-file") o.ports_file = v;
-    else if (a == "--lan-remote") o.lan_remote = endpoint(a, v), lan = true;
-    else if (a == "--peer-remote") o.peer_remote = endpoint(a, v), peer = true;
-    else if (a == "--target-address") o.target_address = v;
-    else if (a == "--rate") o.rate = real(a, v);
-    else if (a == "--warmup") o.warmup = real(a, v);
-    else if (a == "--duration") o.duration = real(a, v);
-    else if (a == "--drain") o.drain = real(a, v);
-    else if (a == "--tick-us") o.tick_us = static_cast<long>(real(a, v));
-    else if (a == "--target-pid") o.target_pid = static_cast<int>(real(a, v));
-    else usage_error("unknown argument '" + std::string(a) + "'");
+    if (a == "--ports-file")
+      o.ports_file = v;
+    else if (a == "--lan-remote")
+      o.lan_remote = endpoint(a, v), lan = true;
+    else if (a == "--peer-remote")
+      o.peer_remote = endpoint(a, v), peer = true;
+    else if (a == "--target-address")
+      o.target_address = v;
+    else if (a == "--rate")
+      o.rate = real(a, v);
+    else if (a == "--warmup")
+      o.warmup = real(a, v);
+    else if (a == "--duration")
+      o.duration = real(a, v);
+    else if (a == "--drain")
+      o.drain = real(a, v);
+    else if (a == "--tick-us")
+      o.tick_us = static_cast<long>(real(a, v));
+    else if (a == "--target-pid")
+      o.target_pid = static_cast<int>(real(a, v));
+    else
+      usage_error("unknown argument '" + std::string(a) + "'");
   }
   if (o.ports_file.empty() || !lan || !peer) usage_error("--ports-file, --lan-remote and --peer-remote are required");
   if (o.rate <= 0 || o.duration <= 0) usage_error("--rate and --duration must be positive");
@@ -326,14 +337,15 @@ int main(int argc, char** argv) {
 
   const double total_rate = o.rate * static_cast<double>(streams);
   const auto warm_idx = static_cast<std::uint64_t>(std::llround(o.rate * o.warmup));
-  const auto end_idx = warm_idx + std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(o.rate * o.duration)));
+  const auto end_idx =
+      warm_idx + std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(o.rate * o.duration)));
   const std::uint64_t total = end_idx * streams;
   const std::uint64_t window_first = warm_idx * streams;
 
   std::array<Batch, 2> batches;
   for (auto& b : batches) {
     for (std::size_t i = 0; i < kBatch; ++i) {
-      b.data[i].fill(0xFF);  // PCMU silence
+      b.data[i].fill(0xFF);                     // PCMU silence
       b.data[i][media::kTunnelHeader] = 0x80;   // V=2
       b.data[i][media::kTunnelHeader + 1] = 0;  // PT 0
       b.iov[i] = iovec{b.data[i].data() + media::kTunnelHeader, kPacket};
@@ -349,7 +361,8 @@ int main(int argc, char** argv) {
     Batch& b = batches[static_cast<std::size_t>(side)];
     std::size_t done = 0;
     while (done < b.count) {
-      const int r = sendmmsg(fds[static_cast<std::size_t>(side)], &b.msgs[done], static_cast<unsigned>(b.count - done), 0);
+      const int r =
+          sendmmsg(fds[static_cast<std::size_t>(side)], &b.msgs[done], static_cast<unsigned>(b.count - done), 0);
       if (r <= 0) {
         if (r < 0 && errno == EINTR) continue;
         send_errors += b.count - done;
@@ -540,15 +553,18 @@ int main(int argc, char** argv) {
   const double loss = window_sent == 0 ? 1.0 : 1.0 - static_cast<double>(window_got) / static_cast<double>(window_sent);
   std::printf(
       "RESULT calls=%zu rate=%g offered_pps=%.0f sent=%llu received=%llu loss=%.6f worst_stream_loss=%.6f "
-      "lossy_streams=%zu window_s=%.3f sent_pps=%.0f delivered_pps=%.0f target_cpu_s=%.3f target_run_s=%.3f gen_cpu_s=%.3f "
-      "max_lag_us=%.0f gen_drops=%llu udp_rcvbuf_errors=%llu backlog_drops=%llu send_errors=%llu unknown=%llu misrouted=%llu "
+      "lossy_streams=%zu window_s=%.3f sent_pps=%.0f delivered_pps=%.0f target_cpu_s=%.3f target_run_s=%.3f "
+      "gen_cpu_s=%.3f "
+      "max_lag_us=%.0f gen_drops=%llu udp_rcvbuf_errors=%llu backlog_drops=%llu send_errors=%llu unknown=%llu "
+      "misrouted=%llu "
       "received_any=%llu sealed=%d seal_failed=%llu open_failed=%llu\n",
       streams / 2, o.rate, total_rate, static_cast<unsigned long long>(window_sent),
       static_cast<unsigned long long>(window_got), std::max(0.0, loss), worst, lossy, window_s,
-      static_cast<double>(window_sent) / window_s, static_cast<double>(window_got) / window_s, target_cpu1 - target_cpu0,
-      target_run1 - target_run0, own_cpu1 - own_cpu0, max_lag * 1e6, drops1 - drops0, rcvbuf1 - rcvbuf0, backlog1 - backlog0,
-      static_cast<unsigned long long>(send_errors), static_cast<unsigned long long>(unknown),
-      static_cast<unsigned long long>(misrouted), static_cast<unsigned long long>(received_any), sealed ? 1 : 0,
-      static_cast<unsigned long long>(seal_failed), static_cast<unsigned long long>(open_failed));
+      static_cast<double>(window_sent) / window_s, static_cast<double>(window_got) / window_s,
+      target_cpu1 - target_cpu0, target_run1 - target_run0, own_cpu1 - own_cpu0, max_lag * 1e6, drops1 - drops0,
+      rcvbuf1 - rcvbuf0, backlog1 - backlog0, static_cast<unsigned long long>(send_errors),
+      static_cast<unsigned long long>(unknown), static_cast<unsigned long long>(misrouted),
+      static_cast<unsigned long long>(received_any), sealed ? 1 : 0, static_cast<unsigned long long>(seal_failed),
+      static_cast<unsigned long long>(open_failed));
   return 0;
 }

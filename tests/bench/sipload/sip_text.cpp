@@ -147,8 +147,8 @@ std::string_view digest_param(std::string_view challenge, std::string_view name)
   while (pos < challenge.size()) {
     pos = challenge.find(name, pos);
     if (pos == std::string_view::npos) return {};
-    const bool starts = pos == 0 || challenge[pos - 1] == ' ' || challenge[pos - 1] == ',' ||
-                        challenge[pos - 1] == '\t';
+    const bool starts =
+        pos == 0 || challenge[pos - 1] == ' ' || challenge[pos - 1] == ',' || challenge[pos - 1] == '\t';
     std::size_t p = pos + name.size();
     while (p < challenge.size() && challenge[p] == ' ') ++p;
     if (!starts || p >= challenge.size() || challenge[p] != '=') {

@@ -65,22 +65,22 @@ struct Options {
   std::string password_pattern = "pw{}";
   std::uint32_t users = 1000;
   std::uint32_t first_user = 1;
-  std::uint32_t contacts = 1;  // register: contacts per user (distinct bindings)
-  double rate = 0;             // 0: max
+  std::uint32_t contacts = 1;         // register: contacts per user (distinct bindings)
+  double rate = 0;                    // 0: max
   std::uint32_t max_outstanding = 0;  // 0: default (max: 100, fixed rate: 10000)
   double duration = 10;
-  std::uint64_t count = 0;     // stop starting after this many operations (0: no limit)
+  std::uint64_t count = 0;  // stop starting after this many operations (0: no limit)
   double timeout = 5;
   std::uint32_t expires = 3600;
-  std::uint32_t links = 4;     // UDP sockets / TCP connections
-  std::uint32_t hold_ms = 0;   // call: time between ACK and BYE
+  std::uint32_t links = 4;        // UDP sockets / TCP connections
+  std::uint32_t hold_ms = 0;      // call: time between ACK and BYE
   bool challenge_always = false;  // no nonce reuse: every operation starts unauthenticated
   bool quiet = false;
-  bool no_sdp = false;         // call: INVITE and 200 without bodies
+  bool no_sdp = false;  // call: INVITE and 200 without bodies
   // call: the callees' server, when not the callers' (0: the same one).
   std::string callee_host;
   std::uint16_t callee_port = 0;
-  std::string callee_domain;   // empty: --domain
+  std::string callee_domain;  // empty: --domain
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -103,33 +103,57 @@ Options parse_options(int argc, char** argv) {
       if (i + 1 >= argc) usage("missing value");
       return argv[++i];
     };
-    if (a == "--scenario") o.scenario = value();
-    else if (a == "--transport") o.transport = value();
-    else if (a == "--host") o.host = value();
-    else if (a == "--port") o.port = static_cast<std::uint16_t>(std::stoul(value()));
-    else if (a == "--domain") o.domain = value();
-    else if (a == "--user") o.user_pattern = value();
-    else if (a == "--password") o.password_pattern = value();
-    else if (a == "--users") o.users = static_cast<std::uint32_t>(std::stoul(value()));
-    else if (a == "--first-user") o.first_user = static_cast<std::uint32_t>(std::stoul(value()));
-    else if (a == "--contacts") o.contacts = static_cast<std::uint32_t>(std::stoul(value()));
+    if (a == "--scenario")
+      o.scenario = value();
+    else if (a == "--transport")
+      o.transport = value();
+    else if (a == "--host")
+      o.host = value();
+    else if (a == "--port")
+      o.port = static_cast<std::uint16_t>(std::stoul(value()));
+    else if (a == "--domain")
+      o.domain = value();
+    else if (a == "--user")
+      o.user_pattern = value();
+    else if (a == "--password")
+      o.password_pattern = value();
+    else if (a == "--users")
+      o.users = static_cast<std::uint32_t>(std::stoul(value()));
+    else if (a == "--first-user")
+      o.first_user = static_cast<std::uint32_t>(std::stoul(value()));
+    else if (a == "--contacts")
+      o.contacts = static_cast<std::uint32_t>(std::stoul(value()));
     else if (a == "--rate") {
       const auto v = value();
       o.rate = v == "max" ? 0 : std::stod(v);
-    } else if (a == "--max-outstanding") o.max_outstanding = static_cast<std::uint32_t>(std::stoul(value()));
-    else if (a == "--duration") o.duration = std::stod(value());
-    else if (a == "--count") o.count = std::stoull(value());
-    else if (a == "--timeout") o.timeout = std::stod(value());
-    else if (a == "--expires") o.expires = static_cast<std::uint32_t>(std::stoul(value()));
-    else if (a == "--links") o.links = static_cast<std::uint32_t>(std::stoul(value()));
-    else if (a == "--hold-ms") o.hold_ms = static_cast<std::uint32_t>(std::stoul(value()));
-    else if (a == "--challenge-always") o.challenge_always = true;
-    else if (a == "--quiet") o.quiet = true;
-    else if (a == "--no-sdp") o.no_sdp = true;
-    else if (a == "--callee-host") o.callee_host = value();
-    else if (a == "--callee-port") o.callee_port = static_cast<std::uint16_t>(std::stoul(value()));
-    else if (a == "--callee-domain") o.callee_domain = value();
-    else usage("unknown option");
+    } else if (a == "--max-outstanding")
+      o.max_outstanding = static_cast<std::uint32_t>(std::stoul(value()));
+    else if (a == "--duration")
+      o.duration = std::stod(value());
+    else if (a == "--count")
+      o.count = std::stoull(value());
+    else if (a == "--timeout")
+      o.timeout = std::stod(value());
+    else if (a == "--expires")
+      o.expires = static_cast<std::uint32_t>(std::stoul(value()));
+    else if (a == "--links")
+      o.links = static_cast<std::uint32_t>(std::stoul(value()));
+    else if (a == "--hold-ms")
+      o.hold_ms = static_cast<std::uint32_t>(std::stoul(value()));
+    else if (a == "--challenge-always")
+      o.challenge_always = true;
+    else if (a == "--quiet")
+      o.quiet = true;
+    else if (a == "--no-sdp")
+      o.no_sdp = true;
+    else if (a == "--callee-host")
+      o.callee_host = value();
+    else if (a == "--callee-port")
+      o.callee_port = static_cast<std::uint16_t>(std::stoul(value()));
+    else if (a == "--callee-domain")
+      o.callee_domain = value();
+    else
+      usage("unknown option");
   }
   if (o.scenario != "register" && o.scenario != "call") usage("--scenario must be register or call");
   if (o.transport != "udp" && o.transport != "tcp") usage("--transport must be udp or tcp");
@@ -164,7 +188,7 @@ struct Ua {
   std::uint32_t cseq = 0;
   // The operation in flight.
   Phase phase = Phase::idle;
-  bool prepare = false;  // a callee's registration before the load, not counted
+  bool prepare = false;   // a callee's registration before the load, not counted
   bool clearing = false;  // that registration's first step: Contact: *, Expires: 0
   bool auth_retried = false;
   std::uint32_t gen = 0;
@@ -250,8 +274,10 @@ class Generator {
       }
     }
     for (std::uint32_t i = 0; i < total_links; ++i) {
-      if (udp_) receive_udp(i);
-      else receive_tcp(i);
+      if (udp_)
+        receive_udp(i);
+      else
+        receive_tcp(i);
     }
     make_uas();
     return true;
@@ -281,9 +307,8 @@ class Generator {
     };
     const double elapsed = std::chrono::duration<double>(load_end_ - load_start_).count();
     const double window = std::max(1e-9, std::chrono::duration<double>(window_end_ - load_start_).count());
-    const double fail_pct = stats_.attempted ? 100.0 * static_cast<double>(stats_.failed) /
-                                                   static_cast<double>(stats_.attempted)
-                                             : 0.0;
+    const double fail_pct =
+        stats_.attempted ? 100.0 * static_cast<double>(stats_.failed) / static_cast<double>(stats_.attempted) : 0.0;
     // With --count the run ends when the last operation does.
     const double rate = o_.count ? static_cast<double>(stats_.succeeded) / std::max(1e-9, elapsed)
                                  : static_cast<double>(succeeded_in_window_) / window;
@@ -295,8 +320,8 @@ class Generator {
                 static_cast<unsigned long long>(stats_.attempted), static_cast<unsigned long long>(stats_.succeeded),
                 static_cast<unsigned long long>(stats_.failed), fail_pct,
                 static_cast<unsigned long long>(stats_.timeouts), static_cast<unsigned long long>(stats_.not_started));
-    std::printf("  achieved %.1f ops/s over %.2f s (%.2f s with drain); retransmissions %llu, send errors %llu\n",
-                rate, window, elapsed, static_cast<unsigned long long>(stats_.retransmissions),
+    std::printf("  achieved %.1f ops/s over %.2f s (%.2f s with drain); retransmissions %llu, send errors %llu\n", rate,
+                window, elapsed, static_cast<unsigned long long>(stats_.retransmissions),
                 static_cast<unsigned long long>(stats_.send_errors));
     std::printf("  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", pct(0.5), pct(0.9), pct(0.99),
                 lat.empty() ? 0.0 : static_cast<double>(lat.back()) / 1000.0);
@@ -415,8 +440,8 @@ class Generator {
 
   std::string credentials(Ua& ua, std::string_view method, std::string_view uri) {
     ++ua.nc;
-    return digest_authorization(DigestAnswer{ua.user, ua.realm, ua.nonce, ua.opaque, uri, method, ua.ha1,
-                                             ua.cnonce, ua.nc});
+    return digest_authorization(
+        DigestAnswer{ua.user, ua.realm, ua.nonce, ua.opaque, uri, method, ua.ha1, ua.cnonce, ua.nc});
   }
 
   void begin(std::uint32_t i, Phase phase) {
@@ -438,7 +463,12 @@ class Generator {
   }
 
   void append_via(std::string& m, const Ua& ua, std::uint32_t i) {
-    ua_branch_.assign("z9hG4bK").append(run_id_).append(".").append(std::to_string(i)).append(".").append(std::to_string(++branch_counter_));
+    ua_branch_.assign("z9hG4bK")
+        .append(run_id_)
+        .append(".")
+        .append(std::to_string(i))
+        .append(".")
+        .append(std::to_string(++branch_counter_));
     m.append("Via: SIP/2.0/").append(udp_ ? "UDP " : "TCP ").append(link_host(ua.link)).append(":");
     append_uint(m, link_port(ua.link));
     m.append(";branch=").append(ua_branch_).append(";rport\r\n");
@@ -547,7 +577,12 @@ class Generator {
     } else {
       begin(i, Phase::invite);
       ua.callee = callers_ + (next_callee_++ % callees_);
-      ua.call_id = std::string(1, 'k').append(std::to_string(i)).append(".").append(std::to_string(ua.gen)).append(".").append(run_id_);
+      ua.call_id = std::string(1, 'k')
+                       .append(std::to_string(i))
+                       .append(".")
+                       .append(std::to_string(ua.gen))
+                       .append(".")
+                       .append(run_id_);
       ua.route.clear();
       ua.ack.clear();
       build_invite(i, reuse);
@@ -586,8 +621,8 @@ class Generator {
     if (failure_code < 0) {
       ++stats_.succeeded;
       if (now <= window_end_) ++succeeded_in_window_;
-      stats_.latency_us.push_back(static_cast<std::uint32_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(now - ua.start).count()));
+      stats_.latency_us.push_back(
+          static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - ua.start).count()));
     } else {
       ++stats_.failed;
       ++stats_.failure_codes[failure_code];
@@ -607,8 +642,7 @@ class Generator {
 
   void start_load() {
     if (!o_.quiet && o_.scenario == "call") {
-      std::fprintf(stderr, "sipload: %u callees registered (%u failed)\n", callees_ - prepare_failed_,
-                   prepare_failed_);
+      std::fprintf(stderr, "sipload: %u callees registered (%u failed)\n", callees_ - prepare_failed_, prepare_failed_);
     }
     loading_ = true;
     load_start_ = Clock::now();
@@ -721,8 +755,10 @@ class Generator {
     if (m.response && m.status >= 300 && !stats_.failure_reasons.contains(m.status)) {
       stats_.failure_reasons[m.status] = std::string(text.substr(0, text.find("\r\n")));
     }
-    if (m.response) on_response(m);
-    else on_request(m, link);
+    if (m.response)
+      on_response(m);
+    else
+      on_request(m, link);
   }
 
   // The UA index and generation a Call-ID of ours names ("r<i>.run",
@@ -731,14 +767,16 @@ class Generator {
     if (call_id.size() < 2 || (call_id[0] != 'r' && call_id[0] != 'k')) return false;
     std::uint64_t v = 0;
     std::size_t p = 1;
-    while (p < call_id.size() && call_id[p] >= '0' && call_id[p] <= '9') v = v * 10 + static_cast<std::uint64_t>(call_id[p++] - '0');
+    while (p < call_id.size() && call_id[p] >= '0' && call_id[p] <= '9')
+      v = v * 10 + static_cast<std::uint64_t>(call_id[p++] - '0');
     if (v >= uas_.size()) return false;
     i = static_cast<std::uint32_t>(v);
     gen = 0;
     if (call_id[0] == 'k' && p < call_id.size() && call_id[p] == '.') {
       ++p;
       std::uint64_t g = 0;
-      while (p < call_id.size() && call_id[p] >= '0' && call_id[p] <= '9') g = g * 10 + static_cast<std::uint64_t>(call_id[p++] - '0');
+      while (p < call_id.size() && call_id[p] >= '0' && call_id[p] <= '9')
+        g = g * 10 + static_cast<std::uint64_t>(call_id[p++] - '0');
       gen = static_cast<std::uint32_t>(g);
     }
     return true;
@@ -942,19 +980,20 @@ class Generator {
 
   void receive_udp(std::uint32_t link) {
     UdpLink& l = *udp_links_[link];
-    l.socket.async_receive_from(asio::buffer(l.buf), l.sender, [this, link](boost::system::error_code ec, std::size_t n) {
-      if (ec == asio::error::operation_aborted) return;
-      UdpLink& u = *udp_links_[link];
-      if (!ec) on_message(std::string_view(u.buf.data(), n), link);
-      // Drain what is already queued before waiting again.
-      for (int k = 0; k < 64 && u.socket.is_open(); ++k) {
-        boost::system::error_code e2;
-        const std::size_t m = u.socket.receive_from(asio::buffer(u.buf), u.sender, 0, e2);
-        if (e2) break;
-        on_message(std::string_view(u.buf.data(), m), link);
-      }
-      if (u.socket.is_open()) receive_udp(link);
-    });
+    l.socket.async_receive_from(asio::buffer(l.buf), l.sender,
+                                [this, link](boost::system::error_code ec, std::size_t n) {
+                                  if (ec == asio::error::operation_aborted) return;
+                                  UdpLink& u = *udp_links_[link];
+                                  if (!ec) on_message(std::string_view(u.buf.data(), n), link);
+                                  // Drain what is already queued before waiting again.
+                                  for (int k = 0; k < 64 && u.socket.is_open(); ++k) {
+                                    boost::system::error_code e2;
+                                    const std::size_t m = u.socket.receive_from(asio::buffer(u.buf), u.sender, 0, e2);
+                                    if (e2) break;
+                                    on_message(std::string_view(u.buf.data(), m), link);
+                                  }
+                                  if (u.socket.is_open()) receive_udp(link);
+                                });
   }
 
   void receive_tcp(std::uint32_t link) {
@@ -966,25 +1005,25 @@ class Generator {
       l.begin = 0;
     }
     if (l.end == l.in.size()) l.in.resize(l.in.size() * 2);
-    l.socket.async_read_some(
-        asio::buffer(l.in.data() + l.end, l.in.size() - l.end), [this, link](boost::system::error_code ec, std::size_t n) {
-          TcpLink& t = *tcp_links_[link];
-          if (ec) {
-            lose(link, ec);
-            return;
-          }
-          t.end += n;
-          for (;;) {
-            std::size_t skip = 0;
-            const std::string_view avail(t.in.data() + t.begin, t.end - t.begin);
-            const std::size_t len = frame_length(avail, skip);
-            t.begin += skip;
-            if (len == 0) break;
-            on_message(std::string_view(t.in.data() + t.begin, len), link);
-            t.begin += len;
-          }
-          receive_tcp(link);
-        });
+    l.socket.async_read_some(asio::buffer(l.in.data() + l.end, l.in.size() - l.end),
+                             [this, link](boost::system::error_code ec, std::size_t n) {
+                               TcpLink& t = *tcp_links_[link];
+                               if (ec) {
+                                 lose(link, ec);
+                                 return;
+                               }
+                               t.end += n;
+                               for (;;) {
+                                 std::size_t skip = 0;
+                                 const std::string_view avail(t.in.data() + t.begin, t.end - t.begin);
+                                 const std::size_t len = frame_length(avail, skip);
+                                 t.begin += skip;
+                                 if (len == 0) break;
+                                 on_message(std::string_view(t.in.data() + t.begin, len), link);
+                                 t.begin += len;
+                               }
+                               receive_tcp(link);
+                             });
   }
 
   asio::io_context& io_;

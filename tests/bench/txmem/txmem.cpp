@@ -39,13 +39,24 @@ struct NoSender final : sip::Sender {
 // left out (the server transaction never keeps the request).
 sip::Message request(const std::string& method, int n) {
   const std::string id = std::to_string(n);
-  std::string text = method + " sip:u2201@bench.example SIP/2.0\r\n"
-                     "Via: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bK-" + id + "-5f3a9c;rport\r\n"
+  std::string text = method +
+                     " sip:u2201@bench.example SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bK-" +
+                     id +
+                     "-5f3a9c;rport\r\n"
                      "Max-Forwards: 70\r\n"
-                     "From: <sip:u2001@bench.example>;tag=t" + id + "\r\n"
-                     "To: <sip:u2201@bench.example>" + (method == "BYE" ? ";tag=callee" : "") + "\r\n"
-                     "Call-ID: " + id + "-8d41e07c2b@127.0.0.1\r\n"
-                     "CSeq: 1 " + method + "\r\n"
+                     "From: <sip:u2001@bench.example>;tag=t" +
+                     id +
+                     "\r\n"
+                     "To: <sip:u2201@bench.example>" +
+                     (method == "BYE" ? ";tag=callee" : "") +
+                     "\r\n"
+                     "Call-ID: " +
+                     id +
+                     "-8d41e07c2b@127.0.0.1\r\n"
+                     "CSeq: 1 " +
+                     method +
+                     "\r\n"
                      "Contact: <sip:u2001@127.0.0.1:40000>\r\n"
                      "Record-Route: <sip:127.0.0.1:5060;lr;rt=abcdef0123456789>\r\n"
                      "Content-Length: 0\r\n\r\n";
@@ -53,8 +64,11 @@ sip::Message request(const std::string& method, int n) {
 }
 
 sip::Inbound inbound(sip::Message m) {
-  return sip::Inbound{std::move(m), sip::Endpoint{sip::Protocol::udp, "127.0.0.1", 40000}, 0,
-                      sip::Endpoint{sip::Protocol::udp, "127.0.0.1", 5060}, {}};
+  return sip::Inbound{std::move(m),
+                      sip::Endpoint{sip::Protocol::udp, "127.0.0.1", 40000},
+                      0,
+                      sip::Endpoint{sip::Protocol::udp, "127.0.0.1", 5060},
+                      {}};
 }
 
 std::size_t heap() { return mallinfo2().uordblks; }

@@ -42,8 +42,8 @@ using namespace std::chrono_literals;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 std::string request(std::string_view method, std::string_view call_id, std::string_view from_domain = "beta.test") {
-  return std::string(method) + " sip:bob@alpha.test SIP/2.0\r\n" +
-         "Via: SIP/2.0/TLS 192.0.2.1:5062;branch=z9hG4bK" + std::string(call_id) +
+  return std::string(method) + " sip:bob@alpha.test SIP/2.0\r\n" + "Via: SIP/2.0/TLS 192.0.2.1:5062;branch=z9hG4bK" +
+         std::string(call_id) +
          "\r\n"
          "Max-Forwards: 70\r\nFrom: <sip:alice@" +
          std::string(from_domain) + ">;tag=1\r\nTo: <sip:bob@alpha.test>\r\nCall-ID: " + std::string(call_id) +
@@ -59,7 +59,9 @@ class Recorder final : public FederationHandler {
     sip::Inbound inbound;
   };
 
-  void on_refused(const pki::PeerIdentity& identity, const sip::Endpoint&) override { refused.push_back(identity.verdict); }
+  void on_refused(const pki::PeerIdentity& identity, const sip::Endpoint&) override {
+    refused.push_back(identity.verdict);
+  }
   void on_peer_connected(const pki::Certificate&, const sip::Endpoint&) override { ++connected; }
   void on_peer_disconnected(const pki::Fingerprint&) override { ++disconnected; }
   void on_link_up(const pki::Fingerprint& peer, sip::FlowId flow, const sip::Endpoint&) override {
@@ -156,8 +158,8 @@ struct RawPeer {
   RawPeer(asio::io_context& io, SSL_CTX* ctx) : ssl(ctx), stream(io, ssl) { SSL_CTX_up_ref(ctx); }
 
   asio::awaitable<void> run(std::uint16_t port) {
-    auto [cec] = co_await stream.next_layer().async_connect(
-        tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), kTuple);
+    auto [cec] =
+        co_await stream.next_layer().async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), kTuple);
     if (cec) {
       closed = true;
       co_return;
@@ -452,8 +454,8 @@ TEST_F(FederationLinksTest, BothSitesDiallingEndWithOneCanonicalLinkAndMessagesF
   Site& lo = lower();
   Site& hi = higher();
   ASSERT_TRUE(run_until([&] {
-    return lo.state_of(hi) == LinkState::connected && hi.state_of(lo) == LinkState::connected &&
-           lo.links.size() == 1 && hi.links.size() == 1 && lo.links_to(hi).at(0).direction == LinkDirection::outbound &&
+    return lo.state_of(hi) == LinkState::connected && hi.state_of(lo) == LinkState::connected && lo.links.size() == 1 &&
+           hi.links.size() == 1 && lo.links_to(hi).at(0).direction == LinkDirection::outbound &&
            hi.links_to(lo).at(0).direction == LinkDirection::inbound;
   }));
   const sip::FlowId lo_flow = *lo.links.flow_for(hi.fp());
@@ -486,8 +488,8 @@ TEST_F(FederationLinksTest, HigherSiteResumesDiallingWhenTheCanonicalLinkGoes) {
   lo.dial(hi);
   hi.dial(lo);
   ASSERT_TRUE(run_until([&] {
-    return lo.state_of(hi) == LinkState::connected && hi.state_of(lo) == LinkState::connected &&
-           lo.links.size() == 1 && hi.links.size() == 1 && hi.links.has_canonical_inbound(lo.fp());
+    return lo.state_of(hi) == LinkState::connected && hi.state_of(lo) == LinkState::connected && lo.links.size() == 1 &&
+           hi.links.size() == 1 && hi.links.has_canonical_inbound(lo.fp());
   }));
   // The lower site forgets the higher one's address and drops its link: the
   // higher site dials, and its link is used both ways.

@@ -32,8 +32,8 @@ using udp = asio::ip::udp;
 using namespace std::chrono_literals;
 
 std::string request(std::string_view method = "OPTIONS", std::string_view branch = "z9hG4bK1") {
-  return std::string(method) + " sip:alpha.example SIP/2.0\r\n" + "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" +
-         std::string(branch) +
+  return std::string(method) + " sip:alpha.example SIP/2.0\r\n" +
+         "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" + std::string(branch) +
          "\r\n"
          "Max-Forwards: 70\r\nFrom: <sip:a@alpha.example>;tag=1\r\nTo: <sip:alpha.example>\r\n"
          "Call-ID: c1@192.0.2.1\r\nCSeq: 1 " +

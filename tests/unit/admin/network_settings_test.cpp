@@ -26,7 +26,7 @@ TEST(NetworkRules, ListenersAreIpLiteralsWithAPort) {
   EXPECT_EQ(parse_listen_address("0.0.0.0:5060")->to_string(), "0.0.0.0:5060");
   EXPECT_EQ(parse_listen_address("[::]:5061")->to_string(), "[::]:5061");
   EXPECT_EQ(parse_listen_address("127.0.0.1:0")->port, 0);  // the kernel chooses
-  EXPECT_FALSE(parse_listen_address("pbx.example:5060"));  // we bind, not resolve
+  EXPECT_FALSE(parse_listen_address("pbx.example:5060"));   // we bind, not resolve
   EXPECT_FALSE(parse_listen_address("0.0.0.0"));
   EXPECT_FALSE(parse_listen_address("0.0.0.0:70000"));
 }
@@ -36,7 +36,8 @@ TEST(NetworkRules, MediaPortsAreAnEvenStartedRangeAbove1023) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->first, 40000);
   EXPECT_EQ(r->last, 40999);
-  for (const char* bad : {"40001-40999", "1000-2000", "5000-4000", "40000", "40000-", "a-b", "40000-70000", "40000-40000"}) {
+  for (const char* bad :
+       {"40001-40999", "1000-2000", "5000-4000", "40000", "40000-", "a-b", "40000-70000", "40000-40000"}) {
     EXPECT_FALSE(parse_media_port_range(bad)) << bad;
   }
 }
@@ -51,8 +52,9 @@ TEST(NetworkRules, PublicAddressIsAHostWithAnOptionalPort) {
 }
 
 TEST(NetworkRules, ValuesAreCheckedAndNormalisedPerKey) {
-  EXPECT_EQ(check_network_value(key("sip.aliases"), {"pbx.alpha.example", "[2001:db8::1]", "pbx.alpha.example"}).value(),
-            (NetworkValue{"pbx.alpha.example", "2001:db8::1"}));
+  EXPECT_EQ(
+      check_network_value(key("sip.aliases"), {"pbx.alpha.example", "[2001:db8::1]", "pbx.alpha.example"}).value(),
+      (NetworkValue{"pbx.alpha.example", "2001:db8::1"}));
   EXPECT_EQ(check_network_value(key("sip.udp"), {}).value(), NetworkValue{});  // [] turns UDP off
   EXPECT_EQ(why(check_network_value(key("media.ports"), {})), "must be one value");
   EXPECT_EQ(why(check_network_value(key("federation.listen"), {"0.0.0.0:5062", "[::]:5062"})), "must be one value");
@@ -63,7 +65,8 @@ TEST(NetworkRules, ValuesAreCheckedAndNormalisedPerKey) {
 }
 
 TEST(NetworkRules, TheStoredFormRoundTrips) {
-  for (const NetworkValue& v : {NetworkValue{}, NetworkValue{"40000-40999"}, NetworkValue{"0.0.0.0:5060", "[::]:5060"}}) {
+  for (const NetworkValue& v :
+       {NetworkValue{}, NetworkValue{"40000-40999"}, NetworkValue{"0.0.0.0:5060", "[::]:5060"}}) {
     EXPECT_EQ(decode_network_value(encode_network_value(v)), v);
   }
 }
@@ -106,8 +109,8 @@ TEST_F(NetworkOperationsTest, StoresNormalisedValuesAndAuditsThem) {
 
 TEST_F(NetworkOperationsTest, OneBadValueWritesNothing) {
   const auto audits = audit_count();
-  auto r = ops_.change_network_settings({{"media.ports", NetworkValue{"50000-50999"}},
-                                         {"federation.listen", NetworkValue{"somewhere:5062"}}});
+  auto r = ops_.change_network_settings(
+      {{"media.ports", NetworkValue{"50000-50999"}}, {"federation.listen", NetworkValue{"somewhere:5062"}}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, OpErrc::bad_setting);
   EXPECT_TRUE(r.error().message.starts_with("federation.listen: ")) << r.error().message;

@@ -120,7 +120,8 @@ TEST_F(SiteOperationsTest, DeleteUserIsTheAccountDeletion) {
 
 TEST_F(SiteOperationsTest, ImportStoresAnUntrustedPeerAndRefusesOwnAndKnownCertificates) {
   const auto beta = make_cert("beta.example");
-  auto r = ops_.import_peer({pki::Certificate::from_pem(beta.to_pem()).value(), std::nullopt, "beta.example:5062", false});
+  auto r =
+      ops_.import_peer({pki::Certificate::from_pem(beta.to_pem()).value(), std::nullopt, "beta.example:5062", false});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->state, PeerState::untrusted);
   EXPECT_EQ(r->address, "beta.example:5062");
@@ -248,9 +249,10 @@ TEST_F(SiteOperationsTest, IssueTokenStoresOnlyItsHashAndAudits) {
   EXPECT_EQ(issued->record.created_by, "admin");
   EXPECT_GT(issued->record.id, 0);
   // The stored hash is the SHA-256 of the token, in hex; never the token.
-  const auto hashes = store::collect_rows(db_.query("SELECT token_hash FROM api_tokens"),
-                                          [](const store::Statement& st) { return st.text(0); })
-                          .value();
+  const auto hashes =
+      store::collect_rows(db_.query("SELECT token_hash FROM api_tokens"), [](const store::Statement& st) {
+        return st.text(0);
+      }).value();
   ASSERT_EQ(hashes.size(), 1u);
   EXPECT_EQ(hashes[0].size(), 64u);
   EXPECT_EQ(hashes[0].find(issued->token.substr(4, 20)), std::string::npos);
@@ -359,7 +361,8 @@ TEST_F(SiteOperationsTest, ImportPeersIsAllOrNothing) {
   import(known);
   const auto audits = audit_count();
   // The third is known already: nothing of the list is stored.
-  auto certs = certs_of(make_cert("a.example"), make_cert("b.example"), pki::Certificate::from_pem(known.to_pem()).value());
+  auto certs =
+      certs_of(make_cert("a.example"), make_cert("b.example"), pki::Certificate::from_pem(known.to_pem()).value());
   auto r = ops_.import_peers(certs, true);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, OpErrc::conflict);
@@ -397,9 +400,8 @@ TEST_F(SiteOperationsTest, RevokePeersRevokesAllNamedInOneGoOrNone) {
 
   ASSERT_TRUE(ops_.revoke_peer({certs[2].fingerprint().to_string(), ""}));
   const auto audits = audit_count();
-  auto r = ops_.revoke_peers({{certs[0].fingerprint().to_string(), ""},
-                              {"", "r1.example"},
-                              {certs[2].fingerprint().to_string(), ""}});
+  auto r = ops_.revoke_peers(
+      {{certs[0].fingerprint().to_string(), ""}, {"", "r1.example"}, {certs[2].fingerprint().to_string(), ""}});
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->size(), 3u);
   EXPECT_TRUE((*r)[0].changed);

@@ -152,8 +152,8 @@ TEST(LiveStateMirror, PreviousPinsFollowTheirPeersTrust) {
   const auto beta = make_site("beta.example");
   const auto old = make_site("beta.example");  // beta's key before a rotation
   const std::int64_t now = store::unix_now();
-  store::PreviousPin pin{old.record.fingerprint, "beta.example", old.record.certificate_pem, beta.record.fingerprint,
-                         now - 10, now + 3600};
+  store::PreviousPin pin{old.record.fingerprint,  "beta.example", old.record.certificate_pem,
+                         beta.record.fingerprint, now - 10,       now + 3600};
   auto full = mirror.load({}, {beta.record}, {pin}, std::nullopt, now);
   ASSERT_EQ(full.pins->size(), 2u);
   EXPECT_TRUE(full.pins->at(old.cert.fingerprint()).superseded);
@@ -181,9 +181,9 @@ TEST(LiveStateWatcher, AppliesAnotherConnectionsChangesIncrementally) {
   }
   boost::asio::io_context io;
   std::vector<LiveStateUpdate> updates;
-  LiveStateWatcher watcher(io, store::Database::open(dir / "s.db", key, store::OpenMode::existing).value(),
-                           "alpha.example", [&](LiveStateUpdate u) { updates.push_back(std::move(u)); },
-                           std::chrono::milliseconds(20));
+  LiveStateWatcher watcher(
+      io, store::Database::open(dir / "s.db", key, store::OpenMode::existing).value(), "alpha.example",
+      [&](LiveStateUpdate u) { updates.push_back(std::move(u)); }, std::chrono::milliseconds(20));
   auto wait_for_updates = [&](std::size_t n) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (updates.size() < n && std::chrono::steady_clock::now() < deadline) {
@@ -208,7 +208,8 @@ TEST(LiveStateWatcher, AppliesAnotherConnectionsChangesIncrementally) {
   EXPECT_EQ(u.trusted_count, 19u);
 
   // A write the daemon does not keep (an audit record) yields no update.
-  ASSERT_TRUE(writer.execute_script("INSERT INTO audit_log (at, actor, source, action, detail) VALUES (1, 'a', 's', 'x', '');"));
+  ASSERT_TRUE(writer.execute_script(
+      "INSERT INTO audit_log (at, actor, source, action, detail) VALUES (1, 'a', 's', 'x', '');"));
   ASSERT_TRUE(store::UserRepository(writer).add(kAlice));
   ASSERT_TRUE(wait_for_updates(3));
   EXPECT_FALSE(updates[2].full);
@@ -229,9 +230,9 @@ TEST(LiveStateWatcher, CatchUpReturnsOnceAWriteCommittedBeforeItIsApplied) {
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
   std::vector<LiveStateUpdate> updates;  // touched on the io thread only, read after catch_up()
-  LiveStateWatcher watcher(io, store::Database::open(dir / "s.db", key, store::OpenMode::existing).value(),
-                           "alpha.example", [&](LiveStateUpdate u) { updates.push_back(std::move(u)); },
-                           std::chrono::hours(1));
+  LiveStateWatcher watcher(
+      io, store::Database::open(dir / "s.db", key, store::OpenMode::existing).value(), "alpha.example",
+      [&](LiveStateUpdate u) { updates.push_back(std::move(u)); }, std::chrono::hours(1));
   EXPECT_FALSE(watcher.catch_up(std::chrono::milliseconds(10))) << "not started: nothing will ever apply";
   watcher.start();
   std::thread io_thread([&] { io.run(); });

@@ -46,12 +46,18 @@ const Party kBob{"bob", "btag"};
 std::string request(const std::string& method, const Party& from, const Party& to, int cseq,
                     const std::string& body = "", const std::string& branch = "z9hG4bKcore1",
                     const std::string& call_id = kCallId) {
-  std::string m = method + " sip:" + to.user + "@127.0.0.1:5070 SIP/2.0\r\n"
-                  "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=" + branch + "\r\n"
+  std::string m = method + " sip:" + to.user +
+                  "@127.0.0.1:5070 SIP/2.0\r\n"
+                  "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=" +
+                  branch +
+                  "\r\n"
                   "Via: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKphone;rport=5071\r\n"
                   "Max-Forwards: 69\r\n"
-                  "From: <sip:" + from.user + "@" + from.domain + ">;tag=" + from.tag + "\r\n"
-                  "To: <sip:" + to.user + "@" + to.domain + ">" + (cseq > 2 || method == "BYE" ? ";tag=" + to.tag : "") +
+                  "From: <sip:" +
+                  from.user + "@" + from.domain + ">;tag=" + from.tag +
+                  "\r\n"
+                  "To: <sip:" +
+                  to.user + "@" + to.domain + ">" + (cseq > 2 || method == "BYE" ? ";tag=" + to.tag : "") +
                   "\r\nCall-ID: " + call_id + "\r\nCSeq: " + std::to_string(cseq) + " " + method + "\r\n";
   if (!body.empty()) m += "Content-Type: application/sdp\r\n";
   return m + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -60,11 +66,17 @@ std::string request(const std::string& method, const Party& from, const Party& t
 // A response of `callee` (the To side) to a request of `caller`.
 std::string response(int code, const Party& caller, const Party& callee, int cseq, const std::string& method,
                      const std::string& body = "") {
-  std::string m = "SIP/2.0 " + std::to_string(code) + " Whatever\r\n"
+  std::string m = "SIP/2.0 " + std::to_string(code) +
+                  " Whatever\r\n"
                   "Via: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKphone;rport=5071\r\n"
-                  "From: <sip:" + caller.user + "@" + caller.domain + ">;tag=" + caller.tag + "\r\n"
-                  "To: <sip:" + callee.user + "@" + callee.domain + ">;tag=" + callee.tag + "\r\n"
-                  "Call-ID: " + kCallId + "\r\nCSeq: " + std::to_string(cseq) + " " + method + "\r\n";
+                  "From: <sip:" +
+                  caller.user + "@" + caller.domain + ">;tag=" + caller.tag +
+                  "\r\n"
+                  "To: <sip:" +
+                  callee.user + "@" + callee.domain + ">;tag=" + callee.tag +
+                  "\r\n"
+                  "Call-ID: " +
+                  kCallId + "\r\nCSeq: " + std::to_string(cseq) + " " + method + "\r\n";
   if (!body.empty()) m += "Content-Type: application/sdp\r\n";
   return m + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
@@ -104,11 +116,12 @@ class LocalMediaAnchorTest : public ::testing::Test {
 
 TEST_F(LocalMediaAnchorTest, TrafficWithoutSdpPassesUntouched) {
   for (const std::string& m : {request("MESSAGE", kAlice, kBob, 1), response(200, kAlice, kBob, 1, "REGISTER"),
-                              request("BYE", kAlice, kBob, 3), response(486, kAlice, kBob, 2, "INVITE")}) {
+                               request("BYE", kAlice, kBob, 3), response(486, kAlice, kBob, 2, "INVITE")}) {
     EXPECT_EQ(sent(m), m);
   }
   std::string text = request("MESSAGE", kAlice, kBob, 1);
-  text.replace(text.find("Content-Length: 0\r\n\r\n"), 21, "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello");
+  text.replace(text.find("Content-Length: 0\r\n\r\n"), 21,
+               "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello");
   EXPECT_EQ(sent(text), text);
   EXPECT_EQ(relay.call_count(), 0U);
 }
@@ -200,7 +213,7 @@ TEST_F(LocalMediaAnchorTest, AnAnswerWithoutSdpStillConfirmsTheCall) {
   sent(request("INVITE", kAlice, kBob, 2, sdp(5004)));
   sent(response(183, kAlice, kBob, 2, "INVITE", sdp(6004)));
   sent(response(200, kAlice, kBob, 2, "INVITE"));  // answer came in the 183
-  sent(request("CANCEL", kAlice, kBob, 2));         // for another of bob's phones
+  sent(request("CANCEL", kAlice, kBob, 2));        // for another of bob's phones
   EXPECT_EQ(relay.call_count(), 1U);
 }
 

@@ -33,10 +33,10 @@ TEST(Hex, SixtyFourBitValueIsSixteenDigitsMostSignificantFirst) {
 TEST(Hex, DecodesEitherCaseAndRefusesEverythingElse) {
   EXPECT_EQ(from_hex("aBcD"), (std::vector<std::uint8_t>{0xAB, 0xCD}));
   EXPECT_EQ(from_hex(""), std::vector<std::uint8_t>{});
-  EXPECT_FALSE(from_hex("abc"));     // odd length
-  EXPECT_FALSE(from_hex("zz"));      // not hex
-  EXPECT_FALSE(from_hex("0x12"));    // prefix is not hex
-  EXPECT_FALSE(from_hex("12 34"));   // separators are the caller's business
+  EXPECT_FALSE(from_hex("abc"));    // odd length
+  EXPECT_FALSE(from_hex("zz"));     // not hex
+  EXPECT_FALSE(from_hex("0x12"));   // prefix is not hex
+  EXPECT_FALSE(from_hex("12 34"));  // separators are the caller's business
   EXPECT_FALSE(from_hex(std::string_view("1\0", 2)));
 }
 

@@ -22,9 +22,9 @@ TEST(IpLiteral, AddressesTheKernelParses) {
 TEST(IpLiteral, NamesAndNearMissesAreNot) {
   EXPECT_FALSE(is_ip_literal(""));
   EXPECT_FALSE(is_ip_literal("alpha.example"));
-  EXPECT_FALSE(is_ip_literal("1.2.3"));         // digits and dots, but not an address
+  EXPECT_FALSE(is_ip_literal("1.2.3"));  // digits and dots, but not an address
   EXPECT_FALSE(is_ip_literal("256.1.1.1"));
-  EXPECT_FALSE(is_ip_literal("[192.0.2.1]"));   // brackets are for IPv6 only
+  EXPECT_FALSE(is_ip_literal("[192.0.2.1]"));  // brackets are for IPv6 only
   EXPECT_FALSE(is_ip_literal("::1]"));
   EXPECT_FALSE(is_ip_literal("gg::1"));
   EXPECT_FALSE(is_ip_literal(std::string(200, '1')));

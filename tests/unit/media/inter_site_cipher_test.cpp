@@ -39,7 +39,8 @@ struct Pair {
   }
 };
 
-const std::string kVoice = std::string("\x80\x00\x00\x07\x00\x00\x00\xa0\x11\x22\x33\x44", 12) + "MARKER-the phone's voice";
+const std::string kVoice =
+    std::string("\x80\x00\x00\x07\x00\x00\x00\xa0\x11\x22\x33\x44", 12) + "MARKER-the phone's voice";
 
 TEST(InterSiteCipher, SealedPacketHidesTheDatagramAndOpensOnTheOtherSide) {
   Pair p;
@@ -78,7 +79,8 @@ TEST(InterSiteCipher, TamperedReplayedForeignAndShortPacketsDoNotOpen) {
 TEST(InterSiteCipher, ManyPacketsAndReorderingWithinTheWindow) {
   Pair p;
   std::vector<std::string> sealed;
-  for (int i = 0; i < 70000; ++i) sealed.push_back(seal(*p.a, kVoice + std::to_string(i)).bytes);  // past a sequence wrap
+  for (int i = 0; i < 70000; ++i)
+    sealed.push_back(seal(*p.a, kVoice + std::to_string(i)).bytes);  // past a sequence wrap
   // Deliver in pairs swapped: reordering is not a replay.
   for (std::size_t i = 0; i + 1 < sealed.size(); i += 2) {
     std::string out;
@@ -99,9 +101,10 @@ TEST(InterSiteCipher, KeyAttributeRoundTripsAndRejectsAnythingElse) {
   EXPECT_NE(*InterSiteKey::generate(), *key);
   const std::string b64 = text.substr(text.find(':') + 1);
   for (const std::string& bad :
-       {std::string(""), std::string("AEAD_AES_128_GCM"), "AES_CM_128_HMAC_SHA1_80 inline:" + b64, "AEAD_AES_128_GCM " + b64,
-        "AEAD_AES_128_GCM inline:" + b64.substr(4), "AEAD_AES_128_GCM inline:" + b64 + "AAAA",
-        "AEAD_AES_128_GCM inline:" + std::string(40, '!'), "AEAD_AES_128_GCM inline:" + std::string(40, '=')}) {
+       {std::string(""), std::string("AEAD_AES_128_GCM"), "AES_CM_128_HMAC_SHA1_80 inline:" + b64,
+        "AEAD_AES_128_GCM " + b64, "AEAD_AES_128_GCM inline:" + b64.substr(4),
+        "AEAD_AES_128_GCM inline:" + b64 + "AAAA", "AEAD_AES_128_GCM inline:" + std::string(40, '!'),
+        "AEAD_AES_128_GCM inline:" + std::string(40, '=')}) {
     EXPECT_FALSE(InterSiteKey::from_attribute(bad)) << bad;
   }
 }

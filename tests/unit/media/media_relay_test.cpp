@@ -264,9 +264,9 @@ TEST_F(MediaRelayTest, PayloadsPassUntouched) {
   const auto ports = setup(relay, "call", phone.port(), peer);
   // A STUN binding request, a DTLS ClientHello-ish record, ZRTP, garbage.
   const std::string zrtp = std::string("\x10\x00\x00\x01ZRTP", 8) + "Hello   ";
-  for (const std::string& p : {std::string("\x00\x01\x00\x00\x21\x12\xa4\x42", 8) + std::string(12, 'T'),
-                               std::string("\x16\xfe\xfd\x00\x00", 5) + std::string(40, 'D'), zrtp,
-                               std::string(1200, '\xff')}) {
+  for (const std::string& p :
+       {std::string("\x00\x01\x00\x00\x21\x12\xa4\x42", 8) + std::string(12, 'T'),
+        std::string("\x16\xfe\xfd\x00\x00", 5) + std::string(40, 'D'), zrtp, std::string(1200, '\xff')}) {
     phone.send(kLanIp, ports.lan, p);
     const auto d = receive(io, peer);
     ASSERT_TRUE(d);
@@ -277,7 +277,7 @@ TEST_F(MediaRelayTest, PayloadsPassUntouched) {
 
 TEST_F(MediaRelayTest, LatchesToTheRealSourceNotTheSdpPort) {
   MediaRelay relay(io, settings());
-  Party declared(io);  // what the phone's SDP says; never sends
+  Party declared(io);    // what the phone's SDP says; never sends
   Party behind_nat(io);  // where its packets really come from
   Party peer(io);
   const auto ports = setup(relay, "call", declared.port(), peer);
@@ -391,8 +391,8 @@ TEST_F(MediaRelayTest, RtcpOnTheOddPorts) {
   Party peer(io);
   Party peer_rtcp(io);
   peer_rtcp.as_peer_relay();  // the peer relay's RTCP socket is the one that talks here
-  const auto to_peer = parsed(relay.rewrite(
-      "call", Side::lan, sdp(phone.port(), "a=rtcp:" + std::to_string(phone_rtcp.port()) + "\r\n")));
+  const auto to_peer = parsed(
+      relay.rewrite("call", Side::lan, sdp(phone.port(), "a=rtcp:" + std::to_string(phone_rtcp.port()) + "\r\n")));
   const auto to_lan = parsed(relay.rewrite(
       "call", Side::peer,
       peer_sdp(peer.port(), "a=rtcp:" + std::to_string(peer_rtcp.port()) + " IN IP4 127.0.0.1\r\n", "", &peer_rtcp)));
@@ -563,7 +563,6 @@ TEST_F(MediaRelayTest, SdpPointingAtTheRelayItselfDoesNotLoop) {
   EXPECT_EQ(st.lan.dropped, 1U);
 }
 
-
 // --- the inter-site leg: SRTP between the relays, whatever the phones send
 
 TEST_F(MediaRelayTest, NoPhonePayloadOrSsrcCrossesToThePeerSiteInClear) {
@@ -618,8 +617,8 @@ TEST_F(MediaRelayTest, TamperedReplayedAndForeignPacketsNeverReachThePhone) {
   std::string tampered = sealed;
   tampered[tampered.size() / 2] = static_cast<char>(tampered[tampered.size() / 2] ^ 0x40);
   peer.send_raw(kPublicIp, ports.peer, tampered);
-  peer.send_raw(kPublicIp, ports.peer, sealed);   // genuine: opens
-  peer.send_raw(kPublicIp, ports.peer, sealed);   // the same again: a replay
+  peer.send_raw(kPublicIp, ports.peer, sealed);    // genuine: opens
+  peer.send_raw(kPublicIp, ports.peer, sealed);    // the same again: a replay
   forger.send_raw(kPublicIp, ports.peer, sealed);  // from another host
   const auto d = receive(io, phone);
   ASSERT_TRUE(d);
@@ -713,8 +712,8 @@ TEST_F(MediaRelayTest, PhonesCnameIsReplacedInRtcpAndSdpOnTheWayOut) {
   Party peer(io);
   const auto ports = setup(relay, "call", phone.port(), peer, "a=rtcp-mux\r\na=ssrc:287 cname:alice@192.168.77.5\r\n",
                            "a=rtcp-mux\r\n");
-  const auto to_peer = serialize(parsed(relay.rewrite("call", Side::lan,
-                                                      sdp(phone.port(), "a=rtcp-mux\r\na=ssrc:287 cname:alice@192.168.77.5\r\n"))));
+  const auto to_peer = serialize(parsed(
+      relay.rewrite("call", Side::lan, sdp(phone.port(), "a=rtcp-mux\r\na=ssrc:287 cname:alice@192.168.77.5\r\n"))));
   EXPECT_EQ(to_peer.find("alice"), std::string::npos) << to_peer;
   const auto at = to_peer.find("a=ssrc:287 cname:");
   ASSERT_NE(at, std::string::npos) << to_peer;
@@ -786,7 +785,8 @@ struct SrtpPhone {
     auto d = ::sipsite::media::receive(io, party);
     if (!d) return std::nullopt;
     std::size_t n = d->bytes.size();
-    if (srtp->unprotect(reinterpret_cast<unsigned char*>(d->bytes.data()), n, false) != LegResult::ok) return std::nullopt;
+    if (srtp->unprotect(reinterpret_cast<unsigned char*>(d->bytes.data()), n, false) != LegResult::ok)
+      return std::nullopt;
     return d->bytes.substr(0, n);
   }
 };
@@ -946,8 +946,9 @@ std::uint16_t port_in(const std::string& host_port) {
 
 TEST_F(MediaRelayTest, LocalCallAdvertisesTheLanAddressToBothPhones) {
   MediaRelay relay(io, settings());
-  const std::string offer = "v=0\r\no=alice 100 200 IN IP4 127.0.0.1\r\ns=Talk\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-                            "m=audio 5004 RTP/AVP 0\r\n";
+  const std::string offer =
+      "v=0\r\no=alice 100 200 IN IP4 127.0.0.1\r\ns=Talk\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+      "m=audio 5004 RTP/AVP 0\r\n";
   const auto to_callee = relay.rewrite("local-call", Side::lan, offer, Scope::local);
   ASSERT_TRUE(to_callee) << to_callee.error().reason;
   EXPECT_NE(to_callee->find("c=IN IP4 127.0.0.1\r\n"), std::string::npos) << *to_callee;
@@ -1027,12 +1028,13 @@ TEST_F(MediaRelayTest, LocalCallRetransmissionsAndForkedAnswersKeepThePorts) {
 
 TEST_F(MediaRelayTest, LocalCallCandidatesAreReplacedByTheRelayOnTheLan) {
   MediaRelay relay(io, settings());
-  const auto to_callee = relay.rewrite(
-      "local-call", Side::lan,
-      sdp(5004, "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"
-                "a=candidate:1 1 UDP 2130706431 192.168.7.20 5004 typ host\r\n"
-                "a=candidate:2 1 UDP 1694498815 203.0.113.9 61000 typ srflx raddr 192.168.7.20 rport 5004\r\n"),
-      Scope::local);
+  const auto to_callee =
+      relay.rewrite("local-call", Side::lan,
+                    sdp(5004,
+                        "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"
+                        "a=candidate:1 1 UDP 2130706431 192.168.7.20 5004 typ host\r\n"
+                        "a=candidate:2 1 UDP 1694498815 203.0.113.9 61000 typ srflx raddr 192.168.7.20 rport 5004\r\n"),
+                    Scope::local);
   ASSERT_TRUE(to_callee) << to_callee.error().reason;
   EXPECT_EQ(to_callee->find("192.168.7.20"), std::string::npos) << *to_callee;
   EXPECT_EQ(to_callee->find("203.0.113.9"), std::string::npos) << *to_callee;

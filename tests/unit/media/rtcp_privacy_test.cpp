@@ -52,9 +52,9 @@ TEST(RtcpPrivacy, SdesKeepsTheSsrcAndOnlyAnOpaqueCname) {
   const auto out = anonymized(in, "0123456789abcdef");
   for (const char* leak : {"alice", "192.168", "Smith", "Phone 1.2.3", "10.0.0.9"})
     EXPECT_EQ(out.find(leak), std::string::npos) << leak;
-  const std::string expected =
-      sr(0x11223344) + packet(202, 2, sdes_chunk(0x11223344, item(1, "0123456789abcdef")) +
-                                          sdes_chunk(0x55667788, item(1, "0123456789abcdef")));
+  const std::string expected = sr(0x11223344) + packet(202, 2,
+                                                       sdes_chunk(0x11223344, item(1, "0123456789abcdef")) +
+                                                           sdes_chunk(0x55667788, item(1, "0123456789abcdef")));
   EXPECT_EQ(out, expected);
 }
 

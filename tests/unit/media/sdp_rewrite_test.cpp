@@ -88,8 +88,8 @@ TEST(SdpRewrite, OriginCanKeepItsUsername) {
 }
 
 TEST(SdpRewrite, WebRtcOfferLosesEveryCandidateButTheRelay) {
-  const auto plan = anchor_plan({StreamEndpoint{40010, 40010}, StreamEndpoint{40020, 40020},
-                                 StreamEndpoint{40030, 40030}});
+  const auto plan =
+      anchor_plan({StreamEndpoint{40010, 40010}, StreamEndpoint{40020, 40020}, StreamEndpoint{40030, 40030}});
   const auto out = rewritten(samples::kWebRtcOffer, plan);
   for (const char* leak : {"192.168.", "fe80", ".local", "2001:db8::20", "203.0.113.50", "127.0.0.1", "raddr"})
     EXPECT_EQ(out.find(leak), std::string::npos) << leak << "\n" << out;
@@ -155,15 +155,17 @@ TEST(SdpRewrite, StreamsWithoutCandidatesGetNone) {
 }
 
 TEST(SdpRewrite, SdesAndZrtpSurviveAnchoring) {
-  const auto out = rewritten(samples::kSdesZrtp, anchor_plan({StreamEndpoint{40000, 40001}, StreamEndpoint{40002, 40003}}));
+  const auto out =
+      rewritten(samples::kSdesZrtp, anchor_plan({StreamEndpoint{40000, 40001}, StreamEndpoint{40002, 40003}}));
   EXPECT_NE(out.find("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:4\r\n"),
             std::string::npos);
   EXPECT_NE(out.find("a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj|2^20|1:4\r\n"),
             std::string::npos);
   EXPECT_NE(out.find("a=zrtp-hash:1.10 fe30efd02423cb054e50efd0248742ac7a52c8f91bc2df881ae642c371ba46df\r\n"),
             std::string::npos);
-  EXPECT_NE(out.find("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj|2^20|1:32\r\n"),
-            std::string::npos);
+  EXPECT_NE(
+      out.find("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj|2^20|1:32\r\n"),
+      std::string::npos);
   EXPECT_EQ(out.find("10.1.2.3"), std::string::npos);
   EXPECT_EQ(lines_starting(out, "c="), (std::vector<std::string>{"c=IN IP4 203.0.113.7", "c=IN IP4 203.0.113.7"}));
   EXPECT_EQ(lines_starting(out, "o=")[0], "o=- 2808844564 2808844564 IN IP4 203.0.113.7");
@@ -181,9 +183,11 @@ TEST(SdpRewrite, RejectedStreamStaysAtPortZeroWithoutLeaking) {
 }
 
 TEST(SdpRewrite, MissingConnectionIsAddedAfterInformation) {
-  const std::string offer = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\ni=voice\r\na=x\r\n";
+  const std::string offer =
+      "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\ni=voice\r\na=x\r\n";
   const auto out = rewritten(offer, anchor_plan({StreamEndpoint{40000, 40001}}));
-  EXPECT_NE(out.find("m=audio 40000 RTP/AVP 0\r\ni=voice\r\nc=IN IP4 203.0.113.7\r\na=x\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("m=audio 40000 RTP/AVP 0\r\ni=voice\r\nc=IN IP4 203.0.113.7\r\na=x\r\n"), std::string::npos)
+      << out;
 }
 
 TEST(SdpRewrite, NonAdjacentRtcpPortIsAdvertised) {
@@ -263,8 +267,8 @@ TEST(SdpRewrite, PlanErrors) {
 
 TEST(AddressClass, PrivateAndPublic) {
   for (const char* a : {"10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.0.1", "100.64.0.1", "100.127.255.254",
-                        "127.0.0.1", "169.254.1.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "::1", "::",
-                        "fc00::1", "fd12:3456::1", "fe80::1", "febf::1", "ff02::1", "::ffff:192.168.1.1"})
+                        "127.0.0.1", "169.254.1.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "::1", "::", "fc00::1",
+                        "fd12:3456::1", "fe80::1", "febf::1", "ff02::1", "::ffff:192.168.1.1"})
     EXPECT_EQ(classify_address(a), AddressClass::private_ip) << a;
   for (const char* a : {"8.8.8.8", "203.0.113.7", "198.51.100.1", "172.32.0.1", "100.128.0.1", "192.169.0.1",
                         "2001:db8::1", "2a00:1450::1", "::ffff:8.8.8.8"})

@@ -191,23 +191,22 @@ TEST(Sdp, ConnectionLines) {
 TEST(Sdp, BrokenStructureIsAnErrorWithAReason) {
   const std::string o = "o=- 1 1 IN IP4 192.0.2.1\r\n";
   for (const std::string& bad : std::vector<std::string>{
-           std::string(),
-           std::string("\r\n\r\n"),
-           "s=-\r\nv=0\r\n" + o,                              // v= not first
-           "v=1\r\n" + o,                                       // unknown version
-           "v=0\r\ns=-\r\n",                                    // no o=
-           "v=0\r\no=- 1 IN IP4 x\r\n",                         // malformed o=
-           "v=0\r\n" + o + "v=0\r\n",                           // second v=
-           "v=0\r\n" + o + "m=audio abc RTP/AVP 0\r\n",         // bad m= port
-           "v=0\r\n" + o + "m=audio\r\n",                       // bad m=
-           "v=0\r\n" + o + "m=audio 4000\r\n",                  // no proto
-           "v=0\r\n" + o + "c=IN IP4\r\n",                      // c= unparsable
+           std::string(), std::string("\r\n\r\n"),
+           "s=-\r\nv=0\r\n" + o,                         // v= not first
+           "v=1\r\n" + o,                                // unknown version
+           "v=0\r\ns=-\r\n",                             // no o=
+           "v=0\r\no=- 1 IN IP4 x\r\n",                  // malformed o=
+           "v=0\r\n" + o + "v=0\r\n",                    // second v=
+           "v=0\r\n" + o + "m=audio abc RTP/AVP 0\r\n",  // bad m= port
+           "v=0\r\n" + o + "m=audio\r\n",                // bad m=
+           "v=0\r\n" + o + "m=audio 4000\r\n",           // no proto
+           "v=0\r\n" + o + "c=IN IP4\r\n",               // c= unparsable
            "v=0\r\n" + o + "m=audio 4000 RTP/AVP 0\r\nc=IN IP4 1.2.3.4.5\r\n",
            "v=0\r\n" + o + "m=audio 4000 RTP/AVP 0\r\na=rtcp:x\r\n",
-           "v=0\r\n" + o + "hello\r\n",                         // not <type>=<value>
+           "v=0\r\n" + o + "hello\r\n",  // not <type>=<value>
            "v=0\r\n" + o + "A=upper\r\n",
-           "v=0\r\n" + o + "s=a\rb\r\n",                        // bare CR
-           "v=0\r\n" + o + std::string("s=a\0b\r\n", 7),       // NUL
+           "v=0\r\n" + o + "s=a\rb\r\n",                  // bare CR
+           "v=0\r\n" + o + std::string("s=a\0b\r\n", 7),  // NUL
        }) {
     const auto e = parse_error(bad);
     EXPECT_EQ(e.code, MediaErrc::bad_sdp) << bad;
@@ -218,7 +217,8 @@ TEST(Sdp, BrokenStructureIsAnErrorWithAReason) {
 
 TEST(Sdp, LimitsOnMediaSectionsAndSize) {
   std::string text = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n";
-  for (std::size_t i = 0; i < kMaxMediaSections; ++i) text += "m=audio " + std::to_string(4000 + 2 * i) + " RTP/AVP 0\r\n";
+  for (std::size_t i = 0; i < kMaxMediaSections; ++i)
+    text += "m=audio " + std::to_string(4000 + 2 * i) + " RTP/AVP 0\r\n";
   EXPECT_EQ(parse_ok(text).media.size(), kMaxMediaSections);
   const auto e = parse_error(text + "m=audio 9 RTP/AVP 0\r\n");
   EXPECT_NE(e.reason.find("m= lines"), std::string::npos) << e.reason;

@@ -13,10 +13,10 @@ using namespace std::chrono_literals;
 TEST(Histogram, BucketsAreCumulativeWithSumAndCount) {
   constexpr double bounds[] = {0.01, 0.1, 1};
   Histogram h(bounds);
-  h.observe(5ms);    // <= 0.01
-  h.observe(10ms);   // exactly on a bound: counted in it (le is "less or equal")
-  h.observe(50ms);   // <= 0.1
-  h.observe(2s);     // above every bound: only in +Inf
+  h.observe(5ms);   // <= 0.01
+  h.observe(10ms);  // exactly on a bound: counted in it (le is "less or equal")
+  h.observe(50ms);  // <= 0.1
+  h.observe(2s);    // above every bound: only in +Inf
   std::string out;
   h.render(out, "x_seconds", "role=\"server\"");
   EXPECT_EQ(out,
@@ -46,9 +46,7 @@ TEST(Histogram, NegativeDurationsCountAsZero) {
   EXPECT_NE(out.find("z_sum 0\n"), std::string::npos) << out;
 }
 
-TEST(Exposition, LabelValuesAreEscaped) {
-  EXPECT_EQ(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-}
+TEST(Exposition, LabelValuesAreEscaped) { EXPECT_EQ(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd"); }
 
 TEST(Exposition, NumbersAreShortestRoundTrip) {
   EXPECT_EQ(number(0.1), "0.1");

@@ -108,7 +108,8 @@ TEST(Certificate, SerialIsRandom128Bit) {
 
 TEST(Certificate, DefaultValidityIsTenYears) {
   const auto now = Clock::now();
-  const Site site = make_site("alpha.example", CertificateOptions::valid_for_days("alpha.example", kDefaultValidityDays, now));
+  const Site site =
+      make_site("alpha.example", CertificateOptions::valid_for_days("alpha.example", kDefaultValidityDays, now));
   // X.509 times have whole seconds.
   EXPECT_EQ(site.cert.not_after() - std::chrono::floor<std::chrono::seconds>(now), std::chrono::days(3650));
   EXPECT_LE(site.cert.not_before(), now);
@@ -143,8 +144,8 @@ TEST(PeerCertificate, AcceptsAValidPeer) {
 }
 
 TEST(PeerCertificate, RejectsGarbage) {
-  for (const char* text : {"", "hello", "-----BEGIN CERTIFICATE-----\nnot base64!!\n-----END CERTIFICATE-----\n",
-                           "\x00\x01\x02\xff"}) {
+  for (const char* text :
+       {"", "hello", "-----BEGIN CERTIFICATE-----\nnot base64!!\n-----END CERTIFICATE-----\n", "\x00\x01\x02\xff"}) {
     auto r = parse_peer_certificate(text);
     ASSERT_FALSE(r) << text;
     EXPECT_EQ(r.error().code, Errc::not_pem) << r.error().message;

@@ -25,11 +25,12 @@ TEST(Fingerprint, ParsesEveryCommonSpelling) {
   const Fingerprint fp = sample();
   const std::string colon = fp.to_string();
   std::string bare;
-  for (char c : colon) if (c != ':') bare += c;
+  for (char c : colon)
+    if (c != ':') bare += c;
   std::string lower = colon;
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const std::string& text : {colon, bare, lower, "SHA256:" + bare, "sha256 Fingerprint=" + colon,
-                                  "  " + colon + "\n"}) {
+  for (const std::string& text :
+       {colon, bare, lower, "SHA256:" + bare, "sha256 Fingerprint=" + colon, "  " + colon + "\n"}) {
     auto parsed = Fingerprint::parse(text);
     ASSERT_TRUE(parsed) << text;
     EXPECT_EQ(*parsed, fp) << text;
@@ -40,8 +41,7 @@ TEST(Fingerprint, RejectsMalformed) {
   const std::string colon = sample().to_string();
   for (const std::string& text :
        {std::string(), std::string("AB:CD"), colon.substr(0, colon.size() - 1), colon + ":00",
-        std::string(colon).replace(2, 1, "-"), std::string(colon).replace(0, 1, "G"),
-        std::string(64, 'Z')}) {
+        std::string(colon).replace(2, 1, "-"), std::string(colon).replace(0, 1, "G"), std::string(64, 'Z')}) {
     auto parsed = Fingerprint::parse(text);
     ASSERT_FALSE(parsed) << text;
     EXPECT_EQ(parsed.error().code, Errc::bad_fingerprint);

@@ -35,8 +35,8 @@ TEST(Invite, BracketsIPv6) {
 
 TEST(Invite, FormatIsStable) {
   Invite in{"alpha.example", {"203.0.113.7", 5062}, sample()};
-  EXPECT_EQ(in.to_string(), "sipsite:invite?v=1&domain=alpha.example&address=203.0.113.7:5062&fp=" +
-                                sample().to_string());
+  EXPECT_EQ(in.to_string(),
+            "sipsite:invite?v=1&domain=alpha.example&address=203.0.113.7:5062&fp=" + sample().to_string());
 }
 
 TEST(Invite, IgnoresUnknownParametersAndSurroundingSpace) {
@@ -49,7 +49,9 @@ TEST(Invite, RejectsMalformed) {
   const std::string ok = "sipsite:invite?v=1&domain=alpha.example&address=h.example:5062&fp=" + fp;
   ASSERT_TRUE(Invite::parse(ok));
   for (const std::string& text : {
-           std::string(), std::string("hello"), "http://x?v=1&domain=a.example&address=h:1&fp=" + fp,
+           std::string(),
+           std::string("hello"),
+           "http://x?v=1&domain=a.example&address=h:1&fp=" + fp,
            "sipsite:invite?v=2&domain=alpha.example&address=h.example:5062&fp=" + fp,
            "sipsite:invite?v=1&domain=bad_domain&address=h.example:5062&fp=" + fp,
            "sipsite:invite?v=1&domain=alpha.example&address=h.example&fp=" + fp,

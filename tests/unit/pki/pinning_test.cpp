@@ -208,13 +208,15 @@ TEST_F(Pinning, ProbeRecordsWhateverTheServerPresents) {
 // Key rotation at the TLS layer: a site that rotated its key presents the
 // new certificate, carrying a proof signed by the pinned one.
 PinnedPeer pinned_with_certificate(const Site& site) {
-  return PinnedPeer(site.cert.domain(), std::make_shared<const Certificate>(Certificate::from_native(site.cert.native())));
+  return PinnedPeer(site.cert.domain(),
+                    std::make_shared<const Certificate>(Certificate::from_native(site.cert.native())));
 }
 
 Site rotated(const Site& old) {
   auto key = PrivateKey::generate_p256().value();
-  auto cert = make_rotated_certificate(key, CertificateOptions::valid_for_days(old.cert.domain(), 30), old.cert, old.key)
-                  .value();
+  auto cert =
+      make_rotated_certificate(key, CertificateOptions::valid_for_days(old.cert.domain(), 30), old.cert, old.key)
+          .value();
   return Site{std::move(key), std::move(cert)};
 }
 

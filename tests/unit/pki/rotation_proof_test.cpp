@@ -28,8 +28,8 @@ Site make_site(const std::string& domain) {
 }
 
 // `old` rotated to a fresh key, the proof signed by `signer`.
-Site rotate(const Site& old, const PrivateKey& signer_key, const Certificate& signer_cert,
-            const std::string& domain, Clock::time_point now = Clock::now()) {
+Site rotate(const Site& old, const PrivateKey& signer_key, const Certificate& signer_cert, const std::string& domain,
+            Clock::time_point now = Clock::now()) {
   auto key = PrivateKey::generate_p256().value();
   auto cert =
       make_rotated_certificate(key, CertificateOptions::valid_for_days(domain, 30), signer_cert, signer_key, now);
@@ -93,12 +93,12 @@ TEST(RotationProof, ARotationNeedsThePreviousKey) {
   const Site alpha = make_site("alpha.example");
   const Site other = make_site("alpha.example");
   auto key = PrivateKey::generate_p256().value();
-  auto made = make_rotated_certificate(key, CertificateOptions::valid_for_days("alpha.example", 30), alpha.cert,
-                                       other.key);
+  auto made =
+      make_rotated_certificate(key, CertificateOptions::valid_for_days("alpha.example", 30), alpha.cert, other.key);
   ASSERT_FALSE(made);
   EXPECT_EQ(made.error().code, Errc::bad_rotation_proof);
-  auto other_domain = make_rotated_certificate(key, CertificateOptions::valid_for_days("beta.example", 30),
-                                               alpha.cert, alpha.key);
+  auto other_domain =
+      make_rotated_certificate(key, CertificateOptions::valid_for_days("beta.example", 30), alpha.cert, alpha.key);
   EXPECT_FALSE(other_domain);
 }
 
@@ -157,8 +157,7 @@ TEST(RotationProof, ProofSignedByAnUnpinnedKeyIsRefused) {
   // Mallory makes a proof naming alpha's fingerprint, signed with her key.
   auto key = PrivateKey::generate_p256().value();
   const Certificate mallory_next =
-      make_rotated_certificate(key, CertificateOptions::valid_for_days("alpha.example", 30), mallory.cert,
-                               mallory.key)
+      make_rotated_certificate(key, CertificateOptions::valid_for_days("alpha.example", 30), mallory.cert, mallory.key)
           .value();
   auto proof = rotation_proof_of(mallory_next).value().value();
   proof.previous = alpha.cert.fingerprint();
@@ -182,9 +181,9 @@ TEST(RotationProof, GarbageExtensionsAreRefusedAsValues) {
   const Site next = rotate(alpha);
   const auto good = rotation_proof_of(next.cert).value().value().encode();
   std::vector<std::vector<std::uint8_t>> bad_payloads = {
-      {0x01},                                  // truncated
-      std::vector<std::uint8_t>(43, 0x00),     // header only, version 0
-      std::vector<std::uint8_t>(4000, 0xFF),   // version 255, huge
+      {0x01},                                 // truncated
+      std::vector<std::uint8_t>(43, 0x00),    // header only, version 0
+      std::vector<std::uint8_t>(4000, 0xFF),  // version 255, huge
   };
   auto wrong_version = good;
   wrong_version[0] = 2;
@@ -246,21 +245,21 @@ TEST(RotationProof, VerifierAcceptsOnlyRotationsOfPinnedCertificatesOfTheSameDom
   pins.replace({{alpha.cert.fingerprint(), "alpha.example"}});
   EXPECT_EQ(pins.verify(&alpha2.cert, 1), PinVerdict::unknown);
   pins.replace({{alpha.cert.fingerprint(),
-                 PinnedPeer("alpha.example", std::make_shared<const Certificate>(
-                                                 Certificate::from_native(alpha.cert.native())))}});
+                 PinnedPeer("alpha.example",
+                            std::make_shared<const Certificate>(Certificate::from_native(alpha.cert.native())))}});
   EXPECT_EQ(pins.verify(&alpha.cert, 1), PinVerdict::accepted);
   EXPECT_EQ(pins.verify(&alpha2.cert, 1), PinVerdict::rotated);
   // A pin kept only for the overlap of an earlier rotation signs no more.
-  PinnedPeer overlap = PinnedPeer("alpha.example", std::make_shared<const Certificate>(
-                                                       Certificate::from_native(alpha.cert.native())));
+  PinnedPeer overlap =
+      PinnedPeer("alpha.example", std::make_shared<const Certificate>(Certificate::from_native(alpha.cert.native())));
   overlap.superseded = true;
   pins.replace({{alpha.cert.fingerprint(), overlap}});
   EXPECT_EQ(pins.verify(&alpha.cert, 1), PinVerdict::accepted);
   EXPECT_EQ(pins.verify(&alpha2.cert, 1), PinVerdict::unknown);
   // Pinned for another domain than the rotation names.
   pins.replace({{alpha.cert.fingerprint(),
-                 PinnedPeer("gamma.example", std::make_shared<const Certificate>(
-                                                 Certificate::from_native(alpha.cert.native())))}});
+                 PinnedPeer("gamma.example",
+                            std::make_shared<const Certificate>(Certificate::from_native(alpha.cert.native())))}});
   EXPECT_EQ(pins.verify(&alpha2.cert, 1), PinVerdict::unknown);
   // Not pinned at all.
   pins.replace({});

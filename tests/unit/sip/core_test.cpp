@@ -270,7 +270,7 @@ TEST_F(CoreTest, InviteForksFirst2xxWinsOtherBranchCancelledThenAckAndByeFollowT
   const Message inv2 = last("bob2", "INVITE").message;
   EXPECT_EQ(inv2.request_uri(), "sip:bob@10.0.0.4:5070;transport=tcp");
   EXPECT_TRUE(inv2.values(HeaderId::via)[0].starts_with("SIP/2.0/TCP 10.0.0.1:5060;branch=z9hG4bK"));
-  EXPECT_EQ(last("bob2", "INVITE").to.flow, 42U);  // the flow bob2 registered on
+  EXPECT_EQ(last("bob2", "INVITE").to.flow, 42U);                           // the flow bob2 registered on
   EXPECT_NE(inv1.values(HeaderId::via)[0], inv2.values(HeaderId::via)[0]);  // one branch each
 
   answer(kBob1, "INVITE", 100);
@@ -388,7 +388,8 @@ TEST_F(CoreTest, ABranch503Becomes500UnlessTheSiteItselfAnsweredIt) {
     // (server/app media_refusal.hpp); a phone may name anyone else.
     busy.add_header("Warning", by_site ? "399 site.example \"no free media ports\"" : "399 bob-phone \"overloaded\"");
     send(kBob1, serialize(busy));
-    EXPECT_EQ(sent(), (Lines{"100 -> alice", "INVITE -> bob1", "ACK -> bob1", by_site ? "503 -> alice" : "500 -> alice"}));
+    EXPECT_EQ(sent(),
+              (Lines{"100 -> alice", "INVITE -> bob1", "ACK -> bob1", by_site ? "503 -> alice" : "500 -> alice"}));
   }
   expect_all_freed();
 }
@@ -443,7 +444,7 @@ TEST_F(CoreTest, LostInviteIsRetransmittedOnlyOverUdp) {
   sent();
   timers.advance(500ms);
   EXPECT_EQ(sent(), (Lines{"INVITE -> bob1"}));  // bob2 is on TCP: no Timer A
-  send(kAlice, Req{});                            // alice retransmits too: absorbed, 100 again
+  send(kAlice, Req{});                           // alice retransmits too: absorbed, 100 again
   EXPECT_EQ(sent(), (Lines{"100 -> alice"}));
 }
 
@@ -565,10 +566,11 @@ TEST_F(CoreTest, GarbageIsAnswered400OrDropped) {
   EXPECT_EQ(sent(), (Lines{"400 -> alice"}));
   core.receive("SIP/2.0 200 OK\r\nVia: garbage\r\n\r\n", kBob1.ep, 0, kSiteUdp);
   EXPECT_EQ(sent(), Lines{});
-  core.receive("INVITE sip:bob@site.example SIP/7.0\r\nVia: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKx\r\n"
-               "From: <sip:a@site.example>;tag=1\r\nTo: <sip:b@site.example>\r\nCall-ID: x\r\n"
-               "CSeq: 1 INVITE\r\n\r\n",
-               kAlice.ep, 0, kSiteUdp);
+  core.receive(
+      "INVITE sip:bob@site.example SIP/7.0\r\nVia: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKx\r\n"
+      "From: <sip:a@site.example>;tag=1\r\nTo: <sip:b@site.example>\r\nCall-ID: x\r\n"
+      "CSeq: 1 INVITE\r\n\r\n",
+      kAlice.ep, 0, kSiteUdp);
   EXPECT_EQ(sent(), (Lines{"505 -> alice"}));
 }
 
@@ -650,8 +652,8 @@ class CoreReachedManyWaysTest : public CoreTest {
 
 TEST_F(CoreReachedManyWaysTest, ARouteToAnyAddressOrAliasOfTheSiteIsPopped) {
   int n = 0;
-  for (const std::string route : {"<sip:127.0.0.1:5060;lr>", "<sip:127.0.0.1;lr>", "<sip:pbx.site.example;lr>",
-                                  "<sip:10.0.0.1;lr>"}) {
+  for (const std::string route :
+       {"<sip:127.0.0.1:5060;lr>", "<sip:127.0.0.1;lr>", "<sip:pbx.site.example;lr>", "<sip:10.0.0.1;lr>"}) {
     Req r;
     r.branch = "z9hG4bKmany" + std::to_string(++n);
     r.call_id = "many-" + std::to_string(n);
@@ -677,7 +679,6 @@ TEST_F(CoreTest, CountersSeeRequestsAndResponses) {
   const auto text = counters.prometheus();
   EXPECT_NE(text.find("OPTIONS"), std::string::npos);
 }
-
 
 // --- call records and stored messages
 
@@ -737,9 +738,9 @@ TEST_F(CoreRecordsTest, AnsweredCallThenHangUpIsRecordedOnce) {
   bye.auth = "";
   bye.extra = "Route: " + std::string(*last("alice", "200").message.value(HeaderId::record_route)) + "\r\n";
   send(kAlice, bye);
-  EXPECT_EQ(calls.events, (std::vector<std::string>{"start alice@site.example -> bob@site.example local from 10.0.0.2",
-                                                    "answered call-1@10.0.0.2",
-                                                    "bye call-1@10.0.0.2 by alice@site.example"}));
+  EXPECT_EQ(calls.events,
+            (std::vector<std::string>{"start alice@site.example -> bob@site.example local from 10.0.0.2",
+                                      "answered call-1@10.0.0.2", "bye call-1@10.0.0.2 by alice@site.example"}));
 }
 
 TEST_F(CoreRecordsTest, FailedAttemptsAreRecordedWithTheirStatus) {
@@ -751,9 +752,10 @@ TEST_F(CoreRecordsTest, FailedAttemptsAreRecordedWithTheirStatus) {
   unknown.branch = "z9hG4bKz";
   unknown.call_id = "call-2@10.0.0.2";
   send(kAlice, unknown);
-  EXPECT_EQ(calls.events, (std::vector<std::string>{"start alice@site.example -> bob@site.example local from 10.0.0.2",
-                                                    "failed call-1@10.0.0.2 480 Temporarily Unavailable",
-                                                    "refused alice@site.example -> zed@site.example local 404 Not Found"}));
+  EXPECT_EQ(calls.events,
+            (std::vector<std::string>{"start alice@site.example -> bob@site.example local from 10.0.0.2",
+                                      "failed call-1@10.0.0.2 480 Temporarily Unavailable",
+                                      "refused alice@site.example -> zed@site.example local 404 Not Found"}));
 }
 
 TEST_F(CoreRecordsTest, EveryRefusedAttemptIsRecordedOnceButChallengesAreNot) {
@@ -800,9 +802,9 @@ TEST_F(CoreRecordsTest, AFloodOfRefusedAttemptsFromOneSourceIsAnsweredButNotAllR
     send(p, r);
   };
   for (int n = 0; n < 100; ++n) refused_from(kAlice, n);
-  EXPECT_EQ(sent().size(), 100u);        // every one answered 403
-  EXPECT_EQ(calls.events.size(), 60u);   // the burst is recorded, the rest not
-  refused_from(kBob1, 0);                // another source is not held back
+  EXPECT_EQ(sent().size(), 100u);       // every one answered 403
+  EXPECT_EQ(calls.events.size(), 60u);  // the burst is recorded, the rest not
+  refused_from(kBob1, 0);               // another source is not held back
   EXPECT_EQ(calls.events.size(), 61u);
   timers.advance(std::chrono::minutes(2));  // the cool-down ends
   refused_from(kAlice, 100);

@@ -19,24 +19,27 @@ Message parse(const std::string& text) {
 }
 
 Message invite(const std::string& call_id) {
-  return parse("INVITE sip:bob@site.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1\r\n"
-               "From: <sip:alice@site.example>;tag=at\r\nTo: <sip:bob@site.example>\r\nCall-ID: " +
-               call_id + "\r\nCSeq: 7 INVITE\r\nContact: <sip:alice@10.0.0.2>\r\nContent-Length: 0\r\n\r\n");
+  return parse(
+      "INVITE sip:bob@site.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1\r\n"
+      "From: <sip:alice@site.example>;tag=at\r\nTo: <sip:bob@site.example>\r\nCall-ID: " +
+      call_id + "\r\nCSeq: 7 INVITE\r\nContact: <sip:alice@10.0.0.2>\r\nContent-Length: 0\r\n\r\n");
 }
 
 Message ok(const std::string& call_id, const std::string& to_tag, bool contact = true) {
-  return parse("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1\r\n"
-               "From: <sip:alice@site.example>;tag=at\r\nTo: <sip:bob@site.example>;tag=" +
-               to_tag + "\r\nCall-ID: " + call_id + "\r\nCSeq: 7 INVITE\r\n" +
-               (contact ? "Contact: <sip:bob@10.0.0.3>\r\n" : "") + "Content-Length: 0\r\n\r\n");
+  return parse(
+      "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1\r\n"
+      "From: <sip:alice@site.example>;tag=at\r\nTo: <sip:bob@site.example>;tag=" +
+      to_tag + "\r\nCall-ID: " + call_id + "\r\nCSeq: 7 INVITE\r\n" +
+      (contact ? "Contact: <sip:bob@10.0.0.3>\r\n" : "") + "Content-Length: 0\r\n\r\n");
 }
 
 Message in_dialog(const std::string& method, const std::string& call_id, const std::string& from_tag,
                   const std::string& to_tag, int cseq) {
-  return parse(method + " sip:x@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.3;branch=z9hG4bK2\r\n"
-               "From: <sip:x@site.example>;tag=" + from_tag + "\r\nTo: <sip:y@site.example>;tag=" + to_tag +
-               "\r\nCall-ID: " + call_id + "\r\nCSeq: " + std::to_string(cseq) + " " + method +
-               "\r\nContent-Length: 0\r\n\r\n");
+  return parse(method +
+               " sip:x@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.3;branch=z9hG4bK2\r\n"
+               "From: <sip:x@site.example>;tag=" +
+               from_tag + "\r\nTo: <sip:y@site.example>;tag=" + to_tag + "\r\nCall-ID: " + call_id +
+               "\r\nCSeq: " + std::to_string(cseq) + " " + method + "\r\nContent-Length: 0\r\n\r\n");
 }
 
 const Destination kAliceAt{{Protocol::udp, "10.0.0.2", 5060}, 0};

@@ -28,7 +28,8 @@ struct DigestAuthenticatorTest : ::testing::Test {
   }
 
   regtest::SimPhone phone(std::string user, std::string password, std::string ip = "203.0.113.5") {
-    return regtest::SimPhone(std::move(user), std::move(password), "alpha.example", Endpoint{Protocol::udp, std::move(ip), 40000});
+    return regtest::SimPhone(std::move(user), std::move(password), "alpha.example",
+                             Endpoint{Protocol::udp, std::move(ip), 40000});
   }
 
   // A REGISTER from p, challenged first when p has no challenge yet.
@@ -283,7 +284,8 @@ TEST_F(DigestAuthenticatorTest, RefusesWhatItDidNotOffer) {
   // RFC 2069 form (no qop, cnonce, nc), computed correctly.
   const auto& c = *p.challenge();
   const std::string ha1 = digest_ha1(c.algorithm, "alice", "alpha.example", "wonderland");
-  const std::string r2069 = digest_response({c.algorithm, ha1, c.nonce, "", "", std::nullopt, "REGISTER", "sip:alpha.example"});
+  const std::string r2069 =
+      digest_response({c.algorithm, ha1, c.nonce, "", "", std::nullopt, "REGISTER", "sip:alpha.example"});
   EXPECT_TRUE(refused("Digest username=\"alice\", realm=\"alpha.example\", nonce=\"" + c.nonce +
                       "\", uri=\"sip:alpha.example\", response=\"" + r2069 + "\", algorithm=SHA-256"));
   // Digest uri naming another resource (correctly hashed over it).

@@ -28,7 +28,7 @@ TEST_F(DigestNonceTest, FreshNoncesVerifyAndDiffer) {
     EXPECT_EQ(nonces.check(n, "alpha.example"), NonceCheck::ok);
     seen.insert(n);
   }
-  EXPECT_EQ(seen.size(), 100U);  // same millisecond, different salt
+  EXPECT_EQ(seen.size(), 100U);     // same millisecond, different salt
   EXPECT_EQ(nonces.tracked(), 0U);  // issuing stores nothing
 }
 

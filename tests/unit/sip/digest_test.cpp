@@ -42,8 +42,8 @@ TEST(DigestCompute, Rfc2069FormAndSessDiffer) {
                              "GET", "/dir/index.html"}),
             "1949323746fe6a43ef61f9606e7febea");
   const std::string ha1 = digest_ha1(DigestAlgorithm::md5, "Mufasa", "testrealm@host.com", "Circle Of Life");
-  const DigestResponseInput base{DigestAlgorithm::md5, ha1, "n", "c", "00000001", std::string_view("auth"), "REGISTER",
-                                 "sip:a"};
+  const DigestResponseInput base{DigestAlgorithm::md5,     ha1,        "n",    "c", "00000001",
+                                 std::string_view("auth"), "REGISTER", "sip:a"};
   DigestResponseInput sess = base;
   sess.algorithm = DigestAlgorithm::md5_sess;
   EXPECT_NE(digest_response(base), digest_response(sess));
@@ -102,8 +102,7 @@ TEST(DigestParse, LenientWhereRealPhonesAre) {
 }
 
 TEST(DigestParse, QuotedPairsAreResolved) {
-  const auto c = parse_digest_credentials(
-      R"(Digest username="a\"b\\c", realm="r", nonce="n", uri="u", response="x")");
+  const auto c = parse_digest_credentials(R"(Digest username="a\"b\\c", realm="r", nonce="n", uri="u", response="x")");
   ASSERT_TRUE(c);
   EXPECT_EQ(c->username, "a\"b\\c");
   EXPECT_FALSE(c->qop);  // RFC 2069 form parses; the authenticator refuses it
@@ -203,8 +202,9 @@ TEST(DigestChallengeFormat, RoundTrips) {
   c.qop = "auth";
   c.stale = true;
   const std::string text = format_digest_challenge(c);
-  EXPECT_EQ(text,
-            R"(Digest realm="alpha.example", nonce="abc\"def", opaque="op", algorithm=SHA-256, qop="auth", stale=true)");
+  EXPECT_EQ(
+      text,
+      R"(Digest realm="alpha.example", nonce="abc\"def", opaque="op", algorithm=SHA-256, qop="auth", stale=true)");
   const auto back = parse_digest_challenge(text);
   ASSERT_TRUE(back);
   EXPECT_EQ(back->realm, c.realm);

@@ -13,9 +13,7 @@
 
 namespace sipsite::sip::test {
 
-inline bool same(const Destination& a, const Destination& b) {
-  return a.endpoint == b.endpoint && a.flow == b.flow;
-}
+inline bool same(const Destination& a, const Destination& b) { return a.endpoint == b.endpoint && a.flow == b.flow; }
 
 struct Sent {
   Destination to;
@@ -25,9 +23,7 @@ struct Sent {
   [[nodiscard]] bool is_request(std::string_view method) const {
     return message.is_request() && message.method() == method;
   }
-  [[nodiscard]] bool is_response(int code) const {
-    return message.is_response() && message.status_code() == code;
-  }
+  [[nodiscard]] bool is_response(int code) const { return message.is_response() && message.status_code() == code; }
   // "INVITE", "200", ... : what the message is, for readable expectations.
   [[nodiscard]] std::string what() const {
     return message.is_request() ? std::string(message.method()) : std::to_string(message.status_code());

@@ -48,8 +48,8 @@ class FakeAuthenticator final : public Authenticator {
       return d;
     }
     d.verdict = AuthDecision::Verdict::challenge;
-    auto r = make_response(request.message, proxy ? 407 : 401,
-                           proxy ? "Proxy Authentication Required" : "Unauthorized");
+    auto r =
+        make_response(request.message, proxy ? 407 : 401, proxy ? "Proxy Authentication Required" : "Unauthorized");
     r.add_header(proxy ? "Proxy-Authenticate" : "WWW-Authenticate", "Fake realm=\"site.example\"");
     d.response = std::move(r);
     return d;

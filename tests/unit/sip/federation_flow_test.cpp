@@ -61,8 +61,8 @@ struct Phone {
 };
 
 struct Site {
-  Site(std::string domain_, std::string lan_ip, std::string peer_, Endpoint fed_, Endpoint peer_fed,
-       std::uint64_t seed, std::set<std::string> users)
+  Site(std::string domain_, std::string lan_ip, std::string peer_, Endpoint fed_, Endpoint peer_fed, std::uint64_t seed,
+       std::set<std::string> users)
       : domain(std::move(domain_)),
         peer(std::move(peer_)),
         lan{Protocol::udp, std::move(lan_ip), 5060},
@@ -73,8 +73,8 @@ struct Site {
     CoreSettings cs;
     cs.local_domain = domain;
     cs.listeners = {lan};
-    core = std::make_unique<Core>(cs, sender, timers, timers, random, directory, auth, location, registrar,
-                                  counters, &router);
+    core = std::make_unique<Core>(cs, sender, timers, timers, random, directory, auth, location, registrar, counters,
+                                  &router);
     EdgePrivacySettings es;
     es.local_domain = domain;
     edge = std::make_unique<EdgePrivacy>(es, timers, random);
@@ -125,9 +125,9 @@ class FederationFlowTest : public ::testing::Test {
     std::string from_site;
     std::string bytes;
   };
-  std::vector<Crossing> link;                    // every message on the link
+  std::vector<Crossing> link;                           // every message on the link
   std::vector<std::pair<std::string, Message>> phones;  // what phones received: (user, message)
-  std::vector<Message> refused;                   // what a hider refused to let in
+  std::vector<Message> refused;                         // what a hider refused to let in
   struct Named {
     std::string name;
     Endpoint ep;
@@ -215,8 +215,8 @@ class FederationFlowTest : public ::testing::Test {
                            const std::string& from, const std::string& to, const std::string& call_id, int cseq,
                            const Phone& p) {
     Message m = Message::make_request(method, target);
-    m.add_header("Via", "SIP/2.0/UDP " + p.ep.host + ":5060;branch=z9hG4bK" + method + std::to_string(cseq) + p.user +
-                            ";rport");
+    m.add_header(
+        "Via", "SIP/2.0/UDP " + p.ep.host + ":5060;branch=z9hG4bK" + method + std::to_string(cseq) + p.user + ";rport");
     for (const auto& r : route) m.add_header("Route", r);
     m.add_header("Max-Forwards", "70");
     m.add_header("From", from);
@@ -263,8 +263,8 @@ class FederationFlowTest : public ::testing::Test {
 
   // alice calls bob and bob answers; the test is left with what each UA knows.
   struct Call {
-    Message bob_invite;   // as bob received it
-    Message alice_ok;     // as alice received the 200
+    Message bob_invite;  // as bob received it
+    Message alice_ok;    // as alice received the 200
   };
   Call establish() {
     phone_sends(alpha, kAlice, alice_invite());
@@ -325,8 +325,8 @@ TEST_F(FederationFlowTest, CallAcrossSitesThenCalleeHangsUp) {
   EXPECT_EQ(tag_of(ack, HeaderId::to), "bobtag");
 
   // bob hangs up: to alice's Contact as he knows it, through his site.
-  Message bye = in_dialog("BYE", contact_uri(inv), values(inv, HeaderId::record_route), header(inv, "To") + ";tag=bobtag",
-                          header(inv, "From"), header(inv, "Call-ID"), 5, kBob);
+  Message bye = in_dialog("BYE", contact_uri(inv), values(inv, HeaderId::record_route),
+                          header(inv, "To") + ";tag=bobtag", header(inv, "From"), header(inv, "Call-ID"), 5, kBob);
   phone_sends(beta, kBob, bye);
   const Message alice_bye = last("alice", "BYE");
   EXPECT_EQ(alice_bye.request_uri(), kAlice.contact);
@@ -555,8 +555,9 @@ TEST_F(FederationFlowTest, ForkedAnswerFromTwoPhonesMapsEachLeg) {
   // alice's BYE reaches the phone that answered.
   auto rr = values(ok, HeaderId::record_route);
   std::reverse(rr.begin(), rr.end());
-  phone_sends(alpha, kAlice,
-              in_dialog("BYE", contact_uri(ok), rr, header(ok, "From"), header(ok, "To"), "call-a@10.1.0.2", 2, kAlice));
+  phone_sends(
+      alpha, kAlice,
+      in_dialog("BYE", contact_uri(ok), rr, header(ok, "From"), header(ok, "To"), "call-a@10.1.0.2", 2, kAlice));
   const Message bye = last("bob2", "BYE");
   EXPECT_EQ(bye.request_uri(), bob2.contact);
   EXPECT_EQ(tag_of(bye, HeaderId::to), "bob2tag");
@@ -603,9 +604,9 @@ TEST_F(FederationFlowTest, LateAnswerOfAForkedBranchLeavesOnlyThroughTheLink) {
   alpha.core->receive(serialize(answer(to_alice2, 200, "alice2tag", alice2.contact)), alice2.ep, 0, alpha.lan);
   for (const auto& s : alpha.sender.sent) {
     const bool on_lan = s.to.endpoint.host.starts_with("10.1.");
-    EXPECT_TRUE(s.to.flow == kLink || on_lan) << "sent to " << s.to.endpoint.host << ":" << s.to.endpoint.port
-                                              << " flow " << s.to.flow << ":\n"
-                                              << s.bytes;
+    EXPECT_TRUE(s.to.flow == kLink || on_lan)
+        << "sent to " << s.to.endpoint.host << ":" << s.to.endpoint.port << " flow " << s.to.flow << ":\n"
+        << s.bytes;
   }
 }
 

@@ -37,8 +37,8 @@ struct LocationServiceTest : ::testing::Test {
 };
 
 TEST_F(LocationServiceTest, LookupOrdersByQThenLatestExpiry) {
-  location.replace("alice", {binding("sip:a@1", 100s, 500), binding("sip:b@1", 300s, 1000), binding("sip:c@1", 200s, 500),
-                             binding("sip:d@1", 50s, 1000)});
+  location.replace("alice", {binding("sip:a@1", 100s, 500), binding("sip:b@1", 300s, 1000),
+                             binding("sip:c@1", 200s, 500), binding("sip:d@1", 50s, 1000)});
   EXPECT_EQ(contacts("alice"), (std::vector<std::string>{"sip:b@1", "sip:d@1", "sip:c@1", "sip:a@1"}));
   EXPECT_TRUE(location.lookup("bob").empty());
   EXPECT_EQ(location.size(), 4U);
@@ -78,7 +78,8 @@ TEST_F(LocationServiceTest, SweepRunsOnTheTimers) {
 }
 
 TEST_F(LocationServiceTest, RemoveOneAllAndByFlow) {
-  location.replace("alice", {binding("sip:a@1", 60s, 1000, 17), binding("sip:b@1", 60s, 1000, 18), binding("sip:c@1", 60s)});
+  location.replace("alice",
+                   {binding("sip:a@1", 60s, 1000, 17), binding("sip:b@1", 60s, 1000, 18), binding("sip:c@1", 60s)});
   location.replace("bob", {binding("sip:d@1", 60s, 1000, 17), binding("sip:e@1", 60s, 1000, 17)});
   EXPECT_EQ(location.remove_flow(0), 0U);
   EXPECT_EQ(location.remove_flow(99), 0U);

@@ -50,8 +50,7 @@ TEST(NameAddr, TagWithoutValueIsNoTag) {
 TEST(NameAddr, Rejects) {
   for (const char* bad : {"", "\"unterminated <sip:a@b>", "<sip:a@b", "< sip:a@b>", "<sip:a@b >",
                           "Bell, Alexander <sip:a@b>", "sip:a@b?x=y", "sip:a@b,c", "<sip:a@b>;;",
-                          "<sip:a@b>;tag=", "<sip:a@b> junk", "\"x\" sip:a@b", "<>", "display",
-                          "<sip:a@b>;p=\"open"}) {
+                          "<sip:a@b>;tag=", "<sip:a@b> junk", "\"x\" sip:a@b", "<>", "display", "<sip:a@b>;p=\"open"}) {
     EXPECT_FALSE(parse_name_addr(bad)) << bad;
   }
 }

@@ -36,9 +36,7 @@ TEST(Parser, MinimalRequest) {
   EXPECT_TRUE(m->body().empty());
 }
 
-TEST(Parser, LeadingCrlfsAreSkipped) {
-  EXPECT_TRUE(parse_datagram("\r\n\r\n" + request()));
-}
+TEST(Parser, LeadingCrlfsAreSkipped) { EXPECT_TRUE(parse_datagram("\r\n\r\n" + request())); }
 
 TEST(Parser, FoldingIsUnfolded) {
   const auto m = parse_datagram(request("Subject: first\r\n  second \r\n\tthird\r\nX-Empty:\r\n  \r\n"));

@@ -101,13 +101,16 @@ class SimPhone {
     t += "CSeq: " + std::to_string(++cseq_) + " REGISTER\r\n";
     for (const auto& c : contacts) t += "Contact: " + c + "\r\n";
     if (expires) t += "Expires: " + std::to_string(*expires) + "\r\n";
-    if (challenge_ && with_auth) t += std::string(proxy_ ? "Proxy-Authorization: " : "Authorization: ") + authorization("REGISTER", uri) + "\r\n";
+    if (challenge_ && with_auth)
+      t += std::string(proxy_ ? "Proxy-Authorization: " : "Authorization: ") + authorization("REGISTER", uri) + "\r\n";
     t += extra;
     t += "Content-Length: 0\r\n\r\n";
     return parse_or_throw(t);
   }
 
-  Inbound inbound(Message m) const { return Inbound{std::move(m), source_, flow_, Endpoint{source_.protocol, "192.168.1.1", 5060}, {}}; }
+  Inbound inbound(Message m) const {
+    return Inbound{std::move(m), source_, flow_, Endpoint{source_.protocol, "192.168.1.1", 5060}, {}};
+  }
 
   // Takes the first challenge of the preferred algorithm from a 401/407
   // (else the first one). False when there is none.

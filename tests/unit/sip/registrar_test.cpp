@@ -36,8 +36,8 @@ struct RegistrarTest : ::testing::Test {
     dir.add_user("bob", "builder");
   }
 
-  regtest::SimPhone phone(std::string user, std::string password, Endpoint source = {Protocol::udp, "203.0.113.7", 61000},
-                          FlowId flow = 0) {
+  regtest::SimPhone phone(std::string user, std::string password,
+                          Endpoint source = {Protocol::udp, "203.0.113.7", 61000}, FlowId flow = 0) {
     return regtest::SimPhone(std::move(user), std::move(password), "alpha.example", std::move(source), flow);
   }
 
@@ -142,12 +142,11 @@ TEST_F(RegistrarTest, RefreshUpdatesTheSameBinding) {
 
 TEST_F(RegistrarTest, ExpiresComesFromParamHeaderOrDefaultAndIsClamped) {
   auto p = phone("alice", "wonderland");
-  const Message r = send(p,
-                         {"<sip:a@192.168.1.20>;expires=120", "<sip:b@192.168.1.20>", "<sip:c@192.168.1.20>;expires=99999"},
-                         300);
+  const Message r =
+      send(p, {"<sip:a@192.168.1.20>;expires=120", "<sip:b@192.168.1.20>", "<sip:c@192.168.1.20>;expires=99999"}, 300);
   ASSERT_EQ(r.status_code(), 200) << r.reason_phrase();
-  EXPECT_EQ(listed(r), (std::vector<std::string>{"sip:a@192.168.1.20 120", "sip:b@192.168.1.20 300",
-                                                 "sip:c@192.168.1.20 7200"}));
+  EXPECT_EQ(listed(r),
+            (std::vector<std::string>{"sip:a@192.168.1.20 120", "sip:b@192.168.1.20 300", "sip:c@192.168.1.20 7200"}));
   auto q = phone("bob", "builder");
   EXPECT_EQ(listed(send(q, {"<sip:bob@192.168.1.21>"}, std::nullopt)),
             (std::vector<std::string>{"sip:bob@192.168.1.21 3600"}));
@@ -261,7 +260,8 @@ TEST_F(RegistrarTest, ForeignDomainMismatchedUserAndBadRequests) {
   auto p = phone("alice", "wonderland");
   // To in another domain: 404 before any challenge.
   Message r = registrar.handle_register(p.inbound(regtest::parse_or_throw(
-      "REGISTER sip:beta.example SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:alice@beta.example>;tag=1\r\n"
+      "REGISTER sip:beta.example SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: "
+      "<sip:alice@beta.example>;tag=1\r\n"
       "To: <sip:alice@beta.example>\r\nCall-ID: x\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n")));
   EXPECT_EQ(r.status_code(), 404);
   // bob's credentials for alice's AOR.

@@ -93,8 +93,8 @@ TEST(ErrorResponse, DropsResponsesAndUnanswerables) {
   const ParseError req_err{ParseErrc::bad_start_line, MessageKind::request, "x"};
   EXPECT_FALSE(make_error_response("garbage", req_err));
   EXPECT_FALSE(make_error_response("", req_err));
-  EXPECT_FALSE(make_error_response("INVITE x\r\nVia: nonsense\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 X\r\n\r\n",
-                                   req_err));
+  EXPECT_FALSE(
+      make_error_response("INVITE x\r\nVia: nonsense\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 X\r\n\r\n", req_err));
   EXPECT_TRUE(make_error_response("INVITE x\nVia: SIP/2.0/UDP h\nFrom: a\nTo: b\nCall-ID: c\nCSeq: 1 X\n", req_err));
   EXPECT_FALSE(make_error_response("\r\n", ParseError{ParseErrc::empty_message, MessageKind::request, ""}));
 }

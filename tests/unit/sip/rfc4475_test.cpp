@@ -110,8 +110,7 @@ TEST(Rfc4475, TableCoversEveryFileInTheCorpus) {
   std::set<std::string> files;
   for (const auto& entry : std::filesystem::directory_iterator(test::rfc4475_dir())) {
     if (entry.path().extension() == ".sip") {
-      files.insert(entry.path().filename().string().substr(
-          0, entry.path().filename().string().size() - 4));
+      files.insert(entry.path().filename().string().substr(0, entry.path().filename().string().size() - 4));
     }
   }
   std::set<std::string> table;
@@ -342,9 +341,7 @@ TEST(Rfc4475Facts, Esc02IsNotRegister) {
   EXPECT_EQ(*via_headers(m)->front().branch(), "z9hG4bK209%fzsnel234");
 }
 
-TEST(Rfc4475Facts, Lwsdisp) {
-  EXPECT_EQ(from_header(must_parse("lwsdisp"))->display_name, "caller");
-}
+TEST(Rfc4475Facts, Lwsdisp) { EXPECT_EQ(from_header(must_parse("lwsdisp"))->display_name, "caller"); }
 
 TEST(Rfc4475Facts, Longreq) {
   const auto m = must_parse("longreq");

@@ -15,8 +15,8 @@ TEST(CSeq, Parse) {
   c = parse_cseq("4294967295 ACK");
   ASSERT_TRUE(c);
   EXPECT_EQ(c->number, 4294967295U);
-  for (const char* bad : {"", "1", "INVITE", "4294967296 INVITE", "36893488147419103232 REGISTER",
-                          "-1 INVITE", "1INVITE", "1 INVITE extra", "1 IN/VITE"}) {
+  for (const char* bad : {"", "1", "INVITE", "4294967296 INVITE", "36893488147419103232 REGISTER", "-1 INVITE",
+                          "1INVITE", "1 INVITE extra", "1 IN/VITE"}) {
     EXPECT_FALSE(parse_cseq(bad)) << bad;
   }
 }

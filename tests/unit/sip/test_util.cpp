@@ -14,8 +14,6 @@ std::string read_file(const std::string& path) {
 
 std::string rfc4475_dir() { return std::string(SIPSITE_SHARED_DIR) + "/data/rfc4475"; }
 
-std::string rfc4475(std::string_view name) {
-  return read_file(rfc4475_dir() + "/" + std::string(name) + ".sip");
-}
+std::string rfc4475(std::string_view name) { return read_file(rfc4475_dir() + "/" + std::string(name) + ".sip"); }
 
 }  // namespace sipsite::sip::test

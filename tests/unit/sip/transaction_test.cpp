@@ -61,8 +61,8 @@ Message request(std::string_view method, std::string_view branch = "z9hG4bKabc",
 // A response the far end sends to `req`.
 Inbound response_to(const Message& req, int code, Protocol p = Protocol::udp) {
   auto r = make_response(req, code, code == 200 ? "OK" : "Reason", "bobtag");
-  return Inbound{parse_datagram(serialize(r)).value(), Endpoint{p, "10.0.0.3", 5060}, 0,
-                 Endpoint{p, "10.0.0.1", 5060}, {}};
+  return Inbound{
+      parse_datagram(serialize(r)).value(), Endpoint{p, "10.0.0.3", 5060}, 0, Endpoint{p, "10.0.0.1", 5060}, {}};
 }
 
 Inbound inbound(Message m, Protocol p = Protocol::udp, FlowId flow = 0) {
@@ -398,8 +398,7 @@ TEST_F(TransactionTest, Rfc2543RequestsMatchWithoutMagicCookie) {
   const auto resp = make_response(req, 486, "Busy Here", "t");
   layer.send_response(r.id, resp);
   EXPECT_EQ(layer.receive_request(inbound(req)).kind, ServerRequest::Kind::absorbed);
-  EXPECT_EQ(layer.receive_request(inbound(TransactionLayer::make_ack(req, resp))).kind,
-            ServerRequest::Kind::absorbed);
+  EXPECT_EQ(layer.receive_request(inbound(TransactionLayer::make_ack(req, resp))).kind, ServerRequest::Kind::absorbed);
 }
 
 TEST_F(TransactionTest, UdpResponsesGoToSourceAddressAndRportOrSentByPort) {
@@ -450,7 +449,6 @@ TEST_F(TransactionTest, ManyTransactionsAllFreed) {
   EXPECT_EQ(timers.pending(), 0U);
   EXPECT_EQ(gauge(), "sipsite_sip_transactions 0");
 }
-
 
 // --- the cap on live transactions
 

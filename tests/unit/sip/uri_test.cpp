@@ -62,11 +62,30 @@ TEST(Uri, OtherSchemesAreOpaque) {
 }
 
 TEST(Uri, RejectsMalformed) {
-  for (const char* bad : {"", "sip:", "sip:@example.com", "sip:user@", "sip:user@host:", "sip:user@host:99999",
-                          "sip:user@host:12a", "sip:user@[::1", "sip:user@[::1]x", "sip:user@[zz::1]",
-                          "sip:us er@host", "sip:user@ho st", "sip:user%4@host", "sip:user%GG@host",
-                          "sip:host;", "sip:host;=v", "sip:host;a=", "sip:host?x", "sip:host?=v",
-                          "<sip:host>", "sip:host>", "sip:a..b", "sip:-host", "nocolon",
+  for (const char* bad : {"",
+                          "sip:",
+                          "sip:@example.com",
+                          "sip:user@",
+                          "sip:user@host:",
+                          "sip:user@host:99999",
+                          "sip:user@host:12a",
+                          "sip:user@[::1",
+                          "sip:user@[::1]x",
+                          "sip:user@[zz::1]",
+                          "sip:us er@host",
+                          "sip:user@ho st",
+                          "sip:user%4@host",
+                          "sip:user%GG@host",
+                          "sip:host;",
+                          "sip:host;=v",
+                          "sip:host;a=",
+                          "sip:host?x",
+                          "sip:host?=v",
+                          "<sip:host>",
+                          "sip:host>",
+                          "sip:a..b",
+                          "sip:-host",
+                          "nocolon",
                           "sip:user@host;a=b c"}) {
     EXPECT_FALSE(parse_uri(bad)) << bad;
   }

@@ -52,8 +52,9 @@ TEST(Validate, MissingRequiredHeaders) {
 
 TEST(Validate, DuplicatesAndMismatch) {
   EXPECT_EQ(fails_with(build(kOptions, {kVia, kTo, kTo, kFrom, kCallId, kCSeq})), ParseErrc::duplicate_header);
-  EXPECT_EQ(fails_with(build(kOptions, {kVia, kTo, kFrom, kCallId, kCSeq, "Max-Forwards: 1\r\n", "Max-Forwards: 2\r\n"})),
-            ParseErrc::duplicate_header);
+  EXPECT_EQ(
+      fails_with(build(kOptions, {kVia, kTo, kFrom, kCallId, kCSeq, "Max-Forwards: 1\r\n", "Max-Forwards: 2\r\n"})),
+      ParseErrc::duplicate_header);
   EXPECT_EQ(fails_with(build(kOptions, {kVia, kTo, kFrom, kCallId, "CSeq: 1 options\r\n"})),
             ParseErrc::cseq_method_mismatch);
 }
@@ -81,15 +82,15 @@ TEST(Validate, Responses) {
 }
 
 TEST(Validate, ContactStar) {
-  const auto m = parse_datagram(build("REGISTER sip:example.com SIP/2.0",
-                                      {kVia, kTo, kFrom, kCallId, "CSeq: 1 REGISTER\r\n", "Contact: *\r\n",
-                                       "Expires: 0\r\n"}));
+  const auto m =
+      parse_datagram(build("REGISTER sip:example.com SIP/2.0",
+                           {kVia, kTo, kFrom, kCallId, "CSeq: 1 REGISTER\r\n", "Contact: *\r\n", "Expires: 0\r\n"}));
   ASSERT_TRUE(m);
   EXPECT_TRUE(validate(*m));
   EXPECT_TRUE(contact_headers(*m)->star);
-  const auto two = parse_datagram(build("REGISTER sip:example.com SIP/2.0",
-                                        {kVia, kTo, kFrom, kCallId, "CSeq: 1 REGISTER\r\n", "Contact: *\r\n",
-                                         "Contact: <sip:a@b>\r\n"}));
+  const auto two =
+      parse_datagram(build("REGISTER sip:example.com SIP/2.0", {kVia, kTo, kFrom, kCallId, "CSeq: 1 REGISTER\r\n",
+                                                                "Contact: *\r\n", "Contact: <sip:a@b>\r\n"}));
   EXPECT_EQ(validate(*two).error().code, ParseErrc::bad_contact);
 }
 

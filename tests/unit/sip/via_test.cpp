@@ -23,7 +23,8 @@ TEST(Via, Basic) {
 }
 
 TEST(Via, RportWithValueIpv6AndList) {
-  const auto v = parse_via_list("SIP/2.0/TLS [2001:db8::9]:5061;rport=4000;branch=z9hG4bKa , SIP / 2.0 / TCP h.example ; branch = z9hG4bKb");
+  const auto v = parse_via_list(
+      "SIP/2.0/TLS [2001:db8::9]:5061;rport=4000;branch=z9hG4bKa , SIP / 2.0 / TCP h.example ; branch = z9hG4bKb");
   ASSERT_TRUE(v) << v.error().reason;
   ASSERT_EQ(v->size(), 2U);
   EXPECT_EQ((*v)[0].host, "[2001:db8::9]");
@@ -35,12 +36,11 @@ TEST(Via, RportWithValueIpv6AndList) {
 }
 
 TEST(Via, Rejects) {
-  for (const char* bad : {"", "SIP/2.0 host", "SIP/2.0/UDP", "SIP/2.0/UDP ", "SIP/2.0/UDPhost",
-                          "SIP/2.0/UDP host:", "SIP/2.0/UDP host:70000", "SIP/2.0/UDP host;;",
-                          "SIP/2.0/UDP 192.0.2.15;;,;,,", "SIP/2.0/UDP host,", "SIP/2.0/UDP host;branch",
-                          "SIP/2.0/UDP host;received", "SIP/2.0/UDP host;received=a b",
-                          "SIP/2.0/UDP host;rport=x", "SIP/2.0/UDP [::1", "SIP/2.0/UDP host junk",
-                          "SIP/2.0/UDP ho$t"}) {
+  for (const char* bad :
+       {"", "SIP/2.0 host", "SIP/2.0/UDP", "SIP/2.0/UDP ", "SIP/2.0/UDPhost",
+        "SIP/2.0/UDP host:", "SIP/2.0/UDP host:70000", "SIP/2.0/UDP host;;", "SIP/2.0/UDP 192.0.2.15;;,;,,",
+        "SIP/2.0/UDP host,", "SIP/2.0/UDP host;branch", "SIP/2.0/UDP host;received", "SIP/2.0/UDP host;received=a b",
+        "SIP/2.0/UDP host;rport=x", "SIP/2.0/UDP [::1", "SIP/2.0/UDP host junk", "SIP/2.0/UDP ho$t"}) {
     EXPECT_FALSE(parse_via_list(bad)) << bad;
   }
 }

@@ -102,9 +102,10 @@ TEST(Database, OpensWithTheSqlcipherToolGivenTheRawKey) {
     auto db = Database::open(dir / "s.db", k, OpenMode::create);
     ASSERT_TRUE(UserRepository(*db).add(kAlice));
   }
-  const auto r = run_command("printf \"PRAGMA key = \\\"x'" + k.hex() +
-                             "'\\\";\\nPRAGMA cipher_page_size = 4096;\\nSELECT username FROM users;\\n\" | sqlcipher " +
-                             (dir / "s.db").string());
+  const auto r =
+      run_command("printf \"PRAGMA key = \\\"x'" + k.hex() +
+                  "'\\\";\\nPRAGMA cipher_page_size = 4096;\\nSELECT username FROM users;\\n\" | sqlcipher " +
+                  (dir / "s.db").string());
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("alice-secret-aor"), std::string::npos) << r.output;
 }
@@ -196,7 +197,8 @@ TEST(Database, LiveStateGenerationMovesOnlyWithWhatTheDaemonKeepsInMemory) {
   // moves (another connection committed), the generation does not.
   const auto version = watcher->data_version();
   ASSERT_TRUE(writer->execute_script(
-      "INSERT INTO cdrs (call_ref, caller_aor, callee_aor, direction, started_at) VALUES ('r', 'a@x', 'b@x', 'local', 1);"
+      "INSERT INTO cdrs (call_ref, caller_aor, callee_aor, direction, started_at) VALUES ('r', 'a@x', 'b@x', 'local', "
+      "1);"
       "INSERT INTO audit_log (at, actor, source, action, detail) VALUES (1, 'a', 's', 'x', '');"));
   EXPECT_NE(watcher->data_version(), version);
   EXPECT_EQ(watcher->live_state_generation(), start);
@@ -218,7 +220,8 @@ TEST(Database, ChangeLogNamesEachChangedRowForAnyConnection) {
   ASSERT_TRUE(start) << start.error().message;
   // Call records and the audit log are not in it.
   ASSERT_TRUE(writer->execute_script(
-      "INSERT INTO cdrs (call_ref, caller_aor, callee_aor, direction, started_at) VALUES ('r', 'a@x', 'b@x', 'local', 1);"
+      "INSERT INTO cdrs (call_ref, caller_aor, callee_aor, direction, started_at) VALUES ('r', 'a@x', 'b@x', 'local', "
+      "1);"
       "INSERT INTO audit_log (at, actor, source, action, detail) VALUES (1, 'a', 's', 'x', '');"));
   EXPECT_EQ(log.latest().value(), *start);
 
@@ -257,9 +260,11 @@ TEST(Database, ChangeLogReportsAGapWhenRowsAfterTheCursorWerePruned) {
   ASSERT_TRUE(db);
   LiveStateChangeRepository log(*db);
   const auto start = log.latest().value();
-  ASSERT_TRUE(db->execute_script("INSERT INTO settings (key, value, updated_at) VALUES ('a', '1', 0);"
-                                 "INSERT INTO settings (key, value, updated_at) VALUES ('b', '1', 0);"));
-  ASSERT_TRUE(db->execute_script("DELETE FROM live_state_changes WHERE seq = (SELECT min(seq) FROM live_state_changes);"));
+  ASSERT_TRUE(
+      db->execute_script("INSERT INTO settings (key, value, updated_at) VALUES ('a', '1', 0);"
+                         "INSERT INTO settings (key, value, updated_at) VALUES ('b', '1', 0);"));
+  ASSERT_TRUE(
+      db->execute_script("DELETE FROM live_state_changes WHERE seq = (SELECT min(seq) FROM live_state_changes);"));
   auto since = log.since(start, 100);
   ASSERT_TRUE(since);
   EXPECT_FALSE(since->complete);
@@ -276,11 +281,11 @@ TEST(Database, ChangeLogStaysBounded) {
   ASSERT_TRUE(db);
   // 70,000 changes in one statement each way: the log keeps at most the last
   // 65,536 plus one pruning period.
-  ASSERT_TRUE(db->execute_script(
-      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 70000) "
-      "INSERT INTO settings (key, value, updated_at) SELECT 'k' || i, 'v', 0 FROM n;"));
-  auto count = first_row(db->query("SELECT count(*) FROM live_state_changes"),
-                         [](const Statement& s) { return s.integer(0); });
+  ASSERT_TRUE(
+      db->execute_script("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 70000) "
+                         "INSERT INTO settings (key, value, updated_at) SELECT 'k' || i, 'v', 0 FROM n;"));
+  auto count =
+      first_row(db->query("SELECT count(*) FROM live_state_changes"), [](const Statement& s) { return s.integer(0); });
   ASSERT_TRUE(count && *count);
   EXPECT_LE(**count, 65536 + 1024);
   EXPECT_GE(LiveStateChangeRepository(*db).latest().value(), 70000);

@@ -28,8 +28,8 @@ TEST(DbKey, HexRoundTrip) {
 }
 
 TEST(DbKey, RejectsMalformedHex) {
-  for (const std::string& text : {std::string(), std::string(63, 'a'), std::string(65, 'a'), std::string(64, 'g'),
-                                  std::string(32, 'a')}) {
+  for (const std::string& text :
+       {std::string(), std::string(63, 'a'), std::string(65, 'a'), std::string(64, 'g'), std::string(32, 'a')}) {
     auto k = DbKey::from_hex(text);
     ASSERT_FALSE(k) << text;
     EXPECT_EQ(k.error().code, Errc::bad_key_file);

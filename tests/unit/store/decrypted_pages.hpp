@@ -27,8 +27,8 @@ inline std::string decrypt_page(const std::string& raw_key, std::string_view pag
   std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   std::string out(size, '\0');
   int n = 0;
-  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_cbc(), nullptr,
-                         reinterpret_cast<const unsigned char*>(raw_key.data()), iv) != 1 ||
+  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_cbc(), nullptr, reinterpret_cast<const unsigned char*>(raw_key.data()),
+                         iv) != 1 ||
       EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1 ||
       EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &n,
                         reinterpret_cast<const unsigned char*>(page.data() + offset), static_cast<int>(size)) != 1) {
@@ -39,7 +39,8 @@ inline std::string decrypt_page(const std::string& raw_key, std::string_view pag
 
 inline std::string raw_key_of(const std::string& hex) {
   std::string key;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) key += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    key += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
   return key;
 }
 
@@ -58,7 +59,8 @@ inline std::string decrypted_database(const std::filesystem::path& db, const std
     const std::string wal = read_file(wal_path);
     for (std::size_t off = 32; off + 24 + kPageSize <= wal.size(); off += 24 + kPageSize) {
       const auto* h = reinterpret_cast<const unsigned char*>(wal.data() + off);
-      const std::uint32_t pgno = (std::uint32_t{h[0]} << 24) | (std::uint32_t{h[1]} << 16) | (std::uint32_t{h[2]} << 8) | h[3];
+      const std::uint32_t pgno =
+          (std::uint32_t{h[0]} << 24) | (std::uint32_t{h[1]} << 16) | (std::uint32_t{h[2]} << 8) | h[3];
       plain += decrypt_page(key, std::string_view(wal).substr(off + 24, kPageSize), pgno == 1);
     }
   }

@@ -144,8 +144,9 @@ TEST_F(Repositories, PeerStateChanges) {
 }
 
 TEST_F(Repositories, SchemaRefusesAnUnknownPeerState) {
-  auto r = db_.execute("INSERT INTO peers (domain, fingerprint, certificate_pem, address, state, created_at, "
-                       "updated_at) VALUES ('x', 'y', 'z', '', 'friendly', 0, 0)");
+  auto r = db_.execute(
+      "INSERT INTO peers (domain, fingerprint, certificate_pem, address, state, created_at, "
+      "updated_at) VALUES ('x', 'y', 'z', '', 'friendly', 0, 0)");
   EXPECT_FALSE(r);
 }
 

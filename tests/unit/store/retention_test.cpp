@@ -54,8 +54,8 @@ class Retention : public ::testing::Test {
         .value();
   }
   std::int64_t add_message(const std::string& to, const std::string& body, std::int64_t at) {
-    const MessageLimits roomy{.max_body_bytes = 1 << 16, .per_user_count = 1 << 20, .per_user_bytes = 1 << 30,
-                              .total_bytes = 1 << 30};
+    const MessageLimits roomy{
+        .max_body_bytes = 1 << 16, .per_user_count = 1 << 20, .per_user_bytes = 1 << 30, .total_bytes = 1 << 30};
     return MessageRepository(db_, roomy).store({to, "bob@alpha.example", "text/plain", body, at}).value();
   }
   void set(std::string_view key, std::string_view value) { SettingsRepository(db_).put(key, value).value(); }
@@ -131,16 +131,21 @@ TEST_F(Retention, CdrRecordsStartAnswerAndEnd) {
 // batch of the writer) reads back as the same record made in three steps.
 TEST_F(Retention, CdrWrittenWholeEqualsCdrWrittenInSteps) {
   CdrRepository cdrs(db_);
-  const CdrStart start{call_ref_of("whole@10.0.0.5"), "alice@alpha.example", "bob@alpha.example",
-                       CdrDirection::local, "", kNow, "10.0.0.5"};
+  const CdrStart start{call_ref_of("whole@10.0.0.5"),
+                       "alice@alpha.example",
+                       "bob@alpha.example",
+                       CdrDirection::local,
+                       "",
+                       kNow,
+                       "10.0.0.5"};
   const auto stepped = cdrs.start(start).value();
   ASSERT_TRUE(cdrs.answered(stepped, kNow + 2));
   ASSERT_TRUE(cdrs.media_protection(stepped, CdrMedia{"", "plain", "none"}));
   ASSERT_TRUE(cdrs.ended(stepped, kNow + 32, 200, "callee hung up"));
-  const auto whole = cdrs.insert(CdrWrite{start, kNow + 2, CdrEnd{kNow + 32, 200, "callee hung up"},
-                                          CdrMedia{"", "plain", "none"}},
-                                 false)
-                         .value();
+  const auto whole =
+      cdrs.insert(CdrWrite{start, kNow + 2, CdrEnd{kNow + 32, 200, "callee hung up"}, CdrMedia{"", "plain", "none"}},
+                  false)
+          .value();
   ASSERT_NE(whole, stepped);
   auto a = cdrs.find(stepped).value().value();
   auto b = cdrs.find(whole).value().value();
@@ -198,7 +203,10 @@ TEST_F(Retention, CdrListIsNewestFirstFilteredAndPaginated) {
                         f.since = kNow + 2;
                         f.until = kNow + 4;
                       }),
-                      0, 50).value().total, 2);
+                      0, 50)
+                .value()
+                .total,
+            2);
   EXPECT_EQ(cdrs.list(filter([](CdrFilter& f) { f.direction = CdrDirection::incoming; }), 0, 50).value().total, 0);
   EXPECT_EQ(cdrs.list(filter([](CdrFilter& f) { f.aor = "dave@beta.example"; }), 0, 50).value().total, 1);
 }
@@ -231,8 +239,8 @@ TEST_F(Retention, MessagesAreDeliveredInOrderAndDeletedOnceDelivered) {
 }
 
 TEST_F(Retention, MessageCapsRefuseWithADistinctFullError) {
-  MessageRepository messages(db_, MessageLimits{.max_body_bytes = 100, .per_user_count = 3, .per_user_bytes = 150,
-                                                .total_bytes = 250});
+  MessageRepository messages(
+      db_, MessageLimits{.max_body_bytes = 100, .per_user_count = 3, .per_user_bytes = 150, .total_bytes = 250});
   const auto msg = [](std::string to, std::size_t size) {
     return NewMessage{std::move(to), "bob@alpha.example", "text/plain", std::string(size, 'x'), kNow};
   };

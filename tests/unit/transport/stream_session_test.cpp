@@ -32,7 +32,8 @@ constexpr auto kBound = 10s;
 
 std::vector<std::string> messages() {
   std::vector<std::string> out;
-  for (int i = 0; i < 6; ++i) out.push_back("message " + std::to_string(i) + std::string(static_cast<std::size_t>(5 + 3 * i), 'x') + "\r\n");
+  for (int i = 0; i < 6; ++i)
+    out.push_back("message " + std::to_string(i) + std::string(static_cast<std::size_t>(5 + 3 * i), 'x') + "\r\n");
   return out;
 }
 
@@ -84,11 +85,10 @@ SessionRun run_with_failure_at(std::size_t fail_at, const std::vector<std::strin
   SessionRun run;
   {
     async::TaskGroup tasks(io.get_executor(), "test");
-    auto session = std::make_shared<Session>(std::move(local), StreamSessionSettings{},
-                                             [&run](const CloseReport& r) {
-                                               ++run.closes;
-                                               run.report = r;
-                                             });
+    auto session = std::make_shared<Session>(std::move(local), StreamSessionSettings{}, [&run](const CloseReport& r) {
+      ++run.closes;
+      run.report = r;
+    });
     session->start(tasks);
     tasks.spawn(read_until_closed(session));
     // The peer says something too, so reads complete and count as operations.
@@ -160,11 +160,11 @@ TEST(StreamSessionTest, AMessageBeyondTheQueueBoundIsRefusedAndClosesTheSession)
   async::TaskGroup tasks(io.get_executor(), "test");
   std::optional<CloseReport> report;
   int closes = 0;
-  auto session = std::make_shared<Session>(std::move(local), StreamSessionSettings{100, 30s},
-                                           [&](const CloseReport& r) {
-                                             ++closes;
-                                             report = r;
-                                           });
+  auto session =
+      std::make_shared<Session>(std::move(local), StreamSessionSettings{100, 30s}, [&](const CloseReport& r) {
+        ++closes;
+        report = r;
+      });
   session->start(tasks);
   EXPECT_TRUE(session->enqueue(std::string(60, 'a')));
   EXPECT_EQ(session->queued_bytes(), 60u);
@@ -187,8 +187,8 @@ TEST(StreamSessionTest, APassedDeadlineClosesAWaitingSession) {
   local.connect(remote);
   async::TaskGroup tasks(io.get_executor(), "test");
   std::optional<CloseReport> report;
-  auto session = std::make_shared<Session>(std::move(local), StreamSessionSettings{},
-                                           [&](const CloseReport& r) { report = r; });
+  auto session =
+      std::make_shared<Session>(std::move(local), StreamSessionSettings{}, [&](const CloseReport& r) { report = r; });
   session->start(tasks);
   tasks.spawn(read_until_closed(session));  // would wait for the peer forever
   session->set_deadline(std::chrono::steady_clock::now());
@@ -203,11 +203,10 @@ TEST(StreamSessionTest, CloseIsIdempotentAndReportsOnceEvenWithoutAWriter) {
   boost::asio::io_context io;
   TestStream local(io);
   int closes = 0;
-  auto session = std::make_shared<Session>(std::move(local), StreamSessionSettings{},
-                                           [&](const CloseReport& r) {
-                                             ++closes;
-                                             EXPECT_EQ(r.unsent_messages, 1u);
-                                           });
+  auto session = std::make_shared<Session>(std::move(local), StreamSessionSettings{}, [&](const CloseReport& r) {
+    ++closes;
+    EXPECT_EQ(r.unsent_messages, 1u);
+  });
   ASSERT_TRUE(session->enqueue("never written"));
   session->close();
   session->close(CloseReason::write_failed);
@@ -222,8 +221,8 @@ TEST(StreamSessionTest, CancellingTheTaskGroupClosesTheSession) {
   local.connect(remote);
   async::TaskGroup tasks(io.get_executor(), "test");
   int closes = 0;
-  auto session = std::make_shared<Session>(std::move(local), StreamSessionSettings{},
-                                           [&](const CloseReport&) { ++closes; });
+  auto session =
+      std::make_shared<Session>(std::move(local), StreamSessionSettings{}, [&](const CloseReport&) { ++closes; });
   session->start(tasks);
   io.poll();  // the writer and the watchdog are waiting
   ASSERT_EQ(tasks.active(), 2u);
@@ -244,8 +243,8 @@ TEST(StreamSessionTest, AWriteThePeerDoesNotTakeIsCutByTheWriteDeadline) {
   tcp::socket ours = acceptor.accept();
   async::TaskGroup tasks(io.get_executor(), "test");
   std::optional<CloseReport> report;
-  auto session = std::make_shared<StreamSession<tcp::socket>>(
-      std::move(ours), StreamSessionSettings{128u << 20, 200ms}, [&](const CloseReport& r) { report = r; });
+  auto session = std::make_shared<StreamSession<tcp::socket>>(std::move(ours), StreamSessionSettings{128u << 20, 200ms},
+                                                              [&](const CloseReport& r) { report = r; });
   session->start(tasks);
   ASSERT_TRUE(session->enqueue(std::string(64u << 20, 'x')));
   io.run_for(kBound);

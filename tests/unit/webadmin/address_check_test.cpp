@@ -36,8 +36,8 @@ CertificateProbe fake_probe(std::string pem, std::string* asked) {
 TEST(AddressCheck, TheInvitesAddressLeadsBackToThisSite) {
   const auto own = make_cert("alpha.example");
   std::string asked;
-  const auto check = check_own_address(fake_probe(own.to_pem(), &asked), invite_for(own, "192.0.2.2"),
-                                       own.fingerprint().to_string());
+  const auto check =
+      check_own_address(fake_probe(own.to_pem(), &asked), invite_for(own, "192.0.2.2"), own.fingerprint().to_string());
   EXPECT_EQ(asked, "192.0.2.2:5062");
   EXPECT_EQ(check.address, "192.0.2.2:5062");
   EXPECT_TRUE(check.reaches_this_site) << check.detail;
@@ -46,8 +46,8 @@ TEST(AddressCheck, TheInvitesAddressLeadsBackToThisSite) {
 TEST(AddressCheck, NothingThereNamesTheSettingToFix) {
   const auto own = make_cert("alpha.example");
   std::string asked;
-  const auto check = check_own_address(fake_probe("", &asked), invite_for(own, "alpha.example"),
-                                       own.fingerprint().to_string());
+  const auto check =
+      check_own_address(fake_probe("", &asked), invite_for(own, "alpha.example"), own.fingerprint().to_string());
   EXPECT_FALSE(check.reaches_this_site);
   EXPECT_NE(check.detail.find("Connection refused"), std::string::npos) << check.detail;
   EXPECT_NE(check.detail.find("site.public_address"), std::string::npos) << check.detail;

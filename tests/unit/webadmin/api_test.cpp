@@ -72,7 +72,8 @@ class ApiTest : public ::testing::Test {
     ApiSettings s;
     s.domain = "alpha.example";
     s.certificate_pem = cert_.to_pem();
-    s.invite = "sipsite:invite?v=1&domain=alpha.example&address=alpha.example:5062&fp=" + cert_.fingerprint().to_string();
+    s.invite =
+        "sipsite:invite?v=1&domain=alpha.example&address=alpha.example:5062&fp=" + cert_.fingerprint().to_string();
     s.login = LoginLimits{5, 10, 15min, 15min, 100};
     s.now = [this] { return now_; };
     api_.emplace(s, db_, live_);
@@ -106,7 +107,8 @@ class ApiTest : public ::testing::Test {
   }
   void login_and_change() {
     ASSERT_EQ(login(kOneTime).result(), http::status::ok);
-    auto r = send(http::verb::put, "/api/v1/session/password", json{{"current", kOneTime}, {"new", kNewPassword}}.dump());
+    auto r =
+        send(http::verb::put, "/api/v1/session/password", json{{"current", kOneTime}, {"new", kNewPassword}}.dump());
     ASSERT_EQ(r.result(), http::status::ok) << r.body();
   }
 
@@ -561,8 +563,13 @@ TEST_F(ApiTest, SettingsAreReadValidatedChangedAndAudited) {
   login_and_change();
   auto r = get("/api/v1/settings");
   ASSERT_EQ(r.result(), http::status::ok);
-  EXPECT_EQ(body(r), (json{{"cdr_days", 180}, {"signaling_log_days", 30}, {"message_days", 30}, {"audit_days", 365},
-                           {"pending_request_days", 7}, {"keep_cdrs_on_user_delete", false}, {"store_ip", false},
+  EXPECT_EQ(body(r), (json{{"cdr_days", 180},
+                           {"signaling_log_days", 30},
+                           {"message_days", 30},
+                           {"audit_days", 365},
+                           {"pending_request_days", 7},
+                           {"keep_cdrs_on_user_delete", false},
+                           {"store_ip", false},
                            {"signaling_log_enabled", false}}));
   const auto put = [&](const json& b) { return send(http::verb::put, "/api/v1/settings", b.dump()); };
   r = put({{"cdr_days", 90}, {"store_ip", true}});
@@ -685,7 +692,8 @@ TEST_F(ApiTest, PeersShowTheirLiveLinksAndCalls) {
   login_and_change();
   const auto beta = make_cert("beta.example");
   const auto gamma = make_cert("gamma.example");
-  ASSERT_EQ(post("/api/v1/peers", {{"pem", beta.to_pem()}, {"address", "127.0.0.1:5062"}}).result(), http::status::created);
+  ASSERT_EQ(post("/api/v1/peers", {{"pem", beta.to_pem()}, {"address", "127.0.0.1:5062"}}).result(),
+            http::status::created);
   ASSERT_EQ(post("/api/v1/peers", {{"pem", gamma.to_pem()}}).result(), http::status::created);
   live_.fed.peers = {{beta.fingerprint().to_string(),
                       "beta.example",
@@ -718,7 +726,8 @@ TEST_F(ApiTest, LiveCallsPerPeerWithTheGatewayCounters) {
   const auto b = body(get("/api/v1/calls"));
   EXPECT_EQ(b["total"], 2);
   ASSERT_EQ(b["peers"].size(), 2u);
-  EXPECT_EQ(b["peers"][0], (json{{"domain", "beta.example"}, {"fingerprint", "AA"}, {"calls", 2}, {"connected", true}}));
+  EXPECT_EQ(b["peers"][0],
+            (json{{"domain", "beta.example"}, {"fingerprint", "AA"}, {"calls", 2}, {"connected", true}}));
   EXPECT_EQ(b["peers"][1]["connected"], false);
   EXPECT_EQ(b["counters"],
             (json{{"sent", 11}, {"received", 12}, {"refused", 3}, {"rate_limited", 4}, {"revoked_calls", 1}}));
@@ -727,17 +736,15 @@ TEST_F(ApiTest, LiveCallsPerPeerWithTheGatewayCounters) {
 TEST_F(ApiTest, MetricsCarryTheFederationCountersAndPerPeerGauges) {
   login_and_change();
   live_.fed.counters = {11, 12, 3, 4, 1};
-  live_.fed.peers = {{"AA", "beta.example", {{"inbound", "192.0.2.7:5062", 1, true}}, 2},
-                     {"BB", "we\"ird\\", {}, 0}};
+  live_.fed.peers = {{"AA", "beta.example", {{"inbound", "192.0.2.7:5062", 1, true}}, 2}, {"BB", "we\"ird\\", {}, 0}};
   const std::string m = get("/metrics").body();
-  for (const char* line : {"sipsite_federation_messages_total{direction=\"sent\"} 11\n",
-                           "sipsite_federation_messages_total{direction=\"received\"} 12\n",
-                           "sipsite_federation_refused_total 3\n", "sipsite_federation_rate_limited_total 4\n",
-                           "sipsite_federation_revoked_calls_total 1\n", "sipsite_federation_calls{peer=\"beta.example\"} 2\n",
-                           "sipsite_federation_links{peer=\"beta.example\"} 1\n",
-                           "sipsite_federation_calls{peer=\"we\\\"ird\\\\\"} 0\n",
-                           "# TYPE sipsite_federation_calls gauge\n",
-                           "# TYPE sipsite_federation_messages_total counter\n"}) {
+  for (const char* line :
+       {"sipsite_federation_messages_total{direction=\"sent\"} 11\n",
+        "sipsite_federation_messages_total{direction=\"received\"} 12\n", "sipsite_federation_refused_total 3\n",
+        "sipsite_federation_rate_limited_total 4\n", "sipsite_federation_revoked_calls_total 1\n",
+        "sipsite_federation_calls{peer=\"beta.example\"} 2\n", "sipsite_federation_links{peer=\"beta.example\"} 1\n",
+        "sipsite_federation_calls{peer=\"we\\\"ird\\\\\"} 0\n", "# TYPE sipsite_federation_calls gauge\n",
+        "# TYPE sipsite_federation_messages_total counter\n"}) {
     EXPECT_NE(m.find(line), std::string::npos) << line << " in\n" << m;
   }
 }
@@ -756,8 +763,12 @@ MediaState one_relayed_call() {
   c.age_s = 42;
   c.idle_s = 1;
   c.protection = {true, "none", false};
-  c.streams.push_back(
-      {"audio", false, {40000, true, 2, 0, 0, 0}, {40002, true, 3, 1, 2, 1}, {50, 8600, 0.02}, {48, 8256, std::nullopt}});
+  c.streams.push_back({"audio",
+                       false,
+                       {40000, true, 2, 0, 0, 0},
+                       {40002, true, 3, 1, 2, 1},
+                       {50, 8600, 0.02},
+                       {48, 8256, std::nullopt}});
   c.streams.push_back({"video", true, {40004, false, 0, 0}, {40006, false, 0, 0}, {}, {}});
   m.relayed.push_back(c);
   return m;
@@ -804,18 +815,14 @@ TEST_F(ApiTest, LiveCallsShowTheRelayedMediaWithoutAddressesOrCallIds) {
   const auto& audio = call["streams"][0];
   EXPECT_EQ(audio["media"], "audio");
   EXPECT_EQ(audio["rtcp_mux"], false);
-  EXPECT_EQ(audio["lan"], (json{{"port", 40000},
-                                {"latched", true},
-                                {"dropped", 2},
-                                {"relatches", 0},
-                                {"auth_failed", 0},
-                                {"replayed", 0}}));
-  EXPECT_EQ(audio["peer"], (json{{"port", 40002},
-                                 {"latched", true},
-                                 {"dropped", 3},
-                                 {"relatches", 1},
-                                 {"auth_failed", 2},
-                                 {"replayed", 1}}));
+  EXPECT_EQ(
+      audio["lan"],
+      (json{
+          {"port", 40000}, {"latched", true}, {"dropped", 2}, {"relatches", 0}, {"auth_failed", 0}, {"replayed", 0}}));
+  EXPECT_EQ(
+      audio["peer"],
+      (json{
+          {"port", 40002}, {"latched", true}, {"dropped", 3}, {"relatches", 1}, {"auth_failed", 2}, {"replayed", 1}}));
   EXPECT_EQ(audio["lan_to_peer"]["packets"], 50);
   EXPECT_EQ(audio["lan_to_peer"]["bytes"], 8600);
   EXPECT_DOUBLE_EQ(audio["lan_to_peer"]["loss"].get<double>(), 0.02);
@@ -859,18 +866,17 @@ TEST_F(ApiTest, MetricsCarryTheRelayTotalsAndPacketsPerDirection) {
   login_and_change();
   live_.relay = one_relayed_call();
   const std::string m = get("/metrics").body();
-  for (const char* line : {"sipsite_media_calls 1\n", "sipsite_media_free_ports 996\n",
-                           "sipsite_media_live_packets{direction=\"lan_to_peer\"} 50\n",
-                           "sipsite_media_live_packets{direction=\"peer_to_lan\"} 48\n",
-                           "# TYPE sipsite_media_calls gauge\n", "# TYPE sipsite_media_free_ports gauge\n",
-                           "sipsite_media_srtp_packets_total{result=\"sealed\"} 500\n",
-                           "sipsite_media_srtp_packets_total{result=\"opened\"} 480\n",
-                           "sipsite_media_srtp_packets_total{result=\"auth_failed\"} 2\n",
-                           "sipsite_media_srtp_packets_total{result=\"replayed\"} 1\n",
-                           "sipsite_media_srtp_packets_total{result=\"unkeyed\"} 4\n",
-                           "sipsite_media_srtp_packets_total{result=\"foreign\"} 5\n",
-                           "# TYPE sipsite_media_srtp_packets_total counter\n",
-                           "sipsite_media_unprotected_refused_total 6\n", "sipsite_media_end_to_end_calls 0\n"}) {
+  for (const char* line :
+       {"sipsite_media_calls 1\n", "sipsite_media_free_ports 996\n",
+        "sipsite_media_live_packets{direction=\"lan_to_peer\"} 50\n",
+        "sipsite_media_live_packets{direction=\"peer_to_lan\"} 48\n", "# TYPE sipsite_media_calls gauge\n",
+        "# TYPE sipsite_media_free_ports gauge\n", "sipsite_media_srtp_packets_total{result=\"sealed\"} 500\n",
+        "sipsite_media_srtp_packets_total{result=\"opened\"} 480\n",
+        "sipsite_media_srtp_packets_total{result=\"auth_failed\"} 2\n",
+        "sipsite_media_srtp_packets_total{result=\"replayed\"} 1\n",
+        "sipsite_media_srtp_packets_total{result=\"unkeyed\"} 4\n",
+        "sipsite_media_srtp_packets_total{result=\"foreign\"} 5\n", "# TYPE sipsite_media_srtp_packets_total counter\n",
+        "sipsite_media_unprotected_refused_total 6\n", "sipsite_media_end_to_end_calls 0\n"}) {
     EXPECT_NE(m.find(line), std::string::npos) << line << " in\n" << m;
   }
 }
@@ -880,10 +886,8 @@ TEST_F(ApiTest, EndToEndCallsShowThatNoSiteCouldHearThem) {
   live_.relay = one_relayed_call();
   live_.relay.relayed[0].protection = {true, "zrtp", true};
   const auto b = body(get("/api/v1/calls"));
-  EXPECT_EQ(b["media"][0]["protection"], (json{{"inter_site", "srtp"},
-                                               {"lan", "srtp"},
-                                               {"end_to_end", "zrtp"},
-                                               {"readable_by", json::array()}}));
+  EXPECT_EQ(b["media"][0]["protection"],
+            (json{{"inter_site", "srtp"}, {"lan", "srtp"}, {"end_to_end", "zrtp"}, {"readable_by", json::array()}}));
   EXPECT_NE(get("/metrics").body().find("sipsite_media_end_to_end_calls 1\n"), std::string::npos);
 }
 

@@ -97,7 +97,8 @@ class ConsoleTest : public ::testing::Test {
  protected:
   void start(ServerLimits limits) {
     auto key = pki::PrivateKey::generate_p256().value();
-    auto cert = pki::Certificate::self_signed(key, pki::CertificateOptions::valid_for_days("alpha.example", 30)).value();
+    auto cert =
+        pki::Certificate::self_signed(key, pki::CertificateOptions::valid_for_days("alpha.example", 30)).value();
     ConsoleSettings s;
     s.listen = {"127.0.0.1", 0};
     s.limits = limits;
@@ -215,8 +216,8 @@ TEST_F(ConsoleTest, TheLastConnectionsAreKeptForAddressesThatLoggedInBefore) {
   start(limits);
   Client admin(port_, "127.0.0.20");  // the admin's desk, logged in
   ASSERT_FALSE(admin.handshake());
-  const auto r = admin.post_json("/api/v1/session", std::string(R"({"username":"admin","password":")") +
-                                                        kPassword + R"("})");
+  const auto r =
+      admin.post_json("/api/v1/session", std::string(R"({"username":"admin","password":")") + kPassword + R"("})");
   ASSERT_EQ(r.result(), http::status::ok) << r.body();
   // A stranger takes the rest of the open share (two of four)...
   Client s1(port_, "127.0.0.31");
@@ -253,7 +254,8 @@ TEST_F(ConsoleTest, ABusyPortIsAClearError) {
   Console other(s, std::move(db), live_);
   auto failed = other.start(cert, key);
   ASSERT_TRUE(failed);
-  EXPECT_NE(failed->find("cannot listen on admin/https 127.0.0.1:" + std::to_string(port_)), std::string::npos) << *failed;
+  EXPECT_NE(failed->find("cannot listen on admin/https 127.0.0.1:" + std::to_string(port_)), std::string::npos)
+      << *failed;
 }
 
 }  // namespace

@@ -31,9 +31,7 @@ TEST(PasswordHash, IsArgon2idWithTheStatedCostAndVerifies) {
   EXPECT_FALSE(verify_password(*hash, ""));
 }
 
-TEST(PasswordHash, SaltsEveryHash) {
-  EXPECT_NE(hash_password("same").value(), hash_password("same").value());
-}
+TEST(PasswordHash, SaltsEveryHash) { EXPECT_NE(hash_password("same").value(), hash_password("same").value()); }
 
 TEST(PasswordHash, MalformedHashNeverVerifies) {
   for (const char* bad : {"", "$argon2id$", "plaintext", "$argon2i$v=19$m=16,t=2,p=1$c2FsdA$aGFzaA"}) {

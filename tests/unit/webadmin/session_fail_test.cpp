@@ -45,11 +45,11 @@ class NoLive final : public LiveState {
 };
 
 struct Outcome {
-  bool finished = false;        // the session coroutine returned
-  bool threw = false;           // it ended by an exception
-  std::string wire;             // what the client received
-  beast::error_code end;        // how the client's last read ended
-  std::size_t consumed = 0;     // bytes of the client's input the session read
+  bool finished = false;     // the session coroutine returned
+  bool threw = false;        // it ended by an exception
+  std::string wire;          // what the client received
+  beast::error_code end;     // how the client's last read ended
+  std::size_t consumed = 0;  // bytes of the client's input the session read
 };
 
 class SessionFailTest : public ::testing::Test {
@@ -57,7 +57,8 @@ class SessionFailTest : public ::testing::Test {
   SessionFailTest()
       : db_(store::Database::open(dir_ / "s.db", store::DbKey::generate().value(), store::OpenMode::create).value()) {
     auto key = pki::PrivateKey::generate_p256().value();
-    auto cert = pki::Certificate::self_signed(key, pki::CertificateOptions::valid_for_days("alpha.example", 30)).value();
+    auto cert =
+        pki::Certificate::self_signed(key, pki::CertificateOptions::valid_for_days("alpha.example", 30)).value();
     store::AdminRepository(db_).put({"admin", hash_password("one-time-password").value(), true, 0}).value();
     ApiSettings s;
     s.domain = "alpha.example";
@@ -82,13 +83,14 @@ class SessionFailTest : public ::testing::Test {
     server.close_remote();  // end of the client's requests, after `input`
 
     Outcome r;
-    asio::co_spawn(io,
-                   detail::run_session(server, limits_,
-                                       [this](const Request& req) { return api_->handle(req, RequestContext{"192.0.2.1"}); }),
-                   [&r](const std::exception_ptr& e) {
-                     r.finished = true;
-                     r.threw = e != nullptr;
-                   });
+    asio::co_spawn(
+        io,
+        detail::run_session(server, limits_,
+                            [this](const Request& req) { return api_->handle(req, RequestContext{"192.0.2.1"}); }),
+        [&r](const std::exception_ptr& e) {
+          r.finished = true;
+          r.threw = e != nullptr;
+        });
     // Nothing here waits on a clock: a session that does not return when its
     // input is used up would leave the loop idle, so run() would return with
     // r.finished false (a bounded run either way).

@@ -17,7 +17,8 @@ TEST(RandomToken, Is256BitsOfBase64url) {
   for (int i = 0; i < 50; ++i) {
     const auto t = random_token(32);
     EXPECT_EQ(t.size(), 43u);
-    EXPECT_EQ(t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), std::string::npos);
+    EXPECT_EQ(t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+              std::string::npos);
     seen.insert(t);
   }
   EXPECT_EQ(seen.size(), 50u);

@@ -66,8 +66,8 @@ TEST(SiteMetrics, ExpiryOfTheSiteAndOfTrustedPeersOnly) {
   EXPECT_EQ(out.find("gamma.example"), std::string::npos) << "a revoked peer is no series";
   EXPECT_EQ(out.find("delta.example"), std::string::npos) << "an untrusted peer is no series";
   EXPECT_EQ(line_of(out, "sipsite_build_info"), "sipsite_build_info{version=\"" +
-                                                   std::string(metrics::build_version()) + "\",commit=\"" +
-                                                   std::string(metrics::build_commit()) + "\"} 1");
+                                                    std::string(metrics::build_version()) + "\",commit=\"" +
+                                                    std::string(metrics::build_commit()) + "\"} 1");
   EXPECT_NE(out.find("\nprocess_resident_memory_bytes "), std::string::npos);
   EXPECT_NE(out.find("# TYPE sipsite_console_request_duration_seconds histogram\n"), std::string::npos);
   EXPECT_NE(out.find("\nsipsite_console_request_duration_seconds_count 0\n"), std::string::npos);
@@ -87,9 +87,7 @@ boost::asio::awaitable<void> a_buggy_task() {
 
 TEST(SiteMetrics, ExceptionsEscapingTasksAreCounted) {
   const metrics::Histogram requests(metrics::kLatencyBuckets);
-  const auto count_line = [&] {
-    return line_of(site_metrics({"", {}, requests}), "sipsite_task_exceptions_total ");
-  };
+  const auto count_line = [&] { return line_of(site_metrics({"", {}, requests}), "sipsite_task_exceptions_total "); };
   const std::uint64_t before = async::escaped_total();
   EXPECT_EQ(count_line(), "sipsite_task_exceptions_total " + std::to_string(before));
   std::string reported;

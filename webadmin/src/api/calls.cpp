@@ -41,8 +41,12 @@ json relayed_call_json(const RelayedCall& c) {
                      {"lan", c.protection.lan_srtp ? "srtp" : "plain"},
                      {"end_to_end", c.protection.end_to_end},
                      {"readable_by", std::move(readable)}};
-  return {{"id", c.id},         {"scope", c.scope},          {"age_s", c.age_s},
-          {"idle_s", c.idle_s}, {"protection", std::move(protection)}, {"streams", std::move(streams)}};
+  return {{"id", c.id},
+          {"scope", c.scope},
+          {"age_s", c.age_s},
+          {"idle_s", c.idle_s},
+          {"protection", std::move(protection)},
+          {"streams", std::move(streams)}};
 }
 
 }  // namespace
@@ -59,10 +63,8 @@ Response Api::list_calls(Call&) {
   std::int64_t total = 0;
   for (const auto& p : federation->peers) {
     total += p.calls;
-    peers.push_back({{"domain", p.domain},
-                     {"fingerprint", p.fingerprint},
-                     {"calls", p.calls},
-                     {"connected", !p.links.empty()}});
+    peers.push_back(
+        {{"domain", p.domain}, {"fingerprint", p.fingerprint}, {"calls", p.calls}, {"connected", !p.links.empty()}});
   }
   json relay = nullptr;
   if (media->relay) {

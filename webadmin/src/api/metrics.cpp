@@ -24,23 +24,26 @@ std::string federation_metrics(const FederationState& f) {
     out += "# HELP " + std::string(name) + " " + std::string(help) + "\n# TYPE " + std::string(name) + " counter\n";
     out += std::string(name) + " " + std::to_string(v) + "\n";
   };
-  out += "# HELP sipsite_federation_messages_total SIP messages exchanged with peer sites.\n"
-         "# TYPE sipsite_federation_messages_total counter\n";
+  out +=
+      "# HELP sipsite_federation_messages_total SIP messages exchanged with peer sites.\n"
+      "# TYPE sipsite_federation_messages_total counter\n";
   out += "sipsite_federation_messages_total{direction=\"sent\"} " + std::to_string(f.counters.sent) + "\n";
   out += "sipsite_federation_messages_total{direction=\"received\"} " + std::to_string(f.counters.received) + "\n";
-  counter("sipsite_federation_refused_total", "Messages from or to peer sites refused by edge privacy or identity checks.",
-          f.counters.refused);
+  counter("sipsite_federation_refused_total",
+          "Messages from or to peer sites refused by edge privacy or identity checks.", f.counters.refused);
   counter("sipsite_federation_rate_limited_total", "Requests from peer sites refused by the per-peer rate limit.",
           f.counters.rate_limited);
   counter("sipsite_federation_revoked_calls_total", "Calls ended because their peer site was revoked.",
           f.counters.revoked_calls);
-  out += "# HELP sipsite_federation_calls Calls established with a peer site now.\n"
-         "# TYPE sipsite_federation_calls gauge\n";
+  out +=
+      "# HELP sipsite_federation_calls Calls established with a peer site now.\n"
+      "# TYPE sipsite_federation_calls gauge\n";
   for (const auto& p : f.peers) {
     out += "sipsite_federation_calls{peer=\"" + label_value(p.domain) + "\"} " + std::to_string(p.calls) + "\n";
   }
-  out += "# HELP sipsite_federation_links Live mutual-TLS links with a peer site now.\n"
-         "# TYPE sipsite_federation_links gauge\n";
+  out +=
+      "# HELP sipsite_federation_links Live mutual-TLS links with a peer site now.\n"
+      "# TYPE sipsite_federation_links gauge\n";
   for (const auto& p : f.peers) {
     out += "sipsite_federation_links{peer=\"" + label_value(p.domain) + "\"} " + std::to_string(p.links.size()) + "\n";
   }
@@ -59,15 +62,20 @@ std::string media_metrics(const MediaState& m) {
     }
   }
   std::string out;
-  out += "# HELP sipsite_media_calls Calls whose media the relay carries now.\n"
-         "# TYPE sipsite_media_calls gauge\n"
-         "sipsite_media_calls " + std::to_string(m.calls) + "\n";
-  out += "# HELP sipsite_media_free_ports UDP ports left in the media relay's range.\n"
-         "# TYPE sipsite_media_free_ports gauge\n"
-         "sipsite_media_free_ports " + std::to_string(m.free_ports) + "\n";
+  out +=
+      "# HELP sipsite_media_calls Calls whose media the relay carries now.\n"
+      "# TYPE sipsite_media_calls gauge\n"
+      "sipsite_media_calls " +
+      std::to_string(m.calls) + "\n";
+  out +=
+      "# HELP sipsite_media_free_ports UDP ports left in the media relay's range.\n"
+      "# TYPE sipsite_media_free_ports gauge\n"
+      "sipsite_media_free_ports " +
+      std::to_string(m.free_ports) + "\n";
   const auto& p = m.protection;
-  out += "# HELP sipsite_media_srtp_packets_total Packets on the SRTP leg between relays, by outcome.\n"
-         "# TYPE sipsite_media_srtp_packets_total counter\n";
+  out +=
+      "# HELP sipsite_media_srtp_packets_total Packets on the SRTP leg between relays, by outcome.\n"
+      "# TYPE sipsite_media_srtp_packets_total counter\n";
   for (const auto& [result, n] : {std::pair<const char*, std::uint64_t>{"sealed", p.sealed},
                                   {"opened", p.opened},
                                   {"auth_failed", p.auth_failed},
@@ -76,16 +84,21 @@ std::string media_metrics(const MediaState& m) {
                                   {"foreign", p.foreign}}) {
     out += std::string("sipsite_media_srtp_packets_total{result=\"") + result + "\"} " + std::to_string(n) + "\n";
   }
-  out += "# HELP sipsite_media_unprotected_refused_total SDPs from peer sites refused for want of a usable media key.\n"
-         "# TYPE sipsite_media_unprotected_refused_total counter\n"
-         "sipsite_media_unprotected_refused_total " + std::to_string(p.refused_sdp) + "\n";
+  out +=
+      "# HELP sipsite_media_unprotected_refused_total SDPs from peer sites refused for want of a usable media key.\n"
+      "# TYPE sipsite_media_unprotected_refused_total counter\n"
+      "sipsite_media_unprotected_refused_total " +
+      std::to_string(p.refused_sdp) + "\n";
   std::uint64_t e2e_calls = 0;
   for (const auto& c : m.relayed) e2e_calls += c.protection.end_to_end != "none" ? 1 : 0;
-  out += "# HELP sipsite_media_end_to_end_calls Relayed calls whose phones encrypt end to end (DTLS-SRTP or ZRTP) now.\n"
-         "# TYPE sipsite_media_end_to_end_calls gauge\n"
-         "sipsite_media_end_to_end_calls " + std::to_string(e2e_calls) + "\n";
-  out += "# HELP sipsite_media_live_packets Packets forwarded by the relay for the calls it carries now, summed.\n"
-         "# TYPE sipsite_media_live_packets gauge\n";
+  out +=
+      "# HELP sipsite_media_end_to_end_calls Relayed calls whose phones encrypt end to end (DTLS-SRTP or ZRTP) now.\n"
+      "# TYPE sipsite_media_end_to_end_calls gauge\n"
+      "sipsite_media_end_to_end_calls " +
+      std::to_string(e2e_calls) + "\n";
+  out +=
+      "# HELP sipsite_media_live_packets Packets forwarded by the relay for the calls it carries now, summed.\n"
+      "# TYPE sipsite_media_live_packets gauge\n";
   out += "sipsite_media_live_packets{direction=\"lan_to_peer\"} " + std::to_string(lan_to_peer) + "\n";
   out += "sipsite_media_live_packets{direction=\"peer_to_lan\"} " + std::to_string(peer_to_lan) + "\n";
   return out;

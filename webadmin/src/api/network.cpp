@@ -77,13 +77,15 @@ Response Api::put_network_settings(Call& c) {
     } else if (value.is_array() && key->is_list) {
       admin::NetworkValue list;
       for (const auto& v : value) {
-        if (!v.is_string()) return error_response(Status::bad_request, "invalid_field", "'" + name + "' must be an array of strings");
+        if (!v.is_string())
+          return error_response(Status::bad_request, "invalid_field", "'" + name + "' must be an array of strings");
         list.push_back(v.get<std::string>());
       }
       change.value = std::move(list);
     } else if (!value.is_null()) {
-      return error_response(Status::bad_request, "invalid_field",
-                            "'" + name + "' must be " + (key->is_list ? "an array of strings" : "a string") + " or null");
+      return error_response(
+          Status::bad_request, "invalid_field",
+          "'" + name + "' must be " + (key->is_list ? "an array of strings" : "a string") + " or null");
     }
     changes.push_back(std::move(change));
   }

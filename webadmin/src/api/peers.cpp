@@ -24,8 +24,8 @@ namespace {
 // ?q= matches a domain (substring, any case) or a fingerprint prefix (with
 // or without colons, any case); ?state= one state. Both optional.
 struct PeerFilter {
-  std::string q;       // lowercase
-  std::string q_hex;   // q without colons, uppercase: a fingerprint prefix
+  std::string q;      // lowercase
+  std::string q_hex;  // q without colons, uppercase: a fingerprint prefix
   std::optional<store::PeerState> state;
 
   bool matches(const std::string& domain, const std::string& fingerprint) const {
@@ -77,7 +77,8 @@ Response Api::list_peers(Call& c) {
   json counts = {{"all", peers->size()}, {"trusted", 0}, {"untrusted", 0}, {"revoked", 0}};
   std::vector<const store::PeerRecord*> matching;
   for (const auto& p : *peers) {
-    counts[std::string(store::to_string(p.state))] = counts[std::string(store::to_string(p.state))].get<std::size_t>() + 1;
+    counts[std::string(store::to_string(p.state))] =
+        counts[std::string(store::to_string(p.state))].get<std::size_t>() + 1;
     if ((!filter.state || p.state == *filter.state) && filter.matches(p.domain, p.fingerprint)) matching.push_back(&p);
   }
   // One bounded wait at most: when the daemon's thread did not answer the
@@ -129,7 +130,8 @@ Response Api::bulk_peers(Call& c) {
   if (auto bad = string_field(body, "action", action)) return *bad;
   if (auto bad = string_field(body, "pem", pem)) return *bad;
   if (action == "import") {
-    if (!pem || pem->empty()) return error_response(Status::bad_request, "missing_field", "'pem' holds the certificates");
+    if (!pem || pem->empty())
+      return error_response(Status::bad_request, "missing_field", "'pem' holds the certificates");
     const auto trust = body.find("trust");
     if (trust != body.end() && !trust->is_boolean()) {
       return error_response(Status::bad_request, "invalid_field", "'trust' must be true or false");
@@ -139,7 +141,8 @@ Response Api::bulk_peers(Call& c) {
     auto peers = operations(c).import_peers(*certs, trust != body.end() && trust->get<bool>());
     if (!peers) return operation_error(peers.error());
     json items = json::array();
-    for (const auto& p : *peers) items.push_back({{"domain", p.domain}, {"fingerprint", p.fingerprint}, {"state", store::to_string(p.state)}});
+    for (const auto& p : *peers)
+      items.push_back({{"domain", p.domain}, {"fingerprint", p.fingerprint}, {"state", store::to_string(p.state)}});
     return json_response(Status::created, {{"imported", peers->size()}, {"items", std::move(items)}});
   }
   if (action == "revoke") {
@@ -152,7 +155,8 @@ Response Api::bulk_peers(Call& c) {
     }
     std::vector<admin::PeerRef> refs;
     for (const auto& fp : *list) {
-      if (!fp.is_string()) return error_response(Status::bad_request, "invalid_field", "each fingerprint must be a string");
+      if (!fp.is_string())
+        return error_response(Status::bad_request, "invalid_field", "each fingerprint must be a string");
       refs.push_back({fp.get<std::string>(), ""});
     }
     auto changes = operations(c).revoke_peers(refs);
@@ -263,7 +267,8 @@ Response Api::list_pending(Call& c) {
   for (const auto& r : *requests) {
     if (filter.matches(r.claimed_domain, r.fingerprint)) matching.push_back(&r);
   }
-  json out = paginate(matching, c.page, [&](const store::PendingRequest* r) { return pending_json(*r, own_fingerprint_); });
+  json out =
+      paginate(matching, c.page, [&](const store::PendingRequest* r) { return pending_json(*r, own_fingerprint_); });
   out["counts"] = {{"all", requests->size()}};
   return json_response(Status::ok, out);
 }

@@ -52,23 +52,23 @@ Response Api::list_cdrs(Call& c) {
   auto settings = store::RetentionSettingsRepository(db_).load();
   if (!settings) return store_error(settings.error());
   auto page = store::CdrRepository(db_).list(filter, static_cast<std::int64_t>(c.page.offset),
-                                              static_cast<std::int64_t>(c.page.limit));
+                                             static_cast<std::int64_t>(c.page.limit));
   if (!page) return store_error(page.error());
   json items = json::array();
   for (const auto& r : page->items) {
-    json item = {{"id", r.id},
-                 {"caller", r.caller_aor},
-                 {"callee", r.callee_aor},
-                 {"direction", store::to_string(r.direction)},
-                 {"peer_domain", r.peer_domain},
-                 {"started_at", iso8601(r.started_at)},
-                 {"answered_at", optional_time(r.answered_at)},
-                 {"ended_at", optional_time(r.ended_at)},
-                 {"duration_s", r.duration_s},
-                 {"final_status", r.final_status},
-                 {"end_reason", r.end_reason},
-                 {"media",
-                  {{"inter_site", r.media_inter_site}, {"lan", r.media_lan}, {"end_to_end", r.media_end_to_end}}}};
+    json item = {
+        {"id", r.id},
+        {"caller", r.caller_aor},
+        {"callee", r.callee_aor},
+        {"direction", store::to_string(r.direction)},
+        {"peer_domain", r.peer_domain},
+        {"started_at", iso8601(r.started_at)},
+        {"answered_at", optional_time(r.answered_at)},
+        {"ended_at", optional_time(r.ended_at)},
+        {"duration_s", r.duration_s},
+        {"final_status", r.final_status},
+        {"end_reason", r.end_reason},
+        {"media", {{"inter_site", r.media_inter_site}, {"lan", r.media_lan}, {"end_to_end", r.media_end_to_end}}}};
     if (r.source_ip) item["source_ip"] = *r.source_ip;
     items.push_back(std::move(item));
   }
@@ -85,8 +85,8 @@ Response Api::list_messages(Call& c) {
   store::MessageRepository messages(db_);
   auto total = messages.count(recipient);
   if (!total) return store_error(total.error());
-  auto rows = messages.list(recipient, static_cast<std::int64_t>(c.page.offset),
-                            static_cast<std::int64_t>(c.page.limit));
+  auto rows =
+      messages.list(recipient, static_cast<std::int64_t>(c.page.offset), static_cast<std::int64_t>(c.page.limit));
   if (!rows) return store_error(rows.error());
   // Metadata only: the console never shows a message's body.
   json items = json::array();

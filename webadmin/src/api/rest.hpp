@@ -80,7 +80,8 @@ json page_json(json items, std::size_t total, const Page& page);
 template <class T, class ToJson>
 json paginate(const std::vector<T>& rows, const Page& page, ToJson to_json) {
   json items = json::array();
-  for (std::size_t i = page.offset; i < rows.size() && i < page.offset + page.limit; ++i) items.push_back(to_json(rows[i]));
+  for (std::size_t i = page.offset; i < rows.size() && i < page.offset + page.limit; ++i)
+    items.push_back(to_json(rows[i]));
   return page_json(std::move(items), rows.size(), page);
 }
 

@@ -72,9 +72,9 @@ Response Api::login(Call& c) {
   if (id.empty()) return error_response(Status::internal_server_error, "internal_error", "no random session id");
   const Session* s = sessions_.find(id, now);
   audit(c, admin->username, "login.success", admin->must_change ? "one-time password" : "");
-  auto res = json_response(Status::ok, {{"username", s->username},
-                                        {"csrf_token", s->csrf_token},
-                                        {"must_change_password", s->must_change_password}});
+  auto res = json_response(
+      Status::ok,
+      {{"username", s->username}, {"csrf_token", s->csrf_token}, {"must_change_password", s->must_change_password}});
   res.set(http::field::set_cookie, session_cookie(id, false));
   return res;
 }

@@ -15,16 +15,14 @@ namespace {
 
 using S = store::RetentionSettings;
 // The API's name of each setting, as GET shows it and PUT takes it.
-constexpr std::pair<std::string_view, std::int64_t S::*> kDays[] = {
-    {"cdr_days", &S::cdr_days},
-    {"signaling_log_days", &S::signaling_log_days},
-    {"message_days", &S::message_days},
-    {"audit_days", &S::audit_days},
-    {"pending_request_days", &S::pending_request_days}};
-constexpr std::pair<std::string_view, bool S::*> kFlags[] = {
-    {"keep_cdrs_on_user_delete", &S::keep_cdrs_on_user_delete},
-    {"store_ip", &S::store_ip},
-    {"signaling_log_enabled", &S::signaling_log_enabled}};
+constexpr std::pair<std::string_view, std::int64_t S::*> kDays[] = {{"cdr_days", &S::cdr_days},
+                                                                    {"signaling_log_days", &S::signaling_log_days},
+                                                                    {"message_days", &S::message_days},
+                                                                    {"audit_days", &S::audit_days},
+                                                                    {"pending_request_days", &S::pending_request_days}};
+constexpr std::pair<std::string_view, bool S::*> kFlags[] = {{"keep_cdrs_on_user_delete", &S::keep_cdrs_on_user_delete},
+                                                             {"store_ip", &S::store_ip},
+                                                             {"signaling_log_enabled", &S::signaling_log_enabled}};
 
 json settings_json(const S& s) {
   json out = json::object();

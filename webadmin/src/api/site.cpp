@@ -24,9 +24,9 @@ Response Api::site(Call&) {
 // Blocks the console thread for the probe (as an invite import does).
 Response Api::site_address_check(Call&) {
   const auto check = check_own_address(settings_.probe, settings_.invite, own_fingerprint_);
-  return json_response(Status::ok, {{"address", check.address},
-                                    {"reaches_this_site", check.reaches_this_site},
-                                    {"detail", check.detail}});
+  return json_response(
+      Status::ok,
+      {{"address", check.address}, {"reaches_this_site", check.reaches_this_site}, {"detail", check.detail}});
 }
 
 Response Api::site_certificate(Call&) {

@@ -16,12 +16,11 @@ Response Api::list_users(Call& c) {
   if (auto bad = c.read_page(settings_.max_page)) return *bad;
   auto users = store::UserRepository(db_).list();
   if (!users) return store_error(users.error());
-  return json_response(Status::ok, paginate(*users, c.page, [](const store::UserRecord& u) {
-                         return json{{"aor", u.aor()},
-                                     {"username", u.username},
-                                     {"domain", u.domain},
-                                     {"created_at", iso8601(u.created_at)}};
-                       }));
+  return json_response(
+      Status::ok, paginate(*users, c.page, [](const store::UserRecord& u) {
+        return json{
+            {"aor", u.aor()}, {"username", u.username}, {"domain", u.domain}, {"created_at", iso8601(u.created_at)}};
+      }));
 }
 
 Response Api::add_user(Call& c) {

@@ -14,14 +14,14 @@
 #include <string_view>
 #include <vector>
 
-typedef struct x509_st X509;
+using X509 = struct x509_st;
 
 namespace sipsite::pki {
 
 using Clock = std::chrono::system_clock;
 
 struct CertificateOptions {
-  std::string domain;               // CN and the one subjectAltName DNS entry
+  std::string domain;  // CN and the one subjectAltName DNS entry
   Clock::time_point not_before;
   Clock::time_point not_after;
   // When set: the payload of a key-rotation proof (rotation_proof.hpp),
@@ -29,8 +29,7 @@ struct CertificateOptions {
   std::vector<std::uint8_t> rotation_proof{};
 
   // Valid from one hour ago (tolerates clock skew between sites) for `days`.
-  static CertificateOptions valid_for_days(std::string domain, int days,
-                                           Clock::time_point now = Clock::now());
+  static CertificateOptions valid_for_days(std::string domain, int days, Clock::time_point now = Clock::now());
 };
 
 inline constexpr int kDefaultValidityDays = 3650;

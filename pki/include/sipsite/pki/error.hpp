@@ -10,19 +10,19 @@
 namespace sipsite::pki {
 
 enum class Errc {
-  openssl_failure,        // an OpenSSL call failed for a reason outside the input
-  not_pem,                // no PEM block, or a block that does not decode
+  openssl_failure,  // an OpenSSL call failed for a reason outside the input
+  not_pem,          // no PEM block, or a block that does not decode
   private_key_not_certificate,
   multiple_certificates,  // a chain where one self-signed certificate is expected
   not_yet_valid,
   expired,
-  no_domain,              // certificate names no usable DNS domain
-  bad_key,                // private key unusable (wrong type, curve, encoding)
+  no_domain,  // certificate names no usable DNS domain
+  bad_key,    // private key unusable (wrong type, curve, encoding)
   bad_fingerprint,
   bad_invite,
   bad_domain,
-  bad_address,            // not HOST:PORT
-  bad_rotation_proof,     // a key-rotation proof that is absent, damaged or does not verify
+  bad_address,         // not HOST:PORT
+  bad_rotation_proof,  // a key-rotation proof that is absent, damaged or does not verify
 };
 
 struct Error {

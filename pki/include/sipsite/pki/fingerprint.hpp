@@ -31,6 +31,7 @@ class Fingerprint {
   std::string to_grouped_string() const;
 
   const std::array<std::uint8_t, kSize>& bytes() const { return bytes_; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 flags the defaulted <=> itself
   auto operator<=>(const Fingerprint&) const = default;
 
  private:

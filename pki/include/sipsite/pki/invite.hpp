@@ -18,7 +18,7 @@ namespace sipsite::pki {
 
 struct Invite {
   std::string domain;
-  HostPort address;      // the site's federation listener, as peers reach it
+  HostPort address;  // the site's federation listener, as peers reach it
   Fingerprint fingerprint;
 
   std::string to_string() const;

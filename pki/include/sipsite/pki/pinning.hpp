@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-typedef struct ssl_st SSL;
+using SSL = struct ssl_st;
 
 namespace sipsite::pki {
 
@@ -57,11 +57,11 @@ using PinnedSet = std::map<Fingerprint, PinnedPeer>;
 enum class PinVerdict {
   accepted,
   no_certificate,
-  chain,           // more than one certificate presented
-  unknown,         // fingerprint not pinned (a pending request, if the caller wants)
-  wrong_domain,    // pinned, but the certificate names another domain
-  not_valid_now,   // expired or not yet valid
-  own_certificate, // our own certificate (current or previous) presented back
+  chain,            // more than one certificate presented
+  unknown,          // fingerprint not pinned (a pending request, if the caller wants)
+  wrong_domain,     // pinned, but the certificate names another domain
+  not_valid_now,    // expired or not yet valid
+  own_certificate,  // our own certificate (current or previous) presented back
   // Not pinned, but a valid key rotation of a pinned certificate of the
   // same domain (rotation_proof.hpp): accepted, and the caller should pin it.
   rotated,

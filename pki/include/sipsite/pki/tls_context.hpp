@@ -7,7 +7,7 @@
 
 #include <memory>
 
-typedef struct ssl_ctx_st SSL_CTX;
+using SSL_CTX = struct ssl_ctx_st;
 
 namespace sipsite::pki {
 

@@ -16,9 +16,9 @@
 namespace sipsite::webadmin {
 
 struct AddressCheck {
-  std::string address;          // HOST:PORT from the invite; empty if it has none
+  std::string address;  // HOST:PORT from the invite; empty if it has none
   bool reaches_this_site = false;
-  std::string detail;           // one sentence: what was found, what to do
+  std::string detail;  // one sentence: what was found, what to do
 };
 
 // Blocks for the probe's duration.

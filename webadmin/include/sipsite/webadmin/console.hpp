@@ -61,8 +61,7 @@ class Console {
   // the console's thread. `invite` replaces settings.api.invite when not
   // empty (the federation port may be known only once it is bound).
   // Returns what failed, or nullopt.
-  std::optional<std::string> start(const pki::Certificate& cert, const pki::PrivateKey& key,
-                                   std::string invite = {});
+  std::optional<std::string> start(const pki::Certificate& cert, const pki::PrivateKey& key, std::string invite = {});
 
   // The bound address, "127.0.0.1:8443" (after start()).
   pki::HostPort local_address() const;

@@ -18,37 +18,37 @@
 namespace sipsite::webadmin {
 
 struct Registration {
-  std::string aor;        // alice@alpha.example
-  std::string contact;    // the Contact URI as the phone gave it
-  std::string transport;  // "UDP", "TCP", "TLS"
-  std::string source;     // where it registered from, HOST:PORT
+  std::string aor;              // alice@alpha.example
+  std::string contact;          // the Contact URI as the phone gave it
+  std::string transport;        // "UDP", "TCP", "TLS"
+  std::string source;           // where it registered from, HOST:PORT
   std::int64_t expires_in = 0;  // seconds
 };
 
 // The outgoing federation link to one trusted peer (the connector's view).
 struct PeerLinkStatus {
-  std::string fingerprint;       // "AB:CD:…"
-  std::string state;             // "connecting", "connected", "refused_by_peer", "unreachable"
-  std::int64_t since = 0;        // unix seconds, of the current state
-  std::int64_t last_seen = 0;    // unix seconds of the last byte from the peer; 0 never
-  std::int64_t rtt_ms = -1;      // last keep-alive round trip; -1 unknown
-  std::string detail;            // why, in words
+  std::string fingerprint;     // "AB:CD:…"
+  std::string state;           // "connecting", "connected", "refused_by_peer", "unreachable"
+  std::int64_t since = 0;      // unix seconds, of the current state
+  std::int64_t last_seen = 0;  // unix seconds of the last byte from the peer; 0 never
+  std::int64_t rtt_ms = -1;    // last keep-alive round trip; -1 unknown
+  std::string detail;          // why, in words
 };
 
 // One live mutual-TLS link that carries SIP to or from a peer site.
 struct FederationLink {
-  std::string direction;  // "inbound" (the peer dialled us) or "outbound"
-  std::string remote;     // the peer's end, HOST:PORT ("[v6]:port")
-  std::int64_t since = 0; // unix seconds it came up
-  bool canonical = false; // the one link of the pair that is kept when both dial
+  std::string direction;   // "inbound" (the peer dialled us) or "outbound"
+  std::string remote;      // the peer's end, HOST:PORT ("[v6]:port")
+  std::int64_t since = 0;  // unix seconds it came up
+  bool canonical = false;  // the one link of the pair that is kept when both dial
 };
 
 // Per trusted peer: its live links and the calls crossing to it now.
 struct FederationPeer {
-  std::string fingerprint;  // "AB:CD:…"
-  std::string domain;       // as trusted
+  std::string fingerprint;            // "AB:CD:…"
+  std::string domain;                 // as trusted
   std::vector<FederationLink> links;  // canonical first
-  std::int64_t calls = 0;   // established dialogs with this peer
+  std::int64_t calls = 0;             // established dialogs with this peer
 };
 
 // The gateway between the SIP core and the peer sites (counters since start).
@@ -100,17 +100,17 @@ struct MediaStream {
 // sites is always SRTP; the sites that relay a call can hear it unless the
 // phones encrypt end to end.
 struct CallProtection {
-  bool inter_site_srtp = false;       // "edge" calls: always true (else the call is refused)
-  std::string end_to_end = "none";    // "none", "dtls-srtp" or "zrtp" (both phones' SDP)
-  bool lan_srtp = false;              // every phone's leg SRTP with the relay (or end to end)
+  bool inter_site_srtp = false;     // "edge" calls: always true (else the call is refused)
+  std::string end_to_end = "none";  // "none", "dtls-srtp" or "zrtp" (both phones' SDP)
+  bool lan_srtp = false;            // every phone's leg SRTP with the relay (or end to end)
 };
 
 struct RelayedCall {
-  std::string id;            // media_call_id(call key): 12 hex digits
+  std::string id;              // media_call_id(call key): 12 hex digits
   std::string scope = "edge";  // "edge": with another site; "local": between two phones of the site
   CallProtection protection;
-  std::int64_t age_s = 0;    // since the relay first saw its SDP
-  std::int64_t idle_s = 0;   // since the last packet on any leg (or since setup)
+  std::int64_t age_s = 0;   // since the relay first saw its SDP
+  std::int64_t idle_s = 0;  // since the last packet on any leg (or since setup)
   std::vector<MediaStream> streams;
 };
 

@@ -61,8 +61,8 @@ struct PeerImport {
 
 // What trust_peer() / revoke_peer() did.
 struct PeerChange {
-  store::PeerRecord peer;  // as stored afterwards
-  bool changed = false;    // false: it was in that state already
+  store::PeerRecord peer;     // as stored afterwards
+  bool changed = false;       // false: it was in that state already
   bool from_pending = false;  // a pending request became a trusted peer
   // Revoking named the peer by its key before a rotation (an old pin).
   std::optional<store::PreviousPin> old_pin;
@@ -110,8 +110,7 @@ class SiteOperations {
   // fingerprint or domain already known or given twice, refuses the whole
   // import with an error naming it (1-based position and domain). No
   // addresses: the peers dial in, or get one when trusted again.
-  OpResult<std::vector<store::PeerRecord>> import_peers(const std::vector<pki::Certificate>& certificates,
-                                                        bool trust);
+  OpResult<std::vector<store::PeerRecord>> import_peers(const std::vector<pki::Certificate>& certificates, bool trust);
   // Trusts a known peer (its stored certificate must be within its dates),
   // or turns a pending request with that fingerprint into a trusted peer at
   // `address` (HOST:PORT or empty). Audit "peer.trust".

@@ -44,8 +44,8 @@ enum class LanSrtp : std::uint8_t { off, offer, require };
 
 // One a=crypto line (the value after "crypto:") the relay can use.
 struct CryptoOffer {
-  std::string tag;    // 1-9 digits
-  std::string suite;  // a supported suite name
+  std::string tag;                // 1-9 digits
+  std::string suite;              // a supported suite name
   std::vector<std::uint8_t> key;  // master key || master salt, the suite's length
 };
 // Nullopt for an unsupported suite, a malformed line, an MKI, a key of the

@@ -117,8 +117,8 @@ enum class Scope : std::uint8_t { edge, local };
 [[nodiscard]] std::string_view to_string(Scope scope) noexcept;
 
 struct DirectionStats {
-  std::uint64_t packets = 0;  // forwarded
-  std::uint64_t bytes = 0;    // forwarded, UDP payload
+  std::uint64_t packets = 0;       // forwarded
+  std::uint64_t bytes = 0;         // forwarded, UDP payload
   std::uint64_t rtp_packets = 0;   // of those, recognised as RTP (not RTCP/STUN/DTLS/ZRTP)
   std::uint64_t rtp_expected = 0;  // from sequence numbers (RFC 3550 A.3), per SSRC, summed
   std::uint64_t rtp_lost = 0;      // expected - received, never negative
@@ -128,9 +128,9 @@ struct DirectionStats {
 };
 
 struct LegStats {
-  std::string advertised;  // "addr:port" as put in the SDP sent to this leg's party
-  std::string sdp_remote;  // "addr:port" from the SDP this leg's party sent ("" unknown)
-  std::string latched;     // "addr:port" of the latched RTP source ("" not yet)
+  std::string advertised;     // "addr:port" as put in the SDP sent to this leg's party
+  std::string sdp_remote;     // "addr:port" from the SDP this leg's party sent ("" unknown)
+  std::string latched;        // "addr:port" of the latched RTP source ("" not yet)
   std::uint64_t dropped = 0;  // from sources not accepted (hijack guard), or with nowhere to go
   std::uint64_t relatches = 0;
   // The inter-site leg only: packets that did not open (also in `dropped`).

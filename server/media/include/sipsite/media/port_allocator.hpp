@@ -73,9 +73,9 @@ class PortAllocator {
 
   std::uint16_t first_;
   std::uint16_t last_;
-  std::vector<bool> used_;    // by port - first_
-  IndexSet pairs_;            // free pairs, by slot of their even port
-  IndexSet singles_;          // free ports whose mate is used or out of range, by port - first_
+  std::vector<bool> used_;  // by port - first_
+  IndexSet pairs_;          // free pairs, by slot of their even port
+  IndexSet singles_;        // free ports whose mate is used or out of range, by port - first_
   std::size_t free_count_ = 0;
   std::mt19937_64 random_;
 };

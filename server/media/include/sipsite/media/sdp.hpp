@@ -33,9 +33,9 @@ inline constexpr std::size_t kMaxSdpSize = 64 * 1024;
 inline constexpr std::size_t kMaxMediaSections = 64;
 
 struct SdpLine {
-  char type = 0;       // 'v', 'o', 'c', 'a', ...
-  std::string value;   // what follows "x="
-  std::string eol;     // "\r\n", "\n", or "" for a last line without one
+  char type = 0;      // 'v', 'o', 'c', 'a', ...
+  std::string value;  // what follows "x="
+  std::string eol;    // "\r\n", "\n", or "" for a last line without one
 };
 
 // c=IN <addr_type> <address>[/ttl][/count]
@@ -91,9 +91,9 @@ struct Candidate {
   std::string priority;
   std::string address;
   std::uint16_t port = 0;
-  std::string type;  // host, srflx, prflx, relay
+  std::string type;                                             // host, srflx, prflx, relay
   std::vector<std::pair<std::string, std::string>> extensions;  // raddr, rport, generation, ...
-  [[nodiscard]] std::string render() const;  // "candidate:..." (the whole attribute value)
+  [[nodiscard]] std::string render() const;                     // "candidate:..." (the whole attribute value)
 };
 [[nodiscard]] std::optional<Candidate> parse_candidate(std::string_view value);
 
@@ -123,7 +123,7 @@ struct Sdp {
   std::string eol = "\r\n";  // for lines a rewrite adds or changes
 
   [[nodiscard]] std::optional<Origin> origin() const;
-  [[nodiscard]] std::optional<Connection> connection() const;  // session-level c=
+  [[nodiscard]] std::optional<Connection> connection() const;                            // session-level c=
   [[nodiscard]] std::optional<std::string_view> attribute(std::string_view name) const;  // session-level
   // The c= that applies to media section `index`: its own, else the session's.
   [[nodiscard]] std::optional<Connection> connection_for(std::size_t index) const;

@@ -15,10 +15,10 @@
 namespace sipsite::media {
 
 enum class AddressClass : std::uint8_t {
-  public_ip,    // a global unicast IP literal
-  private_ip,   // RFC 1918, CGNAT 100.64/10, loopback, link-local, ULA fc00::/7, unspecified, ...
-  local_name,   // an mDNS name (*.local), as WebRTC stacks put in candidates
-  hostname,     // another name: not known to be public
+  public_ip,   // a global unicast IP literal
+  private_ip,  // RFC 1918, CGNAT 100.64/10, loopback, link-local, ULA fc00::/7, unspecified, ...
+  local_name,  // an mDNS name (*.local), as WebRTC stacks put in candidates
+  hostname,    // another name: not known to be public
   invalid,
 };
 // IPv4-mapped IPv6 addresses are classified as the IPv4 address they carry.

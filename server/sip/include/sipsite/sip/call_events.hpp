@@ -14,9 +14,9 @@ namespace sipsite::sip {
 // it refused (call_refused).
 struct CallStart {
   enum class Direction { local, outgoing, incoming };
-  std::string call_id;      // as this site's core sees it (never sent anywhere)
-  std::string caller;       // AOR, "user@domain"
-  std::string callee;       // AOR, "user@domain"
+  std::string call_id;  // as this site's core sees it (never sent anywhere)
+  std::string caller;   // AOR, "user@domain"
+  std::string callee;   // AOR, "user@domain"
   Direction direction = Direction::local;
   std::string peer_domain;  // outgoing/incoming: the peer site
   std::string source_ip;    // the caller's phone or the peer's link
@@ -39,8 +39,8 @@ class CallObserver {
 
 // A MESSAGE (RFC 3428) for a local user with no registered phone.
 struct OfflineMessage {
-  std::string recipient;     // local username
-  std::string sender;        // AOR, "user@domain"
+  std::string recipient;  // local username
+  std::string sender;     // AOR, "user@domain"
   std::string content_type;
   std::string body;
 };

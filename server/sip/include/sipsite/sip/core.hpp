@@ -71,26 +71,25 @@ struct CoreSettings {
   // but no final one is cancelled after this long.
   Duration timer_c{std::chrono::minutes(3)};
   ParseLimits limits;
-  std::string allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, REFER, PRACK, "
-                      "SUBSCRIBE, NOTIFY";
+  std::string allow =
+      "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, REFER, PRACK, "
+      "SUBSCRIBE, NOTIFY";
   std::string supported;  // option tags answered to OPTIONS (none by default)
   // Refused call attempts recorded per source (rate_limit_source_key): a
   // burst of max_failures, refilled over window; beyond, a source's
   // refusals are answered but not recorded until its cool-down ends, so a
   // flood of refused INVITEs cannot fill the call records.
-  RateLimiterSettings refusal_records{.max_failures = 60,
-                                      .window = std::chrono::minutes(1),
-                                      .cooldown = std::chrono::minutes(1),
-                                      .max_keys = 4096};
+  RateLimiterSettings refusal_records{
+      .max_failures = 60, .window = std::chrono::minutes(1), .cooldown = std::chrono::minutes(1), .max_keys = 4096};
 };
 
 class Core final : private TransactionUser {
  public:
   // Every reference must outlive the Core. `peers` may be null: requests
   // for other domains are then refused (RefusingPeerRouter).
-  Core(CoreSettings settings, Sender& sender, Timers& timers, Clock& clock, Random& random,
-       Directory& directory, Authenticator& authenticator, Location& location,
-       RegistrationHandler& registrar, Counters& counters, PeerRouter* peers = nullptr);
+  Core(CoreSettings settings, Sender& sender, Timers& timers, Clock& clock, Random& random, Directory& directory,
+       Authenticator& authenticator, Location& location, RegistrationHandler& registrar, Counters& counters,
+       PeerRouter* peers = nullptr);
   ~Core() override;
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;

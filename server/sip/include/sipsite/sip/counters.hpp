@@ -17,9 +17,9 @@ namespace sipsite::sip {
 class Counters {
  public:
   // Methods counted by name; anything else is "other".
-  static constexpr std::array<std::string_view, 14> kMethods = {
-      "INVITE", "ACK",    "BYE",     "CANCEL", "OPTIONS", "REGISTER", "MESSAGE",
-      "PRACK",  "UPDATE", "INFO",    "REFER",  "NOTIFY",  "SUBSCRIBE", "other"};
+  static constexpr std::array<std::string_view, 14> kMethods = {"INVITE",   "ACK",     "BYE",       "CANCEL", "OPTIONS",
+                                                                "REGISTER", "MESSAGE", "PRACK",     "UPDATE", "INFO",
+                                                                "REFER",    "NOTIFY",  "SUBSCRIBE", "other"};
 
   void request_received(std::string_view method);
   void response_sent(int status_code);
@@ -54,12 +54,11 @@ class Counters {
   static void inc(Counter& c) { c.fetch_add(1, std::memory_order_relaxed); }
 
   std::array<Counter, kMethods.size()> requests_{};
-  std::array<Counter, 6> responses_sent_{};      // index = class 1..6 minus 1
+  std::array<Counter, 6> responses_sent_{};  // index = class 1..6 minus 1
   std::array<Counter, 6> responses_received_{};
   Counter parse_errors_{0}, registrations_added_{0}, registrations_removed_{0}, auth_failures_{0},
       auth_rate_limited_{0}, client_transactions_{0}, server_transactions_{0}, transaction_timeouts_{0},
-      transactions_refused_{0},
-      connections_opened_{0}, connections_closed_{0}, connections_refused_{0};
+      transactions_refused_{0}, connections_opened_{0}, connections_closed_{0}, connections_refused_{0};
   std::atomic<std::int64_t> registrations_{0}, connections_{0}, transactions_{0};
   metrics::Histogram client_invite_{metrics::kLatencyBuckets}, client_other_{metrics::kLatencyBuckets},
       server_invite_{metrics::kLatencyBuckets}, server_other_{metrics::kLatencyBuckets};

@@ -25,7 +25,7 @@
 namespace sipsite::sip {
 
 struct DialogParty {
-  std::string identity;     // its From/To header value, tag included
+  std::string identity;  // its From/To header value, tag included
   std::string tag;
   std::string contact;      // its remote target (Contact URI)
   Destination destination;  // where the site reached it (source/flow or branch)
@@ -52,8 +52,8 @@ class DialogSet {
   // caller at `caller_at`), from the callee reached at `callee_at`.
   // Repeats (a retransmitted 2xx) are ignored; so is a 2xx without a To
   // tag or Contact (not a dialog anyone could end).
-  void confirm(const Message& invite, const Destination& caller_at, const Message& ok,
-               const Destination& callee_at, TimePoint now);
+  void confirm(const Message& invite, const Destination& caller_at, const Message& ok, const Destination& callee_at,
+               TimePoint now);
 
   // An in-dialog request passing the proxy: its sender's CSeq is followed;
   // a BYE ends the dialog.

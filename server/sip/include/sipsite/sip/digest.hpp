@@ -68,7 +68,7 @@ struct DigestCredentials {
   std::string realm;
   std::string nonce;
   std::string uri;
-  std::string response;  // as sent (hex); compare case-insensitively
+  std::string response;                              // as sent (hex); compare case-insensitively
   DigestAlgorithm algorithm = DigestAlgorithm::md5;  // absent means MD5 (RFC 7616 §3.4)
   std::optional<std::string> qop;                    // "auth", "auth-int", ...; nullopt = RFC 2069 form
   std::string cnonce;                                // present whenever qop is
@@ -116,7 +116,7 @@ struct DigestResponseInput {
   std::string_view ha1;  // H(username:realm:password), hex; for -sess the session key is derived here
   std::string_view nonce;
   std::string_view cnonce;
-  std::string_view nc;             // 8 hex digits as sent
+  std::string_view nc;                  // 8 hex digits as sent
   std::optional<std::string_view> qop;  // "auth"; nullopt = RFC 2069 (no cnonce/nc in the hash)
   std::string_view method;
   std::string_view uri;

@@ -63,14 +63,10 @@ struct DigestAuthenticatorSettings {
   // app lets the admin choose the order. Must not be empty.
   std::vector<DigestAlgorithm> algorithms{DigestAlgorithm::sha256, DigestAlgorithm::md5};
   // Failures per source address (IPv6: per /64) and per username.
-  RateLimiterSettings per_source{.max_failures = 20,
-                                 .window = std::chrono::minutes(1),
-                                 .cooldown = std::chrono::minutes(5),
-                                 .max_keys = 16384};
-  RateLimiterSettings per_user{.max_failures = 10,
-                               .window = std::chrono::minutes(1),
-                               .cooldown = std::chrono::minutes(5),
-                               .max_keys = 16384};
+  RateLimiterSettings per_source{
+      .max_failures = 20, .window = std::chrono::minutes(1), .cooldown = std::chrono::minutes(5), .max_keys = 16384};
+  RateLimiterSettings per_user{
+      .max_failures = 10, .window = std::chrono::minutes(1), .cooldown = std::chrono::minutes(5), .max_keys = 16384};
   // (user, source) pairs that authenticated, remembered (oldest forgotten first).
   std::size_t max_known_good = 16384;
 };

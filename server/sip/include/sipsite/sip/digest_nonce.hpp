@@ -95,7 +95,7 @@ class DigestNonces {
   std::string opaque_;
   std::unordered_map<Key, std::uint32_t, KeyHash> table_;  // nonce -> highest nc accepted
   std::deque<Key> order_;                                  // first-use order, for eviction
-  std::uint64_t watermark_ = 0;  // nonces issued at or before this are refused (see above)
+  std::uint64_t watermark_ = 0;                            // nonces issued at or before this are refused (see above)
   bool evicted_any_ = false;
 };
 

@@ -53,7 +53,7 @@ struct Inbound {
   Message message;
   Endpoint source;  // the packet's real source (NAT-mapped address)
   FlowId flow = 0;
-  Endpoint local;   // the listener it arrived on
+  Endpoint local;  // the listener it arrived on
   // The domain of the trusted peer site it came from over a federation
   // link (identity proven by the pinned certificate); empty for the LAN.
   std::string peer;

@@ -76,7 +76,7 @@ class LocationService final : public Location {
   // Every unexpired binding, with its username (for the console).
   [[nodiscard]] std::vector<std::pair<std::string, Binding>> snapshot() const;
 
-  [[nodiscard]] std::size_t size() const noexcept { return total_; }          // bindings, expired included
+  [[nodiscard]] std::size_t size() const noexcept { return total_; }  // bindings, expired included
   [[nodiscard]] std::size_t user_count() const noexcept { return users_.size(); }
 
  private:

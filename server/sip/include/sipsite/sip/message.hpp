@@ -41,10 +41,10 @@ class Message {
   [[nodiscard]] MessageKind kind() const noexcept { return kind_; }
   [[nodiscard]] bool is_request() const noexcept { return kind_ == MessageKind::request; }
   [[nodiscard]] bool is_response() const noexcept { return kind_ == MessageKind::response; }
-  [[nodiscard]] std::string_view method() const noexcept { return method_; }        // requests
-  [[nodiscard]] std::string_view request_uri() const noexcept { return uri_; }      // requests
-  [[nodiscard]] int status_code() const noexcept { return status_; }                // responses
-  [[nodiscard]] std::string_view reason_phrase() const noexcept { return reason_; } // responses
+  [[nodiscard]] std::string_view method() const noexcept { return method_; }         // requests
+  [[nodiscard]] std::string_view request_uri() const noexcept { return uri_; }       // requests
+  [[nodiscard]] int status_code() const noexcept { return status_; }                 // responses
+  [[nodiscard]] std::string_view reason_phrase() const noexcept { return reason_; }  // responses
   [[nodiscard]] std::string_view version() const noexcept { return version_; }
 
   // --- headers, in order of appearance

@@ -16,13 +16,13 @@ namespace sipsite::sip {
 enum class MessageKind : std::uint8_t { request, response };
 
 enum class ParseErrc : std::uint8_t {
-  empty_message,            // nothing but CRLF / whitespace
-  message_too_large,        // ParseLimits::max_message_size exceeded
-  too_many_headers,         // ParseLimits::max_headers exceeded
-  line_too_long,            // ParseLimits::max_line_length exceeded
-  incomplete_headers,       // no empty line ends the header section
-  bad_line_ending,          // bare CR or LF inside the header section
-  bad_start_line,           // not "Method SP URI SP Version" / "Version SP Code SP Reason"
+  empty_message,       // nothing but CRLF / whitespace
+  message_too_large,   // ParseLimits::max_message_size exceeded
+  too_many_headers,    // ParseLimits::max_headers exceeded
+  line_too_long,       // ParseLimits::max_line_length exceeded
+  incomplete_headers,  // no empty line ends the header section
+  bad_line_ending,     // bare CR or LF inside the header section
+  bad_start_line,      // not "Method SP URI SP Version" / "Version SP Code SP Reason"
   bad_request_uri,
   bad_version,              // well-formed SIP-Version other than SIP/2.0 (505)
   bad_status_code,          // not three digits in 100..699
@@ -36,7 +36,7 @@ enum class ParseErrc : std::uint8_t {
   missing_to,
   missing_call_id,
   missing_cseq,
-  duplicate_header,         // more than one of a single-value header
+  duplicate_header,  // more than one of a single-value header
   bad_via,
   bad_from,
   bad_to,
@@ -45,11 +45,11 @@ enum class ParseErrc : std::uint8_t {
   bad_max_forwards,
   bad_contact,
   bad_expires,
-  bad_uri,                  // from the URI helper
-  bad_name_addr,            // from the name-addr helper
-  bad_params,               // from the generic-param helper
+  bad_uri,        // from the URI helper
+  bad_name_addr,  // from the name-addr helper
+  bad_params,     // from the generic-param helper
   cseq_method_mismatch,
-  headers_in_request_uri,   // RFC 3261 19.1.1: not allowed in a Request-URI
+  headers_in_request_uri,  // RFC 3261 19.1.1: not allowed in a Request-URI
 };
 
 struct ParseError {
@@ -62,8 +62,7 @@ struct ParseError {
 
 // Lets Result<T>::value() throw for callers that choose exceptions (tests);
 // library code uses has_value()/error() instead.
-[[noreturn]] void throw_exception_from_error(const ParseError& e,
-                                             const boost::source_location& loc);
+[[noreturn]] void throw_exception_from_error(const ParseError& e, const boost::source_location& loc);
 
 template <class T>
 using Result = boost::system::result<T, ParseError>;
@@ -75,8 +74,8 @@ enum class ErrorAction : std::uint8_t {
 
 struct ErrorStatus {
   ErrorAction action = ErrorAction::drop;
-  int code = 0;                // 400, 505, 513; 0 when dropped
-  std::string_view reason;     // static storage, e.g. "Bad Request (malformed Via)"
+  int code = 0;             // 400, 505, 513; 0 when dropped
+  std::string_view reason;  // static storage, e.g. "Bad Request (malformed Via)"
 };
 
 // The one mapping from a parse/validation failure to the answer on the wire.

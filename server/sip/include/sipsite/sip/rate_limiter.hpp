@@ -24,10 +24,10 @@
 namespace sipsite::sip {
 
 struct RateLimiterSettings {
-  std::uint32_t max_failures = 10;                 // burst allowed...
-  Duration window = std::chrono::minutes(1);       // ...and refilled over this period
-  Duration cooldown = std::chrono::minutes(5);     // refusal once over the limit
-  std::size_t max_keys = 16384;                    // ~150 bytes per key
+  std::uint32_t max_failures = 10;              // burst allowed...
+  Duration window = std::chrono::minutes(1);    // ...and refilled over this period
+  Duration cooldown = std::chrono::minutes(5);  // refusal once over the limit
+  std::size_t max_keys = 16384;                 // ~150 bytes per key
 };
 
 class RateLimiter {
@@ -53,7 +53,7 @@ class RateLimiter {
 
   const Clock& clock_;
   RateLimiterSettings settings_;
-  List lru_;  // most recent failure first
+  List lru_;                                                    // most recent failure first
   std::unordered_map<std::string_view, List::iterator> index_;  // views into the nodes' keys
 };
 

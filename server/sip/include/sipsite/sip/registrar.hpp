@@ -54,10 +54,10 @@
 namespace sipsite::sip {
 
 struct RegistrarSettings {
-  std::uint32_t min_expires = 60;       // seconds; 423 below (0 still removes)
-  std::uint32_t max_expires = 7200;     // longer requests are clamped
+  std::uint32_t min_expires = 60;    // seconds; 423 below (0 still removes)
+  std::uint32_t max_expires = 7200;  // longer requests are clamped
   std::uint32_t default_expires = 3600;
-  std::size_t max_contacts = 10;        // bindings per AOR
+  std::size_t max_contacts = 10;  // bindings per AOR
   // The Date header of 200 responses (RFC 3261 §10.3 step 8). The core has
   // no wall clock of its own: the app passes std::chrono::system_clock::now;
   // tests a fixed time. Empty: no Date header.
@@ -67,8 +67,8 @@ struct RegistrarSettings {
 class Registrar final : public RegistrationHandler {
  public:
   // Keeps references to every argument but settings; they must outlive it.
-  Registrar(const Directory& directory, Authenticator& authenticator, LocationService& location,
-            const Clock& clock, RegistrarSettings settings);
+  Registrar(const Directory& directory, Authenticator& authenticator, LocationService& location, const Clock& clock,
+            RegistrarSettings settings);
 
   Message handle_register(const Inbound& request) override;
 

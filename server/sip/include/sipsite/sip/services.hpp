@@ -20,8 +20,8 @@ struct Binding {
   std::string contact;      // the Contact URI as the phone gave it
   Destination destination;  // where requests for it go: the address and flow it registered from (NAT-safe)
   TimePoint expires;
-  int q1000 = 1000;         // q-value x 1000
-  std::string call_id;      // of the REGISTER that made it (RFC 3261 §10.3 step 7)
+  int q1000 = 1000;     // q-value x 1000
+  std::string call_id;  // of the REGISTER that made it (RFC 3261 §10.3 step 7)
   std::uint32_t cseq = 0;
 };
 

@@ -36,8 +36,8 @@ struct StreamEvent {
   enum class Type : std::uint8_t { need_more, message, ping, bad_message, fatal };
 
   Type type = Type::need_more;
-  std::optional<Message> message;  // Type::message
-  std::optional<ParseError> error; // Type::bad_message, Type::fatal
+  std::optional<Message> message;   // Type::message
+  std::optional<ParseError> error;  // Type::bad_message, Type::fatal
   // bad_message: the whole framed message; fatal: the header section when it
   // was complete, else empty. For make_error_response().
   std::string raw;
@@ -60,8 +60,8 @@ class StreamFramer {
 
   ParseLimits limits_;
   std::string buffer_;
-  std::size_t start_ = 0;      // first unconsumed octet of buffer_
-  std::size_t scanned_ = 0;    // header-end search resumes here (relative to start_)
+  std::size_t start_ = 0;    // first unconsumed octet of buffer_
+  std::size_t scanned_ = 0;  // header-end search resumes here (relative to start_)
   std::optional<ParseError> failed_;
 };
 

@@ -100,8 +100,8 @@ class TransactionLayer {
  public:
   // `clock`, when given, times each transaction to its final response for
   // the Counters' duration histogram (the timers need no clock of their own).
-  TransactionLayer(TimerSettings settings, TransactionUser& user, Sender& sender, Timers& timers,
-                   Counters& counters, const Clock* clock = nullptr, TransactionLimits limits = {});
+  TransactionLayer(TimerSettings settings, TransactionUser& user, Sender& sender, Timers& timers, Counters& counters,
+                   const Clock* clock = nullptr, TransactionLimits limits = {});
   ~TransactionLayer();
   TransactionLayer(const TransactionLayer&) = delete;
   TransactionLayer& operator=(const TransactionLayer&) = delete;

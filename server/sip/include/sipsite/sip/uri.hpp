@@ -15,13 +15,13 @@
 namespace sipsite::sip {
 
 struct SipUri {
-  bool secure = false;                      // sips:
-  std::string_view user;                    // empty when there is no userinfo
+  bool secure = false;    // sips:
+  std::string_view user;  // empty when there is no userinfo
   std::optional<std::string_view> password;
-  std::string_view host;                    // an IPv6 reference keeps its brackets
+  std::string_view host;  // an IPv6 reference keeps its brackets
   std::optional<std::uint16_t> port;
-  Params params;                            // uri-parameters (lr, transport, ...)
-  Params headers;                           // "?h=v&..." (value always present)
+  Params params;   // uri-parameters (lr, transport, ...)
+  Params headers;  // "?h=v&..." (value always present)
 };
 
 struct TelUri {

@@ -69,8 +69,8 @@ class Database {
   // migrations. A wrong key is Errc::wrong_key and leaves the file untouched.
   static Result<Database> open(const std::filesystem::path& path, const DbKey& key, OpenMode mode);
   // As open(), but migrates only up to `schema_version` (tests of upgrades).
-  static Result<Database> open_at_version(const std::filesystem::path& path, const DbKey& key,
-                                          OpenMode mode, int schema_version);
+  static Result<Database> open_at_version(const std::filesystem::path& path, const DbKey& key, OpenMode mode,
+                                          int schema_version);
 
   Result<Statement> prepare(std::string_view sql);
 

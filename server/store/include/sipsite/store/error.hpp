@@ -9,17 +9,17 @@
 namespace sipsite::store {
 
 enum class Errc {
-  not_initialised,   // no database file where one is expected
-  already_exists,    // a database file where a new one would be created
-  wrong_key,         // the key does not decrypt the file (or it is not a database)
-  bad_key_file,      // missing, malformed or too widely readable key file
-  schema_too_new,    // written by a newer sipsite
+  not_initialised,  // no database file where one is expected
+  already_exists,   // a database file where a new one would be created
+  wrong_key,        // the key does not decrypt the file (or it is not a database)
+  bad_key_file,     // missing, malformed or too widely readable key file
+  schema_too_new,   // written by a newer sipsite
   corrupt,
-  busy,              // another process holds the write lock past the timeout
+  busy,  // another process holds the write lock past the timeout
   duplicate,
   not_found,
-  invalid,           // a value the schema refuses
-  full,              // a size or count cap is reached (stored messages)
+  invalid,  // a value the schema refuses
+  full,     // a size or count cap is reached (stored messages)
   io,
 };
 

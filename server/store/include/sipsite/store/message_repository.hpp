@@ -14,10 +14,10 @@
 namespace sipsite::store {
 
 struct MessageLimits {
-  std::int64_t max_body_bytes = 64 * 1024;             // one message
-  std::int64_t per_user_count = 100;                   // messages waiting for one user
-  std::int64_t per_user_bytes = 1024 * 1024;           // their bodies together
-  std::int64_t total_bytes = 64 * 1024 * 1024;         // every stored body together
+  std::int64_t max_body_bytes = 64 * 1024;      // one message
+  std::int64_t per_user_count = 100;            // messages waiting for one user
+  std::int64_t per_user_bytes = 1024 * 1024;    // their bodies together
+  std::int64_t total_bytes = 64 * 1024 * 1024;  // every stored body together
 };
 
 struct NewMessage {

@@ -16,7 +16,7 @@ struct PeerRecord {
   std::string domain;
   std::string fingerprint;  // "AB:CD:…"
   std::string certificate_pem;
-  std::string address;      // HOST:PORT of its federation listener
+  std::string address;  // HOST:PORT of its federation listener
   PeerState state = PeerState::untrusted;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;

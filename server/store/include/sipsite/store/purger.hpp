@@ -14,6 +14,7 @@
 #include <sipsite/store/retention_settings.hpp>
 
 #include <functional>
+#include <utility>
 
 namespace sipsite::store {
 
@@ -30,8 +31,8 @@ struct PurgeReport {
 };
 
 struct PurgeLimits {
-  int batch = 500;           // rows per transaction
-  int max_batches = 10000;   // per kind and run: a bound, not a target
+  int batch = 500;          // rows per transaction
+  int max_batches = 10000;  // per kind and run: a bound, not a target
   // Asked before each batch; true stops the run early (complete = false),
   // e.g. when the daemon shuts down.
   std::function<bool()> stop_requested;
@@ -39,7 +40,7 @@ struct PurgeLimits {
 
 class Purger {
  public:
-  explicit Purger(Database& db, PurgeLimits limits = {}) : db_(db), limits_(limits) {}
+  explicit Purger(Database& db, PurgeLimits limits = {}) : db_(db), limits_(std::move(limits)) {}
   // Deletes what is older than the windows in the settings table, as of
   // `now` (Unix seconds: a clock the caller controls).
   Result<PurgeReport> run(std::int64_t now);

@@ -30,8 +30,8 @@ class SignalingLogRepository {
   explicit SignalingLogRepository(Database& db) : db_(db) {}
   // Stores the entry (redacted) if the log is enabled; returns whether it
   // did. Errc::invalid for a direction other than "in"/"out".
-  Result<bool> append(std::int64_t at, std::string_view direction, std::string_view summary,
-                      std::string_view call_ref, std::string_view message);
+  Result<bool> append(std::int64_t at, std::string_view direction, std::string_view summary, std::string_view call_ref,
+                      std::string_view message);
   // Newest first.
   Result<std::vector<SignalingEntry>> recent(int limit);
   Result<int> purge_before(std::int64_t before, int batch);

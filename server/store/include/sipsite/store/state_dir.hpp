@@ -9,15 +9,9 @@
 
 namespace sipsite::store {
 
-inline std::filesystem::path database_path(const std::filesystem::path& state_dir) {
-  return state_dir / "sipsite.db";
-}
-inline std::filesystem::path default_key_path(const std::filesystem::path& state_dir) {
-  return state_dir / "db.key";
-}
-inline std::filesystem::path lock_path(const std::filesystem::path& state_dir) {
-  return state_dir / "sipsite.lock";
-}
+inline std::filesystem::path database_path(const std::filesystem::path& state_dir) { return state_dir / "sipsite.db"; }
+inline std::filesystem::path default_key_path(const std::filesystem::path& state_dir) { return state_dir / "db.key"; }
+inline std::filesystem::path lock_path(const std::filesystem::path& state_dir) { return state_dir / "sipsite.lock"; }
 
 // An exclusive lock on STATE/sipsite.lock (flock, created 0600), held by the
 // daemon for its lifetime and by `restore` while it replaces the database:

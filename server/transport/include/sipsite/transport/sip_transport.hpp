@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-typedef struct ssl_ctx_st SSL_CTX;
+using SSL_CTX = struct ssl_ctx_st;
 
 namespace sipsite::transport {
 
