@@ -2,6 +2,8 @@
 and changes made by the CLI reaching the running daemon."""
 import os
 import signal
+import socket
+import ssl
 import unittest
 
 from harness import Daemon, NotifySocket, SiteTestCase, run
@@ -33,6 +35,28 @@ class DaemonTest(SiteTestCase):
         self.assertNotIn("sip/tcp", log)
         self.assertEqual(d.stop(signal.SIGTERM), 0)
         self.assertIn("received SIGTERM", d.output())
+
+    def test_sigterm_unwinds_every_task_with_connections_open(self):
+        d = self.start()
+        ports = d.sip_ports()
+        # Idle phones over TCP and TLS, a TLS handshake left half done, a
+        # federation connection that never says a word.
+        held = [socket.create_connection(("127.0.0.1", ports[p]), timeout=10) for p in ("tcp", "tls", "tls")]
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        tls.check_hostname = False
+        tls.verify_mode = ssl.CERT_NONE
+        held[1] = tls.wrap_socket(held[1])
+        held.append(socket.create_connection(("127.0.0.1", d.federation_port()), timeout=10))
+        self.addCleanup(lambda: [s.close() for s in held])
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        self.assertIn("every task of the SIP transport and the federation ended", d.output())
+        self.assertNotIn("still running", d.output())
+        for s in held:
+            s.settimeout(10)
+            try:
+                self.assertEqual(s.recv(1), b"", "the daemon left a connection open")
+            except (ConnectionError, ssl.SSLError):
+                pass  # reset: closed too
 
     def test_stops_on_sigint(self):
         d = self.start()

@@ -32,6 +32,9 @@ namespace {
 // On SIGTERM, how long the site waits for the parties of the calls it ends
 // to answer its BYEs before it closes their connections.
 constexpr auto kGoodbyeWait = std::chrono::seconds(2);
+// How long the cancelled tasks of the transport and the federation get to
+// unwind at shutdown before the loop stops.
+constexpr auto kTaskDeadline = std::chrono::seconds(2);
 
 // Rethrows what one of the daemon's own coroutines (signals, database
 // watch, systemd watchdog) threw: without them the daemon cannot be
@@ -163,6 +166,17 @@ asio::awaitable<void> Daemon::wait_for_signal() {
   sip_.stop();
   records_.stop();
   federation_.stop();
+  // Shutdown is cancel, deadline, close: the cancelled tasks unwind (and
+  // release what they hold) before the loop stops; what is left then is
+  // closed with the loop.
+  const bool sip_ended = co_await sip_.join(kTaskDeadline);
+  const bool federation_ended = co_await federation_.join(kTaskDeadline);
+  if (sip_ended && federation_ended) {
+    logger("app")->info("every task of the SIP transport and the federation ended");
+  } else {
+    logger("app")->warn("{} tasks still running {} s after stop; closing them with the loop",
+                        !sip_ended ? "SIP transport" : "federation", kTaskDeadline.count());
+  }
   io_.stop();
 }
 

@@ -70,6 +70,13 @@ void FederationService::stop() {
   if (listener_) listener_->stop();
 }
 
+boost::asio::awaitable<bool> FederationService::join(std::chrono::steady_clock::duration deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  const bool dialled = connector_ ? co_await connector_->join(deadline) : true;
+  const bool accepted = listener_ ? co_await listener_->join(until - std::chrono::steady_clock::now()) : true;
+  co_return dialled&& accepted;
+}
+
 std::map<pki::Fingerprint, transport::PeerLink> FederationService::links() const {
   return connector_ ? connector_->links() : std::map<pki::Fingerprint, transport::PeerLink>{};
 }

@@ -18,6 +18,7 @@
 #include <sipsite/transport/federation_links.hpp>
 #include <sipsite/transport/federation_listener.hpp>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -40,6 +41,9 @@ class FederationService final : public transport::FederationHandler {
   // learns every change of the trusted set.
   void set_gateway(PeerGateway& gateway);
   void stop();
+  // After stop(): the listener's and the connector's tasks unwound, or
+  // `deadline` passed for either (false).
+  boost::asio::awaitable<bool> join(std::chrono::steady_clock::duration deadline);
   // New trusted set from the peers table (plus the previous pins still in
   // their overlap); peers no longer trusted are disconnected at once. The
   // daemon calls it after every database change, so it also picks up a key

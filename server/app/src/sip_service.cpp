@@ -109,6 +109,10 @@ void SipService::stop() {
   if (transport_) transport_->stop();
 }
 
+boost::asio::awaitable<bool> SipService::join(std::chrono::steady_clock::duration deadline) {
+  co_return transport_ ? co_await transport_->join(deadline) : true;
+}
+
 void SipService::replace_users(const std::vector<store::UserRecord>& users) {
   const auto before = location_.snapshot();
   directory_.replace(users);

@@ -21,8 +21,10 @@
 #include <sipsite/transport/asio_timers.hpp>
 #include <sipsite/transport/sip_transport.hpp>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +59,8 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
   // Binds the listeners and starts serving; an error names what failed.
   std::optional<std::string> start();
   void stop();
+  // After stop(): the transport's tasks unwound, or `deadline` passed (false).
+  boost::asio::awaitable<bool> join(std::chrono::steady_clock::duration deadline);
 
   // New snapshot of the users; bindings of deleted users are dropped.
   void replace_users(const std::vector<store::UserRecord>& users);

@@ -348,4 +348,8 @@ void FederationConnector::stop() {
   impl_->watch_id.reset();
 }
 
+boost::asio::awaitable<bool> FederationConnector::join(std::chrono::steady_clock::duration deadline) {
+  co_return co_await impl_->tasks.join(deadline);
+}
+
 }  // namespace sipsite::transport

@@ -188,4 +188,8 @@ void FederationListener::stop() {
   impl_->tasks.cancel();
 }
 
+boost::asio::awaitable<bool> FederationListener::join(std::chrono::steady_clock::duration deadline) {
+  co_return co_await impl_->tasks.join(deadline);
+}
+
 }  // namespace sipsite::transport

@@ -403,6 +403,10 @@ void SipTransport::stop() {
   im.tasks.cancel();
 }
 
+boost::asio::awaitable<bool> SipTransport::join(std::chrono::steady_clock::duration deadline) {
+  co_return co_await impl_->tasks.join(deadline);
+}
+
 std::size_t SipTransport::connection_count() const { return impl_->connections.size(); }
 
 }  // namespace sipsite::transport

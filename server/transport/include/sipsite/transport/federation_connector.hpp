@@ -23,6 +23,7 @@
 #include <sipsite/transport/federation_links.hpp>
 #include <sipsite/transport/sip_transport.hpp>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
@@ -88,6 +89,9 @@ class FederationConnector {
   // us, so it trusts us now).
   void retry_now(const pki::Fingerprint& peer);
   void stop();
+  // After stop(): waits until every task has unwound (each cancelled one
+  // ends at its next await) or `deadline` has passed; true when all ended.
+  boost::asio::awaitable<bool> join(std::chrono::steady_clock::duration deadline);
 
  private:
   struct Impl;

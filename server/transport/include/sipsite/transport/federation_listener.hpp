@@ -18,8 +18,10 @@
 #include <sipsite/transport/federation_links.hpp>
 #include <sipsite/transport/sip_transport.hpp>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <memory>
 
 namespace sipsite::transport {
@@ -57,6 +59,9 @@ class FederationListener {
   std::size_t disconnect(const pki::Fingerprint& peer);
   std::size_t connection_count() const;
   void stop();
+  // After stop(): waits until every task has unwound (each cancelled one
+  // ends at its next await) or `deadline` has passed; true when all ended.
+  boost::asio::awaitable<bool> join(std::chrono::steady_clock::duration deadline);
 
  private:
   struct Impl;

@@ -16,6 +16,7 @@
 #include <sipsite/sip/io.hpp>
 #include <sipsite/sip/limits.hpp>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/system/result.hpp>
 
@@ -85,6 +86,9 @@ class SipTransport final : public sip::Sender {
   void close_flow(sip::FlowId flow);
   // Closes listeners and connections. Idempotent.
   void stop();
+  // After stop(): waits until every task has unwound (each cancelled one
+  // ends at its next await) or `deadline` has passed; true when all ended.
+  boost::asio::awaitable<bool> join(std::chrono::steady_clock::duration deadline);
 
   std::size_t connection_count() const;
 
