@@ -348,7 +348,8 @@ const when = utc;
 const DIRECTIONS = { local: "local", outgoing: "to another site", incoming: "from another site" };
 
 function duration(s) {
-  if (!s) return "–";
+  if (s === null || s === undefined) return "–";
+  if (s < 1) return "under 1 s";  // answered and ended within the second
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
   return (h ? `${h} h ` : "") + (h || m ? `${m} min ` : "") + `${sec} s`;
 }
@@ -773,6 +774,10 @@ async function start() {
     }
   });
   window.addEventListener("hashchange", () => { if (state.csrf) route(); });
+  // The link of the page shown changes no hash: it reloads the page instead.
+  document.querySelectorAll("nav a[data-page]").forEach((a) => a.addEventListener("click", () => {
+    if (a.getAttribute("href") === location.hash && state.csrf) route();
+  }));
   // Sites page: links and pending requests change by themselves.
   setInterval(() => {
     if (!$("page-peers").hidden && $("verify-panel").hidden && state.csrf) loadPeers().catch(() => {});

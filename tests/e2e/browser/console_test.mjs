@@ -250,6 +250,14 @@ test("first login, pairing two sites through their consoles, users and revocatio
   await waitForText(alpha, alpha.locator("#message"), /^The password of alice@alpha\.example is changed\.$/);
   assert.match(sipsite(alphaSite.dir, "user", "list"), /alice@alpha\.example/);
 
+  // A user added with the command line meanwhile: the link of the page
+  // shown reloads it.
+  execFileSync(BIN, ["user", "add", "--aor", "bob@alpha.example", "--password-stdin", "--state-dir", alphaSite.dir],
+    { input: "bob-sip-password\n", encoding: "utf8", timeout: 60000 });
+  assert.doesNotMatch(await alpha.locator("#users-table tbody").innerText(), /bob@alpha\.example/);
+  await alpha.click('nav a[data-page="users"]');
+  await waitForText(alpha, alpha.locator("#users-table tbody"), /bob@alpha\.example/);
+
   // An API token for scripts, shown once.
   await alpha.click('nav a[data-page="tokens"]');
   await alpha.locator("#tokens-empty").waitFor();
