@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 # Libraries clang-tidy checks in CI. The rest of the tree includes Asio and
 # Beast in every translation unit, hours of clang-tidy on this 2-core
 # machine: run it by hand there (run-clang-tidy-14 -p build FILES).
-tidy_dirs=(common/src pki/src server/store/src server/metrics/src server/admin/src)
+tidy_dirs=(common/src pki/src server/store/src server/metrics/src server/admin/src server/sip/src)
 
 cpp_files() {
   find common pki schema server tests webadmin -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) \

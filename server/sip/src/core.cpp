@@ -326,8 +326,7 @@ void Core::report_final(const Message& request, int code, std::string_view reaso
   if (calls_ == nullptr || code < 200 || request.method() != "INVITE") return;
   const auto it = open_calls_.find(std::string(call_id_of(request)));
   if (it == open_calls_.end()) return;
-  const std::string call_id = *it;
-  open_calls_.erase(it);
+  const std::string call_id = std::move(open_calls_.extract(it).value());
   if (code < 300) {
     calls_->call_answered(call_id);
   } else {
@@ -341,7 +340,7 @@ void Core::store_offline(ServerTransactionId id, const Message& request, std::st
   if (const auto from = from_header(request)) message.sender = aor_of(*from);
   message.content_type = std::string(request.value(HeaderId::content_type).value_or("text/plain"));
   message.body = std::string(request.body());
-  messages_->store(std::move(message), [this, id, request](int code, std::string reason) {
+  messages_->store(std::move(message), [this, id, request](int code, const std::string& reason) {
     layer_.send_response(id, make_response(request, code, reason));
   });
 }

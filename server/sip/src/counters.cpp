@@ -86,10 +86,10 @@ std::string Counters::prometheus() const {
   family(out, kDuration, "histogram",
          "Time from a SIP transaction's start to its final response (sent by a server transaction, "
          "received by a client one), by role and method (invite includes the ringing).");
-  client_invite_.render(out, kDuration, "role=\"client\",method=\"invite\"");
-  client_other_.render(out, kDuration, "role=\"client\",method=\"other\"");
-  server_invite_.render(out, kDuration, "role=\"server\",method=\"invite\"");
-  server_other_.render(out, kDuration, "role=\"server\",method=\"other\"");
+  client_invite_.render(out, kDuration, R"(role="client",method="invite")");
+  client_other_.render(out, kDuration, R"(role="client",method="other")");
+  server_invite_.render(out, kDuration, R"(role="server",method="invite")");
+  server_other_.render(out, kDuration, R"(role="server",method="other")");
   return out;
 }
 

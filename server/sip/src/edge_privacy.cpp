@@ -378,7 +378,9 @@ std::optional<EdgeRefusal> EdgePrivacy::inbound(Message& m, std::string_view pee
       return EdgeRefusal{403, "Forbidden (not a dialog with this site)"};
     if (leg != nullptr) {
       m.set_request_uri(leg->contact);
-      for (auto r = leg->route.rbegin(); r != leg->route.rend(); ++r) m.add_header_front("Route", *r);
+      // Last first: each goes in front of the ones added before it.
+      std::for_each(leg->route.rbegin(), leg->route.rend(),
+                    [&m](const std::string& r) { m.add_header_front("Route", r); });
     }
   } else {
     const auto it = by_fed_.find(std::string(*call_id));

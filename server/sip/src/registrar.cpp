@@ -102,7 +102,7 @@ std::string format_sip_date(std::chrono::system_clock::time_point t) {
                               kDays[static_cast<std::size_t>(tm.tm_wday % 7)], tm.tm_mday,
                               kMonths[static_cast<std::size_t>(tm.tm_mon % 12)], tm.tm_year + 1900, tm.tm_hour,
                               tm.tm_min, tm.tm_sec);
-  return std::string(buf.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
+  return {buf.data(), n > 0 ? static_cast<std::size_t>(n) : 0};
 }
 
 Registrar::Registrar(const Directory& directory, Authenticator& authenticator, LocationService& location,
