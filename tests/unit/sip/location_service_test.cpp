@@ -120,28 +120,30 @@ TEST_F(LocationServiceTest, ReplaceCountsOnlyRealChanges) {
 #define SIPSITE_MEASURE_HEAP 1
 #endif
 
+// Under ASan its allocator, not glibc's, holds the heap: the size is not
+// measured there, the 100,000 registrations are still made and counted.
 TEST_F(LocationServiceTest, HundredThousandRegistrationsUnderOneKilobyteEach) {
+  constexpr int kUsers = 100000;
 #ifdef SIPSITE_MEASURE_HEAP
   // Heap in use before and after, as glibc counts it (chunk overheads
   // included): a rough estimate, not a benchmark. Typical phone values.
-  constexpr int kUsers = 100000;
   const auto heap = [] { return mallinfo2().uordblks; };
   const std::size_t before = heap();
+#endif
   for (int i = 0; i < kUsers; ++i) {
     const std::string user = "user" + std::to_string(i);
     Binding b = binding("sip:" + user + "@192.168.1.20:5060;transport=udp;ob", 3600s, 1000, i % 2 ? 0 : 1000 + i);
     b.call_id = "3c26700c6ad1-" + std::to_string(i) + "-qhx8h1gf5tnd@192.168.1.20";
     location.replace(user, {std::move(b)});
   }
+#ifdef SIPSITE_MEASURE_HEAP
   const std::size_t after = heap();
   const double per = static_cast<double>(after - before) / kUsers;
   RecordProperty("bytes_per_registration", static_cast<int>(per));
   std::printf("location: %.0f bytes per registration (100,000 registrations)\n", per);
   EXPECT_LT(per, 1024.0);
-  EXPECT_EQ(location.size(), static_cast<std::size_t>(kUsers));
-#else
-  GTEST_SKIP() << "heap measurement needs glibc malloc (not under ASan)";
 #endif
+  EXPECT_EQ(location.size(), static_cast<std::size_t>(kUsers));
 }
 
 }  // namespace
