@@ -36,6 +36,8 @@ void LiveStateWatcher::start() {
   if (thread_.joinable()) return;
   if (auto first = poll()) apply_(std::move(*first));
   thread_ = std::thread([this] { run(); });
+  std::lock_guard lock(mutex_);
+  running_ = true;
 }
 
 void LiveStateWatcher::stop() {
@@ -44,16 +46,18 @@ void LiveStateWatcher::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  caught_up_.notify_all();  // a catch_up() waiting now would wait in vain
   if (thread_.joinable()) thread_.join();
 }
 
 bool LiveStateWatcher::catch_up(std::chrono::milliseconds bound) {
   std::unique_lock lock(mutex_);
-  if (!thread_.joinable() || stopping_) return false;
+  if (!running_ || stopping_) return false;
   const auto ticket = ++asked_;
   poked_ = true;
   wake_.notify_all();
-  return caught_up_.wait_for(lock, bound, [&] { return applied_ >= ticket; });
+  caught_up_.wait_for(lock, bound, [&] { return applied_ >= ticket || stopping_; });
+  return applied_ >= ticket;
 }
 
 void LiveStateWatcher::run() {

@@ -65,6 +65,7 @@ class LiveStateWatcher {
   std::int64_t cursor_ = -1;  // last change-log seq applied; -1: nothing loaded yet
   std::mutex mutex_;
   std::condition_variable wake_;
+  bool running_ = false;  // start() returned (catch_up() may run on another thread meanwhile)
   bool stopping_ = false;
   bool poked_ = false;
   // catch_up(): tickets asked for, and the highest whose look has been
