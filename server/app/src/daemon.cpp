@@ -175,7 +175,10 @@ asio::awaitable<void> Daemon::wait_for_signal() {
     logger("app")->info("every task of the SIP transport and the federation ended");
   } else {
     logger("app")->warn("{} tasks still running {} s after stop; closing them with the loop",
-                        !sip_ended ? "SIP transport" : "federation", kTaskDeadline.count());
+                        !sip_ended && !federation_ended ? "SIP transport and federation"
+                        : !sip_ended                    ? "SIP transport"
+                                                        : "federation",
+                        kTaskDeadline.count());
   }
   io_.stop();
 }
