@@ -1,6 +1,10 @@
 #include "sipsite/sip/accessors.hpp"
 
+#include "sipsite/sip/list.hpp"
 #include "sipsite/sip/scalars.hpp"
+
+#include <algorithm>
+#include <string>
 
 namespace sipsite::sip {
 namespace {
@@ -103,6 +107,41 @@ Result<ContactList> contact_headers(const Message& m) {
     return error(m, ParseErrc::bad_contact, "Contact: * must stand alone");
   }
   return all;
+}
+
+std::string_view call_id_of(const Message& m) {
+  const auto id = call_id_header(m);
+  return id ? *id : std::string_view{};
+}
+
+std::optional<std::string> user_of(const Uri& uri) {
+  if (!uri.is_sip() || uri.sip_uri.user.empty()) return std::nullopt;
+  return unescape(uri.sip_uri.user);
+}
+
+std::optional<std::uint32_t> forwarded_max_forwards(const Message& m) {
+  constexpr std::uint32_t kDefault = 70;
+  const auto mf = max_forwards_header(m);
+  const std::uint32_t received = mf && *mf ? **mf : kDefault;
+  if (received == 0) return std::nullopt;
+  return std::min(received, kDefault + 1) - 1;
+}
+
+void pop_first_value(Message& m, HeaderId id) {
+  const auto& headers = m.headers();
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    if (headers[i].id != id) continue;
+    const std::string name(canonical_name(id));
+    const auto parts = split_list(headers[i].value);
+    std::string rest;
+    for (std::size_t p = 1; p < parts.size(); ++p) {
+      if (!rest.empty()) rest += ", ";
+      rest += parts[p];
+    }
+    m.remove_header_at(i);
+    if (!rest.empty()) m.insert_header(i, name, rest);
+    return;
+  }
 }
 
 }  // namespace sipsite::sip

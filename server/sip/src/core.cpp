@@ -8,7 +8,16 @@
 #include "sipsite/sip/serializer.hpp"
 #include "sipsite/sip/uri.hpp"
 #include "sipsite/sip/validate.hpp"
-#include "sipsite/common/hex.hpp"
+#include "sipsite/sip/chain/cancel.hpp"
+#include "sipsite/sip/chain/dialog_route.hpp"
+#include "sipsite/sip/chain/identity_gate.hpp"
+#include "sipsite/sip/chain/local_route.hpp"
+#include "sipsite/sip/chain/loose_route.hpp"
+#include "sipsite/sip/chain/max_forwards.hpp"
+#include "sipsite/sip/chain/peer_site_route.hpp"
+#include "sipsite/sip/chain/registrar.hpp"
+#include "sipsite/sip/chain/request_uri_check.hpp"
+#include "sipsite/sip/chain/site_requests.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -16,8 +25,6 @@
 
 namespace sipsite::sip {
 namespace {
-
-constexpr std::uint32_t kDefaultMaxForwards = 70;
 
 std::string_view strip_brackets(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
@@ -29,8 +36,6 @@ std::string host_for_uri(std::string_view host) {
   return std::string(host);
 }
 
-std::uint16_t default_port(Protocol p) { return p == Protocol::tls ? 5061 : 5060; }
-
 std::string join(const std::vector<std::string_view>& parts, std::size_t from) {
   std::string out;
   for (std::size_t i = from; i < parts.size(); ++i) {
@@ -38,21 +43,6 @@ std::string join(const std::vector<std::string_view>& parts, std::size_t from) {
     out += parts[i];
   }
   return out;
-}
-
-// Removes the first value of the first `id` header (Via, Route), keeping
-// the rest of a comma-separated line.
-void pop_first_value(Message& m, HeaderId id) {
-  const auto& headers = m.headers();
-  for (std::size_t i = 0; i < headers.size(); ++i) {
-    if (headers[i].id != id) continue;
-    const std::string name(canonical_name(id));
-    const auto parts = split_list(headers[i].value);
-    const std::string rest = join(parts, 1);
-    m.remove_header_at(i);
-    if (!rest.empty()) m.insert_header(i, name, rest);
-    return;
-  }
 }
 
 std::string via_text(const Via& v) {
@@ -103,11 +93,6 @@ void stamp_via(Message& m, const Endpoint& source) {
   }
 }
 
-std::optional<std::string> user_of(const Uri& uri) {
-  if (!uri.is_sip() || uri.sip_uri.user.empty()) return std::nullopt;
-  return unescape(uri.sip_uri.user);
-}
-
 // A keyed-free, deterministic branch for stateless forwarding (§16.11):
 // the same request forwarded twice gets the same branch.
 std::string stateless_branch(const Message& m) {
@@ -118,62 +103,11 @@ std::string stateless_branch(const Message& m) {
   return "z9hG4bKsl" + stateless_to_tag(call_id, m.method(), branch);
 }
 
-// SipHash-2-4 (Aumasson, Bernstein): a keyed MAC for the dialog token in
-// our Record-Route, so that only dialogs this site record-routed can be
-// routed through it without authentication.
-std::uint64_t rotl(std::uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
-
-std::uint64_t siphash24(std::uint64_t k0, std::uint64_t k1, std::string_view in) {
-  std::uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
-  std::uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
-  std::uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
-  std::uint64_t v3 = 0x7465646279746573ULL ^ k1;
-  const auto round = [&] {
-    // The reference implementation's layout: one line per half-round.
-    // clang-format off
-    v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
-    v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
-    v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
-    v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
-    // clang-format on
-  };
-  const std::size_t n = in.size();
-  std::size_t i = 0;
-  const auto byte = [&in](std::size_t k) { return static_cast<std::uint64_t>(static_cast<unsigned char>(in[k])); };
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t m = 0;
-    for (std::size_t j = 0; j < 8; ++j) m |= byte(i + j) << (8 * j);
-    v3 ^= m;
-    round();
-    round();
-    v0 ^= m;
-  }
-  std::uint64_t b = static_cast<std::uint64_t>(n) << 56;
-  for (std::size_t j = 0; i + j < n; ++j) b |= byte(i + j) << (8 * j);
-  v3 ^= b;
-  round();
-  round();
-  v0 ^= b;
-  v2 ^= 0xff;
-  for (int r = 0; r < 4; ++r) round();
-  return v0 ^ v1 ^ v2 ^ v3;
-}
-
-std::string_view call_id_of(const Message& m) {
-  const auto id = call_id_header(m);
-  return id ? *id : std::string_view{};
-}
-
 bool record_routes(std::string_view method) {
   return method == "INVITE" || method == "SUBSCRIBE" || method == "REFER" || method == "NOTIFY";
 }
 
 }  // namespace
-
-struct Core::Target {
-  std::string request_uri;  // empty: keep the Request-URI (loose routing)
-  Destination destination;
-};
 
 struct Core::Branch {
   ClientTransactionId id = 0;
@@ -214,8 +148,20 @@ Core::Core(CoreSettings settings, Sender& sender, Timers& timers, Clock& clock, 
              settings_.receiving.empty() ? settings_.listeners : settings_.receiving),
       refusal_records_(clock, settings_.refusal_records),
       layer_(settings_.timers, *this, sender, timers, counters, &clock, settings_.transaction_limits),
-      key0_(random.next()),
-      key1_(random.next()) {}
+      tokens_(random),
+      next_hop_(location, peers_) {
+  chain_.then(std::make_unique<CancelStep>())
+      .then(std::make_unique<ShutdownGate>(shutdown_))
+      .then(std::make_unique<RequestUriCheck>(names_))
+      .then(std::make_unique<RegistrarStep>(registrar_))
+      .then(std::make_unique<LooseRoute>(names_))
+      .then(std::make_unique<SiteRequests>(settings_.allow, settings_.supported))
+      .then(std::make_unique<MaxForwards>())
+      .then(std::make_unique<DialogRoute>(tokens_, next_hop_, names_, dialogs_))
+      .then(std::make_unique<IdentityGate>(authenticator_, names_))
+      .then(std::make_unique<LocalRoute>(directory_, location_))
+      .then(std::make_unique<PeerSiteRoute>(peers_));
+}
 
 Core::~Core() {
   for (auto& [key, ctx] : contexts_) {
@@ -404,214 +350,47 @@ void Core::handle_request(Inbound in) {
 }
 
 void Core::dispatch(ServerTransactionId id, Inbound& in) {
-  Message& m = in.message;
-  const std::string_view method = m.method();
-  if (method == "CANCEL") {
-    handle_cancel(id, in);
-    return;
+  RequestContext ctx(id, in);
+  if (chain_.run(ctx, *this) == RequestProcessor::Verdict::next) {
+    // Every request ends somewhere in the chain; this is the assembly's bug.
+    respond(id, in.message, 500, "Server Internal Error (no step took the request)");
   }
-  if (shutting_down_) {
-    if (const auto to = to_header(m); !to || !to->tag()) {
-      auto busy = make_response(m, 503, "Service Unavailable (" + shutdown_reason_ + ")");
-      busy.add_header("Retry-After", "30");
-      layer_.send_response(id, busy);
-      return;
-    }
-  }
-  const auto uri = parse_uri(m.request_uri());
-  if (!uri) {
-    refuse(id, in, 416, "Unsupported URI Scheme");
-    return;
-  }
-
-  if (method == "REGISTER") {
-    if (!in.peer.empty()) {
-      respond(id, m, 403, "Forbidden (peer sites do not register)");
-    } else if (uri->is_sip() && uri->sip_uri.user.empty() && is_us(uri->sip_uri.host, uri->sip_uri.port)) {
-      layer_.send_response(id, registrar_.handle_register(in));
-    } else {
-      respond(id, m, 403, "Forbidden (not a domain of this site)");
-    }
-    return;
-  }
-
-  // Loose routing (§16.4): a Route naming us is ours to remove.
-  bool popped = false;
-  std::string token;  // the rt= of the Route we popped
-  std::optional<std::string> next_route;
-  if (const auto routes = m.values(HeaderId::route); !routes.empty()) {
-    const auto top = parse_name_addr(routes.front());
-    if (top && top->uri.is_sip() && is_us(top->uri.sip_uri.host, top->uri.sip_uri.port)) {
-      pop_first_value(m, HeaderId::route);
-      popped = true;
-      if (const auto* rt = find_param(top->uri.sip_uri.params, "rt"); rt && rt->value) token = *rt->value;
-      if (routes.size() > 1) {
-        if (const auto next = parse_name_addr(routes[1]); next) next_route = std::string(next->uri.text);
-      }
-    } else {
-      // Someone else's route set: we are not an open relay.
-      refuse(id, in, 403, "Forbidden (Route does not go through this site)");
-      return;
-    }
-  }
-
-  const bool to_site = uri->is_sip() && uri->sip_uri.user.empty() && is_us(uri->sip_uri.host, uri->sip_uri.port);
-  if (!next_route && to_site) {
-    if (method == "OPTIONS") {
-      auto ok = make_response(m, 200, "OK");
-      ok.add_header("Allow", settings_.allow);
-      ok.add_header("Supported", settings_.supported);
-      ok.add_header("Accept", "application/sdp");
-      layer_.send_response(id, ok);
-    } else {
-      auto resp = make_response(m, 405, "Method Not Allowed");
-      resp.add_header("Allow", "OPTIONS, REGISTER");
-      layer_.send_response(id, resp);
-    }
-    return;
-  }
-
-  // Max-Forwards (§16.3 step 3), for everything we forward.
-  const auto mf = max_forwards_header(m);
-  const std::uint32_t max_forwards = mf && *mf ? **mf : kDefaultMaxForwards;
-  if (max_forwards == 0) {
-    refuse(id, in, 483, "Too Many Hops");
-    return;
-  }
-  Message base = m;
-  base.set_header("Max-Forwards", std::to_string(std::min(max_forwards, kDefaultMaxForwards + 1) - 1));
-
-  const bool in_dialog = [&] {
-    const auto to = to_header(m);
-    return to && to->tag();
-  }();
-
-  if (next_route || (popped && in_dialog && !(uri->is_sip() && is_us(uri->sip_uri.host, uri->sip_uri.port)))) {
-    // In-dialog (or pre-routed) request through our Record-Route: to the
-    // next Route, else to the Request-URI (the remote target). Only for
-    // dialogs we record-routed: nobody else may use us as a relay.
-    if (token != dialog_token(call_id_of(m))) {
-      refuse(id, in, 403, "Forbidden (not a dialog of this site)");
-      return;
-    }
-    std::string to_user;
-    if (const auto to = to_header(m); to && to->uri.is_sip() && is_local_host(to->uri.sip_uri.host)) {
-      to_user = user_of(to->uri).value_or("");
-    }
-    const auto dest = resolve(next_route ? *next_route : std::string(m.request_uri()), next_route ? "" : to_user);
-    if (!dest) {
-      refuse(id, in, 404, "Not Found (next hop unknown)");
-      return;
-    }
-    dialogs_.on_request(m);
-    if (method == "BYE" && calls_ != nullptr) {
-      if (const auto from = from_header(m)) calls_->call_hung_up(call_id_of(m), aor_of(*from));
-    }
-    proxy(id, in, std::move(base), {Target{"", *dest}});
-    return;
-  }
-
-  if (uri->is_sip() && is_us(uri->sip_uri.host, uri->sip_uri.port)) {
-    const auto user = user_of(*uri);
-    if (!user) {
-      refuse(id, in, 404, "Not Found");
-      return;
-    }
-    if (in.peer.empty()) {
-      std::string authenticated;
-      if (!authenticate(id, in, authenticated)) return;
-      if (!from_is_user(m, authenticated)) {
-        refuse(id, in, 403, "Forbidden (From is not the authenticated user)");
-        return;
-      }
-      base.remove_headers(HeaderId::proxy_authorization);  // consumed here (§22.3)
-    } else if (const auto refusal = peer_identity_refusal(m, in.peer)) {
-      refuse(id, in, 403, *refusal);
-      return;
-    }
-    if (!directory_.find_user(*user)) {
-      refuse(id, in, 404, "Not Found");
-      return;
-    }
-    if (method == "INVITE" && !in_dialog) {
-      start_call(in, *user + "@" + std::string(uri->sip_uri.host),
-                 in.peer.empty() ? CallStart::Direction::local : CallStart::Direction::incoming, in.peer);
-    }
-    const auto bindings = location_.lookup(*user);
-    if (bindings.empty()) {
-      if (method == "MESSAGE" && !in_dialog && messages_ != nullptr) {
-        store_offline(id, m, *user);
-        return;
-      }
-      respond(id, m, 480, "Temporarily Unavailable");
-      return;
-    }
-    std::vector<Target> targets;
-    targets.reserve(bindings.size());
-    for (const auto& b : bindings) targets.push_back(Target{b.contact, b.destination});
-    proxy(id, in, std::move(base), targets);
-    return;
-  }
-
-  // Another domain: only for our own users, never on behalf of a peer site
-  // (no transit between peers).
-  if (!in.peer.empty()) {
-    refuse(id, in, 403, "Forbidden (not a user of this site)");
-    return;
-  }
-  std::string authenticated;
-  if (!authenticate(id, in, authenticated)) return;
-  if (!from_is_user(m, authenticated)) {
-    refuse(id, in, 403, "Forbidden (From is not the authenticated user)");
-    return;
-  }
-  if (method == "INVITE" && !in_dialog) {
-    const std::string callee = user_of(*uri).value_or("") + "@" + std::string(uri->is_sip() ? uri->sip_uri.host : "");
-    start_call(in, callee, CallStart::Direction::outgoing, std::string(uri->is_sip() ? uri->sip_uri.host : ""));
-  }
-  const PeerRoute route = peers_.route(in, authenticated);
-  if (route.action == PeerRoute::Action::forward) {
-    base.remove_headers(HeaderId::proxy_authorization);
-    proxy(id, in, std::move(base), {Target{"", route.destination}});
-    return;
-  }
-  respond(id, m, route.code, route.reason);
 }
 
-bool Core::from_is_user(const Message& m, std::string_view user) const {
-  const auto from = from_header(m);
-  return from && from->uri.is_sip() && user_of(from->uri).value_or("") == user && is_local_host(from->uri.sip_uri.host);
+// --- RequestActions, for the chain's steps
+
+void Core::send_response(const RequestContext& ctx, const Message& response) { layer_.send_response(ctx.id, response); }
+
+void Core::respond(const RequestContext& ctx, int code, std::string_view reason) {
+  respond(ctx.id, ctx.message(), code, reason);
 }
 
-// DESIGN.md threat model 2: a peer site speaks only for its own domain.
-std::optional<std::string_view> Core::peer_identity_refusal(const Message& m, std::string_view peer) const {
-  const auto from = from_header(m);
-  if (!from || !from->uri.is_sip() || !iequals(from->uri.sip_uri.host, peer)) {
-    return "Forbidden (From is not of the peer's domain)";
-  }
-  for (const auto value : m.values(HeaderId::p_asserted_identity)) {
-    const auto pai = parse_name_addr(value);
-    if (!pai || !pai->uri.is_sip() || !iequals(pai->uri.sip_uri.host, peer)) {
-      return "Forbidden (P-Asserted-Identity is not of the peer's domain)";
-    }
-  }
-  return std::nullopt;
+void Core::refuse(const RequestContext& ctx, int code, std::string_view reason) {
+  refuse(ctx.id, ctx.in, code, reason);
 }
 
-bool Core::authenticate(ServerTransactionId id, const Inbound& in, std::string& user) {
-  auto decision = authenticator_.authenticate(in, /*proxy=*/true);
-  if (decision.verdict == AuthDecision::Verdict::accepted) {
-    user = std::move(decision.username);
-    return true;
-  }
-  if (decision.response) {
-    layer_.send_response(id, *decision.response);
-  } else if (decision.verdict == AuthDecision::Verdict::rate_limited) {
-    layer_.abandon_server(id);  // silence for a flooding source
-  } else {
-    refuse(id, in, 403, "Forbidden");
-  }
-  return false;
+void Core::stay_silent(const RequestContext& ctx) { layer_.abandon_server(ctx.id); }
+
+void Core::forward(const RequestContext& ctx, Message request, std::vector<ForwardTarget> targets) {
+  proxy(ctx.id, ctx.in, std::move(request), targets);
+}
+
+void Core::cancel(const RequestContext& ctx) { handle_cancel(ctx.id, ctx.in); }
+
+void Core::call_started(const RequestContext& ctx, std::string callee, CallStart::Direction direction,
+                        std::string peer_domain) {
+  start_call(ctx.in, std::move(callee), direction, std::move(peer_domain));
+}
+
+void Core::call_hung_up(const RequestContext& ctx) {
+  if (calls_ == nullptr) return;
+  if (const auto from = from_header(ctx.message())) calls_->call_hung_up(call_id_of(ctx.message()), aor_of(*from));
+}
+
+bool Core::store_offline(const RequestContext& ctx, std::string_view user) {
+  if (messages_ == nullptr) return false;
+  store_offline(ctx.id, ctx.message(), user);
+  return true;
 }
 
 void Core::handle_cancel(ServerTransactionId id, const Inbound& in) {
@@ -636,8 +415,8 @@ void Core::handle_cancel(ServerTransactionId id, const Inbound& in) {
 }
 
 std::size_t Core::end_calls(std::string_view reason) {
-  shutting_down_ = true;
-  shutdown_reason_ = std::string(reason);
+  shutdown_.active = true;
+  shutdown_.reason = std::string(reason);
   std::vector<ServerTransactionId> ringing;
   for (const auto& [key, ctx] : contexts_) {
     if (ctx->invite && !ctx->final_sent) ringing.push_back(key);
@@ -645,7 +424,7 @@ std::size_t Core::end_calls(std::string_view reason) {
   for (const ServerTransactionId key : ringing) {
     Context& ctx = *contexts_.at(key);
     ctx.final_sent = true;
-    respond(key, ctx.request.message, 503, "Service Unavailable (" + shutdown_reason_ + ")");
+    respond(key, ctx.request.message, 503, "Service Unavailable (" + shutdown_.reason + ")");
     cancel_branches(ctx);
     finish_if_done(key);
   }
@@ -673,11 +452,11 @@ void Core::forward_ack(Inbound& in) {
   const auto top = parse_name_addr(routes.front());
   if (!top || !top->uri.is_sip() || !is_us(top->uri.sip_uri.host, top->uri.sip_uri.port)) return;
   const auto* rt = find_param(top->uri.sip_uri.params, "rt");
-  if (!rt || !rt->value || *rt->value != dialog_token(call_id_of(m))) return;
+  if (!rt || !rt->value || !tokens_.matches(call_id_of(m), *rt->value)) return;
   pop_first_value(m, HeaderId::route);
   std::optional<Destination> dest;
   if (routes.size() > 1) {
-    if (const auto next = parse_name_addr(routes[1])) dest = resolve(next->uri.text, "");
+    if (const auto next = parse_name_addr(routes[1])) dest = next_hop_.resolve(next->uri.text, "");
   } else {
     const auto uri = parse_uri(m.request_uri());
     if (!uri || (uri->is_sip() && is_us(uri->sip_uri.host, uri->sip_uri.port))) return;
@@ -685,20 +464,19 @@ void Core::forward_ack(Inbound& in) {
     if (const auto to = to_header(m); to && to->uri.is_sip() && is_local_host(to->uri.sip_uri.host)) {
       to_user = user_of(to->uri).value_or("");
     }
-    dest = resolve(m.request_uri(), to_user);
+    dest = next_hop_.resolve(m.request_uri(), to_user);
   }
   if (!dest) return;
-  const auto mf = max_forwards_header(m);
-  const std::uint32_t max_forwards = mf && *mf ? **mf : kDefaultMaxForwards;
-  if (max_forwards == 0) return;
-  m.set_header("Max-Forwards", std::to_string(std::min(max_forwards, kDefaultMaxForwards + 1) - 1));
+  const auto max_forwards = forwarded_max_forwards(m);
+  if (!max_forwards) return;
+  m.set_header("Max-Forwards", std::to_string(*max_forwards));
   m.add_header_front("Via", via_for(dest->endpoint.protocol, in.local, stateless_branch(m)));
   sender_.send(*dest, serialize(m));
 }
 
 // --- the stateful proxy
 
-void Core::proxy(ServerTransactionId id, const Inbound& in, Message base, const std::vector<Target>& targets) {
+void Core::proxy(ServerTransactionId id, const Inbound& in, Message base, const std::vector<ForwardTarget>& targets) {
   auto ctx = std::make_unique<Context>();
   ctx->server = id;
   ctx->request = in;
@@ -1040,35 +818,7 @@ std::string Core::via_for(Protocol p, const Endpoint& local, std::string_view br
 std::string Core::record_route_for(const Endpoint& local, std::string_view call_id) const {
   const Endpoint e = listener_for(local.protocol, local);
   return "<sip:" + host_for_uri(e.host) + ":" + std::to_string(e.port) +
-         ";transport=" + std::string(transport_param(e.protocol)) + ";lr;rt=" + dialog_token(call_id) + ">";
-}
-
-std::string Core::dialog_token(std::string_view call_id) const {
-  return common::to_hex(siphash24(key0_, key1_, call_id));
-}
-
-// Where a request for `uri_text` goes: the registered flow of the binding
-// whose contact it is (so NATed and TCP phones are reached), else the
-// URI's own address when it is an IP literal. No DNS here.
-std::optional<Destination> Core::resolve(std::string_view uri_text, std::string_view to_user) const {
-  const auto uri = parse_uri(uri_text);
-  if (!uri || !uri->is_sip()) return std::nullopt;
-  const SipUri& s = uri->sip_uri;
-  if (!to_user.empty()) {
-    for (const auto& b : location_.lookup(to_user)) {
-      const auto c = parse_uri(b.contact);
-      if (!c || !c->is_sip()) continue;
-      if (c->sip_uri.user == s.user && iequals(c->sip_uri.host, s.host) && c->sip_uri.port == s.port) {
-        return b.destination;
-      }
-    }
-  }
-  if (!is_ip_literal(s.host)) return peers_.next_hop(s.host);
-  Protocol p = s.secure ? Protocol::tls : Protocol::udp;
-  if (const auto* t = find_param(s.params, "transport"); t && t->value) {
-    if (const auto parsed = protocol_from_token(*t->value)) p = *parsed;
-  }
-  return Destination{Endpoint{p, std::string(strip_brackets(s.host)), s.port.value_or(default_port(p))}, 0};
+         ";transport=" + std::string(transport_param(e.protocol)) + ";lr;rt=" + tokens_.token(call_id) + ">";
 }
 
 }  // namespace sipsite::sip

@@ -31,4 +31,17 @@ namespace sipsite::sip {
 // All Contact headers merged; "*" must stand alone (RFC 3261 10.2.2).
 [[nodiscard]] Result<ContactList> contact_headers(const Message& m);
 
+// Conveniences over the above for code past validation (validate.hpp):
+// the Call-ID, empty when absent;
+[[nodiscard]] std::string_view call_id_of(const Message& m);
+// the unescaped user part of a SIP URI, nullopt when it has none;
+[[nodiscard]] std::optional<std::string> user_of(const Uri& uri);
+// the Max-Forwards a forwarded copy carries (RFC 3261 §16.6 step 3: one
+// less, 70 when absent, never above 70), nullopt when it reached 0 (483).
+[[nodiscard]] std::optional<std::uint32_t> forwarded_max_forwards(const Message& m);
+
+// Removes the first value of the first `id` header (Via, Route), keeping
+// the rest of a comma-separated line.
+void pop_first_value(Message& m, HeaderId id);
+
 }  // namespace sipsite::sip

@@ -1,31 +1,41 @@
 #pragma once
 // The SIP routing core: the single front door server/transport calls. It
 // validates what arrives, answers malformed requests, stamps the top Via
-// (received/rport, RFC 3261 §18.2.1, RFC 3581), runs the transaction layer
-// (transaction.hpp) and, above it, the site's logic:
-//   REGISTER for the site        -> RegistrationHandler
-//   OPTIONS to the site itself   -> 200 with Allow/Supported
-//   requests for a local AOR     -> proxy authentication (407/403), From
-//                                   must be the authenticated user, then
-//                                   404 / 480 / parallel forking to every
-//                                   binding (stateful, Record-Route)
-//   CANCEL                       -> 200, 487 upstream, CANCEL the branches
-//   in-dialog requests and 2xx   -> loose routing through our Record-Route
-//   ACKs                            (§16.4; 2xx ACKs forwarded statelessly),
-//                                   only for dialogs we record-routed (the
-//                                   Record-Route carries rt=, a keyed MAC
-//                                   of the Call-ID)
-//   other domains                -> PeerRouter (refuses with 403 by default)
-//   requests from a peer site    -> (Inbound::peer, over a pinned link) no
-//                                   digest: From/P-Asserted-Identity must be
-//                                   of the peer's domain, the target a local
-//                                   AOR or a dialog we record-routed
+// (received/rport, RFC 3261 §18.2.1, RFC 3581) and runs the transaction
+// layer (transaction.hpp). Every request that opens a new server
+// transaction then goes through the request-processor chain assembled in
+// the constructor (chain/request_chain.hpp), one step per file in chain/:
+//   cancel           CANCEL -> 200, 487 upstream, CANCEL the branches
+//   shutdown_gate    new requests while stopping -> 503
+//   request_uri_check  416 for a URI the site cannot route
+//   registrar        REGISTER for the site -> RegistrationHandler
+//   loose_route      a Route naming us is removed; anyone else's -> 403
+//   site_requests    OPTIONS to the site itself -> 200, others -> 405
+//   max_forwards     483 at zero; the copy to forward is made here
+//   dialog_route     in-dialog requests through our Record-Route (only for
+//                    dialogs we record-routed: the Route carries rt=, a
+//                    keyed MAC of the Call-ID, DialogTokens)
+//   identity_gate    LAN: proxy digest (407/403), From must be the
+//                    authenticated user; peer site (Inbound::peer, over a
+//                    pinned link): From/P-Asserted-Identity of its domain,
+//                    only to local users
+//   local_route      404 / 480 / offline MESSAGE / parallel forking to
+//                    every binding (stateful, Record-Route)
+//   peer_site_route  other domains -> PeerRouter (403 by default)
+// The core itself keeps what spans messages: proxy contexts and their
+// branches (forking, best response, Timer C), ACKs for 2xx (forwarded
+// statelessly through our Record-Route, §16.11), call records' attempts,
+// offline deliveries and the BYEs of a clean stop.
 //
 // Thread safety: none; call everything on the SIP strand. The Sender must
 // not call back into the core from inside send(); report failures later
 // with on_send_failed().
 
 #include "sipsite/sip/call_events.hpp"
+#include "sipsite/sip/chain/dialog_tokens.hpp"
+#include "sipsite/sip/chain/next_hop.hpp"
+#include "sipsite/sip/chain/request_chain.hpp"
+#include "sipsite/sip/chain/shutdown_gate.hpp"
 #include "sipsite/sip/counters.hpp"
 #include "sipsite/sip/dialog_set.hpp"
 #include "sipsite/sip/io.hpp"
@@ -83,7 +93,7 @@ struct CoreSettings {
       .max_failures = 60, .window = std::chrono::minutes(1), .cooldown = std::chrono::minutes(1), .max_keys = 4096};
 };
 
-class Core final : private TransactionUser {
+class Core final : private TransactionUser, private RequestActions {
  public:
   // Every reference must outlive the Core. `peers` may be null: requests
   // for other domains are then refused (RefusingPeerRouter).
@@ -138,9 +148,11 @@ class Core final : private TransactionUser {
   // What the core takes for the site's own names and addresses.
   [[nodiscard]] const SiteNames& site_names() const { return names_; }
 
+  // The steps a new request goes through, in order (chain/).
+  [[nodiscard]] std::vector<std::string_view> request_steps() const { return chain_.names(); }
+
   struct Branch;
   struct Context;
-  struct Target;
 
  private:
   // TransactionUser
@@ -148,24 +160,32 @@ class Core final : private TransactionUser {
   void on_client_error(ClientTransactionId id, TransactionError error) override;
   void on_server_error(ServerTransactionId id, TransactionError error) override;
 
+  // RequestActions
+  void send_response(const RequestContext& ctx, const Message& response) override;
+  void respond(const RequestContext& ctx, int code, std::string_view reason) override;
+  void refuse(const RequestContext& ctx, int code, std::string_view reason) override;
+  void stay_silent(const RequestContext& ctx) override;
+  void forward(const RequestContext& ctx, Message request, std::vector<ForwardTarget> targets) override;
+  void cancel(const RequestContext& ctx) override;
+  void call_started(const RequestContext& ctx, std::string callee, CallStart::Direction direction,
+                    std::string peer_domain) override;
+  void call_hung_up(const RequestContext& ctx) override;
+  bool store_offline(const RequestContext& ctx, std::string_view user) override;
+
   void handle_request(Inbound in);
   void handle_response(const Inbound& in);
+  // A request that opened a new server transaction: through the chain.
   void dispatch(ServerTransactionId id, Inbound& in);
   void handle_cancel(ServerTransactionId id, const Inbound& in);
   void forward_ack(Inbound& in);
   void forward_response_statelessly(const Message& response);
-  bool authenticate(ServerTransactionId id, const Inbound& in, std::string& user);
-  // From is sip:user@<this site>.
-  [[nodiscard]] bool from_is_user(const Message& m, std::string_view user) const;
-  // Why a request from peer site `peer` may not speak for who it claims.
-  [[nodiscard]] std::optional<std::string_view> peer_identity_refusal(const Message& m, std::string_view peer) const;
   void respond(ServerTransactionId id, const Message& request, int code, std::string_view reason);
   // respond() to a request the site will not route; an initial INVITE not
   // yet recorded becomes a refused call attempt (CallObserver::call_refused),
   // within CoreSettings::refusal_records.
   void refuse(ServerTransactionId id, const Inbound& in, int code, std::string_view reason);
   void reply_error(std::string_view raw, const ParseError& error, const Endpoint& source, FlowId flow);
-  void proxy(ServerTransactionId id, const Inbound& in, Message base, const std::vector<Target>& targets);
+  void proxy(ServerTransactionId id, const Inbound& in, Message base, const std::vector<ForwardTarget>& targets);
   void branch_final(Context& ctx, Branch& branch);
   void cancel_branches(Context& ctx);
   void cancel_branch(Context& ctx, Branch& branch);
@@ -188,11 +208,6 @@ class Core final : private TransactionUser {
   [[nodiscard]] Endpoint listener_for(Protocol p, const Endpoint& local) const;
   [[nodiscard]] std::string via_for(Protocol p, const Endpoint& local, std::string_view branch) const;
   [[nodiscard]] std::string record_route_for(const Endpoint& local, std::string_view call_id) const;
-  // A keyed MAC of the Call-ID carried as rt= in our Record-Route: an
-  // in-dialog request (or 2xx ACK) is routed through the site only if the
-  // Route it names us with carries the token of its Call-ID.
-  [[nodiscard]] std::string dialog_token(std::string_view call_id) const;
-  [[nodiscard]] std::optional<Destination> resolve(std::string_view uri, std::string_view to_user) const;
 
   CoreSettings settings_;
   Sender& sender_;
@@ -223,10 +238,10 @@ class Core final : private TransactionUser {
   std::unordered_map<ClientTransactionId, std::shared_ptr<Delivery>> deliveries_;
   DialogSet dialogs_;
   std::unordered_set<ClientTransactionId> goodbyes_;  // BYEs of end_calls() not answered yet
-  bool shutting_down_ = false;
-  std::string shutdown_reason_;
-  std::uint64_t key0_;  // dialog_token's key, fresh per process
-  std::uint64_t key1_;
+  ShutdownState shutdown_;
+  DialogTokens tokens_;  // rt= in our Record-Route
+  NextHopResolver next_hop_;
+  RequestChain chain_;
 };
 
 }  // namespace sipsite::sip

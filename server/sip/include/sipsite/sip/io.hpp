@@ -26,6 +26,8 @@ std::string_view transport_param(Protocol p);  // "udp", "tcp", "tls" as in a UR
 // A Via transport or URI transport= token, either case; nullopt for others (SCTP, WS…).
 std::optional<Protocol> protocol_from_token(std::string_view token);
 inline bool is_reliable(Protocol p) { return p != Protocol::udp; }
+// The port a URI or Via without one means (RFC 3261 §19.1.2, §18.2.2).
+constexpr std::uint16_t default_port(Protocol p) { return p == Protocol::tls ? 5061 : 5060; }
 
 // A transport address. `host` is an IP literal without brackets.
 struct Endpoint {
