@@ -10,12 +10,12 @@
 //     -Iserver/sip/src -lcrypto -o digest_fuzz
 
 #include "sipsite/sip/counters.hpp"
-#include "sipsite/sip/digest.hpp"
-#include "sipsite/sip/digest_authenticator.hpp"
-#include "sipsite/sip/location_service.hpp"
+#include "sipsite/sip/auth/digest.hpp"
+#include "sipsite/sip/auth/digest_authenticator.hpp"
+#include "sipsite/sip/registrar/location_service.hpp"
 #include "sipsite/sip/manual_timers.hpp"
-#include "sipsite/sip/parser.hpp"
-#include "sipsite/sip/registrar.hpp"
+#include "sipsite/sip/message/parser.hpp"
+#include "sipsite/sip/registrar/registrar.hpp"
 
 #include <cstddef>
 #include <cstdint>

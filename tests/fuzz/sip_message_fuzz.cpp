@@ -3,12 +3,12 @@
 // fed the same bytes in chunks whose sizes the input chooses. Any crash,
 // sanitizer report or broken invariant (abort) is a bug.
 
-#include "sipsite/sip/accessors.hpp"
-#include "sipsite/sip/parser.hpp"
-#include "sipsite/sip/response.hpp"
-#include "sipsite/sip/serializer.hpp"
-#include "sipsite/sip/stream_framer.hpp"
-#include "sipsite/sip/validate.hpp"
+#include "sipsite/sip/message/accessors.hpp"
+#include "sipsite/sip/message/parser.hpp"
+#include "sipsite/sip/message/response.hpp"
+#include "sipsite/sip/message/serializer.hpp"
+#include "sipsite/sip/message/stream_framer.hpp"
+#include "sipsite/sip/message/validate.hpp"
 
 #include <cstddef>
 #include <cstdint>

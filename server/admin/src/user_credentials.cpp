@@ -1,7 +1,7 @@
 #include <sipsite/admin/user_credentials.hpp>
 
 #include <sipsite/pki/domain_name.hpp>
-#include <sipsite/sip/digest.hpp>
+#include <sipsite/sip/auth/digest.hpp>
 
 #include <algorithm>
 #include <cctype>

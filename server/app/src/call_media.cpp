@@ -1,6 +1,6 @@
 #include "call_media.hpp"
 
-#include <sipsite/sip/header_id.hpp>
+#include <sipsite/sip/message/header_id.hpp>
 
 namespace sipsite::app {
 

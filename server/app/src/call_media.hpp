@@ -3,7 +3,7 @@
 // both places that anchor media follow (PeerGateway for calls with other
 // sites, LocalMediaAnchor for local calls). Sans-I/O.
 
-#include <sipsite/sip/message.hpp>
+#include <sipsite/sip/message/message.hpp>
 
 #include <string_view>
 

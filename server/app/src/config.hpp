@@ -6,7 +6,7 @@
 #include <sipsite/admin/network_settings.hpp>
 #include <sipsite/media/lan_srtp.hpp>
 #include <sipsite/pki/host_port.hpp>
-#include <sipsite/sip/edge_privacy.hpp>
+#include <sipsite/sip/edge/edge_privacy.hpp>
 
 #include <boost/system/result.hpp>
 

@@ -3,11 +3,11 @@
 #include "call_media.hpp"
 #include "logging.hpp"
 
-#include <sipsite/sip/accessors.hpp>
-#include <sipsite/sip/header_id.hpp>
-#include <sipsite/sip/parser.hpp>
-#include <sipsite/sip/response.hpp>
-#include <sipsite/sip/serializer.hpp>
+#include <sipsite/sip/message/accessors.hpp>
+#include <sipsite/sip/message/header_id.hpp>
+#include <sipsite/sip/message/parser.hpp>
+#include <sipsite/sip/message/response.hpp>
+#include <sipsite/sip/message/serializer.hpp>
 
 #include <algorithm>
 

@@ -38,8 +38,8 @@
 #include "media_refusal.hpp"
 
 #include <sipsite/media/media_relay.hpp>
-#include <sipsite/sip/message.hpp>
-#include <sipsite/sip/site_names.hpp>
+#include <sipsite/sip/message/message.hpp>
+#include <sipsite/sip/proxy/site_names.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -1,7 +1,7 @@
 #include "media_refusal.hpp"
 
-#include <sipsite/sip/accessors.hpp>
-#include <sipsite/sip/response.hpp>
+#include <sipsite/sip/message/accessors.hpp>
+#include <sipsite/sip/message/response.hpp>
 
 #include <algorithm>
 #include <optional>

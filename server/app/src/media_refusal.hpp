@@ -14,7 +14,7 @@
 // Sans-I/O; SIP strand.
 
 #include <sipsite/media/media_error.hpp>
-#include <sipsite/sip/message.hpp>
+#include <sipsite/sip/message/message.hpp>
 
 #include <cstddef>
 #include <deque>

@@ -6,11 +6,11 @@
 #include "site_records.hpp"
 
 #include <sipsite/pki/domain_name.hpp>
-#include <sipsite/sip/accessors.hpp>
-#include <sipsite/sip/parser.hpp>
-#include <sipsite/sip/response.hpp>
-#include <sipsite/sip/serializer.hpp>
-#include <sipsite/sip/uri.hpp>
+#include <sipsite/sip/message/accessors.hpp>
+#include <sipsite/sip/message/parser.hpp>
+#include <sipsite/sip/message/response.hpp>
+#include <sipsite/sip/message/serializer.hpp>
+#include <sipsite/sip/message/uri.hpp>
 
 #include <algorithm>
 

@@ -14,8 +14,8 @@
 #include <sipsite/media/media_relay.hpp>
 #include <sipsite/pki/fingerprint.hpp>
 #include <sipsite/sip/core.hpp>
-#include <sipsite/sip/edge_privacy.hpp>
-#include <sipsite/sip/proxy.hpp>
+#include <sipsite/sip/edge/edge_privacy.hpp>
+#include <sipsite/sip/proxy/proxy.hpp>
 #include <sipsite/transport/federation_links.hpp>
 
 #include <boost/asio/io_context.hpp>

@@ -3,10 +3,10 @@
 #include "logging.hpp"
 #include "site_records.hpp"
 
-#include <sipsite/sip/accessors.hpp>
-#include <sipsite/sip/parser.hpp>
-#include <sipsite/sip/serializer.hpp>
-#include <sipsite/sip/uri.hpp>
+#include <sipsite/sip/message/accessors.hpp>
+#include <sipsite/sip/message/parser.hpp>
+#include <sipsite/sip/message/serializer.hpp>
+#include <sipsite/sip/message/uri.hpp>
 #include <sipsite/store/cdr_repository.hpp>
 #include <sipsite/store/signaling_log_repository.hpp>
 #include "sipsite/common/ascii.hpp"

@@ -10,7 +10,7 @@
 //
 // Threading: the SIP strand.
 
-#include <sipsite/sip/message.hpp>
+#include <sipsite/sip/message/message.hpp>
 
 #include <set>
 #include <string>

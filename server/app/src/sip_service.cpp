@@ -5,8 +5,8 @@
 #include "signaling_tap.hpp"
 #include "site_records.hpp"
 
-#include <sipsite/sip/accessors.hpp>
-#include <sipsite/sip/uri.hpp>
+#include <sipsite/sip/message/accessors.hpp>
+#include <sipsite/sip/message/uri.hpp>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>

@@ -15,9 +15,9 @@
 #include <sipsite/pki/tls_context.hpp>
 #include <sipsite/sip/core.hpp>
 #include <sipsite/sip/counters.hpp>
-#include <sipsite/sip/digest_authenticator.hpp>
-#include <sipsite/sip/location_service.hpp>
-#include <sipsite/sip/registrar.hpp>
+#include <sipsite/sip/auth/digest_authenticator.hpp>
+#include <sipsite/sip/registrar/location_service.hpp>
+#include <sipsite/sip/registrar/registrar.hpp>
 #include <sipsite/transport/asio_timers.hpp>
 #include <sipsite/transport/sip_transport.hpp>
 

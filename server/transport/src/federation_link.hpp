@@ -4,7 +4,7 @@
 // and the connector (dialled links).
 
 #include <sipsite/pki/certificate.hpp>
-#include <sipsite/sip/limits.hpp>
+#include <sipsite/sip/message/limits.hpp>
 #include <sipsite/transport/federation_links.hpp>
 
 #include <boost/asio/awaitable.hpp>

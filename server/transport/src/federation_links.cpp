@@ -1,7 +1,7 @@
 #include <sipsite/transport/federation_links.hpp>
 
 #include <sipsite/pki/rotation_proof.hpp>
-#include <sipsite/sip/stream_framer.hpp>
+#include <sipsite/sip/message/stream_framer.hpp>
 
 #include <algorithm>
 #include <array>

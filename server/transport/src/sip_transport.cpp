@@ -1,8 +1,8 @@
 #include <sipsite/transport/sip_transport.hpp>
 
-#include <sipsite/sip/parser.hpp>
-#include <sipsite/sip/response.hpp>
-#include <sipsite/sip/stream_framer.hpp>
+#include <sipsite/sip/message/parser.hpp>
+#include <sipsite/sip/message/response.hpp>
+#include <sipsite/sip/message/stream_framer.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -3,8 +3,8 @@
 // with the framer's events after a read. One implementation, so both answer
 // malformed input and keep-alives the same way.
 
-#include <sipsite/sip/response.hpp>
-#include <sipsite/sip/stream_framer.hpp>
+#include <sipsite/sip/message/response.hpp>
+#include <sipsite/sip/message/stream_framer.hpp>
 
 #include <string>
 #include <utility>

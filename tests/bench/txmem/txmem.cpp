@@ -9,10 +9,10 @@
 //   bye-client-completed    BYE sent, 200 received (Timer K, 5 s)
 // Usage: txmem [N]   (default 20000, below the default cap on transactions)
 #include <sipsite/sip/counters.hpp>
-#include <sipsite/sip/parser.hpp>
-#include <sipsite/sip/response.hpp>
-#include <sipsite/sip/serializer.hpp>
-#include <sipsite/sip/transaction.hpp>
+#include <sipsite/sip/message/parser.hpp>
+#include <sipsite/sip/message/response.hpp>
+#include <sipsite/sip/message/serializer.hpp>
+#include <sipsite/sip/transaction/transaction.hpp>
 #include <sipsite/transport/asio_timers.hpp>
 
 #include <malloc.h>

@@ -6,8 +6,8 @@
 
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/pinning.hpp>
-#include <sipsite/sip/response.hpp>
-#include <sipsite/sip/serializer.hpp>
+#include <sipsite/sip/message/response.hpp>
+#include <sipsite/sip/message/serializer.hpp>
 #include <sipsite/transport/federation_connector.hpp>
 #include <sipsite/transport/federation_links.hpp>
 #include <sipsite/transport/federation_listener.hpp>

@@ -3,7 +3,7 @@
 
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/tls_context.hpp>
-#include <sipsite/sip/serializer.hpp>
+#include <sipsite/sip/message/serializer.hpp>
 #include <sipsite/transport/sip_transport.hpp>
 
 #include <boost/asio/connect.hpp>

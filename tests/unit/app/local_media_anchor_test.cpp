@@ -6,7 +6,7 @@
 #include "local_media_anchor.hpp"
 
 #include <sipsite/media/sdp.hpp>
-#include <sipsite/sip/accessors.hpp>
+#include <sipsite/sip/message/accessors.hpp>
 
 #include <gtest/gtest.h>
 

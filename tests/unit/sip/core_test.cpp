@@ -9,11 +9,11 @@
 
 #include "fake_sender.hpp"
 #include "fake_services.hpp"
-#include "sipsite/sip/accessors.hpp"
+#include "sipsite/sip/message/accessors.hpp"
 #include "sipsite/sip/core.hpp"
 #include "sipsite/sip/manual_timers.hpp"
-#include "sipsite/sip/response.hpp"
-#include "sipsite/sip/serializer.hpp"
+#include "sipsite/sip/message/response.hpp"
+#include "sipsite/sip/message/serializer.hpp"
 
 #include <gtest/gtest.h>
 

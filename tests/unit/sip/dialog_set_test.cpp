@@ -1,7 +1,7 @@
 // DialogSet: which dialogs the site would end on a clean stop.
 
-#include "sipsite/sip/dialog_set.hpp"
-#include "sipsite/sip/parser.hpp"
+#include "sipsite/sip/proxy/dialog_set.hpp"
+#include "sipsite/sip/message/parser.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "sipsite/sip/digest_nonce.hpp"
+#include "sipsite/sip/auth/digest_nonce.hpp"
 #include "sipsite/sip/manual_timers.hpp"
 
 #include "registrar_fakes.hpp"

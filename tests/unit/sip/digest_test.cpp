@@ -1,5 +1,5 @@
-#include "sipsite/sip/digest.hpp"
-#include "sipsite/sip/digest_authenticator.hpp"
+#include "sipsite/sip/auth/digest.hpp"
+#include "sipsite/sip/auth/digest_authenticator.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,8 +3,8 @@
 // core tests. Each send is parsed back so tests can look at it as a Message.
 
 #include "sipsite/sip/io.hpp"
-#include "sipsite/sip/message.hpp"
-#include "sipsite/sip/parser.hpp"
+#include "sipsite/sip/message/message.hpp"
+#include "sipsite/sip/message/parser.hpp"
 
 #include <cstddef>
 #include <string>

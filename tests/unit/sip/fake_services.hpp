@@ -6,7 +6,7 @@
 // a Random that counts.
 
 #include "sipsite/sip/io.hpp"
-#include "sipsite/sip/response.hpp"
+#include "sipsite/sip/message/response.hpp"
 #include "sipsite/sip/services.hpp"
 
 #include <map>

@@ -9,14 +9,14 @@
 
 #include "fake_sender.hpp"
 #include "fake_services.hpp"
-#include "sipsite/sip/accessors.hpp"
+#include "sipsite/sip/message/accessors.hpp"
 #include "sipsite/sip/core.hpp"
-#include "sipsite/sip/edge_privacy.hpp"
+#include "sipsite/sip/edge/edge_privacy.hpp"
 #include "sipsite/sip/manual_timers.hpp"
-#include "sipsite/sip/parser.hpp"
-#include "sipsite/sip/response.hpp"
-#include "sipsite/sip/serializer.hpp"
-#include "sipsite/sip/uri.hpp"
+#include "sipsite/sip/message/parser.hpp"
+#include "sipsite/sip/message/response.hpp"
+#include "sipsite/sip/message/serializer.hpp"
+#include "sipsite/sip/message/uri.hpp"
 
 #include <gtest/gtest.h>
 

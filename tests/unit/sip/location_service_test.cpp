@@ -1,4 +1,4 @@
-#include "sipsite/sip/location_service.hpp"
+#include "sipsite/sip/registrar/location_service.hpp"
 #include "sipsite/sip/manual_timers.hpp"
 
 #include "registrar_fakes.hpp"

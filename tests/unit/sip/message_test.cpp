@@ -1,5 +1,5 @@
-#include "sipsite/sip/message.hpp"
-#include "sipsite/sip/parser.hpp"
+#include "sipsite/sip/message/message.hpp"
+#include "sipsite/sip/message/parser.hpp"
 
 #include <gtest/gtest.h>
 

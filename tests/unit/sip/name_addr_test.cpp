@@ -1,5 +1,5 @@
-#include "sipsite/sip/list.hpp"
-#include "sipsite/sip/name_addr.hpp"
+#include "sipsite/sip/message/list.hpp"
+#include "sipsite/sip/message/name_addr.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "sipsite/sip/parser.hpp"
+#include "sipsite/sip/message/parser.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 #include "sipsite/sip/manual_timers.hpp"
-#include "sipsite/sip/rate_limiter.hpp"
+#include "sipsite/sip/auth/rate_limiter.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,10 +5,10 @@
 // that builds REGISTERs and answers digest challenges as a real UA does.
 
 #include "sipsite/sip/counters.hpp"
-#include "sipsite/sip/digest.hpp"
+#include "sipsite/sip/auth/digest.hpp"
 #include "sipsite/sip/io.hpp"
-#include "sipsite/sip/message.hpp"
-#include "sipsite/sip/parser.hpp"
+#include "sipsite/sip/message/message.hpp"
+#include "sipsite/sip/message/parser.hpp"
 
 #include <cstdint>
 #include <cstdio>

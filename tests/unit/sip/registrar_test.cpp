@@ -1,8 +1,8 @@
-#include "sipsite/sip/accessors.hpp"
-#include "sipsite/sip/digest_authenticator.hpp"
-#include "sipsite/sip/location_service.hpp"
+#include "sipsite/sip/message/accessors.hpp"
+#include "sipsite/sip/auth/digest_authenticator.hpp"
+#include "sipsite/sip/registrar/location_service.hpp"
 #include "sipsite/sip/manual_timers.hpp"
-#include "sipsite/sip/registrar.hpp"
+#include "sipsite/sip/registrar/registrar.hpp"
 
 #include "registrar_fakes.hpp"
 

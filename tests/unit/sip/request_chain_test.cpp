@@ -4,7 +4,7 @@
 // chain's call flows are core_test.cpp's.
 
 #include "fake_services.hpp"
-#include "sipsite/sip/accessors.hpp"
+#include "sipsite/sip/message/accessors.hpp"
 #include "sipsite/sip/chain/cancel.hpp"
 #include "sipsite/sip/chain/dialog_route.hpp"
 #include "sipsite/sip/chain/identity_gate.hpp"
@@ -18,7 +18,7 @@
 #include "sipsite/sip/chain/site_requests.hpp"
 #include "sipsite/sip/core.hpp"
 #include "sipsite/sip/manual_timers.hpp"
-#include "sipsite/sip/parser.hpp"
+#include "sipsite/sip/message/parser.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
-#include "sipsite/sip/accessors.hpp"
-#include "sipsite/sip/parser.hpp"
-#include "sipsite/sip/response.hpp"
-#include "sipsite/sip/serializer.hpp"
-#include "sipsite/sip/validate.hpp"
+#include "sipsite/sip/message/accessors.hpp"
+#include "sipsite/sip/message/parser.hpp"
+#include "sipsite/sip/message/response.hpp"
+#include "sipsite/sip/message/serializer.hpp"
+#include "sipsite/sip/message/validate.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,13 +2,13 @@
 // through parse_datagram + validate, with the verdict each one must get, and
 // the key facts of the valid ones checked one by one.
 
-#include "sipsite/sip/accessors.hpp"
-#include "sipsite/sip/parser.hpp"
-#include "sipsite/sip/response.hpp"
-#include "sipsite/sip/serializer.hpp"
-#include "sipsite/sip/stream_framer.hpp"
-#include "sipsite/sip/uri.hpp"
-#include "sipsite/sip/validate.hpp"
+#include "sipsite/sip/message/accessors.hpp"
+#include "sipsite/sip/message/parser.hpp"
+#include "sipsite/sip/message/response.hpp"
+#include "sipsite/sip/message/serializer.hpp"
+#include "sipsite/sip/message/stream_framer.hpp"
+#include "sipsite/sip/message/uri.hpp"
+#include "sipsite/sip/message/validate.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
-#include "sipsite/sip/cseq.hpp"
-#include "sipsite/sip/header_id.hpp"
-#include "sipsite/sip/scalars.hpp"
+#include "sipsite/sip/message/cseq.hpp"
+#include "sipsite/sip/message/header_id.hpp"
+#include "sipsite/sip/message/scalars.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-#include "sipsite/sip/parser.hpp"
-#include "sipsite/sip/serializer.hpp"
+#include "sipsite/sip/message/parser.hpp"
+#include "sipsite/sip/message/serializer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "sipsite/sip/site_names.hpp"
+#include "sipsite/sip/proxy/site_names.hpp"
 
 #include <gtest/gtest.h>
 

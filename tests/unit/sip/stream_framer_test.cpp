@@ -1,4 +1,4 @@
-#include "sipsite/sip/stream_framer.hpp"
+#include "sipsite/sip/message/stream_framer.hpp"
 
 #include <gtest/gtest.h>
 

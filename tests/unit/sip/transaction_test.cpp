@@ -5,10 +5,10 @@
 
 #include "fake_sender.hpp"
 #include "sipsite/sip/manual_timers.hpp"
-#include "sipsite/sip/parser.hpp"
-#include "sipsite/sip/response.hpp"
-#include "sipsite/sip/serializer.hpp"
-#include "sipsite/sip/transaction.hpp"
+#include "sipsite/sip/message/parser.hpp"
+#include "sipsite/sip/message/response.hpp"
+#include "sipsite/sip/message/serializer.hpp"
+#include "sipsite/sip/transaction/transaction.hpp"
 
 #include <gtest/gtest.h>
 

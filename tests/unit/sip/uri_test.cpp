@@ -1,4 +1,4 @@
-#include "sipsite/sip/uri.hpp"
+#include "sipsite/sip/message/uri.hpp"
 
 #include <gtest/gtest.h>
 

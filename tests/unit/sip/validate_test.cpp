@@ -1,6 +1,6 @@
-#include "sipsite/sip/accessors.hpp"
-#include "sipsite/sip/parser.hpp"
-#include "sipsite/sip/validate.hpp"
+#include "sipsite/sip/message/accessors.hpp"
+#include "sipsite/sip/message/parser.hpp"
+#include "sipsite/sip/message/validate.hpp"
 
 #include <gtest/gtest.h>
 

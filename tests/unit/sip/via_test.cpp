@@ -1,4 +1,4 @@
-#include "sipsite/sip/via.hpp"
+#include "sipsite/sip/message/via.hpp"
 
 #include <gtest/gtest.h>
 

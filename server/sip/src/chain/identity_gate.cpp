@@ -1,6 +1,6 @@
 #include "sipsite/sip/chain/identity_gate.hpp"
 
-#include "sipsite/sip/accessors.hpp"
+#include "sipsite/sip/message/accessors.hpp"
 
 #include <optional>
 #include <utility>

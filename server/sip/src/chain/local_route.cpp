@@ -1,6 +1,6 @@
 #include "sipsite/sip/chain/local_route.hpp"
 
-#include "sipsite/sip/accessors.hpp"
+#include "sipsite/sip/message/accessors.hpp"
 
 #include <string>
 #include <utility>

@@ -1,7 +1,7 @@
 #include "sipsite/sip/chain/loose_route.hpp"
 
-#include "sipsite/sip/accessors.hpp"
-#include "sipsite/sip/name_addr.hpp"
+#include "sipsite/sip/message/accessors.hpp"
+#include "sipsite/sip/message/name_addr.hpp"
 
 namespace sipsite::sip {
 

@@ -2,8 +2,8 @@
 
 #include "sipsite/common/ascii.hpp"
 #include "sipsite/common/ip_literal.hpp"
-#include "sipsite/sip/param.hpp"
-#include "sipsite/sip/uri.hpp"
+#include "sipsite/sip/message/param.hpp"
+#include "sipsite/sip/message/uri.hpp"
 
 #include <string>
 

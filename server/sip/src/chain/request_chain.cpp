@@ -1,6 +1,6 @@
 #include "sipsite/sip/chain/request_chain.hpp"
 
-#include "sipsite/sip/accessors.hpp"
+#include "sipsite/sip/message/accessors.hpp"
 
 #include <utility>
 

@@ -1,6 +1,6 @@
 #include "sipsite/sip/chain/shutdown_gate.hpp"
 
-#include "sipsite/sip/response.hpp"
+#include "sipsite/sip/message/response.hpp"
 
 namespace sipsite::sip {
 

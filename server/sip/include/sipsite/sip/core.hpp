@@ -37,14 +37,14 @@
 #include "sipsite/sip/chain/request_chain.hpp"
 #include "sipsite/sip/chain/shutdown_gate.hpp"
 #include "sipsite/sip/counters.hpp"
-#include "sipsite/sip/dialog_set.hpp"
+#include "sipsite/sip/proxy/dialog_set.hpp"
 #include "sipsite/sip/io.hpp"
-#include "sipsite/sip/limits.hpp"
-#include "sipsite/sip/proxy.hpp"
-#include "sipsite/sip/rate_limiter.hpp"
+#include "sipsite/sip/message/limits.hpp"
+#include "sipsite/sip/proxy/proxy.hpp"
+#include "sipsite/sip/auth/rate_limiter.hpp"
 #include "sipsite/sip/services.hpp"
-#include "sipsite/sip/site_names.hpp"
-#include "sipsite/sip/transaction.hpp"
+#include "sipsite/sip/proxy/site_names.hpp"
+#include "sipsite/sip/transaction/transaction.hpp"
 
 #include <cstdint>
 #include <memory>

@@ -7,7 +7,7 @@
 // Thread safety: the core and every callback it is given run on one thread
 // (the SIP strand). Implementations must call back on that thread.
 
-#include "sipsite/sip/message.hpp"
+#include "sipsite/sip/message/message.hpp"
 
 #include <chrono>
 #include <cstdint>

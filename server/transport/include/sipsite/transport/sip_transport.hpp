@@ -14,7 +14,7 @@
 #include <sipsite/pki/host_port.hpp>
 #include <sipsite/sip/counters.hpp>
 #include <sipsite/sip/io.hpp>
-#include <sipsite/sip/limits.hpp>
+#include <sipsite/sip/message/limits.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>

@@ -8,8 +8,8 @@
 #include "sipsite/sip/chain/request_chain.hpp"
 #include "sipsite/sip/chain/dialog_tokens.hpp"
 #include "sipsite/sip/chain/next_hop.hpp"
-#include "sipsite/sip/dialog_set.hpp"
-#include "sipsite/sip/site_names.hpp"
+#include "sipsite/sip/proxy/dialog_set.hpp"
+#include "sipsite/sip/proxy/site_names.hpp"
 
 namespace sipsite::sip {
 

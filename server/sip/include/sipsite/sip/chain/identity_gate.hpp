@@ -8,7 +8,7 @@
 
 #include "sipsite/sip/chain/request_chain.hpp"
 #include "sipsite/sip/services.hpp"
-#include "sipsite/sip/site_names.hpp"
+#include "sipsite/sip/proxy/site_names.hpp"
 
 namespace sipsite::sip {
 

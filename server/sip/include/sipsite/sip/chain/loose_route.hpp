@@ -4,7 +4,7 @@
 // naming anyone else is refused 403: the site is not an open relay.
 
 #include "sipsite/sip/chain/request_chain.hpp"
-#include "sipsite/sip/site_names.hpp"
+#include "sipsite/sip/proxy/site_names.hpp"
 
 namespace sipsite::sip {
 

@@ -6,7 +6,7 @@
 // is an IP literal. No DNS here.
 
 #include "sipsite/sip/io.hpp"
-#include "sipsite/sip/proxy.hpp"
+#include "sipsite/sip/proxy/proxy.hpp"
 #include "sipsite/sip/services.hpp"
 
 #include <optional>

@@ -4,7 +4,7 @@
 // to the peer site, or the refusal (403 for a domain no trusted site has).
 
 #include "sipsite/sip/chain/request_chain.hpp"
-#include "sipsite/sip/proxy.hpp"
+#include "sipsite/sip/proxy/proxy.hpp"
 
 namespace sipsite::sip {
 

@@ -13,8 +13,8 @@
 
 #include "sipsite/sip/call_events.hpp"
 #include "sipsite/sip/io.hpp"
-#include "sipsite/sip/transaction.hpp"
-#include "sipsite/sip/uri.hpp"
+#include "sipsite/sip/transaction/transaction.hpp"
+#include "sipsite/sip/message/uri.hpp"
 
 #include <memory>
 #include <optional>

@@ -3,7 +3,7 @@
 // RFC 3261 §8.2.2.1); fills RequestContext::request_uri and for_site.
 
 #include "sipsite/sip/chain/request_chain.hpp"
-#include "sipsite/sip/site_names.hpp"
+#include "sipsite/sip/proxy/site_names.hpp"
 
 namespace sipsite::sip {
 
