@@ -66,7 +66,7 @@ Apply parse_public_address(const toml::node& node, Config& c) {
 
 // sip.aliases: host names or IP addresses, each at most once.
 Apply parse_aliases(const toml::node& node, Config& c) {
-  const std::string bad = "must be an array of host names or IP addresses, e.g. [\"pbx.alpha.example\", \"192.0.2.7\"]";
+  const std::string bad = R"(must be an array of host names or IP addresses, e.g. ["pbx.alpha.example", "192.0.2.7"])";
   const auto* array = node.as_array();
   if (array == nullptr) return bad;
   std::vector<std::string> values;
@@ -83,7 +83,7 @@ Apply parse_aliases(const toml::node& node, Config& c) {
 
 Apply parse_digest_algorithms(const toml::node& node, Config& c) {
   const auto* array = node.as_array();
-  const std::string bad = "must be a non-empty array of \"MD5\" and/or \"SHA-256\", without repeats";
+  const std::string bad = R"(must be a non-empty array of "MD5" and/or "SHA-256", without repeats)";
   if (array == nullptr || array->empty() || array->size() > 2) return bad;
   std::vector<std::string> values;
   for (const auto& element : *array) {
@@ -107,7 +107,7 @@ Apply parse_port_range(const toml::node& node, PortRange& out) {
 
 Apply parse_log_level(const toml::node& node, Config& c) {
   const auto text = as_string(node);
-  if (!text) return "must be a string such as \"info\" or \"info,federation=debug\"";
+  if (!text) return R"(must be a string such as "info" or "info,federation=debug")";
   if (auto [spec, error] = parse_log_spec(*text); !spec) return error;
   c.log_level = *text;
   return std::nullopt;
@@ -115,7 +115,7 @@ Apply parse_log_level(const toml::node& node, Config& c) {
 
 // A key whose value is an integer in [min, max] (`unit` names it in the
 // error); `store` puts it into the Config.
-std::function<Apply(const toml::node&, Config&)> integer_in(std::int64_t min, std::int64_t max, std::string unit,
+std::function<Apply(const toml::node&, Config&)> integer_in(std::int64_t min, std::int64_t max, const std::string& unit,
                                                             void (*store)(Config&, std::int64_t)) {
   return [=](const toml::node& n, Config& c) -> Apply {
     const auto* value = n.as_integer();
@@ -138,7 +138,7 @@ std::function<Apply(const toml::node&, Config&)> boolean(bool Config::*member) {
 
 Apply parse_strip_headers(const toml::node& node, Config& c) {
   const auto* array = node.as_array();
-  if (array == nullptr) return "must be an array of header names, e.g. [\"User-Agent\", \"X-*\"]";
+  if (array == nullptr) return R"(must be an array of header names, e.g. ["User-Agent", "X-*"])";
   static constexpr std::string_view kRequired[] = {"via",
                                                    "v",
                                                    "from",
@@ -160,7 +160,7 @@ Apply parse_strip_headers(const toml::node& node, Config& c) {
   std::vector<std::string> names;
   for (const auto& element : *array) {
     const auto* name = element.as_string();
-    if (name == nullptr) return "must be an array of header names, e.g. [\"User-Agent\", \"X-*\"]";
+    if (name == nullptr) return R"(must be an array of header names, e.g. ["User-Agent", "X-*"])";
     std::string_view text = name->get();
     const std::string_view stem = !text.empty() && text.back() == '*' ? text.substr(0, text.size() - 1) : text;
     const bool token = !stem.empty() && std::all_of(stem.begin(), stem.end(), [](char ch) {
@@ -271,7 +271,7 @@ const std::vector<ConfigKey>& key_table() {
        [](const toml::node& n, Config& c) -> Apply {
          const auto text = as_string(n);
          const auto mode = text ? media::lan_srtp_from_string(*text) : std::nullopt;
-         if (!mode) return "must be \"off\", \"offer\" or \"require\"";
+         if (!mode) return R"(must be "off", "offer" or "require")";
          c.media_lan_srtp = *mode;
          return std::nullopt;
        }},

@@ -113,9 +113,9 @@ std::pair<std::optional<LogSpec>, std::string> parse_log_spec(std::string_view t
       const std::string_view module = trim(item.substr(0, eq));
       const auto level = parse_level(trim(item.substr(eq + 1)));
       if (std::find(kModules.begin(), kModules.end(), module) == kModules.end()) {
-        std::string names;
-        for (auto m : kModules) names += (names.empty() ? "" : ", ") + std::string(m);
-        return {std::nullopt, quoted + ": unknown module (modules: " + names + ")"};
+        std::string error = quoted + ": unknown module (modules: ";
+        for (std::size_t i = 0; i < kModules.size(); ++i) error.append(i == 0 ? "" : ", ").append(kModules[i]);
+        return {std::nullopt, error + ")"};
       }
       if (!level) return {std::nullopt, quoted + ": a level must be one of trace, debug, info, warn, error, off"};
       for (const auto& [name, _] : spec.modules) {

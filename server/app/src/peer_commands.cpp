@@ -183,6 +183,7 @@ int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::P
 int cmd_peer_revoke_many(const GlobalOptions& g, const std::vector<std::string>& fingerprints,
                          const std::string& file) {
   std::vector<admin::PeerRef> refs;
+  refs.reserve(fingerprints.size());
   for (const auto& fp : fingerprints) refs.push_back({fp, ""});
   if (!file.empty()) {
     std::string error;

@@ -158,7 +158,7 @@ std::optional<sip::Destination> PeerGateway::next_hop(std::string_view host) {
       remote != remote_.end() ? remote->second : sip::Endpoint{sip::Protocol::tls, std::string(host), 0}, *flow};
 }
 
-PeerSend PeerGateway::send(const sip::Destination& to, std::string bytes) {
+PeerSend PeerGateway::send(const sip::Destination& to, const std::string& bytes) {
   if (links_ == nullptr) return {false, {}};
   const auto known = flow_peer_.find(to.flow);
   if (known == flow_peer_.end()) return {false, {}};

@@ -77,7 +77,7 @@ class PeerGateway final : public sip::PeerRouter {
                     const std::vector<pki::Fingerprint>& untrusted);
 
   // The core's sends on a federation flow.
-  [[nodiscard]] PeerSend send(const sip::Destination& to, std::string bytes);
+  [[nodiscard]] PeerSend send(const sip::Destination& to, const std::string& bytes);
   // A message from a link (transport::FederationLinkHandler::on_peer_message).
   void receive(const pki::Fingerprint& peer, sip::Inbound inbound);
   void link_up(const pki::Fingerprint& peer, sip::FlowId flow, const sip::Endpoint& remote);

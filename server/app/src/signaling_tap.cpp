@@ -44,7 +44,7 @@ std::string one_line(std::string text) {
 
 }  // namespace
 
-SignalingTap::SignalingTap(SiteRecords& records, std::vector<std::string> trace_aors) : records_(records) {
+SignalingTap::SignalingTap(SiteRecords& records, const std::vector<std::string>& trace_aors) : records_(records) {
   for (const auto& a : trace_aors) trace_.insert(common::ascii_lower(a));
 }
 

@@ -24,7 +24,7 @@ class SiteRecords;
 class SignalingTap {
  public:
   // `aors` are "user@domain", compared case-insensitively on the domain.
-  SignalingTap(SiteRecords& records, std::vector<std::string> trace_aors);
+  SignalingTap(SiteRecords& records, const std::vector<std::string>& trace_aors);
 
   void set_log_enabled(bool on) { log_enabled_ = on; }
   [[nodiscard]] bool active() const { return log_enabled_ || !trace_.empty(); }

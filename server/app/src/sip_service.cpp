@@ -169,7 +169,7 @@ void SipService::send(const sip::Destination& to, std::string bytes) {
     on_send_failed(to);
     return;
   }
-  auto result = peers_->send(to, std::move(bytes));
+  auto result = peers_->send(to, bytes);
   if (result.answer) {
     answer_in_place(to, std::move(*result.answer));
   } else if (!result.sent) {

@@ -154,7 +154,7 @@ std::optional<RtcpAttribute> parse_rtcp(std::string_view value) {
 std::string Candidate::render() const {
   std::string out = "candidate:" + foundation + " " + std::to_string(component) + " " + transport + " " + priority +
                     " " + address + " " + std::to_string(port) + " typ " + type;
-  for (const auto& [name, val] : extensions) out += " " + name + " " + val;
+  for (const auto& [name, val] : extensions) out.append(" ").append(name).append(" ").append(val);
   return out;
 }
 

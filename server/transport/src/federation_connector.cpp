@@ -165,15 +165,13 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
         if (end.received) backoff = std::chrono::seconds{1};
         if (d->stopped) break;
         if (links.has_canonical_inbound(d->target.fingerprint)) continue;  // not dialling while it is up
-        if (end.registered()) {
-          set_state(*d, LinkState::unreachable, "connection lost");
-        } else if (end.registration == AddResult::not_pinned && end.received) {
+        if (end.registration == AddResult::not_pinned && end.received) {
           set_state(*d, LinkState::unreachable,
                     "the peer is no longer trusted here: " + std::string(pki::to_string(end.verdict)));
-        } else if (!end.received) {
+        } else if (!end.registered() && !end.received) {
           set_state(*d, LinkState::refused_by_peer, "the peer refused this site's certificate");
         } else {
-          set_state(*d, LinkState::unreachable, "connection lost");
+          set_state(*d, LinkState::unreachable, "connection lost");  // it was up, or went before a verdict
         }
       }
       d->stream.reset();

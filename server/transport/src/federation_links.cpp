@@ -41,16 +41,16 @@ struct FederationLinks::Impl {
   }
 
   std::shared_ptr<LinkConnection> preferred(const pki::Fingerprint& peer) const {
-    std::shared_ptr<LinkConnection> best;
     const LinkDirection canonical = canonical_direction(peer);
+    // The canonical direction first; within one direction, the newer link.
+    const auto better = [canonical](const LinkConnection& a, const LinkConnection& b) {
+      const bool a_canonical = a.direction == canonical;
+      if (a_canonical != (b.direction == canonical)) return a_canonical;
+      return a.flow > b.flow;
+    };
+    std::shared_ptr<LinkConnection> best;
     for (auto& c : links_of(peer)) {
-      if (!best) {
-        best = c;
-      } else if ((c->direction == canonical) != (best->direction == canonical)) {
-        if (c->direction == canonical) best = c;
-      } else if (c->flow > best->flow) {
-        best = c;  // newer
-      }
+      if (!best || better(*c, *best)) best = c;
     }
     return best;
   }

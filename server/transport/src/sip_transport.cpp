@@ -115,13 +115,13 @@ struct SipTransport::Impl {
   }
 
   template <class Stream>
-  std::shared_ptr<Connection> adopt(Stream stream, sip::Endpoint remote, sip::Endpoint local) {
+  std::shared_ptr<Connection> adopt(Stream stream, const sip::Endpoint& remote, const sip::Endpoint& local) {
     auto session = std::make_shared<StreamSession<Stream>>(
         std::move(stream), StreamSessionSettings{limits.max_queued_bytes, limits.write_timeout});
     auto c = std::make_shared<StreamConnection<Stream>>(session);
     c->id = ++next_flow;
-    c->remote = std::move(remote);
-    c->local = std::move(local);
+    c->remote = remote;
+    c->local = local;
     connections.emplace(c->id, c);
     per_ip[c->remote.host] += 1;
     counters.connection_opened();
@@ -173,9 +173,9 @@ struct SipTransport::Impl {
       socket.set_option(tcp::no_delay(true), ep_ec);
       sip::Endpoint local = endpoint_of(protocol, local_ep.address(), local_ep.port());
       if (protocol == sip::Protocol::tls) {
-        adopt(TlsStream(std::move(socket), *tls), std::move(remote), std::move(local));
+        adopt(TlsStream(std::move(socket), *tls), remote, local);
       } else {
-        adopt(std::move(socket), std::move(remote), std::move(local));
+        adopt(std::move(socket), remote, local);
       }
     }
   }
@@ -278,7 +278,7 @@ struct SipTransport::Impl {
     }
     const auto local_ep = socket.local_endpoint(ec);
     sip::Endpoint local = endpoint_of(sip::Protocol::tcp, local_ep.address(), local_ep.port());
-    if (!adopt(std::move(socket), to.endpoint, std::move(local))->enqueue(std::move(bytes))) handler.on_send_failed(to);
+    if (!adopt(std::move(socket), to.endpoint, local)->enqueue(std::move(bytes))) handler.on_send_failed(to);
   }
 
   asio::io_context& io;
