@@ -18,14 +18,20 @@
 #      before vs during, requests lost;
 #   6. full mutual-TLS handshakes per second (fedload handshakes, 2 at a
 #      time, HS_TIME s) and alpha's CPU per handshake, with 10 pins and with
-#      PEERS pins.
+#      PEERS pins;
+#   7. a scan: SCAN_HANDSHAKES handshakes from SCAN_IDS certificates alpha
+#      does not know (1,000 source addresses, 2 at a time) against the site
+#      with PEERS pins: the pending table's rows, the database's growth,
+#      RSS, CPU per handshake, and the console's count of what became of
+#      the handshakes (GET /api/v1/peers/pending, since_start).
 # Timing is reported, never asserted (docs/BENCHMARKS.md keeps the figures).
 #
 # Usage: tests/bench/federation_scale.sh [SIPSITE_BINARY [FEDLOAD_BINARY]]
 #   defaults: build-release/server/app/sipsite, build-release/tests/bench/fedload/fedload
 # Environment: PEERS (10000), LINKS (1000), SIP_LINKS (100), RATE (200
 #   requests/s), DURATION (s of load per scenario, 15), CHANGES (100),
-#   HS_TIME (5), KEEP=1 (keep the temp dir).
+#   HS_TIME (5), SCAN_IDS (10000), SCAN_HANDSHAKES (100000; 0: no scan),
+#   KEEP=1 (keep the temp dir).
 # Needs sqlcipher (the SQL import of a binary without bulk import).
 # Bounded (BENCH_TIMEOUT, default 1500 s); the trap stops what it started.
 set -euo pipefail
@@ -46,6 +52,8 @@ rate=${RATE:-200}
 duration=${DURATION:-15}
 changes=${CHANGES:-100}
 hs_time=${HS_TIME:-5}
+scan_ids=${SCAN_IDS:-10000}
+scan_handshakes=${SCAN_HANDSHAKES:-100000}
 tick_us=$((1000000 / $(getconf CLK_TCK)))
 
 log() { echo "[federation_scale $(date +%T)] $*" >&2; }
@@ -61,6 +69,10 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 sql() {  # sql STATE_DIR: run stdin against the site's encrypted database
   { printf "PRAGMA key = \"x'%s'\";\nPRAGMA cipher_page_size = 4096;\n" "$(tr -d '\n' <"$1/db.key")"; cat; } |
     sqlcipher "$1/sipsite.db" >/dev/null
+}
+sql_value() {  # sql_value STATE_DIR QUERY: the query's last output line
+  printf '%s\n' "$2" | { printf "PRAGMA key = \"x'%s'\";\nPRAGMA cipher_page_size = 4096;\n" "$(tr -d '\n' <"$1/db.key")"; cat; } |
+    sqlcipher "$1/sipsite.db" | tail -1
 }
 table=()
 row() { table+=("$(printf '%-58s %s' "$1" "$2")"); log "$1: $2"; }
@@ -212,7 +224,7 @@ hs() {  # hs DIR LABEL
 stop_site
 # 10 pins: a site that trusts only ids10.
 rm -rf "$site"
-"$sipsite" init --domain alpha.example --state-dir "$site" >/dev/null 2>&1
+admin_password=$("$sipsite" init --domain alpha.example --state-dir "$site" 2>/dev/null | sed -n 's/^admin password: //p')
 bulk_import "$work/ids10"
 start_site small
 sleep 1
@@ -222,6 +234,44 @@ bulk_import "$work/ids"
 start_site big
 sleep 2
 hs "$work/ids10" "$((peers + 10)) pins"
+
+# ---- 7. a scan by unknown certificates ------------------------------------------------
+since_start() {  # the console's count of the refused handshakes (JSON)
+  python3 - "$admin_port" "$admin_password" <<'PY'
+import http.client, json, ssl, sys
+port, password = int(sys.argv[1]), sys.argv[2]
+def call(method, path, body=None, headers={}):
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=ssl._create_unverified_context(), timeout=30)
+    c.request(method, path, json.dumps(body) if body is not None else None,
+              {"Content-Type": "application/json", **headers})
+    r = c.getresponse()
+    return r, r.read()
+r, body = call("POST", "/api/v1/session", {"username": "admin", "password": password})
+auth = {"Cookie": r.getheader("Set-Cookie").split(";")[0], "X-CSRF-Token": json.loads(body)["csrf_token"]}
+call("PUT", "/api/v1/session/password", {"current": password, "new": "bench-admin-password-1"}, auth)
+r, body = call("GET", "/api/v1/peers/pending?limit=1", None, auth)
+print(json.dumps(json.loads(body)["since_start"]))
+PY
+}
+if (( scan_handshakes > 0 )); then
+  log "making $scan_ids identities alpha does not know"
+  mkdir -p "$work/scan"
+  "$fedload" make --count "$scan_ids" --out "$work/scan" --domain-suffix scan.test >/dev/null
+  admin_port=$(sed -n '/^\[admin\]/,/^\[/s/^listen = "127.0.0.1:\([0-9]*\)"/\1/p' "$work/alpha.toml")
+  db_bytes() { cat "$site"/sipsite.db* 2>/dev/null | wc -c; }
+  db0=$(db_bytes); rss0=$(rss_kb "$daemon_pid"); c0=$(cpu_ticks "$daemon_pid"); t0=$(now_ms)
+  out=$("$fedload" handshakes --dir "$work/scan" --target "127.0.0.1:$fed_port" --identities "$scan_ids" \
+    --count "$scan_handshakes" --sources 1000 --concurrency 2 --seconds 3600 2>/dev/null || true)
+  c1=$(cpu_ticks "$daemon_pid"); t1=$(now_ms); sleep 1
+  line=$(grep '^RESULT' <<<"$out" || echo RESULT)
+  n=$(( $(field handshakes "$line") + $(field failed "$line") ))
+  row "scan: $n handshakes from $scan_ids unknown certificates" "$(( t1 - t0 )) ms, $(awk -v t=$(( (c1 - c0) * tick_us )) -v n="$n" \
+    'BEGIN { printf "%.0f", t / n }') us of site CPU each"
+  row "  pending requests in the table after it" "$(sql_value "$site" "SELECT count(*) FROM peer_requests;")"
+  row "  database (with its WAL) before / after" "$db0 / $(db_bytes) bytes"
+  row "  RSS before / after" "$rss0 / $(rss_kb "$daemon_pid") KiB"
+  row "  the console's count (since_start)" "$(since_start)"
+fi
 stop_site
 
 echo

@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import subprocess
+import time
 import unittest
 
 import console_api_test as capi
@@ -127,6 +128,58 @@ class FederationScaleTest(SiteTestCase):
         r = c.post("/api/v1/peers/bulk", {"action": "import", "pem": "not a certificate"})
         self.assertEqual(r.status, 400, r)
         daemon.wait_for(rf"state now: 0 users, {PEERS} peers \({PEERS - 13} trusted\)", timeout=10)
+        self.assertEqual(daemon.stop(), 0)
+
+    def test_a_scan_by_many_unknown_certificates_is_counted_exactly_and_written_sparingly(self):
+        # 120 certificates the site does not know, 240 handshakes from 120
+        # source addresses: a scan. The pending list is written at most 30
+        # times a minute; the console's summary counts every handshake.
+        identities, handshakes = 120, 240
+        daemon = Daemon(["--state-dir", self.path("site")])
+        self.addCleanup(daemon.kill)
+        daemon.wait_for(r"state loaded", timeout=30)
+        scan = subprocess.run([FEDLOAD, "handshakes", "--dir", self.ids, "--target",
+                               f"127.0.0.1:{daemon.federation_port()}", "--identities", str(identities),
+                               "--count", str(handshakes), "--sources", str(identities), "--concurrency", "2",
+                               "--seconds", "120"], capture_output=True, text=True, timeout=180)
+        self.assertEqual(scan.returncode, 0, scan.stderr)
+        r = result_fields(scan.stdout)
+        self.assertEqual(int(r["handshakes"]) + int(r["failed"]), handshakes, scan.stdout)
+
+        c = capi.Console(daemon.admin_port())
+        self.addCleanup(c.close)
+        self.assertEqual(c.login(self.init["admin password"]).status, 200)
+        r = c.request("PUT", "/api/v1/session/password", {"current": self.init["admin password"],
+                                                            "new": capi.NEW_PASSWORD})
+        self.assertEqual(r.status, 200, r)
+        pending = None
+        for _ in range(60):  # the last refusals may still be on their way: 30 s at most
+            pending = c.get("/api/v1/peers/pending?limit=500").json()
+            if pending["since_start"]["handshakes"] >= handshakes:
+                break
+            time.sleep(0.5)
+        s = pending["since_start"]
+        self.assertEqual(s["handshakes"], handshakes, s)  # every one counted, none twice
+        self.assertEqual(s["new_requests"] + s["repeats"] + s["ignored"] + s["not_recorded"], handshakes, s)
+        # Written sparingly: 30 a minute in all (the scan takes well under
+        # two minutes: at most two windows), never twice a minute for one
+        # certificate.
+        self.assertGreater(s["new_requests"], 0, s)
+        self.assertLessEqual(s["new_requests"] + s["repeats"], 60, s)
+        self.assertEqual(s["repeats"], 0, s)
+        self.assertEqual(s["ignored"], 0, s)
+        self.assertGreaterEqual(s["not_recorded"], handshakes - 60, s)
+        # The list holds exactly the requests written (100 fit: none dropped).
+        self.assertEqual(s["dropped"], 0, s)
+        self.assertEqual(pending["counts"]["all"], s["new_requests"], pending["counts"])
+        self.assertEqual(len(pending["items"]), s["new_requests"])
+        self.assertTrue(all(p["attempts"] == 1 for p in pending["items"]), pending["items"][:3])
+        # The same counts in /metrics.
+        m = c.get("/metrics").data.decode()
+        for outcome, key in (("new_request", "new_requests"), ("repeat", "repeats"), ("ignored", "ignored"),
+                             ("not_recorded", "not_recorded")):
+            self.assertIn(f'sipsite_federation_unknown_handshakes_total{{outcome="{outcome}"}} {s[key]}\n', m)
+        self.assertIn("sipsite_federation_pending_dropped_total 0\n", m)
         self.assertEqual(daemon.stop(), 0)
 
 

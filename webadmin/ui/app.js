@@ -314,6 +314,21 @@ async function loadPeers() {
       el("td", { class: "warning" }, r.impostor ? "Impostor? This domain is a site you trust, with another key." : ""),
       actions);
   });
+  showPendingSummary(pending.since_start);
+}
+
+// What the list cannot show when many unknown certificates knock (a scan):
+// how many handshakes were refused and what became of them.
+function showPendingSummary(s) {
+  const summary = $("pending-summary");
+  summary.hidden = !s || s.handshakes === 0;
+  if (summary.hidden) return;
+  const since = new Date(s.since * 1000).toLocaleString();
+  let text = `Since the daemon started (${since}): ${s.handshakes} handshake(s) from certificates not trusted here; ` +
+    `${s.new_requests} written as new requests, ${s.repeats} as repeated attempts, ${s.ignored} from ignored sites, ` +
+    `${s.not_recorded} not recorded (at most 30 are written a minute, one a minute per site).`;
+  if (s.dropped > 0) text += ` ${s.dropped} older request(s) were dropped to make room: the list keeps the 100 seen last.`;
+  summary.textContent = text;
 }
 
 async function loadUsers() {

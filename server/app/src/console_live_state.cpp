@@ -108,6 +108,10 @@ std::optional<webadmin::FederationState> ConsoleLiveState::federation() {
   });
 }
 
+std::optional<webadmin::UnknownCertificates> ConsoleLiveState::unknown_certificates() {
+  return on_sip_thread<webadmin::UnknownCertificates>([this] { return federation_.unknown_certificates(); });
+}
+
 std::optional<webadmin::MediaState> ConsoleLiveState::media() {
   return on_sip_thread<webadmin::MediaState>([this] {
     webadmin::MediaState out;

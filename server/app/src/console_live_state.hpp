@@ -48,6 +48,7 @@ class ConsoleLiveState final : public webadmin::LiveState {
   std::optional<std::vector<webadmin::PeerLinkStatus>> peer_links() override;
   std::optional<webadmin::FederationState> federation() override;
   std::optional<webadmin::MediaState> media() override;
+  std::optional<webadmin::UnknownCertificates> unknown_certificates() override;
   bool changes_applied() override { return !catch_up_ || catch_up_(); }
 
   // Long enough for a loaded machine (sanitizers, two cores shared by

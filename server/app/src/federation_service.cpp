@@ -40,6 +40,8 @@ FederationService::FederationService(boost::asio::io_context& io, const Config& 
       links_(cert.fingerprint(), verifier_),
       own_(cert.fingerprint()),
       expiry_timer_(io) {
+  unknown_.since =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (auto ctx = pki::make_federation_server_context(cert, key, verifier_)) server_ctx_ = std::move(*ctx);
   if (auto ctx = pki::make_federation_client_context(cert, key, verifier_)) client_ctx_ = std::move(*ctx);
 }
@@ -203,14 +205,28 @@ void FederationService::on_refused(const pki::PeerIdentity& identity, const sip:
     return;
   }
   const auto fp = identity.certificate->fingerprint();
-  if (!admit_pending(fp)) return;
+  ++unknown_.handshakes;
+  if (!admit_pending(fp)) {
+    ++unknown_.not_recorded;
+    return;
+  }
   const std::string domain = identity.certificate->domain();
   auto outcome = store::PendingRepository(db_).record(fp.to_string(), identity.certificate->to_pem(),
                                                       domain.empty() ? "(none)" : domain, from);
   if (!outcome) {
+    ++unknown_.not_recorded;
     log->error("cannot record a pending request: {}", outcome.error().message);
-  } else if (*outcome == store::PendingOutcome::recorded) {
-    log->info("pending request from {} claiming {}: fingerprint {}", from, domain, fp.to_string());
+    return;
+  }
+  switch (*outcome) {
+    case store::PendingOutcome::replaced: ++unknown_.dropped; [[fallthrough]];
+    case store::PendingOutcome::recorded:
+      ++unknown_.new_requests;
+      log->info("pending request from {} claiming {}: fingerprint {}", from, domain, fp.to_string());
+      break;
+    case store::PendingOutcome::updated: ++unknown_.repeats; break;
+    case store::PendingOutcome::ignored: ++unknown_.ignored; break;
+    case store::PendingOutcome::full: ++unknown_.not_recorded; break;
   }
 }
 

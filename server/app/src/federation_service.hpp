@@ -17,6 +17,7 @@
 #include <sipsite/transport/federation_connector.hpp>
 #include <sipsite/transport/federation_links.hpp>
 #include <sipsite/transport/federation_listener.hpp>
+#include <sipsite/webadmin/live_state.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -61,6 +62,9 @@ class FederationService final : public transport::FederationHandler {
   // rotation of this site's key when the site row changed.
   void apply(const LiveStateUpdate& update);
   sip::Endpoint local_endpoint() const { return listener_ ? listener_->local_endpoint() : sip::Endpoint{}; }
+  // What became of the handshakes refused for an unknown certificate since
+  // start, for the console (pending requests under a scan).
+  const webadmin::UnknownCertificates& unknown_certificates() const { return unknown_; }
   // Liveness of the outgoing links, for the console.
   std::map<pki::Fingerprint, transport::PeerLink> links() const;
   // The live SIP links to peers (accepted and dialled), for the SIP core.
@@ -108,6 +112,7 @@ class FederationService final : public transport::FederationHandler {
   std::map<pki::Fingerprint, std::chrono::steady_clock::time_point> last_recorded_;
   std::chrono::steady_clock::time_point window_start_{};
   int window_count_ = 0;
+  webadmin::UnknownCertificates unknown_;
 };
 
 }  // namespace sipsite::app

@@ -57,6 +57,7 @@ Result<PendingOutcome> PendingRepository::record(std::string_view fingerprint, s
         outcome = PendingOutcome::full;
         return {};
       }
+      outcome = PendingOutcome::replaced;
     }
     auto i = db_.execute("INSERT INTO peer_requests (" + std::string(kColumns) + ") VALUES (?, ?, ?, ?, ?, ?, 1, 0)",
                          fingerprint, certificate_pem, claimed_domain, source_address, now, now);

@@ -25,9 +25,13 @@
 //       after its end.
 //
 //   fedload handshakes --dir DIR --target HOST:PORT --index I --seconds T
-//                      [--concurrency C]
-//       Full mutual-TLS handshakes with identity I, C at a time, for T
-//       seconds (connect, handshake, close): handshakes per second.
+//                      [--concurrency C] [--identities N] [--count K]
+//                      [--sources S]
+//       Full mutual-TLS handshakes with identity I (or identities I..I+N-1
+//       in turn: a scan by N certificates), C at a time, for T seconds or
+//       K handshakes, whichever ends first (connect, handshake, close),
+//       from S loopback source addresses in turn (default C): handshakes
+//       per second.
 //
 // The last output line is machine-readable: "RESULT key=value ...".
 // Deliberately not sipsite's SIP parser (sipload's small reader): the
@@ -520,24 +524,37 @@ class LinksRun {
 
 // ---- handshakes -------------------------------------------------------------
 
-int cmd_handshakes(const std::string& dir, const std::string& target_text, std::size_t index, double seconds,
-                   std::size_t concurrency) {
-  auto ids = load_identities(dir, index, 1);
-  auto ctx = client_context(ids[0]);
+struct HandshakeOptions {
+  std::size_t index = 0;
+  double seconds = 5;
+  std::size_t concurrency = 1;
+  std::size_t identities = 1;
+  std::size_t count = 0;    // 0: until `seconds`
+  std::size_t sources = 0;  // 0: `concurrency`
+};
+
+int cmd_handshakes(const std::string& dir, const std::string& target_text, HandshakeOptions o) {
+  if (o.concurrency == 0 || o.identities == 0) usage("--concurrency and --identities must be at least 1");
+  if (o.sources == 0) o.sources = o.concurrency;
+  const auto ids = load_identities(dir, o.index, o.identities);
+  std::vector<sipsite::pki::SslCtxPtr> contexts;
+  contexts.reserve(ids.size());
+  for (const auto& id : ids) contexts.push_back(client_context(id));
   const auto target = parse_target(target_text);
   asio::io_context io;
-  std::size_t done = 0, failed = 0;
-  const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  for (std::size_t c = 0; c < concurrency; ++c) {
+  std::size_t started = 0, done = 0, failed = 0;
+  const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  for (std::size_t c = 0; c < o.concurrency; ++c) {
     asio::co_spawn(
         io,
-        [&, c]() -> asio::awaitable<void> {
-          while (Clock::now() < end) {
-            asio::ssl::stream<tcp::socket> s(io, SSL_new(ctx.get()));
+        [&]() -> asio::awaitable<void> {
+          while (Clock::now() < end && (o.count == 0 || started < o.count)) {
+            const std::size_t n = started++;
+            asio::ssl::stream<tcp::socket> s(io, SSL_new(contexts[n % contexts.size()].get()));
             boost::system::error_code ec;
             auto& sock = s.next_layer();
             sock.open(target.protocol(), ec);
-            if (!ec) sock.bind(tcp::endpoint(source_address(c), 0), ec);
+            if (!ec) sock.bind(tcp::endpoint(source_address(n % o.sources), 0), ec);
             if (!ec) co_await sock.async_connect(target, asio::redirect_error(asio::use_awaitable, ec));
             if (!ec)
               co_await s.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
@@ -586,8 +603,14 @@ int main(int argc, char** argv) {
       return cmd_make(std::stoul(need("count")), need("out"), one("domain-suffix", "fed.test"));
     }
     if (command == "handshakes") {
-      return cmd_handshakes(need("dir"), need("target"), std::stoul(one("index", "0")), std::stod(one("seconds", "5")),
-                            std::stoul(one("concurrency", "1")));
+      HandshakeOptions o;
+      o.index = std::stoul(one("index", "0"));
+      o.seconds = std::stod(one("seconds", "5"));
+      o.concurrency = std::stoul(one("concurrency", "1"));
+      o.identities = std::stoul(one("identities", "1"));
+      o.count = std::stoul(one("count", "0"));
+      o.sources = std::stoul(one("sources", "0"));
+      return cmd_handshakes(need("dir"), need("target"), o);
     }
     if (command == "links") {
       LinksOptions o;

@@ -207,12 +207,12 @@ TEST_F(Repositories, PendingRequestsAreRecordedUpdatedIgnoredAndCapped) {
   // ignored entries (deny list) are never evicted.
   EXPECT_EQ(pending.record("FP2", "P", "d2.example", "s", 3).value(), PendingOutcome::recorded);
   EXPECT_EQ(pending.record("FP3", "P", "d3.example", "s", 3).value(), PendingOutcome::recorded);
-  EXPECT_EQ(pending.record("FP4", "P", "d4.example", "s", 3).value(), PendingOutcome::recorded);  // evicts FP2
+  EXPECT_EQ(pending.record("FP4", "P", "d4.example", "s", 3).value(), PendingOutcome::replaced);  // evicts FP2
   EXPECT_EQ(pending.list(true).value().size(), 3u);
   EXPECT_FALSE(pending.find("FP2").value());
   EXPECT_TRUE(pending.find("FP1").value());
   ASSERT_TRUE(pending.ignore("FP3"));
-  EXPECT_EQ(pending.record("FP5", "P", "d5.example", "s", 3).value(), PendingOutcome::recorded);  // evicts FP4
+  EXPECT_EQ(pending.record("FP5", "P", "d5.example", "s", 3).value(), PendingOutcome::replaced);  // evicts FP4
   EXPECT_FALSE(pending.find("FP4").value());
   ASSERT_TRUE(pending.ignore("FP5"));
   EXPECT_EQ(pending.record("FP6", "P", "d6.example", "s", 3).value(), PendingOutcome::full);

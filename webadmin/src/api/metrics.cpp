@@ -8,6 +8,8 @@
 #include <sipsite/metrics/exposition.hpp>
 #include <sipsite/store/peer_repository.hpp>
 
+#include <utility>
+
 namespace sipsite::webadmin {
 
 using namespace rest;
@@ -104,6 +106,26 @@ std::string media_metrics(const MediaState& m) {
   return out;
 }
 
+// What became of the handshakes refused for an unknown certificate.
+std::string unknown_certificate_metrics(const UnknownCertificates& u) {
+  std::string out =
+      "# HELP sipsite_federation_unknown_handshakes_total Handshakes refused for a certificate not pinned here, by "
+      "what became of them.\n"
+      "# TYPE sipsite_federation_unknown_handshakes_total counter\n";
+  for (const auto& [outcome, n] : {std::pair{"new_request", u.new_requests}, std::pair{"repeat", u.repeats},
+                                   std::pair{"ignored", u.ignored}, std::pair{"not_recorded", u.not_recorded}}) {
+    out += "sipsite_federation_unknown_handshakes_total{outcome=\"" + std::string(outcome) + "\"} " +
+           std::to_string(n) + "\n";
+  }
+  out +=
+      "# HELP sipsite_federation_pending_dropped_total Pending requests dropped from the list to make room for "
+      "newer ones.\n"
+      "# TYPE sipsite_federation_pending_dropped_total counter\n"
+      "sipsite_federation_pending_dropped_total " +
+      std::to_string(u.dropped) + "\n";
+  return out;
+}
+
 }  // namespace
 
 Response Api::metrics(Call&) {
@@ -111,11 +133,13 @@ Response Api::metrics(Call&) {
   if (!federation) return live_state_unavailable();
   const auto media = live_.media();
   if (!media) return live_state_unavailable();
+  const auto unknown = live_.unknown_certificates();
+  if (!unknown) return live_state_unavailable();
   const auto peers = store::PeerRepository(db_).list();
   if (!peers) return store_error(peers.error());
   Response res{Status::ok, 11};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-  res.body() = live_.metrics() + federation_metrics(*federation);
+  res.body() = live_.metrics() + federation_metrics(*federation) + unknown_certificate_metrics(*unknown);
   if (media->relay) res.body() += media_metrics(*media);
   res.body() += site_metrics({settings_.certificate_pem, *peers, request_durations_});
   return res;

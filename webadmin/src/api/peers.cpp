@@ -165,7 +165,7 @@ Response Api::bulk_peers(Call& c) {
     for (const auto& ch : *changes) changed += ch.changed ? 1 : 0;
     return json_response(Status::ok, {{"revoked", changed}, {"already_revoked", changes->size() - changed}});
   }
-  return error_response(Status::bad_request, "invalid_field", "'action' must be \"import\" or \"revoke\"");
+  return error_response(Status::bad_request, "invalid_field", R"('action' must be "import" or "revoke")");
 }
 
 Response Api::get_peer(Call& c) {
@@ -270,6 +270,14 @@ Response Api::list_pending(Call& c) {
   json out =
       paginate(matching, c.page, [&](const store::PendingRequest* r) { return pending_json(*r, own_fingerprint_); });
   out["counts"] = {{"all", requests->size()}};
+  // What the list cannot show under a scan: the daemon writes at most 30
+  // requests a minute and keeps 100.
+  const auto unknown = live_.unknown_certificates();
+  if (!unknown) return live_state_unavailable();
+  out["since_start"] = {
+      {"since", unknown->since},     {"handshakes", unknown->handshakes}, {"new_requests", unknown->new_requests},
+      {"repeats", unknown->repeats}, {"ignored", unknown->ignored},       {"not_recorded", unknown->not_recorded},
+      {"dropped", unknown->dropped}};
   return json_response(Status::ok, out);
 }
 

@@ -134,6 +134,21 @@ struct MediaState {
   std::vector<RelayedCall> relayed;
 };
 
+// The handshakes refused for an unknown certificate since the daemon
+// started, and what became of each (exact counts). Under a scan by
+// thousands of certificates the pending list cannot say this: the daemon
+// writes at most 30 requests a minute and keeps 100, the oldest making room.
+// handshakes = new_requests + repeats + ignored + not_recorded.
+struct UnknownCertificates {
+  std::int64_t since = 0;          // Unix seconds: when the daemon started counting
+  std::uint64_t handshakes = 0;    // refused: the certificate is not pinned here
+  std::uint64_t new_requests = 0;  // written as a new pending request
+  std::uint64_t repeats = 0;       // written as one more attempt of a pending request
+  std::uint64_t ignored = 0;       // of a fingerprint the admin ignored: nothing written
+  std::uint64_t not_recorded = 0;  // not written: over the rate limit, the list full of ignored ones, a store error
+  std::uint64_t dropped = 0;       // older requests dropped from the list to make room for new ones
+};
+
 // What the console may show for a relay call key: the first 12 hex digits
 // (lowercase) of its SHA-256. Stable for the call, says nothing of it.
 [[nodiscard]] std::string media_call_id(std::string_view call_key);
@@ -154,6 +169,9 @@ class LiveState {
   // The media relay's calls and totals. The default (a daemon without a
   // relay) has none.
   virtual std::optional<MediaState> media() { return MediaState{}; }
+  // The refused unknown certificates. The default (a daemon without
+  // federation) has seen none.
+  virtual std::optional<UnknownCertificates> unknown_certificates() { return UnknownCertificates{}; }
   // Returns once the daemon runs with every change committed to the
   // database before the call (the console's own write included): after it,
   // a changed password or a revoked peer is in force. false: not within a

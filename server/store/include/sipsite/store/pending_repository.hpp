@@ -26,7 +26,11 @@ struct PendingRequest {
   bool impostor = false;
 };
 
-enum class PendingOutcome { recorded, updated, ignored, full };
+// recorded: a new request; replaced: a new request, for which the least
+// recently seen one was dropped (the table was at its cap); updated: one
+// more attempt of a known request; ignored: an ignored fingerprint, left as
+// it is; full: not recorded, every request at the cap is ignored.
+enum class PendingOutcome { recorded, replaced, updated, ignored, full };
 
 class PendingRepository {
  public:
@@ -36,8 +40,8 @@ class PendingRepository {
 
   // Records an attempt: a new request, or one more attempt of a known one.
   // An ignored fingerprint is left as it is (`ignored`); when `cap` requests
-  // exist, the least recently seen non-ignored one makes room, unless all
-  // are ignored (`full`).
+  // exist, the least recently seen non-ignored one makes room (`replaced`),
+  // unless all are ignored (`full`).
   Result<PendingOutcome> record(std::string_view fingerprint, std::string_view certificate_pem,
                                 std::string_view claimed_domain, std::string_view source_address,
                                 std::int64_t cap = kDefaultCap);
