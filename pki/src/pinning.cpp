@@ -117,8 +117,8 @@ std::string_view to_string(PinVerdict v) {
 }
 
 std::shared_ptr<const Certificate> PinnedPeer::parsed_certificate() const {
-  if (certificate || certificate_pem.empty()) return certificate;
-  auto cert = Certificate::from_pem(certificate_pem);
+  if (certificate || !certificate_pem || certificate_pem->empty()) return certificate;
+  auto cert = Certificate::from_pem(*certificate_pem);
   if (!cert) return nullptr;
   return std::make_shared<const Certificate>(std::move(*cert));
 }

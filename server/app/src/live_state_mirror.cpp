@@ -8,7 +8,7 @@ namespace {
 // (PinnedPeer::parsed_certificate); the mirror keeps the row without it.
 pki::PinnedPeer pin_of(const store::PeerRecord& row) {
   pki::PinnedPeer pin(row.domain);
-  pin.certificate_pem = row.certificate_pem;
+  pin.certificate_pem = std::make_shared<const std::string>(row.certificate_pem);
   return pin;
 }
 
@@ -157,7 +157,7 @@ std::int64_t LiveStateMirror::place_previous_pins(pki::PinnedSet& pins, std::int
     auto fp = pki::Fingerprint::parse(pin.fingerprint);
     if (!fp || pin.expires_at <= now || trusted_domains_.count(pin.domain) == 0 || pins.count(*fp) != 0) continue;
     pki::PinnedPeer peer(pin.domain);
-    peer.certificate_pem = pin.certificate_pem;
+    peer.certificate_pem = std::make_shared<const std::string>(pin.certificate_pem);
     peer.superseded = true;
     pins.emplace(*fp, std::move(peer));
   }

@@ -1,6 +1,7 @@
 #include "live_state_watcher.hpp"
 
 #include "logging.hpp"
+#include "memory_return.hpp"
 
 #include <sipsite/store/live_state_changes.hpp>
 #include <sipsite/store/retention_settings.hpp>
@@ -109,7 +110,19 @@ std::optional<LiveStateUpdate> LiveStateWatcher::load_everything() {
     signaling_log = *on;
   }
   cursor_ = *latest;
-  return mirror_.load(*users, *peers, std::move(*previous), signaling_log, store::unix_now());
+  auto update = mirror_.load(*users, *peers, std::move(*previous), signaling_log, store::unix_now());
+  // What was read for it is not needed again: the rows (freed on return)
+  // and this connection's page cache (a few MB with 10,000 peers). Without
+  // this, a site keeps about 0.5 KiB per peer more at rest (issue 18).
+  users->clear();
+  users->shrink_to_fit();
+  peers->clear();
+  peers->shrink_to_fit();
+  if (auto shrunk = db_.execute("PRAGMA shrink_memory"); !shrunk) {
+    log->warn("cannot shrink the live-state connection's cache: {}", shrunk.error().message);
+  }
+  return_free_memory();
+  return update;
 }
 
 std::optional<LiveStateUpdate> LiveStateWatcher::poll() {

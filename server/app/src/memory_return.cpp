@@ -30,11 +30,13 @@ void MemoryReturn::schedule() {
   });
 }
 
+void return_free_memory() { malloc_trim(0); }
+
 void MemoryReturn::check() {
   const std::size_t now = live_();
   peak_ = std::max(peak_, now);
   if (peak_ >= burst_ && now < peak_ / 2) {
-    malloc_trim(0);
+    return_free_memory();
     peak_ = now;
   }
 }

@@ -21,6 +21,10 @@
 
 namespace sipsite::app {
 
+// malloc_trim(0): every arena's free pages back to the kernel. For after a
+// burst, or after a large transient read (the whole database at start-up).
+void return_free_memory();
+
 class MemoryReturn {
  public:
   // `live` reads the number of live transactions.

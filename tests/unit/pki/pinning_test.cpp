@@ -235,7 +235,7 @@ TEST_F(Pinning, RotatedClientCertificateIsAcceptedByTheServer) {
 // parsed when a rotation proof needs it.
 TEST_F(Pinning, RotationFromAPinKeptAsPemIsAccepted) {
   PinnedPeer pem_only("beta.example");
-  pem_only.certificate_pem = beta_.cert.to_pem();
+  pem_only.certificate_pem = std::make_shared<const std::string>(beta_.cert.to_pem());
   alpha_pins_.replace({{beta_.cert.fingerprint(), pem_only}});
   const Site beta2 = rotated(beta_);
   const Outcome o = connect_as(beta2);

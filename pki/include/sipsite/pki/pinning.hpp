@@ -42,7 +42,8 @@ struct PinnedPeer {
   // Or its PEM, parsed only when a rotation proof needs it: a site with
   // 10,000 pins does not parse 10,000 certificates to start (OpenSSL 3
   // takes about a millisecond each) nor keep them parsed (issue 18).
-  std::string certificate_pem;
+  // Shared: each trust change copies the pinned set, not its PEMs.
+  std::shared_ptr<const std::string> certificate_pem;
   // A pin kept only for the overlap after a rotation: still accepted, but
   // not a source of further rotations (those come from the current pin).
   bool superseded = false;
