@@ -5,7 +5,9 @@
 #   cpp_style.sh tidy BUILD_DIR     clang-tidy-14 (.clang-tidy) finds nothing in
 #                                   the libraries listed below, with BUILD_DIR's
 #                                   compile_commands.json (about 6 minutes of
-#                                   both cores of this machine)
+#                                   both cores of this machine for all of them;
+#                                   files found clean before with the same
+#                                   inputs are skipped: tidy_cache.py)
 # A missing tool prints "cannot run here: ..." (ctest shows the test Skipped).
 set -euo pipefail
 caller_dir=$PWD
@@ -38,9 +40,19 @@ case "${1:-}" in
     [ -n "$tool" ] || { echo "cannot run here: clang-tidy-14 missing (deploy/install-deps.sh installs it)"; exit 0; }
     [ -f "$build/compile_commands.json" ] || { echo "cpp_style.sh: no $build/compile_commands.json" >&2; exit 2; }
     mapfile -t files < <(find "${tidy_dirs[@]}" -name '*.cpp' | sort)
+    # Only the files whose inputs changed since clang-tidy last found them
+    # clean (tidy_cache.py; SIPSITE_TIDY_ALL=1 checks every one).
+    if [ "${SIPSITE_TIDY_ALL:-0}" = 1 ]; then
+      stale=("${files[@]}")
+    else
+      mapfile -t stale < <(tests/conventions/tidy_cache.py stale "$build" "${files[@]}")
+    fi
     # A few files per clang-tidy process, as many processes as cores.
-    printf '%s\n' "${files[@]}" | xargs -P "$(nproc)" -n 4 "$tool" -p "$build" --quiet
-    echo "${#files[@]} files of ${tidy_dirs[*]} without a clang-tidy finding"
+    if [ "${#stale[@]}" -gt 0 ]; then
+      printf '%s\n' "${stale[@]}" | xargs -P "$(nproc)" -n 4 "$tool" -p "$build" --quiet
+      tests/conventions/tidy_cache.py record "$build" "${stale[@]}"
+    fi
+    echo "${#files[@]} files of ${tidy_dirs[*]} without a clang-tidy finding (${#stale[@]} checked now, the rest unchanged since they were found clean)"
     ;;
   *)
     echo "usage: cpp_style.sh format | tidy BUILD_DIR" >&2
