@@ -8,16 +8,7 @@
 #include "sipsite/sip/message/serializer.hpp"
 #include "sipsite/sip/message/uri.hpp"
 #include "sipsite/sip/message/validate.hpp"
-#include "sipsite/sip/chain/cancel.hpp"
-#include "sipsite/sip/chain/dialog_route.hpp"
-#include "sipsite/sip/chain/identity_gate.hpp"
-#include "sipsite/sip/chain/local_route.hpp"
-#include "sipsite/sip/chain/loose_route.hpp"
-#include "sipsite/sip/chain/max_forwards.hpp"
-#include "sipsite/sip/chain/peer_site_route.hpp"
-#include "sipsite/sip/chain/registrar.hpp"
-#include "sipsite/sip/chain/request_uri_check.hpp"
-#include "sipsite/sip/chain/site_requests.hpp"
+#include "sipsite/sip/chain/steps.hpp"
 
 #include <algorithm>
 #include <cctype>

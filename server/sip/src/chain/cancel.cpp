@@ -1,4 +1,4 @@
-#include "sipsite/sip/chain/cancel.hpp"
+#include "sipsite/sip/chain/steps.hpp"
 
 namespace sipsite::sip {
 

@@ -1,4 +1,4 @@
-#include "sipsite/sip/chain/loose_route.hpp"
+#include "sipsite/sip/chain/steps.hpp"
 
 #include "sipsite/sip/message/accessors.hpp"
 #include "sipsite/sip/message/name_addr.hpp"

@@ -1,4 +1,4 @@
-#include "sipsite/sip/chain/request_uri_check.hpp"
+#include "sipsite/sip/chain/steps.hpp"
 
 #include <utility>
 

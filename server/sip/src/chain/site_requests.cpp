@@ -1,4 +1,4 @@
-#include "sipsite/sip/chain/site_requests.hpp"
+#include "sipsite/sip/chain/steps.hpp"
 
 #include "sipsite/sip/message/response.hpp"
 

@@ -144,8 +144,9 @@ struct UnknownCertificates {
   std::uint64_t handshakes = 0;    // refused: the certificate is not pinned here
   std::uint64_t new_requests = 0;  // written as a new pending request
   std::uint64_t repeats = 0;       // written as one more attempt of a pending request
-  std::uint64_t ignored = 0;       // of a fingerprint the admin ignored: nothing written
-  std::uint64_t not_recorded = 0;  // not written: over the rate limit, the list full of ignored ones, a store error
+  std::uint64_t ignored = 0;       // of a fingerprint the admin ignored (under the rate limit): nothing written
+  std::uint64_t not_recorded = 0;  // not written: over the rate limit (ignored or not), the list full of ignored
+                                   // ones, a store error
   std::uint64_t dropped = 0;       // older requests dropped from the list to make room for new ones
 };
 

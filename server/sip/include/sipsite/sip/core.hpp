@@ -4,7 +4,8 @@
 // (received/rport, RFC 3261 §18.2.1, RFC 3581) and runs the transaction
 // layer (transaction.hpp). Every request that opens a new server
 // transaction then goes through the request-processor chain assembled in
-// the constructor (chain/request_chain.hpp), one step per file in chain/:
+// the constructor (chain/request_chain.hpp; the steps are declared in
+// chain/steps.hpp, each defined in its own file of src/chain/):
 //   cancel           CANCEL -> 200, 487 upstream, CANCEL the branches
 //   shutdown_gate    new requests while stopping -> 503
 //   request_uri_check  416 for a URI the site cannot route
@@ -35,7 +36,7 @@
 #include "sipsite/sip/chain/dialog_tokens.hpp"
 #include "sipsite/sip/chain/next_hop.hpp"
 #include "sipsite/sip/chain/request_chain.hpp"
-#include "sipsite/sip/chain/shutdown_gate.hpp"
+#include "sipsite/sip/chain/steps.hpp"
 #include "sipsite/sip/counters.hpp"
 #include "sipsite/sip/proxy/dialog_set.hpp"
 #include "sipsite/sip/io.hpp"
