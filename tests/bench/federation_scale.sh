@@ -15,7 +15,10 @@
 #      of the other links' requests before vs around the revocation;
 #   5. a burst of CHANGES trust changes, one CLI command and one commit each
 #      (revoking peers that are not connected), under the same load: p99
-#      before vs during, requests lost;
+#      before vs during, requests lost; then the same commands again as a
+#      control (nothing left to change: the CLI processes' cost alone);
+#      then CHANGES other revocations through the console's API (one
+#      client process: tests/bench/console/console_client.py);
 #   6. full mutual-TLS handshakes per second (fedload handshakes, 2 at a
 #      time, HS_TIME s) and alpha's CPU per handshake, with 10 pins and with
 #      PEERS pins;
@@ -60,7 +63,7 @@ log() { echo "[federation_scale $(date +%T)] $*" >&2; }
 [[ -x "$sipsite" ]] || { echo "federation_scale: no sipsite at $sipsite" >&2; exit 2; }
 [[ -x "$fedload" ]] || { echo "federation_scale: no fedload at $fedload" >&2; exit 2; }
 (( links <= peers )) || { echo "federation_scale: LINKS must not exceed PEERS" >&2; exit 2; }
-(( links + changes <= peers )) || { echo "federation_scale: LINKS + CHANGES must not exceed PEERS" >&2; exit 2; }
+(( links + 2 * changes <= peers )) || { echo "federation_scale: LINKS + 2 CHANGES must not exceed PEERS" >&2; exit 2; }
 
 bench=federation_scale
 # shellcheck source=bench_lib.sh
@@ -79,7 +82,7 @@ row() { table+=("$(printf '%-58s %s' "$1" "$2")"); log "$1: $2"; }
 
 log "load average before: $(cut -d' ' -f1-3 /proc/loadavg); commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
 site="$work/alpha"
-"$sipsite" init --domain alpha.example --state-dir "$site" >/dev/null 2>&1
+admin_password=$("$sipsite" init --domain alpha.example --state-dir "$site" 2>/dev/null | sed -n 's/^admin password: //p')
 fed_port=$(free_port)
 cat >"$work/alpha.toml" <<EOF
 [sip]
@@ -96,6 +99,7 @@ ports = "47000-47099"
 level = "warn,app=info,store=info,federation=info"
 EOF
 
+admin_port=$(sed -n '/^\[admin\]/,/^\[/s/^listen = "127.0.0.1:\([0-9]*\)"/\1/p' "$work/alpha.toml")
 daemon_pid=
 start_site() {  # start_site LABEL: starts alpha, waits for "state loaded"; sets startup_ms
   local t0
@@ -185,13 +189,17 @@ sleep 2
 
 # ---- 5. a burst of trust changes under load ---------------------------------------------
 # Revokes the peers after the linked ones, one CLI command (one commit) each.
-sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$work/ids/bundle.pem" |
-  awk -v first="$links" -v n="$changes" '
-    /BEGIN CERTIFICATE/ { i++; buf = "" }
-    { buf = buf $0 "\n" }
-    /END CERTIFICATE/ { if (i > first && i <= first + n) printf "%s", buf > ("'"$work"'/burst-" i ".pem") }'
-: >"$work/burst.fps"
-for f in "$work"/burst-*.pem; do openssl x509 -noout -fingerprint -sha256 -in "$f" | cut -d= -f2 >>"$work/burst.fps"; done
+fingerprints() {  # fingerprints FIRST N OUT: of the peers after the FIRST of the bundle
+  mkdir -p "$work/pems-$1"
+  sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$work/ids/bundle.pem" |
+    awk -v first="$1" -v n="$2" -v dir="$work/pems-$1" '
+      /BEGIN CERTIFICATE/ { i++; buf = "" }
+      { buf = buf $0 "\n" }
+      /END CERTIFICATE/ { if (i > first && i <= first + n) printf "%s", buf > (dir "/" i ".pem") }'
+  : >"$3"
+  for f in "$work/pems-$1"/*.pem; do openssl x509 -noout -fingerprint -sha256 -in "$f" | cut -d= -f2 >>"$3"; done
+}
+fingerprints "$links" "$changes" "$work/burst.fps"
 cat >"$work/burst.sh" <<EOF
 #!/bin/sh
 while read -r fp; do '$sipsite' peer revoke --fingerprint "\$fp" --state-dir '$site' 2>/dev/null; done <'$work/burst.fps'
@@ -209,6 +217,29 @@ row "  requests sent / answered / lost; links closed" \
   "$(field sent "$line") / $(field answered "$line") / $(field lost "$line"); $(field closed_unexpected "$line")"
 row "  daemon log: full loads (start-up included) / incremental applies" \
   "$(grep -c 'state loaded' "$work/alpha-full.log" || true) / $(grep -c 'applied incrementally' "$work/alpha-full.log" || true)"
+# The control: the same commands again, now changing nothing (their peers
+# are revoked already, so nothing is written): what the CLI processes alone
+# cost the other links on this machine's two cores.
+"$fedload" links --dir "$work/ids" --first 1 --target "127.0.0.1:$fed_port" --site-domain alpha.example \
+  --links $((links - 1)) --sip-links "$sip_links" --rate "$rate" --message-every 10 --duration "$duration" \
+  --keepalive 5 --settle 1 --event-at $((duration / 3)) --event-cmd "$work/burst.sh" \
+  >"$work/control.out" 2>"$work/control.err" || true
+line=$(grep '^RESULT' "$work/control.out" || echo "RESULT")
+row "  control: the same $changes commands changing nothing ($(field event_ms "$line") ms): p99 before / during" \
+  "$(field before_p99_ms "$line") / $(field event_p99_ms "$line") ms (max $(field event_max_ms "$line") ms)"
+# The same number of revocations through the console's API: one client
+# process, one request and one commit each (each answered once in force).
+fingerprints $((links + changes)) "$changes" "$work/api-burst.fps"
+"$fedload" links --dir "$work/ids" --first 1 --target "127.0.0.1:$fed_port" --site-domain alpha.example \
+  --links $((links - 1)) --sip-links "$sip_links" --rate "$rate" --message-every 10 --duration "$duration" \
+  --keepalive 5 --settle 1 --event-at $((duration / 3)) \
+  --event-cmd "python3 '$here/console/console_client.py' $admin_port '$admin_password' revoke '$work/api-burst.fps'" \
+  >"$work/api-burst.out" 2>"$work/api-burst.err" || true
+line=$(grep '^RESULT' "$work/api-burst.out" || echo "RESULT")
+row "$changes API revocations in a burst ($(field event_ms "$line") ms): p99 before / during" \
+  "$(field before_p99_ms "$line") / $(field event_p99_ms "$line") ms (max $(field event_max_ms "$line") ms)"
+row "  requests sent / answered / lost; links closed" \
+  "$(field sent "$line") / $(field answered "$line") / $(field lost "$line"); $(field closed_unexpected "$line")"
 c1=$(cpu_ticks "$daemon_pid")
 
 # ---- 6. handshakes with 10 and with PEERS pins --------------------------------------------
@@ -236,28 +267,11 @@ sleep 2
 hs "$work/ids10" "$((peers + 10)) pins"
 
 # ---- 7. a scan by unknown certificates ------------------------------------------------
-since_start() {  # the console's count of the refused handshakes (JSON)
-  python3 - "$admin_port" "$admin_password" <<'PY'
-import http.client, json, ssl, sys
-port, password = int(sys.argv[1]), sys.argv[2]
-def call(method, path, body=None, headers={}):
-    c = http.client.HTTPSConnection("127.0.0.1", port, context=ssl._create_unverified_context(), timeout=30)
-    c.request(method, path, json.dumps(body) if body is not None else None,
-              {"Content-Type": "application/json", **headers})
-    r = c.getresponse()
-    return r, r.read()
-r, body = call("POST", "/api/v1/session", {"username": "admin", "password": password})
-auth = {"Cookie": r.getheader("Set-Cookie").split(";")[0], "X-CSRF-Token": json.loads(body)["csrf_token"]}
-call("PUT", "/api/v1/session/password", {"current": password, "new": "bench-admin-password-1"}, auth)
-r, body = call("GET", "/api/v1/peers/pending?limit=1", None, auth)
-print(json.dumps(json.loads(body)["since_start"]))
-PY
-}
+since_start() { python3 "$here/console/console_client.py" "$admin_port" "$admin_password" since_start; }
 if (( scan_handshakes > 0 )); then
   log "making $scan_ids identities alpha does not know"
   mkdir -p "$work/scan"
   "$fedload" make --count "$scan_ids" --out "$work/scan" --domain-suffix scan.test >/dev/null
-  admin_port=$(sed -n '/^\[admin\]/,/^\[/s/^listen = "127.0.0.1:\([0-9]*\)"/\1/p' "$work/alpha.toml")
   db_bytes() { cat "$site"/sipsite.db* 2>/dev/null | wc -c; }
   db0=$(db_bytes); rss0=$(rss_kb "$daemon_pid"); c0=$(cpu_ticks "$daemon_pid"); t0=$(now_ms)
   out=$("$fedload" handshakes --dir "$work/scan" --target "127.0.0.1:$fed_port" --identities "$scan_ids" \
