@@ -51,7 +51,12 @@ class FakeLive final : public LiveState {
     if (!answers) return std::nullopt;
     return relay;
   }
+  std::optional<UnknownCertificates> unknown_certificates() override {
+    if (!answers) return std::nullopt;
+    return unknown;
+  }
   std::vector<PeerLinkStatus> links;
+  UnknownCertificates unknown;
   std::vector<Registration> regs;
   FederationState fed;
   MediaState relay;
@@ -889,6 +894,33 @@ TEST_F(ApiTest, EndToEndCallsShowThatNoSiteCouldHearThem) {
   EXPECT_EQ(b["media"][0]["protection"],
             (json{{"inter_site", "srtp"}, {"lan", "srtp"}, {"end_to_end", "zrtp"}, {"readable_by", json::array()}}));
   EXPECT_NE(get("/metrics").body().find("sipsite_media_end_to_end_calls 1\n"), std::string::npos);
+}
+
+TEST_F(ApiTest, PendingListSaysWhatBecameOfEveryRefusedHandshakeAndMetricsCountThem) {
+  login_and_change();
+  live_.unknown = {1796280000, 1000, 30, 2, 1, 967, 5};
+  const auto b = body(get("/api/v1/peers/pending"));
+  EXPECT_EQ(b["since_start"], (json{{"since", 1796280000},
+                                    {"handshakes", 1000},
+                                    {"new_requests", 30},
+                                    {"repeats", 2},
+                                    {"ignored", 1},
+                                    {"not_recorded", 967},
+                                    {"dropped", 5}}));
+  const std::string m = get("/metrics").body();
+  for (const char* line : {"sipsite_federation_unknown_handshakes_total{outcome=\"new_request\"} 30\n",
+                           "sipsite_federation_unknown_handshakes_total{outcome=\"repeat\"} 2\n",
+                           "sipsite_federation_unknown_handshakes_total{outcome=\"ignored\"} 1\n",
+                           "sipsite_federation_unknown_handshakes_total{outcome=\"not_recorded\"} 967\n",
+                           "sipsite_federation_pending_dropped_total 5\n"}) {
+    EXPECT_NE(m.find(line), std::string::npos) << line;
+  }
+  // The list does not depend on the daemon's thread: without its answer,
+  // the requests are listed and the count left out.
+  live_.answers = false;
+  const auto r = get("/api/v1/peers/pending");
+  EXPECT_EQ(r.result(), http::status::ok);
+  EXPECT_FALSE(body(r).contains("since_start"));
 }
 
 TEST_F(ApiTest, LiveStateNotAnsweringIsAClear503NotAnEmptyList) {
