@@ -42,15 +42,14 @@ case "${1:-}" in
     mapfile -t files < <(find "${tidy_dirs[@]}" -name '*.cpp' | sort)
     # Only the files whose inputs changed since clang-tidy last found them
     # clean (tidy_cache.py; SIPSITE_TIDY_ALL=1 checks every one).
-    if [ "${SIPSITE_TIDY_ALL:-0}" = 1 ]; then
-      stale=("${files[@]}")
-    else
-      mapfile -t stale < <(tests/conventions/tidy_cache.py stale "$build" "${files[@]}")
-    fi
+    keys=$(mktemp)
+    trap 'rm -f "$keys"' EXIT
+    mapfile -t stale < <(tests/conventions/tidy_cache.py stale "$build" "$keys" "${files[@]}")
+    [ "${SIPSITE_TIDY_ALL:-0}" = 1 ] && stale=("${files[@]}")
     # A few files per clang-tidy process, as many processes as cores.
     if [ "${#stale[@]}" -gt 0 ]; then
       printf '%s\n' "${stale[@]}" | xargs -P "$(nproc)" -n 4 "$tool" -p "$build" --quiet
-      tests/conventions/tidy_cache.py record "$build" "${stale[@]}"
+      tests/conventions/tidy_cache.py record "$keys"
     fi
     echo "${#files[@]} files of ${tidy_dirs[*]} without a clang-tidy finding (${#stale[@]} checked now, the rest unchanged since they were found clean)"
     ;;

@@ -9,8 +9,12 @@ content of every file the build recorded it as including (ninja's deps log;
 files under /usr by path, size and mtime). A unit whose key is in the cache
 was clean with exactly those inputs.
 
-    tidy_cache.py stale BUILD_DIR FILE...   prints the FILEs to check
-    tidy_cache.py record BUILD_DIR FILE...  remembers the FILEs as clean
+    tidy_cache.py stale BUILD_DIR KEYS FILE...  prints the FILEs to check,
+                                                writes their keys to KEYS
+    tidy_cache.py record KEYS                   remembers those as clean
+
+The keys are taken before clang-tidy runs: a file edited meanwhile is not
+recorded clean with content it was not checked with.
 
 The cache: $XDG_CACHE_HOME/sipsite/clang-tidy (~/.cache by default), one
 empty file per key. A unit the build did not record (no deps yet) is stale.
@@ -79,18 +83,24 @@ def keys(build, files):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("stale", "record"):
-        print("usage: tidy_cache.py stale|record BUILD_DIR FILE...", file=sys.stderr)
-        return 2
-    command, build, files = sys.argv[1], sys.argv[2], sys.argv[3:]
     directory = cache_dir()
-    for name, key in keys(build, files).items():
-        if command == "stale" and (key is None or not os.path.exists(os.path.join(directory, key))):
-            print(name)
-        elif command == "record" and key is not None:
-            os.makedirs(directory, exist_ok=True)
-            open(os.path.join(directory, key), "w").close()
-    return 0
+    if len(sys.argv) >= 4 and sys.argv[1] == "stale":
+        build, key_file, files = sys.argv[2], sys.argv[3], sys.argv[4:]
+        with open(key_file, "w") as out:
+            for name, key in keys(build, files).items():
+                if key is None or not os.path.exists(os.path.join(directory, key)):
+                    print(name)
+                    if key is not None:
+                        out.write(key + "\n")
+        return 0
+    if len(sys.argv) == 3 and sys.argv[1] == "record":
+        os.makedirs(directory, exist_ok=True)
+        with open(sys.argv[2]) as f:
+            for key in f.read().split():
+                open(os.path.join(directory, key), "w").close()
+        return 0
+    print("usage: tidy_cache.py stale BUILD_DIR KEYS FILE... | record KEYS", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
