@@ -16,7 +16,7 @@
 #   (cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build-bench sipsite sipload)
 # Environment: DURATION (seconds per run, default 8), SETTLE (seconds to wait
 #   after the scenarios before measuring RSS again, default 45), PERF_DIR
-#   (perf call-graph profiles of the maximum-rate call runs), FIXED_REGISTER_RATE
+#   (perf call-graph profiles of the maximum-rate runs), FIXED_REGISTER_RATE
 #   (default 2000), FIXED_CALL_RATE (default 500), BINDINGS (default 100000),
 #   SKIP_KAMAILIO=1, SKIP_MEMORY=1 (no bindings measurement), ONLY="call udp"
 #   (one scenario), MAX_ONLY=1 (no fixed-rate runs), SERVER_ENV="VAR=VALUE ..."
@@ -144,9 +144,9 @@ run_load() {
   drops=$(udp_drops)
   thread_ticks >"$work/threads.before"
   # PERF_DIR=DIR: a call-graph profile of the server during each maximum-rate
-  # call run, DIR/SERVER-SCENARIO.perf.data (perf report -i FILE).
+  # run, DIR/SERVER-SCENARIO.perf.data (perf report -i FILE).
   local perf_pid=""
-  if [[ -n "${PERF_DIR:-}" && $label == call* && $mode == max ]]; then
+  if [[ -n "${PERF_DIR:-}" && $mode == max ]]; then
     perf record -q -g -p "$(server_pids | tr '\n' ',' | sed 's/,$//')" -o "$PERF_DIR/$server-${label// /-}.perf.data" \
       -- sleep "$duration" >/dev/null 2>&1 &
     perf_pid=$!

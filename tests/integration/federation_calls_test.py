@@ -293,6 +293,33 @@ class FederationCallsTest(SiteTestCase):
         with self.assertRaises(socket.timeout):
             carol.receive_raw()
 
+    def test_a_message_stored_before_a_restart_is_delivered_after_it(self):
+        # The daemon learns at start who has messages waiting (a REGISTER of
+        # anyone else reads nothing from the database).
+        self.assertOk(self.sipsite("user", "add", "--aor", "carol@alpha.example", "--password-stdin",
+                                   stdin="carol-password\n", state="alpha"))
+        self.daemons["alpha"].wait_for(r"state (?:loaded|now): 2 users", timeout=10)
+        self.bob.authenticated("MESSAGE", "sip:carol@alpha.example", "<sip:carol@alpha.example>",
+                               "kept@127.0.0.1", "t1", extra="Content-Type: text/plain\r\n", body="kept")
+        start, _, _, _ = self.bob.expect("202")
+        self.assertIn("stored", start)
+        self.assertEqual(self.daemons["alpha"].stop(), 0)
+        alpha = Daemon(["--state-dir", self.path("alpha")])
+        self.addCleanup(alpha.kill)
+        self.daemons["alpha"] = alpha
+        self.sip["alpha"] = alpha.sip_ports()["udp"]
+        self.phone("alpha", "alice")  # someone without mail registers first
+        carol = self.phone("alpha", "carol")
+        _, h, body, raw = carol.expect("MESSAGE")
+        self.assertEqual(body, "kept")
+        self.assertIn("sip:bob@beta.example", header(h, "from")[0])
+        carol.respond(raw, 200, "OK", to_tag="c", contact=False)
+        # Delivered once: a new registration brings nothing more.
+        carol.register()
+        carol.sock.settimeout(1)
+        with self.assertRaises(socket.timeout):
+            carol.receive_raw()
+
     def test_call_across_sites_then_alice_hangs_up(self):
         c = self.call()
         ok = c["alice_ok"]

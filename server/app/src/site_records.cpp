@@ -48,6 +48,19 @@ SiteRecords::~SiteRecords() { stop(); }
 void SiteRecords::attach(sip::Core& core) {
   core_ = &core;
   schedule_flush();
+  boost::asio::post(worker_, [this, alive = alive_] {
+    auto recipients = store::MessageRepository(db_).recipients();
+    if (!recipients) {
+      // Unknown: every registration looks in the database, as it must.
+      logger("store")->error("cannot read who has stored messages: {}", recipients.error().message);
+      return;
+    }
+    boost::asio::post(io_, [this, alive, recipients = std::move(*recipients)] {
+      if (!*alive) return;
+      for (const auto& r : recipients) mail_.try_emplace(r, 0);
+      mail_known_ = true;
+    });
+  });
 }
 
 void SiteRecords::stop() {
@@ -197,6 +210,7 @@ void SiteRecords::store(sip::OfflineMessage message, std::function<void(int, std
     done(480, "Temporarily Unavailable");
     return;
   }
+  ++mail_[message.recipient];  // before it is written: a registration meanwhile looks
   boost::asio::post(worker_, [this, message = std::move(message), done = std::move(done), alive = alive_]() mutable {
     store::NewMessage m;
     m.recipient = message.recipient;
@@ -222,21 +236,29 @@ void SiteRecords::store(sip::OfflineMessage message, std::function<void(int, std
 }
 
 void SiteRecords::registered(const std::string& user) {
-  if (stopped_ || core_ == nullptr || !delivering_.insert(user).second) return;
+  if (stopped_ || core_ == nullptr) return;
+  if (mail_known_ && mail_.count(user) == 0) return;
+  if (!delivering_.insert(user).second) return;
   deliver_next(user);
 }
 
 // One message at a time, oldest first: order is kept, and a phone that
 // refuses one stops the run (the rest wait for its next registration).
 void SiteRecords::deliver_next(const std::string& user) {
-  boost::asio::post(worker_, [this, user, alive = alive_] {
+  const auto known = mail_.find(user);
+  const std::uint64_t stored_before = known == mail_.end() ? 0 : known->second;
+  boost::asio::post(worker_, [this, user, alive = alive_, stored_before] {
     auto waiting = store::MessageRepository(db_).queued_for(user, kDeliveryBatch);
     if (!waiting) logger("store")->error("cannot read stored messages: {}", waiting.error().message);
-    std::vector<store::StoredMessage> messages = waiting ? std::move(*waiting) : std::vector<store::StoredMessage>{};
-    boost::asio::post(io_, [this, user, alive, messages = std::move(messages)]() mutable {
+    const bool read = waiting.has_value();
+    std::vector<store::StoredMessage> messages = read ? std::move(*waiting) : std::vector<store::StoredMessage>{};
+    boost::asio::post(io_, [this, user, alive, read, stored_before, messages = std::move(messages)]() mutable {
       if (!*alive) return;
       if (messages.empty()) {
         delivering_.erase(user);
+        // Nothing waits, unless a message was stored after the look.
+        const auto it = mail_.find(user);
+        if (read && it != mail_.end() && it->second == stored_before) mail_.erase(it);
         return;
       }
       auto queue = std::make_shared<std::vector<store::StoredMessage>>(std::move(messages));

@@ -39,7 +39,8 @@ class SiteRecords final : public sip::CallObserver, public sip::MessageStore {
 
   // Stored messages are delivered through `core`; starts the CDR flushes.
   void attach(sip::Core& core);
-  // Local user `user` registered a phone: deliver what waits for them.
+  // Local user `user` registered a phone: deliver what waits for them (no
+  // database work for a user with nothing stored).
   void registered(const std::string& user);
   // Appends to the signaling log (store::SignalingLogRepository redacts it
   // and stores nothing while the log is off), on the worker.
@@ -103,6 +104,12 @@ class SiteRecords final : public sip::CallObserver, public sip::MessageStore {
   };
   std::map<std::string, Open> open_;
   std::set<std::string> delivering_;  // SIP strand: users whose messages are on their way
+  // SIP strand: the users who may have stored messages, each with the count
+  // of messages stored for them since it was learnt, once the database's
+  // list is read (mail_known_). A REGISTER of anyone else costs no query:
+  // phones refresh their registrations far more often than mail arrives.
+  std::map<std::string, std::uint64_t> mail_;
+  bool mail_known_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -69,6 +69,11 @@ Result<std::vector<StoredMessage>> MessageRepository::queued_for(std::string_vie
                       });
 }
 
+Result<std::vector<std::string>> MessageRepository::recipients() {
+  return collect_rows(db_.query("SELECT DISTINCT recipient FROM stored_messages"),
+                      [](const Statement& s) { return s.text(0); });
+}
+
 Result<void> MessageRepository::delivered(std::int64_t id) {
   auto r = db_.execute("DELETE FROM stored_messages WHERE id = ?", id);
   if (!r) return r.error();

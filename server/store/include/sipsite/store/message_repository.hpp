@@ -54,6 +54,8 @@ class MessageRepository {
   // The recipient's oldest `limit` messages, oldest first; they stay queued
   // until delivered() removes each one.
   Result<std::vector<StoredMessage>> queued_for(std::string_view recipient, int limit);
+  // Every recipient with a stored message.
+  Result<std::vector<std::string>> recipients();
   // Deletes a message once delivered (not found is not an error: another
   // delivery or the purge got there first).
   Result<void> delivered(std::int64_t id);
