@@ -222,13 +222,11 @@ struct SipTransport::Impl {
   }
 
   std::shared_ptr<UdpBatchSocket> udp_socket_for(const asio::ip::address& dest) {
-    for (auto& s : udp_sockets) {
-      boost::system::error_code ec;
-      const auto local = s->socket().local_endpoint(ec);
-      if (ec) continue;
-      // An IPv6 socket reaches IPv4 peers through mapped addresses only if
-      // it is dual-stack; prefer a socket of the same family.
-      if (local.address().is_v4() == dest.is_v4()) return s;
+    // An IPv6 socket reaches IPv4 peers through mapped addresses only if
+    // it is dual-stack; prefer a socket of the same family. (The family as
+    // bound, not asked of the kernel for every datagram sent.)
+    for (std::size_t i = 0; i < udp_sockets.size(); ++i) {
+      if (udp_socket_v4[i] == dest.is_v4()) return udp_sockets[i];
     }
     return nullptr;
   }
@@ -287,6 +285,7 @@ struct SipTransport::Impl {
   sip::Counters& counters;
   std::unique_ptr<asio::ssl::context> tls;
   std::vector<std::shared_ptr<UdpBatchSocket>> udp_sockets;
+  std::vector<bool> udp_socket_v4;  // each socket's family, as bound
   std::vector<std::pair<std::shared_ptr<tcp::acceptor>, sip::Protocol>> acceptors;
   std::map<sip::FlowId, std::shared_ptr<Connection>> connections;
   std::unordered_map<std::string, std::size_t> per_ip;
@@ -313,6 +312,7 @@ boost::system::result<void, TransportError> SipTransport::listen(const Listeners
     if (ec) return fail("udp", hp, ec);
     auto batch = std::make_shared<UdpBatchSocket>(im.io);
     im.udp_sockets.push_back(batch);
+    im.udp_socket_v4.push_back(addr.is_v4());
     udp::socket* socket = &batch->socket();
     const udp::endpoint ep(addr, hp.port);
     socket->open(ep.protocol(), ec);
