@@ -40,6 +40,16 @@ class FederationScaleTest(SiteTestCase):
         self.assertEqual(len(pems), PEERS)
         self.fingerprints = [self.fingerprint_of(pem) for pem in pems[:20]]
 
+    def console(self, daemon):
+        """The admin's console session, past the one-time password."""
+        c = capi.Console(daemon.admin_port())
+        self.addCleanup(c.close)
+        self.assertEqual(c.login(self.init["admin password"]).status, 200)
+        r = c.request("PUT", "/api/v1/session/password", {"current": self.init["admin password"],
+                                                            "new": capi.NEW_PASSWORD})
+        self.assertEqual(r.status, 200, r)
+        return c
+
     def fingerprint_of(self, pem):
         out = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256"], input=pem,
                              capture_output=True, text=True, check=True).stdout
@@ -96,12 +106,7 @@ class FederationScaleTest(SiteTestCase):
                                       "--fingerprint", stranger), 1, "nothing was revoked")
 
         # The console's list at that size.
-        c = capi.Console(daemon.admin_port())
-        self.addCleanup(c.close)
-        self.assertEqual(c.login(self.init["admin password"]).status, 200)
-        r = c.request("PUT", "/api/v1/session/password", {"current": self.init["admin password"],
-                                                            "new": capi.NEW_PASSWORD})
-        self.assertEqual(r.status, 200, r)
+        c = self.console(daemon)
         page = c.get("/api/v1/peers?limit=20").json()
         self.assertEqual(page["total"], PEERS)
         self.assertEqual(len(page["items"]), 20)
@@ -146,12 +151,7 @@ class FederationScaleTest(SiteTestCase):
         r = result_fields(scan.stdout)
         self.assertEqual(int(r["handshakes"]) + int(r["failed"]), handshakes, scan.stdout)
 
-        c = capi.Console(daemon.admin_port())
-        self.addCleanup(c.close)
-        self.assertEqual(c.login(self.init["admin password"]).status, 200)
-        r = c.request("PUT", "/api/v1/session/password", {"current": self.init["admin password"],
-                                                            "new": capi.NEW_PASSWORD})
-        self.assertEqual(r.status, 200, r)
+        c = self.console(daemon)
         pending = None
         for _ in range(60):  # the last refusals may still be on their way: 30 s at most
             pending = c.get("/api/v1/peers/pending?limit=500").json()
