@@ -26,7 +26,10 @@
 # Environment: CALL_DURATION (s, default 20), RUNS (default 3), USERS (callers
 #   = callees, default 100), OUTSTANDING (default 100), TRANSPORT (phones'
 #   transport, udp|tcp, default udp), TLS_TIME (s per s_time run, default 10),
-#   FLOOD_CLIENTS (default 6), FLOOD_TIME (default 10), KEEP=1 (keep the temp
+#   PEER_RATE (federation.peer_request_rate at both sites, default 100000:
+#   the benchmark measures the path, not the per-peer limit; the site's
+#   default of 2000 requests/s caps one link at ~666 calls/s, 3 requests
+#   each, and the excess is refused with 503), FLOOD_CLIENTS (default 6), FLOOD_TIME (default 10), KEEP=1 (keep the temp
 #   dir with the daemons' logs).
 # Needs openssl and sqlcipher. Bounded (BENCH_TIMEOUT, default 900 s); the
 # trap stops every daemon and client it started and removes its temp dir.
@@ -45,6 +48,7 @@ call_duration=${CALL_DURATION:-20}
 runs=${RUNS:-3}
 users=${USERS:-100}
 outstanding=${OUTSTANDING:-100}
+peer_rate=${PEER_RATE:-100000}
 transport=${TRANSPORT:-udp}
 tls_time=${TLS_TIME:-10}
 flood_clients=${FLOOD_CLIENTS:-6}
@@ -123,6 +127,7 @@ tcp = ["127.0.0.1:${sip_port[$site]}"]
 tls = []
 [federation]
 listen = "127.0.0.1:${fed_port[$site]}"
+peer_request_rate = ${peer_rate}
 [admin]
 listen = "127.0.0.1:$(free_port)"
 [media]
@@ -267,7 +272,7 @@ echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "sipsite: $("$sipsite" --version 2>&1 | head -1); $(openssl version)"
 echo
 echo "1. Calls alpha -> beta over one federation connection ($transport phones, no SDP, $outstanding outstanding," \
-     "${call_duration} s per run, $users callers, $users callees):"
+     "${call_duration} s per run, $users callers, $users callees, peer_request_rate $peer_rate):"
 echo
 echo "| run | calls/s | failed [%] | p50 [ms] | p99 [ms] | alpha CPU [%] | beta CPU [%] | alpha CPU [µs/call] | beta CPU [µs/call] | alpha RSS [KiB] | beta RSS [KiB] | sipload CPU [s] |"
 echo "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"

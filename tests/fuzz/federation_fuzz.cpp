@@ -7,7 +7,7 @@
 // a datagram), SDP anchored as the media relay would (parse_sdp +
 // rewrite_sdp), EdgePrivacy::inbound(), then Core::receive() with
 // Inbound::peer set. Everything the core sends on the link goes out as
-// PeerGateway::send() does it (parse, EdgePrivacy::outbound(), anchoring);
+// PeerGateway::send() does it (EdgePrivacy::outbound(), anchoring);
 // what it sends to the phones is answered by a scripted phone.
 //
 // The first byte of each message is a control byte:

@@ -5,9 +5,7 @@
 
 #include <sipsite/sip/message/accessors.hpp>
 #include <sipsite/sip/message/header_id.hpp>
-#include <sipsite/sip/message/parser.hpp>
 #include <sipsite/sip/message/response.hpp>
-#include <sipsite/sip/message/serializer.hpp>
 
 #include <algorithm>
 
@@ -35,28 +33,25 @@ bool LocalMediaAnchor::is_local_call(const sip::Message& m) const {
          site_.is_local_host(to->uri.sip_uri.host);
 }
 
-LocalMediaAnchor::Verdict LocalMediaAnchor::filter(std::string& bytes) {
-  // Byte checks first: most messages (REGISTER answers, MESSAGEs, ACKs,
-  // provisional responses without SDP) leave unparsed.
-  const std::string_view b(bytes);
-  const bool response = b.starts_with("SIP/2.0 ");
-  const char status = response && b.size() > 8 ? b[8] : '\0';
-  const auto head_end = b.find("\r\n\r\n");
-  const bool has_sdp = head_end != std::string_view::npos && b.substr(head_end + 4, 2) == "v=";
-  const bool may_end = !calls_.empty() &&
-                       (response ? status >= '3' && status <= '6' : b.starts_with("BYE ") || b.starts_with("CANCEL "));
-  const bool may_confirm = unconfirmed_ > 0 && status == '2';
-  const bool may_be_refused_ack = !refused_.empty() && b.starts_with("ACK ");
+LocalMediaAnchor::Verdict LocalMediaAnchor::filter(sip::Outgoing& out) {
+  // Cheap checks first: most messages (REGISTER answers, MESSAGEs, ACKs,
+  // provisional responses without SDP) leave with no header looked at.
+  const sip::Message& m = out.message();
+  const bool response = m.is_response();
+  const int status_class = response ? m.status_code() / 100 : 0;
+  const bool has_sdp = m.body().starts_with("v=");
+  const bool may_end = !calls_.empty() && (response ? status_class >= 3 && status_class <= 6
+                                                    : m.method() == "BYE" || m.method() == "CANCEL");
+  const bool may_confirm = unconfirmed_ > 0 && status_class == 2;
+  const bool may_be_refused_ack = !refused_.empty() && !response && m.method() == "ACK";
   if (!has_sdp && !may_end && !may_confirm && !may_be_refused_ack) return {};
 
-  auto parsed = sip::parse_datagram(b);
-  if (!parsed) return {};  // the core's own serialization: never expected
-  sip::Message& m = *parsed;
   const auto call_id = sip::call_id_header(m);
   const auto cseq = sip::cseq_header(m);
   if (!call_id || !cseq) return {};
 
   if (may_be_refused_ack && refused_.is_ack_of_refused(m)) {
+    out.stop();
     return Verdict{false, std::nullopt};  // for an INVITE the phone never got
   }
 
@@ -88,7 +83,10 @@ LocalMediaAnchor::Verdict LocalMediaAnchor::filter(std::string& bytes) {
   const media::Side side = sender.value_or("") == caller_tag ? media::Side::lan : media::Side::peer;
 
   auto rewritten = relay_.rewrite(key, side, m.body(), media::Scope::local);
-  if (!rewritten) return refuse(m, rewritten.error());
+  if (!rewritten) {
+    out.stop();
+    return refuse(m, rewritten.error());
+  }
   if (it == calls_.end()) {
     it = calls_.emplace(key, Call{caller_tag, false}).first;
     ++unconfirmed_;
@@ -99,8 +97,7 @@ LocalMediaAnchor::Verdict LocalMediaAnchor::filter(std::string& bytes) {
     --unconfirmed_;
   }
   ++counters_.anchored;
-  m.set_body(*rewritten);
-  bytes = sip::serialize(m);
+  out.edit().set_body(*rewritten);
   return {};
 }
 

@@ -5,8 +5,8 @@
 // rewrites the SDP of local calls to the relay (media::Scope::local: both
 // legs on the LAN address) and frees the relay's streams when the call ends.
 //
-// Cheap on the hot path: a message is parsed only when its bytes may carry
-// SDP (a body starting "v="), may end a call (BYE, CANCEL, a 3xx-6xx
+// Cheap on the hot path: a message's headers are looked at only when it may
+// carry SDP (a body starting "v="), may end a call (BYE, CANCEL, a 3xx-6xx
 // response; only while local calls are anchored), may confirm one (a 2xx,
 // only while a local call is unanswered), or is the ACK of a refused INVITE.
 //
@@ -38,6 +38,7 @@
 #include "media_refusal.hpp"
 
 #include <sipsite/media/media_relay.hpp>
+#include <sipsite/sip/io.hpp>
 #include <sipsite/sip/message/message.hpp>
 #include <sipsite/sip/proxy/site_names.hpp>
 
@@ -79,9 +80,9 @@ class LocalMediaAnchor {
     std::optional<sip::Message> answer;
   };
 
-  // A message the core sends to a LAN destination; `bytes` is rewritten in
-  // place when its SDP was anchored.
-  [[nodiscard]] Verdict filter(std::string& bytes);
+  // A message the core sends to a LAN destination: its SDP is rewritten
+  // (out.edit()) when anchored; a message that must not leave is stopped.
+  [[nodiscard]] Verdict filter(sip::Outgoing& out);
 
   // Local calls with streams in the relay, as far as the bookkeeping knows.
   [[nodiscard]] std::size_t calls() const { return calls_.size(); }

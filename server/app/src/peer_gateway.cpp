@@ -7,7 +7,6 @@
 
 #include <sipsite/pki/domain_name.hpp>
 #include <sipsite/sip/message/accessors.hpp>
-#include <sipsite/sip/message/parser.hpp>
 #include <sipsite/sip/message/response.hpp>
 #include <sipsite/sip/message/serializer.hpp>
 #include <sipsite/sip/message/uri.hpp>
@@ -158,36 +157,51 @@ std::optional<sip::Destination> PeerGateway::next_hop(std::string_view host) {
       remote != remote_.end() ? remote->second : sip::Endpoint{sip::Protocol::tls, std::string(host), 0}, *flow};
 }
 
-PeerSend PeerGateway::send(const sip::Destination& to, const std::string& bytes) {
-  if (links_ == nullptr) return {false, {}};
-  const auto known = flow_peer_.find(to.flow);
-  if (known == flow_peer_.end()) return {false, {}};
-  const auto trusted = trusted_.find(known->second);
-  if (trusted == trusted_.end()) return {false, {}};
-  auto m = sip::parse_datagram(bytes);
-  if (!m) return {false, {}};
-  if (refused_.is_ack_of_refused(*m)) return {};  // for an INVITE the peer never got
-  // A request with a body may be refused for its SDP: answered as it was
-  // sent by the core, before edge privacy maps it.
-  std::optional<sip::Message> original;
-  if (relay_ != nullptr && m->is_request() && !m->body().empty()) original = *m;
-  const auto local_call_id = sip::call_id_header(*m);
+PeerSend PeerGateway::send(const sip::Destination& to, sip::Outgoing& out) {
+  const TrustedPeer* peer = trusted_peer_of(to.flow);
+  if (peer == nullptr) return {false, {}};
+  const sip::Message& original = out.original();
+  if (refused_.is_ack_of_refused(original)) {  // for an INVITE the peer never got
+    out.stop();
+    return {};
+  }
+  const auto& [fp, domain] = *peer;
+  const auto local_call_id = sip::call_id_header(original);
   const std::string call_id(local_call_id ? *local_call_id : std::string_view());
-  if (!privacy_.outbound(*m, trusted->second)) return {m->is_response(), {}};  // a response of no mapping: dropped
-  if (const auto refused = anchor(*m, media::Side::lan, known->second)) {
-    logger("media")->warn("SDP towards {} not anchored: {}", trusted->second, refused->reason);
+  sip::Message& m = out.edit();
+  if (!privacy_.outbound(m, domain)) {  // a response of no mapping: dropped
+    out.stop();
+    return {m.is_response(), {}};
+  }
+  if (const auto refused = anchor(m, media::Side::lan, fp)) {
+    logger("media")->warn("SDP towards {} not anchored: {}", domain, refused->reason);
     ++counters_.refused;
+    out.stop();
     // A response or an ACK just does not leave (a response's sender
     // retransmits, then gives up); a request is answered here at once, in
-    // the peer's place.
-    if (!original || original->method() == "ACK") return {};
-    refused_.remember(*original);
-    return {true, refusal_answer(*original, *refused, settings_.privacy.local_domain)};
+    // the peer's place, as the core sent it (before edge privacy mapped it).
+    if (original.is_response() || original.method() == "ACK") return {};
+    refused_.remember(original);
+    return {true, refusal_answer(original, *refused, settings_.privacy.local_domain)};
   }
-  if (const auto link_call_id = sip::call_id_header(*m))
-    record_protection(*m, known->second, std::string(*link_call_id), call_id);
+  if (const auto link_call_id = sip::call_id_header(m))
+    record_protection(m, fp, std::string(*link_call_id), call_id);
   ++counters_.sent;
-  return {links_->send(to.flow, sip::serialize(*m)), {}};
+  return {links_->send(to.flow, out.wire()), {}};
+}
+
+bool PeerGateway::send_wire(const sip::Destination& to, std::string bytes) {
+  if (trusted_peer_of(to.flow) == nullptr) return false;
+  ++counters_.sent;
+  return links_->send(to.flow, std::move(bytes));
+}
+
+const PeerGateway::TrustedPeer* PeerGateway::trusted_peer_of(sip::FlowId flow) const {
+  if (links_ == nullptr) return nullptr;
+  const auto known = flow_peer_.find(flow);
+  if (known == flow_peer_.end()) return nullptr;
+  const auto trusted = trusted_.find(known->second);
+  return trusted == trusted_.end() ? nullptr : &*trusted;
 }
 
 bool PeerGateway::admit(const pki::Fingerprint& peer) {

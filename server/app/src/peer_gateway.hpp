@@ -76,8 +76,12 @@ class PeerGateway final : public sip::PeerRouter {
   void update_peers(const std::vector<std::pair<pki::Fingerprint, std::string>>& trusted,
                     const std::vector<pki::Fingerprint>& untrusted);
 
-  // The core's sends on a federation flow.
-  [[nodiscard]] PeerSend send(const sip::Destination& to, const std::string& bytes);
+  // The core's sends on a federation flow: edge privacy and the relay edit
+  // `out` (or stop it) before it is serialized, once, for the link.
+  [[nodiscard]] PeerSend send(const sip::Destination& to, sip::Outgoing& out);
+  // Bytes that went on a link before (a retransmission): false when the
+  // link or its peer is gone.
+  [[nodiscard]] bool send_wire(const sip::Destination& to, std::string bytes);
   // A message from a link (transport::FederationLinkHandler::on_peer_message).
   void receive(const pki::Fingerprint& peer, sip::Inbound inbound);
   void link_up(const pki::Fingerprint& peer, sip::FlowId flow, const sip::Endpoint& remote);
@@ -96,6 +100,10 @@ class PeerGateway final : public sip::PeerRouter {
   std::optional<sip::Destination> next_hop(std::string_view host) override;
 
  private:
+  using TrustedPeer = std::pair<const pki::Fingerprint, std::string>;  // fingerprint, domain
+  // The trusted peer a link's flow belongs to; null for an unknown flow or
+  // a peer no longer trusted.
+  [[nodiscard]] const TrustedPeer* trusted_peer_of(sip::FlowId flow) const;
   void forget(const pki::Fingerprint& fp, const std::string& domain);
   struct Bucket {
     double tokens = 0;

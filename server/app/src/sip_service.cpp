@@ -158,21 +158,30 @@ void SipService::on_flow_closed(sip::FlowId flow) {
   if (core_) core_->on_flow_closed(flow);
 }
 
-void SipService::send(const sip::Destination& to, std::string bytes) {
-  if (tap_ != nullptr) tap_->observe("out", bytes);
+void SipService::send(const sip::Destination& to, sip::Outgoing& out) {
+  if (tap_ != nullptr) tap_->observe("out", out.message());
   if (!transport::is_federation_flow(to.flow)) {
-    if (local_media_ && !anchor_local(to, bytes)) return;
-    transport_->send(to, std::move(bytes));
+    if (local_media_ && !anchor_local(to, out)) return;
+    transport_->send(to, out.wire());
     return;
   }
   if (peers_ == nullptr) {
     on_send_failed(to);
     return;
   }
-  auto result = peers_->send(to, bytes);
+  auto result = peers_->send(to, out);
   if (result.answer) {
     answer_in_place(to, std::move(*result.answer));
   } else if (!result.sent) {
+    on_send_failed(to);
+  }
+}
+
+void SipService::send_wire(const sip::Destination& to, std::string bytes) {
+  if (tap_ != nullptr) tap_->observe("out", bytes);
+  if (!transport::is_federation_flow(to.flow)) {
+    transport_->send(to, std::move(bytes));
+  } else if (peers_ == nullptr || !peers_->send_wire(to, std::move(bytes))) {
     on_send_failed(to);
   }
 }
@@ -182,8 +191,8 @@ void SipService::anchor_local_calls(media::MediaRelay& relay) {
   local_media_ = std::make_unique<LocalMediaAnchor>(io_, relay, core_->site_names());
 }
 
-bool SipService::anchor_local(const sip::Destination& to, std::string& bytes) {
-  auto verdict = local_media_->filter(bytes);
+bool SipService::anchor_local(const sip::Destination& to, sip::Outgoing& out) {
+  auto verdict = local_media_->filter(out);
   if (verdict.send) return true;
   if (verdict.answer) answer_in_place(to, std::move(*verdict.answer));
   return false;

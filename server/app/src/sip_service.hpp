@@ -86,11 +86,14 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
   void on_send_failed(const sip::Destination& to) override;
 
  private:
-  // sip::Sender: LAN flows to the transport, federation flows to the peers.
-  void send(const sip::Destination& to, std::string bytes) override;
+  // sip::Sender: LAN flows to the transport (through the local media
+  // anchor), federation flows to the peers (through edge privacy and the
+  // relay); the signaling tap sees what the core sent, before either.
+  void send(const sip::Destination& to, sip::Outgoing& out) override;
+  void send_wire(const sip::Destination& to, std::string bytes) override;
   // A LAN-bound message through the local media anchor; false: it must not
   // leave (the core gets the anchor's answer instead, later).
-  bool anchor_local(const sip::Destination& to, std::string& bytes);
+  bool anchor_local(const sip::Destination& to, sip::Outgoing& out);
   void answer_in_place(const sip::Destination& to, sip::Message answer);
   // sip::RegistrationHandler: the registrar, then stored messages for a
   // user who now has a phone.

@@ -194,10 +194,11 @@ void Core::on_send_failed(const Destination& to) { layer_.on_send_failed(to); }
 void Core::on_flow_closed(FlowId flow) { layer_.on_flow_closed(flow); }
 
 void Core::reply_error(std::string_view raw, const ParseError& error, const Endpoint& source, FlowId flow) {
-  auto bytes = make_error_response(raw, error);
-  if (!bytes) return;
+  const auto response = error_response_for(raw, error);
+  if (!response) return;
   counters_.response_sent(error_status(error).code);
-  sender_.send(Destination{source, flow}, std::move(*bytes));
+  Outgoing out(*response);
+  sender_.send(Destination{source, flow}, out);
 }
 
 void Core::respond(ServerTransactionId id, const Message& request, int code, std::string_view reason) {
@@ -462,7 +463,8 @@ void Core::forward_ack(Inbound& in) {
   if (!max_forwards) return;
   m.set_header("Max-Forwards", std::to_string(*max_forwards));
   m.add_header_front("Via", via_for(dest->endpoint.protocol, in.local, stateless_branch(m)));
-  sender_.send(*dest, serialize(m));
+  Outgoing out(m);
+  sender_.send(*dest, out);
 }
 
 // --- the stateful proxy
@@ -746,7 +748,8 @@ void Core::forward_response_statelessly(const Message& response) {
     const auto link = peers_.next_hop(v.host);
     if (!link) return;
     counters_.response_sent(response.status_code());
-    sender_.send(*link, serialize(response));
+    Outgoing out(response);
+    sender_.send(*link, out);
     return;
   }
   Endpoint to;
@@ -754,7 +757,8 @@ void Core::forward_response_statelessly(const Message& response) {
   to.host = std::string(strip_brackets(v.received().value_or(v.host)));
   to.port = v.rport().value_or(v.port.value_or(default_port(*proto)));
   counters_.response_sent(response.status_code());
-  sender_.send(Destination{to, 0}, serialize(response));
+  Outgoing out(response);
+  sender_.send(Destination{to, 0}, out);
 }
 
 // The site answered in a phone's or peer's place when it could not send

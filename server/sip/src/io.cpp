@@ -1,6 +1,7 @@
 #include "sipsite/sip/io.hpp"
 #include "sipsite/common/ascii.hpp"
 #include "sipsite/common/hex.hpp"
+#include "sipsite/sip/message/serializer.hpp"
 
 namespace sipsite::sip {
 
@@ -27,6 +28,25 @@ std::optional<Protocol> protocol_from_token(std::string_view token) {
     if (common::iequals(token, transport_param(p))) return p;
   }
   return std::nullopt;
+}
+
+Message& Outgoing::edit() {
+  if (!edited_) edited_ = *original_;
+  wire_.reset();
+  return *edited_;
+}
+
+const std::string& Outgoing::wire() {
+  if (!wire_) wire_ = serialize(message());
+  return *wire_;
+}
+
+std::string Outgoing::take_wire() {
+  if (stopped_) return {};
+  wire();
+  std::string bytes = std::move(*wire_);
+  wire_.reset();
+  return bytes;
 }
 
 std::string Random::token() { return common::to_hex(next()); }

@@ -32,7 +32,8 @@ struct NoUser final : sip::TransactionUser {
   void on_server_error(sip::ServerTransactionId, sip::TransactionError) override {}
 };
 struct NoSender final : sip::Sender {
-  void send(const sip::Destination&, std::string) override {}
+  void send(const sip::Destination&, sip::Outgoing&) override {}
+  void send_wire(const sip::Destination&, std::string) override {}
 };
 
 // A request shaped like sipload's (and a softphone's): ~600 bytes, SDP

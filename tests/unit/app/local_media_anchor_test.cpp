@@ -1,4 +1,4 @@
-// LocalMediaAnchor fed the bytes the core would send to LAN phones, with a
+// LocalMediaAnchor fed the messages the core would send to LAN phones, with a
 // real relay on loopback (its ports are bound, never used for packets
 // here): which messages are anchored, with which side, and when the relay's
 // streams end.
@@ -7,6 +7,7 @@
 
 #include <sipsite/media/sdp.hpp>
 #include <sipsite/sip/message/accessors.hpp>
+#include <sipsite/sip/message/parser.hpp>
 
 #include <gtest/gtest.h>
 
@@ -87,6 +88,19 @@ std::uint16_t port_of(const std::string& message) {
   return s && !s->media.empty() ? s->media[0].m.port : 0;
 }
 
+// `bytes` as the core sends them, through `anchor`: its verdict, and in
+// `wire` what leaves (nothing when the anchor stopped the message).
+LocalMediaAnchor::Verdict filter(LocalMediaAnchor& anchor, const std::string& bytes, std::string* wire = nullptr) {
+  const auto m = sip::parse_datagram(bytes);
+  EXPECT_TRUE(m) << bytes;
+  if (!m) return {};
+  sip::Outgoing out(*m);
+  auto verdict = anchor.filter(out);
+  EXPECT_EQ(out.stopped(), !verdict.send);
+  if (wire != nullptr) *wire = out.stopped() ? std::string() : out.wire();
+  return verdict;
+}
+
 class LocalMediaAnchorTest : public ::testing::Test {
  protected:
   boost::asio::io_context io;
@@ -94,11 +108,12 @@ class LocalMediaAnchorTest : public ::testing::Test {
   LocalMediaAnchor anchor{io, relay, sip::SiteNames("alpha.example", {}, {{sip::Protocol::udp, "127.0.0.1", 5060}})};
 
   // Passes `bytes` through the anchor; expects it to be sent.
-  std::string sent(std::string bytes) {
-    const auto v = anchor.filter(bytes);
+  std::string sent(const std::string& bytes) {
+    std::string wire;
+    const auto v = filter(anchor, bytes, &wire);
     EXPECT_TRUE(v.send);
     EXPECT_FALSE(v.answer);
-    return bytes;
+    return wire;
   }
 
   // alice calls bob: offer, answer (200), as the proxy sends them on.
@@ -219,7 +234,7 @@ TEST_F(LocalMediaAnchorTest, AnAnswerWithoutSdpStillConfirmsTheCall) {
 
 TEST_F(LocalMediaAnchorTest, ARefusedOfferIsAnsweredAndItsAckStaysHome) {
   std::string bad = request("INVITE", kAlice, kBob, 2, "v=0\r\nm=audio nope RTP/AVP 0\r\n", "z9hG4bKbad");
-  auto v = anchor.filter(bad);
+  auto v = filter(anchor, bad);
   EXPECT_FALSE(v.send);
   ASSERT_TRUE(v.answer);
   EXPECT_EQ(v.answer->status_code(), 488);
@@ -234,15 +249,15 @@ TEST_F(LocalMediaAnchorTest, ARefusedOfferIsAnsweredAndItsAckStaysHome) {
 
   // The core's ACK for that answer: bob's phone never saw the INVITE.
   std::string ack = request("ACK", kAlice, kBob, 2, "", "z9hG4bKbad");
-  EXPECT_FALSE(anchor.filter(ack).send);
+  EXPECT_FALSE(filter(anchor, ack).send);
   std::string other_ack = request("ACK", kAlice, kBob, 2, "", "z9hG4bKother");
-  EXPECT_TRUE(anchor.filter(other_ack).send);
+  EXPECT_TRUE(filter(anchor, other_ack).send);
 }
 
 TEST_F(LocalMediaAnchorTest, ARefusedResponseDoesNotLeave) {
   sent(request("INVITE", kAlice, kBob, 2, sdp(5004)));
   std::string bad = response(200, kAlice, kBob, 2, "INVITE", "v=0\r\nm=audio nope RTP/AVP 0\r\n");
-  const auto v = anchor.filter(bad);
+  const auto v = filter(anchor, bad);
   EXPECT_FALSE(v.send);
   EXPECT_FALSE(v.answer);
 }
@@ -257,9 +272,9 @@ TEST_F(LocalMediaAnchorTest, ExhaustedPortsAre503WithTheReasonInAWarning) {
   media::MediaRelay tiny(io, small);
   LocalMediaAnchor a(io, tiny, sip::SiteNames("alpha.example", {}, {}));
   std::string first = request("INVITE", kAlice, kBob, 2, sdp(5004));
-  EXPECT_TRUE(a.filter(first).send);
+  EXPECT_TRUE(filter(a, first).send);
   std::string second = request("INVITE", kBob, kAlice, 2, sdp(6004), "z9hG4bKsecond", "c2@127.0.0.1");
-  const auto v = a.filter(second);
+  const auto v = filter(a, second);
   EXPECT_FALSE(v.send);
   ASSERT_TRUE(v.answer);
   EXPECT_EQ(v.answer->status_code(), 503);

@@ -1,6 +1,8 @@
 #pragma once
 // A Sender that records every message handed to it, for transaction and
-// core tests. Each send is parsed back so tests can look at it as a Message.
+// core tests. Each send is parsed back from the bytes that would go on the
+// wire, so tests can look at it as a Message; first sends and
+// retransmissions alike.
 
 #include "sipsite/sip/io.hpp"
 #include "sipsite/sip/message/message.hpp"
@@ -32,9 +34,10 @@ struct Sent {
 
 class FakeSender final : public Sender {
  public:
-  void send(const Destination& to, std::string bytes) override {
+  void send(const Destination& to, Outgoing& out) override { send_wire(to, out.wire()); }
+  void send_wire(const Destination& to, std::string bytes) override {
     auto parsed = parse_datagram(bytes);
-    sent.push_back(Sent{to, bytes, parsed ? std::move(*parsed) : Message{}});
+    sent.push_back(Sent{to, std::move(bytes), parsed ? std::move(*parsed) : Message{}});
   }
 
   // Everything sent since the last take(), and forgets it.

@@ -175,7 +175,8 @@ TEST_F(RequestChainTest, CoreAssemblesTheDocumentedOrder) {
   ManualTimers timers;
   class NullSender final : public Sender {
    public:
-    void send(const Destination& /*to*/, std::string /*bytes*/) override {}
+    void send(const Destination& /*to*/, Outgoing& /*out*/) override {}
+    void send_wire(const Destination& /*to*/, std::string /*bytes*/) override {}
   } sender;
   Counters counters;
   CoreSettings settings;

@@ -134,7 +134,7 @@ std::string stateless_to_tag(std::string_view call_id, std::string_view from_tag
   return out;
 }
 
-std::optional<std::string> make_error_response(std::string_view raw, const ParseError& error, std::string_view to_tag) {
+std::optional<Message> error_response_for(std::string_view raw, const ParseError& error, std::string_view to_tag) {
   const auto status = error_status(error);
   if (status.action != ErrorAction::respond) return std::nullopt;
   std::string_view start = raw;
@@ -154,7 +154,13 @@ std::optional<std::string> make_error_response(std::string_view raw, const Parse
       !request.value(HeaderId::to)) {
     return std::nullopt;
   }
-  return serialize(make_response(request, status.code, status.reason, to_tag));
+  return make_response(request, status.code, status.reason, to_tag);
+}
+
+std::optional<std::string> make_error_response(std::string_view raw, const ParseError& error, std::string_view to_tag) {
+  auto response = error_response_for(raw, error, to_tag);
+  if (!response) return std::nullopt;
+  return serialize(*response);
 }
 
 }  // namespace sipsite::sip

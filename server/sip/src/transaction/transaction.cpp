@@ -1,7 +1,6 @@
 #include "sipsite/sip/transaction/transaction.hpp"
 
 #include "sipsite/sip/message/accessors.hpp"
-#include "sipsite/sip/message/serializer.hpp"
 #include "sipsite/common/ascii.hpp"
 
 #include <array>
@@ -116,8 +115,8 @@ struct TransactionLayer::ClientTx {
   std::string key;
   Destination to;
   Message request;        // until the final response (the ACK of a non-2xx is built from it)
-  std::string bytes;      // the request as sent, for retransmissions until the final response
-  std::string ack_bytes;  // the ACK for a non-2xx final, for its retransmissions
+  std::string bytes;      // the request as it went on the wire, for UDP retransmissions until the final response
+  std::string ack_bytes;  // the ACK for a non-2xx final as it went on the wire, for its retransmissions
   Duration interval{};    // current retransmission interval
   TimePoint started{};    // for the duration histogram (when the layer has a clock)
   std::array<TimerId, 3> timers{};
@@ -197,7 +196,7 @@ ServerRequest TransactionLayer::receive_request(const Inbound& request) {
     // A retransmission (§17.2.1, §17.2.2): re-send the latest response,
     // except a 2xx of an Accepted INVITE (the TU retransmits those).
     if (!tx.last_response.empty() && tx.state != State::accepted && tx.state != State::confirmed) {
-      sender_.send(tx.reply_to, tx.last_response);
+      sender_.send_wire(tx.reply_to, tx.last_response);
     }
     return {ServerRequest::Kind::absorbed, 0};
   }
@@ -239,8 +238,9 @@ bool TransactionLayer::send_response(ServerTransactionId id, const Message& resp
     default: return false;
   }
 
-  tx.last_response = serialize(response);
-  sender_.send(tx.reply_to, tx.last_response);
+  Outgoing out(response);
+  sender_.send(tx.reply_to, out);
+  tx.last_response = out.take_wire();
   counters_.response_sent(code);
   if (!provisional && tx.state != State::accepted && clock_ != nullptr) {
     counters_.transaction_completed(false, tx.invite, clock_->now() - tx.started);
@@ -287,7 +287,7 @@ void TransactionLayer::server_timer(ServerTransactionId id, int which) {
   switch (which) {
     case kRetransmit:  // Timer G
       if (tx.state != State::completed) return;
-      sender_.send(tx.reply_to, tx.last_response);
+      if (!tx.last_response.empty()) sender_.send_wire(tx.reply_to, tx.last_response);
       tx.interval = std::min(tx.interval * 2, settings_.t2);
       tx.timers[kRetransmit] = timers_.start(tx.interval, [this, id] { server_timer(id, kRetransmit); });
       return;
@@ -304,7 +304,8 @@ void TransactionLayer::server_timer(ServerTransactionId id, int which) {
 }
 
 void TransactionLayer::send_stateless(const Inbound& request, const Message& response) {
-  sender_.send(reply_destination(request), serialize(response));
+  Outgoing out(response);
+  sender_.send(reply_destination(request), out);
   counters_.response_sent(response.status_code());
 }
 
@@ -349,7 +350,6 @@ ClientTransactionId TransactionLayer::start_client(Message request, Destination 
   tx->state = tx->invite ? State::calling : State::trying;
   tx->key = std::move(*key);
   tx->to = std::move(to);
-  tx->bytes = serialize(request);
   tx->request = std::move(request);
   const ClientTransactionId id = ++next_id_;
   ClientTx& t = *tx;
@@ -358,8 +358,10 @@ ClientTransactionId TransactionLayer::start_client(Message request, Destination 
   counters_.transaction_started(true);
   update_gauge();
 
-  sender_.send(t.to, t.bytes);
+  Outgoing out(t.request);
+  sender_.send(t.to, out);
   if (!is_reliable(t.to.endpoint.protocol)) {
+    t.bytes = out.take_wire();  // for Timer A/E: a reliable transport does not retransmit
     t.interval = settings_.t1;  // Timer A or E
     t.timers[kRetransmit] = timers_.start(t.interval, [this, id] { client_timer(id, kRetransmit); });
   }
@@ -386,7 +388,7 @@ void TransactionLayer::client_timer(ClientTransactionId id, int which) {
           return;
         }
       }
-      sender_.send(tx.to, tx.bytes);
+      if (!tx.bytes.empty()) sender_.send_wire(tx.to, tx.bytes);
       tx.timers[kRetransmit] = timers_.start(tx.interval, [this, id] { client_timer(id, kRetransmit); });
       return;
     case kTimeout:  // Timer B or F
@@ -446,10 +448,12 @@ bool TransactionLayer::receive_response(const Inbound& response) {
           stop(kRetransmit);
           stop(kTimeout);
           tx.state = State::completed;
-          tx.ack_bytes = serialize(make_ack(tx.request, response.message));
+          const Message ack = make_ack(tx.request, response.message);
           tx.request = Message{};
           release(tx.bytes);
-          sender_.send(tx.to, tx.ack_bytes);
+          Outgoing out(ack);
+          sender_.send(tx.to, out);
+          tx.ack_bytes = out.take_wire();
           if (reliable) {
             terminate_client(id);  // Timer D is zero on reliable transports
           } else {
@@ -459,7 +463,7 @@ bool TransactionLayer::receive_response(const Inbound& response) {
         }
         return true;
       case State::completed:
-        if (code >= 300) sender_.send(tx.to, tx.ack_bytes);  // the ACK got lost: resend it
+        if (code >= 300 && !tx.ack_bytes.empty()) sender_.send_wire(tx.to, tx.ack_bytes);  // the ACK got lost
         return true;
       case State::accepted:
         if (code / 100 == 2) user_.on_response(id, response);

@@ -61,13 +61,52 @@ struct Inbound {
   std::string peer;
 };
 
+// A message on its way out, serialized once. Whoever sends holds the
+// message for the duration of Sender::send(); the stages a send passes
+// through (the signaling tap, media anchoring, edge privacy) read message()
+// and, to change it, edit() a copy, so the sender's own stays as it made it
+// (a client transaction builds its ACK and CANCEL from it). wire() makes the
+// bytes once, from the message as it then is: no stage parses what the core
+// made, and the transaction layer keeps those bytes for retransmissions.
+class Outgoing {
+ public:
+  explicit Outgoing(const Message& message) : original_(&message) {}
+
+  [[nodiscard]] const Message& message() const { return edited_ ? *edited_ : *original_; }
+  // The message as the sender made it, before any stage edited it.
+  [[nodiscard]] const Message& original() const { return *original_; }
+  // The message to change (a copy, made on first use); the bytes are made
+  // again if they were made already.
+  Message& edit();
+  // The bytes for the wire.
+  const std::string& wire();
+  // A stage kept the message from leaving.
+  void stop() { stopped_ = true; }
+  [[nodiscard]] bool stopped() const { return stopped_; }
+  // What to send again on a retransmission: the bytes that went out, or
+  // nothing when a stage stopped the message.
+  [[nodiscard]] std::string take_wire();
+
+ private:
+  const Message* original_;
+  std::optional<Message> edited_;
+  std::optional<std::string> wire_;
+  bool stopped_ = false;
+};
+
 class Sender {
  public:
   virtual ~Sender() = default;
+  // A message's first send: it passes the site's outbound stages, which may
+  // edit or stop it (Outgoing::stop()), and leaves as out.wire().
   // Best effort: a failure to send (connection gone, ICMP) is reported to
   // the transaction layer by `on_send_failed` where it matters (RFC 3261
   // §17.1.4), never by an exception.
-  virtual void send(const Destination& to, std::string bytes) = 0;
+  virtual void send(const Destination& to, Outgoing& out) = 0;
+  // Bytes already in their final form, sent as they are: a retransmission
+  // of what send() put on the wire (Outgoing::take_wire()), or a LAN
+  // answer made from bytes that did not parse. No stage sees them.
+  virtual void send_wire(const Destination& to, std::string bytes) = 0;
 };
 
 using TimePoint = std::chrono::steady_clock::time_point;

@@ -68,13 +68,13 @@ struct TransportError {
 };
 [[noreturn]] void throw_exception_from_error(const TransportError& e, const boost::source_location& loc);
 
-class SipTransport final : public sip::Sender {
+class SipTransport final {
  public:
   // `tls` (may be null when no TLS listener is configured) is borrowed and
   // must outlive the transport.
   SipTransport(boost::asio::io_context& io, Limits limits, InboundHandler& handler, sip::Counters& counters,
                SSL_CTX* tls);
-  ~SipTransport() override;
+  ~SipTransport();
 
   // Binds every listener; the first failure (address in use, bad address)
   // is an error naming the listener, and nothing stays bound.
@@ -82,7 +82,7 @@ class SipTransport final : public sip::Sender {
   // The bound listeners, with ports resolved when 0 was asked for.
   std::vector<sip::Endpoint> local_endpoints() const;
 
-  void send(const sip::Destination& to, std::string bytes) override;
+  void send(const sip::Destination& to, std::string bytes);
   void close_flow(sip::FlowId flow);
   // Closes listeners and connections. Idempotent.
   void stop();

@@ -34,5 +34,8 @@ namespace sipsite::sip {
 // client matches on its own bytes); of duplicates, the first is used.
 [[nodiscard]] std::optional<std::string> make_error_response(std::string_view raw, const ParseError& error,
                                                              std::string_view to_tag = {});
+// The same response as a message (for a sender that serializes it itself).
+[[nodiscard]] std::optional<Message> error_response_for(std::string_view raw, const ParseError& error,
+                                                        std::string_view to_tag = {});
 
 }  // namespace sipsite::sip
