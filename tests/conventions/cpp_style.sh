@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 
 # Every library of the product (tests/ and tests/bench/ are not checked).
 tidy_dirs=(common/src pki/src server/store/src server/metrics/src server/admin/src server/sip/src
-  server/asio server/media/src server/transport/src server/app/src webadmin/src)
+  server/asio server/media/src server/transport/src server/edge/src server/app/src webadmin/src)
 
 cpp_files() {
   find common pki schema server tests webadmin -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) \

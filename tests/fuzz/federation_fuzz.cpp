@@ -97,7 +97,7 @@ void trace(std::string_view who, std::string_view bytes) {
 
 constexpr std::string_view kSite = "alpha.example";
 constexpr std::string_view kPeer = "beta.example";
-// Federation flows have the top bit set (transport::kFederationFlowBit).
+// Federation flows have the top bit set (sip::kFederationFlowBit).
 constexpr FlowId kLinkBit = FlowId{1} << 63;
 const Endpoint kPeerRemote{Protocol::tls, "203.0.113.2", 5062};
 const Endpoint kFedLocal{Protocol::tls, "198.51.100.1", 5062};

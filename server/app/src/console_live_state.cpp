@@ -88,7 +88,7 @@ std::optional<std::vector<webadmin::PeerLinkStatus>> ConsoleLiveState::peer_link
 std::optional<webadmin::FederationState> ConsoleLiveState::federation() {
   return on_sip_thread<webadmin::FederationState>([this] {
     webadmin::FederationState out;
-    const PeerGatewayCounters& c = gateway_.counters();
+    const edge::PeerGatewayCounters& c = gateway_.counters();
     out.counters = {c.sent, c.received, c.refused, c.rate_limited, c.revoked_calls};
     const auto links = federation_.sip_links().snapshot();
     for (const auto& [fp, domain] : gateway_.trusted_peers()) {

@@ -8,7 +8,7 @@
 // hangs and never shows an empty list as if it were the truth.
 
 #include "federation_service.hpp"
-#include "peer_gateway.hpp"
+#include <sipsite/edge/peer_gateway.hpp>
 #include "sip_service.hpp"
 
 #include <sipsite/media/media_relay.hpp>
@@ -34,7 +34,7 @@ class ConsoleLiveState final : public webadmin::LiveState {
   // `io` runs `sip`, `federation`, `gateway` and the relay; all must outlive
   // this object.
   ConsoleLiveState(boost::asio::io_context& io, const SipService& sip, const FederationService& federation,
-                   const PeerGateway& gateway, std::string domain, RelayGetter relay = {}, CatchUp catch_up = {})
+                   const edge::PeerGateway& gateway, std::string domain, RelayGetter relay = {}, CatchUp catch_up = {})
       : io_(io),
         sip_(sip),
         federation_(federation),
@@ -63,7 +63,7 @@ class ConsoleLiveState final : public webadmin::LiveState {
   boost::asio::io_context& io_;
   const SipService& sip_;
   const FederationService& federation_;
-  const PeerGateway& gateway_;
+  const edge::PeerGateway& gateway_;
   std::string domain_;
   RelayGetter relay_;
   CatchUp catch_up_;

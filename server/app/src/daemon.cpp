@@ -76,8 +76,8 @@ std::string host_port_text(const std::string& host, std::uint16_t port) {
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-PeerGatewaySettings gateway_settings(const Config& config, const store::SiteRecord& site) {
-  PeerGatewaySettings s;
+edge::PeerGatewaySettings gateway_settings(const Config& config, const store::SiteRecord& site) {
+  edge::PeerGatewaySettings s;
   s.privacy.local_domain = site.domain;
   s.privacy.strip_headers = config.privacy_strip_headers;
   s.requests_per_second = config.federation_peer_request_rate;
@@ -97,7 +97,8 @@ Daemon::Daemon(Config config, OpenSite site, pki::PrivateKey key, pki::Certifica
       tap_(records_, config_.log_trace_aors),
       sip_(io_, config_, site_.site.domain, cert_, key_),
       federation_(io_, config_, site_.db, cert_, key_),
-      gateway_(io_, gateway_settings(config_, site_.site), sip_.clock(), sip_.random()),
+      edge_reports_(records_, tap_),
+      gateway_(gateway_settings(config_, site_.site), sip_.clock(), sip_.timers(), sip_.random()),
       live_state_(
           io_, sip_, federation_, gateway_, site_.site.domain, [this] { return relay_.get(); },
           [this] { return watcher_.catch_up(ConsoleLiveState::kWait); }),
@@ -252,14 +253,14 @@ int Daemon::run() {
   sip_.set_peers(gateway_);
   sip_.set_records(records_);
   sip_.set_tap(tap_);
-  gateway_.set_tap(tap_);
-  gateway_.set_records(records_);
+  gateway_.set_observer(edge_reports_);
   auto failed = sip_.start();
   if (!failed) failed = federation_.start();
   if (!failed) failed = start_media();
   if (!failed) {
-    gateway_.attach(*sip_.core(), federation_.sip_links(), relay_.get());
-    if (config_.media_anchor_local_calls) sip_.anchor_local_calls(*relay_);
+    peer_links_ = std::make_unique<FederationPeerLinks>(federation_.sip_links());
+    gateway_.attach(*sip_.core(), *peer_links_, relay_.get());
+    if (config_.media_anchor_local_calls) sip_.anchor_local_calls(*relay_, edge_reports_);
     records_.attach(*sip_.core());
     federation_.set_gateway(gateway_);
   }

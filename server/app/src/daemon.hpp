@@ -6,13 +6,14 @@
 #include "console_live_state.hpp"
 #include "federation_service.hpp"
 #include "live_state_watcher.hpp"
-#include "peer_gateway.hpp"
+#include "edge_wiring.hpp"
 #include "retention_service.hpp"
 #include "signaling_tap.hpp"
 #include "site_records.hpp"
 #include "sip_service.hpp"
 #include "site_access.hpp"
 
+#include <sipsite/edge/peer_gateway.hpp>
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/private_key.hpp>
 #include <sipsite/webadmin/console.hpp>
@@ -51,7 +52,9 @@ class Daemon {
   SignalingTap tap_;
   SipService sip_;
   FederationService federation_;
-  PeerGateway gateway_;
+  EdgeReports edge_reports_;
+  edge::PeerGateway gateway_;
+  std::unique_ptr<FederationPeerLinks> peer_links_;  // once the federation service has started
   ConsoleLiveState live_state_;
   webadmin::Console console_;
   RetentionService retention_;

@@ -1,7 +1,7 @@
 #include "federation_service.hpp"
 
 #include "logging.hpp"
-#include "peer_gateway.hpp"
+#include <sipsite/edge/peer_gateway.hpp>
 
 #include <sipsite/pki/rotation_proof.hpp>
 #include <sipsite/store/audit_repository.hpp>
@@ -242,7 +242,7 @@ void FederationService::on_peer_disconnected(const pki::Fingerprint& peer) {
   logger("federation")->info("peer {} disconnected", it != pins->end() ? it->second.domain : peer.to_string());
 }
 
-void FederationService::set_gateway(PeerGateway& gateway) {
+void FederationService::set_gateway(edge::PeerGateway& gateway) {
   gateway_ = &gateway;
   gateway_->replace_peers(trusted_);
 }

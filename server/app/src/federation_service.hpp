@@ -28,9 +28,12 @@
 #include <optional>
 #include <string>
 
+namespace sipsite::edge {
+class PeerGateway;
+}  // namespace sipsite::edge
+
 namespace sipsite::app {
 
-class PeerGateway;
 
 class FederationService final : public transport::FederationHandler {
  public:
@@ -40,7 +43,7 @@ class FederationService final : public transport::FederationHandler {
   std::optional<std::string> start();
   // SIP to and from the links goes through `gateway` from now on; it also
   // learns every change of the trusted set.
-  void set_gateway(PeerGateway& gateway);
+  void set_gateway(edge::PeerGateway& gateway);
   void stop();
   // After stop(): the listener's and the connector's tasks unwound, or
   // `deadline` passed for either (false).
@@ -100,7 +103,7 @@ class FederationService final : public transport::FederationHandler {
   pki::SslCtxPtr client_ctx_;
   transport::FederationLinks links_;  // before the listener and connector that register in it
   pki::Fingerprint own_;              // the certificate federation presents now
-  PeerGateway* gateway_ = nullptr;
+  edge::PeerGateway* gateway_ = nullptr;
   boost::asio::steady_timer expiry_timer_;
   std::int64_t expiry_armed_for_ = 0;                          // Unix seconds; 0: not armed
   std::map<pki::Fingerprint, std::string> trusted_;            // the last trusted set, for the gateway

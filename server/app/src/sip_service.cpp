@@ -1,7 +1,6 @@
 #include "sip_service.hpp"
 
 #include "host_addresses.hpp"
-#include "peer_gateway.hpp"
 #include "signaling_tap.hpp"
 #include "site_records.hpp"
 
@@ -123,7 +122,7 @@ void SipService::replace_users(const std::vector<store::UserRecord>& users) {
   for (const auto& [username, binding] : before) {
     if (directory_.find_user(username)) continue;
     gone.insert(username);
-    if (binding.destination.flow != 0 && !transport::is_federation_flow(binding.destination.flow)) {
+    if (binding.destination.flow != 0 && !sip::is_federation_flow(binding.destination.flow)) {
       flows.insert(binding.destination.flow);
     }
   }
@@ -137,7 +136,7 @@ void SipService::update_users(const std::vector<store::UserRecord>& users, const
   std::set<sip::FlowId> flows;
   for (const auto& username : removed) {
     for (const auto& binding : location_.lookup(username)) {
-      if (binding.destination.flow != 0 && !transport::is_federation_flow(binding.destination.flow)) {
+      if (binding.destination.flow != 0 && !sip::is_federation_flow(binding.destination.flow)) {
         flows.insert(binding.destination.flow);
       }
     }
@@ -160,7 +159,7 @@ void SipService::on_flow_closed(sip::FlowId flow) {
 
 void SipService::send(const sip::Destination& to, sip::Outgoing& out) {
   if (tap_ != nullptr) tap_->observe("out", out.message());
-  if (!transport::is_federation_flow(to.flow)) {
+  if (!sip::is_federation_flow(to.flow)) {
     if (local_media_ && !anchor_local(to, out)) return;
     transport_->send(to, out.wire());
     return;
@@ -179,16 +178,17 @@ void SipService::send(const sip::Destination& to, sip::Outgoing& out) {
 
 void SipService::send_wire(const sip::Destination& to, std::string bytes) {
   if (tap_ != nullptr) tap_->observe("out", bytes);
-  if (!transport::is_federation_flow(to.flow)) {
+  if (!sip::is_federation_flow(to.flow)) {
     transport_->send(to, std::move(bytes));
   } else if (peers_ == nullptr || !peers_->send_wire(to, std::move(bytes))) {
     on_send_failed(to);
   }
 }
 
-void SipService::anchor_local_calls(media::MediaRelay& relay) {
+void SipService::anchor_local_calls(media::SdpAnchor& relay, edge::EdgeObserver& reports) {
   if (!core_) return;
-  local_media_ = std::make_unique<LocalMediaAnchor>(io_, relay, core_->site_names());
+  local_media_ = std::make_unique<edge::LocalMediaAnchor>(relay, timers_, core_->site_names());
+  local_media_->set_observer(reports);
 }
 
 bool SipService::anchor_local(const sip::Destination& to, sip::Outgoing& out) {
@@ -198,7 +198,7 @@ bool SipService::anchor_local(const sip::Destination& to, sip::Outgoing& out) {
   return false;
 }
 
-// A request that stays home (media_refusal.hpp): the core hears `answer` as
+// A request that stays home (sipsite/edge/media_refusal.hpp): the core hears `answer` as
 // the answer of `to`, not from inside this send (posted).
 void SipService::answer_in_place(const sip::Destination& to, sip::Message answer) {
   if (!core_) return;

@@ -5,11 +5,12 @@
 // they are built in that order and destroyed in reverse.
 
 #include "config.hpp"
-#include "local_media_anchor.hpp"
 #include "memory_return.hpp"
 #include "openssl_random.hpp"
 #include "site_directory.hpp"
 
+#include <sipsite/edge/local_media_anchor.hpp>
+#include <sipsite/edge/peer_gateway.hpp>
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/private_key.hpp>
 #include <sipsite/pki/tls_context.hpp>
@@ -31,7 +32,6 @@
 
 namespace sipsite::app {
 
-class PeerGateway;
 class SignalingTap;
 class SiteRecords;
 
@@ -43,19 +43,20 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
 
   // Requests for peer sites' domains go to `peers`, and sends on federation
   // flows through it; call before start(). Without it, other domains get 403.
-  void set_peers(PeerGateway& peers) { peers_ = &peers; }
+  void set_peers(edge::PeerGateway& peers) { peers_ = &peers; }
   // Call records and stored messages (delivered when their user registers);
   // call before start().
   void set_records(SiteRecords& records) { records_ = &records; }
   // Signaling log and AOR traces of what the transport carries.
   void set_tap(SignalingTap& tap) { tap_ = &tap; }
   // media.anchor_local_calls: the media of calls between two phones of the
-  // site goes through `relay` (LocalMediaAnchor). Call after start() (the
-  // listeners' addresses are part of what makes an AOR local); `relay`
-  // must outlive the service's traffic.
-  void anchor_local_calls(media::MediaRelay& relay);
+  // site goes through `relay` (edge::LocalMediaAnchor), which reports
+  // refusals to `reports`. Call after start() (the listeners' addresses
+  // are part of what makes an AOR local); both must outlive the service's
+  // traffic.
+  void anchor_local_calls(media::SdpAnchor& relay, edge::EdgeObserver& reports);
   // nullptr unless anchor_local_calls() was called.
-  const LocalMediaAnchor* local_media() const { return local_media_.get(); }
+  const edge::LocalMediaAnchor* local_media() const { return local_media_.get(); }
   // Binds the listeners and starts serving; an error names what failed.
   std::optional<std::string> start();
   void stop();
@@ -74,6 +75,7 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
   const std::vector<sip::Endpoint>& bound() const { return bound_; }
   const sip::Counters& counters() const { return counters_; }
   sip::Clock& clock() { return timers_; }
+  sip::Timers& timers() { return timers_; }
   sip::Random& random() { return random_; }
   // The core, once started (nullptr before).
   sip::Core* core() { return core_.get(); }
@@ -112,11 +114,11 @@ class SipService final : public transport::InboundHandler, private sip::Sender, 
   std::unique_ptr<transport::SipTransport> transport_;
   std::vector<sip::Endpoint> advertised_;
   std::vector<sip::Endpoint> bound_;
-  PeerGateway* peers_ = nullptr;
+  edge::PeerGateway* peers_ = nullptr;
   SiteRecords* records_ = nullptr;
   SignalingTap* tap_ = nullptr;
   std::unique_ptr<sip::Core> core_;  // built once the listeners' ports are known
-  std::unique_ptr<LocalMediaAnchor> local_media_;
+  std::unique_ptr<edge::LocalMediaAnchor> local_media_;
   MemoryReturn memory_return_;
 };
 

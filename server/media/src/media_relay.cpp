@@ -943,6 +943,12 @@ std::optional<CallStats> MediaRelay::stats(std::string_view call_key) const {
   return impl_->call_stats(it->first, it->second);
 }
 
+std::optional<CallProtection> MediaRelay::protection(std::string_view call_key) const {
+  const auto it = impl_->calls.find(call_key);
+  if (it == impl_->calls.end()) return std::nullopt;
+  return impl_->call_stats(it->first, it->second).protection;
+}
+
 std::size_t MediaRelay::call_count() const { return impl_->calls.size(); }
 
 std::size_t MediaRelay::free_ports() const { return impl_->ports.free_ports(); }

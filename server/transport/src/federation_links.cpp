@@ -210,7 +210,7 @@ AddResult LinksAccess::add(FederationLinks& links, const std::shared_ptr<LinkCon
   // This one is canonical, or the same kind as what is there (a newer link
   // of the same direction replaces one presumed dead).
   for (const auto& e : existing) im.close_link(e);
-  c->flow = kFederationFlowBit | ++im.next_flow;
+  c->flow = sip::kFederationFlowBit | ++im.next_flow;
   im.live.emplace(c->flow, c);
   im.by_peer.emplace(c->peer, c->flow);
   return AddResult::added;

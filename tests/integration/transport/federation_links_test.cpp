@@ -315,8 +315,8 @@ TEST_F(FederationLinksTest, TwoSitesExchangeRequestsAndResponsesBothWaysOverOneL
   const auto a_flow = alpha_->links.flow_for(beta_->fp());
   const auto b_flow = beta_->links.flow_for(alpha_->fp());
   ASSERT_TRUE(a_flow && b_flow);
-  EXPECT_TRUE(is_federation_flow(*a_flow));
-  EXPECT_TRUE(is_federation_flow(*b_flow));
+  EXPECT_TRUE(sip::is_federation_flow(*a_flow));
+  EXPECT_TRUE(sip::is_federation_flow(*b_flow));
   EXPECT_EQ(alpha_->links_to(*beta_).at(0).direction, LinkDirection::inbound);
   EXPECT_EQ(beta_->links_to(*alpha_).at(0).direction, LinkDirection::outbound);
   EXPECT_EQ(alpha_->recorder.connected, 1);
@@ -441,7 +441,7 @@ TEST_F(FederationLinksTest, SendOnAClosedFlowFallsBackToThePeersOtherLink) {
   ASSERT_TRUE(alpha_->links.send(old_flow, request("MESSAGE", "moved", "alpha.test")));
   ASSERT_TRUE(run_until([&] { return second.received.find("Call-ID: moved") != std::string::npos; }));
   // A flow that never existed, or of a peer with no link: false.
-  EXPECT_FALSE(alpha_->links.send(kFederationFlowBit | 999999, "x"));
+  EXPECT_FALSE(alpha_->links.send(sip::kFederationFlowBit | 999999, "x"));
   EXPECT_FALSE(alpha_->links.send_to(alpha_->fp(), "x"));
 }
 

@@ -189,12 +189,27 @@ struct ProtectionCounters {
   std::uint64_t refused_sdp = 0;  // SDPs from peer sites refused for want of a usable key
 };
 
-class MediaRelay {
+// What the SIP side asks of the relay (server/edge): anchor an SDP, end a
+// call, say who could hear it. MediaRelay is the real one; a fuzzer or a
+// test may rewrite without sockets.
+class SdpAnchor {
+ public:
+  virtual ~SdpAnchor() = default;
+  // As MediaRelay::rewrite().
+  [[nodiscard]] virtual Result<std::string> rewrite(std::string_view call_key, Side from, std::string_view sdp,
+                                                    Scope scope) = 0;
+  // Frees the call's streams. Unknown keys are ignored.
+  virtual void end(std::string_view call_key) = 0;
+  // nullopt: no such call (ended, or expired by the relay's own timeouts).
+  [[nodiscard]] virtual std::optional<CallProtection> protection(std::string_view call_key) const = 0;
+};
+
+class MediaRelay final : public SdpAnchor {
  public:
   // Precondition: validate(settings) succeeded (otherwise every rewrite()
   // fails with bad_settings).
   MediaRelay(boost::asio::io_context& io, RelaySettings settings);
-  ~MediaRelay();
+  ~MediaRelay() override;
   MediaRelay(const MediaRelay&) = delete;
   MediaRelay& operator=(const MediaRelay&) = delete;
 
@@ -211,10 +226,11 @@ class MediaRelay {
   // call is left untouched); on error no stream (or call) that this SDP
   // would have created is left behind.
   [[nodiscard]] Result<std::string> rewrite(std::string_view call_key, Side from, std::string_view sdp,
-                                            Scope scope = Scope::edge);
+                                            Scope scope = Scope::edge) override;
 
   // Frees the call's streams and ports. Unknown keys are ignored.
-  void end(std::string_view call_key);
+  void end(std::string_view call_key) override;
+  [[nodiscard]] std::optional<CallProtection> protection(std::string_view call_key) const override;
 
   [[nodiscard]] std::vector<CallStats> stats() const;
   [[nodiscard]] std::optional<CallStats> stats(std::string_view call_key) const;

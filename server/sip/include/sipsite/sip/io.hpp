@@ -41,6 +41,11 @@ struct Endpoint {
 // A TCP or TLS connection, as the transport numbers them; 0 means "none"
 // (UDP, or let the transport pick or open a connection).
 using FlowId = std::uint64_t;
+// Federation links' flows have the top bit set (transport::FederationLinks
+// numbers them so), so a link and a LAN connection never share a number and
+// the edge can tell a peer site's flow from a phone's.
+constexpr FlowId kFederationFlowBit = FlowId{1} << 63;
+constexpr bool is_federation_flow(FlowId flow) { return (flow & kFederationFlowBit) != 0; }
 
 // Where to send: the endpoint, and the connection to reuse if it is still
 // open (responses go back on the flow the request came in on; requests to a

@@ -4,7 +4,7 @@
 // FederationConnector, that carries SIP. Both register here; the SIP core
 // sends through here.
 //
-// Flows: each link gets a sip::FlowId with kFederationFlowBit set, so it
+// Flows: each link gets a sip::FlowId with sip::kFederationFlowBit set, so it
 // never collides with SipTransport's (LAN) flows; ids are never reused.
 //
 // One link per pair of sites: when both sites dial each other, the link
@@ -39,9 +39,6 @@
 #include <vector>
 
 namespace sipsite::transport {
-
-constexpr sip::FlowId kFederationFlowBit = 1ull << 63;
-constexpr bool is_federation_flow(sip::FlowId flow) { return (flow & kFederationFlowBit) != 0; }
 
 enum class LinkDirection {
   inbound,   // accepted by our listener (dialled by the peer)

@@ -7,7 +7,7 @@
 
 #include <string_view>
 
-namespace sipsite::app {
+namespace sipsite::edge {
 
 enum class MediaEvent { none, answered, ended };
 
@@ -21,4 +21,4 @@ enum class MediaEvent { none, answered, ended };
 // The body is SDP (Content-Type application/sdp, parameters aside).
 [[nodiscard]] bool carries_sdp(const sip::Message& m);
 
-}  // namespace sipsite::app
+}  // namespace sipsite::edge

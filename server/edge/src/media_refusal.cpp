@@ -1,4 +1,4 @@
-#include "media_refusal.hpp"
+#include "sipsite/edge/media_refusal.hpp"
 
 #include <sipsite/sip/message/accessors.hpp>
 #include <sipsite/sip/message/response.hpp>
@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <optional>
 
-namespace sipsite::app {
+namespace sipsite::edge {
 
 namespace {
 
@@ -58,4 +58,4 @@ bool RefusedInvites::is_ack_of_refused(const sip::Message& request) const {
   return branch && std::find(branches_.begin(), branches_.end(), *branch) != branches_.end();
 }
 
-}  // namespace sipsite::app
+}  // namespace sipsite::edge

@@ -1,9 +1,6 @@
-#include "peer_gateway.hpp"
+#include "sipsite/edge/peer_gateway.hpp"
 
-#include "call_media.hpp"
-#include "logging.hpp"
-#include "signaling_tap.hpp"
-#include "site_records.hpp"
+#include "sipsite/edge/call_media.hpp"
 
 #include <sipsite/pki/domain_name.hpp>
 #include <sipsite/sip/message/accessors.hpp>
@@ -13,14 +10,14 @@
 
 #include <algorithm>
 
-namespace sipsite::app {
+namespace sipsite::edge {
 
 namespace {
 
 constexpr auto kSweepInterval = std::chrono::seconds(10);
 // The flow a revocation BYE claims to come from: never a live link, so the
 // local party's answer to it goes nowhere.
-constexpr sip::FlowId kRevokedFlow = transport::kFederationFlowBit;
+constexpr sip::FlowId kRevokedFlow = sip::kFederationFlowBit;
 constexpr std::size_t kMaxRememberedFlows = 4096;
 
 std::optional<std::string> host_of(std::string_view uri_text) {
@@ -31,17 +28,14 @@ std::optional<std::string> host_of(std::string_view uri_text) {
 
 }  // namespace
 
-PeerGateway::PeerGateway(boost::asio::io_context& io, PeerGatewaySettings settings, sip::Clock& clock,
-                         sip::Random& random)
-    : io_(io),
-      settings_(std::move(settings)),
-      clock_(clock),
-      privacy_(settings_.privacy, clock, random),
-      sweep_timer_(io) {}
+PeerGateway::PeerGateway(PeerGatewaySettings settings, sip::Clock& clock, sip::Timers& timers, sip::Random& random)
+    : settings_(std::move(settings)), clock_(clock), timers_(timers), privacy_(settings_.privacy, clock, random) {}
 
-PeerGateway::~PeerGateway() { sweep_timer_.cancel(); }
+PeerGateway::~PeerGateway() {
+  if (sweep_timer_ != 0) timers_.cancel(sweep_timer_);
+}
 
-void PeerGateway::attach(sip::Core& core, transport::FederationLinks& links, media::MediaRelay* relay) {
+void PeerGateway::attach(sip::Core& core, PeerLinks& links, media::SdpAnchor* relay) {
   core_ = &core;
   links_ = &links;
   relay_ = relay;
@@ -49,13 +43,13 @@ void PeerGateway::attach(sip::Core& core, transport::FederationLinks& links, med
 }
 
 void PeerGateway::schedule_sweep() {
-  sweep_timer_.expires_after(kSweepInterval);
-  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+  if (sweep_timer_ != 0) timers_.cancel(sweep_timer_);
+  sweep_timer_ = timers_.start(kSweepInterval, [this] {
+    sweep_timer_ = 0;
     privacy_.sweep();
     if (relay_ != nullptr) {
       for (auto& [fp, calls] : media_calls_)
-        std::erase_if(calls, [this](const auto& c) { return !relay_->stats(c.first); });
+        std::erase_if(calls, [this](const auto& c) { return !relay_->protection(c.first); });
     }
     if (flow_peer_.size() > kMaxRememberedFlows && links_ != nullptr) {
       std::erase_if(flow_peer_, [this](const auto& kv) { return !links_->peer_of(kv.first); });
@@ -116,7 +110,7 @@ void PeerGateway::forget(const pki::Fingerprint& fp, const std::string& domain) 
   if (core_ != nullptr) {
     auto byes = privacy_.end_dialogs(domain);
     counters_.revoked_calls += byes.size();
-    if (!byes.empty()) logger("federation")->info("peer {} revoked: ending {} call(s)", domain, byes.size());
+    if (!byes.empty()) observer_->calls_ended_by_revocation(domain, byes.size());
     for (auto& bye : byes) {
       const sip::Endpoint remote = remote_.count(fp) != 0 ? remote_[fp] : sip::Endpoint{sip::Protocol::tls, domain, 0};
       core_->receive(sip::Inbound{std::move(bye), remote, kRevokedFlow, remote, domain});
@@ -174,7 +168,7 @@ PeerSend PeerGateway::send(const sip::Destination& to, sip::Outgoing& out) {
     return {m.is_response(), {}};
   }
   if (const auto refused = anchor(m, media::Side::lan, fp)) {
-    logger("media")->warn("SDP towards {} not anchored: {}", domain, refused->reason);
+    observer_->sdp_refused(RefusedSdp::toward_peer, domain, refused->reason);
     ++counters_.refused;
     out.stop();
     // A response or an ACK just does not leave (a response's sender
@@ -239,7 +233,7 @@ void PeerGateway::receive(const pki::Fingerprint& peer, sip::Inbound inbound) {
   }
   if (const auto refused = anchor(inbound.message, media::Side::peer, peer)) {
     ++counters_.refused;
-    logger("media")->info("SDP from {} refused: {}", trusted->second, refused->reason);
+    observer_->sdp_refused(RefusedSdp::from_peer, trusted->second, refused->reason);
     answer(inbound.flow, inbound.message, refused->sip_status(), refused->reason);
     return;
   }
@@ -253,22 +247,18 @@ void PeerGateway::receive(const pki::Fingerprint& peer, sip::Inbound inbound) {
   if (const auto call_id = sip::call_id_header(inbound.message))
     record_protection(inbound.message, peer, key, *call_id);
   inbound.peer = trusted->second;
-  if (tap_ != nullptr) tap_->observe("in", inbound.message);
+  observer_->received_from_peer(inbound.message);
   core_->receive(std::move(inbound));
 }
 
 void PeerGateway::record_protection(const sip::Message& m, const pki::Fingerprint& peer, const std::string& key,
                                     std::string_view call_id) {
-  if (records_ == nullptr || relay_ == nullptr || !carries_sdp(m)) return;
+  if (relay_ == nullptr || !carries_sdp(m)) return;
   const auto calls = media_calls_.find(peer);
   if (calls == media_calls_.end()) return;
   const auto call = calls->second.find(key);
   if (call == calls->second.end() || !call->second) return;  // not answered yet
-  const auto stats = relay_->stats(key);
-  if (!stats) return;
-  const auto& p = stats->protection;
-  records_->call_media(call_id, {p.inter_site_srtp ? "srtp" : "", p.lan_srtp ? "srtp" : "plain",
-                                 std::string(media::to_string(p.end_to_end))});
+  if (const auto protection = relay_->protection(key)) observer_->call_protection(call_id, *protection);
 }
 
 std::optional<media::MediaError> PeerGateway::anchor(sip::Message& m, media::Side from, const pki::Fingerprint& peer) {
@@ -289,11 +279,11 @@ std::optional<media::MediaError> PeerGateway::anchor(sip::Message& m, media::Sid
   const bool answer = event == MediaEvent::answered;
   if (answer && known != calls.end()) known->second = true;
   if (!carries_sdp(m)) return std::nullopt;
-  auto rewritten = relay_->rewrite(key, from, m.body());
+  auto rewritten = relay_->rewrite(key, from, m.body(), media::Scope::edge);
   if (!rewritten) return rewritten.error();
   calls[key] = answered || answer;
   m.set_body(*rewritten);
   return std::nullopt;
 }
 
-}  // namespace sipsite::app
+}  // namespace sipsite::edge

@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-namespace sipsite::app {
+namespace sipsite::edge {
 
 // The answer to `request` for `error`; `agent` names this site in Warning.
 [[nodiscard]] sip::Message refusal_answer(const sip::Message& request, const media::MediaError& error,
@@ -41,4 +41,4 @@ class RefusedInvites {
   std::deque<std::string> branches_;       // top Via branches
 };
 
-}  // namespace sipsite::app
+}  // namespace sipsite::edge

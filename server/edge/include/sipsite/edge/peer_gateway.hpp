@@ -3,35 +3,43 @@
 // (which peer site a domain belongs to, and its live link), the path of
 // every message to and from a peer site through edge privacy
 // (sip::EdgePrivacy), media anchoring (every SDP crossing the boundary is
-// rewritten to the site's relay, media::MediaRelay), identity of the sending
+// rewritten to the site's relay, media::SdpAnchor), identity of the sending
 // site (Inbound::peer, from the pinned certificate), a per-peer request
 // rate limit, and the end of a revoked peer's calls.
 //
-// Threading: the SIP strand (the daemon's io_context thread), like the core.
+// The outbound stages, in order, on the message the core sent
+// (sip::Outgoing, serialized once at the end): a link and a trusted peer
+// for the flow; the ACK of an INVITE refused here stays home; edge privacy
+// maps the message (or drops a response it has no mapping for); the relay
+// anchors its SDP (a refused request is answered in the peer's place). The
+// inbound stages, on what a link delivered: the peer is still trusted; the
+// per-peer rate limit (503); the relay anchors its SDP (488/503 on the
+// link); edge privacy maps it into the site's terms (or refuses it); the
+// core gets it with Inbound::peer set.
+//
+// Sans-I/O: sockets are behind PeerLinks and media::SdpAnchor, time behind
+// sip::Clock and sip::Timers; what the site should hear of goes to an
+// EdgeObserver. Threading: the SIP strand, like the core.
 
-#include "media_refusal.hpp"
+#include "sipsite/edge/edge_observer.hpp"
+#include "sipsite/edge/media_refusal.hpp"
+#include "sipsite/edge/peer_links.hpp"
 
 #include <sipsite/media/media_relay.hpp>
 #include <sipsite/pki/fingerprint.hpp>
 #include <sipsite/sip/core.hpp>
 #include <sipsite/sip/edge/edge_privacy.hpp>
 #include <sipsite/sip/proxy/proxy.hpp>
-#include <sipsite/transport/federation_links.hpp>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
-namespace sipsite::app {
-
-class SignalingTap;
-class SiteRecords;
+namespace sipsite::edge {
 
 struct PeerGatewaySettings {
   sip::EdgePrivacySettings privacy;
@@ -59,12 +67,14 @@ struct PeerSend {
 
 class PeerGateway final : public sip::PeerRouter {
  public:
-  PeerGateway(boost::asio::io_context& io, PeerGatewaySettings settings, sip::Clock& clock, sip::Random& random);
+  PeerGateway(PeerGatewaySettings settings, sip::Clock& clock, sip::Timers& timers, sip::Random& random);
   ~PeerGateway() override;
+  PeerGateway(const PeerGateway&) = delete;
+  PeerGateway& operator=(const PeerGateway&) = delete;
 
   // Must be called before any traffic; all must outlive the gateway's use.
   // `relay` may be null: SDP then crosses unchanged (tests of signalling).
-  void attach(sip::Core& core, transport::FederationLinks& links, media::MediaRelay* relay);
+  void attach(sip::Core& core, PeerLinks& links, media::SdpAnchor* relay);
 
   // The trusted peers (fingerprint -> domain). Calls with peers that left the
   // set are ended (a BYE to the local party); closing their links is the
@@ -86,10 +96,9 @@ class PeerGateway final : public sip::PeerRouter {
   void receive(const pki::Fingerprint& peer, sip::Inbound inbound);
   void link_up(const pki::Fingerprint& peer, sip::FlowId flow, const sip::Endpoint& remote);
 
-  // Signaling log and AOR traces of what peers send (after edge privacy).
-  void set_tap(SignalingTap& tap) { tap_ = &tap; }
-  // Call records learn who could hear each call (the relay's protection).
-  void set_records(SiteRecords& records) { records_ = &records; }
+  // Who hears of refusals, revocations, calls' protection and what peers
+  // send (must outlive the gateway).
+  void set_observer(EdgeObserver& observer) { observer_ = &observer; }
   [[nodiscard]] const PeerGatewayCounters& counters() const { return counters_; }
   [[nodiscard]] const sip::EdgePrivacy& privacy() const { return privacy_; }
   // The trusted peers (fingerprint -> domain) as replace_peers() last set them.
@@ -117,21 +126,21 @@ class PeerGateway final : public sip::PeerRouter {
   // An error is the status and reason to refuse a request with.
   [[nodiscard]] std::optional<media::MediaError> anchor(sip::Message& m, media::Side from,
                                                         const pki::Fingerprint& peer);
-  // Once a call's media is answered, its record says who could hear it.
+  // Once a call's media is answered, the observer hears who could hear it.
   // `key` is the relay's (the link's Call-ID), `call_id` the core's.
   void record_protection(const sip::Message& m, const pki::Fingerprint& peer, const std::string& key,
                          std::string_view call_id);
   void schedule_sweep();
 
-  boost::asio::io_context& io_;
   PeerGatewaySettings settings_;
   sip::Clock& clock_;
+  sip::Timers& timers_;
   sip::EdgePrivacy privacy_;
   sip::Core* core_ = nullptr;
-  transport::FederationLinks* links_ = nullptr;
-  media::MediaRelay* relay_ = nullptr;
-  SignalingTap* tap_ = nullptr;
-  SiteRecords* records_ = nullptr;
+  PeerLinks* links_ = nullptr;
+  media::SdpAnchor* relay_ = nullptr;
+  EdgeObserver default_observer_;
+  EdgeObserver* observer_ = &default_observer_;
   // Relay keys per peer (for revocation), and whether the call was answered.
   std::map<pki::Fingerprint, std::map<std::string, bool>> media_calls_;
   std::map<pki::Fingerprint, std::string> trusted_;
@@ -141,9 +150,9 @@ class PeerGateway final : public sip::PeerRouter {
   std::unordered_map<sip::FlowId, pki::Fingerprint> flow_peer_;
   std::map<pki::Fingerprint, Bucket> buckets_;
   std::map<pki::Fingerprint, sip::Endpoint> remote_;
-  boost::asio::steady_timer sweep_timer_;
+  sip::TimerId sweep_timer_ = 0;
   RefusedInvites refused_;
   PeerGatewayCounters counters_;
 };
 
-}  // namespace sipsite::app
+}  // namespace sipsite::edge

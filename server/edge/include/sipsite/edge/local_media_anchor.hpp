@@ -33,17 +33,17 @@
 // is dropped here. A response does not leave either (as at the federation
 // gateway): the phone that sent it retransmits it and gives up.
 //
+// Sans-I/O (the relay behind media::SdpAnchor, time behind sip::Timers).
 // Threading: the SIP strand, like the core and the relay.
 
-#include "media_refusal.hpp"
+#include "sipsite/edge/edge_observer.hpp"
+#include "sipsite/edge/media_refusal.hpp"
 
 #include <sipsite/media/media_relay.hpp>
 #include <sipsite/sip/io.hpp>
 #include <sipsite/sip/message/message.hpp>
 #include <sipsite/sip/proxy/site_names.hpp>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -55,7 +55,7 @@
 #include <string_view>
 #include <vector>
 
-namespace sipsite::app {
+namespace sipsite::edge {
 
 struct LocalMediaCounters {
   std::uint64_t anchored = 0;  // SDP bodies rewritten to the relay
@@ -66,9 +66,9 @@ struct LocalMediaCounters {
 class LocalMediaAnchor {
  public:
   // `site`: the names and addresses that make an AOR the site's (the
-  // core's, so both agree on what is local). `relay` must outlive this
-  // object.
-  LocalMediaAnchor(boost::asio::io_context& io, media::MediaRelay& relay, sip::SiteNames site);
+  // core's, so both agree on what is local). `relay` and `timers` must
+  // outlive this object.
+  LocalMediaAnchor(media::SdpAnchor& relay, sip::Timers& timers, sip::SiteNames site);
   ~LocalMediaAnchor();
   LocalMediaAnchor(const LocalMediaAnchor&) = delete;
   LocalMediaAnchor& operator=(const LocalMediaAnchor&) = delete;
@@ -83,6 +83,9 @@ class LocalMediaAnchor {
   // A message the core sends to a LAN destination: its SDP is rewritten
   // (out.edit()) when anchored; a message that must not leave is stopped.
   [[nodiscard]] Verdict filter(sip::Outgoing& out);
+
+  // Who hears of refused SDP (must outlive this object).
+  void set_observer(EdgeObserver& observer) { observer_ = &observer; }
 
   // Local calls with streams in the relay, as far as the bookkeeping knows.
   [[nodiscard]] std::size_t calls() const { return calls_.size(); }
@@ -100,15 +103,16 @@ class LocalMediaAnchor {
   void schedule_sweep();
   void sweep();
 
-  media::MediaRelay& relay_;
+  media::SdpAnchor& relay_;
+  sip::Timers& timers_;
   sip::SiteNames site_;
   std::map<std::string, Call, std::less<>> calls_;  // by relay key
   std::size_t unconfirmed_ = 0;
   RefusedInvites refused_;  // INVITEs answered here: their ACKs stay home
-  boost::asio::steady_timer sweep_timer_;
-  bool sweep_armed_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  sip::TimerId sweep_timer_ = 0;
+  EdgeObserver default_observer_;
+  EdgeObserver* observer_ = &default_observer_;
   LocalMediaCounters counters_;
 };
 
-}  // namespace sipsite::app
+}  // namespace sipsite::edge

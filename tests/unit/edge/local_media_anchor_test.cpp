@@ -3,7 +3,9 @@
 // here): which messages are anchored, with which side, and when the relay's
 // streams end.
 
-#include "local_media_anchor.hpp"
+#include "sipsite/edge/local_media_anchor.hpp"
+
+#include <sipsite/sip/manual_timers.hpp>
 
 #include <sipsite/media/sdp.hpp>
 #include <sipsite/sip/message/accessors.hpp>
@@ -13,7 +15,7 @@
 
 #include <string>
 
-namespace sipsite::app {
+namespace sipsite::edge {
 namespace {
 
 constexpr std::uint16_t kFirst = 25000;
@@ -104,8 +106,9 @@ LocalMediaAnchor::Verdict filter(LocalMediaAnchor& anchor, const std::string& by
 class LocalMediaAnchorTest : public ::testing::Test {
  protected:
   boost::asio::io_context io;
+  sip::ManualTimers timers;
   media::MediaRelay relay{io, relay_settings()};
-  LocalMediaAnchor anchor{io, relay, sip::SiteNames("alpha.example", {}, {{sip::Protocol::udp, "127.0.0.1", 5060}})};
+  LocalMediaAnchor anchor{relay, timers, sip::SiteNames("alpha.example", {}, {{sip::Protocol::udp, "127.0.0.1", 5060}})};
 
   // Passes `bytes` through the anchor; expects it to be sent.
   std::string sent(const std::string& bytes) {
@@ -270,7 +273,7 @@ TEST_F(LocalMediaAnchorTest, ExhaustedPortsAre503WithTheReasonInAWarning) {
   small.first_port = kLast + 1;
   small.last_port = kLast + 4;  // one call
   media::MediaRelay tiny(io, small);
-  LocalMediaAnchor a(io, tiny, sip::SiteNames("alpha.example", {}, {}));
+  LocalMediaAnchor a(tiny, timers, sip::SiteNames("alpha.example", {}, {}));
   std::string first = request("INVITE", kAlice, kBob, 2, sdp(5004));
   EXPECT_TRUE(filter(a, first).send);
   std::string second = request("INVITE", kBob, kAlice, 2, sdp(6004), "z9hG4bKsecond", "c2@127.0.0.1");
@@ -287,4 +290,4 @@ TEST_F(LocalMediaAnchorTest, ExhaustedPortsAre503WithTheReasonInAWarning) {
 }
 
 }  // namespace
-}  // namespace sipsite::app
+}  // namespace sipsite::edge

@@ -1,7 +1,6 @@
-#include "local_media_anchor.hpp"
+#include "sipsite/edge/local_media_anchor.hpp"
 
-#include "call_media.hpp"
-#include "logging.hpp"
+#include "sipsite/edge/call_media.hpp"
 
 #include <sipsite/sip/message/accessors.hpp>
 #include <sipsite/sip/message/header_id.hpp>
@@ -9,7 +8,7 @@
 
 #include <algorithm>
 
-namespace sipsite::app {
+namespace sipsite::edge {
 
 namespace {
 
@@ -18,12 +17,11 @@ constexpr std::string_view kKeyPrefix = "local/";
 
 }  // namespace
 
-LocalMediaAnchor::LocalMediaAnchor(boost::asio::io_context& io, media::MediaRelay& relay, sip::SiteNames site)
-    : relay_(relay), site_(std::move(site)), sweep_timer_(io) {}
+LocalMediaAnchor::LocalMediaAnchor(media::SdpAnchor& relay, sip::Timers& timers, sip::SiteNames site)
+    : relay_(relay), timers_(timers), site_(std::move(site)) {}
 
 LocalMediaAnchor::~LocalMediaAnchor() {
-  *alive_ = false;
-  sweep_timer_.cancel();
+  if (sweep_timer_ != 0) timers_.cancel(sweep_timer_);
 }
 
 bool LocalMediaAnchor::is_local_call(const sip::Message& m) const {
@@ -110,7 +108,7 @@ void LocalMediaAnchor::end(std::map<std::string, Call, std::less<>>::iterator it
 
 LocalMediaAnchor::Verdict LocalMediaAnchor::refuse(const sip::Message& m, const media::MediaError& error) {
   ++counters_.refused;
-  logger("media")->warn("SDP of a local call not anchored: {}", error.reason);
+  observer_->sdp_refused(RefusedSdp::local_call, {}, error.reason);
   // A response, or an ACK, has nobody to be answered: it just does not leave.
   if (m.is_response() || m.method() == "ACK") return Verdict{false, std::nullopt};
   const std::string agent = site_.domain().empty() ? std::string("-") : site_.domain();
@@ -120,14 +118,9 @@ LocalMediaAnchor::Verdict LocalMediaAnchor::refuse(const sip::Message& m, const 
 }
 
 void LocalMediaAnchor::schedule_sweep() {
-  if (sweep_armed_) return;
-  sweep_armed_ = true;
-  sweep_timer_.expires_after(kSweepInterval);
-  sweep_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
-    const auto still = alive.lock();
-    if (!still || !*still) return;
-    sweep_armed_ = false;
-    if (ec) return;
+  if (sweep_timer_ != 0) return;
+  sweep_timer_ = timers_.start(kSweepInterval, [this] {
+    sweep_timer_ = 0;
     sweep();
     if (!calls_.empty() || !refused_.empty()) schedule_sweep();
   });
@@ -137,7 +130,7 @@ void LocalMediaAnchor::schedule_sweep() {
 // their bookkeeping goes too.
 void LocalMediaAnchor::sweep() {
   for (auto it = calls_.begin(); it != calls_.end();) {
-    if (relay_.stats(it->first)) {
+    if (relay_.protection(it->first)) {
       ++it;
       continue;
     }
@@ -149,4 +142,4 @@ void LocalMediaAnchor::sweep() {
   refused_.clear();
 }
 
-}  // namespace sipsite::app
+}  // namespace sipsite::edge

@@ -1,8 +1,8 @@
-#include "call_media.hpp"
+#include "sipsite/edge/call_media.hpp"
 
 #include <sipsite/sip/message/header_id.hpp>
 
-namespace sipsite::app {
+namespace sipsite::edge {
 
 MediaEvent media_event(const sip::Message& m, std::string_view cseq_method, bool answered) {
   const bool invite_response = m.is_response() && cseq_method == "INVITE";
@@ -19,4 +19,4 @@ bool carries_sdp(const sip::Message& m) {
   return !m.body().empty() && type && sip::iequals(type->substr(0, type->find(';')), "application/sdp");
 }
 
-}  // namespace sipsite::app
+}  // namespace sipsite::edge
