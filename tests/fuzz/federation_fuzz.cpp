@@ -2,13 +2,15 @@
 // but hostile peer site can send. Site alpha.example has one local user,
 // alice, with a desk phone on UDP and a softphone on TCP; the peer site is
 // beta.example, reached over one federation link. The input is a sequence
-// of messages from the peer, separated by "\n--\n", each arriving as
-// app::PeerGateway::receive() handles it: framed (StreamFramer, or whole as
-// a datagram), SDP anchored as the media relay would (parse_sdp +
-// rewrite_sdp), EdgePrivacy::inbound(), then Core::receive() with
-// Inbound::peer set. Everything the core sends on the link goes out as
-// PeerGateway::send() does it (EdgePrivacy::outbound(), anchoring);
-// what it sends to the phones is answered by a scripted phone.
+// of messages from the peer, separated by "\n--\n", each framed
+// (StreamFramer, or whole as a datagram) and handed to the site's real
+// edge::PeerGateway (rate limit, SDP anchoring, EdgePrivacy::inbound(),
+// then the real Core with Inbound::peer set). Everything the core sends
+// goes through the same gateway as in the daemon (EdgePrivacy::outbound(),
+// anchoring, one serialization) onto a link without sockets
+// (edge::PeerLinks); the relay is a media::SdpAnchor that rewrites with
+// parse_sdp + rewrite_sdp and made-up ports. What the core sends to the
+// phones is answered by a scripted phone.
 //
 // The first byte of each message is a control byte:
 //   bits 0-2  0-3: only deliver the message; 4: the phone sends a
@@ -22,9 +24,11 @@
 //   bit 6     the bytes come through the link's stream framer (else each
 //             message is parsed whole, as a datagram)
 //   bit 7     a variant: of the phone's action (183 with SDP, 2xx without
-//             SDP, 603, MESSAGE or re-INVITE), or with actions 0-3: sweep
-//             now, a failed send on the link, the link closing (a new one
-//             replaces it), a failed send to the desk phone.
+//             SDP, 603, MESSAGE or re-INVITE), or with actions 0-3: the
+//             admin revokes beta and trusts it again (its calls end with
+//             BYEs to the phones), a failed send on the link, the link
+//             closing (a new one replaces it), a failed send to the desk
+//             phone.
 // The peer answers what it was sent through placeholders in its bytes,
 // replaced by what it last saw from alpha on the link: $V $F $O $C $Q (the
 // Via, From, To, Call-ID and CSeq of alpha's last request), $T (alpha's tag
@@ -48,6 +52,7 @@
 
 #include "../unit/sip/fake_sender.hpp"
 #include "../unit/sip/fake_services.hpp"
+#include "sipsite/edge/peer_gateway.hpp"
 #include "sipsite/media/sdp.hpp"
 #include "sipsite/media/sdp_rewrite.hpp"
 #include "sipsite/sip/message/accessors.hpp"
@@ -69,6 +74,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +82,7 @@
 namespace {
 
 using namespace sipsite::sip;
+namespace edge = sipsite::edge;
 namespace media = sipsite::media;
 using namespace std::chrono_literals;
 
@@ -135,9 +142,6 @@ const std::string kPhoneSdp =
     "a=candidate:1 1 UDP 2130706431 10.1.0.2 4000 typ host\r\n"
     "a=sendrecv\r\n";
 
-// Who sent an SDP (as media::MediaRelay's Side, without the relay's Asio).
-enum class Side : std::uint8_t { lan, peer };
-
 // SplitMix64: tokens the peer cannot guess (a counter would let it collide
 // its Call-IDs with the ones EdgePrivacy makes up, which a real CSPRNG
 // prevents), yet every run of an input is the same.
@@ -154,25 +158,46 @@ class MixRandom final : public Random {
   std::uint64_t state_ = 0x5eed;
 };
 
-// The peer site's routing as app::PeerGateway does it: beta.example is
-// reached over the current link.
-class LinkRouter final : public PeerRouter {
+const sipsite::pki::Fingerprint kBetaPin = [] {
+  std::array<std::uint8_t, sipsite::pki::Fingerprint::kSize> bytes{};
+  bytes.fill(0xbe);
+  return sipsite::pki::Fingerprint::from_bytes(bytes);
+}();
+
+// The relay, without sockets: the SDP is rewritten in place as
+// media::MediaRelay would (its ports made up); an SDP that does not parse
+// or cannot be rewritten is refused (488).
+class FuzzRelay final : public media::SdpAnchor {
  public:
-  explicit LinkRouter(const FlowId& link) : link_(link) {}
-  PeerRoute route(const Inbound& request, std::string_view /*user*/) override {
-    const auto uri = parse_uri(request.message.request_uri());
-    if (uri && uri->is_sip() && iequals(uri->sip_uri.host, kPeer)) {
-      return PeerRoute{PeerRoute::Action::forward, 0, "", Destination{kPeerRemote, link_}};
+  media::Result<std::string> rewrite(std::string_view key, media::Side from, std::string_view body,
+                                     media::Scope /*scope*/) override {
+    auto sdp = media::parse_sdp(body);
+    if (!sdp) return media::MediaError{media::MediaErrc::bad_sdp, "unparseable SDP"};
+    media::RewritePlan plan;
+    plan.address = from == media::Side::lan ? kFedLocal.host : kLanUdp.host;
+    plan.anchor = true;
+    plan.anonymize_origin = from == media::Side::lan;
+    std::uint16_t port = 40000;
+    for (const auto& section : sdp->media) {
+      if (section.m.port == 0) {
+        plan.streams.emplace_back();
+      } else {
+        plan.streams.push_back(media::StreamEndpoint{port, port});
+        port = static_cast<std::uint16_t>(port + 2);
+      }
     }
-    return PeerRoute{};
+    if (!media::rewrite_sdp(*sdp, plan)) return media::MediaError{media::MediaErrc::bad_sdp, "cannot rewrite"};
+    calls_.insert(std::string(key));
+    return media::serialize(*sdp);
   }
-  std::optional<Destination> next_hop(std::string_view host) override {
-    if (iequals(host, kPeer)) return Destination{kPeerRemote, link_};
-    return std::nullopt;
+  void end(std::string_view key) override { calls_.erase(std::string(key)); }
+  [[nodiscard]] std::optional<media::CallProtection> protection(std::string_view key) const override {
+    if (!calls_.contains(std::string(key))) return std::nullopt;
+    return media::CallProtection{true, media::EndToEnd::none, false};
   }
 
  private:
-  const FlowId& link_;
+  std::set<std::string> calls_;
 };
 
 std::string tag_of(const Message& m, bool from) {
@@ -194,7 +219,7 @@ bool sip_host_is(std::string_view name_addr, std::string_view host) {
 
 class Harness {
  public:
-  explicit Harness(std::string_view input) : router_(link_), framer_(ParseLimits{}) {
+  explicit Harness(std::string_view input) : links_(*this), sender_(*this), framer_(ParseLimits{}) {
     for (std::size_t i = 0; i < kSecrets.size(); ++i) quoted_[i] = input.find(kSecrets[i]) != std::string_view::npos;
     for (const auto& line : kLines) {
       Binding b;
@@ -205,13 +230,14 @@ class Harness {
     CoreSettings cs;
     cs.local_domain = std::string(kSite);
     cs.listeners = {kLanUdp, kLanTcp};
+    edge::PeerGatewaySettings gs;
+    gs.privacy.local_domain = std::string(kSite);
+    gs.privacy.max_dialogs = kMaxDialogs;
+    gateway_.emplace(gs, timers_, timers_, random_);
     core_.emplace(cs, sender_, timers_, timers_, random_, directory_, auth_, location_, registrar_, counters_,
-                  &router_);
-    EdgePrivacySettings es;
-    es.local_domain = std::string(kSite);
-    es.max_dialogs = kMaxDialogs;
-    edge_.emplace(es, timers_, random_);
-    last_sweep_ = timers_.now();
+                  &*gateway_);
+    gateway_->attach(*core_, links_, &relay_);
+    trust_beta();
   }
 
   void step(std::uint8_t control, std::string_view bytes) {
@@ -220,7 +246,10 @@ class Harness {
     const bool variant = (control & 0x80) != 0;
     switch (control & 7) {
       case 0:
-        if (variant) edge_->sweep();
+        if (variant) {
+          gateway_->update_peers({}, {kBetaPin});  // beta's calls end: BYEs to the phones
+          trust_beta();
+        }
         break;
       case 1:
         if (variant) core_->on_send_failed(Destination{kPeerRemote, link_});
@@ -238,7 +267,7 @@ class Harness {
     }
     pump();
     if (!bytes.empty()) from_peer(expand(bytes), (control & 0x40) != 0);
-    check(edge_->dialog_count() <= kMaxDialogs);
+    check(gateway_->privacy().dialog_count() <= kMaxDialogs);
   }
 
   // Time runs on until every transaction and mapping must have ended.
@@ -246,12 +275,13 @@ class Harness {
     for (int i = 0; i < 60; ++i) run_for(kSweepInterval);  // 10 minutes: Timer C, B, F, H, linger
     timers_.advance(13h);                                  // an established dialog's idle limit
     pump();
-    edge_->sweep();
+    run_for(kSweepInterval);  // the gateway's sweep, after that limit
     check(core_->transactions().alive() == 0);
     check(core_->proxy_contexts() == 0);
-    check(edge_->dialog_count() == 0);
-    check(edge_->entries() == 0);
+    check(gateway_->privacy().dialog_count() == 0);
+    check(gateway_->privacy().entries() == 0);
     check(registrar_.seen.empty());
+    gateway_.reset();  // its sweep timer goes with it
     core_.reset();
     check(timers_.pending() == 0);
   }
@@ -262,13 +292,9 @@ class Harness {
   void run_for(Duration d) {
     while (d > Duration::zero()) {
       const Duration slice = std::min<Duration>(d, kSweepInterval);
-      timers_.advance(slice);
+      timers_.advance(slice);  // the gateway sweeps itself every 10 s
       d -= slice;
       pump();
-      if (timers_.now() - last_sweep_ >= kSweepInterval) {
-        edge_->sweep();
-        last_sweep_ = timers_.now();
-      }
     }
   }
 
@@ -331,99 +357,54 @@ class Harness {
     check(false);  // the framer made no progress
   }
 
-  // app::PeerGateway::receive, less the rate limit.
   void receive(Message m) {
     trace("peer>", serialize(m));
-    if (anchor(m, Side::peer)) {
-      answer(m, 488, "Not Acceptable Here");
-      return;
-    }
-    if (const auto refusal = edge_->inbound(m, kPeer)) {
-      answer(m, refusal->code, refusal->reason);
-      return;
-    }
-    core_->receive(Inbound{std::move(m), kPeerRemote, link_, kFedLocal, std::string(kPeer)});
+    gateway_->receive(kBetaPin, Inbound{std::move(m), kPeerRemote, link_, kFedLocal, {}});
     pump();
   }
 
-  // app::PeerGateway::answer: a refusal goes back on the link as it is.
-  void answer(const Message& request, int code, std::string_view reason) {
-    if (!request.is_request() || request.method() == "ACK" || code == 0) return;
-    Message response = make_response(request, code, reason);
-    if (code == 503) response.add_header("Retry-After", "1");
-    check_reflected(serialize(response));
-  }
-
-  // app::PeerGateway::anchor, with the relay's rewrite done in place (its
-  // ports made up): true when the SDP is refused.
-  static bool anchor(Message& m, Side from) {
-    const auto call_id = call_id_header(m);
-    const auto cseq = cseq_header(m);
-    if (!call_id || !cseq) return false;
-    const bool ends = (m.is_request() && (m.method() == "BYE" || m.method() == "CANCEL")) ||
-                      (m.is_response() && cseq->method == "INVITE" && m.status_code() >= 300);
-    if (ends) return false;
-    const auto type = m.value(HeaderId::content_type);
-    if (m.body().empty() || !type || !iequals(type->substr(0, type->find(';')), "application/sdp")) return false;
-    auto sdp = media::parse_sdp(m.body());
-    if (!sdp) return true;
-    media::RewritePlan plan;
-    plan.address = from == Side::lan ? kFedLocal.host : kLanUdp.host;
-    plan.anchor = true;
-    plan.anonymize_origin = from == Side::lan;
-    std::uint16_t port = 40000;
-    for (const auto& section : sdp->media) {
-      if (section.m.port == 0) {
-        plan.streams.emplace_back();
-      } else {
-        plan.streams.push_back(media::StreamEndpoint{port, port});
-        port = static_cast<std::uint16_t>(port + 2);
-      }
-    }
-    if (!media::rewrite_sdp(*sdp, plan)) return true;
-    m.set_body(media::serialize(*sdp));
-    return false;
+  void trust_beta() {
+    gateway_->update_peers({{kBetaPin, std::string(kPeer)}}, {});
+    gateway_->link_up(kBetaPin, link_, kPeerRemote);
   }
 
   void close_link() {
     core_->on_flow_closed(link_);
     link_ = kLinkBit | ++generation_;
     framer_ = StreamFramer(ParseLimits{});
+    gateway_->link_up(kBetaPin, link_, kPeerRemote);
   }
 
   // --- what the core sends
 
+  // What the core sent to the phones, the answers the gateway gave in a
+  // peer's place and failed sends: handed on after the send, never from
+  // inside it (as app::SipService does).
   void pump() {
     for (int round = 0; round < 256; ++round) {
-      if (sender_.sent.empty()) return;
-      std::vector<Destination> failed;
-      for (auto& s : sender_.take()) {
-        if ((s.to.flow & kLinkBit) != 0) {
-          if (!to_link(s)) failed.push_back(s.to);
-        } else {
-          to_phone(s);
-        }
-      }
-      // Reported later, never from inside a send (app::SipService).
+      if (sender_.idle()) return;
+      for (auto& s : sender_.phones.take()) to_phone(s);
+      auto answers = std::move(sender_.answers);
+      sender_.answers.clear();
+      for (auto& a : answers) core_->receive(std::move(a));
+      auto failed = std::move(sender_.failed);
+      sender_.failed.clear();
       for (const auto& to : failed) core_->on_send_failed(to);
     }
     check(false);  // messages kept moving
   }
 
-  // app::PeerGateway::send; false reports a failed send.
-  bool to_link(const test::Sent& s) {
-    auto m = parse_datagram(s.bytes);
-    if (!m) return false;
-    if (!edge_->outbound(*m, kPeer)) return m->is_response();
-    if (anchor(*m, Side::lan)) return m->is_response();
-    const std::string bytes = serialize(*m);
+  // Whatever the gateway puts on a link (the core's messages after edge
+  // privacy and the relay, and its own refusals of the peer's requests):
+  // what the peer reads must keep the site's secrets.
+  bool on_link(FlowId flow, const std::string& bytes) {
     trace(">peer", bytes);
     if (std::getenv("FEDERATION_FUZZ_DUMP")) std::fprintf(stderr, "%s\n", bytes.c_str());
     check_private(bytes);
     auto sent = parse_datagram(bytes);
     check(sent.has_value());
     check_link_headers(*sent);
-    if (s.to.flow != link_) return false;  // that link is gone
+    if (flow != link_) return false;  // that link is gone
     learn(*sent);
     return true;
   }
@@ -434,9 +415,9 @@ class Harness {
     }
   }
 
-  // A refusal or error answer built from the peer's own bytes.
+  // An error answer the link's framer builds from the peer's own bytes.
   void check_reflected(const std::string& bytes) const {
-    trace(">peer (gw)", bytes);
+    trace(">peer (framer)", bytes);
     check_private(bytes);
   }
 
@@ -724,8 +705,60 @@ class Harness {
     std::string via, from, to, call_id, cseq, tag, contact;
   };
 
+  // The link to beta, as the gateway sees it.
+  class Links final : public edge::PeerLinks {
+   public:
+    explicit Links(Harness& h) : h_(h) {}
+    [[nodiscard]] std::optional<FlowId> flow_for(const sipsite::pki::Fingerprint& peer) const override {
+      return peer == kBetaPin ? std::optional(h_.link_) : std::nullopt;
+    }
+    [[nodiscard]] std::optional<sipsite::pki::Fingerprint> peer_of(FlowId flow) const override {
+      return flow == h_.link_ ? std::optional(kBetaPin) : std::nullopt;
+    }
+    bool send(FlowId flow, std::string bytes) override { return h_.on_link(flow, bytes); }
+
+   private:
+    Harness& h_;
+  };
+
+  // The core's sender, as app::SipService: federation flows through the
+  // gateway at once; the phones', its answers and failures queued for pump().
+  class Sender final : public sipsite::sip::Sender {
+   public:
+    explicit Sender(Harness& h) : h_(h) {}
+    void send(const Destination& to, Outgoing& out) override {
+      if (!is_federation_flow(to.flow)) {
+        phones.send(to, out);
+        return;
+      }
+      auto r = h_.gateway_->send(to, out);
+      if (r.answer) {
+        answers.push_back(Inbound{std::move(*r.answer), to.endpoint, to.flow, kFedLocal, {}});
+      } else if (!r.sent) {
+        failed.push_back(to);
+      }
+    }
+    void send_wire(const Destination& to, std::string bytes) override {
+      if (!is_federation_flow(to.flow)) {
+        phones.send_wire(to, std::move(bytes));
+      } else if (!h_.gateway_->send_wire(to, std::move(bytes))) {
+        failed.push_back(to);
+      }
+    }
+    [[nodiscard]] bool idle() const { return phones.sent.empty() && answers.empty() && failed.empty(); }
+
+    test::FakeSender phones;  // what the core sent to the LAN
+    std::vector<Inbound> answers;
+    std::vector<Destination> failed;
+
+   private:
+    Harness& h_;
+  };
+
   ManualTimers timers_;
-  test::FakeSender sender_;
+  Links links_;
+  Sender sender_;
+  FuzzRelay relay_;
   MixRandom random_;
   test::FakeDirectory directory_{std::string(kSite), {"alice", "carol"}};
   test::FakeAuthenticator auth_;
@@ -734,11 +767,9 @@ class Harness {
   Counters counters_;
   FlowId link_ = kLinkBit | 1;
   std::uint64_t generation_ = 1;
-  LinkRouter router_;
+  std::optional<edge::PeerGateway> gateway_;
   std::optional<Core> core_;
-  std::optional<EdgePrivacy> edge_;
   StreamFramer framer_;
-  TimePoint last_sweep_{};
   std::array<bool, kSecrets.size()> quoted_{};
   Seen seen_;
   std::vector<Pending> pending_;  // oldest first
