@@ -34,7 +34,6 @@ class PeerGateway;
 
 namespace sipsite::app {
 
-
 class FederationService final : public transport::FederationHandler {
  public:
   FederationService(boost::asio::io_context& io, const Config& config, store::Database& db,

@@ -178,8 +178,7 @@ PeerSend PeerGateway::send(const sip::Destination& to, sip::Outgoing& out) {
     refused_.remember(original);
     return {true, refusal_answer(original, *refused, settings_.privacy.local_domain)};
   }
-  if (const auto link_call_id = sip::call_id_header(m))
-    record_protection(m, fp, std::string(*link_call_id), call_id);
+  if (const auto link_call_id = sip::call_id_header(m)) record_protection(m, fp, std::string(*link_call_id), call_id);
   ++counters_.sent;
   return {links_->send(to.flow, out.wire()), {}};
 }

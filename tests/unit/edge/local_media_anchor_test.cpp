@@ -108,7 +108,8 @@ class LocalMediaAnchorTest : public ::testing::Test {
   boost::asio::io_context io;
   sip::ManualTimers timers;
   media::MediaRelay relay{io, relay_settings()};
-  LocalMediaAnchor anchor{relay, timers, sip::SiteNames("alpha.example", {}, {{sip::Protocol::udp, "127.0.0.1", 5060}})};
+  LocalMediaAnchor anchor{relay, timers,
+                          sip::SiteNames("alpha.example", {}, {{sip::Protocol::udp, "127.0.0.1", 5060}})};
 
   // Passes `bytes` through the anchor; expects it to be sent.
   std::string sent(const std::string& bytes) {

@@ -186,26 +186,26 @@ class PeerGatewayTest : public ::testing::Test, private sip::Sender {
   void from_phone(const sip::Message& m) { core.receive(sip::serialize(m), kPhone, 0, kLanUdp); }
 
   static std::string peer_invite(const std::string& call_id, const std::string& branch, const std::string& body) {
-    std::string m = "INVITE sip:alice@alpha.example SIP/2.0\r\n"
-                    "Via: SIP/2.0/TLS beta.example;branch=" +
-                    branch +
-                    "\r\n"
-                    "Max-Forwards: 70\r\n"
-                    "From: <sip:bob@beta.example>;tag=btag\r\n"
-                    "To: <sip:alice@alpha.example>\r\n"
-                    "Call-ID: " +
-                    call_id +
-                    "\r\n"
-                    "CSeq: 1 INVITE\r\n"
-                    "Contact: <sip:tok@beta.example;transport=tls>\r\n";
+    std::string m =
+        "INVITE sip:alice@alpha.example SIP/2.0\r\n"
+        "Via: SIP/2.0/TLS beta.example;branch=" +
+        branch +
+        "\r\n"
+        "Max-Forwards: 70\r\n"
+        "From: <sip:bob@beta.example>;tag=btag\r\n"
+        "To: <sip:alice@alpha.example>\r\n"
+        "Call-ID: " +
+        call_id +
+        "\r\n"
+        "CSeq: 1 INVITE\r\n"
+        "Contact: <sip:tok@beta.example;transport=tls>\r\n";
     if (!body.empty()) m += "Content-Type: application/sdp\r\n";
     return m + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   }
 
   // A request as the core forwards it towards beta: its own Via over the
   // phone's, the phone's Call-ID, tag, software and LAN contact.
-  static sip::Message core_request(const std::string& method, const std::string& branch,
-                                   const std::string& body = "") {
+  static sip::Message core_request(const std::string& method, const std::string& branch, const std::string& body = "") {
     std::string m = method +
                     " sip:bob@beta.example SIP/2.0\r\n"
                     "Via: SIP/2.0/TLS 198.51.100.1:5062;branch=" +
@@ -239,8 +239,17 @@ class PeerGatewayTest : public ::testing::Test, private sip::Sender {
   FakeAnchor relay;
   RecordingObserver observer;
   PeerGateway gateway{settings(), timers, timers, random};
-  sip::Core core{core_settings(), static_cast<sip::Sender&>(*this), timers, timers, random, directory, auth,
-                 location, registrar, counters, &gateway};
+  sip::Core core{core_settings(),
+                 static_cast<sip::Sender&>(*this),
+                 timers,
+                 timers,
+                 random,
+                 directory,
+                 auth,
+                 location,
+                 registrar,
+                 counters,
+                 &gateway};
   std::vector<std::string> to_phone;
   std::vector<sip::Inbound> answers;
 };
@@ -313,7 +322,8 @@ TEST_F(PeerGatewayTest, ARefusedSdpIsAnsweredInThePeersPlaceAndItsAckStaysHome) 
 }
 
 TEST_F(PeerGatewayTest, APeerOverItsRequestRateGets503AndTheCoreNeverSeesIt) {
-  for (int i = 0; i < 4; ++i) from_peer(peer_invite("c" + std::to_string(i) + "@beta", "z9hG4bKp" + std::to_string(i), ""));
+  for (int i = 0; i < 4; ++i)
+    from_peer(peer_invite("c" + std::to_string(i) + "@beta", "z9hG4bKp" + std::to_string(i), ""));
   EXPECT_EQ(gateway.counters().rate_limited, 1U);  // a burst of 3 passes
   EXPECT_EQ(observer.received, 3);
   const auto on_link = links.take();
@@ -350,7 +360,8 @@ TEST_F(PeerGatewayTest, ARevokedPeersCallsEndWithAByeToThePhoneAndTheirMedia) {
   EXPECT_EQ(invite.body().find("192.0.2.9"), std::string::npos);
 
   sip::Message ok = sip::make_response(invite, 200, "OK", "phonetag");
-  for (const auto rr : invite.values(sip::HeaderId::record_route)) ok.add_header("Record-Route", rr);  // RFC 3261 §12.1.1
+  for (const auto rr : invite.values(sip::HeaderId::record_route))
+    ok.add_header("Record-Route", rr);  // RFC 3261 §12.1.1
   ok.add_header("Contact", "<sip:alice@10.1.0.2:5077>");
   ok.set_header("Content-Type", "application/sdp");
   ok.set_body(kPhoneSdp);

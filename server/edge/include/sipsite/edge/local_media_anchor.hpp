@@ -44,7 +44,6 @@
 #include <sipsite/sip/message/message.hpp>
 #include <sipsite/sip/proxy/site_names.hpp>
 
-
 #include <cstddef>
 #include <cstdint>
 #include <deque>
