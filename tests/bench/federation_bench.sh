@@ -25,7 +25,8 @@
 #   (cmake -S . -B build-bench2 -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build-bench2 sipsite sipload)
 # Environment: CALL_DURATION (s, default 20), RUNS (default 3), USERS (callers
 #   = callees, default 100), OUTSTANDING (default 100), TRANSPORT (phones'
-#   transport, udp|tcp, default udp), TLS_TIME (s per s_time run, default 10),
+#   transport, udp|tcp, default udp), PERF_DIR (perf profiles of both sites
+#   during the max run), TLS_TIME (s per s_time run, default 10),
 #   PEER_RATE (federation.peer_request_rate at both sites, default 100000:
 #   the benchmark measures the path, not the per-peer limit; the site's
 #   default of 2000 requests/s caps one link at ~666 calls/s, 3 requests
@@ -146,15 +147,25 @@ log "paired: alpha (pid ${pid[alpha]}, sip ${sip_port[alpha]}, federation ${fed_
 sleep 1
 
 # ---- 1. calls across the federation link ------------------------------------
-# beta admits at most 500 requests per second from one peer site (burst
-# 1000; PeerGatewaySettings, not configurable), and a call sends it three
-# (INVITE, ACK, BYE): above ~166 calls/s the excess INVITEs get 503, which
-# alpha passes to the phone as 500 (RFC 3261 16.7). So: RUNS runs at a fixed
-# rate under that limit (CALL_RATE, default 160/s), which give the CPU per
-# call, and one run at --rate max, which shows the limit.
+# Both sites admit peer_request_rate requests per second from one peer
+# site (PEER_RATE, default 100000 here; the site's default is 2000, bursts
+# twice that), and a call sends three (INVITE, ACK, BYE): at the site's
+# default, beyond ~666 calls/s the excess INVITEs get 503, which alpha
+# passes to the phone as 500 (RFC 3261 16.7). RUNS runs at a fixed rate
+# (CALL_RATE, default 160/s) give the CPU per call away from saturation,
+# one run at --rate max the limit. PERF_DIR=DIR: a profile of each site
+# during the max run, DIR/{alpha,beta}-max.perf.data (perf report -i FILE).
 calls="$work/calls.tsv"
 call_run() {  # call_run LABEL RATE
   local a0 b0 t0 t1 a1 b1 out line wall_us ok
+  local perf_pids=()
+  if [[ -n "${PERF_DIR:-}" && $2 == max ]]; then
+    for site in alpha beta; do
+      perf record -q -F 999 -g -p "${pid[$site]}" -o "$PERF_DIR/$site-max.perf.data" -- sleep "$call_duration" \
+        >/dev/null 2>&1 &
+      perf_pids+=("$!")
+    done
+  fi
   a0=$(cpu_ticks "${pid[alpha]}"); b0=$(cpu_ticks "${pid[beta]}"); t0=$(now_ns)
   out=$(timeout $((call_duration + 60)) "$sipload" --quiet --scenario call --transport "$transport" \
     --host 127.0.0.1 --port "${sip_port[alpha]}" --domain alpha.example \
@@ -162,6 +173,7 @@ call_run() {  # call_run LABEL RATE
     --users $((2 * users)) --first-user 1 --user 'u{}' --password 'bench-pw-{}' --no-sdp \
     --rate "$2" --max-outstanding "$outstanding" --duration "$call_duration" 2>&1) || true
   t1=$(now_ns); a1=$(cpu_ticks "${pid[alpha]}"); b1=$(cpu_ticks "${pid[beta]}")
+  [[ ${#perf_pids[@]} -eq 0 ]] || wait "${perf_pids[@]}" || true
   echo "$out" | sed 's/^/    /' >&2
   line=$(grep '^RESULT' <<<"$out" || echo "RESULT succeeded=0 fail_pct=100 rate=0 p50_ms=0 p99_ms=0 generator_cpu_s=0")
   wall_us=$(( (t1 - t0) / 1000 ))
