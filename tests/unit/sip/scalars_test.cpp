@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <string>
+
 namespace sipsite::sip {
 namespace {
 
@@ -52,6 +55,37 @@ TEST(Scalars, CallId) {
   EXPECT_FALSE(parse_call_id("a b"));
   EXPECT_FALSE(parse_call_id("a@"));
   EXPECT_FALSE(parse_call_id("a@b@c"));
+}
+
+// Every known name, in any case, finds its id through the index; near
+// misses (a letter more or less, the same length and ends) find none.
+TEST(HeaderId, EveryCanonicalNameInAnyCaseAndNoNearMiss) {
+  for (auto i = static_cast<std::size_t>(HeaderId::accept); i <= static_cast<std::size_t>(HeaderId::www_authenticate);
+       ++i) {
+    const auto id = static_cast<HeaderId>(i);
+    const std::string name(canonical_name(id));
+    ASSERT_FALSE(name.empty());
+    EXPECT_EQ(header_id(name), id) << name;
+    std::string lower = name;
+    std::string upper = name;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_EQ(header_id(lower), id) << lower;
+    EXPECT_EQ(header_id(upper), id) << upper;
+    EXPECT_EQ(header_id(name + "s"), HeaderId::unknown) << name;
+    if (name.size() > 2) {
+      EXPECT_EQ(header_id(name.substr(1)), HeaderId::unknown) << name;
+    }
+    std::string twisted = name;
+    twisted[twisted.size() / 2] = '#';
+    EXPECT_EQ(header_id(twisted), HeaderId::unknown) << twisted;
+    if (const char c = compact_form(id); c != '\0') {
+      EXPECT_EQ(header_id(std::string(1, c)), id);
+      EXPECT_EQ(header_id(std::string(1, static_cast<char>(std::toupper(c)))), id);
+    }
+  }
+  EXPECT_EQ(header_id("\xff"), HeaderId::unknown);
+  EXPECT_EQ(header_id("\xff\xfe"), HeaderId::unknown);
 }
 
 TEST(HeaderId, NamesAndCompactForms) {

@@ -1,6 +1,7 @@
 #include "sipsite/sip/message/header_id.hpp"
 
 #include <array>
+#include <cstdint>
 
 namespace sipsite::sip {
 namespace {
@@ -91,6 +92,37 @@ static_assert(table_in_enum_order());
 
 using common::ascii_lower;
 
+// header_id() runs for every header of every message parsed: instead of a
+// scan of the table, a name's length and first and last letters pick a slot
+// of a small open-addressing index built at compile time (64 names in 256
+// slots), and one case-insensitive compare confirms it.
+constexpr std::size_t kSlots = 256;
+constexpr std::size_t slot_of(std::size_t length, char first, char last) noexcept {
+  return (length * 31U + static_cast<unsigned char>(ascii_lower(first)) * 7U +
+          static_cast<unsigned char>(ascii_lower(last))) %
+         kSlots;
+}
+
+constexpr auto kIndex = [] {
+  std::array<std::uint8_t, kSlots> index{};  // a kTable position, 0 = empty
+  for (std::size_t i = 1; i < kTable.size(); ++i) {
+    const std::string_view n = kTable[i].name;
+    std::size_t slot = slot_of(n.size(), n.front(), n.back());
+    while (index[slot] != 0) slot = (slot + 1) % kSlots;
+    index[slot] = static_cast<std::uint8_t>(i);
+  }
+  return index;
+}();
+
+// Compact forms by lowercase letter.
+constexpr auto kCompact = [] {
+  std::array<HeaderId, 128> by_letter{};
+  for (const auto& e : kTable) {
+    if (e.compact != '\0') by_letter[static_cast<unsigned char>(e.compact)] = e.id;
+  }
+  return by_letter;
+}();
+
 const Entry& entry(HeaderId id) noexcept {
   const auto i = static_cast<std::size_t>(id);
   return i < kTable.size() ? kTable[i] : kTable[0];
@@ -99,15 +131,15 @@ const Entry& entry(HeaderId id) noexcept {
 }  // namespace
 
 HeaderId header_id(std::string_view name) noexcept {
+  if (name.empty()) return HeaderId::unknown;
   if (name.size() == 1) {
-    const char c = ascii_lower(name[0]);
-    for (std::size_t i = 1; i < kTable.size(); ++i) {
-      if (kTable[i].compact != '\0' && kTable[i].compact == c) return kTable[i].id;
-    }
-    return HeaderId::unknown;
+    const auto c = static_cast<unsigned char>(ascii_lower(name[0]));
+    return c < kCompact.size() ? kCompact[c] : HeaderId::unknown;
   }
-  for (std::size_t i = 1; i < kTable.size(); ++i) {
-    if (iequals(kTable[i].name, name)) return kTable[i].id;
+  for (std::size_t slot = slot_of(name.size(), name.front(), name.back()); kIndex[slot] != 0;
+       slot = (slot + 1) % kSlots) {
+    const Entry& e = kTable[kIndex[slot]];
+    if (iequals(e.name, name)) return e.id;
   }
   return HeaderId::unknown;
 }
