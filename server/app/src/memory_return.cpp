@@ -8,8 +8,8 @@
 namespace sipsite::app {
 
 MemoryReturn::MemoryReturn(boost::asio::io_context& io, std::function<std::size_t()> live,
-                           std::chrono::milliseconds interval, std::size_t burst)
-    : timer_(io), live_(std::move(live)), interval_(interval), burst_(burst) {}
+                           std::function<void()> compact, std::chrono::milliseconds interval, std::size_t burst)
+    : timer_(io), live_(std::move(live)), compact_(std::move(compact)), interval_(interval), burst_(burst) {}
 
 void MemoryReturn::start() {
   stopped_ = false;
@@ -36,6 +36,7 @@ void MemoryReturn::check() {
   const std::size_t now = live_();
   peak_ = std::max(peak_, now);
   if (peak_ >= burst_ && now < peak_ / 2) {
+    if (compact_) compact_();
     return_free_memory();
     peak_ = now;
   }

@@ -10,6 +10,9 @@
 // has the figures that chose it over pooling or fewer arenas: the SIP path
 // is one thread, so it allocates from one arena).
 //
+// Before the trim, `compact` lets the SIP side shrink what std containers
+// keep at their high-water mark (hash maps' bucket arrays).
+//
 // Threading: the io_context's thread (the SIP strand).
 
 #include <boost/asio/io_context.hpp>
@@ -27,8 +30,9 @@ void return_free_memory();
 
 class MemoryReturn {
  public:
-  // `live` reads the number of live transactions.
-  MemoryReturn(boost::asio::io_context& io, std::function<std::size_t()> live,
+  // `live` reads the number of live transactions; `compact` shrinks what
+  // the SIP side keeps after a burst (may be empty).
+  MemoryReturn(boost::asio::io_context& io, std::function<std::size_t()> live, std::function<void()> compact,
                std::chrono::milliseconds interval = std::chrono::seconds(10), std::size_t burst = 5000);
   MemoryReturn(const MemoryReturn&) = delete;
   MemoryReturn& operator=(const MemoryReturn&) = delete;
@@ -42,6 +46,7 @@ class MemoryReturn {
 
   boost::asio::steady_timer timer_;
   std::function<std::size_t()> live_;
+  std::function<void()> compact_;
   std::chrono::milliseconds interval_;
   std::size_t burst_;
   std::size_t peak_ = 0;

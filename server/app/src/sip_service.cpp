@@ -52,7 +52,12 @@ SipService::SipService(boost::asio::io_context& io, const Config& config, const 
       authenticator_(directory_, timers_, random_, counters_, digest_settings(config)),
       registrar_(directory_, authenticator_, location_, timers_,
                  sip::RegistrarSettings{.wall_clock = [] { return std::chrono::system_clock::now(); }}),
-      memory_return_(io, [this] { return core_ ? core_->transactions().alive() : std::size_t{0}; }) {
+      memory_return_(
+          io, [this] { return core_ ? core_->transactions().alive() : std::size_t{0}; },
+          [this] {
+            if (core_) core_->compact();
+            timers_.compact();
+          }) {
   if (!config.sip_tls.empty()) {
     if (auto ctx = pki::make_lan_server_context(cert, key)) tls_ = std::move(*ctx);
   }

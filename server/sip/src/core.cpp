@@ -1,5 +1,6 @@
 #include "sipsite/sip/core.hpp"
 
+#include "sipsite/common/hash_map.hpp"
 #include "sipsite/sip/message/accessors.hpp"
 #include "sipsite/sip/message/list.hpp"
 #include "sipsite/sip/message/name_addr.hpp"
@@ -192,6 +193,14 @@ void Core::receive(Inbound inbound) {
 void Core::on_send_failed(const Destination& to) { layer_.on_send_failed(to); }
 
 void Core::on_flow_closed(FlowId flow) { layer_.on_flow_closed(flow); }
+
+void Core::compact() {
+  layer_.compact();
+  common::shrink_if_sparse(contexts_);
+  common::shrink_if_sparse(branch_owner_);
+  common::shrink_if_sparse(deliveries_);
+  dialogs_.compact();
+}
 
 void Core::reply_error(std::string_view raw, const ParseError& error, const Endpoint& source, FlowId flow) {
   const auto response = error_response_for(raw, error);

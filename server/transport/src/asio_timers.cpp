@@ -1,5 +1,7 @@
 #include <sipsite/transport/asio_timers.hpp>
 
+#include <sipsite/common/hash_map.hpp>
+
 namespace sipsite::transport {
 
 AsioTimers::~AsioTimers() {
@@ -23,6 +25,8 @@ void AsioTimers::cancel(sip::TimerId id) {
   deadline_of_.erase(it);
   // A wait armed for it stays: it finds nothing due and arms for the next.
 }
+
+void AsioTimers::compact() { common::shrink_if_sparse(deadline_of_); }
 
 void AsioTimers::arm() {
   if (pending_.empty()) {

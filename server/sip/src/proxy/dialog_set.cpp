@@ -1,5 +1,6 @@
 #include "sipsite/sip/proxy/dialog_set.hpp"
 
+#include "sipsite/common/hash_map.hpp"
 #include "sipsite/sip/message/accessors.hpp"
 #include "sipsite/sip/message/name_addr.hpp"
 
@@ -125,5 +126,7 @@ Message make_goodbye(const Dialog& d, bool to_caller, std::string_view reason) {
   bye.set_body("");
   return bye;
 }
+
+void DialogSet::compact() { common::shrink_if_sparse(by_call_id_); }
 
 }  // namespace sipsite::sip

@@ -1,7 +1,7 @@
 #include "sipsite/sip/transaction/transaction.hpp"
-
-#include "sipsite/sip/message/accessors.hpp"
 #include "sipsite/common/ascii.hpp"
+#include "sipsite/common/hash_map.hpp"
+#include "sipsite/sip/message/accessors.hpp"
 
 #include <array>
 #include <cctype>
@@ -339,6 +339,13 @@ void TransactionLayer::terminate_server(ServerTransactionId id) {
 }
 
 // --- client side
+
+void TransactionLayer::compact() {
+  common::shrink_if_sparse(clients_);
+  common::shrink_if_sparse(client_keys_);
+  common::shrink_if_sparse(servers_);
+  common::shrink_if_sparse(server_keys_);
+}
 
 ClientTransactionId TransactionLayer::start_client(Message request, Destination to) {
   if (!request.is_request() || request.method() == "ACK") return 0;

@@ -146,6 +146,9 @@ class Core final : private TransactionUser, private RequestActions {
   // Introspection for tests and the console.
   [[nodiscard]] const TransactionLayer& transactions() const { return layer_; }
   [[nodiscard]] std::size_t proxy_contexts() const { return contexts_.size(); }
+  // After a burst: hash maps of finished work (transactions, proxy
+  // contexts, branches, dialogs) give back their emptied bucket arrays.
+  void compact();
   // What the core takes for the site's own names and addresses.
   [[nodiscard]] const SiteNames& site_names() const { return names_; }
 

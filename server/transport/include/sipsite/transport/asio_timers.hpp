@@ -35,6 +35,8 @@ class AsioTimers final : public sip::Clock, public sip::Timers {
   void cancel(sip::TimerId id) override;
   // Timers started and neither fired nor cancelled.
   std::size_t pending() const { return pending_.size(); }
+  // After a burst: the id map's emptied bucket array goes back.
+  void compact();
 
  private:
   using Deadline = std::pair<sip::TimePoint, sip::TimerId>;  // ties fire in start order

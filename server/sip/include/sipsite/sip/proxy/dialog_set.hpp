@@ -63,6 +63,8 @@ class DialogSet {
   [[nodiscard]] std::vector<Dialog> take_all();
 
   [[nodiscard]] std::size_t size() const { return count_; }
+  // After a burst: the emptied bucket array goes back.
+  void compact();
 
  private:
   void expire(TimePoint now);

@@ -175,6 +175,9 @@ class TransactionLayer {
   [[nodiscard]] std::size_t alive() const { return clients_.size() + servers_.size(); }
   [[nodiscard]] std::size_t clients_alive() const { return clients_.size(); }
   [[nodiscard]] std::size_t servers_alive() const { return servers_.size(); }
+  // After a burst: the maps' bucket arrays, left at their high-water mark,
+  // shrink to what is live (common/hash_map.hpp).
+  void compact();
 
   [[nodiscard]] const TimerSettings& settings() const { return settings_; }
   [[nodiscard]] const TransactionLimits& limits() const { return limits_; }
