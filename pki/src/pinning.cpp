@@ -158,9 +158,8 @@ PinVerdict PinVerifier::verify(const Certificate* leaf, int chain_length, Clock:
     pins = pins_;
   }
   if (std::find(own->begin(), own->end(), fp) != own->end()) return PinVerdict::own_certificate;
-  const auto it = pins->find(fp);
-  if (it != pins->end()) {
-    if (leaf->domain() != it->second.domain) return PinVerdict::wrong_domain;
+  if (const PinnedPeer* pinned = pins->find(fp)) {
+    if (leaf->domain() != pinned->domain) return PinVerdict::wrong_domain;
     if (!leaf->check_validity(now)) return PinVerdict::not_valid_now;
     return PinVerdict::accepted;
   }
@@ -169,12 +168,12 @@ PinVerdict PinVerifier::verify(const Certificate* leaf, int chain_length, Clock:
   // with that certificate's key (one hop: no chains of proofs).
   auto proof = rotation_proof_of(*leaf);
   if (!proof || !*proof) return PinVerdict::unknown;
-  const auto previous = pins->find((*proof)->previous);
-  if (previous == pins->end() || previous->second.superseded) return PinVerdict::unknown;
-  const auto previous_cert = previous->second.parsed_certificate();
+  const PinnedPeer* previous = pins->find((*proof)->previous);
+  if (previous == nullptr || previous->superseded) return PinVerdict::unknown;
+  const auto previous_cert = previous->parsed_certificate();
   if (!previous_cert) return PinVerdict::unknown;
   const std::string domain = leaf->domain();
-  if (domain.empty() || domain != previous->second.domain) return PinVerdict::unknown;
+  if (domain.empty() || domain != previous->domain) return PinVerdict::unknown;
   if (!verify_rotation(*leaf, *previous_cert, now)) return PinVerdict::unknown;
   if (!leaf->check_validity(now)) return PinVerdict::not_valid_now;
   return PinVerdict::rotated;

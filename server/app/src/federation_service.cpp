@@ -106,7 +106,7 @@ void FederationService::replace_peers(const std::vector<store::PeerRecord>& peer
     for (const auto& pin : *previous) {
       if (earliest == 0 || pin.expires_at < earliest) earliest = pin.expires_at;
       auto fp = pki::Fingerprint::parse(pin.fingerprint);
-      if (!fp || pin.expires_at <= now || trusted_domains.count(pin.domain) == 0 || pins.count(*fp) != 0) continue;
+      if (!fp || pin.expires_at <= now || trusted_domains.count(pin.domain) == 0 || pins.contains(*fp)) continue;
       pki::PinnedPeer peer(pin.domain, parse_pinned(pin.certificate_pem));
       peer.superseded = true;
       pins.emplace(*fp, std::move(peer));
@@ -127,13 +127,12 @@ void FederationService::replace_peers(const std::vector<store::PeerRecord>& peer
     for (const auto& t : targets) targets_.insert_or_assign(t.fingerprint, t);
     connector_->set_targets(targets);
   }
-  for (const auto& [fp, pinned] : *before) {
-    if (pins.count(fp) == 0) {
-      if (const auto n = links_.close(fp); n > 0) {
-        logger("federation")->info("peer {} no longer trusted: closed {} connection(s)", pinned.domain, n);
-      }
+  before->for_each([this, &pins](const pki::Fingerprint& fp, const pki::PinnedPeer& pinned) {
+    if (pins.contains(fp)) return;
+    if (const auto n = links_.close(fp); n > 0) {
+      logger("federation")->info("peer {} no longer trusted: closed {} connection(s)", pinned.domain, n);
     }
-  }
+  });
   if (gateway_ != nullptr) gateway_->replace_peers(trusted_);
 }
 
@@ -238,8 +237,8 @@ void FederationService::on_peer_connected(const pki::Certificate& peer, const si
 
 void FederationService::on_peer_disconnected(const pki::Fingerprint& peer) {
   const auto pins = verifier_.snapshot();
-  const auto it = pins->find(peer);
-  logger("federation")->info("peer {} disconnected", it != pins->end() ? it->second.domain : peer.to_string());
+  const pki::PinnedPeer* pinned = pins->find(peer);
+  logger("federation")->info("peer {} disconnected", pinned != nullptr ? pinned->domain : peer.to_string());
 }
 
 void FederationService::set_gateway(edge::PeerGateway& gateway) {
@@ -322,10 +321,10 @@ void FederationService::on_peer_rotated(const pki::Certificate& peer, const pki:
   const auto fp = peer.fingerprint();
   const std::string domain = peer.domain();
   const auto pins = verifier_.snapshot();
-  const auto pinned = pins->find(previous);
+  const pki::PinnedPeer* pinned = pins->find(previous);
   // The transport's verdict, checked again against what is pinned now.
-  const auto pinned_cert = pinned == pins->end() ? nullptr : pinned->second.parsed_certificate();
-  if (pinned == pins->end() || pinned->second.superseded || !pinned_cert || pinned->second.domain != domain) {
+  const auto pinned_cert = pinned == nullptr ? nullptr : pinned->parsed_certificate();
+  if (pinned == nullptr || pinned->superseded || !pinned_cert || pinned->domain != domain) {
     log->warn("rotation of {} to {} no longer matches a pinned certificate; closing", domain, fp.to_string());
     links_.close(fp);
     return;

@@ -59,10 +59,11 @@ LiveStateUpdate LiveStateMirror::load(const std::vector<store::UserRecord>& user
   for (const auto& [fp, peer] : old_trusted) {
     if (trusted_.count(fp) == 0) out.untrusted.push_back({fp, peer.record.domain, peer.record.address});
   }
-  out.earliest_pin_expiry = place_previous_pins(pins, now);
-  for (const auto& [fp, pinned] : *before) {
-    if (pins.count(fp) == 0) out.unpinned.push_back(fp);
-  }
+  placed_previous_.clear();
+  out.earliest_pin_expiry = place_previous_pins(pins, now, placed_previous_);
+  before->for_each([&](const pki::Fingerprint& fp, const pki::PinnedPeer& /*pinned*/) {
+    if (!pins.contains(fp)) out.unpinned.push_back(fp);
+  });
   for (const auto& u : users) {
     if (u.domain != domain_) continue;
     users_.insert(u.username);
@@ -82,26 +83,28 @@ LiveStateUpdate LiveStateMirror::apply(const ChangedRows& changed, std::int64_t 
     finish(out, nullptr);
     return out;
   }
-  // Copy-on-write of the pinned set: handshakes in flight keep theirs.
+  // Copy-on-write of the pinned set: handshakes in flight keep theirs, and
+  // each change copies one shard.
   pki::PinnedSet pins = *pins_;
   for (const auto& [fp, row] : changed.peers) set_peer(fp, row, out, pins);
   if (changed.previous_pins) previous_ = *changed.previous_pins;
   // Previous pins depend on which domains are trusted: placed again (a few
   // rows; only peers that rotated their key have any).
-  std::erase_if(pins, [](const auto& kv) { return kv.second.superseded; });
-  out.earliest_pin_expiry = place_previous_pins(pins, now);
-  // Unpinned: candidates are the peers named and every previous pin (old
-  // or new), not the whole set.
-  std::set<pki::Fingerprint> candidates;
+  for (const auto& fp : placed_previous_) {
+    if (const auto* pin = pins.find(fp); pin != nullptr && pin->superseded) pins.erase(fp);
+  }
+  std::set<pki::Fingerprint> placed;
+  out.earliest_pin_expiry = place_previous_pins(pins, now, placed);
+  // Unpinned: candidates are the peers named and the previous pins placed
+  // before, not the whole set.
+  std::set<pki::Fingerprint> candidates(placed_previous_.begin(), placed_previous_.end());
   for (const auto& [fp_text, row] : changed.peers) {
     if (auto fp = pki::Fingerprint::parse(fp_text)) candidates.insert(*fp);
   }
-  for (const auto& [fp, pinned] : *pins_) {
-    if (pinned.superseded) candidates.insert(fp);
-  }
   for (const auto& fp : candidates) {
-    if (pins_->count(fp) != 0 && pins.count(fp) == 0) out.unpinned.push_back(fp);
+    if (pins_->contains(fp) && !pins.contains(fp)) out.unpinned.push_back(fp);
   }
+  placed_previous_ = std::move(placed);
   finish(out, std::make_shared<const pki::PinnedSet>(std::move(pins)));
   return out;
 }
@@ -148,18 +151,20 @@ void LiveStateMirror::set_user(const std::string& key, const std::optional<store
   }
 }
 
-std::int64_t LiveStateMirror::place_previous_pins(pki::PinnedSet& pins, std::int64_t now) const {
+std::int64_t LiveStateMirror::place_previous_pins(pki::PinnedSet& pins, std::int64_t now,
+                                                  std::set<pki::Fingerprint>& placed) const {
   // Pins replaced by a rotation stay accepted (not dialled, not routed to)
   // until their overlap ends, while their peer is trusted.
   std::int64_t earliest = 0;
   for (const auto& pin : previous_) {
     if (earliest == 0 || pin.expires_at < earliest) earliest = pin.expires_at;
     auto fp = pki::Fingerprint::parse(pin.fingerprint);
-    if (!fp || pin.expires_at <= now || trusted_domains_.count(pin.domain) == 0 || pins.count(*fp) != 0) continue;
+    if (!fp || pin.expires_at <= now || trusted_domains_.count(pin.domain) == 0 || pins.contains(*fp)) continue;
     pki::PinnedPeer peer(pin.domain);
     peer.certificate_pem = std::make_shared<const std::string>(pin.certificate_pem);
     peer.superseded = true;
     pins.emplace(*fp, std::move(peer));
+    placed.insert(*fp);
   }
   return earliest;
 }

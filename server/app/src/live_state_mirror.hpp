@@ -65,8 +65,8 @@ class LiveStateMirror {
   LiveStateUpdate load(const std::vector<store::UserRecord>& users, const std::vector<store::PeerRecord>& peers,
                        std::vector<store::PreviousPin> previous_pins, std::optional<bool> signaling_log,
                        std::int64_t now);
-  // Applies what changed; O(changed) but for the copy of the pinned set
-  // (pointers, on this thread, not the io thread's).
+  // Applies what changed: O(changed), plus one shard of the pinned set
+  // copied per changed peer (pki::PinnedSet).
   LiveStateUpdate apply(const ChangedRows& changed, std::int64_t now);
 
   std::size_t trusted_count() const { return trusted_.size(); }
@@ -78,9 +78,9 @@ class LiveStateMirror {
   void set_peer(const std::string& fingerprint, const std::optional<store::PeerRecord>& row, LiveStateUpdate& out,
                 pki::PinnedSet& pins);
   void set_user(const std::string& key, const std::optional<store::UserRecord>& row, LiveStateUpdate& out);
-  // Re-adds the previous pins still in their overlap to `pins` (after
-  // dropping every superseded entry); returns the earliest expiry.
-  std::int64_t place_previous_pins(pki::PinnedSet& pins, std::int64_t now) const;
+  // Adds the previous pins still in their overlap to `pins` (superseded),
+  // naming them in `placed`; returns the earliest expiry.
+  std::int64_t place_previous_pins(pki::PinnedSet& pins, std::int64_t now, std::set<pki::Fingerprint>& placed) const;
   void finish(LiveStateUpdate& out, std::shared_ptr<const pki::PinnedSet> pins);
 
   std::string domain_;
@@ -89,6 +89,9 @@ class LiveStateMirror {
   std::size_t peer_count_ = 0;                          // every peer row, whatever its state
   std::set<std::string> peer_rows_;                     // fingerprints of every peer row
   std::vector<store::PreviousPin> previous_;
+  // The superseded pins in pins_ (a few: peers that rotated their key), so
+  // that a change finds them without a pass over every pin.
+  std::set<pki::Fingerprint> placed_previous_;
   std::set<std::string> users_;  // usernames of this site
   std::shared_ptr<const pki::PinnedSet> pins_ = std::make_shared<const pki::PinnedSet>();
   // The set before the last one: the io thread still holds it until it

@@ -118,7 +118,7 @@ struct Site {
   pki::Fingerprint fp() const { return id.cert.fingerprint(); }
   void trust(const Site& other) {
     pki::PinnedSet pins = *verifier.snapshot();
-    pins[other.fp()] = other.id.domain;
+    pins.insert_or_assign(other.fp(), other.id.domain);
     verifier.replace(pins);
   }
   void untrust_all() { verifier.replace({}); }

@@ -76,8 +76,8 @@ TEST(LiveStateMirror, LoadsEverythingOnceThenReportsOnlyWhatChanged) {
   EXPECT_EQ(u.unpinned[0], sites[7].cert.fingerprint());
   ASSERT_TRUE(u.pins);
   EXPECT_EQ(u.pins->size(), 49u);
-  EXPECT_EQ(u.pins->count(sites[7].cert.fingerprint()), 0u);
-  EXPECT_EQ(u.pins->count(sites[8].cert.fingerprint()), 1u);
+  EXPECT_FALSE(u.pins->contains(sites[7].cert.fingerprint()));
+  EXPECT_TRUE(u.pins->contains(sites[8].cert.fingerprint()));
   EXPECT_EQ(u.trusted_count, 49u);
   EXPECT_EQ(u.peer_count, 51u);
   // The set handshakes used before is left as it was (copy-on-write).
@@ -99,10 +99,12 @@ TEST(LiveStateMirror, LoadsEverythingOnceThenReportsOnlyWhatChanged) {
   EXPECT_TRUE(t.unpinned.empty());
   EXPECT_EQ(t.pins->size(), 51u);
   EXPECT_EQ(t.peer_count, 52u);
-  EXPECT_EQ(t.pins->at(fresh.cert.fingerprint()).domain, "new.example");
+  const pki::PinnedPeer* pinned = t.pins->find(fresh.cert.fingerprint());
+  ASSERT_NE(pinned, nullptr);
+  EXPECT_EQ(pinned->domain, "new.example");
   // The pin keeps the PEM, parsed only when a rotation proof needs it.
-  EXPECT_FALSE(t.pins->at(fresh.cert.fingerprint()).certificate);
-  const auto parsed = t.pins->at(fresh.cert.fingerprint()).parsed_certificate();
+  EXPECT_FALSE(pinned->certificate);
+  const auto parsed = pinned->parsed_certificate();
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->fingerprint(), fresh.cert.fingerprint());
 
@@ -156,7 +158,8 @@ TEST(LiveStateMirror, PreviousPinsFollowTheirPeersTrust) {
                          beta.record.fingerprint, now - 10,       now + 3600};
   auto full = mirror.load({}, {beta.record}, {pin}, std::nullopt, now);
   ASSERT_EQ(full.pins->size(), 2u);
-  EXPECT_TRUE(full.pins->at(old.cert.fingerprint()).superseded);
+  ASSERT_TRUE(full.pins->contains(old.cert.fingerprint()));
+  EXPECT_TRUE(full.pins->find(old.cert.fingerprint())->superseded);
   EXPECT_EQ(full.earliest_pin_expiry, now + 3600);
   // Revoking beta drops its old pin too: both unpinned (their links close).
   ChangedRows revoke;

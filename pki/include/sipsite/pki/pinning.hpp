@@ -14,10 +14,10 @@
 
 #include <sipsite/pki/certificate.hpp>
 #include <sipsite/pki/fingerprint.hpp>
+#include <sipsite/pki/pinned_set.hpp>
 #include <sipsite/pki/private_key.hpp>
 #include <sipsite/pki/tls_context.hpp>
 
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,33 +27,6 @@
 using SSL = struct ssl_st;
 
 namespace sipsite::pki {
-
-// One pinned peer certificate: the domain it is pinned for and, when known,
-// the certificate itself (needed to verify a key-rotation proof signed by
-// its key; without it, rotations from this pin are not recognised).
-struct PinnedPeer {
-  PinnedPeer() = default;
-  PinnedPeer(std::string d) : domain(std::move(d)) {}  // NOLINT(google-explicit-constructor): {{fp, "domain"}}
-  PinnedPeer(const char* d) : domain(d) {}             // NOLINT(google-explicit-constructor)
-  PinnedPeer(std::string d, std::shared_ptr<const Certificate> c) : domain(std::move(d)), certificate(std::move(c)) {}
-
-  std::string domain;
-  std::shared_ptr<const Certificate> certificate;
-  // Or its PEM, parsed only when a rotation proof needs it: a site with
-  // 10,000 pins does not parse 10,000 certificates to start (OpenSSL 3
-  // takes about a millisecond each) nor keep them parsed (issue 18).
-  // Shared: each trust change copies the pinned set, not its PEMs.
-  std::shared_ptr<const std::string> certificate_pem;
-  // A pin kept only for the overlap after a rotation: still accepted, but
-  // not a source of further rotations (those come from the current pin).
-  bool superseded = false;
-
-  // `certificate`, or `certificate_pem` parsed now; null when neither.
-  std::shared_ptr<const Certificate> parsed_certificate() const;
-};
-
-// fingerprint -> the pinned peer
-using PinnedSet = std::map<Fingerprint, PinnedPeer>;
 
 enum class PinVerdict {
   accepted,
