@@ -16,7 +16,8 @@
 #   (cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build-bench sipsite sipload)
 # Environment: DURATION (seconds per run, default 8), SETTLE (seconds to wait
 #   after the scenarios before measuring RSS again, default 45), PERF_DIR
-#   (perf call-graph profiles of the maximum-rate runs), FIXED_REGISTER_RATE
+#   (perf call-graph profiles of the maximum-rate runs; PERF_FIXED=1: of the
+#   fixed-rate runs too), FIXED_REGISTER_RATE
 #   (default 2000), FIXED_CALL_RATE (default 500), BINDINGS (default 100000),
 #   SKIP_KAMAILIO=1, SKIP_MEMORY=1 (no bindings measurement), ONLY="call udp"
 #   (one scenario), MAX_ONLY=1 (no fixed-rate runs), SERVER_ENV="VAR=VALUE ..."
@@ -144,16 +145,17 @@ run_load() {
   drops=$(udp_drops)
   thread_ticks >"$work/threads.before"
   # PERF_DIR=DIR: a call-graph profile of the server during each maximum-rate
-  # run, DIR/SERVER-SCENARIO.perf.data (perf report -i FILE).
+  # run (and fixed-rate run, with PERF_FIXED=1), DIR/SERVER-SCENARIO-{max,fixed}.perf.data
+  # (perf report -i FILE).
   local perf_pid=""
-  if [[ -n "${PERF_DIR:-}" && $mode == max ]]; then
-    perf record -q -g -p "$(server_pids | tr '\n' ',' | sed 's/,$//')" -o "$PERF_DIR/$server-${label// /-}.perf.data" \
+  if [[ -n "${PERF_DIR:-}" && ( $mode == max || -n "${PERF_FIXED:-}" ) ]]; then
+    perf record -q -g -p "$(server_pids | tr '\n' ',' | sed 's/,$//')" -o "$PERF_DIR/$server-${label// /-}-${mode%% *}.perf.data" \
       -- sleep "$duration" >/dev/null 2>&1 &
     perf_pid=$!
   fi
   before=$(cpu_ticks)
   out=$(timeout $((duration + 60)) "$sipload" --quiet --duration "$duration" "$@" 2>&1) || true
-  [[ -n "$perf_pid" ]] && wait "$perf_pid" 2>/dev/null
+  [[ -z "$perf_pid" ]] || wait "$perf_pid" 2>/dev/null || true  # a failed profile never ends the benchmark
   after=$(cpu_ticks)
   thread_ticks >"$work/threads.after"
   drops=$(( $(udp_drops) - drops ))
