@@ -108,9 +108,8 @@ class Sender {
   // the transaction layer by `on_send_failed` where it matters (RFC 3261
   // §17.1.4), never by an exception.
   virtual void send(const Destination& to, Outgoing& out) = 0;
-  // Bytes already in their final form, sent as they are: a retransmission
-  // of what send() put on the wire (Outgoing::take_wire()), or a LAN
-  // answer made from bytes that did not parse. No stage sees them.
+  // A retransmission: bytes that send() put on the wire before
+  // (Outgoing::take_wire()), sent as they are. No stage sees them again.
   virtual void send_wire(const Destination& to, std::string bytes) = 0;
 };
 
