@@ -385,7 +385,7 @@ TEST_F(CoreTest, ABranch503Becomes500UnlessTheSiteItselfAnsweredIt) {
     deliver();
     auto busy = make_response(last("bob1", "INVITE").message, 503, "Service Unavailable", "bob1tag");
     // The site answers in a phone's place with itself as the Warning's agent
-    // (server/app media_refusal.hpp); a phone may name anyone else.
+    // (server/edge media_refusal.hpp); a phone may name anyone else.
     busy.add_header("Warning", by_site ? "399 site.example \"no free media ports\"" : "399 bob-phone \"overloaded\"");
     send(kBob1, serialize(busy));
     EXPECT_EQ(sent(),
