@@ -197,9 +197,9 @@ void SipService::anchor_local_calls(media::SdpAnchor& relay, edge::EdgeObserver&
 }
 
 bool SipService::anchor_local(const sip::Destination& to, sip::Outgoing& out) {
-  auto verdict = local_media_->filter(out);
-  if (verdict.send) return true;
-  if (verdict.answer) answer_in_place(to, std::move(*verdict.answer));
+  auto answer = local_media_->filter(out);
+  if (!out.stopped()) return true;
+  if (answer) answer_in_place(to, std::move(*answer));
   return false;
 }
 

@@ -31,7 +31,7 @@ bool LocalMediaAnchor::is_local_call(const sip::Message& m) const {
          site_.is_local_host(to->uri.sip_uri.host);
 }
 
-LocalMediaAnchor::Verdict LocalMediaAnchor::filter(sip::Outgoing& out) {
+std::optional<sip::Message> LocalMediaAnchor::filter(sip::Outgoing& out) {
   // Cheap checks first: most messages (REGISTER answers, MESSAGEs, ACKs,
   // provisional responses without SDP) leave with no header looked at.
   const sip::Message& m = out.message();
@@ -49,8 +49,8 @@ LocalMediaAnchor::Verdict LocalMediaAnchor::filter(sip::Outgoing& out) {
   if (!call_id || !cseq) return {};
 
   if (may_be_refused_ack && refused_.is_ack_of_refused(m)) {
-    out.stop();
-    return Verdict{false, std::nullopt};  // for an INVITE the phone never got
+    out.stop();  // for an INVITE the phone never got
+    return std::nullopt;
   }
 
   std::string key(kKeyPrefix);
@@ -81,10 +81,7 @@ LocalMediaAnchor::Verdict LocalMediaAnchor::filter(sip::Outgoing& out) {
   const media::Side side = sender.value_or("") == caller_tag ? media::Side::lan : media::Side::peer;
 
   auto rewritten = relay_.rewrite(key, side, m.body(), media::Scope::local);
-  if (!rewritten) {
-    out.stop();
-    return refuse(m, rewritten.error());
-  }
+  if (!rewritten) return refuse(out, m, rewritten.error());
   if (it == calls_.end()) {
     it = calls_.emplace(key, Call{caller_tag, false}).first;
     ++unconfirmed_;
@@ -106,15 +103,17 @@ void LocalMediaAnchor::end(std::map<std::string, Call, std::less<>>::iterator it
   ++counters_.ended;
 }
 
-LocalMediaAnchor::Verdict LocalMediaAnchor::refuse(const sip::Message& m, const media::MediaError& error) {
+std::optional<sip::Message> LocalMediaAnchor::refuse(sip::Outgoing& out, const sip::Message& m,
+                                                     const media::MediaError& error) {
+  out.stop();
   ++counters_.refused;
   observer_->sdp_refused(RefusedSdp::local_call, {}, error.reason);
   // A response, or an ACK, has nobody to be answered: it just does not leave.
-  if (m.is_response() || m.method() == "ACK") return Verdict{false, std::nullopt};
+  if (m.is_response() || m.method() == "ACK") return std::nullopt;
   const std::string agent = site_.domain().empty() ? std::string("-") : site_.domain();
   refused_.remember(m);
   schedule_sweep();
-  return Verdict{false, refusal_answer(m, error, agent)};
+  return refusal_answer(m, error, agent);
 }
 
 void LocalMediaAnchor::schedule_sweep() {

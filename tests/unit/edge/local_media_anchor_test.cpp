@@ -90,17 +90,24 @@ std::uint16_t port_of(const std::string& message) {
   return s && !s->media.empty() ? s->media[0].m.port : 0;
 }
 
+// What the anchor did with a message: whether it leaves, and the answer
+// the core gets in a stopped request's place.
+struct Verdict {
+  bool send = true;
+  std::optional<sip::Message> answer;
+};
+
 // `bytes` as the core sends them, through `anchor`: its verdict, and in
 // `wire` what leaves (nothing when the anchor stopped the message).
-LocalMediaAnchor::Verdict filter(LocalMediaAnchor& anchor, const std::string& bytes, std::string* wire = nullptr) {
+Verdict filter(LocalMediaAnchor& anchor, const std::string& bytes, std::string* wire = nullptr) {
   const auto m = sip::parse_datagram(bytes);
   EXPECT_TRUE(m) << bytes;
   if (!m) return {};
   sip::Outgoing out(*m);
-  auto verdict = anchor.filter(out);
-  EXPECT_EQ(out.stopped(), !verdict.send);
+  auto answer = anchor.filter(out);
+  EXPECT_TRUE(!answer || out.stopped());  // an answer only in place of a message that does not leave
   if (wire != nullptr) *wire = out.stopped() ? std::string() : out.wire();
-  return verdict;
+  return Verdict{!out.stopped(), std::move(answer)};
 }
 
 class LocalMediaAnchorTest : public ::testing::Test {

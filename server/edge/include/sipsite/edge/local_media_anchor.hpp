@@ -72,16 +72,11 @@ class LocalMediaAnchor {
   LocalMediaAnchor(const LocalMediaAnchor&) = delete;
   LocalMediaAnchor& operator=(const LocalMediaAnchor&) = delete;
 
-  struct Verdict {
-    bool send = true;  // false: the message must not leave
-    // For a request that must not leave: the response to give the core in
-    // its place (its top Via is the core's own).
-    std::optional<sip::Message> answer;
-  };
-
   // A message the core sends to a LAN destination: its SDP is rewritten
-  // (out.edit()) when anchored; a message that must not leave is stopped.
-  [[nodiscard]] Verdict filter(sip::Outgoing& out);
+  // (out.edit()) when anchored; a message that must not leave is stopped
+  // (out.stop()). For a stopped request, the result is the response to give
+  // the core in its place (its top Via is the core's own).
+  [[nodiscard]] std::optional<sip::Message> filter(sip::Outgoing& out);
 
   // Who hears of refused SDP (must outlive this object).
   void set_observer(EdgeObserver& observer) { observer_ = &observer; }
@@ -98,7 +93,7 @@ class LocalMediaAnchor {
 
   [[nodiscard]] bool is_local_call(const sip::Message& m) const;
   void end(std::map<std::string, Call, std::less<>>::iterator it);
-  Verdict refuse(const sip::Message& m, const media::MediaError& error);
+  std::optional<sip::Message> refuse(sip::Outgoing& out, const sip::Message& m, const media::MediaError& error);
   void schedule_sweep();
   void sweep();
 
