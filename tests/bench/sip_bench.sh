@@ -21,7 +21,9 @@
 #   (default 2000), FIXED_CALL_RATE (default 500), BINDINGS (default 100000),
 #   SKIP_KAMAILIO=1, SKIP_MEMORY=1 (no bindings measurement), ONLY="call udp"
 #   (one scenario), MAX_ONLY=1 (no fixed-rate runs), SERVER_ENV="VAR=VALUE ..."
-#   (environment of sipsite, e.g. GLIBC_TUNABLES). Installs Kamailio with
+#   (environment of sipsite, e.g. GLIBC_TUNABLES), SETTLED_DIR (sipsite's
+#   smaps and malloc_info before the load and when the settled RSS is
+#   read). Installs Kamailio with
 #   apt-get when absent (root).
 # The whole script is bounded (BENCH_TIMEOUT, default 840 s) and cleans up
 # every process and directory it made.
@@ -238,6 +240,20 @@ memory() {
     "$([[ ${ok:-0} -gt 0 ]] && echo $(( (settled - before) * 1024 / ok )) || echo -)" >>"$work/memory.tsv"
 }
 
+# memory_map NAME: with SETTLED_DIR set, what sipsite's RSS is made of now:
+# its mappings (NAME.smaps) and glibc's arenas (malloc_info, written on the
+# daemon's stderr through gdb; NAME.log holds that log up to now).
+memory_map() {
+  [[ -n "${SETTLED_DIR:-}" ]] || return 0
+  mkdir -p "$SETTLED_DIR"
+  cp "/proc/$server_pid/smaps" "$SETTLED_DIR/$1.smaps" 2>/dev/null || true
+  if command -v gdb >/dev/null; then
+    gdb -p "$server_pid" -batch -ex 'call (int)malloc_info(0, *(void**)&stderr)' >/dev/null 2>&1 || true
+    sleep 0.2
+    cp "$work/sipsite.log" "$SETTLED_DIR/$1.log"
+  fi
+}
+
 # after_load SERVER: RSS before the scenarios (rss_start), right after them,
 # and SETTLE seconds (default 45) later: does memory come back after load?
 after_load() {
@@ -247,6 +263,7 @@ after_load() {
   sleep "${SETTLE:-45}"
   settled=$(rss_kb)
   printf "%s\t%s\t%s\t%s\n" "$server" "$rss_start" "$right_after" "$settled" >>"$work/rss.tsv"
+  if [[ $server == sipsite ]]; then memory_map settled; fi
 }
 
 stop_server() {
@@ -322,6 +339,7 @@ EOF
 log "sipsite: $("$sipsite" --version 2>&1 | head -1)"
 start_sipsite
 rss_start=$(rss_kb)
+memory_map before
 scenarios sipsite "$sip_port"
 after_load sipsite
 kill -0 "$server_pid" 2>/dev/null || { echo "sip_bench: sipsite died; log:" >&2; tail -20 "$work/sipsite.log" >&2; }

@@ -11,7 +11,8 @@
 // is one thread, so it allocates from one arena).
 //
 // Before the trim, `compact` lets the SIP side shrink what std containers
-// keep at their high-water mark (hash maps' bucket arrays).
+// keep at their high-water mark (hash maps' bucket arrays) and the call
+// records' worker drop its connection's page cache and trim its own arena.
 //
 // Threading: the io_context's thread (the SIP strand).
 

@@ -57,6 +57,7 @@ SipService::SipService(boost::asio::io_context& io, const Config& config, const 
           [this] {
             if (core_) core_->compact();
             timers_.compact();
+            if (records_ != nullptr) records_->release_memory();
           }) {
   if (!config.sip_tls.empty()) {
     if (auto ctx = pki::make_lan_server_context(cert, key)) tls_ = std::move(*ctx);

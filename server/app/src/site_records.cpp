@@ -1,6 +1,7 @@
 #include "site_records.hpp"
 
 #include "logging.hpp"
+#include "memory_return.hpp"
 
 #include <sipsite/store/cdr_repository.hpp>
 #include <sipsite/store/message_repository.hpp>
@@ -41,13 +42,13 @@ SiteRecords::SiteRecords(boost::asio::io_context& io, store::Database db)
     : io_(io), db_(std::move(db)), flush_timer_(io) {
   // Named, so that top -H and the benchmarks' per-thread CPU tell it apart.
   boost::asio::post(worker_, [] { pthread_setname_np(pthread_self(), "sipsite-records"); });
+  schedule_flush();
 }
 
 SiteRecords::~SiteRecords() { stop(); }
 
 void SiteRecords::attach(sip::Core& core) {
   core_ = &core;
-  schedule_flush();
   boost::asio::post(worker_, [this, alive = alive_] {
     auto recipients = store::MessageRepository(db_).recipients();
     if (!recipients) {
@@ -72,6 +73,16 @@ void SiteRecords::stop() {
     boost::asio::post(worker_, [this, events = std::move(queued_)]() mutable { write(std::move(events)); });
   }
   worker_.join();
+}
+
+void SiteRecords::release_memory() {
+  if (stopped_) return;
+  boost::asio::post(worker_, [this] {
+    if (auto shrunk = db_.execute("PRAGMA shrink_memory"); !shrunk) {
+      logger("store")->warn("cannot shrink the call records' cache: {}", shrunk.error().message);
+    }
+    return_free_memory();
+  });
 }
 
 void SiteRecords::schedule_flush() {

@@ -37,7 +37,8 @@ class SiteRecords final : public sip::CallObserver, public sip::MessageStore {
   SiteRecords(const SiteRecords&) = delete;
   SiteRecords& operator=(const SiteRecords&) = delete;
 
-  // Stored messages are delivered through `core`; starts the CDR flushes.
+  // Stored messages are delivered through `core` from now on. (The CDR
+  // flushes run from construction, on the io_context.)
   void attach(sip::Core& core);
   // Local user `user` registered a phone: deliver what waits for them (no
   // database work for a user with nothing stored).
@@ -47,6 +48,10 @@ class SiteRecords final : public sip::CallObserver, public sip::MessageStore {
   void log_signaling(std::string direction, std::string summary, std::string call_ref, std::string message);
   // Writes what is queued and stops the worker. Idempotent.
   void stop();
+  // After a burst (MemoryReturn): the worker's connection drops its page
+  // cache (it grew with the burst's records, up to SQLite's cache size) and
+  // the worker's arena gives its free pages back, on the worker.
+  void release_memory();
 
   // sip::CallObserver
   void call_started(const sip::CallStart& call) override;
