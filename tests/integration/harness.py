@@ -149,11 +149,24 @@ def loopback_config(path, extra=""):
     return path
 
 
+SANITIZER_REPORT = re.compile(r"^.*(?:==\d+==ERROR: \w+Sanitizer|WARNING: ThreadSanitizer|runtime error:).*$", re.M)
+
+
+def sanitizer_report(text):
+    """The first sanitizer report in a process's output and what follows it
+    (at most 60 lines), or None."""
+    m = SANITIZER_REPORT.search(text)
+    if not m:
+        return None
+    return "\n".join(text[m.start():].splitlines()[:60])
+
+
 class Daemon:
     """`sipsite run` as a child process, its stderr collected in a file."""
 
     def __init__(self, args, env=None):
         self.log_path = tempfile.mktemp(prefix="sipsite-run-", suffix=".log")
+        self.cleaned = False
         if "--config" not in args:
             # Never the default ports: tests run in parallel.
             self.config_path = loopback_config(self.log_path + ".toml")
@@ -208,16 +221,28 @@ class Daemon:
             self.log.close()
 
     def kill(self):
+        """Cleanup: stops the daemon if it still runs, and fails the test
+        that started it when a sanitizer reported anything in its output (a
+        race, an overflow, a leak, undefined behaviour), wherever the test
+        stood when it happened. Idempotent."""
+        if self.cleaned:
+            return
+        self.cleaned = True
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=20)
         if not self.log.closed:
             self.log.close()
-        for p in (self.log_path, self.log_path + ".toml"):
-            try:
-                os.unlink(p)
-            except FileNotFoundError:
-                pass
+        try:
+            report = sanitizer_report(self.output())
+        finally:
+            for p in (self.log_path, self.log_path + ".toml"):
+                try:
+                    os.unlink(p)
+                except FileNotFoundError:
+                    pass
+        if report:
+            raise AssertionError(f"the daemon's output has a sanitizer report:\n{report}")
 
 
 class NotifySocket:
