@@ -164,9 +164,10 @@ def sanitizer_report(text):
 class Daemon:
     """`sipsite run` as a child process, its stderr collected in a file."""
 
+    cleaned = False  # kill() ran (subclasses with their own __init__ too)
+
     def __init__(self, args, env=None):
         self.log_path = tempfile.mktemp(prefix="sipsite-run-", suffix=".log")
-        self.cleaned = False
         if "--config" not in args:
             # Never the default ports: tests run in parallel.
             self.config_path = loopback_config(self.log_path + ".toml")
