@@ -3,17 +3,18 @@
 
 #include <sipsite/sip/io.hpp>
 
+#include "tls_socket.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace sipsite::transport::detail {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using TlsStream = asio::ssl::stream<tcp::socket>;
+using TlsStream = TlsSocket;  // tls_socket.hpp: OpenSSL on the socket itself
 
 // Expected failures come back as values (error_code first), not exceptions.
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
