@@ -76,6 +76,10 @@ TlsSocket::TlsSocket(boost::asio::ip::tcp::socket socket, boost::asio::ssl::cont
     : socket_(std::move(socket)), ssl_(SSL_new(ctx.native_handle())) {
   if (ssl_ != nullptr) {
     SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    // Read what the socket has (up to the record buffer), not a record's
+    // 5-byte header and then its body: one recv(2) per batch, not two per
+    // record.
+    SSL_set_read_ahead(ssl_, 1);
   }
 }
 
