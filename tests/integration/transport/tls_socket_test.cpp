@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,14 +60,14 @@ class TlsSocketTest : public ::testing::Test {
     return {std::move(client), std::move(server)};
   }
 
-  // Runs the io_context until `done` (at most 20 s): no test hangs.
-  void run_until(const bool& done) {
+  // Runs the io_context until `done()` (at most 20 s): no test hangs.
+  void run_until(const std::function<bool()>& done) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!done && std::chrono::steady_clock::now() < deadline) {
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
       io.restart();
       io.run_for(std::chrono::milliseconds(50));
     }
-    ASSERT_TRUE(done) << "the exchange did not finish in 20 s";
+    ASSERT_TRUE(done()) << "the exchange did not finish in 20 s";
   }
 
   asio::io_context io;
@@ -122,7 +123,7 @@ TEST_F(TlsSocketTest, ABatchOfManyBuffersArrivesWholeAndInOrderBothWays) {
         done = true;
       },
       asio::detached);
-  run_until(done);
+  run_until([&] { return done; });
   EXPECT_EQ(got_by_server, expected);
   EXPECT_EQ(got_by_client, expected);
 }
@@ -156,11 +157,7 @@ TEST_F(TlsSocketTest, ThePeersCloseNotifyIsEofAndAnAbruptCloseIsTruncated) {
           read_error = ec;
         },
         asio::detached);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!read_error && std::chrono::steady_clock::now() < deadline) {
-      io.restart();
-      io.run_for(std::chrono::milliseconds(50));
-    }
+    run_until([&] { return read_error.has_value(); });
     ASSERT_TRUE(read_error.has_value());
     if (polite) {
       EXPECT_EQ(*read_error, asio::error::eof) << read_error->message();
@@ -211,11 +208,7 @@ TEST_F(TlsSocketTest, APeerThatResetsFailsTheWritesWithoutASignal) {
         }
       },
       asio::detached);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!write_error && std::chrono::steady_clock::now() < deadline) {
-    io.restart();
-    io.run_for(std::chrono::milliseconds(50));
-  }
+  run_until([&] { return write_error.has_value(); });
   ASSERT_TRUE(write_error.has_value()) << "64 MB written to a peer that reset";
   EXPECT_EQ(*write_error, asio::error::broken_pipe) << write_error->message();
 }
@@ -237,7 +230,7 @@ TEST_F(TlsSocketTest, AfterCloseEveryOperationFailsAtOnceWithoutTouchingTheDescr
         up = true;
       },
       asio::detached);
-  run_until(up);
+  run_until([&] { return up; });
 
   client.next_layer().close();
   // The descriptor number is free now; a new socket may get it. Nothing of
@@ -257,7 +250,7 @@ TEST_F(TlsSocketTest, AfterCloseEveryOperationFailsAtOnceWithoutTouchingTheDescr
         done = true;
       },
       asio::detached);
-  run_until(done);
+  run_until([&] { return done; });
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_EQ(errors[0], asio::error::bad_descriptor);
   EXPECT_EQ(errors[1], asio::error::bad_descriptor);
