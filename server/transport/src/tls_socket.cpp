@@ -84,7 +84,7 @@ TlsSocket::TlsSocket(boost::asio::ip::tcp::socket socket, boost::asio::ssl::cont
 }
 
 TlsSocket::TlsSocket(TlsSocket&& other) noexcept
-    : socket_(std::move(other.socket_)), ssl_(std::exchange(other.ssl_, nullptr)), fd_set_(other.fd_set_) {}
+    : socket_(std::move(other.socket_)), ssl_(std::exchange(other.ssl_, nullptr)) {}
 
 TlsSocket::~TlsSocket() {
   if (ssl_ != nullptr) SSL_free(ssl_);  // the BIO does not own the descriptor
@@ -92,7 +92,7 @@ TlsSocket::~TlsSocket() {
 
 TlsSocket::Outcome TlsSocket::attempt(Handshake& h) {
   if (ssl_ == nullptr) return {Step::done, boost::asio::error::no_memory, 0};
-  if (!fd_set_) {
+  if (!attached()) {
     boost::system::error_code ec;
     socket_.non_blocking(true, ec);
     if (ec) return {Step::done, ec, 0};
@@ -100,7 +100,6 @@ TlsSocket::Outcome TlsSocket::attempt(Handshake& h) {
     if (bio == nullptr) return {Step::done, boost::asio::error::no_memory, 0};
     *static_cast<int*>(BIO_get_data(bio)) = socket_.native_handle();
     SSL_set_bio(ssl_, bio, bio);  // one reference, owned by the SSL object
-    fd_set_ = true;
     if (h.type == boost::asio::ssl::stream_base::client) {
       SSL_set_connect_state(ssl_);
     } else {
@@ -114,7 +113,7 @@ TlsSocket::Outcome TlsSocket::attempt(Handshake& h) {
 
 TlsSocket::Outcome TlsSocket::attempt(Read& r) {
   if (r.into.size() == 0) return {Step::done, {}, 0};
-  if (!fd_set_) return {Step::done, boost::asio::error::not_connected, 0};
+  if (!attached()) return {Step::done, boost::asio::error::not_connected, 0};
   ERR_clear_error();
   const int n = SSL_read(ssl_, r.into.data(), static_cast<int>(std::min<std::size_t>(r.into.size(), INT_MAX)));
   return n > 0 ? Outcome{Step::done, {}, static_cast<std::size_t>(n)} : failure(n);
@@ -122,7 +121,7 @@ TlsSocket::Outcome TlsSocket::attempt(Read& r) {
 
 TlsSocket::Outcome TlsSocket::attempt(Write& w) {
   if (w.bytes.empty()) return {Step::done, {}, 0};
-  if (!fd_set_) return {Step::done, boost::asio::error::not_connected, 0};
+  if (!attached()) return {Step::done, boost::asio::error::not_connected, 0};
   ERR_clear_error();
   const int n = SSL_write(ssl_, w.bytes.data(), static_cast<int>(w.bytes.size()));
   return n > 0 ? Outcome{Step::done, {}, static_cast<std::size_t>(n)} : failure(n);

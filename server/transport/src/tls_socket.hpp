@@ -1,6 +1,6 @@
 #pragma once
 // Private: a TLS connection that OpenSSL drives on the TCP socket itself
-// (SSL_set_fd on the non-blocking socket), for the LAN's TLS connections and
+// (a BIO on the non-blocking socket), for the LAN's TLS connections and
 // the federation links.
 //
 // Why not asio::ssl::stream: it keeps, for the connection's whole life, two
@@ -173,9 +173,11 @@ class TlsSocket {
     }
   };
 
+  // The socket's BIO is attached at the handshake (the socket is open by then).
+  bool attached() const { return ssl_ != nullptr && SSL_get_rbio(ssl_) != nullptr; }
+
   boost::asio::ip::tcp::socket socket_;
   SSL* ssl_ = nullptr;
-  bool fd_set_ = false;  // SSL_set_fd done (once the socket is open)
 };
 
 }  // namespace sipsite::transport::detail

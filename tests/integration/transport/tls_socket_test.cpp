@@ -49,6 +49,13 @@ asio::ssl::context make_context() {
   return ctx;
 }
 
+// A handshake that must succeed, on either kind of stream.
+template <class Stream>
+asio::awaitable<void> handshake(Stream& stream, asio::ssl::stream_base::handshake_type type) {
+  auto [ec] = co_await stream.async_handshake(type, kTuple);
+  EXPECT_FALSE(ec) << ec.message();
+}
+
 class TlsSocketTest : public ::testing::Test {
  protected:
   // A connected pair of TCP sockets on loopback.
@@ -91,8 +98,7 @@ TEST_F(TlsSocketTest, ABatchOfManyBuffersArrivesWholeAndInOrderBothWays) {
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        auto [hec] = co_await server.async_handshake(asio::ssl::stream_base::server, kTuple);
-        EXPECT_FALSE(hec) << hec.message();
+        co_await handshake(server, asio::ssl::stream_base::server);
         std::array<char, 4096> buffer{};
         while (got_by_server.size() < expected.size()) {
           auto [ec, n] = co_await server.async_read_some(asio::buffer(buffer), kTuple);
@@ -107,8 +113,7 @@ TEST_F(TlsSocketTest, ABatchOfManyBuffersArrivesWholeAndInOrderBothWays) {
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        auto [hec] = co_await client.async_handshake(asio::ssl::stream_base::client, kTuple);
-        EXPECT_FALSE(hec) << hec.message();
+        co_await handshake(client, asio::ssl::stream_base::client);
         std::vector<asio::const_buffer> batch;
         for (const auto& m : messages) batch.push_back(asio::buffer(m));
         auto [wec, written] = co_await asio::async_write(client, batch, kTuple);
@@ -137,8 +142,7 @@ TEST_F(TlsSocketTest, ThePeersCloseNotifyIsEofAndAnAbruptCloseIsTruncated) {
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-          auto [hec] = co_await peer.async_handshake(asio::ssl::stream_base::server, kTuple);
-          EXPECT_FALSE(hec) << hec.message();
+          co_await handshake(peer, asio::ssl::stream_base::server);
           if (polite) {
             co_await peer.async_shutdown(kTuple);  // close_notify (then waits for ours: never comes)
           } else {
@@ -149,8 +153,7 @@ TEST_F(TlsSocketTest, ThePeersCloseNotifyIsEofAndAnAbruptCloseIsTruncated) {
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-          auto [hec] = co_await client.async_handshake(asio::ssl::stream_base::client, kTuple);
-          EXPECT_FALSE(hec) << hec.message();
+          co_await handshake(client, asio::ssl::stream_base::client);
           std::array<char, 64> buffer{};
           auto [ec, n] = co_await client.async_read_some(asio::buffer(buffer), kTuple);
           EXPECT_EQ(n, 0u);
@@ -179,8 +182,7 @@ TEST_F(TlsSocketTest, APeerThatResetsFailsTheWritesWithoutASignal) {
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        auto [hec] = co_await peer.async_handshake(asio::ssl::stream_base::server, kTuple);
-        EXPECT_FALSE(hec) << hec.message();
+        co_await handshake(peer, asio::ssl::stream_base::server);
         // A reset: SO_LINGER 0, then close.
         peer.next_layer().set_option(tcp::socket::linger(true, 0));
         peer.next_layer().close();
@@ -189,8 +191,7 @@ TEST_F(TlsSocketTest, APeerThatResetsFailsTheWritesWithoutASignal) {
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        auto [hec] = co_await client.async_handshake(asio::ssl::stream_base::client, kTuple);
-        EXPECT_FALSE(hec) << hec.message();
+        co_await handshake(client, asio::ssl::stream_base::client);
         // The reader hears of the reset first (it takes the socket's error);
         // a write after that gets EPIPE, which write(2) would turn into a
         // SIGPIPE.
@@ -225,8 +226,7 @@ TEST_F(TlsSocketTest, AfterCloseEveryOperationFailsAtOnceWithoutTouchingTheDescr
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        auto [hec] = co_await client.async_handshake(asio::ssl::stream_base::client, kTuple);
-        EXPECT_FALSE(hec) << hec.message();
+        co_await handshake(client, asio::ssl::stream_base::client);
         up = true;
       },
       asio::detached);
