@@ -26,7 +26,14 @@
 #      does not know (1,000 source addresses, 2 at a time) against the site
 #      with PEERS pins: the pending table's rows, the database's growth,
 #      RSS, CPU per handshake, and the console's count of what became of
-#      the handshakes (GET /api/v1/peers/pending, since_start).
+#      the handshakes (GET /api/v1/peers/pending, since_start);
+#   8. dialling: DIAL_PEERS of the peers given addresses (fedload listen
+#      plays them, each on its own loopback address), alpha restarted: the
+#      time from `run` to every one of them connected, how the first dials
+#      spread out (their span, the densest 100 ms), RSS and CPU for it; then
+#      all of them down at once for OUTAGE s (every dial refused, counted)
+#      and up again: the dials during the outage, the densest 100 ms of
+#      them, and the time until every link is back (backoff with jitter).
 # Timing is reported, never asserted (docs/BENCHMARKS.md keeps the figures).
 #
 # Usage: tests/bench/federation_scale.sh [SIPSITE_BINARY [FEDLOAD_BINARY]]
@@ -34,7 +41,8 @@
 # Environment: PEERS (10000), LINKS (1000), SIP_LINKS (100), RATE (200
 #   requests/s), DURATION (s of load per scenario, 15), CHANGES (100),
 #   HS_TIME (5), SCAN_IDS (10000), SCAN_HANDSHAKES (100000; 0: no scan),
-#   KEEP=1 (keep the temp dir).
+#   DIAL_PEERS (LINKS; 0: no dialling scenario), OUTAGE (20 s),
+#   DIAL_ONLY=1 (scenarios 1, 2 and 8 only), KEEP=1 (keep the temp dir).
 # Needs sqlcipher (the SQL import of a binary without bulk import).
 # Bounded (BENCH_TIMEOUT, default 1500 s); the trap stops what it started.
 set -euo pipefail
@@ -57,12 +65,15 @@ changes=${CHANGES:-100}
 hs_time=${HS_TIME:-5}
 scan_ids=${SCAN_IDS:-10000}
 scan_handshakes=${SCAN_HANDSHAKES:-100000}
+dial_peers=${DIAL_PEERS:-$links}
+outage=${OUTAGE:-20}
 tick_us=$((1000000 / $(getconf CLK_TCK)))
 
 log() { echo "[federation_scale $(date +%T)] $*" >&2; }
 [[ -x "$sipsite" ]] || { echo "federation_scale: no sipsite at $sipsite" >&2; exit 2; }
 [[ -x "$fedload" ]] || { echo "federation_scale: no fedload at $fedload" >&2; exit 2; }
 (( links <= peers )) || { echo "federation_scale: LINKS must not exceed PEERS" >&2; exit 2; }
+(( dial_peers <= peers )) || { echo "federation_scale: DIAL_PEERS must not exceed PEERS" >&2; exit 2; }
 (( links + 2 * changes <= peers )) || { echo "federation_scale: LINKS + 2 CHANGES must not exceed PEERS" >&2; exit 2; }
 
 bench=federation_scale
@@ -154,6 +165,7 @@ row "start-up, $((peers + 10)) peers (run -> state loaded)" "${startup_ms} ms, R
 row "memory per trusted peer at rest" \
   "$(awk -v a="$rss_full" -v b="$rss_empty" -v n=$((peers + 10)) 'BEGIN { printf "%.2f KiB", (a - b) / n }')"
 
+if [[ -z "${DIAL_ONLY:-}" ]]; then
 # ---- 3. idle links ------------------------------------------------------------------
 rss0=$(rss_kb "$daemon_pid")
 "$fedload" links --dir "$work/ids" --target "127.0.0.1:$fed_port" --site-domain alpha.example --links "$links" \
@@ -286,7 +298,49 @@ if (( scan_handshakes > 0 )); then
   row "  RSS before / after" "$rss0 / $(rss_kb "$daemon_pid") KiB"
   row "  the console's count (since_start)" "$(since_start)"
 fi
+fi  # DIAL_ONLY
 stop_site
+
+# ---- 8. dialling DIAL_PEERS peers with addresses ------------------------------------------
+if (( dial_peers > 0 )); then
+  dial_port=$(free_port)
+  # fedload's listen_address(i): 127.3.(i / 250).(i % 250 + 1)
+  awk -v n="$dial_peers" -v port="$dial_port" 'BEGIN {
+    print "BEGIN;"
+    for (i = 0; i < n; i++)
+      printf "UPDATE peers SET address = '\''127.3.%d.%d:%d'\'' WHERE domain = '\''p%05d.fed.test'\'';\n", int(i / 250), i % 250 + 1, port, i
+    print "COMMIT;"
+  }' | sql "$site"
+  "$fedload" listen --dir "$work/ids" --links "$dial_peers" --port "$dial_port" --connect-timeout 120 --settle 5 \
+    --outage "$outage" --reconnect-timeout 180 >"$work/dial.out" 2>"$work/dial.err" &
+  fl=$!
+  pids+=("$fl")
+  for _ in $(seq 1200); do grep -q "^listening" "$work/dial.out" && break; sleep 0.05; done
+  t_run=$(now_ms)
+  start_site dial
+  c0=$(cpu_ticks "$daemon_pid")
+  for _ in $(seq 2400); do grep -q "sites connected" "$work/dial.err" && break; sleep 0.05; done
+  c1=$(cpu_ticks "$daemon_pid")
+  sleep 2
+  rss_dial=$(rss_kb "$daemon_pid")
+  wait "$fl" || true
+  line=$(grep '^RESULT' "$work/dial.out" || echo "RESULT")
+  sed 's/^/    /' "$work/dial.err" >&2
+  first=$(field first_dial_epoch_ms "$line"); all=$(field all_connected_epoch_ms "$line")
+  row "dialling $dial_peers peers at start-up: connected / first dial / all connected" \
+    "$(field connected "$line")/$dial_peers; $(( first - t_run )) ms / $( ((all > 0)) && echo $(( all - t_run )) || echo -) ms after run"
+  row "  first dials: span / densest 100 ms / handshakes failed" \
+    "$(field dial_span_ms "$line") ms / $(field max_dials_100ms "$line") dials / $(field failed_handshakes "$line")"
+  row "  alpha's CPU from state loaded to all connected; RSS then" \
+    "$(awk -v t=$(( (c1 - c0) * tick_us )) -v n="$dial_peers" 'BEGIN { printf "%.0f ms (%.0f us per link)", t / 1000, t / n }'); ${rss_dial} KiB"
+  if (( outage > 0 )); then
+    row "outage of all $dial_peers for $outage s: dials refused / most by one peer / densest 100 ms" \
+      "$(field outage_dials "$line") / $(field outage_dials_per_site_max "$line") / $(field outage_max_dials_100ms "$line")"
+    row "  after it: reconnected / all back after / densest 100 ms of redials" \
+      "$(field reconnected "$line")/$dial_peers / $(field reconnect_ms "$line") ms / $(field reconnect_max_dials_100ms "$line")"
+  fi
+  stop_site
+fi
 
 echo
 echo "federation_scale: PEERS=$peers LINKS=$links SIP_LINKS=$sip_links RATE=$rate/s DURATION=$duration s, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -33,10 +33,12 @@ std::string_view to_string(LinkState s) {
 
 namespace {
 constexpr std::string_view kViaPeerLink = "over the link the peer dialled";
-// Dialling many peers at once (start-up with a thousand of them, a bulk
-// trust): first dials spaced this far apart, so that handshakes do not all
-// land on one tick of the io thread (and on the peers at the same instant).
-constexpr auto kFirstDialSpacing = std::chrono::milliseconds(5);
+// Dials leave one at a time, this far apart, across all peers: start-up
+// with a thousand of them, a bulk trust, or a thousand links lost together
+// (our network cut) come back as a stream of 200 handshakes a second, not a
+// herd on one tick of the io thread and on the peers at the same instant.
+// Jitter spreads each peer's retries; this bounds what they add up to.
+constexpr auto kDialSpacing = std::chrono::milliseconds(5);
 }  // namespace
 
 // One dial loop per target; `stopped` ends it (and closes its socket).
@@ -48,7 +50,6 @@ struct Dialer {
   std::shared_ptr<LinkConnection> link;               // once the handshake is done
   std::unique_ptr<asio::steady_timer> timer;          // backoff waits, waits for the peer's link to go
   std::shared_ptr<asio::steady_timer> ping_timer;     // keep-alive interval of the current link
-  std::chrono::steady_clock::duration first_delay{};  // spread of the first dials (kFirstDialSpacing)
 };
 
 struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
@@ -92,6 +93,16 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
     co_return !d->stopped;
   }
 
+  // Waits for this dial's turn (kDialSpacing after the previous one's);
+  // false when stopped meanwhile.
+  asio::awaitable<bool> dial_slot(std::shared_ptr<Dialer> d) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto slot = std::max(now, next_dial);
+    next_dial = slot + kDialSpacing;
+    if (slot == now) co_return !d->stopped;
+    co_return co_await pause(d, slot - now);
+  }
+
   // While the peer's canonical link is up, the peer's dialling serves both
   // ways: wait (woken by the registry's down-watcher) until it goes.
   asio::awaitable<void> wait_for_peer_link_down(std::shared_ptr<Dialer> d) {
@@ -107,10 +118,6 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> dial_loop(std::shared_ptr<Dialer> d) {
     auto self = shared_from_this();
     std::chrono::seconds backoff{1};
-    if (d->first_delay > std::chrono::steady_clock::duration::zero()) {
-      set_state(*d, LinkState::connecting, "");
-      if (!co_await pause(d, d->first_delay)) co_return;
-    }
     while (!d->stopped) {
       if (links.has_canonical_inbound(d->target.fingerprint)) {
         co_await wait_for_peer_link_down(d);
@@ -122,6 +129,7 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
         continue;
       }
       set_state(*d, LinkState::connecting, "");
+      if (!co_await dial_slot(d)) break;
       d->stream = std::make_unique<TlsStream>(io, *ssl);
       tcp::resolver resolver(io);
       auto [rec, results] =
@@ -252,6 +260,7 @@ struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {
   std::minstd_rand rng{std::random_device{}()};  // backoff jitter only: not a secret
   std::map<pki::Fingerprint, std::shared_ptr<Dialer>> dialers;
   std::map<pki::Fingerprint, PeerLink> link_states;
+  std::chrono::steady_clock::time_point next_dial{};  // the earliest time of the next dial (dial_slot)
   std::optional<std::uint64_t> watch_id;
   async::TaskGroup tasks{io.get_executor(), "federation"};
 };
@@ -310,12 +319,10 @@ void FederationConnector::set_targets(const std::vector<PeerTarget>& targets) {
       ++it;
     }
   }
-  std::size_t new_dialers = 0;
   for (const auto& [fp, target] : wanted) {
     if (im.dialers.count(fp) != 0) continue;
     auto d = std::make_shared<Dialer>();
     d->target = *target;
-    d->first_delay = kFirstDialSpacing * new_dialers++;
     im.dialers.emplace(fp, d);
     // However the loop ends, this dialler is done; an escaped exception
     // also drops its link.

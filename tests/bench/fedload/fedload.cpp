@@ -33,6 +33,22 @@
 //       from S loopback source addresses in turn (default C): handshakes
 //       per second.
 //
+//   fedload listen --dir DIR --links M [--first K] [--port P]
+//                  [--connect-timeout SEC] [--settle SEC] [--outage SEC]
+//                  [--reconnect-timeout SEC]
+//       The other direction: M sites that the site under test dials
+//       (identities K..K+M-1, each listening on its own loopback address
+//       127.3.x.y:P, as listen_address() numbers them), answering its
+//       CRLF keep-alives. Prints "listening" once every listener is bound;
+//       then records when each site was first dialled and connected, until
+//       all M are connected (or --connect-timeout). After --settle s it
+//       plays an outage of all M sites at once for --outage s (links
+//       closed; every dial accepted and closed at once, counted), then
+//       accepts again and records when each site is connected again (or
+//       --reconnect-timeout). Times are wall-clock milliseconds since the
+//       epoch (the caller subtracts the site's start), and the densest
+//       100 ms of dials shows whether they came as a herd.
+//
 // The last output line is machine-readable: "RESULT key=value ...".
 // Deliberately not sipsite's SIP parser (sipload's small reader): the
 // harness must not share the server's bugs. Certificates come from
@@ -63,6 +79,7 @@
 #include <cstdlib>
 #include <deque>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -522,6 +539,243 @@ class LinksRun {
   std::thread event_thread_;
 };
 
+// ---- listen -----------------------------------------------------------------
+
+// The address site i listens on (127.3.x.y): distinct from the links'
+// source addresses, so both roles can run against one site.
+asio::ip::address listen_address(std::size_t i) {
+  return asio::ip::make_address_v4(
+      static_cast<std::uint32_t>((127u << 24) | (3u << 16) | ((i / 250) << 8) | (i % 250 + 1)));
+}
+
+// A server context presenting `id` that accepts whatever client certificate
+// the site presents (the harness measures the site's dialling, it does not
+// defend itself), TLS 1.3 only, no tickets: as a real site's.
+sipsite::pki::SslCtxPtr server_context(const Identity& id) {
+  sipsite::pki::SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  SSL_CTX* c = ctx.get();
+  if (c == nullptr || SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION) != 1 ||
+      SSL_CTX_use_certificate(c, id.cert.native()) != 1 || SSL_CTX_use_PrivateKey(c, id.key.native()) != 1) {
+    usage("cannot make a TLS server context");
+  }
+  SSL_CTX_set_num_tickets(c, 0);
+  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, [](int, X509_STORE_CTX*) { return 1; });
+  SSL_CTX_set_session_id_context(c, reinterpret_cast<const unsigned char*>("fedload"), 7);
+  return ctx;
+}
+
+std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// The largest number of `times` inside any window of `width`.
+std::size_t densest(std::vector<Clock::time_point> times, Clock::duration width) {
+  std::sort(times.begin(), times.end());
+  std::size_t best = 0;
+  for (std::size_t lo = 0, hi = 0; hi < times.size(); ++hi) {
+    while (times[hi] - times[lo] >= width) ++lo;
+    best = std::max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+struct ListenOptions {
+  std::string dir;
+  std::size_t links = 10, first = 0;
+  std::uint16_t port = 5061;
+  double connect_timeout = 60, settle = 5, outage = 20, reconnect_timeout = 120;
+};
+
+class ListenRun {
+  enum class Phase { start, settled, outage, reconnect, done };
+  struct Site {
+    sipsite::pki::SslCtxPtr ctx;
+    std::unique_ptr<tcp::acceptor> acceptor;
+    std::vector<std::shared_ptr<asio::ssl::stream<tcp::socket>>> open;
+    std::shared_ptr<asio::ssl::stream<tcp::socket>> connected;  // the link counted as up
+    std::size_t outage_dials = 0;
+  };
+
+ public:
+  ListenRun(asio::io_context& io, ListenOptions o) : io_(io), o_(std::move(o)) {}
+
+  int run() {
+    const auto ids = load_identities(o_.dir, o_.first, o_.links);
+    sites_.resize(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      Site& s = sites_[i];
+      s.ctx = server_context(ids[i]);
+      s.acceptor = std::make_unique<tcp::acceptor>(io_);
+      const tcp::endpoint at(listen_address(o_.first + i), o_.port);
+      boost::system::error_code ec;
+      s.acceptor->open(at.protocol(), ec);
+      if (!ec) s.acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+      if (!ec) s.acceptor->bind(at, ec);
+      if (!ec) s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+      if (ec)
+        usage("cannot listen on " + at.address().to_string() + ":" + std::to_string(at.port()) + ": " + ec.message());
+      asio::co_spawn(io_, accept_loop(i), asio::detached);
+    }
+    std::cout << "listening " << sites_.size() << std::endl;
+    asio::co_spawn(io_, drive(), asio::detached);
+    io_.run();
+    return report();
+  }
+
+ private:
+  static Clock::duration seconds(double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  }
+
+  asio::awaitable<void> accept_loop(std::size_t i) {
+    Site& s = sites_[i];
+    while (phase_ != Phase::done) {
+      auto stream = std::make_shared<asio::ssl::stream<tcp::socket>>(io_, SSL_new(s.ctx.get()));
+      boost::system::error_code ec;
+      co_await s.acceptor->async_accept(stream->next_layer(), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      const auto now = Clock::now();
+      if (phase_ == Phase::outage) {  // down: the dial is counted and dropped
+        outage_dials_.push_back(now);
+        ++s.outage_dials;
+        stream->next_layer().close(ec);
+        continue;
+      }
+      (phase_ == Phase::start ? first_dials_ : reconnect_dials_).push_back(now);
+      asio::co_spawn(io_, serve(i, stream), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> serve(std::size_t i, std::shared_ptr<asio::ssl::stream<tcp::socket>> stream) {
+    Site& s = sites_[i];
+    boost::system::error_code ec;
+    co_await stream->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      ++failed_handshakes_;
+      co_return;
+    }
+    s.open.push_back(stream);
+    char buf[4096];
+    std::string pending;
+    for (;;) {
+      const std::size_t n =
+          co_await stream->async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      pending.append(buf, n);
+      // Keep-alive pings (a double CRLF) get their pong (RFC 5626 §3.5.1);
+      // the site registers the link at this first answer.
+      std::size_t at;
+      bool pong = false;
+      while ((at = pending.find("\r\n\r\n")) != std::string::npos) {
+        pending.erase(0, at + 4);
+        pong = true;
+      }
+      if (pending.size() > 65536) pending.clear();
+      if (pong) {
+        static const char crlf[] = "\r\n";
+        co_await asio::async_write(*stream, asio::buffer(crlf, 2), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+        if (!s.connected) on_connected(s, stream);
+      }
+    }
+    if (s.connected == stream) {
+      s.connected.reset();
+      --connected_;
+    }
+    std::erase(s.open, stream);
+  }
+
+  void on_connected(Site& s, std::shared_ptr<asio::ssl::stream<tcp::socket>> stream) {
+    s.connected = std::move(stream);
+    ++connected_;
+    if (phase_ == Phase::start && connected_ == sites_.size()) all_connected_ = std::chrono::system_clock::now();
+    if (phase_ == Phase::reconnect && connected_ == sites_.size()) all_reconnected_ = Clock::now();
+  }
+
+  asio::awaitable<void> wait_until(std::function<bool()> done, double limit_s) {
+    asio::steady_timer timer(io_);
+    const auto deadline = Clock::now() + seconds(limit_s);
+    while (!done() && Clock::now() < deadline) {
+      timer.expires_after(10ms);
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+  }
+
+  asio::awaitable<void> drive() {
+    co_await wait_until([this] { return connected_ == sites_.size(); }, o_.connect_timeout);
+    start_connected_ = connected_;
+    std::cerr << "fedload: " << connected_ << " of " << sites_.size() << " sites connected\n";
+    phase_ = Phase::settled;
+    asio::steady_timer timer(io_);
+    timer.expires_after(seconds(o_.settle));
+    co_await timer.async_wait(asio::use_awaitable);
+    if (o_.outage > 0) {
+      // Every site goes down at once: its links closed, its dials dropped.
+      phase_ = Phase::outage;
+      for (auto& s : sites_) {
+        for (auto& stream : s.open) {
+          boost::system::error_code ignored;
+          stream->next_layer().close(ignored);
+        }
+        if (s.connected) --connected_;
+        s.connected.reset();
+      }
+      std::cerr << "fedload: outage for " << o_.outage << " s\n";
+      timer.expires_after(seconds(o_.outage));
+      co_await timer.async_wait(asio::use_awaitable);
+      phase_ = Phase::reconnect;
+      outage_end_ = Clock::now();
+      co_await wait_until([this] { return connected_ == sites_.size(); }, o_.reconnect_timeout);
+      reconnected_ = connected_;
+    }
+    phase_ = Phase::done;
+    for (auto& s : sites_) {
+      boost::system::error_code ignored;
+      s.acceptor->close(ignored);
+      for (auto& stream : s.open) stream->next_layer().close(ignored);
+    }
+  }
+
+  int report() {
+    std::size_t most_outage_dials = 0;
+    for (const auto& s : sites_) most_outage_dials = std::max(most_outage_dials, s.outage_dials);
+    const auto first_dial =
+        first_dials_.empty() ? Clock::time_point{} : *std::min_element(first_dials_.begin(), first_dials_.end());
+    const auto last_dial =
+        first_dials_.empty() ? Clock::time_point{} : *std::max_element(first_dials_.begin(), first_dials_.end());
+    // Wall-clock time of the first dial (for the caller's subtraction).
+    const auto first_dial_wall =
+        std::chrono::system_clock::now() -
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() - first_dial);
+    std::printf(
+        "RESULT sites=%zu connected=%zu first_dial_epoch_ms=%lld all_connected_epoch_ms=%lld dial_span_ms=%.0f "
+        "dials=%zu max_dials_100ms=%zu failed_handshakes=%zu outage_dials=%zu outage_dials_per_site_max=%zu "
+        "outage_max_dials_100ms=%zu reconnected=%zu reconnect_ms=%.0f reconnect_dials=%zu "
+        "reconnect_max_dials_100ms=%zu\n",
+        sites_.size(), start_connected_,
+        first_dials_.empty() ? -1LL : static_cast<long long>(epoch_ms(first_dial_wall)),
+        all_connected_ == std::chrono::system_clock::time_point{} ? -1LL
+                                                                  : static_cast<long long>(epoch_ms(all_connected_)),
+        first_dials_.empty() ? -1.0 : ms_between(first_dial, last_dial), first_dials_.size(),
+        densest(first_dials_, 100ms), failed_handshakes_, outage_dials_.size(), most_outage_dials,
+        densest(outage_dials_, 100ms), reconnected_,
+        all_reconnected_ == Clock::time_point{} ? -1.0 : ms_between(outage_end_, all_reconnected_),
+        reconnect_dials_.size(), densest(reconnect_dials_, 100ms));
+    std::fflush(stdout);
+    return 0;
+  }
+
+  asio::io_context& io_;
+  ListenOptions o_;
+  std::vector<Site> sites_;
+  Phase phase_ = Phase::start;
+  std::size_t connected_ = 0, start_connected_ = 0, reconnected_ = 0, failed_handshakes_ = 0;
+  std::vector<Clock::time_point> first_dials_, outage_dials_, reconnect_dials_;
+  std::chrono::system_clock::time_point all_connected_{};
+  Clock::time_point outage_end_{}, all_reconnected_{};
+};
+
 // ---- handshakes -------------------------------------------------------------
 
 struct HandshakeOptions {
@@ -581,7 +835,7 @@ int cmd_handshakes(const std::string& dir, const std::string& target_text, Hands
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) usage("a command: make, links or handshakes");
+  if (argc < 2) usage("a command: make, links, listen or handshakes");
   const std::string command = argv[1];
   std::map<std::string, std::vector<std::string>> args;
   for (int i = 2; i < argc; ++i) {
@@ -611,6 +865,19 @@ int main(int argc, char** argv) {
       o.count = std::stoul(one("count", "0"));
       o.sources = std::stoul(one("sources", "0"));
       return cmd_handshakes(need("dir"), need("target"), o);
+    }
+    if (command == "listen") {
+      ListenOptions o;
+      o.dir = need("dir");
+      o.links = std::stoul(one("links", "10"));
+      o.first = std::stoul(one("first", "0"));
+      o.port = static_cast<std::uint16_t>(std::stoul(one("port", "5061")));
+      o.connect_timeout = std::stod(one("connect-timeout", "60"));
+      o.settle = std::stod(one("settle", "5"));
+      o.outage = std::stod(one("outage", "20"));
+      o.reconnect_timeout = std::stod(one("reconnect-timeout", "120"));
+      asio::io_context io;
+      return ListenRun(io, std::move(o)).run();
     }
     if (command == "links") {
       LinksOptions o;

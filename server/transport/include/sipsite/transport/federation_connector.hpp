@@ -6,8 +6,9 @@
 // ("does not trust this site") and re-tried slowly instead of silently
 // forever at full speed: backoff doubles from 1 s to max_backoff, each wait
 // drawn from 0.5x to 1.5x of it (jitter), and a peer that connects to us
-// (so trusts us now) is re-dialled at once. Peers added together (start-up
-// with a thousand of them) are first dialled 5 ms apart, not all at once.
+// (so trusts us now) is re-dialled at its next turn. Dials take turns 5 ms
+// apart across all peers (at most 200 a second), so a thousand peers at
+// start-up, or a thousand links lost together, are dialled as a stream.
 //
 // A dialled link carries SIP like an accepted one (FederationLinks, the
 // handler): it is registered at the peer's first answer. When our
