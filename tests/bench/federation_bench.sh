@@ -13,6 +13,14 @@
 #      -Verify 1` with alpha's own ECDSA P-256 certificate and key (read
 #      from its encrypted database with sqlcipher) verifying the same client
 #      certificate (-CAfile: the verification succeeds, as the pin does).
+#   1c. with BURST=N: trust changes at alpha while SIP flows. alpha also
+#      trusts BURST_PEERS other sites (fedload identities, bulk import);
+#      then calls alpha -> beta at CALL_RATE/s and local REGISTERs at alpha
+#      at REG_RATE/s for CALL_DURATION s, and in the middle N/2 of those
+#      peers revoked and trusted again through the console's API (N changes,
+#      one request and one commit each). The p99 of the calls and REGISTERs
+#      started during the burst (and 2 s after it) against the same window
+#      of a control run without changes; failures in both.
 #   3. a handshake flood: FLOOD_CLIENTS concurrent s_time clients for 10 s
 #      with an unknown certificate (refused, the pending-request path) and
 #      then with the pinned one; afterwards alpha must still be running and
@@ -26,7 +34,9 @@
 # Environment: CALL_DURATION (s, default 20), RUNS (default 3), USERS (callers
 #   = callees, default 100), OUTSTANDING (default 100), TRANSPORT (phones'
 #   transport, udp|tcp, default udp), PERF_DIR (perf profiles of both sites
-#   during the max run), TLS_TIME (s per s_time run, default 10),
+#   during the max run, and of alpha during 1c's changes), TLS_TIME (s per s_time run, default 10),
+#   BURST (trust changes in 1c; default 0: 1c skipped), BURST_PEERS (10000),
+#   REG_RATE (REGISTERs/s at alpha during 1c, default 100),
 #   PEER_RATE (federation.peer_request_rate at both sites, default 100000:
 #   the benchmark measures the path, not the per-peer limit; the site's
 #   default of 2000 requests/s caps one link at ~666 calls/s, 3 requests
@@ -77,8 +87,11 @@ declare -A sip_port fed_port pid
 media_base=(alpha:46000 beta:46200)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 log "load average before: $load_before"
+declare -A admin_port admin_password
 for site in alpha beta; do
-  "$sipsite" init --domain "$site.example" --state-dir "$work/$site" >/dev/null 2>&1
+  admin_password[$site]=$("$sipsite" init --domain "$site.example" --state-dir "$work/$site" 2>/dev/null |
+    sed -n 's/^admin password: //p')
+  admin_port[$site]=$(free_port)
   sip_port[$site]=$(free_port)
   fed_port[$site]=$(free_port)
 done
@@ -130,11 +143,11 @@ tls = []
 listen = "127.0.0.1:${fed_port[$site]}"
 peer_request_rate = ${peer_rate}
 [admin]
-listen = "127.0.0.1:$(free_port)"
+listen = "127.0.0.1:${admin_port[$site]}"
 [media]
 ports = "$media-$((media + 99))"
 [log]
-level = "warn,federation=info"
+level = "warn,federation=info,store=info"
 EOF
   "$sipsite" run --state-dir "$work/$site" --config "$work/$site.toml" >"$work/$site.log" 2>&1 &
   pid[$site]=$!
@@ -191,6 +204,76 @@ call_run() {  # call_run LABEL RATE
 for r in $(seq 1 "$runs"); do call_run "fixed ${CALL_RATE:-160}/s, run $r" "${CALL_RATE:-160}"; done
 call_run "max" max
 load_calls=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- 1c. trust changes while SIP flows ----------------------------------------
+burst=${BURST:-0}
+burst_rows="$work/burst.tsv"
+: >"$burst_rows"
+# burst_run LABEL CHANGES: calls and REGISTERs for CALL_DURATION s; from a
+# third of it, CHANGES trust changes through the API (or, with 0, a pause as
+# long as the last burst took), marked (sipload --mark-file) until 2 s after.
+burst_run() {
+  local mark="$work/mark" t0 t1 a0 a1 calls_out reg_out cl rl cp rp event
+  rm -f "$mark"
+  local perf_pid=
+  if [[ -n "${PERF_DIR:-}" && $2 -gt 0 ]]; then  # alpha during the changes' run
+    perf record -q -F 999 -g -p "${pid[alpha]}" -o "$PERF_DIR/alpha-burst.perf.data" -- sleep "$call_duration" \
+      >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
+  a0=$(cpu_ticks "${pid[alpha]}")
+  "$sipload" --quiet --scenario call --transport "$transport" --host 127.0.0.1 --port "${sip_port[alpha]}" \
+    --domain alpha.example --callee-port "${sip_port[beta]}" --callee-domain beta.example \
+    --users $((2 * users)) --first-user 1 --user 'u{}' --password 'bench-pw-{}' --no-sdp \
+    --rate "${CALL_RATE:-160}" --max-outstanding "$outstanding" --duration "$call_duration" --mark-file "$mark" \
+    >"$work/burst-calls.out" 2>&1 &
+  cp=$!
+  "$sipload" --quiet --scenario register --transport "$transport" --host 127.0.0.1 --port "${sip_port[alpha]}" \
+    --domain alpha.example --users "$users" --first-user 1 --user 'u{}' --password 'bench-pw-{}' \
+    --rate "${REG_RATE:-100}" --duration "$call_duration" --mark-file "$mark" >"$work/burst-reg.out" 2>&1 &
+  rp=$!
+  pids+=("$cp" "$rp")
+  sleep $((call_duration / 3))
+  touch "$mark"
+  t0=$(now_ns)
+  if (( $2 > 0 )); then
+    event=$(timeout 300 python3 "$here/console/console_client.py" "${admin_port[alpha]}" "${admin_password[alpha]}" \
+      churn "$work/burst.fps" 2>&1 || true)
+    burst_ns=$(( $(now_ns) - t0 ))
+  else
+    event="no change"
+    sleep "$(awk -v n="$burst_ns" 'BEGIN { printf "%.3f", n / 1e9 }')"
+  fi
+  t1=$(now_ns)
+  sleep 2
+  rm -f "$mark"
+  wait "$cp" "$rp" || true
+  [[ -z "$perf_pid" ]] || wait "$perf_pid" || true
+  a1=$(cpu_ticks "${pid[alpha]}")
+  cl=$(grep '^RESULT' "$work/burst-calls.out" || echo RESULT)
+  rl=$(grep '^RESULT' "$work/burst-reg.out" || echo RESULT)
+  sed 's/^/    /' "$work/burst-calls.out" "$work/burst-reg.out" >&2
+  printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$1" "$event" "$(( (t1 - t0) / 1000000 ))" \
+    "$(field unmarked_p99_ms "$cl")" "$(field mark_p99_ms "$cl")" "$(field mark_n "$cl")/$(field failed "$cl")" \
+    "$(field unmarked_p99_ms "$rl")" "$(field mark_p99_ms "$rl")" "$(field mark_n "$rl")/$(field failed "$rl")" \
+    "$(awk -v t=$(( (a1 - a0) * tick_us )) 'BEGIN { printf "%.1f", t / 1e6 }')" \
+    "$(grep -c 'applied incrementally' "$work/alpha.log" || true)" >>"$burst_rows"
+  log "1c, $1: $event"
+  sleep 2
+}
+if (( burst > 0 )); then
+  fedload=$(realpath "$(dirname "$sipload")/../fedload/fedload")
+  log "alpha trusts ${BURST_PEERS:-10000} more sites (bulk import)"
+  "$fedload" make --count "${BURST_PEERS:-10000}" --out "$work" --domain-suffix burst.test >/dev/null
+  "$sipsite" peer import --bundle "$work/bundle.pem" --trust --state-dir "$work/alpha" >/dev/null 2>&1
+  # The fingerprints of the first BURST/2 of them: each revoked, then trusted again.
+  sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$work/bundle.pem" |
+    awk -v n=$((burst / 2)) -v dir="$work" '/BEGIN CERTIFICATE/ { i++ } i <= n { print > (dir "/burst-" i ".pem") }'
+  for f in "$work"/burst-*.pem; do openssl x509 -noout -fingerprint -sha256 -in "$f" | cut -d= -f2; done >"$work/burst.fps"
+  sleep 3
+  burst_run "with $burst trust changes" "$burst"
+  burst_run "control, no change" 0
+fi
 
 # ---- 2. mutual-TLS handshakes -----------------------------------------------
 # s_time_rate PORT CERT KEY: handshakes per wall-clock second of one client.
@@ -304,6 +387,16 @@ awk -F'\t' '$1 ~ /^fixed/ && $3 < 1 && $8 != "-" {
     else print "No fixed-rate run kept under 1 % failed."
   }' "$calls"
 echo
+if (( burst > 0 )); then
+  echo "1c. Trust changes at alpha (${BURST_PEERS:-10000} extra peers trusted) while calls alpha -> beta run at" \
+       "${CALL_RATE:-160}/s and REGISTERs at alpha at ${REG_RATE:-100}/s; p99 of what started during the changes" \
+       "(and 2 s after) against the rest of the run; marked n/failed counts all failures of the run:"
+  echo
+  echo "| run | changes | window [ms] | calls p99 outside [ms] | calls p99 in window [ms] | calls in window / failed | REGISTER p99 outside [ms] | REGISTER p99 in window [ms] | REGISTERs in window / failed | alpha CPU [s] | incremental applies so far |"
+  echo "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' "$burst_rows"
+  echo
+fi
 echo "2. Full mutual-TLS 1.3 handshakes, one openssl s_time -new client, ${tls_time} s per run, client certificate pinned / verified:"
 echo
 echo "| run | sipsite [/s] | openssl s_server [/s] | ratio | sipsite CPU [µs/handshake] | s_server CPU [µs/handshake] |"

@@ -1,6 +1,7 @@
 #include <sipsite/webadmin/console.hpp>
 
 #include <sipsite/asio/task_group.hpp>
+#include <sipsite/common/thread_role.hpp>
 #include <sipsite/pki/tls_context.hpp>
 
 #include "session.hpp"
@@ -177,6 +178,7 @@ std::optional<std::string> Console::start(const pki::Certificate& cert, const pk
   std::promise<void> finished;
   m.done = finished.get_future();
   m.thread = std::thread([&m, finished = std::move(finished)]() mutable {
+    common::make_this_a_background_thread("sipsite-console");
     m.io.run();
     finished.set_value();
   });

@@ -3,6 +3,7 @@
 #include "logging.hpp"
 #include "memory_return.hpp"
 
+#include <sipsite/common/thread_role.hpp>
 #include <sipsite/store/live_state_changes.hpp>
 #include <sipsite/store/retention_settings.hpp>
 #include <sipsite/store/unix_time.hpp>
@@ -62,6 +63,7 @@ bool LiveStateWatcher::catch_up(std::chrono::milliseconds bound) {
 }
 
 void LiveStateWatcher::run() {
+  common::make_this_a_background_thread("sipsite-watcher");
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     poked_ = false;

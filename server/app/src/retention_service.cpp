@@ -2,6 +2,8 @@
 
 #include "logging.hpp"
 
+#include <sipsite/common/thread_role.hpp>
+
 #include <boost/asio/post.hpp>
 
 namespace sipsite::app {
@@ -12,6 +14,7 @@ RetentionService::RetentionService(store::Database db, RetentionServiceSettings 
   settings_.limits.stop_requested = [this, user_stop = std::move(user_stop)] {
     return stopping_.load() || (user_stop && user_stop());
   };
+  boost::asio::post(worker_, [] { common::make_this_a_background_thread("sipsite-purge"); });
 }
 
 RetentionService::~RetentionService() { stop(); }

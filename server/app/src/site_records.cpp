@@ -11,7 +11,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include <pthread.h>
+#include <sipsite/common/thread_role.hpp>
 
 #include <chrono>
 #include <type_traits>
@@ -40,8 +40,9 @@ store::CdrDirection direction_of(sip::CallStart::Direction d) {
 
 SiteRecords::SiteRecords(boost::asio::io_context& io, store::Database db)
     : io_(io), db_(std::move(db)), flush_timer_(io) {
-  // Named, so that top -H and the benchmarks' per-thread CPU tell it apart.
-  boost::asio::post(worker_, [] { pthread_setname_np(pthread_self(), "sipsite-records"); });
+  // Named, so that top -H and the benchmarks' per-thread CPU tell it apart;
+  // at the process's priority: it writes what must not be lost.
+  boost::asio::post(worker_, [] { common::name_this_thread("sipsite-records"); });
   schedule_flush();
 }
 

@@ -6,6 +6,10 @@
     console_client.py PORT PASSWORD revoke FILE
         revokes each fingerprint of FILE (one a line), one request and one
         commit each, in order; prints how many were revoked
+    console_client.py PORT PASSWORD churn FILE
+        revokes each fingerprint of FILE, then trusts each again: two trust
+        changes a peer, one request and one commit each; prints how many
+        succeeded
 
 PASSWORD is the one-time admin password from `sipsite init`: the first
 call changes it to NEW_PASSWORD (as the console asks), later calls log in
@@ -44,7 +48,7 @@ class Console:
 
 
 def main():
-    if len(sys.argv) < 4 or sys.argv[3] not in ("since_start", "revoke"):
+    if len(sys.argv) < 4 or sys.argv[3] not in ("since_start", "revoke", "churn"):
         sys.exit(__doc__)
     console = Console(int(sys.argv[1]))
     console.login(sys.argv[2])
@@ -52,12 +56,17 @@ def main():
         r, body = console.call("GET", "/api/v1/peers/pending?limit=1")
         print(json.dumps(json.loads(body)["since_start"]))
         return
-    revoked = 0
     with open(sys.argv[4]) as f:
-        for fp in (line.strip() for line in f if line.strip()):
-            r, _ = console.call("POST", f"/api/v1/peers/{urllib.parse.quote(fp)}/revoke")
-            revoked += r.status == 200
-    print(f"revoked {revoked}")
+        fingerprints = [line.strip() for line in f if line.strip()]
+    actions = ["revoke"] if sys.argv[3] == "revoke" else ["revoke", "trust"]
+    done = 0
+    for action in actions:
+        for fp in fingerprints:
+            # Trusting restates the fingerprint, as the admin does once it is verified.
+            body = {"confirm_fingerprint": fp} if action == "trust" else None
+            r, _ = console.call("POST", f"/api/v1/peers/{urllib.parse.quote(fp)}/{action}", body)
+            done += r.status == 200
+    print(f"revoked {done}" if sys.argv[3] == "revoke" else f"changed {done}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,11 @@
 //             federation benchmark). --no-sdp leaves the bodies out
 //             (signalling only).
 //
+// --mark-file PATH: operations started while PATH exists (the caller
+// creates it when an event starts and removes it after) are reported apart
+// (mark_*: count, failures, p99) from the others (unmarked_p99_ms), and the
+// slowest operation of each second of the run is listed (where it stalled).
+//
 // Load: --rate N starts N operations per second (fewer if --max-outstanding
 // or the number of idle UAs does not allow it: the shortfall is reported),
 // --rate max keeps --max-outstanding operations in flight. Over UDP requests
@@ -33,6 +38,7 @@
 #include <boost/asio/write.hpp>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -81,6 +87,7 @@ struct Options {
   std::string callee_host;
   std::uint16_t callee_port = 0;
   std::string callee_domain;  // empty: --domain
+  std::string mark_file;      // operations started while it exists are reported apart
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -90,7 +97,7 @@ struct Options {
                "  [--rate N|max] [--max-outstanding N] [--duration S] [--count N] [--users N]\n"
                "  [--first-user N] [--contacts N] [--domain D] [--user u{}] [--password pw{}]\n"
                "  [--timeout S] [--expires S] [--links N] [--hold-ms MS] [--challenge-always] [--quiet]\n"
-               "  [--no-sdp] [--callee-host H] [--callee-port P] [--callee-domain D]\n",
+               "  [--no-sdp] [--callee-host H] [--callee-port P] [--callee-domain D] [--mark-file PATH]\n",
                why);
   std::exit(2);
 }
@@ -152,6 +159,8 @@ Options parse_options(int argc, char** argv) {
       o.callee_port = static_cast<std::uint16_t>(std::stoul(value()));
     else if (a == "--callee-domain")
       o.callee_domain = value();
+    else if (a == "--mark-file")
+      o.mark_file = value();
     else
       usage("unknown option");
   }
@@ -191,6 +200,7 @@ struct Ua {
   bool prepare = false;   // a callee's registration before the load, not counted
   bool clearing = false;  // that registration's first step: Contact: *, Expires: 0
   bool auth_retried = false;
+  bool marked = false;  // started while --mark-file existed
   std::uint32_t gen = 0;
   std::size_t busy_pos = 0;
   Clock::time_point start, deadline, next_send;
@@ -214,6 +224,9 @@ struct Stats {
   std::map<int, std::uint64_t> failure_codes;
   std::map<int, std::string> failure_reasons;  // the first status line seen per code
   std::vector<std::uint32_t> latency_us;
+  std::vector<std::uint32_t> marked_latency_us, unmarked_latency_us;  // with --mark-file
+  std::vector<std::uint32_t> slowest_us_by_second;                    // with --mark-file; by start
+  std::uint64_t marked_failed = 0;
 };
 
 constexpr std::string_view kSdpOffer =
@@ -297,14 +310,18 @@ class Generator {
     io_.run();
   }
 
+  // The p-th quantile of `lat` (sorted here), in ms.
+  static double quantile_ms(std::vector<std::uint32_t> lat, double p) {
+    if (lat.empty()) return 0;
+    std::sort(lat.begin(), lat.end());
+    const auto idx = std::min(lat.size() - 1, static_cast<std::size_t>(p * static_cast<double>(lat.size())));
+    return static_cast<double>(lat[idx]) / 1000.0;
+  }
+
   int report() const {
     auto lat = stats_.latency_us;
     std::sort(lat.begin(), lat.end());
-    const auto pct = [&](double p) -> double {
-      if (lat.empty()) return 0;
-      const auto idx = std::min(lat.size() - 1, static_cast<std::size_t>(p * static_cast<double>(lat.size())));
-      return static_cast<double>(lat[idx]) / 1000.0;
-    };
+    const auto pct = [&](double p) { return quantile_ms(lat, p); };
     const double elapsed = std::chrono::duration<double>(load_end_ - load_start_).count();
     const double window = std::max(1e-9, std::chrono::duration<double>(window_end_ - load_start_).count());
     const double fail_pct =
@@ -334,14 +351,25 @@ class Generator {
       for (const auto& [code, line] : stats_.failure_reasons) std::printf("    e.g. %s\n", line.c_str());
     }
     if (prepare_failed_) std::printf("  callee registration failed for %u callees\n", prepare_failed_);
+    if (!o_.mark_file.empty()) {
+      std::printf("  started while %s existed: %zu succeeded, %llu failed, p99 %.2f ms; the others: p99 %.2f ms\n",
+                  o_.mark_file.c_str(), stats_.marked_latency_us.size(),
+                  static_cast<unsigned long long>(stats_.marked_failed), quantile_ms(stats_.marked_latency_us, 0.99),
+                  quantile_ms(stats_.unmarked_latency_us, 0.99));
+      std::printf("  slowest of each second [ms]:");
+      for (const auto us : stats_.slowest_us_by_second) std::printf(" %.1f", us / 1000.0);
+      std::printf("\n");
+    }
     std::printf(
         "RESULT scenario=%s transport=%s attempted=%llu succeeded=%llu failed=%llu fail_pct=%.3f rate=%.1f "
         "p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f window_s=%.3f not_started=%llu prepare_failed=%u "
-        "generator_cpu_s=%.2f\n",
+        "generator_cpu_s=%.2f mark_n=%zu mark_failed=%llu mark_p99_ms=%.3f unmarked_p99_ms=%.3f\n",
         o_.scenario.c_str(), o_.transport.c_str(), static_cast<unsigned long long>(stats_.attempted),
         static_cast<unsigned long long>(stats_.succeeded), static_cast<unsigned long long>(stats_.failed), fail_pct,
         rate, pct(0.5), pct(0.9), pct(0.99), lat.empty() ? 0.0 : static_cast<double>(lat.back()) / 1000.0, window,
-        static_cast<unsigned long long>(stats_.not_started), prepare_failed_, own_cpu_seconds());
+        static_cast<unsigned long long>(stats_.not_started), prepare_failed_, own_cpu_seconds(),
+        stats_.marked_latency_us.size(), static_cast<unsigned long long>(stats_.marked_failed),
+        quantile_ms(stats_.marked_latency_us, 0.99), quantile_ms(stats_.unmarked_latency_us, 0.99));
     std::fflush(stdout);
     return prepare_failed_ ? 1 : 0;
   }
@@ -450,8 +478,20 @@ class Generator {
     ua.auth_retried = false;
     ++ua.gen;
     ua.start = Clock::now();
+    ua.marked = marked(ua.start);
     ua.deadline = ua.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.timeout));
     mark_busy(i);
+  }
+
+  // Whether --mark-file exists, looked at most every 10 ms.
+  bool marked(Clock::time_point now) {
+    if (o_.mark_file.empty()) return false;
+    if (now - mark_checked_ >= 10ms) {
+      mark_checked_ = now;
+      struct stat st {};
+      mark_present_ = ::stat(o_.mark_file.c_str(), &st) == 0;
+    }
+    return mark_present_;
   }
 
   // Sends ua.last and arms the retransmission timer (UDP).
@@ -621,10 +661,22 @@ class Generator {
     if (failure_code < 0) {
       ++stats_.succeeded;
       if (now <= window_end_) ++succeeded_in_window_;
-      stats_.latency_us.push_back(
-          static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - ua.start).count()));
+      const auto us =
+          static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - ua.start).count());
+      stats_.latency_us.push_back(us);
+      if (!o_.mark_file.empty()) {
+        (ua.marked ? stats_.marked_latency_us : stats_.unmarked_latency_us).push_back(us);
+        const auto second =
+            static_cast<std::size_t>(std::chrono::duration_cast<std::chrono::seconds>(ua.start - load_start_).count());
+        auto& slowest = stats_.slowest_us_by_second;
+        if (second < 3600) {
+          if (slowest.size() <= second) slowest.resize(second + 1);
+          slowest[second] = std::max(slowest[second], us);
+        }
+      }
     } else {
       ++stats_.failed;
+      if (ua.marked) ++stats_.marked_failed;
       ++stats_.failure_codes[failure_code];
       if (failure_code == 0) ++stats_.timeouts;
       if (failure_code == 401 || failure_code == 407) ua.nonce.clear();
@@ -1042,6 +1094,8 @@ class Generator {
   std::string run_id_, ua_branch_;
   std::uint64_t branch_counter_ = 0, tag_counter_ = 0, started_by_ticker_ = 0, succeeded_in_window_ = 0;
   Clock::time_point load_start_{}, window_end_{}, load_end_{};
+  Clock::time_point mark_checked_{};
+  bool mark_present_ = false;
   asio::steady_timer ticker_, sweeper_;
   Stats stats_;
 };

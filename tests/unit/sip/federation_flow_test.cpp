@@ -351,13 +351,17 @@ TEST_F(FederationFlowTest, CallAcrossSitesThenCalleeHangsUp) {
     EXPECT_EQ(m->count(HeaderId::route), 0u);
   }
 
-  // Both mappings end a while after the BYE.
+  // Both mappings end a while after the BYE, and so do the Vias each
+  // side kept for the answers to its requests (the INVITE's too: it was
+  // answered, so only retransmissions could still come).
   alpha.timers.advance(40s);
   beta.timers.advance(40s);
   alpha.edge->sweep();
   beta.edge->sweep();
   EXPECT_EQ(alpha.edge->dialog_count(), 0u);
   EXPECT_EQ(beta.edge->dialog_count(), 0u);
+  EXPECT_EQ(alpha.edge->entries(), 0u);
+  EXPECT_EQ(beta.edge->entries(), 0u);
 }
 
 TEST_F(FederationFlowTest, CallerHangsUp) {

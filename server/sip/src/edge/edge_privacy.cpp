@@ -136,9 +136,10 @@ std::size_t EdgePrivacy::dialog_count() const { return by_local_.size(); }
 std::size_t EdgePrivacy::entries() const { return by_local_.size() + by_fed_.size() + by_token_.size() + vias_.size(); }
 
 std::size_t EdgePrivacy::established_dialogs(std::string_view peer) const {
-  return static_cast<std::size_t>(std::count_if(by_local_.begin(), by_local_.end(), [peer](const auto& kv) {
-    return kv.second->peer == peer && kv.second->established() && !kv.second->ended;
-  }));
+  const auto of_peer = by_peer_.find(std::string(peer));
+  if (of_peer == by_peer_.end()) return 0;
+  return static_cast<std::size_t>(std::count_if(of_peer->second.begin(), of_peer->second.end(),
+                                                [](const Dialog* d) { return d->established() && !d->ended; }));
 }
 
 bool EdgePrivacy::strip(std::string_view name) const {
@@ -166,11 +167,16 @@ EdgePrivacy::Dialog* EdgePrivacy::create(std::string_view peer, std::string loca
   d->expires = clock_.now() + settings_.setup_ttl;
   by_local_.emplace(d->local_call_id, d);
   by_fed_.emplace(d->fed_call_id, d);
+  by_peer_[d->peer].insert(d.get());
   return d.get();
 }
 
 void EdgePrivacy::erase(const std::shared_ptr<Dialog>& d) {
   for (const auto& l : d->legs) by_token_.erase(l.token);
+  if (auto of_peer = by_peer_.find(d->peer); of_peer != by_peer_.end()) {
+    of_peer->second.erase(d.get());
+    if (of_peer->second.empty()) by_peer_.erase(of_peer);
+  }
   by_fed_.erase(d->fed_call_id);
   by_local_.erase(d->local_call_id);
 }
@@ -322,6 +328,9 @@ std::optional<EdgeRefusal> EdgePrivacy::inbound(Message& m, std::string_view pee
     if (memo == vias_.end() || it == by_fed_.end() || it->second->peer != peer) return EdgeRefusal{};
     Dialog& d = *it->second;
     replace_all(m, HeaderId::via, "Via", memo->second.vias);
+    // Answered: from now on only retransmissions (and a forked 2xx) come,
+    // within 64*T1; an INVITE's Vias need not be kept for Timer C's minutes.
+    if (m.status_code() >= 200) memo->second.expires = std::min(memo->second.expires, clock_.now() + settings_.linger);
     m.set_header("Call-ID", d.local_call_id);
     Leg* leg = from->tag() ? d.by_fed_tag(*from->tag()) : nullptr;
     if (leg != nullptr) {
@@ -414,8 +423,12 @@ std::optional<EdgeRefusal> EdgePrivacy::inbound(Message& m, std::string_view pee
 std::vector<Message> EdgePrivacy::end_dialogs(std::string_view peer) {
   std::vector<Message> byes;
   std::vector<std::shared_ptr<Dialog>> gone;
-  for (const auto& [id, d] : by_local_) {
-    if (d->peer != peer) continue;
+  const auto of_peer = by_peer_.find(std::string(peer));
+  if (of_peer == by_peer_.end()) return byes;
+  for (const Dialog* p : of_peer->second) {
+    const auto found = by_local_.find(p->local_call_id);
+    if (found == by_local_.end()) continue;
+    const auto& d = found->second;
     gone.push_back(d);
     if (d->ended) continue;
     for (const auto& leg : d->legs) {

@@ -33,6 +33,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace sipsite::sip {
@@ -105,6 +106,8 @@ class EdgePrivacy {
   std::unordered_map<std::string, std::shared_ptr<Dialog>> by_local_;  // local Call-ID
   std::unordered_map<std::string, std::shared_ptr<Dialog>> by_fed_;    // Call-ID on the link
   std::unordered_map<std::string, std::shared_ptr<Dialog>> by_token_;  // Contact token
+  // Each peer's dialogs: a revocation touches that peer's, not all of them.
+  std::unordered_map<std::string, std::unordered_set<const Dialog*>> by_peer_;
   struct ViaMemo {
     std::vector<std::string> vias;
     TimePoint expires;
