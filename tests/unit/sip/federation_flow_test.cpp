@@ -383,6 +383,43 @@ TEST_F(FederationFlowTest, CallerHangsUp) {
   expect_private_link();
 }
 
+// Sweeping costs what is due: a dialog is looked at again when its entry
+// comes due, and one still in use is kept (its expiry moved on), however
+// long past the few minutes a call may take to be set up.
+TEST_F(FederationFlowTest, AnEstablishedCallOutlivesEverySweepUntilItsBye) {
+  const Call call = establish();
+  for (int minute = 0; minute < 6; ++minute) {
+    alpha.timers.advance(60s);
+    beta.timers.advance(60s);
+    alpha.edge->sweep();
+    beta.edge->sweep();
+  }
+  EXPECT_EQ(alpha.edge->dialog_count(), 1u);
+  EXPECT_EQ(beta.edge->dialog_count(), 1u);
+
+  // Still mapped both ways after six minutes: the BYE reaches bob.
+  auto rr = values(call.alice_ok, HeaderId::record_route);
+  std::reverse(rr.begin(), rr.end());
+  phone_sends(alpha, kAlice,
+              in_dialog("BYE", contact_uri(call.alice_ok), rr, header(call.alice_ok, "From"),
+                        header(call.alice_ok, "To"), "call-a@10.1.0.2", 2, kAlice));
+  const Message bob_bye = last("bob", "BYE");
+  phone_sends(beta, kBob, make_response(bob_bye, 200, "OK"));
+  EXPECT_EQ(cseq_header(last("alice", "200"))->method, "BYE");
+
+  // Kept 32 s for retransmissions, then every entry of it is gone.
+  alpha.timers.advance(20s);
+  alpha.edge->sweep();
+  EXPECT_EQ(alpha.edge->dialog_count(), 1u);
+  alpha.timers.advance(20s);
+  beta.timers.advance(40s);
+  alpha.edge->sweep();
+  beta.edge->sweep();
+  EXPECT_EQ(alpha.edge->entries(), 0u);
+  EXPECT_EQ(beta.edge->entries(), 0u);
+  EXPECT_TRUE(refused.empty());
+}
+
 TEST_F(FederationFlowTest, MessageBothWays) {
   Message m = Message::make_request("MESSAGE", "sip:bob@beta.example");
   m.add_header("Via", "SIP/2.0/UDP 10.1.0.2:5060;branch=z9hG4bKmsg1;rport");

@@ -100,7 +100,7 @@ struct Leg {
   bool established = false;
 };
 
-struct EdgePrivacy::Dialog {
+struct EdgePrivacy::Dialog : std::enable_shared_from_this<EdgePrivacy::Dialog> {
   std::string peer;
   std::string local_call_id;
   std::string fed_call_id;
@@ -165,6 +165,7 @@ EdgePrivacy::Dialog* EdgePrivacy::create(std::string_view peer, std::string loca
   d->local_call_id = std::move(local_call_id);
   d->fed_call_id = std::move(fed_call_id);
   d->expires = clock_.now() + settings_.setup_ttl;
+  dialogs_due_.push({d->expires, d});
   by_local_.emplace(d->local_call_id, d);
   by_fed_.emplace(d->fed_call_id, d);
   by_peer_[d->peer].insert(d.get());
@@ -186,14 +187,40 @@ void EdgePrivacy::touch(Dialog& d) {
   d.expires = clock_.now() + (d.established() ? settings_.dialog_ttl : settings_.setup_ttl);
 }
 
+// Only what is due is looked at: each dialog and each remembered Via has
+// an entry in a queue at (or before) its expiry. A dialog whose expiry moved
+// later since is queued again at it; a Via remembered again has a newer
+// entry of its own, and an entry of something already gone is dropped.
 void EdgePrivacy::sweep() {
   const TimePoint now = clock_.now();
-  std::vector<std::shared_ptr<Dialog>> expired;
-  for (const auto& [id, d] : by_local_) {
-    if (d->expires <= now) expired.push_back(d);
+  while (!dialogs_due_.empty() && dialogs_due_.top().at <= now) {
+    const auto d = dialogs_due_.top().dialog.lock();
+    dialogs_due_.pop();
+    if (!d) continue;
+    if (d->expires <= now) {
+      erase(d);
+    } else {
+      dialogs_due_.push({d->expires, d});
+    }
   }
-  for (const auto& d : expired) erase(d);
-  std::erase_if(vias_, [now](const auto& kv) { return kv.second.expires <= now; });
+  while (!vias_due_.empty() && vias_due_.top().at <= now) {
+    const auto memo = vias_.find(vias_due_.top().key);
+    if (memo != vias_.end() && memo->second.expires <= now) vias_.erase(memo);
+    vias_due_.pop();
+  }
+}
+
+void EdgePrivacy::end_soon(Dialog& d) {
+  const TimePoint at = clock_.now() + settings_.linger;
+  if (at >= d.expires) return;
+  d.expires = at;
+  dialogs_due_.push({at, d.weak_from_this()});
+}
+
+void EdgePrivacy::remember_vias(std::string key, std::vector<std::string> vias, Duration ttl) {
+  const TimePoint at = clock_.now() + ttl;
+  vias_due_.push({at, key});
+  vias_[std::move(key)] = ViaMemo{std::move(vias), at};
 }
 
 namespace {
@@ -236,9 +263,8 @@ bool EdgePrivacy::outbound(Message& m, std::string_view peer) {
     touch(*d);
     Leg& leg = leg_for(*d, *from->tag(), random_);
     if (m.method() != "ACK") {
-      vias_[method_key(*vias->front().branch(), cseq->method)] =
-          ViaMemo{owned(m.values(HeaderId::via)),
-                  clock_.now() + (cseq->method == "INVITE" ? settings_.setup_ttl : settings_.linger)};
+      remember_vias(method_key(*vias->front().branch(), cseq->method), owned(m.values(HeaderId::via)),
+                    cseq->method == "INVITE" ? settings_.setup_ttl : settings_.linger);
     }
     const std::string via = "SIP/2.0/TLS " + settings_.local_domain + ";branch=" + std::string(*vias->front().branch());
     m.remove_headers(HeaderId::via);
@@ -304,7 +330,7 @@ bool EdgePrivacy::outbound(Message& m, std::string_view peer) {
   m.remove_headers(HeaderId::record_route);
   m.remove_headers(HeaderId::route);
   m.set_header("Call-ID", d->fed_call_id);
-  if (d->ended) d->expires = std::min(d->expires, clock_.now() + settings_.linger);
+  if (d->ended) end_soon(*d);
   strip_headers(m);
   return true;
 }
@@ -330,7 +356,10 @@ std::optional<EdgeRefusal> EdgePrivacy::inbound(Message& m, std::string_view pee
     replace_all(m, HeaderId::via, "Via", memo->second.vias);
     // Answered: from now on only retransmissions (and a forked 2xx) come,
     // within 64*T1; an INVITE's Vias need not be kept for Timer C's minutes.
-    if (m.status_code() >= 200) memo->second.expires = std::min(memo->second.expires, clock_.now() + settings_.linger);
+    if (const TimePoint at = clock_.now() + settings_.linger; m.status_code() >= 200 && at < memo->second.expires) {
+      memo->second.expires = at;
+      vias_due_.push({at, memo->first});
+    }
     m.set_header("Call-ID", d.local_call_id);
     Leg* leg = from->tag() ? d.by_fed_tag(*from->tag()) : nullptr;
     if (leg != nullptr) {
@@ -350,7 +379,7 @@ std::optional<EdgeRefusal> EdgePrivacy::inbound(Message& m, std::string_view pee
       if (cseq->method == "BYE" && m.status_code() < 300) d.ended = true;
       if (!is_dialog_creating(cseq->method) && !d.established() && cseq->method != "BYE") d.ended = true;
       if (cseq->method == "INVITE" && m.status_code() >= 300 && !d.established()) d.ended = true;
-      if (d.ended) d.expires = std::min(d.expires, clock_.now() + settings_.linger);
+      if (d.ended) end_soon(d);
     }
     return std::nullopt;
   }

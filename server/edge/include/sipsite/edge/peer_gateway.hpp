@@ -151,6 +151,7 @@ class PeerGateway final : public sip::PeerRouter {
   std::map<pki::Fingerprint, Bucket> buckets_;
   std::map<pki::Fingerprint, sip::Endpoint> remote_;
   sip::TimerId sweep_timer_ = 0;
+  unsigned sweeps_ = 0;  // the scans run every kScanEvery sweeps
   RefusedInvites refused_;
   PeerGatewayCounters counters_;
 };

@@ -28,8 +28,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -81,7 +83,8 @@ class EdgePrivacy {
   // a BYE to send to the local party as if from the peer (revocation).
   [[nodiscard]] std::vector<Message> end_dialogs(std::string_view peer);
 
-  // Drops expired mappings; call every few seconds.
+  // Drops expired mappings; call every second or so. Costs what is due,
+  // not the number of mappings.
   void sweep();
 
   [[nodiscard]] std::size_t dialog_count() const;
@@ -97,6 +100,9 @@ class EdgePrivacy {
   Dialog* create(std::string_view peer, std::string local_call_id, std::string fed_call_id);
   void erase(const std::shared_ptr<Dialog>& d);
   void touch(Dialog& d);
+  // The dialog ended: kept `linger` for retransmissions, then swept.
+  void end_soon(Dialog& d);
+  void remember_vias(std::string key, std::vector<std::string> vias, Duration ttl);
   [[nodiscard]] bool strip(std::string_view header_name) const;
   void strip_headers(Message& m) const;
 
@@ -114,6 +120,19 @@ class EdgePrivacy {
   };
   // The Vias taken off requests sent to peers: "branch method" -> Vias.
   std::unordered_map<std::string, ViaMemo> vias_;
+  // When to look at each dialog and remembered Via again (sweep()).
+  struct DialogDue {
+    TimePoint at;
+    std::weak_ptr<Dialog> dialog;
+    bool operator>(const DialogDue& o) const { return at > o.at; }
+  };
+  struct ViaDue {
+    TimePoint at;
+    std::string key;
+    bool operator>(const ViaDue& o) const { return at > o.at; }
+  };
+  std::priority_queue<DialogDue, std::vector<DialogDue>, std::greater<>> dialogs_due_;
+  std::priority_queue<ViaDue, std::vector<ViaDue>, std::greater<>> vias_due_;
 };
 
 }  // namespace sipsite::sip
