@@ -12,7 +12,8 @@
 #   4. revocation under load: LINKS links, OPTIONS (and MESSAGE) at RATE/s
 #      over the first SIP_LINKS of them; `peer revoke` of link 0's peer by
 #      the CLI: the time to its link's close, collateral closes, and the p99
-#      of the other links' requests before vs around the revocation;
+#      of the other links' requests before vs around the revocation; then
+#      link 1's peer revoked through the console's API, the same way;
 #   5. a burst of CHANGES trust changes, one CLI command and one commit each
 #      (revoking peers that are not connected), under the same load: p99
 #      before vs during, requests lost; then the same commands again as a
@@ -197,6 +198,19 @@ row "revocation (CLI) with $links links up: link closed after" \
 row "OPTIONS/MESSAGE p99 on $sip_links other links: before / around" \
   "$(field before_p99_ms "$line") / $(field event_p99_ms "$line") ms (max $(field event_max_ms "$line") ms)"
 row "requests sent / answered / lost" "$(field sent "$line") / $(field answered "$line") / $(field lost "$line")"
+sleep 2
+# The same through the console's API: link 1's peer, one request (answered
+# once the change is in force).
+fp1=$(awk '/BEGIN CERTIFICATE/ { i++ } i == 2' "$work/ids/bundle.pem" | openssl x509 -noout -fingerprint -sha256 | cut -d= -f2)
+echo "$fp1" >"$work/api-one.fps"
+"$fedload" links --dir "$work/ids" --first 1 --target "127.0.0.1:$fed_port" --site-domain alpha.example \
+  --links $((links - 1)) --sip-links "$sip_links" --rate "$rate" --message-every 10 --duration "$duration" \
+  --keepalive 5 --settle 1 --event-at $((duration / 3)) --expect-closed 1 \
+  --event-cmd "python3 '$here/console/console_client.py' $admin_port '$admin_password' revoke '$work/api-one.fps'" \
+  >"$work/revoke-api.out" 2>"$work/revoke-api.err" || true
+line=$(grep '^RESULT' "$work/revoke-api.out" || echo "RESULT")
+row "revocation (API) with $((links - 1)) links up: link closed after" \
+  "$(field revoke_ms "$line") ms (the client ran $(field event_ms "$line") ms, login included; collateral closes $(field collateral "$line"))"
 sleep 2
 
 # ---- 5. a burst of trust changes under load ---------------------------------------------

@@ -282,6 +282,24 @@ class FederationFlowTest : public ::testing::Test {
     return c;
   }
 
+  // alice hangs up: her BYE, as it reaches bob.
+  Message alice_hangs_up(const Call& c) {
+    auto rr = values(c.alice_ok, HeaderId::record_route);
+    std::reverse(rr.begin(), rr.end());
+    phone_sends(alpha, kAlice,
+                in_dialog("BYE", contact_uri(c.alice_ok), rr, header(c.alice_ok, "From"), header(c.alice_ok, "To"),
+                          "call-a@10.1.0.2", 2, kAlice));
+    return last("bob", "BYE");
+  }
+
+  // Time passes at both sites, and each sweeps its mappings.
+  void both_later(std::chrono::seconds d) {
+    for (Site* site : {&alpha, &beta}) {
+      site->timers.advance(d);
+      site->edge->sweep();
+    }
+  }
+
   void expect_private_link() {
     for (const auto& c : link) {
       SCOPED_TRACE(c.bytes);
@@ -354,10 +372,7 @@ TEST_F(FederationFlowTest, CallAcrossSitesThenCalleeHangsUp) {
   // Both mappings end a while after the BYE, and so do the Vias each
   // side kept for the answers to its requests (the INVITE's too: it was
   // answered, so only retransmissions could still come).
-  alpha.timers.advance(40s);
-  beta.timers.advance(40s);
-  alpha.edge->sweep();
-  beta.edge->sweep();
+  both_later(40s);
   EXPECT_EQ(alpha.edge->dialog_count(), 0u);
   EXPECT_EQ(beta.edge->dialog_count(), 0u);
   EXPECT_EQ(alpha.edge->entries(), 0u);
@@ -366,12 +381,7 @@ TEST_F(FederationFlowTest, CallAcrossSitesThenCalleeHangsUp) {
 
 TEST_F(FederationFlowTest, CallerHangsUp) {
   const Call call = establish();
-  auto rr = values(call.alice_ok, HeaderId::record_route);
-  std::reverse(rr.begin(), rr.end());
-  phone_sends(alpha, kAlice,
-              in_dialog("BYE", contact_uri(call.alice_ok), rr, header(call.alice_ok, "From"),
-                        header(call.alice_ok, "To"), "call-a@10.1.0.2", 2, kAlice));
-  const Message bob_bye = last("bob", "BYE");
+  const Message bob_bye = alice_hangs_up(call);
   EXPECT_EQ(bob_bye.request_uri(), kBob.contact);
   EXPECT_EQ(tag_of(bob_bye, HeaderId::to), "bobtag");
   EXPECT_EQ(header(bob_bye, "Call-ID"), header(call.bob_invite, "Call-ID"));
@@ -388,33 +398,18 @@ TEST_F(FederationFlowTest, CallerHangsUp) {
 // long past the few minutes a call may take to be set up.
 TEST_F(FederationFlowTest, AnEstablishedCallOutlivesEverySweepUntilItsBye) {
   const Call call = establish();
-  for (int minute = 0; minute < 6; ++minute) {
-    alpha.timers.advance(60s);
-    beta.timers.advance(60s);
-    alpha.edge->sweep();
-    beta.edge->sweep();
-  }
+  for (int minute = 0; minute < 6; ++minute) both_later(60s);
   EXPECT_EQ(alpha.edge->dialog_count(), 1u);
   EXPECT_EQ(beta.edge->dialog_count(), 1u);
 
   // Still mapped both ways after six minutes: the BYE reaches bob.
-  auto rr = values(call.alice_ok, HeaderId::record_route);
-  std::reverse(rr.begin(), rr.end());
-  phone_sends(alpha, kAlice,
-              in_dialog("BYE", contact_uri(call.alice_ok), rr, header(call.alice_ok, "From"),
-                        header(call.alice_ok, "To"), "call-a@10.1.0.2", 2, kAlice));
-  const Message bob_bye = last("bob", "BYE");
-  phone_sends(beta, kBob, make_response(bob_bye, 200, "OK"));
+  phone_sends(beta, kBob, make_response(alice_hangs_up(call), 200, "OK"));
   EXPECT_EQ(cseq_header(last("alice", "200"))->method, "BYE");
 
   // Kept 32 s for retransmissions, then every entry of it is gone.
-  alpha.timers.advance(20s);
-  alpha.edge->sweep();
+  both_later(20s);
   EXPECT_EQ(alpha.edge->dialog_count(), 1u);
-  alpha.timers.advance(20s);
-  beta.timers.advance(40s);
-  alpha.edge->sweep();
-  beta.edge->sweep();
+  both_later(20s);
   EXPECT_EQ(alpha.edge->entries(), 0u);
   EXPECT_EQ(beta.edge->entries(), 0u);
   EXPECT_TRUE(refused.empty());
