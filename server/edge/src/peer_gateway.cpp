@@ -14,11 +14,7 @@ namespace sipsite::edge {
 
 namespace {
 
-// Edge privacy's mappings are swept every second (a sweep costs what is
-// due, so often is cheap and spreads the work); the scans of the media
-// calls and remembered flows, which cost their size, every tenth time.
-constexpr auto kSweepInterval = std::chrono::seconds(1);
-constexpr unsigned kScanEvery = 10;
+constexpr unsigned kScanEvery = 10;  // sweeps per scan (PeerGatewaySettings::sweep_interval)
 // The flow a revocation BYE claims to come from: never a live link, so the
 // local party's answer to it goes nowhere.
 constexpr sip::FlowId kRevokedFlow = sip::kFederationFlowBit;
@@ -48,7 +44,7 @@ void PeerGateway::attach(sip::Core& core, PeerLinks& links, media::SdpAnchor* re
 
 void PeerGateway::schedule_sweep() {
   if (sweep_timer_ != 0) timers_.cancel(sweep_timer_);
-  sweep_timer_ = timers_.start(kSweepInterval, [this] {
+  sweep_timer_ = timers_.start(settings_.sweep_interval, [this] {
     sweep_timer_ = 0;
     privacy_.sweep();
     if (++sweeps_ % kScanEvery != 0) {

@@ -45,11 +45,11 @@ constexpr auto kDialSpacing = std::chrono::milliseconds(5);
 struct Dialer {
   PeerTarget target;
   bool stopped = false;
-  bool waiting_for_peer_link = false;                 // the peer's canonical link is up: not dialling
-  std::unique_ptr<TlsStream> stream;                  // while connecting
-  std::shared_ptr<LinkConnection> link;               // once the handshake is done
-  std::unique_ptr<asio::steady_timer> timer;          // backoff waits, waits for the peer's link to go
-  std::shared_ptr<asio::steady_timer> ping_timer;     // keep-alive interval of the current link
+  bool waiting_for_peer_link = false;              // the peer's canonical link is up: not dialling
+  std::unique_ptr<TlsStream> stream;               // while connecting
+  std::shared_ptr<LinkConnection> link;            // once the handshake is done
+  std::unique_ptr<asio::steady_timer> timer;       // backoff waits, waits for the peer's link to go
+  std::shared_ptr<asio::steady_timer> ping_timer;  // keep-alive interval of the current link
 };
 
 struct FederationConnector::Impl : std::enable_shared_from_this<Impl> {

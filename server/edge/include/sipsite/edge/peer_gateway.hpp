@@ -31,6 +31,7 @@
 #include <sipsite/sip/edge/edge_privacy.hpp>
 #include <sipsite/sip/proxy/proxy.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -47,6 +48,10 @@ struct PeerGatewaySettings {
   // Beyond it, 503 with Retry-After (responses are never limited).
   double requests_per_second = 2000;
   double burst = 4000;
+  // How often edge privacy's mappings are swept (a sweep costs what is
+  // due, so often is cheap and spreads the work); the scans of the media
+  // calls and remembered flows, which cost their size, run every tenth time.
+  std::chrono::milliseconds sweep_interval{std::chrono::seconds(1)};
 };
 
 struct PeerGatewayCounters {
