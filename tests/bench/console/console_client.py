@@ -5,7 +5,8 @@
         prints GET /api/v1/peers/pending's since_start (JSON)
     console_client.py PORT PASSWORD revoke FILE
         revokes each fingerprint of FILE (one a line), one request and one
-        commit each, in order; prints how many were revoked
+        commit each, in order; prints how many were revoked and when the
+        first request left, in ms from the start (first_request_ms=)
     console_client.py PORT PASSWORD churn FILE
         revokes each fingerprint of FILE, then trusts each again: two trust
         changes a peer, one request and one commit each; prints how many
@@ -19,7 +20,10 @@ import http.client
 import json
 import ssl
 import sys
+import time
 import urllib.parse
+
+STARTED = time.monotonic()
 
 NEW_PASSWORD = "bench-admin-password-1"
 
@@ -60,13 +64,17 @@ def main():
         fingerprints = [line.strip() for line in f if line.strip()]
     actions = ["revoke"] if sys.argv[3] == "revoke" else ["revoke", "trust"]
     done = 0
+    first_request_ms = None
     for action in actions:
         for fp in fingerprints:
             # Trusting restates the fingerprint, as the admin does once it is verified.
             body = {"confirm_fingerprint": fp} if action == "trust" else None
+            if first_request_ms is None:
+                first_request_ms = (time.monotonic() - STARTED) * 1000
             r, _ = console.call("POST", f"/api/v1/peers/{urllib.parse.quote(fp)}/{action}", body)
             done += r.status == 200
-    print(f"revoked {done}" if sys.argv[3] == "revoke" else f"changed {done}")
+    print(f"revoked {done} first_request_ms={first_request_ms or 0:.0f}" if sys.argv[3] == "revoke"
+          else f"changed {done}")
 
 
 if __name__ == "__main__":
