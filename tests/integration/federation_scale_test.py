@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shlex
+import socket
 import subprocess
 import time
 import unittest
@@ -133,6 +134,45 @@ class FederationScaleTest(SiteTestCase):
         r = c.post("/api/v1/peers/bulk", {"action": "import", "pem": "not a certificate"})
         self.assertEqual(r.status, 400, r)
         daemon.wait_for(rf"state now: 0 users, {PEERS} peers \({PEERS - 13} trusted\)", timeout=10)
+        self.assertEqual(daemon.stop(), 0)
+
+    def test_the_site_dials_peers_given_addresses_and_redials_them_all_after_an_outage(self):
+        # 20 of the 200 trusted sites get an address (`peer trust --address`,
+        # as ADMIN.md tells the admin of a bundle), the last one while the
+        # daemon runs; fedload plays them, each on its own loopback address,
+        # then drops them all for 3 s (every dial refused) and takes them back.
+        dialled = 20
+        self.assertOk(self.sipsite("peer", "import", "--bundle", os.path.join(self.ids, "bundle.pem"), "--trust"))
+        probe = socket.socket()
+        probe.bind(("127.3.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        for i in range(dialled - 1):
+            trusted = self.sipsite("peer", "trust", "--fingerprint", self.fingerprints[i],
+                                   "--address", f"127.3.0.{i + 1}:{port}")
+            self.assertOk(trusted)
+            self.assertIn(f"is trusted, dialled at 127.3.0.{i + 1}:{port}", trusted.err)
+        listen = subprocess.Popen([FEDLOAD, "listen", "--dir", self.ids, "--links", str(dialled), "--port", str(port),
+                                   "--connect-timeout", "60", "--settle", "1", "--outage", "3",
+                                   "--reconnect-timeout", "90"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        self.addCleanup(lambda: listen.poll() is None and listen.kill())
+        self.assertTrue(listen.stdout.readline().startswith("listening"))
+        daemon = Daemon(["--state-dir", self.path("site")])
+        self.addCleanup(daemon.kill)
+        daemon.wait_for(r"state loaded", timeout=30)
+        last = self.sipsite("peer", "trust", "--fingerprint", self.fingerprints[dialled - 1],
+                            "--address", f"127.3.0.{dialled}:{port}")
+        self.assertOk(last)  # applied by the running daemon: it dials that one too
+        out, err = listen.communicate(timeout=240)
+        self.assertEqual(listen.returncode, 0, err)
+        r = result_fields(out)
+        self.assertEqual(int(r["connected"]), dialled, out + err)
+        self.assertEqual(int(r["failed_handshakes"]), 0, out)
+        # Each site was dialled again during the outage (backoff from 1 s),
+        # and every one is connected again after it.
+        self.assertGreaterEqual(int(r["outage_dials"]), dialled, out)
+        self.assertEqual(int(r["reconnected"]), dialled, out + err)
         self.assertEqual(daemon.stop(), 0)
 
     def test_a_scan_by_many_unknown_certificates_is_counted_exactly_and_written_sparingly(self):

@@ -111,7 +111,7 @@ OpResult<PeerChange> SiteOperations::trust_peer(const PeerRef& who, std::string_
       return OpError{OpErrc::certificate_not_valid, "cannot trust " + peer.domain + ": " + valid.error().message};
     }
   }
-  return set_state(peer, store::PeerState::trusted);
+  return set_state(peer, store::PeerState::trusted, *address);
 }
 
 // A pending request the admin decided to trust becomes a trusted peer, in
@@ -241,14 +241,20 @@ OpResult<std::vector<store::PeerRecord>> SiteOperations::import_peers(const std:
   return records;
 }
 
-OpResult<PeerChange> SiteOperations::set_state(const store::PeerRecord& peer, store::PeerState state) {
+OpResult<PeerChange> SiteOperations::set_state(const store::PeerRecord& peer, store::PeerState state,
+                                               std::string_view address) {
   PeerChange change{peer, false, false, std::nullopt};
-  if (peer.state == state) return change;
+  const bool new_address = !address.empty() && address != peer.address;
+  if (peer.state == state && !new_address) return change;
   store::PeerRepository peers(db_);
   const std::string action = state == store::PeerState::trusted ? "peer.trust" : "peer.revoke";
   auto r = db_.transaction([&]() -> store::Result<void> {
     if (auto s = peers.set_state(peer.fingerprint, state); !s) return s;
-    return audit(action, peer.domain + " " + peer.fingerprint);
+    if (new_address) {
+      if (auto a = peers.set_address(peer.fingerprint, address); !a) return a;
+    }
+    return audit(action,
+                 peer.domain + " " + peer.fingerprint + (new_address ? " address " + std::string(address) : ""));
   });
   if (!r) return from_store(r.error());
   change.changed = true;

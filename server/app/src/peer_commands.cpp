@@ -175,8 +175,13 @@ int cmd_peer_set_state(const GlobalOptions& g, const PeerSelector& who, store::P
               << "'s key before its rotation to " << change->old_pin->superseded_by << "; revoking " << peer.domain
               << std::endl;
   }
-  std::cerr << "sipsite: " << peer.domain << (change->changed ? " is now " : " is already ") << store::to_string(state)
-            << std::endl;
+  if (trust && !peer.address.empty()) {
+    std::cerr << "sipsite: " << peer.domain << " is trusted, dialled at " << peer.address
+              << (change->changed ? "" : " (no change)") << std::endl;
+  } else {
+    std::cerr << "sipsite: " << peer.domain << (change->changed ? " is now " : " is already ")
+              << store::to_string(state) << std::endl;
+  }
   return kExitOk;
 }
 

@@ -75,6 +75,14 @@ Result<std::optional<PeerRecord>> PeerRepository::find_by_domain(std::string_vie
   return find_where("domain", domain);
 }
 
+Result<void> PeerRepository::set_address(std::string_view fingerprint, std::string_view address) {
+  auto r = db_.execute("UPDATE peers SET address = ?, updated_at = ? WHERE fingerprint = ?", address, unix_now(),
+                       fingerprint);
+  if (!r) return r.error();
+  if (*r == 0) return Error{Errc::not_found, "no peer with fingerprint " + std::string(fingerprint)};
+  return {};
+}
+
 Result<void> PeerRepository::set_state(std::string_view fingerprint, PeerState state) {
   auto r = db_.execute("UPDATE peers SET state = ?, updated_at = ? WHERE fingerprint = ?", to_string(state), unix_now(),
                        fingerprint);

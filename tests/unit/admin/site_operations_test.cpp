@@ -175,6 +175,33 @@ TEST_F(SiteOperationsTest, TrustAndRevokeByFingerprintOrDomain) {
   EXPECT_EQ(error_of(ops_.trust_peer({fp, ""}, "host:0")), OpErrc::bad_address);
 }
 
+// A bundle is imported without addresses; the admin gives each peer its
+// address when trusting it (ADMIN.md), or a new one later.
+TEST_F(SiteOperationsTest, TrustingWithAnAddressStoresItAlsoForAPeerTrustedAlready) {
+  const auto beta = make_cert("beta.example");
+  const std::string fp = beta.fingerprint().to_string();
+  import(beta);
+  auto trusted = ops_.trust_peer({fp, ""}, "198.51.100.2:5062");
+  ASSERT_TRUE(trusted) << trusted.error().message;
+  EXPECT_TRUE(trusted->changed);
+  EXPECT_EQ(peer(fp)->state, PeerState::trusted);
+  EXPECT_EQ(peer(fp)->address, "198.51.100.2:5062");
+  EXPECT_EQ(trusted->peer.address, "198.51.100.2:5062");
+  EXPECT_EQ(last_audit().detail, "beta.example " + fp + " address 198.51.100.2:5062");
+
+  auto moved = ops_.trust_peer({"", "beta.example"}, "198.51.100.3:5062");
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_TRUE(moved->changed);
+  EXPECT_EQ(peer(fp)->address, "198.51.100.3:5062");
+
+  // The same address, or none: nothing to change, nothing audited.
+  const auto audits = audit_count();
+  EXPECT_FALSE(ops_.trust_peer({fp, ""}, "198.51.100.3:5062").value().changed);
+  EXPECT_FALSE(ops_.trust_peer({fp, ""}, "").value().changed);
+  EXPECT_EQ(peer(fp)->address, "198.51.100.3:5062");
+  EXPECT_EQ(audit_count(), audits);
+}
+
 TEST_F(SiteOperationsTest, TrustingAPendingRequestMakesItAPeer) {
   const auto gamma = make_cert("gamma.example");
   const std::string fp = gamma.fingerprint().to_string();

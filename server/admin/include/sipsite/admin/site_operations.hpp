@@ -111,9 +111,11 @@ class SiteOperations {
   // import with an error naming it (1-based position and domain). No
   // addresses: the peers dial in, or get one when trusted again.
   OpResult<std::vector<store::PeerRecord>> import_peers(const std::vector<pki::Certificate>& certificates, bool trust);
-  // Trusts a known peer (its stored certificate must be within its dates),
+  // Trusts a known peer (its stored certificate must be within its dates)
+  // and, when `address` (HOST:PORT) is given, dials it there from now on
+  // (trusting a trusted peer again only to give it an address is a change);
   // or turns a pending request with that fingerprint into a trusted peer at
-  // `address` (HOST:PORT or empty). Audit "peer.trust".
+  // `address` (or none). Audit "peer.trust".
   OpResult<PeerChange> trust_peer(const PeerRef& who, std::string_view address);
   // Revokes a peer. A fingerprint that is a peer's old pin after its key
   // rotation revokes that peer. Audit "peer.revoke".
@@ -156,7 +158,8 @@ class SiteOperations {
   OpResult<store::UserRecord> write_user(std::string_view aor, std::string_view password, UserWrite write);
   OpResult<std::optional<store::PeerRecord>> find_peer(const PeerRef& who, std::string& fingerprint);
   OpResult<PeerChange> trust_pending(const store::PendingRequest& request, const std::string& address);
-  OpResult<PeerChange> set_state(const store::PeerRecord& peer, store::PeerState state);
+  // `address`, when not empty, replaces the peer's in the same transaction.
+  OpResult<PeerChange> set_state(const store::PeerRecord& peer, store::PeerState state, std::string_view address = {});
   // The peer a revocation names: by fingerprint, domain, or an old pin kept
   // after its key rotation (then `old_pin` is set).
   OpResult<PeerChange> peer_to_revoke(const PeerRef& who);

@@ -43,6 +43,9 @@ class PeerRepository {
   // Errc::not_found if no peer has that fingerprint. A state other than
   // trusted also deletes the peer's previous pins (revocation is total).
   Result<void> set_state(std::string_view fingerprint, PeerState state);
+  // Where this site dials the peer (HOST:PORT; empty: it dials in).
+  // Errc::not_found if no peer has that fingerprint.
+  Result<void> set_address(std::string_view fingerprint, std::string_view address);
   // Deletes the peer with that fingerprint and any previous pins of its
   // domain. Errc::not_found if there is none. Whether it may be removed
   // (not while trusted) is the caller's rule.
