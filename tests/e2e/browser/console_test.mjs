@@ -297,8 +297,15 @@ test("first login, pairing two sites through their consoles, users and revocatio
   await alpha.click('nav a[data-page="peers"]');
   const revoke = (await peerRow(alpha, "beta.example")).getByRole("button", { name: "Revoke beta.example" });
   await revoke.waitFor();
+  // The Sites page replaces its rows every 3 s: an element found may be
+  // detached before its box is read (null), so look again (bounded).
   const fits = async (locator, what) => {
-    const box = await locator.boundingBox();
+    let box = null;
+    for (let tries = 0; box === null && tries < 20; ++tries) {
+      await locator.waitFor();
+      box = await locator.boundingBox();
+    }
+    assert.ok(box, `${what} has no box`);
     const width = await alpha.evaluate(() => document.documentElement.clientWidth);
     assert.ok(box.x >= 0 && box.x + box.width <= width, `${what} ends at ${box.x + box.width} px of ${width}`);
   };
