@@ -172,7 +172,8 @@ int run_cli(int argc, char** argv) {
       by_file->excludes(by_domain);
     }
     if (state == store::PeerState::trusted) {
-      c->add_option("--address", trust_address, "HOST:PORT of its federation listener: where this site dials it from now on");
+      c->add_option("--address", trust_address,
+                    "HOST:PORT of its federation listener: where this site dials it from now on");
     }
     const store::PeerState target = state;
     c->callback([&, target] {

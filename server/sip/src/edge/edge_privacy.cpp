@@ -160,7 +160,10 @@ void EdgePrivacy::strip_headers(Message& m) const {
 
 EdgePrivacy::Dialog* EdgePrivacy::create(std::string_view peer, std::string local_call_id, std::string fed_call_id) {
   if (by_local_.size() >= settings_.max_dialogs) return nullptr;
-  auto d = std::make_shared<Dialog>();
+  // Not make_shared: the sweep's queue holds weak_ptrs of dialogs that may
+  // end long before their entry comes due, and a weak_ptr keeps a
+  // make_shared block (the whole Dialog's storage) allocated until then.
+  std::shared_ptr<Dialog> d(new Dialog());  // NOLINT(modernize-make-shared): see above
   d->peer = std::string(peer);
   d->local_call_id = std::move(local_call_id);
   d->fed_call_id = std::move(fed_call_id);
